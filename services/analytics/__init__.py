@@ -1,0 +1,1 @@
+"""cityops analytics service: Motion-gated detection, zone rules and alerts."""

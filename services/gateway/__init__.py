@@ -1,0 +1,1 @@
+"""cityops gateway service: Public REST API of the operations center."""

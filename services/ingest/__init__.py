@@ -1,0 +1,1 @@
+"""cityops ingest service: Camera registry and stream decoding."""

@@ -1,0 +1,5 @@
+"""Alembic environment of the ingest schema; the connection is passed in by shared.db."""
+
+from shared.db import configure_alembic_env
+
+configure_alembic_env()

@@ -1,0 +1,1 @@
+"""cityops reports service: Department data, indicators and city cases."""

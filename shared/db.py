@@ -1,0 +1,178 @@
+"""Async SQLAlchemy plumbing: one engine per process, a schema per service, Alembic at start."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.errors import UnavailableError
+
+log = logging.getLogger("cityops.db")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def declarative_base_for(schema: str) -> type[DeclarativeBase]:
+    """A declarative base whose tables live in the service's own PostgreSQL schema."""
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+    return Base
+
+
+def _is_disconnect(exc: DBAPIError) -> bool:
+    return exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
+
+
+def redacted(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def run_migrations(connection: Connection, *, schema: str, migrations_dir: Path) -> None:
+    """Bring ``schema`` to the head revision on an open sync connection (used by env.py and tests)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.attributes["connection"] = connection
+    cfg.attributes["schema"] = schema
+    command.upgrade(cfg, "head")
+
+
+def configure_alembic_env() -> None:
+    """Body of every service's ``migrations/env.py``: online mode on the connection we pass in."""
+    from alembic import context
+
+    connection = context.config.attributes["connection"]
+    schema = context.config.attributes["schema"]
+    context.configure(
+        connection=connection,
+        version_table_schema=schema,
+        include_schemas=True,
+        transaction_per_migration=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+class Database:
+    """Engine + session factory for one service, migrating its schema once reachable."""
+
+    def __init__(self, url: str, *, schema: str, migrations_dir: Path | None, app_name: str) -> None:
+        self.url = url
+        self.schema = schema
+        self._migrations_dir = migrations_dir
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_size=10,
+            max_overflow=10,
+            pool_pre_ping=True,
+            connect_args={
+                "server_settings": {"application_name": app_name},
+                "timeout": 5,
+            },
+        )
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def migrated(self) -> bool:
+        return self._ready.is_set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._prepare_loop(), name=f"db-prepare-{self.schema}")
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
+    async def _prepare_loop(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self.migrate()
+                break
+            except Exception as exc:
+                log.error(
+                    "db.connect_failed",
+                    extra={
+                        "url": redacted(self.url),
+                        "schema": self.schema,
+                        "error": f"{type(exc).__name__}: {exc}",
+                        "retry_in_s": delay,
+                    },
+                )
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(delay * 2, 10.0)
+        log.info("db.connected", extra={"url": redacted(self.url), "schema": self.schema})
+        self._ready.set()
+
+    async def migrate(self) -> None:
+        """Create the schema and apply migrations; replicas starting together serialise on a lock."""
+        lock_id = zlib.crc32(f"cityops-migrate-{self.schema}".encode())
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": lock_id})
+            try:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                await conn.commit()
+                if self._migrations_dir is not None:
+                    migrations_dir = self._migrations_dir
+                    await conn.run_sync(
+                        lambda sync: run_migrations(sync, schema=self.schema, migrations_dir=migrations_dir)
+                    )
+                    await conn.commit()
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": lock_id})
+                await conn.commit()
+
+    async def ping(self, timeout: float) -> None:
+        """Raise ``UnavailableError`` unless ``SELECT 1`` answers within ``timeout`` seconds."""
+        if not self._ready.is_set():
+            raise UnavailableError("database not reachable or not migrated yet", dependency="postgres")
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            raise UnavailableError(f"database ping failed: {type(exc).__name__}", dependency="postgres") from exc
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """Unit of work: commit on success, roll back on error; a dead database becomes 503."""
+        if not self._ready.is_set():
+            raise UnavailableError("database not ready", dependency="postgres")
+        async with self.sessions() as session:
+            try:
+                yield session
+                await session.commit()
+            except (OSError, DBAPIError) as exc:
+                if isinstance(exc, DBAPIError) and not _is_disconnect(exc):
+                    await session.rollback()
+                    raise
+                raise UnavailableError("database connection lost", dependency="postgres") from exc
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.engine.dispose()

@@ -1,0 +1,140 @@
+"""Every message on the bus, as versioned pydantic models.
+
+Frames are the exception to JSON bodies: the payload is the JPEG itself and the metadata travels in
+NATS headers, described by ``FrameHeaders``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Message(BaseModel):
+    """Base of every JSON message; ``schema_version`` lets consumers refuse what they cannot read."""
+
+    model_config = ConfigDict(extra="ignore")
+    schema_version: int = 1
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class FrameHeaders(BaseModel):
+    """Headers of a ``frames.<camera>`` message (NATS header values are strings)."""
+
+    camera: str
+    seq: int
+    pts: float | None = Field(None, description="source presentation time in seconds")
+    captured_at: datetime
+    width: int
+    height: int
+    schema_version: int = 1
+
+    def to_headers(self) -> dict[str, str]:
+        return {
+            "Cityops-Schema": str(self.schema_version),
+            "Cityops-Camera": self.camera,
+            "Cityops-Seq": str(self.seq),
+            "Cityops-Pts": "" if self.pts is None else f"{self.pts:.6f}",
+            "Cityops-Captured-At": self.captured_at.isoformat(),
+            "Cityops-Width": str(self.width),
+            "Cityops-Height": str(self.height),
+        }
+
+    @classmethod
+    def from_headers(cls, headers: dict[str, str]) -> FrameHeaders:
+        pts = headers.get("Cityops-Pts") or None
+        return cls(
+            schema_version=int(headers.get("Cityops-Schema", "1")),
+            camera=headers["Cityops-Camera"],
+            seq=int(headers["Cityops-Seq"]),
+            pts=float(pts) if pts is not None else None,
+            captured_at=datetime.fromisoformat(headers["Cityops-Captured-At"]),
+            width=int(headers["Cityops-Width"]),
+            height=int(headers["Cityops-Height"]),
+        )
+
+
+CameraState = Literal["online", "connecting", "offline", "disabled"]
+
+
+class CameraStatusChanged(Message):
+    """Published on ``cameras.status.<camera>`` at every status transition."""
+
+    camera: str
+    status: CameraState
+    previous: CameraState | None = None
+    reason: str | None = None
+    at: datetime
+    last_frame_at: datetime | None = None
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    codec: str | None = None
+    reconnects: int = 0
+
+
+AlertPhase = Literal["started", "updated", "ended"]
+
+
+class AlertEvent(Message):
+    """Published on ``alerts.<camera>.<rule>`` (or ``alerts.indicator.<code>``) for each lifecycle step."""
+
+    alert_id: str
+    phase: AlertPhase
+    source: Literal["camera", "indicator"] = "camera"
+    camera: str | None = None
+    rule_id: str | None = None
+    rule_type: str
+    rule_name: str | None = None
+    object_class: str | None = None
+    count: int | None = None
+    peak_count: int | None = None
+    started_at: datetime
+    ended_at: datetime | None = None
+    at: datetime
+    frame_captured_at: datetime | None = None
+    snapshot_key: str | None = None
+    detail: str | None = None
+
+
+class DataValuesImported(Message):
+    """Published on ``reports.datavalues.imported`` after each committed import."""
+
+    import_id: str
+    department_codes: list[str]
+    indicator_codes: list[str]
+    periods: list[str]
+    imported: int
+    updated: int
+    unchanged: int
+    ignored: int
+    deleted: int
+    by: str | None = None
+    at: datetime
+
+
+class CaseChanged(Message):
+    """Published on ``reports.cases.<id>.<event>`` for every case change."""
+
+    case_id: str
+    event: str
+    status: str
+    category: str
+    department: str | None = None
+    at: datetime
+    by: str | None = None
+
+
+class DirectiveChanged(Message):
+    """Published on ``reports.directives.<id>.<event>``."""
+
+    directive_id: str
+    event: str
+    status: str
+    departments: list[str]
+    at: datetime
+    by: str | None = None

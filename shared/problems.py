@@ -1,0 +1,125 @@
+"""RFC 9457 problem+json responses for every error a service can return."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import CityOpsError, InvalidInputError, RateLimitedError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("cityops.problems")
+
+
+class InvalidParam(BaseModel):
+    name: str
+    reason: str
+    location: str | None = None
+
+
+class Problem(BaseModel):
+    """Error body (RFC 9457); ``invalid_params`` names each bad field."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    invalid_params: list[InvalidParam] | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": title}
+    for code, title in ((404, "Not found"), (409, "Conflict"), (422, "Invalid input"), (503, "Unavailable"))
+}
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    instance: str | None = None,
+    invalid_params: Sequence[InvalidParam] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail is not None:
+        body["detail"] = detail
+    if instance is not None:
+        body["instance"] = instance
+    if invalid_params:
+        body["invalid_params"] = [p.model_dump(exclude_none=True) for p in invalid_params]
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(loc: Sequence[Any]) -> tuple[str, str | None]:
+    parts = [str(p) for p in loc]
+    where = parts[0] if parts and parts[0] in {"body", "query", "path", "header", "cookie"} else None
+    name = ".".join(parts[1:] if where else parts) or (where or "body")
+    return name, where
+
+
+async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    params = []
+    for err in exc.errors():
+        name, where = _field_name(err.get("loc", ()))
+        params.append(InvalidParam(name=name, reason=str(err.get("msg", "invalid")), location=where))
+    names = ", ".join(sorted({p.name for p in params}))
+    return problem_response(
+        422, "Invalid input", f"invalid field(s): {names}", instance=request.url.path, invalid_params=params
+    )
+
+
+async def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CityOpsError)
+    params = None
+    headers = None
+    if isinstance(exc, InvalidInputError):
+        params = [InvalidParam(name=exc.field, reason=exc.detail)]
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    if exc.status >= 500:
+        log.warning("request.failed", extra={"path": request.url.path, "status": exc.status, "error": exc.detail})
+    return problem_response(
+        exc.status,
+        exc.title,
+        exc.detail,
+        instance=request.url.path,
+        invalid_params=params,
+        headers=headers,
+        **exc.extra,
+    )
+
+
+async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return problem_response(
+        exc.status_code,
+        title=str(exc.detail) if exc.detail else "Error",
+        instance=request.url.path,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("request.unhandled_error", extra={"path": request.url.path})
+    return problem_response(500, "Internal error", "unexpected server error", instance=request.url.path)
+
+
+def add_problem_handlers(app: FastAPI) -> None:
+    """Map validation, HTTP and domain errors to problem+json, once for the whole app."""
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(CityOpsError, _domain_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(Exception, _unhandled_handler)

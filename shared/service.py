@@ -1,0 +1,203 @@
+"""What every service app has: lifespan owning the bus and database, health, readiness, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.bus import Bus
+from shared.db import Database, redacted
+from shared.errors import UnavailableError
+from shared.logging import configure_logging
+from shared.problems import add_problem_handlers, problem_response
+from shared.settings import ServiceSettings
+
+log = logging.getLogger("cityops.service")
+
+HTTP_REQUESTS = Counter(
+    "cityops_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "cityops_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+
+Hook = Callable[["Runtime"], Awaitable[None]]
+
+
+class Runtime:
+    """The resources a service owns for its lifetime; routes reach it as ``request.app.state.runtime``."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        service: str,
+        migrations_dir: Path | None,
+        owns_db: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self.bus = Bus(settings.nats_url, name=f"cityops-{service}")
+        self.db: Database | None = (
+            Database(
+                settings.database_url,
+                schema=service,
+                migrations_dir=migrations_dir,
+                app_name=f"{settings.environment}.{service}",
+            )
+            if owns_db
+            else None
+        )
+        self._startup: list[Hook] = []
+        self._shutdown: list[Hook] = []
+        self.exit_stack = AsyncExitStack()
+
+    def on_startup(self, hook: Hook) -> None:
+        """Run ``hook`` in the lifespan after bus and database are started (not necessarily ready)."""
+        self._startup.append(hook)
+
+    def on_shutdown(self, hook: Hook) -> None:
+        self._shutdown.append(hook)
+
+    @property
+    def database(self) -> Database:
+        if self.db is None:
+            raise RuntimeError(f"{self.service} owns no database")
+        return self.db
+
+    async def readiness(self) -> dict[str, str]:
+        """Check every real dependency; the value is "ok" or why it is not."""
+        checks: dict[str, str] = {"nats": "ok" if self.bus.connected else "not connected"}
+        if self.db is not None:
+            try:
+                await self.db.ping(self.settings.readiness_timeout_s)
+                checks["postgres"] = "ok"
+            except UnavailableError as exc:
+                checks["postgres"] = exc.detail
+        return checks
+
+    @asynccontextmanager
+    async def run(self) -> AsyncIterator[None]:
+        log.info(
+            "service.starting",
+            extra={
+                "nats": self.bus.url,
+                "database": redacted(self.settings.database_url) if self.db else None,
+                "port": self.settings.port,
+            },
+        )
+        await self.bus.start()
+        if self.db is not None:
+            await self.db.start()
+        for hook in self._startup:
+            await hook(self)
+        try:
+            yield
+        finally:
+            for hook in reversed(self._shutdown):
+                try:
+                    await hook(self)
+                except Exception:
+                    log.exception("service.shutdown_hook_failed")
+            await self.exit_stack.aclose()
+            await self.bus.close()
+            if self.db is not None:
+                await self.db.close()
+            log.info("service.stopped")
+
+
+def _health_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.service}
+
+    @router.get("/readyz", summary="Readiness: NATS connected and database answering")
+    async def readyz(request: Request) -> Response:
+        checks = await runtime.readiness()
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "service": runtime.service, "checks": checks})
+        failing = ", ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok")
+        return problem_response(503, "Not ready", failing, instance=request.url.path, checks=checks)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+class MetricsMiddleware:
+    """Count requests and time them by route template (not raw path, to bound label cardinality)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            if template not in ("/metrics", "/healthz"):
+                HTTP_REQUESTS.labels(self.service, scope["method"], template, str(status)).inc()
+                HTTP_LATENCY.labels(self.service, scope["method"], template).observe(
+                    time.perf_counter() - start
+                )
+
+
+def create_service_app(runtime: Runtime, *, title: str, description: str, **fastapi_kwargs: Any) -> FastAPI:
+    """FastAPI app with the shared lifespan, problem+json handlers, health and metrics."""
+    configure_logging(runtime.service, runtime.settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.run():
+            yield
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
+    app.state.runtime = runtime
+    add_problem_handlers(app)
+    app.include_router(_health_router(runtime))
+    app.add_middleware(MetricsMiddleware, service=runtime.service)
+    return app
+
+
+def serve(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
+    """Entry point of ``python -m services.<name>``: uvicorn on the configured host/port."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app_factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+    )
+    asyncio.run(uvicorn.Server(config).serve())

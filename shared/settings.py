@@ -1,0 +1,36 @@
+"""Settings plumbing shared by every service.
+
+Connection settings are common to the whole system and read from ``CITYOPS_*`` variables;
+each service adds its own fields under its own prefix (``CITYOPS_INGEST_*`` …).
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The embedded servers started by `make run` listen on these loopback ports, chosen away from
+# the standard 4222/5432 so that a NATS or PostgreSQL already running on the machine is not hit.
+DEV_NATS_PORT = 14222
+DEV_POSTGRES_PORT = 15432
+DEFAULT_NATS_URL = f"nats://127.0.0.1:{DEV_NATS_PORT}"
+DEFAULT_DATABASE_URL = f"postgresql+asyncpg://postgres@127.0.0.1:{DEV_POSTGRES_PORT}/cityops"
+
+
+def _common(name: str) -> AliasChoices:
+    return AliasChoices(f"CITYOPS_{name}", name.lower())
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has; subclasses set ``env_prefix`` for their own fields."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    nats_url: str = Field(DEFAULT_NATS_URL, validation_alias=_common("NATS_URL"))
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=_common("DATABASE_URL"))
+    log_level: str = Field("INFO", validation_alias=_common("LOG_LEVEL"))
+    environment: str = Field("dev", validation_alias=_common("ENV"))
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # How long /readyz waits for a dependency before calling it down.
+    readiness_timeout_s: float = 2.0

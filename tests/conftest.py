@@ -1,0 +1,66 @@
+"""Session fixtures: a real nats-server and a real PostgreSQL on free ports, torn down after."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from devstack.servers import NatsServer, PostgresServer, free_port
+from tests.support import ServiceProcess
+
+
+@pytest.fixture(scope="session")
+def tmp_root() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="cityops-test-") as d:
+        path = Path(d)
+        path.chmod(0o755)
+        yield path
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_root: Path) -> Iterator[NatsServer]:
+    server = NatsServer(tmp_root / "nats", free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_root: Path) -> Iterator[PostgresServer]:
+    server = PostgresServer(tmp_root / "pgdata", free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def fresh_database(pg_server: PostgresServer) -> AsyncIterator[str]:
+    """An empty database of its own for one test; its SQLAlchemy URL."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(host=pg_server.host, port=pg_server.port, user="postgres", database="postgres")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        yield pg_server.url(name)
+        await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def service_process(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
+    """Start service processes with the given environment; all are stopped after the test."""
+    started: list[ServiceProcess] = []
+
+    def start(name: str, **env: str) -> ServiceProcess:
+        proc = ServiceProcess(name, env, tmp_path).start()
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
