@@ -25,7 +25,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared services devstack
+	$(BIN)/mypy shared services devstack bench
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

@@ -1,9 +1,9 @@
 """`make run`: embedded NATS + PostgreSQL (unless URLs are given) and all services under honcho.
 
-    python -m devstack            start everything, print the gateway URL; Ctrl-C stops all
-    python -m devstack migrate    apply every service's migrations and exit
-    python -m devstack postgres   (internal) run the embedded PostgreSQL in the foreground
-    python -m devstack announce   (internal) wait for the gateway, then print where it is
+python -m devstack            start everything, print the gateway URL; Ctrl-C stops all
+python -m devstack migrate    apply every service's migrations and exit
+python -m devstack postgres   (internal) run the embedded PostgreSQL in the foreground
+python -m devstack announce   (internal) wait for the gateway, then print where it is
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ PY = sys.executable
 
 
 def _embedded_postgres() -> PostgresServer:
-    return PostgresServer(RUN_DIR / "pgdata", int(os.environ.get("CITYOPS_DEV_POSTGRES_PORT", DEV_POSTGRES_PORT)))
+    return PostgresServer(
+        RUN_DIR / "pgdata", int(os.environ.get("CITYOPS_DEV_POSTGRES_PORT", DEV_POSTGRES_PORT))
+    )
 
 
 def _embedded_nats() -> NatsServer:

@@ -50,6 +50,7 @@ class Bus:
         self._task: asyncio.Task[None] | None = None
         self._on_ready: list[ReadyCallback] = []
         self._background: set[asyncio.Task[Any]] = set()
+        self._closing = False
 
     @property
     def url(self) -> str:
@@ -108,7 +109,7 @@ class Bus:
         self._js = self._nc.jetstream()
         await self._declare_with_retry()
         NATS_CONNECTED.set(1)
-        log.info("nats.connected", extra={"url": self.url, "server": self._nc.connected_url.netloc})
+        log.info("nats.connected", extra={"url": self.url, "server": self._server()})
         self._ready.set()
         for callback in self._on_ready:
             await callback(self)
@@ -156,6 +157,10 @@ class Bus:
                 KeyValueConfig(bucket=spec.name, ttl=spec.ttl_s, history=spec.history)
             )
 
+    def _server(self) -> str:
+        url = self._nc.connected_url if self._nc is not None else None
+        return url.netloc if url is not None else "?"
+
     def kv(self, spec: BucketSpec) -> KeyValue:
         self.nc  # noqa: B018 — raises UnavailableError before the first connect
         return self._kv[spec.name]
@@ -170,13 +175,14 @@ class Bus:
 
     async def _on_disconnected(self) -> None:
         NATS_CONNECTED.set(0)
-        log.warning("nats.disconnected", extra={"url": self.url})
+        if not self._closing:
+            log.warning("nats.disconnected", extra={"url": self.url})
 
     async def _on_reconnected(self) -> None:
         NATS_CONNECTED.set(1)
         NATS_RECONNECTS.inc()
         assert self._nc is not None
-        log.info("nats.reconnected", extra={"url": self.url, "server": self._nc.connected_url.netloc})
+        log.info("nats.reconnected", extra={"url": self.url, "server": self._server()})
         # A server that lost its storage comes back without our streams: declare them again.
         task = asyncio.create_task(self._declare_with_retry())
         self._background.add(task)
@@ -187,6 +193,7 @@ class Bus:
         log.info("nats.closed", extra={"url": self.url})
 
     async def close(self) -> None:
+        self._closing = True
         if self._task is not None and not self._task.done():
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
