@@ -39,9 +39,11 @@ class Bus:
     """One NATS connection per process: connects in the background until it succeeds, then
     declares the streams and buckets and runs the ready callbacks; reconnects by itself."""
 
-    def __init__(self, url: str, *, name: str, retry_max_s: float = 10.0) -> None:
+    def __init__(self, url: str, *, name: str, retry_max_s: float = 10.0, replicas: int = 1) -> None:
         self._servers = [u.strip() for u in url.split(",") if u.strip()]
         self._name = name
+        # JetStream copies of every stream and bucket: 3 on a production cluster, 1 on one server.
+        self._replicas = replicas
         self._retry_max_s = retry_max_s
         self._nc: NATS | None = None
         self._js: JetStreamContext | None = None
@@ -140,6 +142,7 @@ class Bus:
             subjects=list(spec.subjects),
             max_age=spec.max_age_s,
             duplicate_window=spec.duplicate_window_s,
+            num_replicas=self._replicas,
         )
         try:
             await self._js.stream_info(spec.name)
@@ -154,7 +157,9 @@ class Bus:
             self._kv[spec.name] = await self._js.key_value(spec.name)
         except BucketNotFoundError:
             self._kv[spec.name] = await self._js.create_key_value(
-                KeyValueConfig(bucket=spec.name, ttl=spec.ttl_s, history=spec.history)
+                KeyValueConfig(
+                    bucket=spec.name, ttl=spec.ttl_s, history=spec.history, replicas=self._replicas
+                )
             )
 
     def _server(self) -> str:

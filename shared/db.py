@@ -31,6 +31,11 @@ NAMING_CONVENTION = {
 }
 
 
+def schema_metadata(schema: str) -> MetaData:
+    """Metadata for a service's declarative base: its own schema, explicit constraint names."""
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
 def declarative_base_for(schema: str) -> type[DeclarativeBase]:
     """A declarative base whose tables live in the service's own PostgreSQL schema."""
 

@@ -47,7 +47,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.service = service
-        self.bus = Bus(settings.nats_url, name=f"cityops-{service}")
+        self.bus = Bus(settings.nats_url, name=f"cityops-{service}", replicas=settings.stream_replicas)
         self.db: Database | None = (
             Database(
                 settings.database_url,

@@ -30,6 +30,8 @@ class ServiceSettings(BaseSettings):
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=_common("DATABASE_URL"))
     log_level: str = Field("INFO", validation_alias=_common("LOG_LEVEL"))
     environment: str = Field("dev", validation_alias=_common("ENV"))
+    # JetStream replicas of the streams and KV buckets this service declares (3 on a NATS cluster).
+    stream_replicas: int = Field(1, ge=1, le=5, validation_alias=_common("STREAM_REPLICAS"))
     host: str = "127.0.0.1"
     port: int = 8080
     # How long /readyz waits for a dependency before calling it down.

@@ -1,18 +1,83 @@
-"""FastAPI app factory of the gateway service."""
+"""FastAPI app factory of the gateway: the one public REST API of cityops."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
+from services.gateway.api import auth, events, media, overview, proxy
+from services.gateway.auth import service as auth_service
+from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware
+from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings, get_settings
+from services.gateway.state import GatewayState
+from services.gateway.upstream import Upstreams
 from shared.service import Runtime, create_service_app
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+log = logging.getLogger("cityops.gateway")
+
+DESCRIPTION = """The public REST API of the cityops operations center.
+
+Authenticate with `POST /api/v1/auth/token` (OAuth2 password flow) and send `Authorization: Bearer
+<token>`, or send a department API key as `X-API-Key`. DHIS2 clients may use HTTP Basic on
+`/dhis2/api/*`. Errors are `application/problem+json`. Live events: `GET /api/v1/events` (SSE).
+"""
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     runtime = Runtime(settings, service="gateway", migrations_dir=MIGRATIONS_DIR)
-    return create_service_app(runtime, title="cityops gateway", description="Public REST API of the operations center.")
+    gw = GatewayState(
+        runtime=runtime,
+        settings=settings,
+        upstreams=Upstreams(settings),
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+    )
+
+    async def prepare_auth() -> None:
+        await runtime.database.wait_ready()
+        async with runtime.database.session() as session:
+            gw.jwt_secret = await auth_service.signing_secret(session, settings.jwt_secret)
+            generated = await auth_service.ensure_admin(session, settings.admin_password)
+        if generated:
+            # Shown once so the operator can log in; set CITYOPS_ADMIN_PASSWORD to choose it instead.
+            log.warning("auth.admin_created", extra={"username": "admin", "password": generated})
+        log.info("auth.ready")
+
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def start(_: Runtime) -> None:
+        task = asyncio.create_task(prepare_auth())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def stop(_: Runtime) -> None:
+        for task in tasks:
+            task.cancel()
+        await gw.upstreams.close()
+
+    runtime.on_startup(start)
+    runtime.on_shutdown(stop)
+    app = create_service_app(runtime, title="cityops gateway", description=DESCRIPTION, version="1.0.0")
+    app.state.gateway = gw
+    app.include_router(auth.router)
+    app.include_router(media.router)
+    app.include_router(events.router)
+    app.include_router(overview.router)
+    app.include_router(proxy.build_router())
+    app.add_middleware(AuditMiddleware, runtime=runtime)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Retry-After", "Location"],
+        )
+    return app

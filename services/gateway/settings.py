@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -13,6 +14,22 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CITYOPS_GATEWAY_", extra="ignore", populate_by_name=True)
 
     port: int = 8080
+    ingest_url: str = "http://127.0.0.1:8081"
+    analytics_url: str = "http://127.0.0.1:8082"
+    reports_url: str = "http://127.0.0.1:8083"
+    upstream_timeout_s: float = 10.0
+    # Extra attempts of an idempotent call whose connection failed (an upstream pod restarting).
+    upstream_retries: int = 2
+    # Unset: a random secret is generated once and kept in the gateway schema, shared by replicas.
+    jwt_secret: str | None = None
+    token_ttl_s: int = 900
+    # The first admin's password; unset on first start: generated and logged once.
+    admin_password: str | None = Field(
+        None, validation_alias=AliasChoices("CITYOPS_ADMIN_PASSWORD", "CITYOPS_GATEWAY_ADMIN_PASSWORD")
+    )
+    rate_limit_per_minute: int = 1200
+    max_body_bytes: int = 64 * 1024 * 1024
+    cors_origins: list[str] = Field(default_factory=list)
 
 
 @lru_cache

@@ -1,0 +1,150 @@
+"""Login, identity, users, API keys and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+
+from services.gateway.api.deps import State, authenticate, granted, require
+from services.gateway.api.schemas import (
+    ApiKeyCreate,
+    ApiKeyIssued,
+    ApiKeyRead,
+    AuditRead,
+    Me,
+    Page,
+    Token,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+from services.gateway.auth import secrets as crypto
+from services.gateway.auth import service as auth
+from services.gateway.policy import Permission as P
+from services.gateway.storage.models import AuditEntry
+from shared.identity import Caller
+from shared.problems import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+
+
+@router.post("/auth/token", response_model=Token, tags=["auth"], summary="Log in (OAuth2 password flow)")
+async def login(gw: State, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    """Exchange username and password for a short-lived bearer token."""
+    async with gw.runtime.database.session() as session:
+        user = await auth.authenticate_user(session, form.username, form.password)
+    gw.limiter.check(f"login:{form.username}")
+    ttl = gw.settings.token_ttl_s
+    return Token(
+        access_token=crypto.issue_token(gw.secret(), subject=user.username, ttl_s=ttl), expires_in=ttl
+    )
+
+
+@router.get("/auth/me", response_model=Me, tags=["auth"], summary="Who am I")
+async def me(caller: Annotated[Caller, Depends(authenticate)]) -> Me:
+    """The authenticated caller, its roles, departments and permissions."""
+    return Me(
+        name=caller.name,
+        kind=caller.kind,
+        roles=sorted(caller.roles),
+        departments=sorted(caller.departments),
+        permissions=sorted(p.value for p in granted(caller)),
+    )
+
+
+UsersAdmin = Annotated[Caller, Depends(require(P.USERS_ADMIN))]
+KeysAdmin = Annotated[Caller, Depends(require(P.KEYS_ADMIN))]
+
+
+@router.get("/users", response_model=list[UserRead], tags=["users"])
+async def list_users(gw: State, _: UsersAdmin) -> list[UserRead]:
+    """All users."""
+    async with gw.runtime.database.session() as session:
+        return [UserRead.model_validate(u) for u in await auth.list_users(session)]
+
+
+@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED, tags=["users"])
+async def create_user(gw: State, _: UsersAdmin, user_in: UserCreate) -> UserRead:
+    """Create a user with roles (and departments for the `department` role)."""
+    async with gw.runtime.database.session() as session:
+        user = await auth.create_user(
+            session,
+            username=user_in.username,
+            password=user_in.password,
+            roles=user_in.roles,
+            departments=user_in.departments,
+            full_name=user_in.full_name,
+        )
+        return UserRead.model_validate(user)
+
+
+@router.patch("/users/{username}", response_model=UserRead, tags=["users"])
+async def update_user(gw: State, _: UsersAdmin, username: str, user_in: UserUpdate) -> UserRead:
+    """Change a user's password, roles, departments or disable it."""
+    async with gw.runtime.database.session() as session:
+        user = await auth.update_user(
+            session,
+            username,
+            password=user_in.password,
+            roles=user_in.roles,
+            departments=user_in.departments,
+            active=user_in.active,
+            full_name=user_in.full_name,
+        )
+        return UserRead.model_validate(user)
+
+
+@router.get("/api-keys", response_model=list[ApiKeyRead], tags=["api-keys"])
+async def list_api_keys(gw: State, _: KeysAdmin) -> list[ApiKeyRead]:
+    """Department API keys (never the keys themselves)."""
+    async with gw.runtime.database.session() as session:
+        return [ApiKeyRead.model_validate(k) for k in await auth.list_api_keys(session)]
+
+
+@router.post("/api-keys", response_model=ApiKeyIssued, status_code=status.HTTP_201_CREATED, tags=["api-keys"])
+async def create_api_key(gw: State, caller: KeysAdmin, key_in: ApiKeyCreate) -> ApiKeyIssued:
+    """Issue a department API key for machine pushes; the key is in this response only."""
+    async with gw.runtime.database.session() as session:
+        key, plaintext = await auth.create_api_key(
+            session, name=key_in.name, departments=key_in.departments, created_by=caller.name
+        )
+        return ApiKeyIssued(**ApiKeyRead.model_validate(key).model_dump(), key=plaintext)
+
+
+@router.post("/api-keys/{key_id}/rotate", response_model=ApiKeyIssued, tags=["api-keys"])
+async def rotate_api_key(gw: State, caller: KeysAdmin, key_id: uuid.UUID) -> ApiKeyIssued:
+    """Revoke a key and issue its replacement (same name and departments)."""
+    async with gw.runtime.database.session() as session:
+        key, plaintext = await auth.rotate_api_key(session, key_id, by=caller.name)
+        return ApiKeyIssued(**ApiKeyRead.model_validate(key).model_dump(), key=plaintext)
+
+
+@router.delete("/api-keys/{key_id}", response_model=ApiKeyRead, tags=["api-keys"])
+async def revoke_api_key(gw: State, _: KeysAdmin, key_id: uuid.UUID) -> ApiKeyRead:
+    """Revoke a key: it is refused from now on."""
+    async with gw.runtime.database.session() as session:
+        return ApiKeyRead.model_validate(await auth.revoke_api_key(session, key_id))
+
+
+@router.get("/audit", response_model=Page[AuditRead], tags=["audit"])
+async def list_audit(
+    gw: State,
+    _: Annotated[Caller, Depends(require(P.AUDIT_READ))],
+    actor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[int | None, Query(description="`next_cursor` of the previous page")] = None,
+) -> Page[AuditRead]:
+    """Every write through the gateway: who, what, when, from where; newest first."""
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
+    if actor:
+        stmt = stmt.where(AuditEntry.actor == actor)
+    if cursor is not None:
+        stmt = stmt.where(AuditEntry.id < cursor)
+    async with gw.runtime.database.session() as session:
+        rows = (await session.execute(stmt)).scalars().all()
+    items = [AuditRead.model_validate(r) for r in rows[:limit]]
+    return Page[AuditRead](items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)

@@ -1,0 +1,117 @@
+"""Authentication and authorization dependencies shared by every gateway route."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPBasic, OAuth2PasswordBearer
+
+from services.gateway.auth import secrets as crypto
+from services.gateway.auth import service as auth
+from services.gateway.policy import API_KEY_PERMISSIONS, Permission, permissions_of
+from services.gateway.state import GatewayState
+from shared.errors import ForbiddenError, UnauthorizedError
+from shared.identity import Caller
+
+# Declared for OpenAPI (the "Authorize" button); the real parsing is in ``authenticate``.
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+_basic = HTTPBasic(auto_error=False)
+BASIC_CACHE_S = 60.0
+
+
+def gateway_state(request: Request) -> GatewayState:
+    state: GatewayState = request.app.state.gateway
+    return state
+
+
+State = Annotated[GatewayState, Depends(gateway_state)]
+
+
+async def _from_basic(gw: GatewayState, header: str) -> Caller:
+    # DHIS2 clients send Basic credentials on every call; argon2 is slow by design, so a verified
+    # pair is remembered briefly (by its hash, never in clear).
+    try:
+        username, _, password = base64.b64decode(header).decode().partition(":")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UnauthorizedError("malformed Basic credentials") from exc
+    digest = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
+    cached = gw.basic_auth_cache.get(digest)
+    if cached and cached[1] > time.monotonic():
+        assert isinstance(cached[0], Caller)
+        return cached[0]
+    async with gw.runtime.database.session() as session:
+        caller = auth.caller_of_user(await auth.authenticate_user(session, username, password))
+    gw.basic_auth_cache[digest] = (caller, time.monotonic() + BASIC_CACHE_S)
+    return caller
+
+
+async def authenticate(
+    request: Request,
+    gw: State,
+    _token: Annotated[str | None, Depends(_bearer)] = None,
+    _key: Annotated[str | None, Depends(_api_key)] = None,
+) -> Caller:
+    """The caller of this request (401 when credentials are missing or wrong)."""
+    key = request.headers.get("x-api-key")
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if key:
+        async with gw.runtime.database.session() as session:
+            caller = await auth.authenticate_api_key(session, key)
+    elif scheme.lower() == "bearer" and credentials:
+        claims = crypto.decode_token(gw.secret(), credentials)
+        async with gw.runtime.database.session() as session:
+            user = await auth.get_user(session, str(claims["sub"]))
+        if not user.active:
+            raise UnauthorizedError("user disabled")
+        caller = auth.caller_of_user(user)
+    elif scheme.lower() == "basic" and credentials:
+        caller = await _from_basic(gw, credentials)
+    else:
+        raise UnauthorizedError("authentication required: Bearer token, X-API-Key or Basic credentials")
+    request.state.caller = caller
+    gw.limiter.check(f"{caller.kind}:{caller.name}")
+    return caller
+
+
+def granted(caller: Caller) -> frozenset[Permission]:
+    if caller.kind == "api_key":
+        return API_KEY_PERMISSIONS
+    return permissions_of(caller.roles)
+
+
+class Requires:
+    """Dependency: the caller must hold ``permission``. Route tables are checked against these."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    async def __call__(self, caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+        if self.permission not in granted(caller):
+            raise ForbiddenError(f"{caller.kind} {caller.name} lacks permission {self.permission.value}")
+        return caller
+
+
+def require(permission: Permission) -> Requires:
+    return Requires(permission)
+
+
+class Public:
+    """Dependency of routes open to anyone (Open311, satisfaction links): rate-limited per client."""
+
+    permission = None
+
+    async def __call__(self, request: Request, gw: State) -> Caller:
+        client = request.client.host if request.client else "unknown"
+        gw.limiter.check(f"anonymous:{client}")
+        caller = Caller(name=client, kind="anonymous")
+        request.state.caller = caller
+        return caller
+
+
+public = Public()

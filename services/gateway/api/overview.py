@@ -1,0 +1,52 @@
+"""The city at a glance: every part gathered concurrently; a part whose service is down is marked so."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from services.gateway import overview_parts
+from services.gateway.api.deps import State, require
+from services.gateway.policy import Permission as P
+from services.gateway.state import GatewayState
+from shared.errors import CityOpsError
+from shared.identity import Caller
+from shared.problems import PROBLEM_RESPONSES
+
+log = logging.getLogger("cityops.gateway.overview")
+router = APIRouter(prefix="/api/v1", tags=["overview"], responses=PROBLEM_RESPONSES)
+PART_TIMEOUT_S = 5.0
+
+Part = Callable[[GatewayState], Awaitable[dict[str, Any]]]
+PARTS: dict[str, Part] = {
+    "cameras": overview_parts.cameras,
+    "alerts": overview_parts.alerts,
+    "people": overview_parts.people,
+    "indicators": overview_parts.indicators,
+    "reporting": overview_parts.reporting,
+    "cases": overview_parts.cases,
+    "directives": overview_parts.directives,
+    "satisfaction": overview_parts.satisfaction,
+}
+
+
+async def _gather_part(name: str, part: Part, gw: GatewayState) -> dict[str, Any]:
+    try:
+        async with asyncio.timeout(PART_TIMEOUT_S):
+            return {"available": True, **await part(gw)}
+    except (CityOpsError, TimeoutError, ValueError, KeyError, TypeError) as exc:
+        reason = exc.detail if isinstance(exc, CityOpsError) else f"{type(exc).__name__}: {exc}"
+        log.warning("overview.part_unavailable", extra={"part": name, "error": reason})
+        return {"available": False, "reason": reason}
+
+
+@router.get("/overview")
+async def overview(gw: State, _: Annotated[Caller, Depends(require(P.ALERTS_READ))]) -> dict[str, Any]:
+    """Cameras, alerts, people counts, key indicators, reporting completeness, cases, directives,
+    satisfaction — each part marked `available: false` with a reason if its service cannot answer."""
+    results = await asyncio.gather(*(_gather_part(name, part, gw) for name, part in PARTS.items()))
+    return dict(zip(PARTS, results, strict=True))

@@ -1,0 +1,133 @@
+"""Public routes forwarded to the internal service that owns the data.
+
+Each entry names the permission for reading (GET) and for writing (POST/PUT/PATCH/DELETE); more
+specific entries come first. The caller is passed on in ``X-Cityops-*`` headers so the owning
+service can scope department writes and hide personal data.
+"""
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import StreamingResponse
+
+from services.gateway.api.deps import Public, Requires, State, public, require
+from services.gateway.policy import Permission as P
+from services.gateway.upstream import Service, relay
+from shared.identity import Caller
+from shared.problems import PROBLEM_RESPONSES
+
+FORWARDED_HEADERS = (
+    "content-type", "accept", "idempotency-key", "if-none-match", "if-match", "range", "accept-language",
+)  # fmt: skip
+WRITE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class Forward:
+    public: str
+    service: Service
+    upstream: str
+    tag: str
+    read: P | None
+    write: P | None
+    subpaths: bool = True
+    write_methods: tuple[str, ...] = WRITE
+    anonymous: bool = False
+
+
+FORWARDS: tuple[Forward, ...] = (
+    # ingest
+    Forward("/api/v1/cameras", "ingest", "/cameras", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
+    Forward("/api/v1/groups", "ingest", "/groups", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
+    Forward("/api/v1/walls", "ingest", "/walls", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
+    # analytics
+    Forward("/api/v1/rules", "analytics", "/rules", "rules", P.RULES_READ, P.RULES_WRITE),
+    Forward("/api/v1/alerts", "analytics", "/alerts", "alerts", P.ALERTS_READ, P.ALERTS_ACK),
+    Forward("/api/v1/counts", "analytics", "/counts", "counts", P.ALERTS_READ, None),
+    # reports: department data
+    Forward("/api/v1/departments", "reports", "/departments", "metadata", P.DATA_READ, P.METADATA_WRITE),
+    Forward("/api/v1/indicators", "reports", "/indicators", "metadata", P.DATA_READ, P.METADATA_WRITE),
+    Forward("/api/v1/forms", "reports", "/forms", "metadata", P.DATA_READ, P.METADATA_WRITE),
+    Forward("/api/v1/datavalues", "reports", "/datavalues", "data", P.DATA_READ, P.DATA_WRITE),
+    Forward("/api/v1/analytics", "reports", "/analytics", "data", P.DATA_READ, None),
+    Forward("/api/v1/completeness", "reports", "/completeness", "data", P.DATA_READ, None),
+    Forward(
+        "/dhis2/api/dataValueSets", "reports", "/dhis2/api/dataValueSets", "dhis2", P.DATA_READ, P.DATA_WRITE
+    ),
+    # reports: cases and the rest
+    Forward("/api/v1/cases", "reports", "/cases", "cases", P.CASES_READ, P.CASES_WRITE),
+    Forward("/api/v1/categories", "reports", "/categories", "cases", P.CASES_READ, P.METADATA_WRITE),
+    Forward(
+        "/api/v1/directives/{directive_id}/progress",
+        "reports",
+        "/directives/{directive_id}/progress",
+        "directives",
+        P.CASES_READ,
+        P.DIRECTIVES_PROGRESS,
+        subpaths=False,
+        write_methods=("POST",),
+    ),
+    Forward("/api/v1/directives", "reports", "/directives", "directives", P.CASES_READ, P.DIRECTIVES_WRITE),
+    Forward("/api/v1/projects", "reports", "/projects", "projects", P.CASES_READ, P.PROJECTS_WRITE),
+    Forward("/api/v1/satisfaction", "reports", "/satisfaction", "satisfaction", P.CASES_READ, None),
+    Forward("/api/v1/ratings", "reports", "/ratings", "satisfaction", None, None, anonymous=True),
+    Forward("/open311/v2", "reports", "/open311/v2", "open311", None, None, anonymous=True),
+)
+
+
+def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaitable[StreamingResponse]]:
+    async def handler(
+        request: Request, gw: State, caller: Annotated[Caller, Depends(guard)], rest: str = ""
+    ) -> StreamingResponse:
+        params = {k: v for k, v in request.path_params.items() if k != "rest"}
+        path = forward.upstream.format(**params) + (f"/{rest}" if rest else "")
+        headers = {h: v for h in FORWARDED_HEADERS if (v := request.headers.get(h)) is not None}
+        headers.update(caller.to_headers())
+        body = await request.body() if request.method in WRITE else None
+        response = await gw.upstreams.send(
+            forward.service,
+            request.method,
+            path,
+            params=request.query_params,
+            headers=headers,
+            content=body,
+            stream=True,
+        )
+        return relay(response)
+
+    return handler
+
+
+def _guard(forward: Forward, permission: P | None) -> Requires | Public:
+    if permission is None:
+        assert forward.anonymous, f"{forward.public}: a route without permission must be marked anonymous"
+        return public
+    return require(permission)
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(responses=PROBLEM_RESPONSES)
+    for forward in FORWARDS:
+        paths = [forward.public] + ([forward.public + "/{rest:path}"] if forward.subpaths else [])
+        methods: list[tuple[str, P | None]] = []
+        if forward.read is not None or forward.anonymous:
+            methods.append(("GET", forward.read))
+        if forward.write is not None or forward.anonymous:
+            methods += [(m, forward.write) for m in forward.write_methods]
+        for path in paths:
+            slug = re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
+            for method, permission in methods:
+                verb = "Read" if method == "GET" else "Change"
+                router.add_api_route(
+                    path,
+                    _handler(forward, _guard(forward, permission)),
+                    methods=[method],
+                    summary=f"{verb} {forward.tag} (forwarded to {forward.service})",
+                    operation_id=f"{method.lower()}_{slug}",
+                    tags=[forward.tag],
+                    response_class=StreamingResponse,
+                )
+    return router

@@ -1,0 +1,1 @@
+"""Authentication: passwords, JWTs, department API keys."""

@@ -1,0 +1,92 @@
+"""Gateway-wide ASGI middleware: request body limits and the audit log of writes."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.gateway.storage.models import AuditEntry
+from shared.errors import PayloadTooLargeError
+from shared.identity import Caller
+from shared.problems import problem_response
+from shared.service import Runtime
+
+log = logging.getLogger("cityops.gateway.audit")
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over ``max_bytes``: by Content-Length up front, or while a chunked body streams."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            response = problem_response(
+                413, "Payload too large", f"body of {int(declared)} bytes exceeds {self.max_bytes}"
+            )
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise PayloadTooLargeError(f"body exceeds {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+class AuditMiddleware:
+    """Record every write (who, what, when, from where, outcome) after its response is sent."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            await self._record(scope, status)
+
+    async def _record(self, scope: Scope, status: int) -> None:
+        caller = scope.get("state", {}).get("caller")
+        actor = f"{caller.kind}:{caller.name}" if isinstance(caller, Caller) else "anonymous"
+        client = scope.get("client")
+        path = scope["path"] + (f"?{scope['query_string'].decode()}" if scope.get("query_string") else "")
+        entry = AuditEntry(
+            actor=actor,
+            method=scope["method"],
+            path=path[:2000],
+            status=status,
+            client=client[0] if client else None,
+        )
+        try:
+            async with self.runtime.database.session() as session:
+                session.add(entry)
+        except Exception as exc:
+            # The write itself already happened; losing its audit line must be loud, not fatal.
+            log.error("audit.write_failed", extra={"actor": actor, "path": path, "error": repr(exc)})

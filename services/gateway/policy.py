@@ -1,0 +1,65 @@
+"""Who may do what: permissions per role, checked on every route.
+
+Department scoping (a department writes only its own data and cases) is enforced again by the
+internal service that owns the data, from the caller headers the gateway sends.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shared.identity import Role
+
+
+class Permission(StrEnum):
+    CAMERAS_READ = "cameras:read"
+    CAMERAS_WRITE = "cameras:write"
+    RULES_READ = "rules:read"
+    RULES_WRITE = "rules:write"
+    ALERTS_READ = "alerts:read"
+    ALERTS_ACK = "alerts:ack"
+    DATA_READ = "data:read"
+    DATA_WRITE = "data:write"
+    METADATA_WRITE = "metadata:write"
+    CASES_READ = "cases:read"
+    CASES_WRITE = "cases:write"
+    DIRECTIVES_WRITE = "directives:write"
+    DIRECTIVES_PROGRESS = "directives:progress"
+    PROJECTS_WRITE = "projects:write"
+    PERSONAL_DATA_READ = "personal_data:read"
+    EVENTS_READ = "events:read"
+    USERS_ADMIN = "users:admin"
+    KEYS_ADMIN = "keys:admin"
+    AUDIT_READ = "audit:read"
+
+
+P = Permission
+_READ_ALL = {
+    P.CAMERAS_READ, P.RULES_READ, P.ALERTS_READ, P.DATA_READ, P.CASES_READ, P.EVENTS_READ,
+}  # fmt: skip
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    "admin": frozenset(Permission),
+    "leader": frozenset(
+        _READ_ALL | {P.DIRECTIVES_WRITE, P.CASES_WRITE, P.ALERTS_ACK, P.PERSONAL_DATA_READ, P.AUDIT_READ}
+    ),
+    "operator": frozenset(
+        _READ_ALL | {P.ALERTS_ACK, P.RULES_WRITE, P.CASES_WRITE, P.PERSONAL_DATA_READ, P.PROJECTS_WRITE}
+    ),
+    "department": frozenset(
+        {P.DATA_READ, P.DATA_WRITE, P.CASES_READ, P.CASES_WRITE, P.DIRECTIVES_PROGRESS, P.EVENTS_READ}
+    ),
+    "viewer": frozenset(_READ_ALL),
+}
+
+# What a department API key (a machine, not a person) may do.
+API_KEY_PERMISSIONS: frozenset[Permission] = frozenset(
+    {P.DATA_READ, P.DATA_WRITE, P.CASES_READ, P.CASES_WRITE}
+)
+
+
+def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)

@@ -1,0 +1,1 @@
+"""Gateway persistence: users, API keys, audit log, the token-signing secret."""

@@ -1,0 +1,96 @@
+"""Every route × every role, generated from the route table: a new route without a rule fails here."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Literal
+
+import httpx
+import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from services.gateway.api.deps import Public, Requires, authenticate, granted
+from services.gateway.app import create_app
+from shared.identity import Caller
+from tests.support import ServiceProcess
+
+# Routes that need no credentials by design.
+OPEN_ROUTES = {"/healthz", "/readyz", "/metrics", "/api/v1/auth/token"}
+STREAMING = {"/api/v1/events", "/api/v1/cameras/{camera}/mjpeg"}
+ROLES = ("admin", "leader", "operator", "department", "viewer")
+
+
+Guard = Requires | Public | Literal["authenticated"]
+
+
+def _guard(dependant: Dependant) -> Guard | None:
+    """The route's authorization rule: a permission, public, or any authenticated caller."""
+    for dep in dependant.dependencies:
+        if isinstance(dep.call, Requires | Public):
+            return dep.call
+        if dep.call is authenticate:
+            return "authenticated"
+        found = _guard(dep)
+        if found is not None:
+            return found
+    return None
+
+
+def _route_table() -> list[tuple[str, str, Guard | None]]:
+    table = []
+    for context in iter_route_contexts(create_app().routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            for method in sorted(route.methods):
+                table.append((method, context.path, _guard(route.dependant)))
+    return table
+
+
+ROUTES = _route_table()
+
+
+def _concrete(path: str) -> str:
+    values = {"rest": "x", "camera": "cam-1", "key_id": str(uuid.uuid4()), "username": "nobody", "directive_id": "d1"}
+    return re.sub(r"\{(\w+)(:path)?\}", lambda m: values.get(m[1], "x"), path)
+
+
+def test_every_route_has_an_authorization_rule() -> None:
+    unguarded = [(m, p) for m, p, guard in ROUTES if guard is None and p not in OPEN_ROUTES]
+    assert unguarded == [], f"routes without Requires/Public: {unguarded}"
+    assert len(ROUTES) > 60
+
+
+def _call(gateway: ServiceProcess, method: str, path: str, headers: dict[str, str]) -> int:
+    url = gateway.url + _concrete(path)
+    kwargs = {"json": {}} if method in {"POST", "PUT", "PATCH"} else {}
+    with httpx.stream(method, url, headers=headers, timeout=10, **kwargs) as response:
+        return response.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_gets_exactly_what_its_permissions_allow(
+    gateway: ServiceProcess, role_headers: dict[str, dict[str, str]], role: str
+) -> None:
+    caller = Caller(name=role, roles=frozenset({role}))  # type: ignore[arg-type]
+    mismatches = []
+    for method, path, guard in ROUTES:
+        if guard is None:
+            continue
+        status = _call(gateway, method, path, role_headers[role])
+        allowed = not isinstance(guard, Requires) or guard.permission in granted(caller)
+        if allowed and status in (401, 403) or not allowed and status != 403:
+            mismatches.append((method, path, status, "allowed" if allowed else "forbidden"))
+    assert mismatches == []
+
+
+def test_anonymous_is_refused_everywhere_but_open_and_public_routes(gateway: ServiceProcess) -> None:
+    wrong = []
+    for method, path, guard in ROUTES:
+        if guard is None or isinstance(guard, Public):
+            continue
+        status = _call(gateway, method, path, {})
+        if status != 401:
+            wrong.append((method, path, status))
+    assert wrong == []
