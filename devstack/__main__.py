@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shlex
 import sys
 import time
@@ -44,6 +45,15 @@ def _refuse_busy_port(what: str, port: int) -> None:
         )
 
 
+def _admin_password() -> str:
+    """The dev admin password: generated on the first run, kept in .run/ (readable by root only)."""
+    path = RUN_DIR / "admin-password"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def up() -> int:
     from honcho.manager import Manager
 
@@ -61,6 +71,8 @@ def up() -> int:
         pg.init()
         manager.add_process("postgres", shlex.join([PY, "-m", "devstack", "postgres"]), env=env)
         env["CITYOPS_DATABASE_URL"] = pg.url()
+    if "CITYOPS_ADMIN_PASSWORD" not in os.environ:
+        env["CITYOPS_ADMIN_PASSWORD"] = _admin_password()
     for service in SERVICES:
         manager.add_process(service, shlex.join([PY, "-m", f"services.{service}"]), env=env, cwd=str(ROOT))
     manager.add_process("announce", shlex.join([PY, "-m", "devstack", "announce"]), env=env)
@@ -78,6 +90,12 @@ def announce() -> int:
         try:
             if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
                 print(f"cityops is up: gateway {base}  (API docs {base}/docs)", flush=True)
+                if "CITYOPS_ADMIN_PASSWORD" in os.environ:
+                    print(
+                        f"log in as admin / {os.environ['CITYOPS_ADMIN_PASSWORD']}"
+                        f"  (kept in {RUN_DIR / 'admin-password'})",
+                        flush=True,
+                    )
                 break
         except httpx.HTTPError:
             pass

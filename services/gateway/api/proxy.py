@@ -16,6 +16,7 @@ from starlette.responses import StreamingResponse
 from services.gateway.api.deps import Public, Requires, State, public, require
 from services.gateway.policy import Permission as P
 from services.gateway.upstream import Service, relay
+from shared.errors import InvalidInputError
 from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
 
@@ -82,6 +83,9 @@ def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaita
     async def handler(
         request: Request, gw: State, caller: Annotated[Caller, Depends(guard)], rest: str = ""
     ) -> StreamingResponse:
+        if any(segment in ("..", ".") for segment in rest.split("/")):
+            # The upstream would normalise it into another resource than the one authorised here.
+            raise InvalidInputError("path must not contain '.' or '..' segments", field="path")
         params = {k: v for k, v in request.path_params.items() if k != "rest"}
         path = forward.upstream.format(**params) + (f"/{rest}" if rest else "")
         headers = {h: v for h in FORWARDED_HEADERS if (v := request.headers.get(h)) is not None}

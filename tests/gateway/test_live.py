@@ -1,0 +1,176 @@
+"""Live events (SSE over JetStream), MJPEG from the frames subject, snapshots from KV, rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import httpx
+import nats
+import numpy as np
+
+from devstack.servers import NatsServer
+from shared import subjects
+from shared.messages import AlertEvent, FrameHeaders
+from tests.support import ServiceProcess
+
+
+def _alert(n: int) -> AlertEvent:
+    now = datetime.now(UTC)
+    return AlertEvent(
+        alert_id=f"alert-{n}",
+        phase="started",
+        camera="beach-01",
+        rule_id="r1",
+        rule_type="crowd",
+        count=n,
+        started_at=now,
+        at=now,
+    )
+
+
+async def _publish_alerts(url: str, numbers: range) -> None:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    for n in numbers:
+        await js.publish(subjects.alert("beach-01", "r1"), _alert(n).to_bytes(), headers={"Nats-Msg-Id": f"a-{n}"})
+    await nc.drain()
+
+
+def _read_events(url: str, headers: dict[str, str], count: int, started: threading.Event) -> list[tuple[str, dict]]:
+    events: list[tuple[str, dict]] = []
+    event_id = ""
+    with httpx.stream("GET", url, headers=headers, timeout=20) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("id: "):
+                event_id = line[4:]
+                started.set()
+            elif line.startswith("data: "):
+                events.append((event_id, json.loads(line[6:])))
+                if len(events) == count:
+                    break
+    return events
+
+
+def test_sse_delivers_alerts_from_the_bus_and_resumes_after_reconnect_without_loss(
+    gateway: ServiceProcess, nats_server: NatsServer, admin: dict[str, str]
+) -> None:
+    url = gateway.url + "/api/v1/events?types=alert&camera=beach-01"
+    started = threading.Event()
+    result: list[list[tuple[str, dict]]] = []
+    reader = threading.Thread(target=lambda: result.append(_read_events(url, admin, 3, started)))
+    reader.start()
+    assert started.wait(10)
+    asyncio.run(_publish_alerts(nats_server.url, range(1, 4)))
+    reader.join(20)
+    first = result[0]
+    assert [e[1]["data"]["alert_id"] for e in first] == ["alert-1", "alert-2", "alert-3"]
+    assert first[0][1]["subject"] == "alerts.beach-01.r1"
+    last_id = first[-1][0]
+
+    # While the dashboard is away, two more alerts happen; it reconnects with its last id.
+    asyncio.run(_publish_alerts(nats_server.url, range(4, 6)))
+    resumed = _read_events(url, {**admin, "Last-Event-ID": last_id}, 2, threading.Event())
+    assert [e[1]["data"]["alert_id"] for e in resumed] == ["alert-4", "alert-5"]
+    r = httpx.get(gateway.url + "/api/v1/events", headers={**admin, "Last-Event-ID": "garbage"})
+    assert r.status_code == 422
+
+
+def _jpeg(seq: int) -> bytes:
+    image = np.full((72, 128, 3), seq * 20 % 255, dtype=np.uint8)
+    cv2.putText(image, str(seq), (10, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (255, 255, 255), 2)
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+async def _publish_frames(url: str, camera: str, stop: threading.Event) -> None:
+    nc = await nats.connect(url)
+    seq = 0
+    while not stop.is_set():
+        seq += 1
+        headers = FrameHeaders(camera=camera, seq=seq, captured_at=datetime.now(UTC), width=128, height=72)
+        await nc.publish(subjects.frames(camera), _jpeg(seq), headers=headers.to_headers())
+        await asyncio.sleep(0.05)
+    await nc.drain()
+
+
+def test_mjpeg_streams_the_frames_published_for_the_camera(
+    gateway: ServiceProcess, nats_server: NatsServer, admin: dict[str, str]
+) -> None:
+    stop = threading.Event()
+    publisher = threading.Thread(target=lambda: asyncio.run(_publish_frames(nats_server.url, "cam-mjpeg", stop)))
+    publisher.start()
+    try:
+        frames = []
+        with httpx.stream(
+            "GET", gateway.url + "/api/v1/cameras/cam-mjpeg/mjpeg?max_fps=20", headers=admin, timeout=10
+        ) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("multipart/x-mixed-replace")
+            buffer = b""
+            for chunk in response.iter_bytes():
+                buffer += chunk
+                while (start := buffer.find(b"\xff\xd8")) != -1 and (end := buffer.find(b"\xff\xd9", start)) != -1:
+                    frames.append(buffer[start : end + 2])
+                    buffer = buffer[end + 2 :]
+                if len(frames) >= 3:
+                    break
+    finally:
+        stop.set()
+        publisher.join(5)
+    decoded = [cv2.imdecode(np.frombuffer(f, np.uint8), cv2.IMREAD_COLOR) for f in frames]
+    assert all(img is not None and img.shape == (72, 128, 3) for img in decoded)
+
+
+def test_snapshot_comes_from_the_kv_bucket_and_404s_when_missing(
+    gateway: ServiceProcess, nats_server: NatsServer, admin: dict[str, str]
+) -> None:
+    async def put() -> None:
+        nc = await nats.connect(nats_server.url)
+        kv = await nc.jetstream().key_value(subjects.SNAPSHOTS.name)
+        await kv.put("cam-snap", _jpeg(7))
+        await nc.drain()
+
+    asyncio.run(put())
+    r = httpx.get(gateway.url + "/api/v1/cameras/cam-snap/snapshot.jpg", headers=admin)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "image/jpeg"
+    assert r.content == _jpeg(7)
+    missing = httpx.get(gateway.url + "/api/v1/cameras/cam-none/snapshot.jpg", headers=admin)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["camera"] == "cam-none"
+    assert httpx.get(gateway.url + "/api/v1/cameras/..%2Fetc/snapshot.jpg", headers=admin).status_code in (404, 422)
+
+
+def test_rate_limit_answers_429_with_retry_after(nats_server: NatsServer, gateway_db: str) -> None:
+    with tempfile.TemporaryDirectory() as logs:
+        proc = ServiceProcess(
+            "gateway",
+            {
+                "CITYOPS_NATS_URL": nats_server.url,
+                "CITYOPS_DATABASE_URL": gateway_db,
+                "CITYOPS_GATEWAY_RATE_LIMIT_PER_MINUTE": "5",
+            },
+            Path(logs),
+        ).start()
+        try:
+            proc.wait_status("/readyz", 200)
+            from tests.gateway.conftest import ADMIN_PASSWORD
+
+            statuses = []
+            for _ in range(8):
+                r = httpx.get(proc.url + "/api/v1/auth/me", auth=("admin", ADMIN_PASSWORD))
+                statuses.append(r.status_code)
+            assert statuses[:5] == [200] * 5
+            assert statuses[5:] == [429] * 3
+            assert int(r.headers["retry-after"]) >= 1
+            assert r.headers["content-type"] == "application/problem+json"
+        finally:
+            proc.stop()
