@@ -21,9 +21,7 @@ ROUNDS = 3000
 WARMUP = 200
 
 
-async def _round_trips(
-    publish: Callable[[str, bytes], Awaitable[None]], nc: NATS, subject: str
-) -> list[float]:
+async def _round_trips(publish: Callable[[str, bytes], Awaitable[None]], nc: NATS, subject: str) -> list[float]:
     """Publish one message, wait until the subscriber has it, repeat: per-message round-trip seconds."""
     got = asyncio.Event()
 

@@ -28,9 +28,7 @@ PY = sys.executable
 
 
 def _embedded_postgres() -> PostgresServer:
-    return PostgresServer(
-        RUN_DIR / "pgdata", int(os.environ.get("CITYOPS_DEV_POSTGRES_PORT", DEV_POSTGRES_PORT))
-    )
+    return PostgresServer(RUN_DIR / "pgdata", int(os.environ.get("CITYOPS_DEV_POSTGRES_PORT", DEV_POSTGRES_PORT)))
 
 
 def _embedded_nats() -> NatsServer:

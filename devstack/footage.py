@@ -28,9 +28,7 @@ class FootageUnavailable(RuntimeError):
 
 def _apt_download(package: str, dest: Path) -> Path:
     def attempt() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["apt-get", "download", package], cwd=dest, capture_output=True, text=True, check=False
-        )
+        return subprocess.run(["apt-get", "download", package], cwd=dest, capture_output=True, text=True, check=False)
 
     if shutil.which("apt-get") is None:
         raise FootageUnavailable(

@@ -135,9 +135,7 @@ class PostgresServer:
         return (self.data_dir / "PG_VERSION").exists()
 
     def _run(self, args: list[str], stdin: bytes | None = None) -> None:
-        result = subprocess.run(
-            args, input=stdin, capture_output=True, preexec_fn=_drop_privileges, check=False
-        )
+        result = subprocess.run(args, input=stdin, capture_output=True, preexec_fn=_drop_privileges, check=False)
         if result.returncode != 0:
             out = (result.stdout + result.stderr).decode(errors="replace")
             raise RuntimeError(f"{Path(args[0]).name} failed ({result.returncode}): {out[-2000:]}")

@@ -157,9 +157,7 @@ class Bus:
             self._kv[spec.name] = await self._js.key_value(spec.name)
         except BucketNotFoundError:
             self._kv[spec.name] = await self._js.create_key_value(
-                KeyValueConfig(
-                    bucket=spec.name, ttl=spec.ttl_s, history=spec.history, replicas=self._replicas
-                )
+                KeyValueConfig(bucket=spec.name, ttl=spec.ttl_s, history=spec.history, replicas=self._replicas)
             )
 
     def _server(self) -> str:

@@ -156,9 +156,7 @@ class Database:
             async with asyncio.timeout(timeout), self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:
-            raise UnavailableError(
-                f"database ping failed: {type(exc).__name__}", dependency="postgres"
-            ) from exc
+            raise UnavailableError(f"database ping failed: {type(exc).__name__}", dependency="postgres") from exc
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

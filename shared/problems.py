@@ -90,9 +90,7 @@ async def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RateLimitedError):
         headers = {"Retry-After": str(exc.retry_after_s)}
     if exc.status >= 500:
-        log.warning(
-            "request.failed", extra={"path": request.url.path, "status": exc.status, "error": exc.detail}
-        )
+        log.warning("request.failed", extra={"path": request.url.path, "status": exc.status, "error": exc.detail})
     return problem_response(
         exc.status,
         exc.title,

@@ -24,9 +24,7 @@ from shared.settings import ServiceSettings
 
 log = logging.getLogger("cityops.service")
 
-HTTP_REQUESTS = Counter(
-    "cityops_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
-)
+HTTP_REQUESTS = Counter("cityops_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
 HTTP_LATENCY = Histogram(
     "cityops_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"]
 )
@@ -165,9 +163,7 @@ class MetricsMiddleware:
             template = getattr(route, "path", "unmatched")
             if template not in ("/metrics", "/healthz"):
                 HTTP_REQUESTS.labels(self.service, scope["method"], template, str(status)).inc()
-                HTTP_LATENCY.labels(self.service, scope["method"], template).observe(
-                    time.perf_counter() - start
-                )
+                HTTP_LATENCY.labels(self.service, scope["method"], template).observe(time.perf_counter() - start)
 
 
 def create_service_app(runtime: Runtime, *, title: str, description: str, **fastapi_kwargs: Any) -> FastAPI:

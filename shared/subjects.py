@@ -72,3 +72,7 @@ CAMERA_LEASES = BucketSpec("camera_leases", ttl_s=15.0)
 ANALYTICS_LEASES = BucketSpec("analytics_leases", ttl_s=15.0)
 SNAPSHOTS = BucketSpec("snapshots", ttl_s=None)
 BUCKETS: tuple[BucketSpec, ...] = (CAMERA_LEASES, ANALYTICS_LEASES, SNAPSHOTS)
+
+# Durable JetStream consumer of ALERTS that turns alerts into cases (reports). Named here because
+# the production autoscaler (KEDA, deploy/k8s/components/keda-alert-consumer) reads its lag.
+ALERT_CASES_CONSUMER = "reports-alert-cases"

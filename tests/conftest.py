@@ -42,9 +42,7 @@ def pg_server(tmp_root: Path) -> Iterator[PostgresServer]:
 async def fresh_database(pg_server: PostgresServer) -> AsyncIterator[str]:
     """An empty database of its own for one test; its SQLAlchemy URL."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(
-        host=pg_server.host, port=pg_server.port, user="postgres", database="postgres"
-    )
+    conn = await asyncpg.connect(host=pg_server.host, port=pg_server.port, user="postgres", database="postgres")
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
         yield pg_server.url(name)

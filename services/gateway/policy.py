@@ -53,9 +53,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 # What a department API key (a machine, not a person) may do.
-API_KEY_PERMISSIONS: frozenset[Permission] = frozenset(
-    {P.DATA_READ, P.DATA_WRITE, P.CASES_READ, P.CASES_WRITE}
-)
+API_KEY_PERMISSIONS: frozenset[Permission] = frozenset({P.DATA_READ, P.DATA_WRITE, P.CASES_READ, P.CASES_WRITE})
 
 
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:

@@ -22,7 +22,5 @@ class GatewayState:
 
     def secret(self) -> str:
         if self.jwt_secret is None:
-            raise UnavailableError(
-                "authentication is not ready (database unreachable)", dependency="postgres"
-            )
+            raise UnavailableError("authentication is not ready (database unreachable)", dependency="postgres")
         return self.jwt_secret

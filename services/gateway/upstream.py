@@ -82,9 +82,7 @@ class Upstreams:
         """GET JSON for aggregation; a non-2xx answer counts as the part being unavailable."""
         response = await self.send(service, "GET", path, params=params)
         if response.status_code >= 400:
-            raise UnavailableError(
-                f"{service} answered {response.status_code} for {path}", dependency=service
-            )
+            raise UnavailableError(f"{service} answered {response.status_code} for {path}", dependency=service)
         return response.json()
 
 

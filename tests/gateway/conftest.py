@@ -18,7 +18,7 @@ ADMIN_PASSWORD = "admin-test-password"
 
 
 @pytest.fixture(scope="module")
-def gateway_db(pg_server: PostgresServer) -> Iterator[str]:
+def gateway_db(pg_server: PostgresServer) -> str:
     import asyncio
 
     name = f"gw_{uuid.uuid4().hex[:10]}"
@@ -29,7 +29,7 @@ def gateway_db(pg_server: PostgresServer) -> Iterator[str]:
         await conn.close()
 
     asyncio.run(create())
-    yield pg_server.url(name)
+    return pg_server.url(name)
 
 
 @pytest.fixture(scope="module")

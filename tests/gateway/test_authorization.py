@@ -80,7 +80,7 @@ def test_role_gets_exactly_what_its_permissions_allow(
             continue
         status = _call(gateway, method, path, role_headers[role])
         allowed = not isinstance(guard, Requires) or guard.permission in granted(caller)
-        if allowed and status in (401, 403) or not allowed and status != 403:
+        if (allowed and status in (401, 403)) or (not allowed and status != 403):
             mismatches.append((method, path, status, "allowed" if allowed else "forbidden"))
     assert mismatches == []
 

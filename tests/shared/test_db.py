@@ -36,12 +36,8 @@ def migrations_dir(tmp_path: Path) -> Path:
     return d
 
 
-async def test_replicas_migrating_at_once_apply_each_revision_once(
-    fresh_database: str, migrations_dir: Path
-) -> None:
-    dbs = [
-        Database(fresh_database, schema="svc", migrations_dir=migrations_dir, app_name="t") for _ in range(3)
-    ]
+async def test_replicas_migrating_at_once_apply_each_revision_once(fresh_database: str, migrations_dir: Path) -> None:
+    dbs = [Database(fresh_database, schema="svc", migrations_dir=migrations_dir, app_name="t") for _ in range(3)]
     try:
         await asyncio.gather(*(db.migrate() for db in dbs))
         await dbs[0].migrate()

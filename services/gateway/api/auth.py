@@ -39,9 +39,7 @@ async def login(gw: State, form: Annotated[OAuth2PasswordRequestForm, Depends()]
         user = await auth.authenticate_user(session, form.username, form.password)
     gw.limiter.check(f"login:{form.username}")
     ttl = gw.settings.token_ttl_s
-    return Token(
-        access_token=crypto.issue_token(gw.secret(), subject=user.username, ttl_s=ttl), expires_in=ttl
-    )
+    return Token(access_token=crypto.issue_token(gw.secret(), subject=user.username, ttl_s=ttl), expires_in=ttl)
 
 
 @router.get("/auth/me", response_model=Me, tags=["auth"], summary="Who am I")

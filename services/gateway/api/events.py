@@ -86,9 +86,7 @@ def _camera_of(subject: str, body: object) -> str | None:
 async def events(
     gw: State,
     _: Annotated[Caller, Depends(require(P.EVENTS_READ))],
-    types: Annotated[
-        list[EventType] | None, Query(description="event types to receive (all by default)")
-    ] = None,
+    types: Annotated[list[EventType] | None, Query(description="event types to receive (all by default)")] = None,
     camera: Annotated[str | None, Query(description="only events of this camera")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     since: Annotated[str | None, Query(description="resume cursor, as Last-Event-ID")] = None,
@@ -121,9 +119,7 @@ async def events(
             ack_policy=AckPolicy.NONE,
         )
         subs.append(
-            await js.subscribe(
-                source.subject, stream=source.stream, cb=on_msg, ordered_consumer=True, config=config
-            )
+            await js.subscribe(source.subject, stream=source.stream, cb=on_msg, ordered_consumer=True, config=config)
         )
 
     async def stream() -> AsyncIterator[bytes]:

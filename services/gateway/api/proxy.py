@@ -55,9 +55,7 @@ FORWARDS: tuple[Forward, ...] = (
     Forward("/api/v1/datavalues", "reports", "/datavalues", "data", P.DATA_READ, P.DATA_WRITE),
     Forward("/api/v1/analytics", "reports", "/analytics", "data", P.DATA_READ, None),
     Forward("/api/v1/completeness", "reports", "/completeness", "data", P.DATA_READ, None),
-    Forward(
-        "/dhis2/api/dataValueSets", "reports", "/dhis2/api/dataValueSets", "dhis2", P.DATA_READ, P.DATA_WRITE
-    ),
+    Forward("/dhis2/api/dataValueSets", "reports", "/dhis2/api/dataValueSets", "dhis2", P.DATA_READ, P.DATA_WRITE),
     # reports: cases and the rest
     Forward("/api/v1/cases", "reports", "/cases", "cases", P.CASES_READ, P.CASES_WRITE),
     Forward("/api/v1/categories", "reports", "/categories", "cases", P.CASES_READ, P.METADATA_WRITE),

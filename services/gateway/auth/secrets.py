@@ -60,9 +60,7 @@ def issue_token(secret: str, *, subject: str, ttl_s: int, now: datetime | None =
 
 def decode_token(secret: str, token: str) -> dict[str, Any]:
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
-        )
+        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError as exc:
         raise UnauthorizedError("token expired") from exc
     except jwt.PyJWTError as exc:

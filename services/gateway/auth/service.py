@@ -84,9 +84,7 @@ def caller_of_user(user: User) -> Caller:
 
 def _check_roles(roles: Sequence[Role], departments: Sequence[str]) -> None:
     if "department" in roles and not departments:
-        raise InvalidInputError(
-            "a department user must be bound to at least one department", field="departments"
-        )
+        raise InvalidInputError("a department user must be bound to at least one department", field="departments")
 
 
 async def create_user(
