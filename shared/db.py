@@ -59,7 +59,8 @@ def run_migrations(connection: Connection, *, schema: str, migrations_dir: Path)
     cfg.set_main_option("script_location", str(migrations_dir))
     cfg.attributes["connection"] = connection
     cfg.attributes["schema"] = schema
-    command.upgrade(cfg, "head")
+    # "heads": a service may keep independent migration branches per domain (e.g. data, cases).
+    command.upgrade(cfg, "heads")
 
 
 def configure_alembic_env() -> None:

@@ -39,7 +39,7 @@ class Caller(BaseModel):
         return {
             USER_HEADER: f"{self.kind}:{self.name}",
             ROLES_HEADER: ",".join(sorted(self.roles)),
-            DEPARTMENTS_HEADER: ",".join(sorted(self.departments)),
+            DEPARTMENTS_HEADER: ALL_DEPARTMENTS if self.all_departments else ",".join(sorted(self.departments)),
         }
 
     @classmethod

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
-from services.gateway.api import auth, events, media, overview, proxy
+from services.gateway.api import auth, events, media, overview, proxy, web
 from services.gateway.auth import service as auth_service
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware
 from services.gateway.ratelimit import RateLimiter
@@ -70,6 +71,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(overview.router)
     app.include_router(proxy.build_router())
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.WEB_DIR), name="static")
     app.add_middleware(AuditMiddleware, runtime=runtime)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -17,7 +17,7 @@ from shared.identity import Caller
 from tests.support import ServiceProcess
 
 # Routes that need no credentials by design.
-OPEN_ROUTES = {"/healthz", "/readyz", "/metrics", "/api/v1/auth/token"}
+OPEN_ROUTES = {"/", "/healthz", "/readyz", "/metrics", "/api/v1/auth/token"}
 STREAMING = {"/api/v1/events", "/api/v1/cameras/{camera}/mjpeg"}
 ROLES = ("admin", "leader", "operator", "department", "viewer")
 

@@ -59,6 +59,9 @@ async def authenticate(
     """The caller of this request (401 when credentials are missing or wrong)."""
     key = request.headers.get("x-api-key")
     authorization = request.headers.get("authorization", "")
+    if not authorization and request.method == "GET" and (query_token := request.query_params.get("access_token")):
+        # <img> tags (MJPEG, snapshots) cannot send headers; a token in the URL is accepted for reads only.
+        authorization = f"Bearer {query_token}"
     scheme, _, credentials = authorization.partition(" ")
     if key:
         async with gw.runtime.database.session() as session:

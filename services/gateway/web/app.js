@@ -1,0 +1,286 @@
+// The operations-center dashboard: plain ES modules on the public /api/v1 only.
+import { LABELS } from "./i18n.js";
+
+const state = { token: sessionStorage.getItem("cityops.token"), lang: localStorage.getItem("cityops.lang") || "vi",
+  cameras: [], alerts: new Map(), lastEventId: null, tab: "wall" };
+const $ = (sel) => document.querySelector(sel);
+const t = (key) => LABELS[state.lang][key] ?? key;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null) node.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+async function api(path, { method = "GET", body, form } = {}) {
+  const headers = { Accept: "application/json" };
+  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  let payload;
+  if (form) { payload = new URLSearchParams(form); }
+  else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
+  const response = await fetch(path, { method, headers, body: payload });
+  if (response.status === 401 && path !== "/api/v1/auth/token") { logout(); throw new Error("unauthorized"); }
+  const data = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+  if (!response.ok) throw Object.assign(new Error(data?.detail || response.statusText), { status: response.status, data });
+  return data;
+}
+const items = (page) => (Array.isArray(page) ? page : page?.items ?? []);
+const media = (path) => `${path}${path.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(state.token)}`;
+
+function translate() {
+  document.documentElement.lang = state.lang;
+  document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
+  $("#lang").value = state.lang;
+}
+
+function show(tab) {
+  state.tab = tab;
+  for (const id of ["wall", "map", "alerts", "kpis", "cases"]) $(`#${id}`).hidden = id !== tab;
+  document.querySelectorAll("#tabs button").forEach((b) => b.setAttribute("aria-current", b.dataset.tab === tab ? "page" : "false"));
+  ({ wall: loadWall, map: loadMap, alerts: loadAlerts, kpis: loadKpis, cases: loadCases })[tab]().catch(console.error);
+}
+
+async function login(event) {
+  event.preventDefault();
+  $("#login-error").textContent = "";
+  try {
+    const token = await api("/api/v1/auth/token", { method: "POST", form: { username: $("#username").value, password: $("#password").value } });
+    state.token = token.access_token;
+    sessionStorage.setItem("cityops.token", state.token);
+    await start();
+  } catch (e) { $("#login-error").textContent = t("login.failed"); }
+}
+
+function logout() {
+  state.token = null;
+  sessionStorage.removeItem("cityops.token");
+  $("#login").hidden = false; $("#tabs").hidden = true; $("#logout").hidden = true; $("#who").textContent = "";
+  for (const id of ["wall", "map", "alerts", "kpis", "cases"]) $(`#${id}`).hidden = true;
+}
+
+async function start() {
+  const me = await api("/api/v1/auth/me");
+  state.me = me;
+  $("#who").textContent = `${me.name} (${me.roles.join(", ") || me.kind})`;
+  $("#login").hidden = true; $("#tabs").hidden = false; $("#logout").hidden = false;
+  listen();
+  show(state.tab);
+}
+
+// ---- video wall -------------------------------------------------------------------------------
+function badge(status) { return el("span", { class: `badge ${status}` }, t(status)); }
+
+function tile(camera) {
+  const status = camera.status?.status ?? "offline";
+  return el("div", { class: "tile", tabindex: "0", role: "button", "data-camera": camera.id, "data-status": status,
+      "aria-label": `${camera.name} — ${t(status)}`, onclick: () => openCamera(camera), onkeydown: (e) => { if (e.key === "Enter") openCamera(camera); } },
+    el("img", { src: media(`/api/v1/cameras/${camera.id}/mjpeg?max_fps=2`), alt: camera.name, loading: "lazy" }),
+    el("div", { class: "meta" }, el("strong", {}, camera.name), el("span", {}, camera.category), badge(status)));
+}
+
+async function loadWall() {
+  const [cams, walls] = await Promise.all([api("/api/v1/cameras?limit=500"), api("/api/v1/walls").catch(() => [])]);
+  state.cameras = items(cams);
+  const select = $("#wall-select");
+  const current = select.value;
+  select.replaceChildren(el("option", { value: "" }, t("wall.all")), ...items(walls).map((w) => el("option", { value: w.id }, w.name)));
+  select.value = current;
+  const wall = items(walls).find((w) => w.id === select.value);
+  const grid = $("#wall-grid");
+  if (wall) {
+    grid.style.gridTemplateColumns = `repeat(${wall.cols}, 1fr)`;
+    const byId = new Map(state.cameras.map((c) => [c.id, c]));
+    grid.replaceChildren(...wall.cells.filter((c) => byId.has(c.camera_id)).map((c) => {
+      const node = tile(byId.get(c.camera_id)); node.style.gridRow = c.row + 1; node.style.gridColumn = c.col + 1; return node; }));
+  } else {
+    grid.style.gridTemplateColumns = `repeat(auto-fill, minmax(${state.cameras.length > 4 ? 280 : 420}px, 1fr))`;
+    grid.replaceChildren(...state.cameras.map(tile));
+  }
+}
+
+async function openCamera(camera) {
+  $("#camera-detail").hidden = false;
+  $("#detail-name").textContent = `${camera.name} · ${camera.category}`;
+  $("#detail-img").src = media(`/api/v1/cameras/${camera.id}/mjpeg?max_fps=5`);
+  $("#detail-img").alt = camera.name;
+  const [rules, alerts] = await Promise.all([api(`/api/v1/rules?camera=${camera.id}`), api(`/api/v1/alerts?camera=${camera.id}&limit=10`)]);
+  const svg = $("#detail-zones");
+  svg.replaceChildren();
+  for (const rule of items(rules)) {
+    const points = (rule.zone ?? []).map((p) => p.join(",")).join(" ");
+    if (points) svg.append(svgEl("polygon", { points }));
+    if (rule.line) svg.append(svgEl("polyline", { points: rule.line.map((p) => p.join(",")).join(" ") }));
+  }
+  $("#detail-alerts").replaceChildren(...items(alerts).map((a) => el("li", {}, `${new Date(a.started_at).toLocaleString(state.lang)} — ${a.rule_name} (${a.peak_count})`)));
+}
+
+function svgEl(tag, attrs) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+// ---- map: plain coordinates, no tile server ---------------------------------------------------
+async function loadMap() {
+  const [cams, cases] = await Promise.all([api("/api/v1/cameras?limit=500"), api("/api/v1/cases?limit=200").catch(() => [])]);
+  const cameraPoints = items(cams).filter((c) => c.location).map((c) => ({ kind: "camera", label: c.name, ...c.location, id: c.id }));
+  const alerting = new Set([...state.alerts.values()].filter((a) => a.phase !== "ended").map((a) => a.camera));
+  const points = [...cameraPoints, ...cameraPoints.filter((p) => alerting.has(p.id)).map((p) => ({ ...p, kind: "alert" })),
+    ...items(cases).filter((c) => c.location?.lat).map((c) => ({ kind: "case", label: c.title, ...c.location }))];
+  const svg = $("#map-canvas");
+  svg.replaceChildren();
+  if (!points.length) return;
+  const lats = points.map((p) => p.lat), lons = points.map((p) => p.lon);
+  const pad = 0.002, minLat = Math.min(...lats) - pad, maxLat = Math.max(...lats) + pad, minLon = Math.min(...lons) - pad, maxLon = Math.max(...lons) + pad;
+  svg.setAttribute("viewBox", "0 0 1000 700");
+  for (const p of points) {
+    const x = ((p.lon - minLon) / (maxLon - minLon)) * 1000, y = 700 - ((p.lat - minLat) / (maxLat - minLat)) * 700;
+    const dot = svgEl("circle", { cx: x, cy: y, r: p.kind === "alert" ? 14 : 8, class: p.kind });
+    const title = svgEl("title", {}); title.textContent = p.label; dot.append(title);
+    svg.append(dot);
+  }
+}
+
+// ---- live alerts over SSE (fetch stream, so the token stays in a header) -----------------------
+async function listen() {
+  if (state.listening) return;
+  state.listening = true;
+  while (state.token) {
+    try {
+      const headers = { Authorization: `Bearer ${state.token}` };
+      if (state.lastEventId) headers["Last-Event-ID"] = state.lastEventId;
+      const response = await fetch("/api/v1/events?types=alert&types=camera_status&types=case", { headers });
+      if (!response.ok) throw new Error(String(response.status));
+      $("#live-state").textContent = t("live.on");
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) { handleEvent(buffer.slice(0, cut)); buffer = buffer.slice(cut + 2); }
+      }
+    } catch (e) { console.warn("events", e); }
+    $("#live-state").textContent = t("live.off");
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  state.listening = false;
+}
+
+function handleEvent(block) {
+  let type = "message", data = null;
+  for (const line of block.split("\n")) {
+    if (line.startsWith("id: ")) state.lastEventId = line.slice(4);
+    else if (line.startsWith("event: ")) type = line.slice(7);
+    else if (line.startsWith("data: ")) data = JSON.parse(line.slice(6));
+  }
+  if (!data) return;
+  if (type === "alert") {
+    const alert = data.data;
+    state.alerts.set(alert.alert_id, alert);
+    if (state.tab === "alerts") renderAlert(alert, true);
+  } else if (type === "camera_status") {
+    const s = data.data;
+    document.querySelectorAll(`.tile[data-camera="${s.camera}"]`).forEach((node) => {
+      node.dataset.status = s.status;
+      node.querySelector(".badge").replaceWith(badge(s.status));
+    });
+  }
+}
+
+function alertItem(alert) {
+  const id = alert.alert_id ?? alert.id;
+  const acked = Boolean(alert.acknowledged_at);
+  const button = el("button", { type: "button", class: "ack", disabled: acked ? "" : null, onclick: async () => {
+    await api(`/api/v1/alerts/${id}/ack`, { method: "POST", body: { by: state.me.name } });
+    button.textContent = t("acked"); button.disabled = true; } }, acked ? t("acked") : t("ack"));
+  return el("li", { "data-alert": id },
+    el("img", { src: media(`/api/v1/alerts/${id}/snapshot.jpg`), alt: alert.rule_name ?? alert.rule_type }),
+    el("div", {}, el("strong", {}, `${alert.rule_name ?? alert.rule_type} — ${alert.camera}`),
+      el("div", {}, `${alert.phase ?? alert.status} · ${alert.peak_count ?? alert.count ?? ""} · ${new Date(alert.started_at).toLocaleString(state.lang)}`)),
+    button);
+}
+
+function renderAlert(alert, fresh) {
+  const id = alert.alert_id ?? alert.id;
+  const existing = document.querySelector(`#alert-feed li[data-alert="${id}"]`);
+  const node = alertItem(alert);
+  if (fresh) node.classList.add("new");
+  if (existing) existing.replaceWith(node); else $("#alert-feed").prepend(node);
+}
+
+async function loadAlerts() {
+  const page = await api("/api/v1/alerts?limit=30");
+  $("#alert-feed").replaceChildren(...items(page).map(alertItem));
+}
+
+// ---- KPIs -----------------------------------------------------------------------------------
+function sparkline(values) {
+  if (values.length < 2) return el("span");
+  const max = Math.max(...values), min = Math.min(...values), span = max - min || 1;
+  const points = values.map((v, i) => `${(i / (values.length - 1)) * 100},${36 - ((v - min) / span) * 32}`).join(" ");
+  const svg = svgEl("svg", { viewBox: "0 0 100 36", preserveAspectRatio: "none", "aria-hidden": "true" });
+  svg.append(svgEl("polyline", { points }));
+  return svg;
+}
+
+async function loadKpis() {
+  const overview = await api("/api/v1/overview");
+  const tiles = [];
+  const indicators = overview.indicators?.available ? overview.indicators.items ?? [] : [];
+  for (const k of indicators) {
+    tiles.push(el("div", { class: "kpi", "data-indicator": k.code },
+      el("div", { class: "sub" }, k.name), el("div", { class: "value" }, `${k.latest ?? "—"} ${k.unit ?? ""}`),
+      el("div", { class: "sub" }, k.target != null ? `${t("target")}: ${k.target}` : ""), sparkline(k.series ?? [])));
+  }
+  if (overview.people?.available) {
+    for (const z of overview.people.zones ?? []) tiles.push(el("div", { class: "kpi" }, el("div", { class: "sub" }, z.name ?? z.rule_name ?? z.camera), el("div", { class: "value" }, `${z.count ?? z.occupancy ?? 0} ${t("people")}`)));
+  }
+  $("#kpi-tiles").replaceChildren(...(tiles.length ? tiles : [el("p", {}, t("unavailable"))]));
+  const r = overview.reporting;
+  $("#completeness").replaceChildren(r?.available ? el("pre", {}, JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => k !== "available")), null, 2)) : el("p", {}, t("unavailable")));
+}
+
+// ---- cases and directives -----------------------------------------------------------------
+async function loadCases(event) {
+  event?.preventDefault?.();
+  const status = $("#case-status").value;
+  const page = await api(`/api/v1/cases?limit=100${status ? `&status=${status}` : ""}`);
+  $("#case-table tbody").replaceChildren(...items(page).map((c) => el("tr", { class: c.overdue ? "overdue" : "", tabindex: "0", "data-case": c.id,
+      onclick: () => openCase(c.id), onkeydown: (e) => { if (e.key === "Enter") openCase(c.id); } },
+    el("td", {}, c.title), el("td", {}, c.category), el("td", {}, c.status), el("td", {}, c.deadline_at ? new Date(c.deadline_at).toLocaleDateString(state.lang) : ""))));
+  const [directives, satisfaction] = await Promise.all([api("/api/v1/directives?limit=50").catch(() => []), api("/api/v1/satisfaction/summary").catch(() => null)]);
+  $("#directive-list").replaceChildren(...items(directives).map((d) => el("li", { class: d.status === "overdue" ? "error" : "" }, `${d.title} — ${d.status}`)));
+  $("#satisfaction-box").textContent = satisfaction ? JSON.stringify(satisfaction) : t("unavailable");
+}
+
+async function openCase(id) {
+  const c = await api(`/api/v1/cases/${id}`);
+  const box = $("#case-detail");
+  const comment = el("input", { id: "transition-comment", "aria-label": t("comment") });
+  const moves = (c.allowed_transitions ?? []).map((to) => el("button", { type: "button", "data-to": to, onclick: async () => {
+    await api(`/api/v1/cases/${id}/transitions`, { method: "POST", body: { to, comment: comment.value || undefined } });
+    await openCase(id); await loadCases(); } }, `${t("move")} ${to}`));
+  box.hidden = false;
+  box.replaceChildren(el("h3", {}, c.title), el("p", {}, `${c.category} · ${c.status}`), el("p", {}, c.description ?? ""),
+    el("div", {}, comment, ...moves), el("h4", {}, t("timeline")),
+    el("ol", {}, ...(c.timeline ?? []).map((e) => el("li", {}, `${new Date(e.at).toLocaleString(state.lang)} · ${e.by ?? ""} · ${e.from_status ?? ""} → ${e.to_status ?? ""} ${e.comment ?? ""}`))));
+}
+
+// ---- wiring ---------------------------------------------------------------------------------
+$("#login-form").addEventListener("submit", login);
+$("#logout").addEventListener("click", logout);
+$("#lang").addEventListener("change", (e) => { state.lang = e.target.value; localStorage.setItem("cityops.lang", state.lang); translate(); show(state.tab); });
+$("#wall-select").addEventListener("change", () => loadWall());
+$("#detail-close").addEventListener("click", () => { $("#camera-detail").hidden = true; $("#detail-img").src = ""; });
+$("#case-filter").addEventListener("submit", loadCases);
+document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
+for (const s of ["new", "acknowledged", "assigned", "in_progress", "resolved", "closed", "rejected", "reopened"]) $("#case-status").append(el("option", { value: s }, s));
+translate();
+if (state.token) start().catch(() => logout()); else logout();

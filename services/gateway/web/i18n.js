@@ -1,0 +1,30 @@
+// Labels of the dashboard in Vietnamese (default) and English.
+export const LABELS = {
+  vi: {
+    title: "Trung tâm điều hành thông minh", "tab.wall": "Tường video", "tab.map": "Bản đồ",
+    "tab.alerts": "Cảnh báo", "tab.kpis": "Chỉ tiêu", "tab.cases": "Vụ việc", language: "Ngôn ngữ",
+    logout: "Đăng xuất", "login.title": "Đăng nhập", "login.username": "Tên đăng nhập",
+    "login.password": "Mật khẩu", "login.submit": "Đăng nhập", "login.failed": "Sai tên đăng nhập hoặc mật khẩu",
+    "wall.pick": "Bố cục", "wall.all": "Tất cả camera", close: "Đóng", "detail.alerts": "Cảnh báo gần đây",
+    "map.camera": "Camera", "map.case": "Vụ việc", "map.alert": "Cảnh báo", "kpi.completeness": "Tình hình báo cáo",
+    "case.status": "Trạng thái", "case.title": "Tiêu đề", "case.category": "Loại", "case.deadline": "Hạn",
+    all: "Tất cả", filter: "Lọc", directives: "Chỉ đạo", satisfaction: "Mức độ hài lòng",
+    online: "trực tuyến", offline: "mất kết nối", connecting: "đang kết nối", disabled: "tắt",
+    ack: "Xác nhận", acked: "Đã xác nhận", "live.on": "Đang nhận sự kiện trực tiếp", "live.off": "Mất kết nối, đang thử lại…",
+    target: "Mục tiêu", overdue: "Quá hạn", unavailable: "Không có dữ liệu", move: "Chuyển sang",
+    comment: "Ghi chú", timeline: "Diễn biến", people: "người",
+  },
+  en: {
+    title: "Intelligent Operations Center", "tab.wall": "Video wall", "tab.map": "Map", "tab.alerts": "Alerts",
+    "tab.kpis": "KPIs", "tab.cases": "Cases", language: "Language", logout: "Log out", "login.title": "Log in",
+    "login.username": "Username", "login.password": "Password", "login.submit": "Log in",
+    "login.failed": "Wrong username or password", "wall.pick": "Layout", "wall.all": "All cameras", close: "Close",
+    "detail.alerts": "Recent alerts", "map.camera": "Camera", "map.case": "Case", "map.alert": "Alert",
+    "kpi.completeness": "Reporting completeness", "case.status": "Status", "case.title": "Title",
+    "case.category": "Category", "case.deadline": "Deadline", all: "All", filter: "Filter", directives: "Directives",
+    satisfaction: "Satisfaction", online: "online", offline: "offline", connecting: "connecting",
+    disabled: "disabled", ack: "Acknowledge", acked: "Acknowledged", "live.on": "Receiving live events",
+    "live.off": "Disconnected, retrying…", target: "Target", overdue: "Overdue", unavailable: "No data",
+    move: "Move to", comment: "Comment", timeline: "Timeline", people: "people",
+  },
+};
