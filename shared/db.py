@@ -122,7 +122,8 @@ class Database:
                     extra={
                         "url": redacted(self.url),
                         "schema": self.schema,
-                        "error": f"{type(exc).__name__}: {exc}",
+                        # Driver errors can quote whole statements; the first lines say what failed.
+                        "error": f"{type(exc).__name__}: {exc}"[:500],
                         "retry_in_s": delay,
                     },
                 )

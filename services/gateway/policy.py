@@ -26,6 +26,7 @@ class Permission(StrEnum):
     DIRECTIVES_WRITE = "directives:write"
     DIRECTIVES_PROGRESS = "directives:progress"
     PROJECTS_WRITE = "projects:write"
+    BUSINESSES_WRITE = "businesses:write"
     PERSONAL_DATA_READ = "personal_data:read"
     EVENTS_READ = "events:read"
     USERS_ADMIN = "users:admin"
@@ -44,16 +45,28 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _READ_ALL | {P.DIRECTIVES_WRITE, P.CASES_WRITE, P.ALERTS_ACK, P.PERSONAL_DATA_READ, P.AUDIT_READ}
     ),
     "operator": frozenset(
-        _READ_ALL | {P.ALERTS_ACK, P.RULES_WRITE, P.CASES_WRITE, P.PERSONAL_DATA_READ, P.PROJECTS_WRITE}
+        _READ_ALL
+        | {P.ALERTS_ACK, P.RULES_WRITE, P.CASES_WRITE, P.PERSONAL_DATA_READ, P.PROJECTS_WRITE, P.BUSINESSES_WRITE}
     ),
     "department": frozenset(
-        {P.DATA_READ, P.DATA_WRITE, P.CASES_READ, P.CASES_WRITE, P.DIRECTIVES_PROGRESS, P.EVENTS_READ}
+        {
+            P.DATA_READ,
+            P.DATA_WRITE,
+            P.CASES_READ,
+            P.CASES_WRITE,
+            P.DIRECTIVES_PROGRESS,
+            P.EVENTS_READ,
+            P.BUSINESSES_WRITE,
+        }
     ),
     "viewer": frozenset(_READ_ALL),
 }
 
 # What a department API key (a machine, not a person) may do.
-API_KEY_PERMISSIONS: frozenset[Permission] = frozenset({P.DATA_READ, P.DATA_WRITE, P.CASES_READ, P.CASES_WRITE})
+# Business-scoped keys (departments ``business:<id>``) push their own price lists.
+API_KEY_PERMISSIONS: frozenset[Permission] = frozenset(
+    {P.DATA_READ, P.DATA_WRITE, P.CASES_READ, P.CASES_WRITE, P.BUSINESSES_WRITE}
+)
 
 
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:

@@ -8,7 +8,7 @@ service can scope department writes and hide personal data.
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import StreamingResponse
@@ -26,17 +26,22 @@ FORWARDED_HEADERS = (
 WRITE = ("POST", "PUT", "PATCH", "DELETE")
 
 
+PUBLIC: Literal["public"] = "public"
+Rule = P | Literal["public"] | None
+
+
 @dataclass(frozen=True)
 class Forward:
+    """``read``/``write``: the permission needed, ``PUBLIC`` for anyone, None for not offered."""
+
     public: str
     service: Service
     upstream: str
     tag: str
-    read: P | None
-    write: P | None
+    read: Rule
+    write: Rule
     subpaths: bool = True
     write_methods: tuple[str, ...] = WRITE
-    anonymous: bool = False
 
 
 FORWARDS: tuple[Forward, ...] = (
@@ -72,8 +77,11 @@ FORWARDS: tuple[Forward, ...] = (
     Forward("/api/v1/directives", "reports", "/directives", "directives", P.CASES_READ, P.DIRECTIVES_WRITE),
     Forward("/api/v1/projects", "reports", "/projects", "projects", P.CASES_READ, P.PROJECTS_WRITE),
     Forward("/api/v1/satisfaction", "reports", "/satisfaction", "satisfaction", P.CASES_READ, None),
-    Forward("/api/v1/ratings", "reports", "/ratings", "satisfaction", None, None, anonymous=True),
-    Forward("/open311/v2", "reports", "/open311/v2", "open311", None, None, anonymous=True),
+    Forward("/api/v1/ratings", "reports", "/ratings", "satisfaction", PUBLIC, PUBLIC),
+    Forward("/open311/v2", "reports", "/open311/v2", "open311", PUBLIC, PUBLIC),
+    # reports: tourism businesses
+    Forward("/api/v1/businesses", "reports", "/businesses", "businesses", P.CASES_READ, P.BUSINESSES_WRITE),
+    Forward("/public/v1/businesses", "reports", "/public/v1/businesses", "public", PUBLIC, None),
 )
 
 
@@ -103,21 +111,18 @@ def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaita
     return handler
 
 
-def _guard(forward: Forward, permission: P | None) -> Requires | Public:
-    if permission is None:
-        assert forward.anonymous, f"{forward.public}: a route without permission must be marked anonymous"
-        return public
-    return require(permission)
+def _guard(rule: P | Literal["public"]) -> Requires | Public:
+    return public if rule == PUBLIC else require(P(rule))
 
 
 def build_router() -> APIRouter:
     router = APIRouter(responses=PROBLEM_RESPONSES)
     for forward in FORWARDS:
         paths = [forward.public] + ([forward.public + "/{rest:path}"] if forward.subpaths else [])
-        methods: list[tuple[str, P | None]] = []
-        if forward.read is not None or forward.anonymous:
+        methods: list[tuple[str, P | Literal["public"]]] = []
+        if forward.read is not None:
             methods.append(("GET", forward.read))
-        if forward.write is not None or forward.anonymous:
+        if forward.write is not None:
             methods += [(m, forward.write) for m in forward.write_methods]
         for path in paths:
             slug = re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
@@ -125,7 +130,7 @@ def build_router() -> APIRouter:
                 verb = "Read" if method == "GET" else "Change"
                 router.add_api_route(
                     path,
-                    _handler(forward, _guard(forward, permission)),
+                    _handler(forward, _guard(permission)),
                     methods=[method],
                     summary=f"{verb} {forward.tag} (forwarded to {forward.service})",
                     operation_id=f"{method.lower()}_{slug}",

@@ -1,0 +1,182 @@
+"""Tourism businesses through a real reports process and PostgreSQL: registry, prices, violations."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack.servers import NatsServer
+from shared.identity import Caller
+from tests.support import ServiceProcess
+
+ADMIN = Caller(name="admin", roles=frozenset({"admin"})).to_headers()
+TOURISM = Caller(name="vhtt-officer", roles=frozenset({"department"}), departments=frozenset({"VHTT"})).to_headers()
+FINANCE = Caller(name="tc-officer", roles=frozenset({"department"}), departments=frozenset({"TCKH"})).to_headers()
+VIEWER = Caller(name="viewer", roles=frozenset({"viewer"})).to_headers()
+
+
+@pytest.fixture(scope="module")
+def reports(nats_server: NatsServer, module_database: str) -> Iterator[ServiceProcess]:
+    with tempfile.TemporaryDirectory() as logs:
+        proc = ServiceProcess(
+            "reports", {"CITYOPS_NATS_URL": nats_server.url, "CITYOPS_DATABASE_URL": module_database}, Path(logs)
+        ).start()
+        proc.wait_status("/readyz", 200, timeout=60)
+        yield proc
+        proc.stop()
+
+
+def _business(reports: ServiceProcess, **fields: object) -> dict:
+    body = {"type": "seafood_stall", "name": "Quán hải sản Bà Hằng", "ward": "P_TRUNGSON",
+            "owner_name": "Nguyễn Thị Hằng", "owner_phone": "0912345678", **fields}  # fmt: skip
+    r = httpx.post(reports.url + "/businesses", json=body, headers=TOURISM)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _price_list(reports: ServiceProcess, business_id: str, headers: dict, name: str, start: str, end: str | None,
+                lobster: int) -> httpx.Response:  # fmt: skip
+    body = {"name": name, "valid_from": start, "valid_to": end, "items": [
+        {"code": "tom-hum", "name": "Tôm hùm", "unit": "kg", "price_vnd": lobster},
+        {"code": "ghe", "name": "Ghẹ", "unit": "kg", "price_vnd": 400_000}]}  # fmt: skip
+    return httpx.post(reports.url + f"/businesses/{business_id}/price-lists", json=body, headers=headers)
+
+
+def test_csv_import_reports_exact_conflicts_and_stores_the_good_rows(reports: ServiceProcess) -> None:
+    csv = (
+        "type,name,licence_no,ward,lat,lon,owner_phone,rooms\n"
+        "hotel,Khách sạn Biển Xanh,LIC-001,P_BACSON,19.75,105.90,0901000001,40\n"
+        "hotel,,LIC-002,P_BACSON,19.75,105.90,,10\n"  # row 3: no name
+        "Hotel!,Nhà nghỉ Gió,LIC-003,P_BACSON,95,105.90,,5\n"  # row 4: bad type and lat
+        "restaurant,Nhà hàng Sao Biển,LIC-001,P_BACSON,,,,\n"  # row 5: same licence as row 2
+        "restaurant,Nhà hàng Hoa Biển,LIC-004,P_QUANGTIEN,,,,\n"
+    )
+    dry = httpx.post(reports.url + "/businesses/import?dry_run=true", content=csv.encode(), headers=TOURISM)
+    assert dry.json()["imported"] == 2
+    assert httpx.get(reports.url + "/businesses?q=LIC-004", headers=ADMIN).json()["total"] == 0
+    r = httpx.post(reports.url + "/businesses/import", content=csv.encode(), headers=TOURISM)
+    summary = r.json()
+    assert summary["status"] == "WARNING"
+    assert (summary["imported"], summary["updated"], summary["ignored"]) == (2, 0, 3)
+    got = {(c["row"], c["field"]) for c in summary["conflicts"]}
+    assert got == {(3, "name"), (4, "type"), (4, "lat"), (5, "licence_no")}
+    again = httpx.post(reports.url + "/businesses/import", content=csv.encode(), headers=TOURISM).json()
+    assert (again["imported"], again["updated"]) == (0, 2)
+    bad = httpx.post(reports.url + "/businesses/import", content="tên,loại\n".encode("utf-16"), headers=TOURISM)
+    assert bad.status_code == 422
+    assert bad.json()["invalid_params"][0]["name"] == "body"
+    wrong_columns = httpx.post(reports.url + "/businesses/import", content=b"kind,title\nx,y\n", headers=TOURISM)
+    assert wrong_columns.status_code == 422
+    assert wrong_columns.json()["invalid_params"][0]["name"] == "header"
+    assert httpx.post(reports.url + "/businesses/import", content=csv.encode(), headers=FINANCE).status_code == 403
+
+
+def test_price_list_valid_on_the_complaint_date_is_used_and_discrepancy_is_computed(reports: ServiceProcess) -> None:
+    biz = _business(reports, name="Quán Mùa Hè")
+    assert (
+        _price_list(reports, biz["id"], TOURISM, "Cả năm 2026", "2026-01-01", "2026-12-31", 900_000).status_code == 201
+    )
+    assert _price_list(reports, biz["id"], TOURISM, "Hè 2026", "2026-05-01", "2026-08-31", 1_200_000).status_code == 201
+
+    def complaint(on: str) -> dict:
+        body = {"on": on, "items": [{"code": "tom-hum", "quantity": 1.5, "charged_vnd": 2_700_000},
+                                    {"code": "bia", "quantity": 2, "charged_vnd": 60_000}]}  # fmt: skip
+        r = httpx.post(reports.url + f"/businesses/{biz['id']}/discrepancy", json=body, headers=VIEWER)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    summer = complaint("2026-07-15")
+    assert summer["price_list_name"] == "Hè 2026"
+    lobster = summer["lines"][0]
+    assert lobster["listed_total_vnd"] == 1_800_000
+    assert lobster["difference_vnd"] == 900_000
+    assert lobster["discrepancy_pct"] == 50.0
+    assert summer["unlisted_items"] == ["bia"]
+    winter = complaint("2026-12-20")
+    assert winter["price_list_name"] == "Cả năm 2026"
+    assert winter["lines"][0]["discrepancy_pct"] == 100.0
+    assert complaint("2027-02-01")["price_list_id"] is None
+
+
+def test_business_key_edits_only_its_own_prices(reports: ServiceProcess) -> None:
+    own, other = _business(reports, name="Xe điện Minh"), _business(reports, name="Xe điện Hòa")
+    key = Caller(name="key#abc", kind="api_key", departments=frozenset({f"business:{own['id']}"})).to_headers()
+    assert _price_list(reports, own["id"], key, "Giá vé", "2026-01-01", None, 100_000).status_code == 201
+    refused = _price_list(reports, other["id"], key, "Giá vé", "2026-01-01", None, 1)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert httpx.patch(reports.url + f"/businesses/{own['id']}", json={"name": "x"}, headers=key).status_code == 403
+    history = httpx.get(reports.url + f"/businesses/{own['id']}/price-lists", headers=ADMIN).json()
+    assert [p["created_by"] for p in history] == ["key#abc"]
+
+
+def test_public_lookup_hides_owner_contacts_and_shows_suspension(reports: ServiceProcess) -> None:
+    biz = _business(reports, name="Dịch vụ ghế dù Sao Mai", type="beach_service")
+    _price_list(reports, biz["id"], TOURISM, "Giá ghế", (date.today() - timedelta(days=1)).isoformat(), None, 50_000)
+    private = httpx.get(reports.url + f"/businesses/{biz['id']}", headers=ADMIN).json()
+    assert private["owner"]["phone"] == "0912345678"
+    assert httpx.get(reports.url + f"/businesses/{biz['id']}", headers=VIEWER).json()["owner"] is None
+    found = httpx.get(reports.url + "/public/v1/businesses", params={"q": "sao mai", "type": "beach_service"})
+    assert found.status_code == 200
+    assert [b["id"] for b in found.json()["items"]] == [biz["id"]]
+    assert "0912345678" not in found.text
+    assert "Hằng" not in found.text
+    prices = httpx.get(reports.url + f"/public/v1/businesses/{biz['id']}/prices")
+    assert prices.json()["items"][0]["price_vnd"] == 400_000 or prices.json()["items"][0]["code"] == "tom-hum"
+    assert "0912345678" not in prices.text
+    r = httpx.post(reports.url + f"/businesses/{biz['id']}/status", json={"status": "suspended", "reason": "chặt chém"},
+                   headers=TOURISM)  # fmt: skip
+    assert r.json()["status"] == "suspended"
+    public = httpx.get(reports.url + f"/public/v1/businesses/{biz['id']}").json()
+    assert (public["status"], public["status_reason"]) == ("suspended", "chặt chém")
+    history = httpx.get(reports.url + f"/businesses/{biz['id']}/status-history", headers=ADMIN).json()
+    assert [h["to_status"] for h in history] == ["active", "suspended"]
+
+
+def test_repeat_offender_flag_appears_at_the_nth_violation_and_clears_after_twelve_months(
+    reports: ServiceProcess,
+) -> None:
+    biz = _business(reports, name="Nhà hàng Tái Phạm")
+    today = date.today()
+
+    def inspect(days_ago: int, confirmed: bool = True) -> None:
+        body = {"inspected_on": (today - timedelta(days=days_ago)).isoformat(), "team": "Đội QLTT",
+                "violations": [{"type": "above_listed_price", "confirmed": confirmed, "fine_vnd": 5_000_000}]}  # fmt: skip
+        assert (
+            httpx.post(reports.url + f"/businesses/{biz['id']}/inspections", json=body, headers=TOURISM).status_code
+            == 201
+        )
+
+    def flag() -> tuple[bool, int]:
+        b = httpx.get(reports.url + f"/businesses/{biz['id']}", headers=ADMIN).json()
+        return b["repeat_offender"], b["confirmed_violations_12m"]
+
+    inspect(400)  # older than 12 months: does not count
+    inspect(200)
+    inspect(100, confirmed=False)  # unconfirmed: does not count
+    assert flag() == (False, 1)
+    inspect(50)
+    assert flag() == (False, 2)
+    inspect(10)
+    assert flag() == (True, 3)
+    kpis = httpx.get(reports.url + "/businesses/kpis", headers=ADMIN).json()
+    assert kpis["repeat_offenders"] >= 1
+    # A year on, the older violations fall out of the window and the flag clears.
+    later = httpx.get(reports.url + "/businesses/kpis", params={"on": (today + timedelta(days=300)).isoformat()},
+                      headers=ADMIN).json()  # fmt: skip
+    assert later["repeat_offenders"] == 0
+
+
+def test_invalid_price_list_and_unknown_business_are_clear_4xx(reports: ServiceProcess) -> None:
+    biz = _business(reports, name="Quán Lỗi")
+    bad = _price_list(reports, biz["id"], TOURISM, "Sai", "2026-09-01", "2026-08-01", 1)
+    assert bad.status_code == 422
+    assert "valid_to" in bad.text
+    missing = httpx.get(reports.url + "/businesses/00000000-0000-0000-0000-000000000000", headers=ADMIN)
+    assert missing.status_code == 404
+    assert httpx.get(reports.url + "/businesses").status_code == 401
