@@ -145,8 +145,9 @@ def test_repeat_offender_flag_appears_at_the_nth_violation_and_clears_after_twel
     today = date.today()
 
     def inspect(days_ago: int, confirmed: bool = True) -> None:
+        violation = {"type": "above_listed_price", "confirmed": confirmed, "fine_vnd": 5_000_000}
         body = {"inspected_on": (today - timedelta(days=days_ago)).isoformat(), "team": "Đội QLTT",
-                "violations": [{"type": "above_listed_price", "confirmed": confirmed, "fine_vnd": 5_000_000}]}  # fmt: skip
+                "violations": [violation]}  # fmt: skip
         assert (
             httpx.post(reports.url + f"/businesses/{biz['id']}/inspections", json=body, headers=TOURISM).status_code
             == 201
