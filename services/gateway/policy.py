@@ -27,6 +27,7 @@ class Permission(StrEnum):
     DIRECTIVES_PROGRESS = "directives:progress"
     PROJECTS_WRITE = "projects:write"
     BUSINESSES_WRITE = "businesses:write"
+    EVIDENCE_WRITE = "evidence:write"
     PERSONAL_DATA_READ = "personal_data:read"
     EVENTS_READ = "events:read"
     USERS_ADMIN = "users:admin"
@@ -42,11 +43,20 @@ _READ_ALL = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "leader": frozenset(
-        _READ_ALL | {P.DIRECTIVES_WRITE, P.CASES_WRITE, P.ALERTS_ACK, P.PERSONAL_DATA_READ, P.AUDIT_READ}
+        _READ_ALL
+        | {P.DIRECTIVES_WRITE, P.CASES_WRITE, P.ALERTS_ACK, P.PERSONAL_DATA_READ, P.AUDIT_READ, P.EVIDENCE_WRITE}
     ),
     "operator": frozenset(
         _READ_ALL
-        | {P.ALERTS_ACK, P.RULES_WRITE, P.CASES_WRITE, P.PERSONAL_DATA_READ, P.PROJECTS_WRITE, P.BUSINESSES_WRITE}
+        | {
+            P.ALERTS_ACK,
+            P.RULES_WRITE,
+            P.CASES_WRITE,
+            P.PERSONAL_DATA_READ,
+            P.PROJECTS_WRITE,
+            P.BUSINESSES_WRITE,
+            P.EVIDENCE_WRITE,
+        }
     ),
     "department": frozenset(
         {

@@ -45,7 +45,18 @@ class Forward:
 
 
 FORWARDS: tuple[Forward, ...] = (
-    # ingest
+    # ingest: evidence marking is for operators, the rest of camera management for admins
+    Forward(
+        "/api/v1/cameras/{camera}/evidence",
+        "ingest",
+        "/cameras/{camera}/evidence",
+        "recording",
+        P.CAMERAS_READ,
+        P.EVIDENCE_WRITE,
+        subpaths=False,
+        write_methods=("POST",),
+    ),
+    Forward("/api/v1/evidence", "ingest", "/evidence", "recording", None, P.EVIDENCE_WRITE, write_methods=("DELETE",)),
     Forward("/api/v1/cameras", "ingest", "/cameras", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
     Forward("/api/v1/groups", "ingest", "/groups", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
     Forward("/api/v1/walls", "ingest", "/walls", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),

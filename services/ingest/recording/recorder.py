@@ -1,0 +1,186 @@
+"""One thread per recorded camera: remux the camera's compressed packets into segments, never decode.
+
+Segments are fragmented MP4 (``frag_keyframe+empty_moov``), cut on keyframes once ``segment_s`` has
+passed, so a file interrupted by a dropped stream or a killed process stays playable up to its last
+fragment.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import av.container
+import av.stream
+
+from services.ingest.recording.store import SegmentStore
+
+log = logging.getLogger("cityops.ingest.recording")
+FRAGMENTED_MP4 = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+
+
+@dataclass(frozen=True)
+class SegmentClosed:
+    camera: str
+    path: str
+    start_at: datetime
+    end_at: datetime
+    bytes: int
+    codec: str
+
+
+class _Segment:
+    def __init__(self, path: Path, template: av.stream.Stream, first_dts: int, start_at: datetime) -> None:
+        self.path = path
+        self.container = av.open(str(path), "w", format="mp4", options=FRAGMENTED_MP4)
+        self.stream = self.container.add_stream_from_template(template)
+        self.first_dts = first_dts
+        self.last_ts = first_dts
+        self.time_base: Fraction = template.time_base or Fraction(1, 90_000)
+        self.start_at = start_at
+
+    def seconds(self) -> float:
+        return float((self.last_ts - self.first_dts) * self.time_base)
+
+
+class SegmentRecorder:
+    def __init__(
+        self,
+        camera: str,
+        url: str,
+        store: SegmentStore,
+        *,
+        segment_s: float,
+        open_timeout_s: float,
+        read_timeout_s: float,
+        on_segment: Callable[[SegmentClosed], None],
+        realtime: bool = True,
+    ) -> None:
+        self.camera = camera
+        self.url = url
+        self._store = store
+        self._segment_s = segment_s
+        self._timeouts = (open_timeout_s, read_timeout_s)
+        self._on_segment = on_segment
+        self._realtime = realtime
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"record-{camera}", daemon=True)
+        self.bytes_written = 0
+        self.cpu_seconds = 0.0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            started = time.monotonic()
+            cpu0 = time.thread_time()
+            try:
+                self._session()
+            except (av.FFmpegError, OSError, ValueError) as exc:
+                log.warning(
+                    "recording.stream_failed",
+                    extra={"camera": self.camera, "error": f"{type(exc).__name__}: {exc}"[:300]},
+                )
+            finally:
+                self.cpu_seconds += time.thread_time() - cpu0
+            attempt = 0 if time.monotonic() - started > 60 else attempt + 1
+            delay = min(0.5 * 2**attempt, 10.0) * random.uniform(0.8, 1.2)
+            self._stop.wait(delay)
+
+    def _open(self) -> av.container.InputContainer:
+        options = (
+            {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "32768"}
+            if self.url.startswith("rtsp")
+            else {}
+        )
+        return av.open(self.url, options=options, timeout=self._timeouts)
+
+    def record_once(self) -> None:
+        """Record until the input ends or fails (one connection, no reconnect)."""
+        self._session()
+
+    def _session(self) -> None:
+        segment: _Segment | None = None
+        with self._open() as container:
+            stream = container.streams.video[0]
+            origin: tuple[float, float] | None = None
+            try:
+                for packet in container.demux(stream):
+                    if self._stop.is_set():
+                        break
+                    if packet.dts is None or packet.size == 0:
+                        continue
+                    if self._realtime:
+                        origin = self._pace(packet, origin)
+                    if segment is None or (packet.is_keyframe and segment.seconds() >= self._segment_s):
+                        if segment is None and not packet.is_keyframe:
+                            continue  # a segment must start on a keyframe to be playable alone
+                        if segment is not None:
+                            self._close(segment)
+                        start_at = datetime.now(UTC)
+                        segment = _Segment(self._store.new_path(self.camera, start_at), stream, packet.dts, start_at)
+                    self._mux(segment, packet)
+            finally:
+                if segment is not None:
+                    self._close(segment)
+
+    def _pace(self, packet: av.Packet[Any], origin: tuple[float, float] | None) -> tuple[float, float] | None:
+        # Recorded files are read faster than real time; live cameras deliver in real time anyway.
+        if packet.pts is None or packet.time_base is None:
+            return origin
+        t = float(packet.pts * packet.time_base)
+        now = time.monotonic()
+        if origin is None or t < origin[0]:
+            return (t, now)
+        ahead = (t - origin[0]) - (now - origin[1])
+        if ahead > 0.005:
+            self._stop.wait(min(ahead, 1.0))
+        return origin
+
+    def _mux(self, segment: _Segment, packet: av.Packet[Any]) -> None:
+        assert packet.dts is not None
+        offset = segment.first_dts
+        packet.dts -= offset
+        if packet.pts is not None:
+            packet.pts -= offset
+        segment.last_ts = max(segment.last_ts, packet.dts + offset + (packet.duration or 0))
+        packet.stream = segment.stream
+        segment.container.mux(packet)
+
+    def _close(self, segment: _Segment) -> None:
+        try:
+            segment.container.close()
+        except (av.FFmpegError, OSError) as exc:
+            log.warning("recording.close_failed", extra={"camera": self.camera, "error": repr(exc)})
+        size = self._store.size(str(segment.path))
+        if size == 0:
+            self._store.delete(str(segment.path))
+            return
+        self.bytes_written += size
+        closed = SegmentClosed(
+            camera=self.camera,
+            path=str(segment.path),
+            start_at=segment.start_at,
+            end_at=segment.start_at + timedelta(seconds=segment.seconds()),
+            bytes=size,
+            codec=segment.stream.codec_context.name,
+        )
+        self._on_segment(closed)
