@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from services.gateway.state import GatewayState
+from services.gateway.upstream import Upstreams
+
+KEY_INDICATORS = 8
+KEY_ZONES = 20
 
 
 def _items(payload: object) -> list[dict[str, Any]]:
@@ -15,52 +20,97 @@ def _items(payload: object) -> list[dict[str, Any]]:
     return items
 
 
-async def cameras(gw: GatewayState) -> dict[str, Any]:
-    items = _items(await gw.upstreams.json("ingest", "/cameras", {"limit": "1000"}))
-    by_status = Counter(str(c.get("status", {}).get("state") if isinstance(c.get("status"), dict)
-                            else c.get("status")) for c in items)  # fmt: skip
+async def cameras(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    items = _items(await up.json("ingest", "/cameras", {"limit": "500"}, headers=caller))
     by_category: dict[str, Counter[str]] = {}
     for cam in items:
-        status = cam.get("status")
-        state = status.get("state") if isinstance(status, dict) else status
-        by_category.setdefault(str(cam.get("category")), Counter())[str(state)] += 1
+        by_category.setdefault(cam["category"], Counter())[cam["status"]["status"]] += 1
     return {
         "total": len(items),
-        "by_status": dict(by_status),
-        "by_category": {k: dict(v) for k, v in by_category.items()},
+        "by_status": dict(Counter(c["status"]["status"] for c in items)),
+        "by_category": {k: dict(v) for k, v in sorted(by_category.items())},
     }
 
 
-async def alerts(gw: GatewayState) -> dict[str, Any]:
-    items = _items(await gw.upstreams.json("analytics", "/alerts", {"status": "active", "limit": "500"}))
-    return {"active": len(items), "by_type": dict(Counter(str(a.get("rule_type")) for a in items))}
+async def alerts(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    page = await up.json("analytics", "/alerts", {"status": "active", "limit": "500"}, headers=caller)
+    items = _items(page)
+    return {
+        "active": page["total"] if isinstance(page, dict) else len(items),
+        "unacknowledged": sum(1 for a in items if not a.get("acknowledged_at")),
+        "by_type": dict(Counter(a["rule_type"] for a in items)),
+    }
 
 
-async def people(gw: GatewayState) -> dict[str, Any]:
-    payload = await gw.upstreams.json("analytics", "/counts/current")
-    return {"zones": _items(payload)}
+async def people(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    """Latest minute of people occupancy in the zones of crowd rules (the key zones)."""
+    rules = [r for r in _items(await up.json("analytics", "/rules", headers=caller)) if r["type"] == "crowd"][
+        :KEY_ZONES
+    ]
+    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+
+    async def latest(rule: dict[str, Any]) -> dict[str, Any]:
+        params = {"camera": rule["camera"], "rule_id": rule["id"], "since": since}
+        points = _items(await up.json("analytics", "/counts", params, headers=caller))
+        last = points[-1] if points else None
+        return {
+            "camera": rule["camera"],
+            "rule_id": rule["id"],
+            "name": rule["name"],
+            "object": rule["object"],
+            "count": last["occupancy_max"] if last else None,
+            "minute": last["minute"] if last else None,
+        }
+
+    return {"zones": list(await asyncio.gather(*(latest(r) for r in rules)))}
 
 
-async def indicators(gw: GatewayState) -> dict[str, Any]:
-    payload = await gw.upstreams.json("reports", "/analytics/key-indicators")
-    return {"items": _items(payload)}
+async def indicators(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    """Latest city-wide value vs target of the indicators that have a target this year."""
+    year = str(date.today().year)
+    catalogue = _items(await up.json("reports", "/indicators", headers=caller))
+    key = [i for i in catalogue if year in {str(y) for y in (i.get("targets") or {})}][:KEY_INDICATORS]
+
+    async def latest(indicator: dict[str, Any]) -> dict[str, Any]:
+        rows = _items(await up.json("reports", "/analytics/latest", {"indicator": indicator["code"]}, headers=caller))
+        row = rows[0] if rows else {}
+        return {
+            "code": indicator["code"],
+            "name": indicator["name"],
+            "unit": indicator["unit"],
+            "latest": row.get("value"),
+            "period": row.get("period"),
+            "change_pct": row.get("change_pct"),
+            "target": row.get("target"),
+            "target_progress_pct": row.get("target_progress_pct"),
+        }
+
+    return {"items": list(await asyncio.gather(*(latest(i) for i in key)))}
 
 
-async def reporting(gw: GatewayState) -> dict[str, Any]:
-    payload = await gw.upstreams.json("reports", "/completeness/current")
-    return payload if isinstance(payload, dict) else {"items": payload}
+async def reporting(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    overdue = _items(await up.json("reports", "/completeness/overdue", headers=caller))
+    return {
+        "overdue_reports": len(overdue),
+        "overdue_departments": sorted({str(o.get("department")) for o in overdue}),
+        "overdue": overdue[:50],
+    }
 
 
-async def cases(gw: GatewayState) -> dict[str, Any]:
-    payload = await gw.upstreams.json("reports", "/cases/summary")
-    return payload if isinstance(payload, dict) else {"items": payload}
+async def _summary(up: Upstreams, caller: dict[str, str], path: str) -> dict[str, Any]:
+    payload = await up.json("reports", path, headers=caller)
+    if not isinstance(payload, dict):
+        raise TypeError(f"{path} is not an object")
+    return payload
 
 
-async def directives(gw: GatewayState) -> dict[str, Any]:
-    payload = await gw.upstreams.json("reports", "/directives/summary")
-    return payload if isinstance(payload, dict) else {"items": payload}
+async def cases(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    return await _summary(up, caller, "/cases/summary")
 
 
-async def satisfaction(gw: GatewayState) -> dict[str, Any]:
-    payload = await gw.upstreams.json("reports", "/satisfaction/summary")
-    return payload if isinstance(payload, dict) else {"items": payload}
+async def directives(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    return await _summary(up, caller, "/directives/summary")
+
+
+async def satisfaction(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    return await _summary(up, caller, "/satisfaction/summary")

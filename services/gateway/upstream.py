@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 from prometheus_client import Counter
@@ -78,9 +78,11 @@ class Upstreams:
                 raise UnavailableError(f"{service} service unavailable", dependency=service) from exc
         raise AssertionError("unreachable")
 
-    async def json(self, service: Service, path: str, params: Mapping[str, str] | None = None) -> object:
-        """GET JSON for aggregation; a non-2xx answer counts as the part being unavailable."""
-        response = await self.send(service, "GET", path, params=params)
+    async def json(
+        self, service: Service, path: str, params: Mapping[str, str] | None = None, *, headers: Mapping[str, str]
+    ) -> Any:
+        """GET JSON for aggregation as ``headers``' caller; a non-2xx answer makes the part unavailable."""
+        response = await self.send(service, "GET", path, params=params, headers=headers)
         if response.status_code >= 400:
             raise UnavailableError(f"{service} answered {response.status_code} for {path}", dependency=service)
         return response.json()

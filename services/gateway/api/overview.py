@@ -13,6 +13,7 @@ from services.gateway import overview_parts
 from services.gateway.api.deps import State, require
 from services.gateway.policy import Permission as P
 from services.gateway.state import GatewayState
+from services.gateway.upstream import Upstreams
 from shared.errors import CityOpsError
 from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
@@ -21,7 +22,7 @@ log = logging.getLogger("cityops.gateway.overview")
 router = APIRouter(prefix="/api/v1", tags=["overview"], responses=PROBLEM_RESPONSES)
 PART_TIMEOUT_S = 5.0
 
-Part = Callable[[GatewayState], Awaitable[dict[str, Any]]]
+Part = Callable[[Upstreams, dict[str, str]], Awaitable[dict[str, Any]]]
 PARTS: dict[str, Part] = {
     "cameras": overview_parts.cameras,
     "alerts": overview_parts.alerts,
@@ -34,10 +35,10 @@ PARTS: dict[str, Part] = {
 }
 
 
-async def _gather_part(name: str, part: Part, gw: GatewayState) -> dict[str, Any]:
+async def _gather_part(name: str, part: Part, gw: GatewayState, caller: Caller) -> dict[str, Any]:
     try:
         async with asyncio.timeout(PART_TIMEOUT_S):
-            return {"available": True, **await part(gw)}
+            return {"available": True, **await part(gw.upstreams, caller.to_headers())}
     except (CityOpsError, TimeoutError, ValueError, KeyError, TypeError) as exc:
         reason = exc.detail if isinstance(exc, CityOpsError) else f"{type(exc).__name__}: {exc}"
         log.warning("overview.part_unavailable", extra={"part": name, "error": reason})
@@ -45,8 +46,8 @@ async def _gather_part(name: str, part: Part, gw: GatewayState) -> dict[str, Any
 
 
 @router.get("/overview")
-async def overview(gw: State, _: Annotated[Caller, Depends(require(P.ALERTS_READ))]) -> dict[str, Any]:
+async def overview(gw: State, caller: Annotated[Caller, Depends(require(P.ALERTS_READ))]) -> dict[str, Any]:
     """Cameras, alerts, people counts, key indicators, reporting completeness, cases, directives,
     satisfaction — each part marked `available: false` with a reason if its service cannot answer."""
-    results = await asyncio.gather(*(_gather_part(name, part, gw) for name, part in PARTS.items()))
+    results = await asyncio.gather(*(_gather_part(name, part, gw, caller) for name, part in PARTS.items()))
     return dict(zip(PARTS, results, strict=True))

@@ -1,0 +1,92 @@
+"""The whole system as separate processes: real NATS, PostgreSQL, RTSP camera, all four services."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack.rtsp import RtspServer
+from devstack.servers import NatsServer, free_port
+from tests.support import ServiceProcess
+
+ADMIN_PASSWORD = "e2e-admin-password"
+CLIP = "vtest.mp4"
+
+
+@dataclass
+class System:
+    nats: NatsServer
+    rtsp: RtspServer
+    services: dict[str, ServiceProcess]
+    admin: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def gateway(self) -> str:
+        return self.services["gateway"].url
+
+    def logs(self) -> str:
+        return "\n".join(f"== {name}\n{proc.log_text()}" for name, proc in self.services.items())
+
+    def user(self, role: str, departments: list[str] | None = None) -> dict[str, str]:
+        """Create a user of ``role`` and return its bearer header."""
+        username = f"{role}-{free_port()}"
+        password = f"{role}-password-e2e"
+        body = {"username": username, "password": password, "roles": [role], "departments": departments or []}
+        r = httpx.post(self.gateway + "/api/v1/users", json=body, headers=self.admin)
+        assert r.status_code == 201, r.text
+        return login(self.gateway, username, password)
+
+
+def login(gateway: str, username: str, password: str) -> dict[str, str]:
+    for _ in range(100):
+        r = httpx.post(gateway + "/api/v1/auth/token", data={"username": username, "password": password})
+        if r.status_code == 200:
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+        time.sleep(0.2)
+    raise AssertionError(f"cannot log in as {username}: {r.status_code} {r.text}")
+
+
+@pytest.fixture(scope="module")
+def system(nats_server: NatsServer, module_database: str, footage_h264: Path) -> Iterator[System]:
+    with tempfile.TemporaryDirectory(prefix="cityops-e2e-") as tmp:
+        root = Path(tmp)
+        media = root / "media"
+        media.mkdir()
+        shutil.copyfile(footage_h264, media / CLIP)
+        rtsp = RtspServer(media, free_port(), log_path=root / "rtsp.log").start()
+        env = {
+            "CITYOPS_NATS_URL": nats_server.url,
+            "CITYOPS_DATABASE_URL": module_database,
+            "CITYOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "CITYOPS_INGEST_RECORDINGS_DIR": str(root / "recordings"),
+            "CITYOPS_INGEST_STALL_S": "3",
+            "CITYOPS_INGEST_BACKOFF_MAX_S": "2",
+            "CITYOPS_INGEST_RECONCILE_INTERVAL_S": "1",
+        }
+        services: dict[str, ServiceProcess] = {}
+        for name in ("ingest", "analytics", "reports"):
+            services[name] = ServiceProcess(name, env, root).start()
+        gateway_env = {
+            **env,
+            "CITYOPS_GATEWAY_INGEST_URL": services["ingest"].url,
+            "CITYOPS_GATEWAY_ANALYTICS_URL": services["analytics"].url,
+            "CITYOPS_GATEWAY_REPORTS_URL": services["reports"].url,
+        }
+        services["gateway"] = ServiceProcess("gateway", gateway_env, root).start()
+        try:
+            for proc in services.values():
+                proc.wait_status("/readyz", 200, timeout=90)
+            system = System(nats=nats_server, rtsp=rtsp, services=services)
+            system.admin = login(system.gateway, "admin", ADMIN_PASSWORD)
+            yield system
+        finally:
+            for proc in services.values():
+                proc.stop()
+            rtsp.stop()
