@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 import time
@@ -14,6 +15,7 @@ import pytest
 
 from devstack.rtsp import RtspServer
 from devstack.servers import NatsServer, free_port
+from services.reports.seed import seed_catalogue
 from tests.support import ServiceProcess
 
 ADMIN_PASSWORD = "e2e-admin-password"
@@ -83,6 +85,7 @@ def system(nats_server: NatsServer, module_database: str, footage_h264: Path) ->
         try:
             for proc in services.values():
                 proc.wait_status("/readyz", 200, timeout=90)
+            asyncio.run(seed_catalogue(module_database))
             system = System(nats=nats_server, rtsp=rtsp, services=services)
             system.admin = login(system.gateway, "admin", ADMIN_PASSWORD)
             yield system

@@ -131,7 +131,7 @@ async function loadMap() {
   const cameraPoints = items(cams).filter((c) => c.location).map((c) => ({ kind: "camera", label: c.name, ...c.location, id: c.id }));
   const alerting = new Set([...state.alerts.values()].filter((a) => a.phase !== "ended").map((a) => a.camera));
   const points = [...cameraPoints, ...cameraPoints.filter((p) => alerting.has(p.id)).map((p) => ({ ...p, kind: "alert" })),
-    ...items(cases).filter((c) => c.location?.lat).map((c) => ({ kind: "case", label: c.title, ...c.location }))];
+    ...items(cases).filter((c) => c.lat != null).map((c) => ({ kind: "case", label: c.title, lat: c.lat, lon: c.lon }))];
   const svg = $("#map-canvas");
   svg.replaceChildren();
   if (!points.length) return;
@@ -234,17 +234,27 @@ async function loadKpis() {
   const overview = await api("/api/v1/overview");
   const tiles = [];
   const indicators = overview.indicators?.available ? overview.indicators.items ?? [] : [];
-  for (const k of indicators) {
+  const year = new Date().getFullYear();
+  const series = await Promise.all(indicators.map((k) =>
+    api(`/api/v1/analytics/timeseries?indicator=${k.code}&period_type=monthly&start=${year - 1}-01&end=${year}-12`)
+      .then((rows) => (rows[0]?.points ?? []).map((p) => p.value).filter((v) => v != null)).catch(() => [])));
+  const number = (v) => (v == null ? "—" : Number(v).toLocaleString(state.lang, { maximumFractionDigits: 1 }));
+  indicators.forEach((k, i) => {
     tiles.push(el("div", { class: "kpi", "data-indicator": k.code },
-      el("div", { class: "sub" }, k.name), el("div", { class: "value" }, `${k.latest ?? "—"} ${k.unit ?? ""}`),
-      el("div", { class: "sub" }, k.target != null ? `${t("target")}: ${k.target}` : ""), sparkline(k.series ?? [])));
-  }
+      el("div", { class: "sub" }, k.name), el("div", { class: "value" }, `${number(k.latest)} ${k.unit ?? ""}`),
+      el("div", { class: "sub" }, [k.period, k.target != null ? `${t("target")}: ${number(k.target)}` : "",
+        k.change_pct != null ? `${k.change_pct > 0 ? "▲" : "▼"} ${number(Math.abs(k.change_pct))}%` : ""].filter(Boolean).join(" · ")),
+      sparkline(series[i])));
+  });
   if (overview.people?.available) {
-    for (const z of overview.people.zones ?? []) tiles.push(el("div", { class: "kpi" }, el("div", { class: "sub" }, z.name ?? z.rule_name ?? z.camera), el("div", { class: "value" }, `${z.count ?? z.occupancy ?? 0} ${t("people")}`)));
+    for (const z of overview.people.zones ?? []) tiles.push(el("div", { class: "kpi" }, el("div", { class: "sub" }, `${z.name} · ${z.camera}`), el("div", { class: "value" }, `${z.count ?? "—"} ${t("people")}`)));
   }
   $("#kpi-tiles").replaceChildren(...(tiles.length ? tiles : [el("p", {}, t("unavailable"))]));
   const r = overview.reporting;
-  $("#completeness").replaceChildren(r?.available ? el("pre", {}, JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => k !== "available")), null, 2)) : el("p", {}, t("unavailable")));
+  $("#completeness").replaceChildren(...(r?.available
+    ? [el("p", {}, `${t("overdue")}: ${r.overdue_reports}`),
+       el("ul", {}, ...r.overdue.map((o) => el("li", { class: "error" }, `${o.department} · ${o.form} · ${o.period}`)))]
+    : [el("p", {}, t("unavailable"))]));
 }
 
 // ---- cases and directives -----------------------------------------------------------------
@@ -254,23 +264,30 @@ async function loadCases(event) {
   const page = await api(`/api/v1/cases?limit=100${status ? `&status=${status}` : ""}`);
   $("#case-table tbody").replaceChildren(...items(page).map((c) => el("tr", { class: c.overdue ? "overdue" : "", tabindex: "0", "data-case": c.id,
       onclick: () => openCase(c.id), onkeydown: (e) => { if (e.key === "Enter") openCase(c.id); } },
-    el("td", {}, c.title), el("td", {}, c.category), el("td", {}, c.status), el("td", {}, c.deadline_at ? new Date(c.deadline_at).toLocaleDateString(state.lang) : ""))));
+    el("td", {}, c.title), el("td", {}, c.category), el("td", {}, c.status), el("td", {}, c.due_at ? new Date(c.due_at).toLocaleDateString(state.lang) : ""))));
   const [directives, satisfaction] = await Promise.all([api("/api/v1/directives?limit=50").catch(() => []), api("/api/v1/satisfaction/summary").catch(() => null)]);
   $("#directive-list").replaceChildren(...items(directives).map((d) => el("li", { class: d.status === "overdue" ? "error" : "" }, `${d.title} — ${d.status}`)));
-  $("#satisfaction-box").textContent = satisfaction ? JSON.stringify(satisfaction) : t("unavailable");
+  $("#satisfaction-box").textContent = satisfaction
+    ? `${satisfaction.satisfaction_index ?? "—"}% · ${satisfaction.ratings} · ${satisfaction.resolved_on_time_pct ?? "—"}%`
+    : t("unavailable");
 }
 
 async function openCase(id) {
   const c = await api(`/api/v1/cases/${id}`);
   const box = $("#case-detail");
   const comment = el("input", { id: "transition-comment", "aria-label": t("comment") });
-  const moves = (c.allowed_transitions ?? []).map((to) => el("button", { type: "button", "data-to": to, onclick: async () => {
-    await api(`/api/v1/cases/${id}/transitions`, { method: "POST", body: { to, comment: comment.value || undefined } });
+  const department = el("input", { id: "transition-department", "aria-label": t("department"), value: c.department ?? "" });
+  const moves = (c.allowed_moves ?? []).map((to) => el("button", { type: "button", "data-to": to, onclick: async () => {
+    const body = { to, comment: comment.value || undefined };
+    if (to === "assigned") body.department = department.value;
+    try {
+      await api(`/api/v1/cases/${id}/transitions`, { method: "POST", body });
+    } catch (e) { box.querySelector(".error")?.remove(); box.append(el("p", { class: "error", role: "alert" }, e.message)); return; }
     await openCase(id); await loadCases(); } }, `${t("move")} ${to}`));
   box.hidden = false;
   box.replaceChildren(el("h3", {}, c.title), el("p", {}, `${c.category} · ${c.status}`), el("p", {}, c.description ?? ""),
-    el("div", {}, comment, ...moves), el("h4", {}, t("timeline")),
-    el("ol", {}, ...(c.timeline ?? []).map((e) => el("li", {}, `${new Date(e.at).toLocaleString(state.lang)} · ${e.by ?? ""} · ${e.from_status ?? ""} → ${e.to_status ?? ""} ${e.comment ?? ""}`))));
+    el("div", {}, comment, department, ...moves), el("h4", {}, t("timeline")),
+    el("ol", {}, ...(c.timeline ?? []).map((e) => el("li", {}, `${new Date(e.at).toLocaleString(state.lang)} · ${e.actor ?? ""} · ${e.from_status ?? ""} → ${e.to_status ?? ""} ${e.comment ?? ""}`))));
 }
 
 // ---- wiring ---------------------------------------------------------------------------------
