@@ -268,7 +268,7 @@ async function loadCases(event) {
   const [directives, satisfaction] = await Promise.all([api("/api/v1/directives?limit=50").catch(() => []), api("/api/v1/satisfaction/summary").catch(() => null)]);
   $("#directive-list").replaceChildren(...items(directives).map((d) => el("li", { class: d.status === "overdue" ? "error" : "" }, `${d.title} — ${d.status}`)));
   $("#satisfaction-box").textContent = satisfaction
-    ? `${satisfaction.satisfaction_index ?? "—"}% · ${satisfaction.ratings} · ${satisfaction.resolved_on_time_pct ?? "—"}%`
+    ? `${t("satisfied")}: ${satisfaction.satisfaction_index ?? "—"}% (${satisfaction.ratings} ${t("ratings")}) · ${t("on_time")}: ${satisfaction.resolved_on_time_pct ?? "—"}%`
     : t("unavailable");
 }
 
@@ -287,7 +287,7 @@ async function openCase(id) {
   box.hidden = false;
   box.replaceChildren(el("h3", {}, c.title), el("p", {}, `${c.category} · ${c.status}`), el("p", {}, c.description ?? ""),
     el("div", {}, comment, department, ...moves), el("h4", {}, t("timeline")),
-    el("ol", {}, ...(c.timeline ?? []).map((e) => el("li", {}, `${new Date(e.at).toLocaleString(state.lang)} · ${e.actor ?? ""} · ${e.from_status ?? ""} → ${e.to_status ?? ""} ${e.comment ?? ""}`))));
+    el("ol", {}, ...(c.timeline ?? []).map((e) => el("li", {}, `${new Date(e.at).toLocaleString(state.lang)} · ${e.actor ?? ""} · ${e.to_status ? `${e.from_status ?? ""} → ${e.to_status}` : e.kind} ${e.comment ?? ""}`))));
 }
 
 // ---- wiring ---------------------------------------------------------------------------------
