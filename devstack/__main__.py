@@ -73,9 +73,22 @@ def up() -> int:
         env["CITYOPS_ADMIN_PASSWORD"] = _admin_password()
     for service in SERVICES:
         manager.add_process(service, shlex.join([PY, "-m", f"services.{service}"]), env=env, cwd=str(ROOT))
+    manager.add_process("camera", shlex.join([PY, "-m", "devstack.demo"]), env=env, cwd=str(ROOT))
     manager.add_process("announce", shlex.join([PY, "-m", "devstack", "announce"]), env=env)
     manager.loop()
     return int(manager.returncode or 0)
+
+
+def _seed() -> None:
+    from devstack.seed import seed
+    from services.analytics.settings import AnalyticsSettings
+
+    analytics = AnalyticsSettings()
+    try:
+        added = seed(f"http://{analytics.host}:{analytics.port}")
+        print(f"seeded: {added} (existing rows are kept)", flush=True)
+    except (httpx.HTTPError, OSError) as exc:
+        print(f"seeding failed, the system runs without the demo catalogue: {exc}", flush=True)
 
 
 def announce() -> int:
@@ -87,6 +100,7 @@ def announce() -> int:
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                _seed()
                 print(f"cityops is up: gateway {base}  (API docs {base}/docs)", flush=True)
                 if "CITYOPS_ADMIN_PASSWORD" in os.environ:
                     print(
