@@ -169,16 +169,25 @@ class PostgresServer:
 
     def start(self, timeout: float = 30.0) -> None:
         self.init()
-        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 — owned by the child
-        self.proc = subprocess.Popen(
-            self.command(),
-            stdout=log,
-            stderr=log,
-            preexec_fn=_drop_privileges,
-            start_new_session=True,
-        )
-        log.close()
-        self._wait_accepting(timeout)
+        for attempt in (1, 2):
+            log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 — owned by the child
+            self.proc = subprocess.Popen(
+                self.command(),
+                stdout=log,
+                stderr=log,
+                preexec_fn=_drop_privileges,
+                start_new_session=True,
+            )
+            log.close()
+            try:
+                self._wait_accepting(timeout)
+                return
+            except RuntimeError as exc:
+                # A restart can race the old postmaster's shared memory teardown; one retry covers it.
+                tail = (self.data_dir / "server.log").read_text(errors="replace").splitlines()[-5:]
+                if attempt == 2:
+                    raise RuntimeError(f"{exc}; server log: {' | '.join(tail)}") from exc
+                time.sleep(1.0)
 
     def _wait_accepting(self, timeout: float) -> None:
         wait_port(self.host, self.port, timeout, self.proc)

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,8 +56,9 @@ def login(gateway: str, username: str, password: str) -> dict[str, str]:
     raise AssertionError(f"cannot log in as {username}: {r.status_code} {r.text}")
 
 
-@pytest.fixture(scope="module")
-def system(nats_server: NatsServer, module_database: str, footage_h264: Path) -> Iterator[System]:
+@contextmanager
+def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **extra_env: str) -> Iterator[System]:
+    """Start RTSP camera + all services on the given NATS and database; stop them all after."""
     with tempfile.TemporaryDirectory(prefix="cityops-e2e-") as tmp:
         root = Path(tmp)
         media = root / "media"
@@ -64,13 +66,14 @@ def system(nats_server: NatsServer, module_database: str, footage_h264: Path) ->
         shutil.copyfile(footage_h264, media / CLIP)
         rtsp = RtspServer(media, free_port(), log_path=root / "rtsp.log").start()
         env = {
-            "CITYOPS_NATS_URL": nats_server.url,
-            "CITYOPS_DATABASE_URL": module_database,
+            "CITYOPS_NATS_URL": nats.url,
+            "CITYOPS_DATABASE_URL": database_url,
             "CITYOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "CITYOPS_INGEST_RECORDINGS_DIR": str(root / "recordings"),
             "CITYOPS_INGEST_STALL_S": "3",
             "CITYOPS_INGEST_BACKOFF_MAX_S": "2",
             "CITYOPS_INGEST_RECONCILE_INTERVAL_S": "1",
+            **extra_env,
         }
         services: dict[str, ServiceProcess] = {}
         for name in ("ingest", "analytics", "reports"):
@@ -85,11 +88,17 @@ def system(nats_server: NatsServer, module_database: str, footage_h264: Path) ->
         try:
             for proc in services.values():
                 proc.wait_status("/readyz", 200, timeout=90)
-            asyncio.run(seed_catalogue(module_database))
-            system = System(nats=nats_server, rtsp=rtsp, services=services)
+            asyncio.run(seed_catalogue(database_url))
+            system = System(nats=nats, rtsp=rtsp, services=services)
             system.admin = login(system.gateway, "admin", ADMIN_PASSWORD)
             yield system
         finally:
             for proc in services.values():
                 proc.stop()
             rtsp.stop()
+
+
+@pytest.fixture(scope="module")
+def system(nats_server: NatsServer, module_database: str, footage_h264: Path) -> Iterator[System]:
+    with running_system(nats_server, module_database, footage_h264) as system:
+        yield system
