@@ -13,6 +13,9 @@ class ReportsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CITYOPS_REPORTS_", extra="ignore", populate_by_name=True)
 
     port: int = 8083
+    # Load the Sầm Sơn demo catalogue (and a year of sample values) once the database is ready;
+    # `make run` turns this on; idempotent, so every restart may do it.
+    seed_catalogue: bool = False
 
 
 @lru_cache

@@ -1,0 +1,100 @@
+"""Pushing data values (JSON or CSV), reading them back, and their audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.reports.api.deps import CallerDep, RuntimeDep, SessionDep
+from services.reports.domain import queries
+from services.reports.domain.imports import Idempotency, ImportOptions, import_values, parse_strategy, request_hash
+from services.reports.domain.parsing import rows_from_csv, rows_from_json
+from services.reports.events import Publisher
+from services.reports.schemas import AuditEntry, DataValuesIn, ImportSummary, StoredValue
+from shared.errors import InvalidInputError
+from shared.problems import PROBLEM_RESPONSES, problem_response
+
+router = APIRouter(responses=PROBLEM_RESPONSES, tags=["data values"])
+
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": DataValuesIn.model_json_schema(by_alias=True)},
+            "text/csv": {"schema": {"type": "string", "example": "indicator,department,period,value,comment\n"}},
+        },
+    }
+}
+
+
+def summary_response(summary: dict[str, Any], *, replayed: bool = False) -> JSONResponse:
+    """200 with the summary; a rejected import (status ERROR) is a 409 problem carrying the summary."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    if summary["status"] == "ERROR":
+        return problem_response(
+            409,
+            "Import rejected",
+            f"{len(summary['conflicts'])} conflict(s); nothing was stored",
+            headers=headers,
+            import_summary=summary,
+        )
+    return JSONResponse(summary, headers=headers)
+
+
+@router.post(
+    "/datavalues",
+    openapi_extra=_BODY_DOC,
+    responses={200: {"model": ImportSummary}},
+    summary="Push a batch of values (JSON or CSV) and get an import summary",
+)
+async def push_datavalues(
+    request: Request,
+    rt: RuntimeDep,
+    caller: CallerDep,
+    dry_run: bool = False,
+    strategy: Annotated[str, Query(description="create | update | create_and_update | delete")] = "create_and_update",
+    atomic: Annotated[bool, Query(description="all-or-nothing instead of per-row")] = False,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    body = await request.body()
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type in ("text/csv", "application/csv"):
+        rows = rows_from_csv(body)
+    elif content_type in ("application/json", ""):
+        rows = rows_from_json(body)
+    else:
+        raise InvalidInputError(
+            f"unsupported content type '{content_type}' (application/json or text/csv)", field="content-type"
+        )
+    options = ImportOptions(strategy=parse_strategy(strategy), dry_run=dry_run, atomic=atomic)
+    idem = None
+    if idempotency_key:
+        params = {"strategy": options.strategy, "dry_run": dry_run, "atomic": atomic}
+        idem = Idempotency(idempotency_key, request_hash(content_type, body, params))
+    result = await import_values(
+        rt.database, rows, caller=caller, options=options, publish=Publisher(rt.bus), idempotency=idem
+    )
+    return summary_response(result.summary, replayed=result.replayed)
+
+
+@router.get("/datavalues", summary="Stored values by indicator, department and period range")
+async def get_datavalues(
+    session: SessionDep,
+    _: CallerDep,
+    indicator: Annotated[list[str], Query(min_length=1)],
+    department: Annotated[list[str] | None, Query()] = None,
+    include_subtree: bool = False,
+    start: str | None = None,
+    end: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+) -> list[StoredValue]:
+    return await queries.stored_values(
+        session, indicator, department, include_subtree=include_subtree, start=start, end=end, limit=limit
+    )
+
+
+@router.get("/datavalues/audit", summary="Change history of one value")
+async def audit(session: SessionDep, _: CallerDep, indicator: str, department: str, period: str) -> list[AuditEntry]:
+    return await queries.audit_trail(session, indicator, department, period)

@@ -1,0 +1,1 @@
+"""Domain layer of the reports service: plain functions and classes, no FastAPI."""

@@ -1,0 +1,1 @@
+"""Storage layer of the reports service: SQLAlchemy models of the ``reports`` schema."""
