@@ -6,10 +6,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import CityOpsError, InvalidInputError, RateLimitedError
@@ -112,6 +114,36 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _refused_value(exc: DBAPIError) -> bool:
+    """A value the database (or the driver, before sending it) cannot take: SQLSTATE class 22."""
+    if isinstance(exc, DataError):
+        return True
+    orig = exc.orig
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        if isinstance(candidate, asyncpg.exceptions.DataError):
+            return True
+        if str(getattr(candidate, "sqlstate", "") or "").startswith("22"):
+            return True
+    return False
+
+
+async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if not _refused_value(exc):
+        return await _unhandled_handler(request, exc)
+    # The database refused a value the API let through (out-of-range integer, NUL byte in text…):
+    # the request was wrong, not the server.
+    reason = str(exc.orig).splitlines()[0][:300]
+    log.info("request.invalid_value", extra={"path": request.url.path, "error": reason})
+    return problem_response(
+        422,
+        "Invalid input",
+        f"a value was refused by the database: {reason}",
+        instance=request.url.path,
+        invalid_params=[InvalidParam(name="request", reason=reason)],
+    )
+
+
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     log.exception("request.unhandled_error", extra={"path": request.url.path})
     return problem_response(500, "Internal error", "unexpected server error", instance=request.url.path)
@@ -122,4 +154,5 @@ def add_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(CityOpsError, _domain_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(DBAPIError, _database_error_handler)
     app.add_exception_handler(Exception, _unhandled_handler)

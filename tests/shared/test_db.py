@@ -88,3 +88,37 @@ async def test_not_ready_database_refuses_sessions_with_503(pg_server) -> None:
                 pass
     finally:
         await db.close()
+
+
+async def test_values_the_database_refuses_are_a_422_naming_the_request(fresh_database: str) -> None:
+    import httpx
+    from fastapi import FastAPI
+
+    from shared.problems import add_problem_handlers
+
+    db = Database(fresh_database, schema="svc", migrations_dir=None, app_name="t")
+    await db.start()
+    await db.wait_ready(15)
+    app = FastAPI()
+    add_problem_handlers(app)
+
+    @app.get("/things")
+    async def things(offset: int, name: str) -> list[str]:
+        async with db.session() as session:
+            rows = await session.execute(
+                text("SELECT CAST(:name AS text) OFFSET :offset"), {"name": name, "offset": offset}
+            )
+            return [str(r[0]) for r in rows]
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            huge = await client.get("/things", params={"offset": 2**70, "name": "x"})
+            nul = await client.get("/things", params={"offset": 0, "name": "a\x00b"})
+            ok = await client.get("/things", params={"offset": 0, "name": "Sầm Sơn"})
+    finally:
+        await db.close()
+    assert ok.json() == ["Sầm Sơn"]
+    for r in (huge, nul):
+        assert r.status_code == 422, r.text
+        assert r.json()["invalid_params"][0]["name"] == "request"
