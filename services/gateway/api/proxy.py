@@ -9,6 +9,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import StreamingResponse
@@ -104,7 +105,9 @@ def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaita
             # The upstream would normalise it into another resource than the one authorised here.
             raise InvalidInputError("path must not contain '.' or '..' segments", field="path")
         params = {k: v for k, v in request.path_params.items() if k != "rest"}
-        path = forward.upstream.format(**params) + (f"/{rest}" if rest else "")
+        # Re-encode what the router decoded, so control characters or '?' cannot reshape the upstream URL.
+        path = forward.upstream.format(**{k: quote(str(v), safe="") for k, v in params.items()})
+        path += f"/{quote(rest, safe='/')}" if rest else ""
         headers = {h: v for h in FORWARDED_HEADERS if (v := request.headers.get(h)) is not None}
         headers.update(caller.to_headers())
         body = await request.body() if request.method in WRITE else None
