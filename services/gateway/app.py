@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from services.gateway.api import auth, events, media, overview, proxy, web
 from services.gateway.auth import service as auth_service
+from services.gateway.auth.cache import CallerCache
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings, get_settings
@@ -38,6 +39,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         settings=settings,
         upstreams=Upstreams(settings),
         limiter=RateLimiter(settings.rate_limit_per_minute),
+        callers=CallerCache(settings.auth_cache_s),
     )
 
     async def prepare_auth() -> None:

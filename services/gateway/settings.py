@@ -23,6 +23,9 @@ class GatewaySettings(ServiceSettings):
     # Unset: a random secret is generated once and kept in the gateway schema, shared by replicas.
     jwt_secret: str | None = None
     token_ttl_s: int = 900
+    # How long a verified token/key/password is trusted without asking the database again; a
+    # revoked key or disabled user is refused by other replicas after at most this long.
+    auth_cache_s: float = 5.0
     # The first admin's password; unset on first start: generated and logged once.
     admin_password: str | None = Field(
         None, validation_alias=AliasChoices("CITYOPS_ADMIN_PASSWORD", "CITYOPS_GATEWAY_ADMIN_PASSWORD")

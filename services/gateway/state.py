@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
+from services.gateway.auth.cache import CallerCache
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import Upstreams
@@ -17,8 +20,10 @@ class GatewayState:
     settings: GatewaySettings
     upstreams: Upstreams
     limiter: RateLimiter
+    callers: CallerCache
     jwt_secret: str | None = None
-    basic_auth_cache: dict[str, tuple[object, float]] = field(default_factory=dict)
+    # City overview per audience (roles, departments): when it was started and its (pending) result.
+    overview_cache: dict[tuple[str, str], tuple[float, asyncio.Future[dict[str, Any]]]] = field(default_factory=dict)
 
     def secret(self) -> str:
         if self.jwt_secret is None:

@@ -93,7 +93,9 @@ async def update_user(gw: State, _: UsersAdmin, username: str, user_in: UserUpda
             active=user_in.active,
             full_name=user_in.full_name,
         )
-        return UserRead.model_validate(user)
+        updated = UserRead.model_validate(user)
+    gw.callers.clear()  # after the commit, so no request re-caches the old user
+    return updated
 
 
 @router.get("/api-keys", response_model=list[ApiKeyRead], tags=["api-keys"])
@@ -118,14 +120,18 @@ async def rotate_api_key(gw: State, caller: KeysAdmin, key_id: uuid.UUID) -> Api
     """Revoke a key and issue its replacement (same name and departments)."""
     async with gw.runtime.database.session() as session:
         key, plaintext = await auth.rotate_api_key(session, key_id, by=caller.name)
-        return ApiKeyIssued(**ApiKeyRead.model_validate(key).model_dump(), key=plaintext)
+        issued = ApiKeyIssued(**ApiKeyRead.model_validate(key).model_dump(), key=plaintext)
+    gw.callers.clear()
+    return issued
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyRead, tags=["api-keys"])
 async def revoke_api_key(gw: State, _: KeysAdmin, key_id: uuid.UUID) -> ApiKeyRead:
     """Revoke a key: it is refused from now on."""
     async with gw.runtime.database.session() as session:
-        return ApiKeyRead.model_validate(await auth.revoke_api_key(session, key_id))
+        revoked = ApiKeyRead.model_validate(await auth.revoke_api_key(session, key_id))
+    gw.callers.clear()
+    return revoked
 
 
 @router.get("/audit", response_model=Page[AuditRead], tags=["audit"])

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import time
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,7 +19,6 @@ from shared.identity import Caller
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
 _basic = HTTPBasic(auto_error=False)
-BASIC_CACHE_S = 60.0
 
 
 def gateway_state(request: Request) -> GatewayState:
@@ -32,22 +29,23 @@ def gateway_state(request: Request) -> GatewayState:
 State = Annotated[GatewayState, Depends(gateway_state)]
 
 
-async def _from_basic(gw: GatewayState, header: str) -> Caller:
-    # DHIS2 clients send Basic credentials on every call; argon2 is slow by design, so a verified
-    # pair is remembered briefly (by its hash, never in clear).
+async def _verify(gw: GatewayState, scheme: str, credential: str) -> Caller:
+    if scheme == "key":
+        async with gw.runtime.database.session() as session:
+            return await auth.authenticate_api_key(session, credential)
+    if scheme == "bearer":
+        claims = crypto.decode_token(gw.secret(), credential)
+        async with gw.runtime.database.session() as session:
+            user = await auth.get_user(session, str(claims["sub"]))
+        if not user.active:
+            raise UnauthorizedError("user disabled")
+        return auth.caller_of_user(user)
     try:
-        username, _, password = base64.b64decode(header).decode().partition(":")
+        username, _, password = base64.b64decode(credential).decode().partition(":")
     except (ValueError, UnicodeDecodeError) as exc:
         raise UnauthorizedError("malformed Basic credentials") from exc
-    digest = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
-    cached = gw.basic_auth_cache.get(digest)
-    if cached and cached[1] > time.monotonic():
-        assert isinstance(cached[0], Caller)
-        return cached[0]
     async with gw.runtime.database.session() as session:
-        caller = auth.caller_of_user(await auth.authenticate_user(session, username, password))
-    gw.basic_auth_cache[digest] = (caller, time.monotonic() + BASIC_CACHE_S)
-    return caller
+        return auth.caller_of_user(await auth.authenticate_user(session, username, password))
 
 
 async def authenticate(
@@ -62,21 +60,17 @@ async def authenticate(
     if not authorization and request.method == "GET" and (query_token := request.query_params.get("access_token")):
         # <img> tags (MJPEG, snapshots) cannot send headers; a token in the URL is accepted for reads only.
         authorization = f"Bearer {query_token}"
-    scheme, _, credentials = authorization.partition(" ")
+    scheme, _, credential = authorization.partition(" ")
     if key:
-        async with gw.runtime.database.session() as session:
-            caller = await auth.authenticate_api_key(session, key)
-    elif scheme.lower() == "bearer" and credentials:
-        claims = crypto.decode_token(gw.secret(), credentials)
-        async with gw.runtime.database.session() as session:
-            user = await auth.get_user(session, str(claims["sub"]))
-        if not user.active:
-            raise UnauthorizedError("user disabled")
-        caller = auth.caller_of_user(user)
-    elif scheme.lower() == "basic" and credentials:
-        caller = await _from_basic(gw, credentials)
-    else:
+        scheme, credential = "key", key
+    scheme = scheme.lower()
+    if scheme not in ("key", "bearer", "basic") or not credential:
         raise UnauthorizedError("authentication required: Bearer token, X-API-Key or Basic credentials")
+    cache_key = gw.callers.key(scheme, credential)
+    caller = gw.callers.get(cache_key)
+    if caller is None:
+        caller = await _verify(gw, scheme, credential)
+        gw.callers.put(cache_key, caller)
     request.state.caller = caller
     gw.limiter.check(f"{caller.kind}:{caller.name}")
     return caller

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -43,6 +44,20 @@ async def _gather_part(name: str, part: Part, gw: GatewayState, caller: Caller) 
         reason = exc.detail if isinstance(exc, CityOpsError) else f"{type(exc).__name__}: {exc}"
         log.warning("overview.part_unavailable", extra={"part": name, "error": reason})
         return {"available": False, "reason": reason}
+
+
+OVERVIEW_TTL_S = 2.0
+
+
+async def _compute(gw: GatewayState, caller: Caller) -> dict[str, Any]:
+    # A wall of dashboards polls this together: one computation serves every caller of the same
+    # audience for OVERVIEW_TTL_S, and concurrent callers wait for the one in flight.
+    key = (",".join(sorted(caller.roles)), ",".join(sorted(caller.departments)))
+    now = time.monotonic()
+    cached = gw.overview_cache.get(key)
+    if cached is None or now - cached[0] > OVERVIEW_TTL_S:
+        cached = gw.overview_cache[key] = (now, asyncio.ensure_future(_compute(gw, caller)))
+    return await asyncio.shield(cached[1])
 
 
 @router.get("/overview")

@@ -1,0 +1,40 @@
+"""Recently verified callers, so each request does not cost a database round trip (or an argon2 hash).
+
+A change made through this replica (user disabled, key revoked) clears it at once; other replicas
+see it within ``ttl_s``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from shared.identity import Caller
+
+
+class CallerCache:
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[Caller, float]] = {}
+        self._max = max_entries
+
+    @staticmethod
+    def key(kind: str, credential: str) -> str:
+        # Credentials are never kept in memory in clear beyond the request that carried them.
+        return f"{kind}:{hashlib.sha256(credential.encode()).hexdigest()}"
+
+    def get(self, key: str) -> Caller | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, key: str, caller: Caller) -> None:
+        if self.ttl_s <= 0:
+            return
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[key] = (caller, time.monotonic() + self.ttl_s)
+
+    def clear(self) -> None:
+        self._entries.clear()
