@@ -37,9 +37,7 @@ class RtspServer:
     def start(self, timeout: float = 15.0) -> RtspServer:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115 — owned by the child
         try:
-            self.proc = subprocess.Popen(
-                self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
+            self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         finally:
             if self.log_path:
                 out.close()  # type: ignore[union-attr]

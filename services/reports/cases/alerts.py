@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 from sqlalchemy import select, text
@@ -162,8 +164,8 @@ class AlertCaseConsumer:
                 log.error("alerts.consumer_failed", extra={"durable": self.durable, "error": repr(exc)})
                 await asyncio.sleep(2)
 
-    async def _consume(self, sub: object, bus: Bus) -> None:
-        fetch = sub.fetch  # type: ignore[attr-defined]
+    async def _consume(self, sub: JetStreamContext.PullSubscription, bus: Bus) -> None:
+        fetch = sub.fetch
         while True:
             # A long poll for one message returns as soon as it arrives (a batch long poll would wait
             # to fill the batch); whatever queued up behind it is then taken without waiting.
@@ -176,16 +178,16 @@ class AlertCaseConsumer:
             for msg in messages:
                 await self._handle(msg, bus)
 
-    async def _handle(self, msg: object, bus: Bus) -> None:
-        subject: str = msg.subject  # type: ignore[attr-defined]
+    async def _handle(self, msg: Msg, bus: Bus) -> None:
+        subject = msg.subject
         try:
-            event = AlertEvent.model_validate_json(msg.data)  # type: ignore[attr-defined]
+            event = AlertEvent.model_validate_json(msg.data)
         except ValidationError as exc:
             ALERT_MESSAGES.labels("ignored").inc()
             log.warning("alerts.malformed", extra={"subject": subject, "error": str(exc)[:300]})
-            await msg.term()  # type: ignore[attr-defined]
+            await msg.term()
             return
-        seq = msg.metadata.sequence.stream  # type: ignore[attr-defined]
+        seq = msg.metadata.sequence.stream
         try:
             now = datetime.now(UTC)
             async with self.runtime.database.session() as session:
@@ -193,9 +195,9 @@ class AlertCaseConsumer:
         except Exception as exc:
             ALERT_MESSAGES.labels("failed").inc()
             log.error("alerts.apply_failed", extra={"alert_id": event.alert_id, "seq": seq, "error": repr(exc)})
-            await msg.nak(delay=2)  # type: ignore[attr-defined]
+            await msg.nak(delay=2)
             return
-        await msg.ack_sync()  # type: ignore[attr-defined]
+        await msg.ack_sync()
         ALERT_MESSAGES.labels(applied.outcome).inc()
         if applied.event is not None:
             ALERT_TO_CASE.observe(max((datetime.now(UTC) - event.at).total_seconds(), 0.0))

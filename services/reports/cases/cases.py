@@ -18,6 +18,7 @@ from services.reports.cases.schemas import (
     CaseOut,
     CasePage,
     CasesSummary,
+    Clearance,
     Outcome,
     Reporter,
     TimelineEntry,
@@ -38,6 +39,7 @@ from shared.messages import CaseChanged
 log = logging.getLogger("cityops.reports.cases")
 
 EMERGENCY_DAYS = 1
+CLEARANCE_CATEGORY = "site_clearance"
 
 
 def is_overdue(case: Case, now: datetime) -> bool:
@@ -85,6 +87,9 @@ async def to_detail(session: AsyncSession, case: Case, now: datetime, *, persona
     rating = await session.scalar(
         select(Rating.rating).where(Rating.case_id == case.id).order_by(Rating.id.desc()).limit(1)
     )
+    clearance = Clearance.model_validate(case.clearance) if case.clearance else None
+    if clearance is not None and not personal_data:
+        clearance.household_name = None
     reporter = None
     if personal_data and (case.reporter_name or case.reporter_phone or case.reporter_email):
         reporter = Reporter(name=case.reporter_name, phone=case.reporter_phone, email=case.reporter_email)
@@ -98,6 +103,7 @@ async def to_detail(session: AsyncSession, case: Case, now: datetime, *, persona
         resolved_on_time=None if case.resolved_at is None else case.resolved_at <= case.due_at,
         outcome=Outcome.model_validate(case.outcome) if case.outcome else None,
         project_id=case.project_id,
+        clearance=clearance,
         allowed_moves=list(allowed_moves(case.status)),
         rating=rating,
         reporter=reporter,
@@ -160,6 +166,8 @@ async def create_case(
     cat = await category(session, body.category)
     if body.project_id is not None and await session.get(ClearanceProject, body.project_id) is None:
         raise InvalidInputError(f"no site-clearance project {body.project_id}", field="project_id")
+    if body.clearance is not None and cat.code != CLEARANCE_CATEGORY:
+        raise InvalidInputError(f"clearance details belong to '{CLEARANCE_CATEGORY}' cases", field="clearance")
     sla_class, days = sla_days(cat, body.priority)
     duplicate = None
     if body.lat is not None and body.lon is not None:
@@ -196,6 +204,7 @@ async def create_case(
         likely_duplicate_of=duplicate,
         project_id=body.project_id,
         alert_key=alert_key,
+        clearance=body.clearance.model_dump() if body.clearance else None,
     )
     session.add(case)
     await session.flush()
@@ -302,6 +311,29 @@ async def comment(session: AsyncSession, case_id: int, text: str, caller: Caller
         raise ForbiddenError("only centre staff and the assigned department may comment on a case")
     case.updated_at = now
     record(session, case, actor=caller.name, kind="comment", at=now, comment=text)
+    return case
+
+
+async def update_clearance(session: AsyncSession, case_id: int, body: Clearance, caller: Caller, now: datetime) -> Case:
+    """Replace the site-clearance details (e.g. the household has been paid); the timeline keeps the change."""
+    case = await get_case(session, case_id, lock=True)
+    if case.category != CLEARANCE_CATEGORY:
+        raise InvalidInputError(f"clearance details belong to '{CLEARANCE_CATEGORY}' cases", field="clearance")
+    if not (caller.roles & {"admin", "operator"}) and not (
+        "department" in caller.roles and case.department is not None and caller.may_write(case.department)
+    ):
+        raise ForbiddenError("only centre staff and the assigned department may update a case")
+    before = (case.clearance or {}).get("handover_status")
+    case.clearance = body.model_dump()
+    case.updated_at = now
+    record(
+        session,
+        case,
+        actor=caller.name,
+        kind="clearance",
+        at=now,
+        data={"handover_status": body.handover_status, "was": before},
+    )
     return case
 
 

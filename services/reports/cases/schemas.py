@@ -12,6 +12,15 @@ Source = Literal["citizen", "business", "hotline", "department", "camera_alert"]
 Priority = Literal["low", "normal", "high", "urgent"]
 SlaClass = Literal["emergency", "quick", "normal"]
 Measure = Literal["warning", "fine", "refund", "licence_action", "none"]
+HandoverStatus = Literal["not_inventoried", "inventoried", "plan_approved", "paid", "handed_over", "enforced"]
+Obstacle = Literal[
+    "price_disagreement",
+    "land_origin_dispute",
+    "resettlement_not_ready",
+    "owner_absent",
+    "inheritance_dispute",
+    "other",
+]
 
 
 class Strict(BaseModel):
@@ -67,6 +76,18 @@ class Reporter(Strict):
     email: str | None = Field(None, max_length=200)
 
 
+class Clearance(Strict):
+    """What a site-clearance case is about; ``household_name`` is personal data."""
+
+    parcel_no: str | None = Field(None, max_length=64)
+    household_name: str | None = Field(None, max_length=200)
+    area_m2: float | None = Field(None, ge=0)
+    compensation_approved_vnd: int | None = Field(None, ge=0)
+    compensation_paid_vnd: int | None = Field(None, ge=0)
+    handover_status: HandoverStatus = "not_inventoried"
+    obstacle_type: Obstacle | None = None
+
+
 class CaseIn(Strict):
     category: str
     title: str = Field(min_length=1, max_length=300)
@@ -80,6 +101,7 @@ class CaseIn(Strict):
     reporter: Reporter | None = None
     attachments: list[str] = Field(default_factory=list, max_length=20)
     project_id: int | None = None
+    clearance: Clearance | None = None
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> CaseIn:
@@ -157,6 +179,7 @@ class CaseDetail(CaseOut):
     resolved_on_time: bool | None
     outcome: Outcome | None
     project_id: int | None
+    clearance: Clearance | None
     allowed_moves: list[str]
     rating: int | None
     reporter: Reporter | None = None

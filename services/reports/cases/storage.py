@@ -66,6 +66,8 @@ class Case(Base):
     # "<camera>.<rule>" or "indicator.<code>": open alert cases of the same origin are appended to.
     alert_key: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Site-clearance (GPMB) specifics of a dispute or complaint: parcel, household, handover stage.
+    clearance: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class CaseEvent(Base):

@@ -71,10 +71,40 @@ async def test_project_progress_and_slippage(client: httpx.AsyncClient) -> None:
     assert r.status_code == 422
     assert r.json()["invalid_params"][0]["name"] == "area_cleared_ha"
 
+    clearance = {
+        "parcel_no": "12/345",
+        "household_name": "Lê Văn C",
+        "area_m2": 320.5,
+        "compensation_approved_vnd": 1_200_000_000,
+        "handover_status": "plan_approved",
+        "obstacle_type": "price_disagreement",
+    }
     dispute = await client.post(
-        "/cases", json=new_case(category="site_clearance", title="Compensation price dispute", project_id=project["id"])
+        "/cases",
+        json=new_case(
+            category="site_clearance", title="Compensation price dispute", project_id=project["id"], clearance=clearance
+        ),
     )
     assert dispute.status_code == 201
+    assert dispute.json()["clearance"]["household_name"] == "Lê Văn C"
+    case_id = dispute.json()["id"]
+    # The household's name is personal data: not for the department's or viewers' eyes.
+    assert (await client.get(f"/cases/{case_id}", headers=VIEWER)).json()["clearance"]["household_name"] is None
+    r = await client.put(
+        f"/cases/{case_id}/clearance",
+        json=dict(clearance, handover_status="paid", compensation_paid_vnd=1_200_000_000),
+        headers=GPMB,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["clearance"]["handover_status"] == "paid"
+    assert r.json()["clearance"]["household_name"] is None
+    assert r.json()["timeline"][-1]["data"] == {"handover_status": "paid", "was": "plan_approved"}
+    r = await client.put(f"/cases/{case_id}/clearance", json={"handover_status": "sold"})
+    assert r.status_code == 422
+    assert r.json()["invalid_params"][0]["name"] == "handover_status"
+    r = await client.post("/cases", json=new_case(clearance={"parcel_no": "1"}))
+    assert r.status_code == 422
+    assert r.json()["invalid_params"][0]["name"] == "clearance"
     r = await client.get(f"/projects/{project['id']}")
     assert r.json()["linked_cases"] == [dispute.json()["id"]]
     r = await client.post("/cases", json=new_case(category="site_clearance", project_id=999999))

@@ -17,6 +17,7 @@ from services.reports.cases.schemas import (
     CaseOut,
     CasePage,
     CasesSummary,
+    Clearance,
     CommentIn,
     MergeIn,
     Source,
@@ -110,6 +111,16 @@ async def add_comment(case_id: int, body: CommentIn, rt: RuntimeDep, caller: Cal
         case = await cases.comment(s, case_id, body.comment, caller, now)
         out = await cases.to_detail(s, case, now, personal_data=sees_personal_data(caller))
     await publish(rt.bus, [cases.changed(case, "commented", caller.name, now)])
+    return out
+
+
+@router.put("/{case_id}/clearance", summary="Update the site-clearance details of a case")
+async def update_clearance(case_id: int, body: Clearance, rt: RuntimeDep, caller: CallerDep) -> CaseDetail:
+    now = utcnow()
+    async with rt.database.session() as s:
+        case = await cases.update_clearance(s, case_id, body, caller, now)
+        out = await cases.to_detail(s, case, now, personal_data=sees_personal_data(caller))
+    await publish(rt.bus, [cases.changed(case, "clearance", caller.name, now)])
     return out
 
 

@@ -1,0 +1,1 @@
+"""Ingest domain: camera registry rules, stream decoding, status and ownership — no HTTP here."""

@@ -1,0 +1,164 @@
+"""Request and response bodies of the ingest API (pydantic v2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.messages import CameraState
+
+# Camera ids become NATS subject tokens and KV keys, hence the strict slug.
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Category = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+KNOWN_CATEGORIES = (
+    "public_place",
+    "traffic_route",
+    "agency",
+    "school",
+    "residential_cluster",
+    "beach",
+    "market",
+)
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    address: str | None = Field(None, max_length=500)
+    ward: str | None = Field(None, max_length=200)
+
+
+class CameraCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    url: str = Field(min_length=1, max_length=2000, description="rtsp://, rtsps://, http(s):// or file://")
+    category: Category = Field(description=f"e.g. {', '.join(KNOWN_CATEGORIES)}; extensible")
+    location: Location | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+    enabled: bool = True
+    sampling_fps: float = Field(5.0, gt=0, le=30)
+    output_width: int = Field(640, ge=64, le=3840)
+    notes: str | None = Field(None, max_length=5000)
+
+
+class CameraUpdate(BaseModel):
+    """Partial update: only the fields present change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    url: str | None = Field(None, min_length=1, max_length=2000)
+    category: Category | None = None
+    location: Location | None = None
+    tags: list[Tag] | None = Field(None, max_length=50)
+    enabled: bool | None = None
+    sampling_fps: float | None = Field(None, gt=0, le=30)
+    output_width: int | None = Field(None, ge=64, le=3840)
+    notes: str | None = Field(None, max_length=5000)
+
+
+class CameraStatusView(BaseModel):
+    status: CameraState
+    reason: str | None = None
+    since: datetime | None = None
+    last_frame_at: datetime | None = None
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    codec: str | None = None
+    reconnects: int = 0
+    decode_errors: int = 0
+    owner: str | None = None
+
+
+class Camera(BaseModel):
+    id: str
+    name: str
+    url: str = Field(description="credentials are always masked")
+    has_credentials: bool
+    category: str
+    location: Location | None
+    tags: list[str]
+    enabled: bool
+    sampling_fps: float
+    output_width: int
+    notes: str | None
+    created_at: datetime
+    updated_at: datetime
+    status: CameraStatusView
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    camera_ids: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class GroupUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    camera_ids: list[str] | None = Field(None, max_length=1000)
+
+
+class Group(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    camera_ids: list[str]
+
+
+class WallCell(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    row: int = Field(ge=0)
+    col: int = Field(ge=0)
+    camera_id: str
+
+
+class WallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    rows: int = Field(ge=1, le=16)
+    cols: int = Field(ge=1, le=16)
+    cells: list[WallCell] = Field(default_factory=list)
+
+
+class WallUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    rows: int | None = Field(None, ge=1, le=16)
+    cols: int | None = Field(None, ge=1, le=16)
+    cells: list[WallCell] | None = None
+
+
+class Wall(BaseModel):
+    id: str
+    name: str
+    rows: int
+    cols: int
+    cells: list[WallCell]
