@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
+from pathlib import Path
+from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -13,6 +17,26 @@ class AnalyticsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CITYOPS_ANALYTICS_", extra="ignore", populate_by_name=True)
 
     port: int = 8082
+    replica_id: str = Field(default_factory=lambda: f"analytics-{uuid.uuid4().hex[:8]}")
+    detector: Literal["ssdlite", "hog", "onnx", "motion_blob"] = "ssdlite"
+    onnx_model: Path | None = None
+    # Class names of the ONNX model's outputs, in order, comma-separated; empty means the 80 COCO classes.
+    onnx_class_names: str = ""
+    min_score: float = 0.4
+    # Frames waiting per camera; when full the oldest is dropped (latest wins).
+    queue_size: int = Field(2, ge=1, le=10_000)
+    motion_gating: bool = True
+    full_detect_interval_s: float = 5.0
+    # Threads running decode + detection; each camera is processed by one thread at a time.
+    workers: int = Field(2, ge=1, le=64)
+    opencv_threads: int = 1
+    rules_refresh_s: float = 2.0
+    lease_renew_s: float = 5.0
+    # Per camera already owned, how long a replica waits before claiming another one.
+    lease_spread_s: float = 0.3
+    # A camera that sends nothing this long has its open alerts ended (the stream is gone).
+    idle_close_s: float = 30.0
+    counts_flush_s: float = 10.0
 
 
 @lru_cache

@@ -1,0 +1,111 @@
+"""Alerts: list with filters and pagination, one alert, its snapshot, acknowledgement."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from services.analytics.api.deps import SessionDep
+from services.analytics.schemas import AckIn, AlertOut, AlertPage
+from services.analytics.storage import repo
+from services.analytics.storage.models import Alert, AlertSnapshot
+from shared.errors import ConflictError, NotFoundError
+from shared.problems import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/alerts", tags=["alerts"], responses=PROBLEM_RESPONSES)
+
+
+def _out(row: Alert) -> AlertOut:
+    return AlertOut(
+        id=row.id,
+        camera=row.camera,
+        rule_id=row.rule_id,
+        rule_type=row.rule_type,
+        rule_name=row.rule_name,
+        object_class=row.object_class,
+        status=row.status,
+        count=row.count,
+        peak_count=row.peak_count,
+        started_at=row.started_at,
+        last_at=row.last_at,
+        ended_at=row.ended_at,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
+        ack_note=row.ack_note,
+        snapshot_url=f"/alerts/{row.id}/snapshot.jpg",
+    )
+
+
+@router.get("", summary="List alerts, newest first")
+async def list_alerts(
+    session: SessionDep,
+    camera: str | None = None,
+    status: Literal["active", "ended"] | None = None,
+    rule_type: Literal["crowd", "intrusion", "loitering", "line_crossing", "stationary"] | None = None,
+    rule_id: uuid.UUID | None = None,
+    since: Annotated[datetime | None, Query(description="alerts started at or after")] = None,
+    until: Annotated[datetime | None, Query(description="alerts started before")] = None,
+    acknowledged: bool | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> AlertPage:
+    conditions = []
+    if camera is not None:
+        conditions.append(Alert.camera == camera)
+    if status is not None:
+        conditions.append(Alert.status == status)
+    if rule_type is not None:
+        conditions.append(Alert.rule_type == rule_type)
+    if rule_id is not None:
+        conditions.append(Alert.rule_id == rule_id)
+    if since is not None:
+        conditions.append(Alert.started_at >= since)
+    if until is not None:
+        conditions.append(Alert.started_at < until)
+    if acknowledged is not None:
+        conditions.append(Alert.acknowledged_at.is_not(None) if acknowledged else Alert.acknowledged_at.is_(None))
+    stmt = select(Alert).where(*conditions).order_by(Alert.started_at.desc(), Alert.id).limit(limit).offset(offset)
+    rows = (await session.scalars(stmt)).all()
+    total = await repo.count_alerts(session, conditions)
+    return AlertPage(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+async def _get(session: SessionDep, alert_id: uuid.UUID) -> Alert:
+    row = await session.get(Alert, alert_id)
+    if row is None:
+        raise NotFoundError(f"alert {alert_id} not found")
+    return row
+
+
+@router.get("/{alert_id}", summary="One alert")
+async def get_alert(alert_id: uuid.UUID, session: SessionDep) -> AlertOut:
+    return _out(await _get(session, alert_id))
+
+
+@router.get(
+    "/{alert_id}/snapshot.jpg",
+    summary="Latest snapshot of the alert, boxes and zone drawn",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+async def alert_snapshot(alert_id: uuid.UUID, session: SessionDep) -> Response:
+    snap = await session.get(AlertSnapshot, alert_id)
+    if snap is None:
+        raise NotFoundError(f"alert {alert_id} has no snapshot")
+    return Response(snap.jpeg, media_type="image/jpeg")
+
+
+@router.post("/{alert_id}/ack", summary="Acknowledge an alert (operator saw it)")
+async def acknowledge(alert_id: uuid.UUID, body: AckIn, session: SessionDep) -> AlertOut:
+    row = await _get(session, alert_id)
+    if row.acknowledged_at is not None:
+        raise ConflictError(f"alert {alert_id} was already acknowledged by {row.acknowledged_by}")
+    row.acknowledged_at = datetime.now(UTC)
+    row.acknowledged_by = body.by
+    row.ack_note = body.note
+    await session.commit()
+    return _out(row)

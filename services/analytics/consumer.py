@@ -1,0 +1,423 @@
+"""Frame consumer: leases cameras, queues their frames (bounded, latest wins) and runs the pipeline.
+
+Each owned camera has one worker task, so a camera's frames are processed in order and never in two
+places; the CPU work (JPEG decode, motion, detection) runs in a small thread pool. Alert transitions
+are stored first and published after commit with their stored id as ``Nats-Msg-Id``; a transition
+already stored (a replay, or a restarted replica seeing the same frames) is not sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import cv2
+import numpy as np
+from nats.aio.msg import Msg
+
+from services.analytics import metrics
+from services.analytics.domain.detectors import build_detector
+from services.analytics.domain.pipeline import CameraPipeline, FrameOutcome, GateConfig
+from services.analytics.domain.rules import RuleSpec, Transition
+from services.analytics.leases import Leases
+from services.analytics.schemas import CameraStats, DetectionOut
+from services.analytics.settings import AnalyticsSettings
+from services.analytics.storage import repo
+from services.analytics.storage.models import AlertEventRow
+from shared import subjects
+from shared.bus import Bus
+from shared.messages import AlertEvent, FrameHeaders
+from shared.service import Runtime
+
+log = logging.getLogger("cityops.analytics.consumer")
+
+
+@dataclass
+class _Frame:
+    headers: FrameHeaders
+    payload: bytes
+
+
+@dataclass
+class CameraWorker:
+    camera: str
+    pipeline: CameraPipeline
+    queue: deque[_Frame]
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    pending_rules: list[RuleSpec] | None = None
+    pending_masks: list[list[list[float]]] | None = None
+    frames_in: int = 0
+    processed: int = 0
+    dropped: int = 0
+    detections: int = 0
+    last_seq: int | None = None
+    last_at: datetime | None = None
+    motion_ratio: float = 0.0
+    active_tracks: int = 0
+    last_counts_flush: float = field(default_factory=time.monotonic)
+    detections_seq: int | None = None
+    last_detections: list[DetectionOut] = field(default_factory=list)
+
+    def push(self, frame: _Frame) -> None:
+        self.frames_in += 1
+        metrics.FRAMES_IN.labels(self.camera).inc()
+        if len(self.queue) == self.queue.maxlen:
+            self.dropped += 1
+            metrics.FRAMES_DROPPED.labels(self.camera).inc()
+        self.queue.append(frame)  # a full deque drops its oldest entry
+        self.wake.set()
+
+
+class FrameConsumer:
+    def __init__(self, runtime: Runtime, settings: AnalyticsSettings) -> None:
+        self._runtime = runtime
+        self._settings = settings
+        self._executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="analytics")
+        self.leases = Leases(settings.replica_id)
+        self.workers: dict[str, CameraWorker] = {}
+        self._acquiring: dict[str, deque[_Frame]] = {}
+        self._acquire_lock = asyncio.Lock()
+        self._rules: dict[str, list[RuleSpec]] = {}
+        self._masks: dict[str, list[list[list[float]]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sub: object | None = None
+        cv2.setNumThreads(settings.opencv_threads)
+
+    @property
+    def bus(self) -> Bus:
+        return self._runtime.bus
+
+    def _spawn(self, coro: object, name: str) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def start(self) -> None:
+        self.bus.on_ready(self._on_bus_ready)
+
+    async def _on_bus_ready(self, bus: Bus) -> None:
+        await self._runtime.database.wait_ready()
+        await self.refresh_rules()
+        # Frames are small and many: a large pending limit, with our own per-camera bound behind it.
+        self._sub = await bus.nc.subscribe(
+            subjects.FRAMES_ALL,
+            cb=self._on_frame,
+            pending_msgs_limit=4096,
+            pending_bytes_limit=256 * 1024 * 1024,
+        )
+        self._spawn(self._lease_loop(), "analytics-leases")
+        self._spawn(self._rules_loop(), "analytics-rules")
+        self._spawn(self._republish_loop(), "analytics-republish")
+        log.info("consumer.started", extra={"replica": self.leases.replica_id, "detector": self._settings.detector})
+
+    async def _on_frame(self, msg: Msg) -> None:
+        try:
+            headers = FrameHeaders.from_headers(msg.headers or {})
+        except (KeyError, ValueError) as exc:
+            log.warning("frame.bad_headers", extra={"subject": msg.subject, "error": repr(exc)})
+            return
+        frame = _Frame(headers, msg.data)
+        worker = self.workers.get(headers.camera)
+        if worker is not None:
+            worker.push(frame)
+            return
+        waiting = self._acquiring.get(headers.camera)
+        if waiting is not None:
+            waiting.append(frame)
+            return
+        # Frames arriving while the lease is tried and the pipeline built are kept (bounded as well).
+        self._acquiring[headers.camera] = deque([frame], maxlen=self._settings.queue_size)
+        self._spawn(self._acquire(headers.camera), f"acquire-{headers.camera}")
+
+    async def _acquire(self, camera: str) -> None:
+        try:
+            kv = self.bus.kv(subjects.ANALYTICS_LEASES)
+            if not await self.leases.claimable(kv, camera):
+                return
+            # One claim at a time, and a replica that owns more waits longer first: new cameras go
+            # to the least loaded replica instead of all to whichever saw them first.
+            async with self._acquire_lock:
+                await asyncio.sleep(self._settings.lease_spread_s * len(self.workers))
+                if not await self.leases.try_acquire(kv, camera):
+                    return
+            pipeline = await asyncio.get_running_loop().run_in_executor(self._executor, self._new_pipeline, camera)
+            await self._restore(pipeline)
+            worker = CameraWorker(camera, pipeline, deque(maxlen=self._settings.queue_size))
+            worker.task = self._spawn(self._run_worker(worker), f"camera-{camera}")
+            self.workers[camera] = worker
+            for frame in self._acquiring.get(camera, ()):
+                worker.push(frame)
+            metrics.OWNED_CAMERAS.set(len(self.workers))
+        except Exception:
+            log.exception("camera.acquire_failed", extra={"camera": camera})
+            if camera not in self.workers:
+                # Holding a lease without a worker would starve the camera: let another replica try.
+                with contextlib.suppress(Exception):
+                    await self.leases.release(self.bus.kv(subjects.ANALYTICS_LEASES), camera)
+        finally:
+            self._acquiring.pop(camera, None)
+
+    def _new_pipeline(self, camera: str) -> CameraPipeline:
+        s = self._settings
+        names = [n.strip() for n in s.onnx_class_names.split(",") if n.strip()]
+        detector = build_detector(s.detector, min_score=s.min_score, onnx_model=s.onnx_model, onnx_class_names=names)
+        gate = GateConfig(enabled=s.motion_gating, full_detect_interval_s=s.full_detect_interval_s)
+        pipeline = CameraPipeline(
+            camera,
+            detector,
+            gate=gate,
+            motion_masks=self._masks.get(camera, []),
+            always_detect=s.detector == "motion_blob",
+        )
+        pipeline.set_rules(self._rules.get(camera, []))
+        return pipeline
+
+    async def _restore(self, pipeline: CameraPipeline) -> None:
+        async with self._runtime.database.session() as session:
+            for alert in await repo.open_alerts(session, pipeline.camera):
+                state = pipeline.rules.get(str(alert.rule_id))
+                if state is not None:
+                    state.restore(str(alert.id), alert.started_at, alert.peak_count, alert.last_at, alert.update_seq)
+                    log.info("alert.resumed", extra={"camera": pipeline.camera, "alert_id": str(alert.id)})
+
+    async def _run_worker(self, worker: CameraWorker) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(worker.wake.wait(), timeout=self._settings.idle_close_s)
+            except TimeoutError:
+                if worker.last_at is not None:
+                    await self._guarded(worker, self._idle(worker), None)
+                continue
+            worker.wake.clear()
+            while worker.queue:
+                frame = worker.queue.popleft()
+                await self._guarded(worker, self._frame(worker, frame), frame.headers.seq)
+
+    async def _guarded(self, worker: CameraWorker, step: Awaitable[None], seq: int | None) -> None:
+        """A failing frame (bad JPEG, database down) is logged and skipped; the camera goes on."""
+        try:
+            await step
+        except Exception:
+            log.exception("frame.failed", extra={"camera": worker.camera, "seq": seq})
+
+    async def _idle(self, worker: CameraWorker) -> None:
+        assert worker.last_at is not None
+        await self._handle(worker, worker.pipeline.close(worker.last_at), {}, None)
+        await self._flush_counts(worker)
+
+    async def _frame(self, worker: CameraWorker, frame: _Frame) -> None:
+        if worker.pending_rules is not None:
+            rules, worker.pending_rules = worker.pending_rules, None
+            await self._handle(worker, worker.pipeline.set_rules(rules, worker.last_at), {}, None)
+        if worker.pending_masks is not None:
+            worker.pipeline.set_motion_masks(worker.pending_masks)
+            worker.pending_masks = None
+        loop = asyncio.get_running_loop()
+        outcome = await loop.run_in_executor(self._executor, _process, worker.pipeline, frame)
+        self._account(worker, frame, outcome)
+        await self._handle(worker, outcome.transitions, outcome.snapshots, frame.headers.captured_at)
+        if outcome.closed_minutes:
+            async with self._runtime.database.session() as session:
+                await repo.save_counts(session, outcome.closed_minutes)
+        if time.monotonic() - worker.last_counts_flush >= self._settings.counts_flush_s:
+            await self._flush_counts(worker)
+
+    def _account(self, worker: CameraWorker, frame: _Frame, outcome: FrameOutcome) -> None:
+        worker.processed += 1
+        worker.last_seq = frame.headers.seq
+        worker.last_at = frame.headers.captured_at
+        worker.motion_ratio = outcome.motion_ratio
+        worker.active_tracks = len(outcome.tracks)
+        metrics.FRAMES_PROCESSED.labels(worker.camera).inc()
+        metrics.MOTION_RATIO.labels(worker.camera).set(outcome.motion_ratio)
+        metrics.ACTIVE_TRACKS.labels(worker.camera).set(len(outcome.tracks))
+        if outcome.detected:
+            w, h = outcome.size
+            worker.detections_seq = frame.headers.seq
+            worker.last_detections = [
+                DetectionOut(label=d.label, score=d.score, box=(d.x1 / w, d.y1 / h, d.x2 / w, d.y2 / h))
+                for d in outcome.detections
+            ]
+            worker.detections += 1
+            metrics.DETECTIONS_RUN.labels(worker.camera).inc()
+            metrics.DETECT_SECONDS.observe(outcome.detect_ms / 1000)
+
+    async def _flush_counts(self, worker: CameraWorker) -> None:
+        worker.last_counts_flush = time.monotonic()
+        minutes = worker.pipeline.open_minutes()
+        if minutes:
+            async with self._runtime.database.session() as session:
+                await repo.save_counts(session, minutes)
+
+    async def _handle(
+        self,
+        worker: CameraWorker,
+        transitions: list[Transition],
+        snapshots: dict[str, bytes],
+        captured_at: datetime | None,
+    ) -> None:
+        if not transitions:
+            return
+        fresh: list[AlertEventRow] = []
+        async with self._runtime.database.session() as session:
+            for tr in transitions:
+                event = _event_row(tr, captured_at)
+                if await repo.record_transition(session, tr, event):
+                    fresh.append(event)
+                jpeg = snapshots.get(tr.alert_id)
+                if jpeg is not None:
+                    await repo.save_snapshot(session, tr.alert_id, jpeg, tr.at)
+        for tr in transitions:
+            log.info(
+                "alert." + tr.phase,
+                extra={
+                    "camera": worker.camera,
+                    "alert_id": tr.alert_id,
+                    "rule_id": tr.rule.id,
+                    "count": tr.count,
+                },
+            )
+        await self._publish(fresh, captured_at)
+
+    async def _publish(self, events: list[AlertEventRow], captured_at: datetime | None) -> None:
+        sent = []
+        for event in events:
+            try:
+                await self.bus.js.publish(
+                    event.subject,
+                    AlertEvent.model_validate(event.body).to_bytes(),
+                    headers={"Nats-Msg-Id": event.message_id},
+                )
+            except Exception as exc:
+                # Left unpublished in the table; the republish loop sends it when the bus is back.
+                log.warning("alert.publish_failed", extra={"message_id": event.message_id, "error": repr(exc)})
+                continue
+            sent.append(event.message_id)
+            metrics.ALERTS.labels(event.body["rule_type"], event.phase).inc()
+            if captured_at is not None:
+                metrics.FRAME_TO_ALERT.observe((datetime.now(UTC) - captured_at).total_seconds())
+        if sent:
+            async with self._runtime.database.session() as session:
+                await repo.mark_published(session, sent)
+
+    async def _republish_loop(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            try:
+                async with self._runtime.database.session() as session:
+                    # Racing a publish in flight is harmless: the stream drops the duplicate id.
+                    pending = await repo.unpublished_events(session)
+                await self._publish(pending, None)
+            except Exception as exc:
+                log.warning("alert.republish_failed", extra={"error": repr(exc)})
+
+    async def refresh_rules(self) -> None:
+        async with self._runtime.database.session() as session:
+            rows = await repo.enabled_rules(session)
+            self._masks = await repo.motion_masks(session)
+        by_camera: dict[str, list[RuleSpec]] = {}
+        for row in rows:
+            by_camera.setdefault(row.camera, []).append(repo.rule_spec(row))
+        self._rules = by_camera
+        for camera, worker in self.workers.items():
+            worker.pending_rules = by_camera.get(camera, [])
+            worker.pending_masks = self._masks.get(camera, [])
+
+    async def _rules_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.rules_refresh_s)
+            try:
+                await self.refresh_rules()
+            except Exception as exc:
+                log.warning("rules.refresh_failed", extra={"error": repr(exc)})
+
+    async def _lease_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.lease_renew_s)
+            try:
+                lost = await self.leases.renew(self.bus.kv(subjects.ANALYTICS_LEASES))
+            except Exception as exc:
+                log.warning("lease.renew_failed", extra={"error": repr(exc)})
+                continue
+            for camera in lost:
+                worker = self.workers.pop(camera, None)
+                if worker is not None and worker.task is not None:
+                    worker.task.cancel()
+            metrics.OWNED_CAMERAS.set(len(self.workers))
+
+    def stats(self, camera: str) -> CameraStats | None:
+        w = self.workers.get(camera)
+        if w is None:
+            return None
+        return CameraStats(
+            camera=camera,
+            owner=True,
+            frames_in=w.frames_in,
+            frames_processed=w.processed,
+            frames_dropped=w.dropped,
+            detections_run=w.detections,
+            last_seq=w.last_seq,
+            last_captured_at=w.last_at,
+            motion_ratio=w.motion_ratio,
+            active_tracks=w.active_tracks,
+            queue_depth=len(w.queue),
+            detections_seq=w.detections_seq,
+            detections=w.last_detections,
+        )
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for worker in self.workers.values():
+            with contextlib.suppress(Exception):
+                await self._flush_counts(worker)
+        with contextlib.suppress(Exception):
+            await self.leases.release_all(self.bus.kv(subjects.ANALYTICS_LEASES))
+        self.workers.clear()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _process(pipeline: CameraPipeline, frame: _Frame) -> FrameOutcome:
+    decoded = cv2.imdecode(np.frombuffer(frame.payload, np.uint8), cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise ValueError("payload is not a decodable JPEG")
+    return pipeline.process(np.asarray(decoded, dtype=np.uint8), frame.headers.captured_at)
+
+
+def _event_row(tr: Transition, captured_at: datetime | None) -> AlertEventRow:
+    rule = tr.rule
+    body = AlertEvent(
+        alert_id=tr.alert_id,
+        phase=tr.phase,
+        camera=rule.camera,
+        rule_id=rule.id,
+        rule_type=rule.type,
+        rule_name=rule.name,
+        object_class=rule.object_class,
+        count=tr.count,
+        peak_count=tr.peak,
+        started_at=tr.started_at,
+        ended_at=tr.ended_at,
+        at=tr.at,
+        frame_captured_at=captured_at,
+        snapshot_key=f"/alerts/{tr.alert_id}/snapshot.jpg",
+    )
+    return AlertEventRow(
+        message_id=tr.message_id,
+        alert_id=uuid.UUID(tr.alert_id),
+        phase=tr.phase,
+        at=tr.at,
+        body=body.model_dump(mode="json"),
+        subject=subjects.alert(rule.camera, rule.id),
+    )

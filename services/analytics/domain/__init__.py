@@ -1,0 +1,1 @@
+"""Analytics domain: motion gating, detection, tracking, rules and alert lifecycle (no I/O)."""

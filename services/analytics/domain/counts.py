@@ -1,0 +1,67 @@
+"""Per-minute occupancy and line-crossing counts of each rule, closed when frame time moves on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass
+class MinuteCount:
+    camera: str
+    rule_id: str
+    object_class: str
+    minute: datetime
+    samples: int = 0
+    occupancy_sum: int = 0
+    occupancy_max: int = 0
+    crossings_in: int = 0
+    crossings_out: int = 0
+
+    @property
+    def occupancy_avg(self) -> float:
+        return self.occupancy_sum / self.samples if self.samples else 0.0
+
+
+def minute_of(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+class MinuteCounter:
+    """Aggregates one camera's counts; ``add`` returns the minutes that just closed (to be stored)."""
+
+    def __init__(self, camera: str) -> None:
+        self._camera = camera
+        self._open: dict[str, MinuteCount] = {}
+
+    def _bucket(self, rule_id: str, object_class: str, minute: datetime) -> MinuteCount:
+        bucket = self._open.get(rule_id)
+        if bucket is None or bucket.minute != minute:
+            bucket = MinuteCount(self._camera, rule_id, object_class, minute)
+            self._open[rule_id] = bucket
+        return bucket
+
+    def add(
+        self, at: datetime, occupancy: dict[str, tuple[str, int]], crossings: list[tuple[str, str, str]]
+    ) -> list[MinuteCount]:
+        """``occupancy``: rule id → (class, objects in zone); ``crossings``: (rule id, class, direction)."""
+        minute = minute_of(at)
+        closed = [b for b in self._open.values() if b.minute != minute]
+        for bucket in closed:
+            del self._open[bucket.rule_id]
+        for rule_id, (object_class, n) in occupancy.items():
+            bucket = self._bucket(rule_id, object_class, minute)
+            bucket.samples += 1
+            bucket.occupancy_sum += n
+            bucket.occupancy_max = max(bucket.occupancy_max, n)
+        for rule_id, object_class, direction in crossings:
+            bucket = self._bucket(rule_id, object_class, minute)
+            if direction == "in":
+                bucket.crossings_in += 1
+            else:
+                bucket.crossings_out += 1
+        return closed
+
+    def current(self) -> list[MinuteCount]:
+        """The minutes still open (stored as they stand, so dashboards see the current minute too)."""
+        return list(self._open.values())
