@@ -77,7 +77,7 @@ class AlertPage(BaseModel):
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    by: str = Field(min_length=1, max_length=64)
+    by: str | None = Field(None, min_length=1, max_length=64, description="who; the gateway's caller when set")
     note: str | None = Field(None, max_length=2000)
 
 

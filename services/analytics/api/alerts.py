@@ -6,14 +6,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from services.analytics.api.deps import SessionDep
 from services.analytics.schemas import AckIn, AlertOut, AlertPage
 from services.analytics.storage import repo
 from services.analytics.storage.models import Alert, AlertSnapshot
-from shared.errors import ConflictError, NotFoundError
+from shared.errors import ConflictError, InvalidInputError, NotFoundError
+from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=PROBLEM_RESPONSES)
@@ -100,12 +101,17 @@ async def alert_snapshot(alert_id: uuid.UUID, session: SessionDep) -> Response:
 
 
 @router.post("/{alert_id}/ack", summary="Acknowledge an alert (operator saw it)")
-async def acknowledge(alert_id: uuid.UUID, body: AckIn, session: SessionDep) -> AlertOut:
+async def acknowledge(alert_id: uuid.UUID, body: AckIn, session: SessionDep, request: Request) -> AlertOut:
+    # Through the gateway the acknowledging person is the authenticated caller, not a body field.
+    caller = Caller.from_headers(request.headers)
+    by = caller.name if caller.kind != "anonymous" else body.by
+    if not by:
+        raise InvalidInputError("who acknowledges: give `by` (or call through the gateway)", field="by")
     row = await _get(session, alert_id)
     if row.acknowledged_at is not None:
         raise ConflictError(f"alert {alert_id} was already acknowledged by {row.acknowledged_by}")
     row.acknowledged_at = datetime.now(UTC)
-    row.acknowledged_by = body.by
+    row.acknowledged_by = by
     row.ack_note = body.note
     await session.commit()
     return _out(row)
