@@ -77,7 +77,7 @@ def run() -> list[dict[str, object]]:
                 _load(services["reports"].url + "/indicators", CALLER, REQUESTS, CONCURRENCY)
             )
             proxied_rps, proxied = asyncio.run(_load(gateway.url + "/api/v1/indicators", bearer, REQUESTS, CONCURRENCY))
-            single_rps, single = asyncio.run(_load(gateway.url + "/api/v1/overview", bearer, 40, 1))
+            _, single = asyncio.run(_load(gateway.url + "/api/v1/overview", bearer, 40, 1))
             loaded_rps, loaded = asyncio.run(
                 _load(gateway.url + "/api/v1/overview", bearer, OVERVIEW_CLIENTS * OVERVIEW_ROUNDS, OVERVIEW_CLIENTS)
             )

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import CityOpsError, InvalidInputError, RateLimitedError
@@ -37,10 +37,14 @@ class Problem(BaseModel):
     invalid_params: list[InvalidParam] | None = None
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": title}
-    for code, title in ((404, "Not found"), (409, "Conflict"), (422, "Invalid input"), (503, "Unavailable"))
-}
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for problem+json answers with these status codes."""
+    titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Payload too large",
+              422: "Invalid input", 429: "Too many requests", 503: "Unavailable"}  # fmt: skip
+    return {code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": titles[code]} for code in codes}
+
+
+PROBLEM_RESPONSES = problem_responses(404, 409, 422, 503)
 
 
 def problem_response(
@@ -114,6 +118,11 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _conflicting_value(exc: DBAPIError) -> bool:
+    """A unique, foreign-key or check constraint said no: SQLSTATE class 23."""
+    return isinstance(exc, IntegrityError) or str(getattr(exc.orig, "sqlstate", "") or "").startswith("23")
+
+
 def _refused_value(exc: DBAPIError) -> bool:
     """A value the database (or the driver, before sending it) cannot take: SQLSTATE class 22."""
     if isinstance(exc, DataError):
@@ -129,6 +138,10 @@ def _refused_value(exc: DBAPIError) -> bool:
 
 async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
+    if _conflicting_value(exc):
+        # Usually two writers racing for the same unique key: the loser is told, nothing is broken.
+        detail = str(exc.orig).splitlines()[0][:300]
+        return problem_response(409, "Conflict", f"conflicts with stored data: {detail}", instance=request.url.path)
     if not _refused_value(exc):
         return await _unhandled_handler(request, exc)
     # The database refused a value the API let through (out-of-range integer, NUL byte in text…):

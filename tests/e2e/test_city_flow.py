@@ -145,6 +145,8 @@ def _resolve(gw: str, case_id: int, who: dict[str, str]) -> str | None:
         body: dict[str, Any] = {"to": to, "comment": f"e2e: {to}"}
         if to == "assigned":
             body["department"] = detail.get("department") or "CONGAN"
+        if to == "resolved" and detail["category"].startswith("tourism_"):
+            body["outcome"] = {"measures": ["warning"], "result_text": "Nhắc nhở hộ kinh doanh"}
         moved = httpx.post(gw + f"/api/v1/cases/{case_id}/transitions", json=body, headers=who)
         assert moved.status_code == 200, moved.text
         link = moved.json().get("rating_link") or link

@@ -109,7 +109,9 @@ async def test_kill_restart_cycles_recover_without_leaks_or_leaked_credentials(
             baseline = resources(proc)  # after the lazily created pools exist
     assert baseline is not None
     threads, fds = resources(proc)
-    assert threads <= baseline[0] + 1, f"threads {baseline[0]} -> {threads}"
+    # asyncio's default executor adds threads on demand (bounded by min(32, cores + 4)) when a loaded
+    # machine makes calls overlap; a per-cycle leak would add one per cycle, 18 over the cycles measured.
+    assert threads <= baseline[0] + 3, f"threads {baseline[0]} -> {threads}"
     assert fds <= baseline[1] + 4, f"file descriptors {baseline[1]} -> {fds}"
 
     assert transitions.count("offline") >= 20, transitions

@@ -19,7 +19,7 @@ from services.gateway.policy import Permission as P
 from services.gateway.upstream import Service, relay
 from shared.errors import InvalidInputError
 from shared.identity import Caller
-from shared.problems import PROBLEM_RESPONSES
+from shared.problems import problem_responses
 
 FORWARDED_HEADERS = (
     "content-type", "accept", "idempotency-key", "if-none-match", "if-match", "range", "accept-language",
@@ -98,9 +98,8 @@ FORWARDS: tuple[Forward, ...] = (
 
 
 def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaitable[StreamingResponse]]:
-    async def handler(
-        request: Request, gw: State, caller: Annotated[Caller, Depends(guard)], rest: str = ""
-    ) -> StreamingResponse:
+    async def handler(request: Request, gw: State, caller: Annotated[Caller, Depends(guard)]) -> StreamingResponse:
+        rest = str(request.path_params.get("rest", ""))
         if any(segment in ("..", ".") for segment in rest.split("/")):
             # The upstream would normalise it into another resource than the one authorised here.
             raise InvalidInputError("path must not contain '.' or '..' segments", field="path")
@@ -130,7 +129,8 @@ def _guard(rule: P | Literal["public"]) -> Requires | Public:
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(responses=PROBLEM_RESPONSES)
+    # Other statuses and bodies are the owning service's own (documented in its OpenAPI).
+    router = APIRouter(responses=problem_responses(401, 403, 413, 422, 429, 503))
     for forward in FORWARDS:
         paths = [forward.public] + ([forward.public + "/{rest:path}"] if forward.subpaths else [])
         methods: list[tuple[str, P | Literal["public"]]] = []
@@ -140,6 +140,11 @@ def build_router() -> APIRouter:
             methods += [(m, forward.write) for m in forward.write_methods]
         for path in paths:
             slug = re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
+            # The handler reads path parameters from the request; declare them for the OpenAPI.
+            templated = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in re.findall(r"\{(\w+)(?::path)?\}", path)
+            ]
             for method, permission in methods:
                 verb = "Read" if method == "GET" else "Change"
                 router.add_api_route(
@@ -150,5 +155,6 @@ def build_router() -> APIRouter:
                     operation_id=f"{method.lower()}_{slug}",
                     tags=[forward.tag],
                     response_class=StreamingResponse,
+                    openapi_extra={"parameters": templated} if templated else None,
                 )
     return router

@@ -6,13 +6,20 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 KNOWN_TYPES = ("hotel", "restaurant", "seafood_stall", "beach_service", "electric_car", "tour_operator", "market_stall")
 BusinessType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
 BusinessStatus = Literal["active", "suspended", "closed"]
 ViolationType = Literal["unlisted_prices", "above_listed_price", "touting", "unlicensed", "other"]
 ItemCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+
+
+def _blank_to_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 
 
 class BusinessIn(BaseModel):
@@ -29,7 +36,7 @@ class BusinessIn(BaseModel):
 
     type: BusinessType = Field(description=f"e.g. {', '.join(KNOWN_TYPES)}")
     name: str = Field(min_length=1, max_length=300)
-    licence_no: str | None = Field(None, max_length=64)
+    licence_no: OptionalText = Field(None, max_length=64)
     address: str | None = Field(None, max_length=500)
     ward: str | None = Field(None, max_length=100)
     lat: float | None = Field(None, ge=-90, le=90)
@@ -46,7 +53,7 @@ class BusinessUpdate(BaseModel):
 
     type: BusinessType | None = None
     name: str | None = Field(None, min_length=1, max_length=300)
-    licence_no: str | None = Field(None, max_length=64)
+    licence_no: OptionalText = Field(None, max_length=64)
     address: str | None = Field(None, max_length=500)
     ward: str | None = Field(None, max_length=100)
     lat: float | None = Field(None, ge=-90, le=90)

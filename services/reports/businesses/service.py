@@ -91,6 +91,9 @@ async def create_business(session: AsyncSession, data: BusinessIn, *, by: str) -
 async def update_business(session: AsyncSession, business_id: uuid.UUID, data: BusinessUpdate) -> Business:
     business = await get_business(session, business_id)
     changes = data.model_dump(exclude_unset=True)
+    for required in ("type", "name"):
+        if required in changes and changes[required] is None:
+            raise InvalidInputError(f"{required} cannot be removed", field=required)
     if "licence_no" in changes:
         await _check_licence_free(session, changes["licence_no"], business.id)
     for key, value in changes.items():

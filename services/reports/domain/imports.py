@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 from prometheus_client import Counter, Histogram
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError

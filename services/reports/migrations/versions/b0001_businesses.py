@@ -16,7 +16,7 @@ depends_on: str | Sequence[str] | None = None
 S = "reports"
 
 
-def _created() -> sa.Column[sa.DateTime]:
+def _created() -> sa.Column[object]:
     return sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
 
 
