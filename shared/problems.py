@@ -157,6 +157,17 @@ async def _database_error_handler(request: Request, exc: Exception) -> JSONRespo
     )
 
 
+async def _too_deep_handler(request: Request, exc: Exception) -> JSONResponse:
+    # json.loads recurses per nesting level: a hostile body like "[[[[…]]]]" must not be a 500.
+    return problem_response(
+        422,
+        "Invalid input",
+        "body is nested too deeply",
+        instance=request.url.path,
+        invalid_params=[InvalidParam(name="body", reason="nested too deeply")],
+    )
+
+
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     log.exception("request.unhandled_error", extra={"path": request.url.path})
     return problem_response(500, "Internal error", "unexpected server error", instance=request.url.path)
@@ -168,4 +179,5 @@ def add_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CityOpsError, _domain_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(DBAPIError, _database_error_handler)
+    app.add_exception_handler(RecursionError, _too_deep_handler)
     app.add_exception_handler(Exception, _unhandled_handler)

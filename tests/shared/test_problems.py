@@ -111,3 +111,23 @@ async def test_unknown_route_and_unhandled_error_are_problems_without_internals(
     assert r.status_code == 500
     assert r.headers["content-type"] == PROBLEM_JSON
     assert "secret internals" not in r.text
+
+
+async def test_deeply_nested_json_is_a_422_not_a_crash() -> None:
+    import json
+
+    from fastapi import Request
+
+    app = _app()
+
+    @app.post("/raw")
+    async def raw(request: Request) -> dict[str, int]:
+        return {"depth": len(json.dumps(json.loads(await request.body())))}
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        r = await c.post("/raw", content=b"[" * 100_000 + b"]" * 100_000)
+        typed = await c.post("/cameras", content=b'{"id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    for response in (r, typed):
+        assert response.status_code == 422
+        assert response.headers["content-type"] == PROBLEM_JSON

@@ -1,0 +1,93 @@
+"""Hand-written hostile input through the gateway: every answer is a clear 4xx, nothing is stored
+wrongly, Vietnamese text round-trips, and no secret appears in any response or service log."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System
+
+PROBLEM = "application/problem+json"
+
+
+def _problem(r: httpx.Response, status: int) -> dict:
+    assert r.status_code == status, r.text[:500]
+    assert r.headers["content-type"] == PROBLEM
+    return r.json()
+
+
+def test_malformed_wrong_typed_huge_and_deeply_nested_bodies_get_clear_4xx(system: System) -> None:
+    gw, admin = system.gateway, system.admin
+    json_headers = {**admin, "content-type": "application/json"}
+    _problem(httpx.post(gw + "/api/v1/cameras", content=b'{"id": "x", ', headers=json_headers), 422)
+    body = _problem(httpx.post(gw + "/api/v1/rules", json={"camera": 5, "type": "crowd"}, headers=admin), 422)
+    assert any(p["name"] == "camera" for p in body["invalid_params"])
+    _problem(httpx.post(gw + "/api/v1/datavalues", content=b"[" * 100_000 + b"]" * 100_000, headers=json_headers), 422)
+    huge = b'{"dataValues": [' + b'{"indicator": "X"},' * 4_000_000 + b"{}]}"
+    _problem(httpx.post(gw + "/api/v1/datavalues", content=huge, headers=json_headers, timeout=60), 413)
+    wrong_period = {
+        "dataValues": [{"indicator": "TOUR_ARRIVALS", "department": "VHTT", "period": "2026W05", "value": 5}]
+    }
+    summary = _problem(httpx.post(gw + "/api/v1/datavalues?atomic=true", json=wrong_period, headers=admin), 409)
+    assert summary["import_summary"]["conflicts"][0]["field"] == "period"
+    csv = "indicator,department,period,value\nTOUR_ARRIVALS,VHTT,2026-01,5\n".encode("utf-16")
+    r = httpx.post(gw + "/api/v1/datavalues", content=csv, headers={**admin, "content-type": "text/csv"})
+    assert r.status_code == 422, r.text[:300]
+
+
+@pytest.mark.parametrize(
+    "camera_id", ["../../etc/passwd", "..%2F..%2Fetc", "x' OR '1'='1", "robert'); DROP TABLE cameras;--"]
+)
+def test_path_traversal_and_sql_looking_ids_are_refused_or_not_found(system: System, camera_id: str) -> None:
+    r = httpx.get(system.gateway + f"/api/v1/cameras/{camera_id}", headers=system.admin)
+    assert r.status_code in (404, 422), r.text[:300]
+    assert r.headers["content-type"] == PROBLEM
+    assert httpx.get(system.gateway + "/api/v1/cameras", headers=system.admin).status_code == 200
+
+
+def test_vietnamese_and_injection_looking_text_round_trips_unchanged(system: System) -> None:
+    gw, admin = system.gateway, system.admin
+    name = "Chợ đêm Sầm Sơn — 'quầy 5'; DROP TABLE cameras; -- 🦐"
+    camera = {"id": "cho-dem", "name": name, "url": system.rtsp.url(CLIP), "category": "market",
+              "location": {"lat": 19.74, "lon": 105.9, "address": "Đường Hồ Xuân Hương", "ward": "Phường Sầm Sơn"},
+              "tags": ["du lịch", "chợ"], "enabled": False}  # fmt: skip
+    assert httpx.post(gw + "/api/v1/cameras", json=camera, headers=admin).status_code == 201
+    got = httpx.get(gw + "/api/v1/cameras/cho-dem", headers=admin).json()
+    assert got["name"] == name
+    assert got["location"]["ward"] == "Phường Sầm Sơn"
+    assert got["tags"] == ["du lịch", "chợ"]
+
+
+def test_no_secret_appears_in_responses_or_logs(system: System) -> None:
+    gw, admin = system.gateway, system.admin
+    camera = {"id": "secret-cam", "name": "Secret", "url": system.rtsp.url(CLIP).replace("rtsp://", "rtsp://op:Pa55-w0rd-xyz@"),
+              "category": "agency", "enabled": False}  # fmt: skip
+    created = httpx.post(gw + "/api/v1/cameras", json=camera, headers=admin)
+    key = httpx.post(
+        gw + "/api/v1/api-keys", json={"name": "leak check", "departments": ["TCKH"]}, headers=admin
+    ).json()
+    report = {"service_code": "environment", "lat": 19.73, "long": 105.9, "description": "Rác thải",
+              "first_name": "Hoa", "phone": "0911222333", "email": "hoa@example.vn"}  # fmt: skip
+    assert httpx.post(gw + "/open311/v2/requests.json", data=report).status_code == 201
+    httpx.get(gw + "/api/v1/auth/me", headers={"X-API-Key": key["key"]})
+    responses = [
+        created.text,
+        httpx.get(gw + "/api/v1/cameras", headers=admin).text,
+        httpx.get(gw + "/api/v1/api-keys", headers=admin).text,
+        httpx.get(gw + "/api/v1/users", headers=admin).text,
+        httpx.get(gw + "/api/v1/cases", headers=admin).text,
+        httpx.get(gw + "/open311/v2/requests.json").text,
+        httpx.get(gw + "/api/v1/audit", headers=admin).text,
+        json.dumps(httpx.get(gw + "/openapi.json").json()),
+    ]
+    secrets = ["Pa55-w0rd-xyz", key["key"], ADMIN_PASSWORD, "0911222333", "hoa@example.vn", "$argon2"]
+    for text in responses:
+        for secret in secrets:
+            assert secret not in text
+    logs = system.logs()
+    assert "secret-cam" in logs  # the logs were captured and mention the camera…
+    for secret in secrets:
+        assert secret not in logs  # …but never its credentials, keys, passwords or reporters' contacts
