@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from services.gateway.api import auth, events, media, overview, proxy, web
 from services.gateway.auth import service as auth_service
 from services.gateway.auth.cache import CallerCache
-from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware
+from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, ETagMiddleware
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings, get_settings
 from services.gateway.state import GatewayState
@@ -76,6 +76,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.WEB_DIR), name="static")
     app.add_middleware(AuditMiddleware, runtime=runtime)
+    app.add_middleware(ETagMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

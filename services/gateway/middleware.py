@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -90,3 +91,67 @@ class AuditMiddleware:
         except Exception as exc:
             # The write itself already happened; losing its audit line must be loud, not fatal.
             log.error("audit.write_failed", extra={"actor": actor, "path": path, "error": repr(exc)})
+
+
+class ETagMiddleware:
+    """Strong ETags on JSON GET responses, and 304 Not Modified when the client already has it.
+
+    Dashboards poll the same lists and the overview; a 304 saves the body and the client's parsing.
+    Streams (SSE, MJPEG, video) are not JSON and pass through untouched.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = 4 * 1024 * 1024) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        if_none_match = dict(scope["headers"]).get(b"if-none-match", b"").decode()
+        start: Message | None = None
+        chunks: list[bytes] = []
+        size = 0
+        passthrough = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal start, size, passthrough
+            if message["type"] == "http.response.start":
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                if message["status"] != 200 or not content_type.startswith(b"application/json"):
+                    passthrough = True
+                    await send(message)
+                else:
+                    start = message
+                return
+            if passthrough or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                passthrough = True
+                await send(start)
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": b"".join(chunks),
+                        "more_body": message.get("more_body", False),
+                    }
+                )
+                return
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"etag")]
+            headers.append((b"etag", etag.encode()))
+            if etag in {tag.strip() for tag in if_none_match.split(",")}:
+                await send({"type": "http.response.start", "status": 304, "headers": headers})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, send_wrapper)

@@ -145,3 +145,18 @@ def test_overview_answers_with_unavailable_parts_when_services_are_down(
     assert set(body) >= {"cameras", "alerts", "indicators", "cases", "reporting", "satisfaction"}
     assert all(part["available"] is False for part in body.values())
     assert "unavailable" in body["cameras"]["reason"]
+
+
+def test_json_reads_carry_an_etag_and_an_unchanged_resource_answers_304(
+    gateway: ServiceProcess, admin: dict[str, str]
+) -> None:
+    first = httpx.get(gateway.url + "/api/v1/users", headers=admin)
+    etag = first.headers["etag"]
+    again = httpx.get(gateway.url + "/api/v1/users", headers={**admin, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    body = {"username": f"etag-{etag[1:7]}", "password": "long-password-2", "roles": ["viewer"]}
+    assert httpx.post(gateway.url + "/api/v1/users", json=body, headers=admin).status_code == 201
+    changed = httpx.get(gateway.url + "/api/v1/users", headers={**admin, "If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
