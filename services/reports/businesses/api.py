@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.businesses import cases as business_cases
 from services.reports.businesses import service
 from services.reports.businesses.models import Business
 from services.reports.businesses.schemas import (
@@ -17,12 +18,16 @@ from services.reports.businesses.schemas import (
     BusinessPage,
     BusinessPublic,
     BusinessRead,
+    BusinessRequestIn,
     BusinessUpdate,
+    CaseBusiness,
+    ComplaintIn,
     DiscrepancyIn,
     DiscrepancyOut,
     ImportSummary,
     InspectionIn,
     InspectionRead,
+    LinkedCase,
     Owner,
     PriceListIn,
     PriceListRead,
@@ -31,12 +36,15 @@ from services.reports.businesses.schemas import (
     StatusChangeRead,
 )
 from services.reports.businesses.settings import BusinessSettings, get_business_settings
-from shared.errors import NotFoundError, UnauthorizedError
+from services.reports.cases.events import publish as publish_case_events
+from services.reports.events import Publisher
+from shared.errors import ForbiddenError, NotFoundError, UnauthorizedError
 from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
 from shared.service import Runtime
 
 router = APIRouter(prefix="/businesses", tags=["businesses"], responses=PROBLEM_RESPONSES)
+case_router = APIRouter(prefix="/cases", tags=["businesses"], responses=PROBLEM_RESPONSES)
 public_router = APIRouter(prefix="/public/v1/businesses", tags=["public"], responses=PROBLEM_RESPONSES)
 
 
@@ -190,6 +198,46 @@ async def record_inspection(
 ) -> InspectionRead:
     service.require_manager(caller, settings)
     return InspectionRead.model_validate(await service.record_inspection(session, business_id, body, by=caller.name))
+
+
+@router.post("/kpis/publish", summary="Write a month's registry KPIs into the department-data indicators")
+async def publish_kpis(
+    request: Request, caller: CallerDep, settings: Settings, period: str = Query(pattern=r"^\d{4}-\d{2}$")
+) -> dict[str, object]:
+    service.require_manager(caller, settings)
+    runtime: Runtime = request.app.state.runtime
+    return await business_cases.publish_kpis(runtime.database, period, settings, Publisher(runtime.bus))
+
+
+@router.post("/{business_id}/requests", status_code=status.HTTP_201_CREATED,
+             summary="File the business's request to the government (a `business_request` case)")  # fmt: skip
+async def file_request(
+    request: Request, session: Session, caller: CallerDep, settings: Settings, business_id: BusinessId,
+    body: BusinessRequestIn,
+) -> dict[str, object]:  # fmt: skip
+    service.require_price_editor(caller, settings, business_id)
+    case_id, event = await business_cases.file_request(session, business_id, body, caller=caller, now=datetime.now(UTC))
+    await session.commit()
+    runtime: Runtime = request.app.state.runtime
+    await publish_case_events(runtime.bus, [event])
+    return {"case_id": case_id, "business_id": str(business_id), "category": business_cases.REQUEST_CATEGORY}
+
+
+@router.get("/{business_id}/cases", summary="Complaints about, and requests from, this business")
+async def business_cases_list(session: Session, caller: CallerDep, business_id: BusinessId) -> list[LinkedCase]:
+    return await business_cases.linked_cases(session, business_id)
+
+
+@case_router.put("/{case_id}/business", summary="Name the business a complaint is about and what it charged")
+async def link_complaint(session: Session, caller: CallerDep, case_id: int, body: ComplaintIn) -> CaseBusiness:
+    if not caller.roles & {"admin", "leader", "operator", "department"}:
+        raise ForbiddenError("only case handlers may link a case to a business")
+    return await business_cases.link_complaint(session, case_id, body, by=caller.name)
+
+
+@case_router.get("/{case_id}/business", summary="The business of a case; listed vs charged prices for a complaint")
+async def get_case_business(session: Session, caller: CallerDep, case_id: int) -> CaseBusiness:
+    return await business_cases.case_business(session, case_id)
 
 
 @public_router.get("", summary="Find businesses by name, type or ward (no personal data)")

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Double, ForeignKey, Integer, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import schema_metadata
@@ -103,3 +104,18 @@ class Violation(Base):
     fine_vnd: Mapped[int | None] = mapped_column(BigInteger)
     remedial_deadline: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class BusinessCase(Base):
+    """A city case bound to a business: a complaint (with what was charged) or the business's request."""
+
+    __tablename__ = "business_case"
+
+    # The case table belongs to the cases package; the foreign key is declared in the migration.
+    case_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(Text)
+    purchased_on: Mapped[date | None] = mapped_column(Date)
+    items: Mapped[list[dict[str, object]]] = mapped_column(JSONB, default=list)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

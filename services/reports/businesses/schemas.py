@@ -287,3 +287,38 @@ class ImportSummary(BaseModel):
     updated: int
     ignored: int
     conflicts: list[ImportConflict]
+
+
+class ComplaintIn(BaseModel):
+    """Name the business a complaint is about and what was charged, to compare with its listed prices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    business_id: uuid.UUID
+    purchased_on: date
+    items: list[ChargedItem] = Field(min_length=1, max_length=200)
+
+
+class CaseBusiness(BaseModel):
+    case_id: int
+    kind: Literal["complaint", "request"]
+    business: BusinessPublic
+    discrepancy: DiscrepancyOut | None
+
+
+class BusinessRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300, examples=["Xin cấp phép đặt biển hiệu"])
+    description: str = Field("", max_length=10_000)
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+
+
+class LinkedCase(BaseModel):
+    case_id: int
+    kind: str
+    category: str
+    title: str
+    status: str
+    received_at: datetime
+    due_at: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from devstack.servers import NatsServer
+from services.reports.seed import seed_catalogue
 from shared.identity import Caller
 from tests.support import ServiceProcess
 
@@ -181,3 +183,52 @@ def test_invalid_price_list_and_unknown_business_are_clear_4xx(reports: ServiceP
     missing = httpx.get(reports.url + "/businesses/00000000-0000-0000-0000-000000000000", headers=ADMIN)
     assert missing.status_code == 404
     assert httpx.get(reports.url + "/businesses").status_code == 401
+
+
+def test_a_complaint_names_the_business_and_shows_charged_against_listed_prices(reports: ServiceProcess) -> None:
+    biz = _business(reports, name="Nhà hàng Khiếu Nại")
+    _price_list(reports, biz["id"], TOURISM, "Hè 2026", "2026-05-01", "2026-08-31", 1_000_000)
+    case = httpx.post(
+        reports.url + "/cases",
+        json={"category": "tourism_price_gouging", "title": "Chặt chém tôm hùm", "description": "Tính 1,5 triệu/kg",
+              "source": "citizen"},
+        headers=ADMIN,
+    )  # fmt: skip
+    assert case.status_code == 201, case.text
+    case_id = case.json()["id"]
+    body = {"business_id": biz["id"], "purchased_on": "2026-07-20",
+            "items": [{"code": "tom-hum", "quantity": 2, "charged_vnd": 3_000_000}]}  # fmt: skip
+    linked = httpx.put(reports.url + f"/cases/{case_id}/business", json=body, headers=ADMIN)
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["discrepancy"]["discrepancy_pct"] == 50.0
+    shown = httpx.get(reports.url + f"/cases/{case_id}/business", headers=VIEWER).json()
+    assert shown["business"]["name"] == "Nhà hàng Khiếu Nại"
+    assert "owner" not in shown["business"]
+    assert shown["discrepancy"]["price_list_name"] == "Hè 2026"
+    listed = httpx.get(reports.url + f"/businesses/{biz['id']}/cases", headers=ADMIN).json()
+    assert [(c["case_id"], c["kind"]) for c in listed] == [(case_id, "complaint")]
+    assert httpx.put(reports.url + "/cases/999999/business", json=body, headers=ADMIN).status_code == 404
+
+
+def test_a_business_files_its_own_request_and_its_kpis_reach_the_indicators(
+    reports: ServiceProcess, module_database: str
+) -> None:
+    asyncio.run(seed_catalogue(module_database, sample_values=False))  # the tourism department (VHTT) exists
+    biz, other = _business(reports, name="Khách sạn Kiến Nghị", type="hotel"), _business(reports, name="Khác")
+    key = Caller(name="hotel-key", kind="api_key", departments=frozenset({f"business:{biz['id']}"})).to_headers()
+    request = {"title": "Xin cấp phép đặt biển quảng cáo", "description": "Trước mặt đường Hồ Xuân Hương"}
+    filed = httpx.post(reports.url + f"/businesses/{biz['id']}/requests", json=request, headers=key)
+    assert filed.status_code == 201, filed.text
+    case = httpx.get(reports.url + f"/cases/{filed.json()['case_id']}", headers=ADMIN).json()
+    assert (case["category"], case["source"], case["status"]) == ("business_request", "business", "new")
+    assert httpx.post(reports.url + f"/businesses/{other['id']}/requests", json=request, headers=key).status_code == 403
+    month = date.today().strftime("%Y-%m")
+    published = httpx.post(reports.url + "/businesses/kpis/publish", params={"period": month}, headers=TOURISM)
+    assert published.status_code == 200, published.text
+    assert published.json()["import_summary"]["status"] in ("OK", "SUCCESS", "WARNING"), published.text
+    stored = httpx.get(reports.url + "/datavalues", params={"indicator": "BIZ_PRICE_LIST_PCT"}, headers=ADMIN).json()
+    assert [v["period"] for v in stored] == [month]
+    assert (
+        httpx.post(reports.url + "/businesses/kpis/publish", params={"period": month}, headers=FINANCE).status_code
+        == 403
+    )
