@@ -277,16 +277,24 @@ async function openCase(id) {
   const box = $("#case-detail");
   const comment = el("input", { id: "transition-comment", "aria-label": t("comment") });
   const department = el("input", { id: "transition-department", "aria-label": t("department"), value: c.department ?? "" });
+  const measure = el("select", { id: "outcome-measure", "aria-label": t("measure") },
+    ...["warning", "fine", "refund", "licence_action", "none"].map((m) => el("option", { value: m }, m)));
+  const fine = el("input", { id: "outcome-fine", type: "number", min: "0", step: "100000", "aria-label": t("fine") });
+  const tourism = c.category.startsWith("tourism_") ? [measure, fine] : [];
   const moves = (c.allowed_moves ?? []).map((to) => el("button", { type: "button", "data-to": to, onclick: async () => {
     const body = { to, comment: comment.value || undefined };
     if (to === "assigned") body.department = department.value;
+    if (to === "resolved" && c.category.startsWith("tourism_")) {
+      // Tourism cases are resolved with the enforcement outcome (the fine feeds the KPIs).
+      body.outcome = { measures: [measure.value], fine_vnd: Number(fine.value || 0) };
+    }
     try {
       await api(`/api/v1/cases/${id}/transitions`, { method: "POST", body });
     } catch (e) { box.querySelector(".error")?.remove(); box.append(el("p", { class: "error", role: "alert" }, e.message)); return; }
     await openCase(id); await loadCases(); } }, `${t("move")} ${to}`));
   box.hidden = false;
   box.replaceChildren(el("h3", {}, c.title), el("p", {}, `${c.category} · ${c.status}`), el("p", {}, c.description ?? ""),
-    el("div", {}, comment, department, ...moves), el("h4", {}, t("timeline")),
+    el("div", {}, comment, department, ...tourism, ...moves), el("h4", {}, t("timeline")),
     el("ol", {}, ...(c.timeline ?? []).map((e) => el("li", {}, `${new Date(e.at).toLocaleString(state.lang)} · ${e.actor ?? ""} · ${e.to_status ? `${e.from_status ?? ""} → ${e.to_status}` : e.kind} ${e.comment ?? ""}`))));
 }
 

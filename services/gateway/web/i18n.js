@@ -12,7 +12,7 @@ export const LABELS = {
     online: "trực tuyến", offline: "mất kết nối", connecting: "đang kết nối", disabled: "tắt",
     ack: "Xác nhận", acked: "Đã xác nhận", "live.on": "Đang nhận sự kiện trực tiếp", "live.off": "Mất kết nối, đang thử lại…",
     target: "Mục tiêu", overdue: "Quá hạn", unavailable: "Không có dữ liệu", move: "Chuyển sang",
-    comment: "Ghi chú", timeline: "Diễn biến", people: "người", department: "Đơn vị xử lý", satisfied: "Hài lòng", ratings: "đánh giá", on_time: "Giải quyết đúng hạn",
+    comment: "Ghi chú", timeline: "Diễn biến", people: "người", department: "Đơn vị xử lý", satisfied: "Hài lòng", ratings: "đánh giá", on_time: "Giải quyết đúng hạn", measure: "Biện pháp xử lý", fine: "Tiền phạt (đồng)",
   },
   en: {
     title: "Intelligent Operations Center", "tab.wall": "Video wall", "tab.map": "Map", "tab.alerts": "Alerts",
@@ -25,6 +25,6 @@ export const LABELS = {
     satisfaction: "Satisfaction", online: "online", offline: "offline", connecting: "connecting",
     disabled: "disabled", ack: "Acknowledge", acked: "Acknowledged", "live.on": "Receiving live events",
     "live.off": "Disconnected, retrying…", target: "Target", overdue: "Overdue", unavailable: "No data",
-    move: "Move to", comment: "Comment", timeline: "Timeline", people: "people", department: "Department", satisfied: "Satisfied", ratings: "ratings", on_time: "Resolved on time",
+    move: "Move to", comment: "Comment", timeline: "Timeline", people: "people", department: "Department", satisfied: "Satisfied", ratings: "ratings", on_time: "Resolved on time", measure: "Measure taken", fine: "Fine (VND)",
   },
 };
