@@ -17,8 +17,6 @@ import contextlib
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -32,6 +30,7 @@ import nats
 from devstack.servers import NatsServer, PostgresServer, free_port
 from shared.messages import AlertEvent, CaseChanged
 from shared.subjects import alert
+from tests.support import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATOR = {"X-Cityops-User": "user:bench", "X-Cityops-Roles": "operator", "X-Cityops-Departments": ""}
@@ -81,37 +80,11 @@ QUERIES: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-def _start_service(db_url: str, nats_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "CITYOPS_DATABASE_URL": db_url,
-        "CITYOPS_NATS_URL": nats_url,
-        "CITYOPS_REPORTS_PORT": str(port),
-        "CITYOPS_LOG_LEVEL": "WARNING",
-    }
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services.reports"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"reports service exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError("reports service did not become ready")
+def _start_service(db_url: str, nats_url: str, log_dir: Path) -> ServiceProcess:
+    env = {"CITYOPS_DATABASE_URL": db_url, "CITYOPS_NATS_URL": nats_url, "CITYOPS_LOG_LEVEL": "WARNING"}
+    proc = ServiceProcess("reports", env, log_dir).start()
+    proc.wait_status("/readyz", 200, timeout=60)
+    return proc
 
 
 def _pct(samples: list[float], q: float) -> float:
@@ -242,15 +215,15 @@ async def _alert_latency(nats_url: str, pg: asyncpg.Connection) -> list[dict[str
 
 
 async def _measure(db_url: str, nats_url: str, log: Path) -> list[dict[str, Any]]:
-    proc, url = _start_service(db_url, nats_url, log)
+    proc = _start_service(db_url, nats_url, log.parent)
+    url = proc.url
     pg = await asyncpg.connect(db_url.replace("postgresql+asyncpg", "postgresql"))
     try:
         figures = await _alert_latency(nats_url, pg)
         return await _case_list(pg, url) + figures
     finally:
         await pg.close()
-        proc.terminate()
-        proc.wait(15)
+        proc.stop()
 
 
 def run() -> list[dict[str, Any]]:

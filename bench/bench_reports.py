@@ -10,8 +10,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +20,7 @@ import asyncpg
 import httpx
 
 from devstack.servers import NatsServer, PostgresServer, free_port
+from tests.support import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = {"X-Cityops-User": "user:bench", "X-Cityops-Roles": "admin", "X-Cityops-Departments": "*"}
@@ -48,37 +47,11 @@ COLUMNS = (
 )
 
 
-def _start_service(db_url: str, nats_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "CITYOPS_DATABASE_URL": db_url,
-        "CITYOPS_NATS_URL": nats_url,
-        "CITYOPS_REPORTS_PORT": str(port),
-        "CITYOPS_LOG_LEVEL": "WARNING",
-    }
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services.reports"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"reports service exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError(f"reports service not ready: {log.read_text()[-2000:]}")
+def _start_service(db_url: str, nats_url: str, log_dir: Path) -> ServiceProcess:
+    env = {"CITYOPS_DATABASE_URL": db_url, "CITYOPS_NATS_URL": nats_url, "CITYOPS_LOG_LEVEL": "WARNING"}
+    proc = ServiceProcess("reports", env, log_dir).start()
+    proc.wait_status("/readyz", 200, timeout=60)
+    return proc
 
 
 async def _catalogue(client: httpx.AsyncClient) -> None:
@@ -218,7 +191,8 @@ def _pct(samples: list[float], q: float) -> float:
 
 
 async def _measure(db_url: str, nats_url: str, log: Path) -> list[dict[str, object]]:
-    proc, url = _start_service(db_url, nats_url, log)
+    proc = _start_service(db_url, nats_url, log.parent)
+    url = proc.url
     dsn = db_url.replace("postgresql+asyncpg", "postgresql")
     pg = await asyncpg.connect(dsn)
     try:
@@ -231,8 +205,7 @@ async def _measure(db_url: str, nats_url: str, log: Path) -> list[dict[str, obje
             ours, raw = await _aggregation_figures(client, pg)
     finally:
         await pg.close()
-        proc.terminate()
-        proc.wait(15)
+        proc.stop()
     n = IMPORT_WARDS * IMPORT_DAYS
     per_indicator = stored // AGG_INDICATORS
     figures: list[dict[str, object]] = [

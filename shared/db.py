@@ -16,7 +16,6 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
 
 from shared.errors import UnavailableError
 
@@ -34,15 +33,6 @@ NAMING_CONVENTION = {
 def schema_metadata(schema: str) -> MetaData:
     """Metadata for a service's declarative base: its own schema, explicit constraint names."""
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
-
-
-def declarative_base_for(schema: str) -> type[DeclarativeBase]:
-    """A declarative base whose tables live in the service's own PostgreSQL schema."""
-
-    class Base(DeclarativeBase):
-        metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
-
-    return Base
 
 
 def _is_disconnect(exc: DBAPIError) -> bool:

@@ -136,6 +136,19 @@ def _health_router(runtime: Runtime) -> APIRouter:
     return router
 
 
+class StatusCapture:
+    """An ASGI ``send`` that remembers the response status (500 until one is sent)."""
+
+    def __init__(self, send: Send) -> None:
+        self.status = 500
+        self._send = send
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self._send(message)
+
+
 class MetricsMiddleware:
     """Count requests and time them by route template (not raw path, to bound label cardinality)."""
 
@@ -148,21 +161,14 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        capture = StatusCapture(send)
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, capture)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             if template not in ("/metrics", "/healthz"):
-                HTTP_REQUESTS.labels(self.service, scope["method"], template, str(status)).inc()
+                HTTP_REQUESTS.labels(self.service, scope["method"], template, str(capture.status)).inc()
                 HTTP_LATENCY.labels(self.service, scope["method"], template).observe(time.perf_counter() - start)
 
 

@@ -11,7 +11,7 @@ from services.gateway.storage.models import AuditEntry
 from shared.errors import PayloadTooLargeError
 from shared.identity import Caller
 from shared.problems import problem_response
-from shared.service import Runtime
+from shared.service import Runtime, StatusCapture
 
 log = logging.getLogger("cityops.gateway.audit")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -60,18 +60,11 @@ class AuditMiddleware:
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             await self.app(scope, receive, send)
             return
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        capture = StatusCapture(send)
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, capture)
         finally:
-            await self._record(scope, status)
+            await self._record(scope, capture.status)
 
     async def _record(self, scope: Scope, status: int) -> None:
         caller = scope.get("state", {}).get("caller")

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -19,14 +18,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shared.db import NAMING_CONVENTION
+from shared.db import schema_metadata
 
 SCHEMA = "ingest"
 
 
 class Base(DeclarativeBase):
-    # Spelled out rather than declarative_base_for(SCHEMA) so that mypy sees a class.
-    metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+    metadata = schema_metadata(SCHEMA)
 
 
 class CameraRow(Base):

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
     Time,
@@ -22,11 +21,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import NAMING_CONVENTION
+from shared.db import schema_metadata
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(schema="analytics", naming_convention=NAMING_CONVENTION)
+    metadata = schema_metadata("analytics")
 
 
 class Rule(Base):

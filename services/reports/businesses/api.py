@@ -37,8 +37,9 @@ from services.reports.businesses.schemas import (
 )
 from services.reports.businesses.settings import BusinessSettings, get_business_settings
 from services.reports.cases.events import publish as publish_case_events
+from services.reports.domain.access import authenticated
 from services.reports.events import Publisher
-from shared.errors import ForbiddenError, NotFoundError, UnauthorizedError
+from shared.errors import ForbiddenError, NotFoundError
 from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
 from shared.service import Runtime
@@ -55,10 +56,7 @@ async def session_dep(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 def caller_dep(request: Request) -> Caller:
-    caller = Caller.from_headers(request.headers)
-    if caller.kind == "anonymous":
-        raise UnauthorizedError("requests must come through the gateway with a caller")
-    return caller
+    return authenticated(request.headers)
 
 
 Session = Annotated[AsyncSession, Depends(session_dep)]
