@@ -22,7 +22,7 @@ from devstack.rtsp import RtspServer
 from devstack.servers import NatsServer, free_port
 from tests.support import ServiceProcess
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.timeout(0)]  # runs for minutes on purpose
 CLIP = "vtest.mp4"
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results" / "soak.json"
 
