@@ -27,6 +27,6 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
     app.include_router(dhis2.router)
     if settings.seed_catalogue:
         seed.install(runtime)
-    businesses.install(app)
+    businesses.install(app, runtime)
     cases.install(app, runtime)
     return app

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from services.reports.cases.calendar import VIETNAM
 from services.reports.cases.kpis import publish_month
 from services.reports.events import Publisher
 from shared.bus import Bus
+from shared.db import Database
 from shared.service import Runtime
 
 log = logging.getLogger("cityops.reports.cases")
@@ -27,14 +29,31 @@ def months_to_refresh(now: datetime) -> list[str]:
     return [f"{previous.year:04d}-{previous.month:02d}", f"{local.year:04d}-{local.month:02d}"]
 
 
+PublishMonth = Callable[[Database, str, Publisher, datetime], Awaitable[object]]
+
+
+async def _cases_month(db: Database, period: str, publisher: Publisher, now: datetime) -> object:
+    return await publish_month(db, period, publisher, now)
+
+
 class KpiRefresher:
-    def __init__(self, runtime: Runtime, interval_s: float = KPI_REFRESH_S) -> None:
+    """Every hour, recompute this month's and last month's KPIs with ``publish`` (cases by default)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        publish: PublishMonth = _cases_month,
+        name: str = "cases",
+        interval_s: float = KPI_REFRESH_S,
+    ) -> None:
         self.runtime = runtime
+        self.publish = publish
+        self.name = name
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, bus: Bus) -> None:
-        self._task = asyncio.create_task(self._run(bus), name="cases-kpi-refresher")
+        self._task = asyncio.create_task(self._run(bus), name=f"{self.name}-kpi-refresher")
 
     async def stop(self, _runtime: Runtime) -> None:
         if self._task is not None:
@@ -49,7 +68,7 @@ class KpiRefresher:
             now = datetime.now(UTC)
             for period in months_to_refresh(now):
                 try:
-                    await publish_month(self.runtime.database, period, Publisher(bus), now)
+                    await self.publish(self.runtime.database, period, Publisher(bus), now)
                 except Exception as exc:
-                    log.error("cases.kpis_failed", extra={"period": period, "error": repr(exc)})
+                    log.error("kpis.refresh_failed", extra={"kpis": self.name, "period": period, "error": repr(exc)})
             await asyncio.sleep(self.interval_s)
