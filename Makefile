@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt migrate bench soak install clean browser
+.PHONY: run test lint fmt migrate bench soak install clean browser ffmpeg
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -44,7 +44,17 @@ fmt: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/python -m devstack migrate
 
-bench: $(STAMP)
+# Baselines of the video benchmarks are Debian's ffmpeg (decode to null, -c copy remux).
+ffmpeg:
+	@command -v ffmpeg >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null) \
+	      || echo "could not install Debian's ffmpeg: video baselines fall back to PyAV"; \
+	  else \
+	    echo "Debian's ffmpeg is missing (sudo apt-get install ffmpeg); video baselines fall back to PyAV"; \
+	  fi; }
+
+bench: $(STAMP) ffmpeg
 	$(BIN)/python -m bench
 
 soak: $(STAMP)
