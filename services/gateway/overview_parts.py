@@ -59,7 +59,7 @@ async def people(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
             "name": rule["name"],
             "object": rule["object"],
             "count": last["occupancy_max"] if last else None,
-            "minute": last["minute"] if last else None,
+            "minute": last["start"] if last else None,
         }
 
     return {"zones": list(await asyncio.gather(*(latest(r) for r in rules)))}

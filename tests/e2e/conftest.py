@@ -73,6 +73,8 @@ def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **ex
             "CITYOPS_INGEST_STALL_S": "3",
             "CITYOPS_INGEST_BACKOFF_MAX_S": "2",
             "CITYOPS_INGEST_RECONCILE_INTERVAL_S": "1",
+            # Minute counts reach the database quickly, so the overview's people counts are real in tests.
+            "CITYOPS_ANALYTICS_COUNTS_FLUSH_S": "1",
             **extra_env,
         }
         services: dict[str, ServiceProcess] = {}

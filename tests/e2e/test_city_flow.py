@@ -129,7 +129,10 @@ def test_a_crowd_seen_by_a_camera_becomes_a_resolved_rated_case_visible_in_the_o
     assert overview["cameras"]["by_status"].get("online", 0) >= 1
     assert overview["cameras"]["by_category"]["beach"]["online"] == 1
     assert overview["satisfaction"]["ratings"] == 1
-    assert any(z["camera"] == CAMERA for z in overview["people"]["zones"])
+    zone = next(z for z in overview["people"]["zones"] if z["camera"] == CAMERA)
+    assert zone["count"] is not None, zone
+    assert zone["count"] >= 2, zone  # people counted in the crowd zone right now
+    assert zone["minute"] is not None
     stop.set()
 
 
