@@ -15,6 +15,15 @@ from shared.service import Runtime
 
 
 @dataclass
+class OverviewEntry:
+    """The city overview of one audience: the computation in flight or done, and the one before it."""
+
+    started: float
+    future: asyncio.Future[dict[str, Any]]
+    previous: dict[str, Any] | None = None
+
+
+@dataclass
 class GatewayState:
     runtime: Runtime
     settings: GatewaySettings
@@ -22,8 +31,7 @@ class GatewayState:
     limiter: RateLimiter
     callers: CallerCache
     jwt_secret: str | None = None
-    # City overview per audience (roles, departments): when it was started and its (pending) result.
-    overview_cache: dict[tuple[str, str], tuple[float, asyncio.Future[dict[str, Any]]]] = field(default_factory=dict)
+    overview_cache: dict[tuple[str, str], OverviewEntry] = field(default_factory=dict)
 
     def secret(self) -> str:
         if self.jwt_secret is None:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from services.gateway import overview_parts
 from services.gateway.api.deps import State, require
 from services.gateway.policy import Permission as P
-from services.gateway.state import GatewayState
+from services.gateway.state import GatewayState, OverviewEntry
 from services.gateway.upstream import Upstreams
 from shared.errors import CityOpsError
 from shared.identity import Caller
@@ -50,19 +50,26 @@ OVERVIEW_TTL_S = 2.0
 
 
 async def _compute(gw: GatewayState, caller: Caller) -> dict[str, Any]:
-    # A wall of dashboards polls this together: one computation serves every caller of the same
-    # audience for OVERVIEW_TTL_S, and concurrent callers wait for the one in flight.
-    key = (",".join(sorted(caller.roles)), ",".join(sorted(caller.departments)))
-    now = time.monotonic()
-    cached = gw.overview_cache.get(key)
-    if cached is None or now - cached[0] > OVERVIEW_TTL_S:
-        cached = gw.overview_cache[key] = (now, asyncio.ensure_future(_compute(gw, caller)))
-    return await asyncio.shield(cached[1])
+    results = await asyncio.gather(*(_gather_part(name, part, gw, caller) for name, part in PARTS.items()))
+    return dict(zip(PARTS, results, strict=True))
 
 
 @router.get("/overview")
 async def overview(gw: State, caller: Annotated[Caller, Depends(require(P.ALERTS_READ))]) -> dict[str, Any]:
     """Cameras, alerts, people counts, key indicators, reporting completeness, cases, directives,
     satisfaction — each part marked `available: false` with a reason if its service cannot answer."""
-    results = await asyncio.gather(*(_gather_part(name, part, gw, caller) for name, part in PARTS.items()))
-    return dict(zip(PARTS, results, strict=True))
+    # A wall of dashboards polls this together: one computation per audience (roles, departments)
+    # serves every caller. Past OVERVIEW_TTL_S a refresh starts and, meanwhile, callers get the
+    # previous result (at most one refresh old) instead of all waiting for it.
+    key = (",".join(sorted(caller.roles)), ",".join(sorted(caller.departments)))
+    now = time.monotonic()
+    entry = gw.overview_cache.get(key)
+    if entry is None:
+        entry = gw.overview_cache[key] = OverviewEntry(started=now, future=asyncio.ensure_future(_compute(gw, caller)))
+    elif now - entry.started > OVERVIEW_TTL_S and entry.future.done():
+        if not entry.future.cancelled() and entry.future.exception() is None:
+            entry.previous = entry.future.result()
+        entry.started, entry.future = now, asyncio.ensure_future(_compute(gw, caller))
+    if not entry.future.done() and entry.previous is not None:
+        return entry.previous
+    return await asyncio.shield(entry.future)
