@@ -117,7 +117,7 @@ def test_continuous_recording_survives_a_dead_camera_and_exports_playable_clips(
     time.sleep(1.5)
     port = server.port
     server.kill()
-    indexed = _wait_segments(proc, before + 1, timeout=20)
+    indexed = _wait_segments(proc, before + 1, timeout=40)
     files = _paths(rec_dir)
     assert len(files) == len(indexed)
     frames, _ = _decode(files[-1])

@@ -45,6 +45,7 @@ class _Segment:
         self.stream = self.container.add_stream_from_template(template)
         self.first_dts = first_dts
         self.last_ts = first_dts
+        self.last_dts = first_dts
         self.time_base: Fraction = template.time_base or Fraction(1, 90_000)
         self.start_at = start_at
 
@@ -130,6 +131,11 @@ class SegmentRecorder:
                         continue
                     if self._realtime:
                         origin = self._pace(packet, origin)
+                    if segment is not None and packet.dts <= segment.last_dts:
+                        # Timestamps went back (a looping source, a camera reset): the muxer would refuse
+                        # them, so this segment ends here and the next starts on a keyframe.
+                        self._close(segment)
+                        segment = None
                     if segment is None or (packet.is_keyframe and segment.seconds() >= self._segment_s):
                         if segment is None and not packet.is_keyframe:
                             continue  # a segment must start on a keyframe to be playable alone
@@ -162,6 +168,7 @@ class SegmentRecorder:
         if packet.pts is not None:
             packet.pts -= offset
         segment.last_ts = max(segment.last_ts, packet.dts + offset + (packet.duration or 0))
+        segment.last_dts = packet.dts + offset
         packet.stream = segment.stream
         segment.container.mux(packet)
 
