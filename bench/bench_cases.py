@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +26,7 @@ import asyncpg
 import httpx
 import nats
 
-from devstack.servers import NatsServer, PostgresServer, free_port
+from devstack.servers import embedded_servers
 from shared.messages import AlertEvent, CaseChanged
 from shared.subjects import alert
 from tests.support import ServiceProcess
@@ -227,18 +226,8 @@ async def _measure(db_url: str, nats_url: str, log: Path) -> list[dict[str, Any]
 
 
 def run() -> list[dict[str, Any]]:
-    with tempfile.TemporaryDirectory(prefix="bench-cases-") as tmp:
-        root = Path(tmp)
-        root.chmod(0o755)
-        nats_server = NatsServer(root / "nats", free_port())
-        pg_server = PostgresServer(root / "pg", free_port())
-        nats_server.start()
-        pg_server.start()
-        try:
-            return asyncio.run(_measure(pg_server.url(), nats_server.url, root / "reports.log"))
-        finally:
-            pg_server.stop()
-            nats_server.stop()
+    with embedded_servers("bench-cases-") as (nats_server, pg_server, root):
+        return asyncio.run(_measure(pg_server.url(), nats_server.url, root / "reports.log"))
 
 
 if __name__ == "__main__":

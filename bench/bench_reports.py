@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import statistics
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from devstack.servers import NatsServer, PostgresServer, free_port
+from devstack.servers import embedded_servers
 from tests.support import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -249,18 +248,8 @@ async def _measure(db_url: str, nats_url: str, log: Path) -> list[dict[str, obje
 
 
 def run() -> list[dict[str, object]]:
-    with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
-        root = Path(tmp)
-        root.chmod(0o755)
-        nats_server = NatsServer(root / "nats", free_port())
-        pg_server = PostgresServer(root / "pg", free_port())
-        nats_server.start()
-        pg_server.start()
-        try:
-            return asyncio.run(_measure(pg_server.url(), nats_server.url, root / "reports.log"))
-        finally:
-            pg_server.stop()
-            nats_server.stop()
+    with embedded_servers("bench-reports-") as (nats_server, pg_server, root):
+        return asyncio.run(_measure(pg_server.url(), nats_server.url, root / "reports.log"))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import pwd
@@ -10,7 +11,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 # PostgreSQL refuses to run as root; when we are root its files belong to and it runs as this user.
@@ -217,3 +220,19 @@ class PostgresServer:
         self.init()
         _drop_privileges()
         os.execv(self.command()[0], self.command())
+
+
+@contextlib.contextmanager
+def embedded_servers(prefix: str) -> Iterator[tuple[NatsServer, PostgresServer, Path]]:
+    """A throwaway nats-server and PostgreSQL on free ports, in a temporary directory (benchmarks)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        root = Path(tmp)
+        root.chmod(0o755)  # PostgreSQL runs as nobody when we are root
+        nats_server, pg_server = NatsServer(root / "nats", free_port()), PostgresServer(root / "pg", free_port())
+        nats_server.start()
+        pg_server.start()
+        try:
+            yield nats_server, pg_server, root
+        finally:
+            pg_server.stop()
+            nats_server.stop()
