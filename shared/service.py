@@ -58,6 +58,7 @@ class Runtime:
         )
         self._startup: list[Hook] = []
         self._shutdown: list[Hook] = []
+        self._checks: dict[str, Callable[[], str]] = {}
         self.exit_stack = AsyncExitStack()
 
     def on_startup(self, hook: Hook) -> None:
@@ -66,6 +67,10 @@ class Runtime:
 
     def on_shutdown(self, hook: Hook) -> None:
         self._shutdown.append(hook)
+
+    def add_check(self, name: str, check: Callable[[], str]) -> None:
+        """A readiness condition of the service's own (e.g. its consumer subscribed): "ok" or why not."""
+        self._checks[name] = check
 
     @property
     def database(self) -> Database:
@@ -82,6 +87,8 @@ class Runtime:
                 checks["postgres"] = "ok"
             except UnavailableError as exc:
                 checks["postgres"] = exc.detail
+        for name, check in self._checks.items():
+            checks[name] = check()
         return checks
 
     @asynccontextmanager

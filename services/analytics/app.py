@@ -26,6 +26,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         await consumer.stop()
 
     runtime.on_startup(start)
+    runtime.add_check("frames", consumer.readiness)
     runtime.on_shutdown(stop)
     app = create_service_app(
         runtime, title="cityops analytics", description="Motion-gated detection, zone rules and alerts."

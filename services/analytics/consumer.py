@@ -1,5 +1,9 @@
 """Frame consumer: leases cameras, queues their frames (bounded, latest wins) and runs the pipeline.
 
+Replicas share the cameras: each takes unleased cameras up to its fair share (cameras / live
+replicas, rounded up) and sheds its surplus when replicas join, so scaling out moves work at once
+instead of waiting for a replica to die.
+
 Each owned camera has one worker task, so a camera's frames are processed in order and never in two
 places; the CPU work (JPEG decode, motion, detection) runs in a small thread pool. Alert transitions
 are stored first and published after commit with their stored id as ``Nats-Msg-Id``; a transition
@@ -27,13 +31,13 @@ from services.analytics import metrics
 from services.analytics.domain.detectors import build_detector
 from services.analytics.domain.pipeline import CameraPipeline, FrameOutcome, GateConfig
 from services.analytics.domain.rules import RuleSpec, Transition
-from services.analytics.leases import Leases
 from services.analytics.schemas import CameraStats, DetectionOut
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.storage import repo
 from services.analytics.storage.models import AlertEventRow
 from shared import subjects
 from shared.bus import Bus
+from shared.leases import Leases, Survey
 from shared.messages import AlertEvent, FrameHeaders
 from shared.service import Runtime
 
@@ -82,7 +86,13 @@ class FrameConsumer:
         self._runtime = runtime
         self._settings = settings
         self._executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="analytics")
-        self.leases = Leases(settings.replica_id)
+        self.replica = settings.replica_id
+        self._leases: Leases | None = None
+        self._survey = Survey(replicas=1, leased=frozenset())
+        self._surveyed_at = 0.0
+        # Camera -> when it last sent a frame, and when this replica may next try to claim it.
+        self._seen: dict[str, float] = {}
+        self._next_try: dict[str, float] = {}
         self.workers: dict[str, CameraWorker] = {}
         self._acquiring: dict[str, deque[_Frame]] = {}
         self._acquire_lock = asyncio.Lock()
@@ -105,9 +115,22 @@ class FrameConsumer:
     async def start(self) -> None:
         self.bus.on_ready(self._on_bus_ready)
 
+    @property
+    def leases(self) -> Leases:
+        if self._leases is None:
+            raise RuntimeError("the bus is not ready yet")
+        return self._leases
+
+    def readiness(self) -> str:
+        # Ready only once frames are consumed: frames published before that are not seen here.
+        return "ok" if self._sub is not None else "not subscribed to frames yet"
+
     async def _on_bus_ready(self, bus: Bus) -> None:
         await self._runtime.database.wait_ready()
         await self.refresh_rules()
+        self._leases = Leases(bus.kv(subjects.ANALYTICS_LEASES), self.replica)
+        await self._leases.announce()
+        await self._refresh_survey()
         # Frames are small and many: a large pending limit, with our own per-camera bound behind it.
         self._sub = await bus.nc.subscribe(
             subjects.FRAMES_ALL,
@@ -118,7 +141,7 @@ class FrameConsumer:
         self._spawn(self._lease_loop(), "analytics-leases")
         self._spawn(self._rules_loop(), "analytics-rules")
         self._spawn(self._republish_loop(), "analytics-republish")
-        log.info("consumer.started", extra={"replica": self.leases.replica_id, "detector": self._settings.detector})
+        log.info("consumer.started", extra={"replica": self.replica, "detector": self._settings.detector})
 
     async def _on_frame(self, msg: Msg) -> None:
         try:
@@ -127,6 +150,8 @@ class FrameConsumer:
             log.warning("frame.bad_headers", extra={"subject": msg.subject, "error": repr(exc)})
             return
         frame = _Frame(headers, msg.data)
+        now = time.monotonic()
+        self._seen[headers.camera] = now
         worker = self.workers.get(headers.camera)
         if worker is not None:
             worker.push(frame)
@@ -135,20 +160,28 @@ class FrameConsumer:
         if waiting is not None:
             waiting.append(frame)
             return
+        # Cameras owned elsewhere send frames all the time: look at the lease now and then, not per frame.
+        if now < self._next_try.get(headers.camera, 0.0):
+            return
+        self._next_try[headers.camera] = now + self._settings.lease_retry_s
         # Frames arriving while the lease is tried and the pipeline built are kept (bounded as well).
         self._acquiring[headers.camera] = deque([frame], maxlen=self._settings.queue_size)
         self._spawn(self._acquire(headers.camera), f"acquire-{headers.camera}")
 
     async def _acquire(self, camera: str) -> None:
+        leases = self.leases
         try:
-            kv = self.bus.kv(subjects.ANALYTICS_LEASES)
-            if not await self.leases.claimable(kv, camera):
+            if await leases.held(camera):
                 return
-            # One claim at a time, and a replica that owns more waits longer first: new cameras go
-            # to the least loaded replica instead of all to whichever saw them first.
+            # One claim at a time, never beyond the fair share, and a replica that owns more waits
+            # longer first: new cameras go to the least loaded replica, not to whichever saw them first.
             async with self._acquire_lock:
-                await asyncio.sleep(self._settings.lease_spread_s * len(self.workers))
-                if not await self.leases.try_acquire(kv, camera):
+                if time.monotonic() - self._surveyed_at > 1.0:
+                    await self._refresh_survey()
+                if len(leases.owned) >= self._survey.share(len(self._cameras() | {camera})):
+                    return
+                await asyncio.sleep(self._settings.lease_spread_s * len(leases.owned))
+                if not await leases.acquire(camera):
                     return
             pipeline = await asyncio.get_running_loop().run_in_executor(self._executor, self._new_pipeline, camera)
             await self._restore(pipeline)
@@ -163,7 +196,7 @@ class FrameConsumer:
             if camera not in self.workers:
                 # Holding a lease without a worker would starve the camera: let another replica try.
                 with contextlib.suppress(Exception):
-                    await self.leases.release(self.bus.kv(subjects.ANALYTICS_LEASES), camera)
+                    await leases.release(camera)
         finally:
             self._acquiring.pop(camera, None)
 
@@ -341,19 +374,54 @@ class FrameConsumer:
             except Exception as exc:
                 log.warning("rules.refresh_failed", extra={"error": repr(exc)})
 
+    async def _refresh_survey(self) -> None:
+        self._survey = await self.leases.survey()
+        self._surveyed_at = time.monotonic()
+
+    def _cameras(self) -> set[str]:
+        """The cameras to share out: every leased one and every one that sent frames lately."""
+        recent = time.monotonic() - 3 * self._settings.lease_renew_s
+        return set(self._survey.leased) | {camera for camera, at in self._seen.items() if at >= recent}
+
     async def _lease_loop(self) -> None:
         while True:
             await asyncio.sleep(self._settings.lease_renew_s)
             try:
-                lost = await self.leases.renew(self.bus.kv(subjects.ANALYTICS_LEASES))
+                await self._keep_leases()
             except Exception as exc:
                 log.warning("lease.renew_failed", extra={"error": repr(exc)})
-                continue
-            for camera in lost:
-                worker = self.workers.pop(camera, None)
-                if worker is not None and worker.task is not None:
-                    worker.task.cancel()
             metrics.OWNED_CAMERAS.set(len(self.workers))
+
+    async def _keep_leases(self) -> None:
+        leases = self.leases
+        # Presence first: it then outlives our camera leases, so when this replica dies the others
+        # never see its cameras free while still counting it in their fair share.
+        await leases.announce()
+        for camera in await leases.renew_all():
+            worker = self.workers.pop(camera, None)
+            if worker is not None and worker.task is not None:
+                worker.task.cancel()
+        async with self._acquire_lock:
+            await self._refresh_survey()
+            share = self._survey.share(len(self._cameras()))
+            surplus = sorted(leases.owned)[share:]
+            if not surplus:
+                return
+            log.info("lease.shedding", extra={"cameras": surplus, "share": share, "replicas": self._survey.replicas})
+            for camera in surplus:
+                await self._shed(camera)
+
+    async def _shed(self, camera: str) -> None:
+        """Hand ``camera`` over: stop its worker, keep its counts, free the lease, and stay away from
+        it for a while so a replica below its share takes it."""
+        self._next_try[camera] = time.monotonic() + 2 * self._settings.lease_renew_s
+        worker = self.workers.pop(camera, None)
+        if worker is not None and worker.task is not None:
+            worker.task.cancel()
+            await asyncio.gather(worker.task, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self._flush_counts(worker)
+        await self.leases.release(camera)
 
     def stats(self, camera: str) -> CameraStats | None:
         w = self.workers.get(camera)
@@ -382,8 +450,9 @@ class FrameConsumer:
         for worker in self.workers.values():
             with contextlib.suppress(Exception):
                 await self._flush_counts(worker)
-        with contextlib.suppress(Exception):
-            await self.leases.release_all(self.bus.kv(subjects.ANALYTICS_LEASES))
+        if self._leases is not None:
+            with contextlib.suppress(Exception):
+                await self._leases.withdraw()
         self.workers.clear()
         self._executor.shutdown(wait=False, cancel_futures=True)
 

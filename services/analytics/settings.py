@@ -31,7 +31,10 @@ class AnalyticsSettings(ServiceSettings):
     workers: int = Field(2, ge=1, le=64)
     opencv_threads: int = 1
     rules_refresh_s: float = 2.0
+    # Also how often a replica re-counts the live replicas and sheds cameras beyond its fair share.
     lease_renew_s: float = 5.0
+    # How often a replica looks again at the lease of a camera owned elsewhere.
+    lease_retry_s: float = 2.0
     # Per camera already owned, how long a replica waits before claiming another one.
     lease_spread_s: float = 0.3
     # A camera that sends nothing this long has its open alerts ended (the stream is gone).

@@ -26,9 +26,10 @@ async def _until(check, timeout: float) -> None:
         await asyncio.sleep(0.3)
 
 
-async def test_replicas_split_cameras_and_take_over_a_dead_one(nats_server: NatsServer, start_analytics, clip_jpegs):
+async def test_replicas_share_cameras_when_scaling_out_and_take_over_a_dead_one(
+    nats_server: NatsServer, start_analytics, clip_jpegs
+):
     a = start_analytics()
-    b = start_analytics()
     nc = await nats.connect(nats_server.url)
     frames = clip_jpegs[:40]
     try:
@@ -38,16 +39,24 @@ async def test_replicas_split_cameras_and_take_over_a_dead_one(nats_server: Nats
                 *(publish_frames(nc, c, frames[:10], first_seq=first, pace=5, live=True) for c in CAMERAS)
             )
 
-        async def all_owned() -> bool:
+        async def a_owns_all() -> bool:
             await feed(0)
-            return (await _owned(a.url)) | (await _owned(b.url)) == set(CAMERAS)
+            return await _owned(a.url) == set(CAMERAS)
 
-        await _until(all_owned, 30)
-        owned_a, owned_b = await _owned(a.url), await _owned(b.url)
-        assert not owned_a & owned_b, (owned_a, owned_b)  # never one camera in two replicas
-        # The work is shared.
-        assert owned_a, (owned_a, owned_b)
-        assert owned_b, (owned_a, owned_b)
+        await _until(a_owns_all, 30)
+
+        # A second replica joins: A sheds down to its fair share (4 cameras / 2 replicas) and B takes
+        # the rest, never one camera in two replicas on the way.
+        b = start_analytics()
+
+        async def shared_fairly() -> bool:
+            await feed(10)
+            owned_a, owned_b = await _owned(a.url), await _owned(b.url)
+            assert not owned_a & owned_b, (owned_a, owned_b)
+            return len(owned_a) == len(owned_b) == 2 and owned_a | owned_b == set(CAMERAS)
+
+        await _until(shared_fairly, 40)
+        assert "lease.shedding" in a.log_text()
 
         # Replica A dies without releasing its leases: B takes its cameras once they expire (TTL 15 s).
         assert a.proc is not None
@@ -55,7 +64,7 @@ async def test_replicas_split_cameras_and_take_over_a_dead_one(nats_server: Nats
         a.proc.wait()
 
         async def b_owns_all() -> bool:
-            await feed(10)
+            await feed(20)
             return await _owned(b.url) == set(CAMERAS)
 
         await _until(b_owns_all, 40)

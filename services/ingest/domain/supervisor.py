@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ingest.domain.leases import Leases
 from services.ingest.domain.registry import enabled_cameras
 from services.ingest.domain.runner import CameraRunner
 from services.ingest.domain.stream import StreamConfig, Tuning
@@ -30,6 +28,7 @@ from shared import subjects
 from shared.bus import Bus
 from shared.db import Database
 from shared.errors import UnavailableError
+from shared.leases import Leases
 
 log = logging.getLogger("cityops.ingest.supervisor")
 
@@ -115,7 +114,7 @@ class Supervisor:
             await self._renew_due()
             return
         await leases.announce()
-        replicas, leased = await leases.survey()
+        survey = await leases.survey()
 
         for camera, runner in list(self.runners.items()):
             config = wanted.get(camera)
@@ -127,13 +126,13 @@ class Supervisor:
                 self._launch(config)
         await self._renew_due()
 
-        share = math.ceil(len(wanted) / replicas)
+        share = survey.share(len(wanted))
         surplus = sorted(self.runners)[share:] if len(self.runners) > share else []
         if surplus:
-            log.info("supervisor.shedding", extra={"cameras": surplus, "share": share, "replicas": replicas})
+            log.info("supervisor.shedding", extra={"cameras": surplus, "share": share, "replicas": survey.replicas})
             await asyncio.gather(*(self._drop(camera, None, None) for camera in surplus))
         if len(self.runners) < share:
-            for camera in sorted(set(wanted) - leased - set(self.runners)):
+            for camera in sorted(set(wanted) - survey.leased - set(self.runners)):
                 if len(self.runners) >= share:
                     break
                 if await leases.acquire(camera):

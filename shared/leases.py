@@ -1,21 +1,37 @@
-"""Camera ownership through the ``camera_leases`` KV bucket (its TTL expires a dead replica's keys).
+"""Camera ownership across the replicas of a service, through a KV bucket whose TTL expires a dead
+replica's keys (ingest: ``camera_leases``, analytics: ``analytics_leases``).
 
-cam.<camera>       value = replica id; created only if absent, renewed by revision
+cam.<camera>       value = replica id; created only if absent, renewed by revision (compare-and-set),
+                   so two replicas never both believe they own a camera
 replica.<replica>  presence of a live replica, so each can compute its fair share
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from dataclasses import dataclass
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
 
-log = logging.getLogger("cityops.ingest.leases")
+log = logging.getLogger("cityops.leases")
 
 
 def _camera_key(camera: str) -> str:
     return f"cam.{camera}"
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What the bucket says right now: how many replicas are alive and which cameras are leased."""
+
+    replicas: int
+    leased: frozenset[str]
+
+    def share(self, cameras: int) -> int:
+        """A replica's fair share of ``cameras``: rounded up, so together the replicas take them all."""
+        return math.ceil(cameras / self.replicas)
 
 
 class Leases:
@@ -31,18 +47,27 @@ class Leases:
     async def announce(self) -> None:
         await self._kv.put(f"replica.{self.replica}", self.replica.encode())
 
-    async def survey(self) -> tuple[int, set[str]]:
-        """(live replicas, leased cameras), from one pass over the bucket's current keys."""
+    async def survey(self) -> Survey:
         try:
             # nats-py's key "filters" are substring matches, not subject wildcards: split here instead.
             keys = await self._kv.keys()
         except NoKeysError:
             keys = []
         replicas = sum(1 for key in keys if key.startswith("replica."))
-        leased = {key.removeprefix("cam.") for key in keys if key.startswith("cam.")}
-        return max(1, replicas), leased
+        leased = frozenset(key.removeprefix("cam.") for key in keys if key.startswith("cam."))
+        return Survey(max(1, replicas), leased)
+
+    async def held(self, camera: str) -> bool:
+        """Whether some replica holds a live lease on ``camera`` (one cheap read)."""
+        try:
+            await self._kv.get(_camera_key(camera))
+        except (KeyNotFoundError, KeyDeletedError):
+            return False
+        return True
 
     async def acquire(self, camera: str) -> bool:
+        if camera in self._revisions:
+            return True
         try:
             self._revisions[camera] = await self._kv.create(_camera_key(camera), self.replica.encode())
         except KeyWrongLastSequenceError:
@@ -61,6 +86,10 @@ class Leases:
             log.warning("lease.lost", extra={"camera": camera, "replica": self.replica})
             return False
         return True
+
+    async def renew_all(self) -> list[str]:
+        """Renew every lease; the cameras whose lease was lost are returned."""
+        return [camera for camera in sorted(self._revisions) if not await self.renew(camera)]
 
     async def release(self, camera: str) -> None:
         revision = self._revisions.pop(camera, None)
