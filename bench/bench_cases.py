@@ -103,6 +103,25 @@ def _figure(name: str, unit: str, value: float, baseline_name: str, baseline: fl
     }
 
 
+async def _deep_start(client: httpx.AsyncClient, params: dict[str, Any], below: int) -> dict[str, str] | None:
+    """The ``cursor`` parameter of the page that starts at the newest matching case with an id below
+    ``below`` ({} if that is the first page; None if no matching case is that old). Cursors are opaque,
+    so it is found as a client would: walk the newest-first list in big pages, then cut the page that
+    crosses ``below`` just before it."""
+    start: dict[str, str] = {}
+    while True:
+        page = (await client.get("/cases", params=dict(params, limit=500) | start)).json()
+        newer = sum(1 for c in page["items"] if c["id"] >= below)
+        if newer == len(page["items"]) and page["next_cursor"] is None:
+            return None
+        if newer == 0:
+            return start
+        if newer < len(page["items"]):
+            cut = (await client.get("/cases", params=dict(params, limit=newer) | start)).json()
+            return {"cursor": cut["next_cursor"]}
+        start = {"cursor": page["next_cursor"]}
+
+
 async def _case_list(pg: asyncpg.Connection, url: str) -> list[dict[str, Any]]:
     started = time.perf_counter()
     await pg.execute(LOAD_SQL, ROWS, WARDS, STATUSES)
@@ -115,11 +134,14 @@ async def _case_list(pg: asyncpg.Connection, url: str) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(base_url=url, headers=OPERATOR, timeout=60) as client:
         for name, params, where in QUERIES:
             for deep in (False, True):
-                before = max_id // 2 if deep else None
-                http_params = dict(params, limit=50) | ({"before": before} if before else {})
+                below = max_id // 2
+                start = await _deep_start(client, params, below) if deep else {}
+                if start is None:
+                    continue  # nothing this old matches: there is no deep page to time
+                http_params = dict(params, limit=50) | start
                 sql = f"SELECT * FROM reports.city_case WHERE {where}"
-                if before:
-                    sql += f" AND id < {before}"
+                if deep:
+                    sql += f" AND id < {below}"
                 sql += " ORDER BY id DESC LIMIT 51"
                 samples = []
                 for _ in range(REPEATS):

@@ -27,8 +27,6 @@ def seed(analytics_url: str) -> str:
     added = asyncio.run(seed_catalogue(os.environ["CITYOPS_DATABASE_URL"]))
     rules = httpx.get(f"{analytics_url}/rules", params={"camera": DEMO_CAMERA}, timeout=10)
     rules.raise_for_status()
-    existing = rules.json()
-    existing = existing.get("items", existing) if isinstance(existing, dict) else existing
-    if not any(r["name"] == DEMO_RULE["name"] for r in existing):
+    if not any(r["name"] == DEMO_RULE["name"] for r in rules.json()["items"]):
         httpx.post(f"{analytics_url}/rules", json=DEMO_RULE, timeout=10).raise_for_status()
     return ", ".join(f"{n} {k}" for k, n in added.items())

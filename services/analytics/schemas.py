@@ -67,11 +67,12 @@ class AlertOut(BaseModel):
     snapshot_url: str
 
 
-class AlertPage(BaseModel):
-    items: list[AlertOut]
+class AlertSummary(BaseModel):
     total: int
-    limit: int
-    offset: int
+    unacknowledged: int
+    by_status: dict[str, int] = Field(examples=[{"active": 3, "ended": 120}])
+    by_type: dict[str, int] = Field(examples=[{"crowd": 2, "intrusion": 1}])
+    by_camera: dict[str, int] = Field(examples=[{"beach-01": 2}])
 
 
 class AckIn(BaseModel):

@@ -14,6 +14,7 @@ from services.gateway.api import auth, events, media, overview, proxy, web
 from services.gateway.auth import service as auth_service
 from services.gateway.auth.cache import CallerCache
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, ETagMiddleware
+from services.gateway.openapi import ApiDocs
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings, get_settings
 from services.gateway.state import GatewayState
@@ -55,9 +56,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     tasks: set[asyncio.Task[None]] = set()
 
     async def start(_: Runtime) -> None:
-        task = asyncio.create_task(prepare_auth())
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        for job in (prepare_auth(), docs.run()):
+            task = asyncio.create_task(job)
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
     async def stop(_: Runtime) -> None:
         for task in tasks:
@@ -74,6 +76,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(overview.router)
     app.include_router(proxy.build_router())
     app.include_router(web.router)
+    docs = ApiDocs(app.openapi, gw.upstreams)
+    app.openapi = docs.schema  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=web.WEB_DIR), name="static")
     app.add_middleware(AuditMiddleware, runtime=runtime)
     app.add_middleware(ETagMiddleware)

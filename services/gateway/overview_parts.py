@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from services.gateway.upstream import Upstreams
+from services.gateway.upstream import Service, Upstreams
 
 KEY_INDICATORS = 8
 KEY_ZONES = 20
@@ -21,32 +20,23 @@ def _items(payload: object) -> list[dict[str, Any]]:
 
 
 async def cameras(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
-    items = _items(await up.json("ingest", "/cameras", {"limit": "500"}, headers=caller))
-    by_category: dict[str, Counter[str]] = {}
-    for cam in items:
-        by_category.setdefault(cam["category"], Counter())[cam["status"]["status"]] += 1
+    summary = await _summary(up, caller, "/cameras/summary", service="ingest")
     return {
-        "total": len(items),
-        "by_status": dict(Counter(c["status"]["status"] for c in items)),
-        "by_category": {k: dict(v) for k, v in sorted(by_category.items())},
+        "total": summary["total"],
+        "by_status": summary["by_status"],
+        "by_category": dict(sorted(summary["by_category"].items())),
     }
 
 
 async def alerts(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
-    page = await up.json("analytics", "/alerts", {"status": "active", "limit": "500"}, headers=caller)
-    items = _items(page)
-    return {
-        "active": page["total"] if isinstance(page, dict) else len(items),
-        "unacknowledged": sum(1 for a in items if not a.get("acknowledged_at")),
-        "by_type": dict(Counter(a["rule_type"] for a in items)),
-    }
+    summary = await _summary(up, caller, "/alerts/summary", {"status": "active"}, service="analytics")
+    return {"active": summary["total"], "unacknowledged": summary["unacknowledged"], "by_type": summary["by_type"]}
 
 
 async def people(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
     """Latest minute of people occupancy in the zones of crowd rules (the key zones)."""
-    rules = [r for r in _items(await up.json("analytics", "/rules", headers=caller)) if r["type"] == "crowd"][
-        :KEY_ZONES
-    ]
+    params = {"type": "crowd", "enabled": "true", "limit": str(KEY_ZONES)}
+    rules = _items(await up.json("analytics", "/rules", params, headers=caller))
     since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
 
     async def latest(rule: dict[str, Any]) -> dict[str, Any]:
@@ -97,8 +87,10 @@ async def reporting(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def _summary(up: Upstreams, caller: dict[str, str], path: str) -> dict[str, Any]:
-    payload = await up.json("reports", path, headers=caller)
+async def _summary(
+    up: Upstreams, caller: dict[str, str], path: str, params: dict[str, str] | None = None, service: Service = "reports"
+) -> dict[str, Any]:
+    payload = await up.json(service, path, params, headers=caller)
     if not isinstance(payload, dict):
         raise TypeError(f"{path} is not an object")
     return payload

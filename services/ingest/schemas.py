@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -95,14 +95,10 @@ class Camera(BaseModel):
     status: CameraStatusView
 
 
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
+class CameraSummary(BaseModel):
     total: int
-    limit: int
-    offset: int
+    by_status: dict[str, int] = Field(examples=[{"online": 41, "offline": 2, "disabled": 1}])
+    by_category: dict[str, dict[str, int]] = Field(examples=[{"beach": {"online": 12, "offline": 1}}])
 
 
 class GroupIn(BaseModel):

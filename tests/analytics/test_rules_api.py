@@ -44,9 +44,18 @@ async def test_rule_crud(analytics_api: str):
         other = {**EXAMPLE, "camera": "market-02", "type": "loitering", "min_duration_s": 60}
         assert (await client.post("/rules", json=other)).status_code == 201
 
-        listed = (await client.get("/rules", params={"camera": "beach-01"})).json()
+        listed = (await client.get("/rules", params={"camera": "beach-01"})).json()["items"]
         assert [r["name"] for r in listed] == ["Bãi tắm đông", "Tắm biển ban đêm"]
-        assert len((await client.get("/rules")).json()) == 3
+        assert len((await client.get("/rules")).json()["items"]) == 3
+        by_name = (await client.get("/rules", params={"sort": "-name", "limit": 2})).json()
+        rest = (
+            await client.get("/rules", params={"sort": "-name", "limit": 2, "cursor": by_name["next_cursor"]})
+        ).json()
+        names = [r["name"] for r in by_name["items"] + rest["items"]]
+        assert names == sorted(names, reverse=True)
+        assert len(names) == 3
+        assert rest["next_cursor"] is None
+        assert len((await client.get("/rules", params={"type": "loitering"})).json()["items"]) == 1
 
         changed = await client.put(f"/rules/{rule['id']}", json={**EXAMPLE, "min_count": 50})
         assert changed.status_code == 200

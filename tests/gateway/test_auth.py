@@ -160,3 +160,26 @@ def test_json_reads_carry_an_etag_and_an_unchanged_resource_answers_304(
     changed = httpx.get(gateway.url + "/api/v1/users", headers={**admin, "If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
+
+
+def test_audit_pages_newest_first_with_a_cursor_filtered_by_actor(
+    gateway: ServiceProcess, admin: dict[str, str]
+) -> None:
+    for _ in range(3):
+        httpx.post(gateway.url + "/api/v1/cases", json={"title": "x"})
+    url = gateway.url + "/api/v1/audit"
+    seen: list[int] = []
+    params: dict[str, object] = {"limit": 2, "actor": "anonymous"}
+    while True:
+        page = httpx.get(url, headers=admin, params=params).json()
+        seen += [e["id"] for e in page["items"]]
+        assert {e["actor"] for e in page["items"]} == {"anonymous"}
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert len(seen) >= 3
+    assert seen == sorted(seen, reverse=True)
+    assert len(set(seen)) == len(seen)
+    wrong = httpx.get(url, headers=admin, params={"cursor": "eyJzIjoiaWQiLCJ2IjpbMV19"})  # a cursor of sort=id
+    assert wrong.status_code == 422
+    assert wrong.json()["invalid_params"][0]["name"] == "cursor"

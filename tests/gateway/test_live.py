@@ -13,6 +13,9 @@ import cv2
 import httpx
 import nats
 import numpy as np
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from devstack.servers import NatsServer
 from shared import subjects
@@ -81,6 +84,28 @@ def test_sse_delivers_alerts_from_the_bus_and_resumes_after_reconnect_without_lo
     assert [e[1]["data"]["alert_id"] for e in resumed] == ["alert-4", "alert-5"]
     r = httpx.get(gateway.url + "/api/v1/events", headers={**admin, "Last-Event-ID": "garbage"})
     assert r.status_code == 422
+
+
+def test_websocket_carries_the_same_feed_resumes_from_an_id_and_refuses_without_a_token(
+    gateway: ServiceProcess, nats_server: NatsServer, admin: dict[str, str]
+) -> None:
+    token = admin["Authorization"].removeprefix("Bearer ")
+    url = gateway.url.replace("http://", "ws://") + "/api/v1/events/ws?types=alert&camera=beach-01"
+    with connect(f"{url}&access_token={token}", open_timeout=10) as ws:
+        hello = json.loads(ws.recv(timeout=10))
+        assert hello["type"] == "connected"
+        asyncio.run(_publish_alerts(nats_server.url, range(10, 12)))
+        received = [json.loads(ws.recv(timeout=10)) for _ in range(2)]
+    assert [m["data"]["alert_id"] for m in received] == ["alert-10", "alert-11"]
+    assert {m["type"] for m in received} == {"alert"}
+    with connect(f"{url}&access_token={token}&since={received[0]['id']}", open_timeout=10) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "connected"
+        assert json.loads(ws.recv(timeout=10))["data"]["alert_id"] == "alert-11"
+    with connect(url, open_timeout=10) as ws, pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=10)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    assert closed.value.rcvd.reason.startswith("401")
 
 
 def _jpeg(seq: int) -> bytes:

@@ -114,11 +114,25 @@ def test_list_filters_and_pagination(api: tuple[httpx.Client, ServiceProcess]) -
                 enabled=i != 4,
             ),
         ).raise_for_status()
-    page = client.get("/cameras", params={"limit": 2, "offset": 0}).json()
-    assert page["total"] == 5
+    # Cursor pages walk the whole list once, in order; a camera added meanwhile shifts nothing.
+    page = client.get("/cameras", params={"limit": 2}).json()
     assert [c["id"] for c in page["items"]] == ["road-0", "road-1"]
-    page2 = client.get("/cameras", params={"limit": 2, "offset": 4}).json()
-    assert [c["id"] for c in page2["items"]] == ["road-4"]
+    client.post("/cameras", json=camera("aaa-late")).raise_for_status()
+    page2 = client.get("/cameras", params={"limit": 2, "cursor": page["next_cursor"]}).json()
+    assert [c["id"] for c in page2["items"]] == ["road-2", "road-3"]
+    page3 = client.get("/cameras", params={"limit": 2, "cursor": page2["next_cursor"]}).json()
+    assert [c["id"] for c in page3["items"]] == ["road-4"]
+    assert page3["next_cursor"] is None
+    client.delete("/cameras/aaa-late").raise_for_status()
+    by_name = client.get("/cameras", params={"sort": "-name", "limit": 3}).json()
+    names = [c["name"] for c in by_name["items"]]
+    assert names == sorted(names, reverse=True)
+    rest = client.get("/cameras", params={"sort": "-name", "limit": 3, "cursor": by_name["next_cursor"]}).json()
+    assert len(by_name["items"]) + len(rest["items"]) == 5
+    assert rest["next_cursor"] is None
+    assert_problem(client.get("/cameras", params={"sort": "-url"}), 422, "sort")
+    assert_problem(client.get("/cameras", params={"sort": "id", "cursor": by_name["next_cursor"]}), 422, "cursor")
+    assert_problem(client.get("/cameras", params={"cursor": "not-a-cursor"}), 422, "cursor")
 
     def ids(**params: object) -> list[str]:
         response = client.get("/cameras", params=params)
@@ -129,6 +143,12 @@ def test_list_filters_and_pagination(api: tuple[httpx.Client, ServiceProcess]) -
     assert ids(ward="Quảng Tiến") == ["road-3", "road-4"]
     assert ids(tag="trường học") == ["road-0", "road-2", "road-4"]
     assert ids(status="disabled") == ["road-4"]
+    assert ids(category=["traffic_route", "school"], ward="Quảng Tiến") == ["road-3", "road-4"]
+    summary = client.get("/cameras/summary", params={"ward": "Bắc Sơn"}).json()
+    assert summary["total"] == 3
+    assert sum(summary["by_category"]["school"].values()) == 2
+    assert summary["by_status"].get("disabled", 0) == 0
+    assert client.get("/cameras/summary").json()["by_status"]["disabled"] == 1
     assert "road-4" not in ids(status="offline") + ids(status="connecting")
     assert_problem(client.get("/cameras", params={"status": "sleeping"}), 422, "status")
     assert_problem(client.get("/cameras", params={"limit": 0}), 422, "limit")

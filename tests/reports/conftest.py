@@ -206,3 +206,11 @@ def values(*rows: tuple[Any, ...]) -> dict[str, Any]:
             item["comment"] = r[4]
         out.append(item)
     return {"dataValues": out}
+
+
+def assert_problem(response: httpx.Response, status: int, field: str) -> None:
+    """A problem+json response naming ``field`` (or an item of it) among its invalid parameters."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    names = [p["name"] for p in response.json()["invalid_params"]]
+    assert any(n == field or n.startswith(field + ".") for n in names), names

@@ -14,7 +14,8 @@ import nats
 import pytest
 
 from devstack.servers import NatsServer
-from tests.reports.conftest import values
+from services.reports.domain.periods import parse_period
+from tests.reports.conftest import assert_problem, values
 
 TOUR_CLERK = {"X-Cityops-User": "user:tour-clerk", "X-Cityops-Roles": "department", "X-Cityops-Departments": "TOUR,W2"}
 
@@ -257,12 +258,49 @@ async def test_csv_import(api: httpx.AsyncClient, pg: asyncpg.Connection) -> Non
     r = await api.get(
         "/datavalues", params={"indicator": ["ARR", "HH"], "department": "CITY", "include_subtree": "true"}
     )
-    assert [(v["indicator"], v["department"], v["period"], v["value"]) for v in r.json()] == [
+    assert [(v["indicator"], v["department"], v["period"], v["value"]) for v in r.json()["items"]] == [
         ("ARR", "TOUR", "2025-01", "10"),
         ("HH", "W2", "2025Q1", "4"),
     ]
     r = await api.get("/datavalues", params={"indicator": "ARR", "start": "2025-02", "end": "2025-12"})
-    assert r.json() == []
+    assert r.json() == {"items": [], "next_cursor": None}
+
+
+async def _walk_values(api: httpx.AsyncClient, **params: object) -> list[tuple[str, str, str]]:
+    """(indicator, department, period) of every stored value GET /datavalues lists, page after page."""
+    keys: list[tuple[str, str, str]] = []
+    cursor = None
+    while True:
+        r = await api.get("/datavalues", params={**params, **({"cursor": cursor} if cursor else {})})
+        assert r.status_code == 200, r.text
+        keys += [(v["indicator"], v["department"], v["period"]) for v in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            return keys
+
+
+async def test_stored_values_pages(api: httpx.AsyncClient, pg: asyncpg.Connection) -> None:
+    months = ("2025-01", "2025-02", "2025-03")
+    rows = [("ARR", dep, month, "1") for dep, month in itertools.product(("W2", "TOUR"), months)]
+    rows.append(("HH", "W2", "2025Q1", "4"))  # starts with 2025-01: the key orders them
+    assert (await api.post("/datavalues", json=values(*rows))).json()["counts"]["imported"] == 7
+    indicator_id = dict(await pg.fetch("SELECT code, id FROM reports.indicator"))
+    department_id = dict(await pg.fetch("SELECT code, id FROM reports.department"))
+    by_period = sorted(
+        ((i, d, p) for i, d, p, _ in rows),
+        key=lambda k: (parse_period(k[2]).start, indicator_id[k[0]], department_id[k[1]], k[2]),
+    )
+    indicators = {"indicator": ["ARR", "HH"]}
+    assert await _walk_values(api, **indicators, limit=2) == by_period
+    assert await _walk_values(api, **indicators, limit=3, sort="-period") == list(reversed(by_period))
+    assert await _walk_values(api, **indicators, limit=1, department="TOUR") == [k for k in by_period if k[1] == "TOUR"]
+    assert len(await _walk_values(api, **indicators, sort="-updated_at", limit=4)) == 7
+
+    first = (await api.get("/datavalues", params={**indicators, "limit": 2, "sort": "-period"})).json()
+    assert_problem(await api.get("/datavalues", params={**indicators, "cursor": first["next_cursor"]}), 422, "cursor")
+    assert_problem(await api.get("/datavalues", params={**indicators, "sort": "value"}), 422, "sort")
+    assert (await api.get("/datavalues", params={**indicators, "limit": 100_000})).status_code == 200
+    assert_problem(await api.get("/datavalues", params={**indicators, "limit": 100_001}), 422, "limit")
 
 
 @pytest.mark.parametrize(

@@ -6,15 +6,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import ColumnElement, select
 
 from services.analytics.api.deps import SessionDep
-from services.analytics.schemas import AckIn, AlertOut, AlertPage
+from services.analytics.domain.rules import RuleType
+from services.analytics.schemas import AckIn, AlertOut, AlertSummary
 from services.analytics.storage import repo
 from services.analytics.storage.models import Alert, AlertSnapshot
 from shared.errors import ConflictError, InvalidInputError, NotFoundError
 from shared.identity import Caller
+from shared.pagination import Cursor, Limit, Ordering, Page
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=PROBLEM_RESPONSES)
@@ -41,38 +43,63 @@ def _out(row: Alert) -> AlertOut:
     )
 
 
-@router.get("", summary="List alerts, newest first")
-async def list_alerts(
-    session: SessionDep,
-    camera: str | None = None,
-    status: Literal["active", "ended"] | None = None,
-    rule_type: Literal["crowd", "intrusion", "loitering", "line_crossing", "stationary"] | None = None,
-    rule_id: uuid.UUID | None = None,
+ALERT_ORDER = Ordering(
+    fields={
+        "started_at": Alert.started_at,
+        "last_at": Alert.last_at,
+        "peak_count": Alert.peak_count,
+        "camera": Alert.camera,
+    },
+    key=[Alert.id],
+)
+
+
+def _filter(
+    camera: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
+    status: Annotated[list[Literal["active", "ended"]], Query()] = [],  # noqa: B006
+    rule_type: Annotated[list[RuleType], Query()] = [],  # noqa: B006
+    rule_id: Annotated[list[uuid.UUID], Query()] = [],  # noqa: B006
     since: Annotated[datetime | None, Query(description="alerts started at or after")] = None,
     until: Annotated[datetime | None, Query(description="alerts started before")] = None,
     acknowledged: bool | None = None,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
-) -> AlertPage:
-    conditions = []
-    if camera is not None:
-        conditions.append(Alert.camera == camera)
-    if status is not None:
-        conditions.append(Alert.status == status)
-    if rule_type is not None:
-        conditions.append(Alert.rule_type == rule_type)
-    if rule_id is not None:
-        conditions.append(Alert.rule_id == rule_id)
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for column, values in (
+        (Alert.camera, camera),
+        (Alert.status, status),
+        (Alert.rule_type, rule_type),
+        (Alert.rule_id, rule_id),
+    ):
+        if values:
+            conditions.append(column.in_(values))
     if since is not None:
         conditions.append(Alert.started_at >= since)
     if until is not None:
         conditions.append(Alert.started_at < until)
     if acknowledged is not None:
         conditions.append(Alert.acknowledged_at.is_not(None) if acknowledged else Alert.acknowledged_at.is_(None))
-    stmt = select(Alert).where(*conditions).order_by(Alert.started_at.desc(), Alert.id).limit(limit).offset(offset)
-    rows = (await session.scalars(stmt)).all()
-    total = await repo.count_alerts(session, conditions)
-    return AlertPage(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
+    return conditions
+
+
+FilterDep = Annotated[list[ColumnElement[bool]], Depends(_filter)]
+
+
+@router.get("", summary="List alerts (newest first unless sorted otherwise; repeat a filter for any of several)")
+async def list_alerts(
+    session: SessionDep,
+    conditions: FilterDep,
+    sort: Annotated[str, Depends(ALERT_ORDER.sort_query("-started_at"))],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[AlertOut]:
+    stmt = ALERT_ORDER.apply(select(Alert).where(*conditions), sort=sort, cursor=cursor, limit=limit)
+    rows, next_cursor = ALERT_ORDER.page((await session.scalars(stmt)).all(), sort=sort, limit=limit)
+    return Page[AlertOut](items=[_out(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/summary", summary="How many alerts, by status, type and camera (same filters as the list)")
+async def summarize_alerts(session: SessionDep, conditions: FilterDep) -> AlertSummary:
+    return await repo.summarize_alerts(session, conditions)
 
 
 async def _get(session: SessionDep, alert_id: uuid.UUID) -> Alert:

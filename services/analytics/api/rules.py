@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import select
 
 from services.analytics.api.deps import ConsumerDep, SessionDep
+from services.analytics.domain.rules import RuleType
 from services.analytics.domain.validation import check_rule_geometry
 from services.analytics.schemas import RuleIn, RuleOut
 from services.analytics.storage.models import Rule
 from shared.errors import InvalidInputError, NotFoundError
+from shared.pagination import Cursor, Limit, Ordering, Page
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/rules", tags=["rules"], responses=PROBLEM_RESPONSES)
@@ -77,12 +80,32 @@ async def create_rule(body: RuleIn, session: SessionDep, consumer: ConsumerDep) 
     return _out(row)
 
 
-@router.get("", summary="List rules")
-async def list_rules(session: SessionDep, camera: str | None = None) -> list[RuleOut]:
-    stmt = select(Rule).order_by(Rule.created_at, Rule.id)
-    if camera is not None:
-        stmt = stmt.where(Rule.camera == camera)
-    return [_out(r) for r in (await session.scalars(stmt)).all()]
+RULE_ORDER = Ordering(
+    fields={"created_at": Rule.created_at, "name": Rule.name, "camera": Rule.camera, "type": Rule.type},
+    key=[Rule.id],
+)
+
+
+@router.get("", summary="List rules (repeat a filter for any of several)")
+async def list_rules(
+    session: SessionDep,
+    sort: Annotated[str, Depends(RULE_ORDER.sort_query("created_at"))],
+    camera: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
+    type: Annotated[list[RuleType], Query()] = [],  # noqa: B006
+    enabled: bool | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[RuleOut]:
+    stmt = select(Rule)
+    if camera:
+        stmt = stmt.where(Rule.camera.in_(camera))
+    if type:
+        stmt = stmt.where(Rule.type.in_(type))
+    if enabled is not None:
+        stmt = stmt.where(Rule.enabled.is_(enabled))
+    stmt = RULE_ORDER.apply(stmt, sort=sort, cursor=cursor, limit=limit)
+    rows, next_cursor = RULE_ORDER.page((await session.scalars(stmt)).all(), sort=sort, limit=limit)
+    return Page[RuleOut](items=[_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/{rule_id}", summary="One rule")

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column, select, update
+from sqlalchemy import ColumnElement, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.domain.counts import MinuteCount
 from services.analytics.domain.rules import RuleSpec, Transition
+from services.analytics.schemas import AlertSummary
 from services.analytics.storage.models import (
     Alert,
     AlertEventRow,
@@ -205,5 +207,27 @@ async def count_series(
     return [dict(row._mapping) for row in (await session.execute(stmt)).all()]
 
 
-async def count_alerts(session: AsyncSession, conditions: Sequence[object]) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Alert).where(*conditions)) or 0)  # type: ignore[arg-type]
+async def summarize_alerts(session: AsyncSession, conditions: Sequence[ColumnElement[bool]]) -> AlertSummary:
+    """Counted in the database: the overview needs the numbers, not thousands of rows."""
+    unacknowledged = func.count().filter(Alert.acknowledged_at.is_(None))
+    query = (
+        select(Alert.status, Alert.rule_type, Alert.camera, func.count(), unacknowledged)
+        .where(*conditions)
+        .group_by(Alert.status, Alert.rule_type, Alert.camera)
+    )
+    by_status: Counter[str] = Counter()
+    by_type: Counter[str] = Counter()
+    by_camera: Counter[str] = Counter()
+    open_ = 0
+    for status, rule_type, camera, n, not_acked in (await session.execute(query)).all():
+        by_status[status] += n
+        by_type[rule_type] += n
+        by_camera[camera] += n
+        open_ += not_acked
+    return AlertSummary(
+        total=by_status.total(),
+        unacknowledged=open_,
+        by_status=dict(by_status),
+        by_type=dict(by_type),
+        by_camera=dict(by_camera),
+    )

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlalchemy import select
 
 from services.gateway.api.deps import State, authenticate, granted, require
 from services.gateway.api.schemas import (
@@ -16,7 +15,6 @@ from services.gateway.api.schemas import (
     ApiKeyRead,
     AuditRead,
     Me,
-    Page,
     Token,
     UserCreate,
     UserRead,
@@ -25,8 +23,8 @@ from services.gateway.api.schemas import (
 from services.gateway.auth import secrets as crypto
 from services.gateway.auth import service as auth
 from services.gateway.policy import Permission as P
-from services.gateway.storage.models import AuditEntry
 from shared.identity import Caller
+from shared.pagination import Cursor, Limit, Page
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
@@ -58,11 +56,18 @@ UsersAdmin = Annotated[Caller, Depends(require(P.USERS_ADMIN))]
 KeysAdmin = Annotated[Caller, Depends(require(P.KEYS_ADMIN))]
 
 
-@router.get("/users", response_model=list[UserRead], tags=["users"])
-async def list_users(gw: State, _: UsersAdmin) -> list[UserRead]:
-    """All users."""
+@router.get("/users", response_model=Page[UserRead], tags=["users"])
+async def list_users(
+    gw: State,
+    _: UsersAdmin,
+    sort: Annotated[str, Depends(auth.USER_ORDER.sort_query("username"))],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[UserRead]:
+    """Users (never their password hashes)."""
     async with gw.runtime.database.session() as session:
-        return [UserRead.model_validate(u) for u in await auth.list_users(session)]
+        rows, next_cursor = await auth.list_users(session, sort=sort, cursor=cursor, limit=limit)
+    return Page[UserRead](items=[UserRead.model_validate(u) for u in rows], next_cursor=next_cursor)
 
 
 @router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED, tags=["users"])
@@ -98,11 +103,19 @@ async def update_user(gw: State, _: UsersAdmin, username: str, user_in: UserUpda
     return updated
 
 
-@router.get("/api-keys", response_model=list[ApiKeyRead], tags=["api-keys"])
-async def list_api_keys(gw: State, _: KeysAdmin) -> list[ApiKeyRead]:
+@router.get("/api-keys", response_model=Page[ApiKeyRead], tags=["api-keys"])
+async def list_api_keys(
+    gw: State,
+    _: KeysAdmin,
+    sort: Annotated[str, Depends(auth.API_KEY_ORDER.sort_query("created_at"))],
+    revoked: bool | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[ApiKeyRead]:
     """Department API keys (never the keys themselves)."""
     async with gw.runtime.database.session() as session:
-        return [ApiKeyRead.model_validate(k) for k in await auth.list_api_keys(session)]
+        rows, next_cursor = await auth.list_api_keys(session, revoked=revoked, sort=sort, cursor=cursor, limit=limit)
+    return Page[ApiKeyRead](items=[ApiKeyRead.model_validate(k) for k in rows], next_cursor=next_cursor)
 
 
 @router.post("/api-keys", response_model=ApiKeyIssued, status_code=status.HTTP_201_CREATED, tags=["api-keys"])
@@ -138,17 +151,12 @@ async def revoke_api_key(gw: State, _: KeysAdmin, key_id: uuid.UUID) -> ApiKeyRe
 async def list_audit(
     gw: State,
     _: Annotated[Caller, Depends(require(P.AUDIT_READ))],
-    actor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[int | None, Query(description="`next_cursor` of the previous page")] = None,
+    sort: Annotated[str, Depends(auth.AUDIT_ORDER.sort_query("-id"))],
+    actor: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> Page[AuditRead]:
     """Every write through the gateway: who, what, when, from where; newest first."""
-    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
-    if actor:
-        stmt = stmt.where(AuditEntry.actor == actor)
-    if cursor is not None:
-        stmt = stmt.where(AuditEntry.id < cursor)
     async with gw.runtime.database.session() as session:
-        rows = (await session.execute(stmt)).scalars().all()
-    items = [AuditRead.model_validate(r) for r in rows[:limit]]
-    return Page[AuditRead](items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)
+        rows, next_cursor = await auth.list_audit(session, actor=actor, sort=sort, cursor=cursor, limit=limit)
+    return Page[AuditRead](items=[AuditRead.model_validate(r) for r in rows], next_cursor=next_cursor)

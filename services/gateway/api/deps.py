@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPBasic, OAuth2PasswordBearer
+from starlette.requests import HTTPConnection
 
 from services.gateway.auth import secrets as crypto
 from services.gateway.auth import service as auth
@@ -48,18 +49,13 @@ async def _verify(gw: GatewayState, scheme: str, credential: str) -> Caller:
         return auth.caller_of_user(await auth.authenticate_user(session, username, password))
 
 
-async def authenticate(
-    request: Request,
-    gw: State,
-    _token: Annotated[str | None, Depends(_bearer)] = None,
-    _key: Annotated[str | None, Depends(_api_key)] = None,
-) -> Caller:
-    """The caller of this request (401 when credentials are missing or wrong)."""
-    key = request.headers.get("x-api-key")
-    authorization = request.headers.get("authorization", "")
-    if not authorization and request.method == "GET" and (query_token := request.query_params.get("access_token")):
-        # <img> tags (MJPEG, snapshots) cannot send headers; a token in the URL is accepted for reads only.
-        authorization = f"Bearer {query_token}"
+async def identify(conn: HTTPConnection, gw: GatewayState, *, query_token: bool) -> Caller:
+    """The caller of a request or WebSocket (401 when credentials are missing or wrong), rate-limited.
+    ``query_token``: also accept the bearer token as ``access_token`` in the URL."""
+    key = conn.headers.get("x-api-key")
+    authorization = conn.headers.get("authorization", "")
+    if not authorization and query_token and (token := conn.query_params.get("access_token")):
+        authorization = f"Bearer {token}"
     scheme, _, credential = authorization.partition(" ")
     if key:
         scheme, credential = "key", key
@@ -71,9 +67,20 @@ async def authenticate(
     if caller is None:
         caller = await _verify(gw, scheme, credential)
         gw.callers.put(cache_key, caller)
-    request.state.caller = caller
+    conn.state.caller = caller
     gw.limiter.check(f"{caller.kind}:{caller.name}")
     return caller
+
+
+async def authenticate(
+    request: Request,
+    gw: State,
+    _token: Annotated[str | None, Depends(_bearer)] = None,
+    _key: Annotated[str | None, Depends(_api_key)] = None,
+) -> Caller:
+    """The caller of this request (401 when credentials are missing or wrong)."""
+    # <img> tags (MJPEG, snapshots) cannot send headers; a token in the URL is accepted for reads only.
+    return await identify(request, gw, query_token=request.method == "GET")
 
 
 def granted(caller: Caller) -> frozenset[Permission]:

@@ -10,17 +10,19 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import StreamingResponse
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from services.gateway.api.deps import State, require
+from services.gateway.api.deps import State, granted, identify, require
 from services.gateway.policy import Permission as P
-from shared.errors import InvalidInputError
+from services.gateway.state import GatewayState
+from shared.errors import CityOpsError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
 
@@ -78,6 +80,90 @@ def _camera_of(subject: str, body: object) -> str | None:
     return None
 
 
+class EventFeed:
+    """The events of the three streams after ``cursor``, filtered, in order; one JetStream ordered
+    consumer per stream, bounded in memory."""
+
+    def __init__(self, cursor: dict[str, int], wanted: set[EventType], camera: str | None) -> None:
+        self.cursor = cursor
+        self._wanted = wanted
+        self._camera = camera
+        self._queue: asyncio.Queue[tuple[str, int, str, bytes]] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self._overflow = asyncio.Event()
+        self._subs: list[Any] = []
+
+    @classmethod
+    async def open(
+        cls, gw: GatewayState, types: list[EventType] | None, camera: str | None, resume: str | None
+    ) -> EventFeed:
+        js = gw.runtime.bus.js
+        if resume:
+            cursor = parse_cursor(resume)
+        else:
+            cursor = {s.key: (await js.stream_info(s.stream)).state.last_seq for s in SOURCES}
+        feed = cls(cursor, set(types or ALL_TYPES), camera)
+        for source in SOURCES:
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=cursor[source.key] + 1,
+                ack_policy=AckPolicy.NONE,
+            )
+            sub = await js.subscribe(
+                source.subject,
+                stream=source.stream,
+                cb=feed._receiver(source.key),
+                ordered_consumer=True,
+                config=config,
+            )
+            feed._subs.append(sub)
+        return feed
+
+    def _receiver(self, key: str) -> Callable[[Msg], Awaitable[None]]:
+        async def on_msg(msg: Msg) -> None:
+            if self._overflow.is_set() or self._queue.full():
+                # A client this slow is cut off once it has drained its queue; it resumes from its
+                # last id without loss.
+                self._overflow.set()
+                return
+            self._queue.put_nowait((key, msg.metadata.sequence.stream, msg.subject, msg.data))
+
+        return on_msg
+
+    @property
+    def id(self) -> str:
+        return format_cursor(self.cursor)
+
+    async def events(self) -> AsyncIterator[tuple[EventType, dict[str, Any]] | None]:
+        """Each wanted event as (type, {"subject", "data"}); None when nothing came for a while."""
+        while not (self._overflow.is_set() and self._queue.empty()):
+            try:
+                key, seq, subject, data = await asyncio.wait_for(self._queue.get(), KEEPALIVE_S)
+            except TimeoutError:
+                yield None
+                continue
+            if seq <= self.cursor[key]:
+                continue
+            self.cursor[key] = seq
+            kind = event_type(subject)
+            try:
+                body = json.loads(data)
+            except ValueError:
+                continue
+            if kind is None or kind not in self._wanted or (self._camera and _camera_of(subject, body) != self._camera):
+                continue
+            yield kind, {"subject": subject, "data": body}
+
+    async def close(self) -> None:
+        for sub in self._subs:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+
+TypesQuery = Annotated[list[EventType] | None, Query(description="event types to receive (all by default)")]
+CameraQuery = Annotated[str | None, Query(description="only events of this camera")]
+SinceQuery = Annotated[str | None, Query(description="resume cursor, as Last-Event-ID")]
+
+
 @router.get(
     "/events",
     response_class=StreamingResponse,
@@ -86,70 +172,64 @@ def _camera_of(subject: str, body: object) -> str | None:
 async def events(
     gw: State,
     _: Annotated[Caller, Depends(require(P.EVENTS_READ))],
-    types: Annotated[list[EventType] | None, Query(description="event types to receive (all by default)")] = None,
-    camera: Annotated[str | None, Query(description="only events of this camera")] = None,
+    types: TypesQuery = None,
+    camera: CameraQuery = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    since: Annotated[str | None, Query(description="resume cursor, as Last-Event-ID")] = None,
+    since: SinceQuery = None,
 ) -> StreamingResponse:
-    """Alerts, camera status changes, case/directive updates and data imports, live; resumable."""
-    wanted = set(types or ALL_TYPES)
-    js = gw.runtime.bus.js
-    resume = last_event_id or since
-    if resume:
-        cursor = parse_cursor(resume)
-    else:
-        cursor = {s.key: (await js.stream_info(s.stream)).state.last_seq for s in SOURCES}
-    queue: asyncio.Queue[tuple[str, int, str, bytes]] = asyncio.Queue(maxsize=QUEUE_LIMIT)
-    overflow = asyncio.Event()
-    subs = []
-    for source in SOURCES:
-
-        async def on_msg(msg: object, key: str = source.key) -> None:
-            seq: int = msg.metadata.sequence.stream  # type: ignore[attr-defined]
-            if overflow.is_set() or queue.full():
-                # A client this slow is cut off once it has drained its queue; it resumes from
-                # its last id without loss.
-                overflow.set()
-                return
-            queue.put_nowait((key, seq, msg.subject, msg.data))  # type: ignore[attr-defined]
-
-        config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-            opt_start_seq=cursor[source.key] + 1,
-            ack_policy=AckPolicy.NONE,
-        )
-        subs.append(
-            await js.subscribe(source.subject, stream=source.stream, cb=on_msg, ordered_consumer=True, config=config)
-        )
+    """Alerts, camera status changes, case/directive updates and data imports, live; resumable.
+    The same feed is offered as a WebSocket at `/api/v1/events/ws` (JSON messages)."""
+    feed = await EventFeed.open(gw, types, camera, last_event_id or since)
 
     async def stream() -> AsyncIterator[bytes]:
-        yield f"retry: 2000\nid: {format_cursor(cursor)}\n: connected\n\n".encode()
+        yield f"retry: 2000\nid: {feed.id}\n: connected\n\n".encode()
         try:
-            while not (overflow.is_set() and queue.empty()):
-                try:
-                    key, seq, subject, data = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-                except TimeoutError:
+            async for event in feed.events():
+                if event is None:
                     yield b": keepalive\n\n"
                     continue
-                if seq <= cursor[key]:
-                    continue
-                cursor[key] = seq
-                kind = event_type(subject)
-                try:
-                    body = json.loads(data)
-                except ValueError:
-                    continue
-                if kind is None or kind not in wanted or (camera and _camera_of(subject, body) != camera):
-                    continue
-                payload = json.dumps({"subject": subject, "data": body}, ensure_ascii=False)
-                yield f"id: {format_cursor(cursor)}\nevent: {kind}\ndata: {payload}\n\n".encode()
+                kind, payload = event
+                yield f"id: {feed.id}\nevent: {kind}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
         finally:
-            for sub in subs:
-                with contextlib.suppress(Exception):
-                    await sub.unsubscribe()
+            await feed.close()
 
     return StreamingResponse(
         stream(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+@router.websocket("/events/ws")
+async def events_ws(
+    websocket: WebSocket,
+    types: TypesQuery = None,
+    camera: CameraQuery = None,
+    since: SinceQuery = None,
+) -> None:
+    """The event feed as WebSocket JSON messages: ``{"id", "type", "subject", "data"}``, a
+    ``{"type": "connected", "id"}`` first and ``{"type": "keepalive", "id"}`` when idle. Browsers
+    cannot set headers on a WebSocket: the token goes in ``access_token`` (or ``X-API-Key``)."""
+    gw: GatewayState = websocket.app.state.gateway
+    # Accepted first so that a refusal reaches the client as a close code and reason, not a bare 403.
+    await websocket.accept()
+    try:
+        caller = await identify(websocket, gw, query_token=True)
+        if P.EVENTS_READ not in granted(caller):
+            raise ForbiddenError(f"{caller.kind} {caller.name} lacks permission {P.EVENTS_READ.value}")
+        feed = await EventFeed.open(gw, types, camera, since)
+    except CityOpsError as exc:
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=f"{exc.status} {exc.detail}"[:120])
+        return
+    try:
+        await websocket.send_json({"type": "connected", "id": feed.id})
+        async for event in feed.events():
+            if event is None:
+                await websocket.send_json({"type": "keepalive", "id": feed.id})
+                continue
+            kind, payload = event
+            await websocket.send_json({"id": feed.id, "type": kind, **payload})
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await feed.close()

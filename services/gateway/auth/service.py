@@ -13,9 +13,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.auth import secrets as crypto
-from services.gateway.storage.models import ApiKey, Secret, User
+from services.gateway.storage.models import ApiKey, AuditEntry, Secret, User
 from shared.errors import ConflictError, InvalidInputError, NotFoundError, UnauthorizedError
 from shared.identity import Caller, Role
+from shared.pagination import Ordering
 
 log = logging.getLogger("cityops.gateway.auth")
 ADMIN_USERNAME = "admin"
@@ -137,8 +138,16 @@ async def update_user(
     return user
 
 
-async def list_users(session: AsyncSession) -> Sequence[User]:
-    return (await session.execute(select(User).order_by(User.username))).scalars().all()
+USER_ORDER = Ordering(fields={"username": User.username, "created_at": User.created_at}, key=[User.id])
+API_KEY_ORDER = Ordering(fields={"created_at": ApiKey.created_at, "name": ApiKey.name}, key=[ApiKey.id])
+AUDIT_ORDER = Ordering(fields={"id": AuditEntry.id}, key=[AuditEntry.id])
+
+
+async def list_users(
+    session: AsyncSession, *, sort: str, cursor: str | None, limit: int
+) -> tuple[list[User], str | None]:
+    stmt = USER_ORDER.apply(select(User), sort=sort, cursor=cursor, limit=limit)
+    return USER_ORDER.page((await session.scalars(stmt)).all(), sort=sort, limit=limit)
 
 
 async def create_api_key(
@@ -184,8 +193,22 @@ async def rotate_api_key(session: AsyncSession, key_id: uuid.UUID, *, by: str) -
     return await create_api_key(session, name=old.name, departments=old.departments, created_by=by)
 
 
-async def list_api_keys(session: AsyncSession) -> Sequence[ApiKey]:
-    return (await session.execute(select(ApiKey).order_by(ApiKey.created_at))).scalars().all()
+async def list_api_keys(
+    session: AsyncSession, *, revoked: bool | None, sort: str, cursor: str | None, limit: int
+) -> tuple[list[ApiKey], str | None]:
+    stmt = select(ApiKey)
+    if revoked is not None:
+        stmt = stmt.where(ApiKey.revoked_at.is_not(None) if revoked else ApiKey.revoked_at.is_(None))
+    stmt = API_KEY_ORDER.apply(stmt, sort=sort, cursor=cursor, limit=limit)
+    return API_KEY_ORDER.page((await session.scalars(stmt)).all(), sort=sort, limit=limit)
+
+
+async def list_audit(
+    session: AsyncSession, *, actor: Sequence[str], sort: str, cursor: str | None, limit: int
+) -> tuple[list[AuditEntry], str | None]:
+    stmt = select(AuditEntry).where(AuditEntry.actor.in_(actor)) if actor else select(AuditEntry)
+    stmt = AUDIT_ORDER.apply(stmt, sort=sort, cursor=cursor, limit=limit)
+    return AUDIT_ORDER.page((await session.scalars(stmt)).all(), sort=sort, limit=limit)
 
 
 async def authenticate_api_key(session: AsyncSession, plaintext: str) -> Caller:

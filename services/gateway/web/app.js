@@ -30,6 +30,19 @@ async function api(path, { method = "GET", body, form } = {}) {
   return data;
 }
 const items = (page) => (Array.isArray(page) ? page : page?.items ?? []);
+
+// Every item of a paged list, following next_cursor (a wall or a map shows the whole city).
+async function allItems(path, maxPages = 20) {
+  const all = [];
+  let cursor = null;
+  for (let n = 0; n < maxPages; n++) {
+    const page = await api(cursor ? `${path}${path.includes("?") ? "&" : "?"}cursor=${encodeURIComponent(cursor)}` : path);
+    all.push(...items(page));
+    cursor = page?.next_cursor;
+    if (!cursor) break;
+  }
+  return all;
+}
 const media = (path) => `${path}${path.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(state.token)}`;
 
 function translate() {
@@ -84,8 +97,8 @@ function tile(camera) {
 }
 
 async function loadWall() {
-  const [cams, walls] = await Promise.all([api("/api/v1/cameras?limit=500"), api("/api/v1/walls").catch(() => [])]);
-  state.cameras = items(cams);
+  const [cams, walls] = await Promise.all([allItems("/api/v1/cameras?limit=500"), api("/api/v1/walls").catch(() => [])]);
+  state.cameras = cams;
   const select = $("#wall-select");
   const current = select.value;
   select.replaceChildren(el("option", { value: "" }, t("wall.all")), ...items(walls).map((w) => el("option", { value: w.id }, w.name)));
@@ -127,8 +140,8 @@ function svgEl(tag, attrs) {
 
 // ---- map: plain coordinates, no tile server ---------------------------------------------------
 async function loadMap() {
-  const [cams, cases] = await Promise.all([api("/api/v1/cameras?limit=500"), api("/api/v1/cases?limit=200").catch(() => [])]);
-  const cameraPoints = items(cams).filter((c) => c.location).map((c) => ({ kind: "camera", label: c.name, ...c.location, id: c.id }));
+  const [cams, cases] = await Promise.all([allItems("/api/v1/cameras?limit=500"), api("/api/v1/cases?limit=200").catch(() => [])]);
+  const cameraPoints = cams.filter((c) => c.location).map((c) => ({ kind: "camera", label: c.name, ...c.location, id: c.id }));
   const alerting = new Set([...state.alerts.values()].filter((a) => a.phase !== "ended").map((a) => a.camera));
   const points = [...cameraPoints, ...cameraPoints.filter((p) => alerting.has(p.id)).map((p) => ({ ...p, kind: "alert" })),
     ...items(cases).filter((c) => c.lat != null).map((c) => ({ kind: "case", label: c.title, lat: c.lat, lon: c.lon }))];

@@ -5,15 +5,28 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from nats.js.errors import KeyNotFoundError
 
 from services.ingest.api.deps import RuntimeDep, SessionDep, SettingsDep, SupervisorDep
 from services.ingest.domain import registry
-from services.ingest.schemas import Camera, CameraCreate, CameraUpdate, Page
+from services.ingest.schemas import Camera, CameraCreate, CameraSummary, CameraUpdate
 from shared import subjects
 from shared.messages import CameraState
+from shared.pagination import Cursor, Limit, Page
 from shared.problems import PROBLEM_RESPONSES, problem_response
+
+
+def _filter(
+    category: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
+    ward: Annotated[list[str], Query()] = [],  # noqa: B006
+    tag: Annotated[list[str], Query()] = [],  # noqa: B006
+    status_: Annotated[list[CameraState], Query(alias="status")] = [],  # noqa: B006
+) -> registry.CameraFilter:
+    return registry.CameraFilter(category=category, ward=ward, tag=tag, status=status_)
+
+
+FilterDep = Annotated[registry.CameraFilter, Depends(_filter)]
 
 router = APIRouter(prefix="/cameras", tags=["cameras"], responses=PROBLEM_RESPONSES)
 log = logging.getLogger("cityops.ingest.api")
@@ -31,21 +44,24 @@ async def create_camera(
     return camera
 
 
-@router.get("", summary="List cameras (filter by category, ward, tag, status)")
+@router.get("", summary="List cameras (filter by category, ward, tag, status; repeat a filter for any of several)")
 async def list_cameras(
     session: SessionDep,
     settings: SettingsDep,
-    category: str | None = None,
-    ward: str | None = None,
-    tag: str | None = None,
-    status_: Annotated[CameraState | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    flt: FilterDep,
+    sort: Annotated[str, Depends(registry.CAMERA_ORDER.sort_query("id"))],
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[Camera]:
-    flt = registry.CameraFilter(category=category, ward=ward, tag=tag, status=status_)
-    rows, total = await registry.list_cameras(session, flt, limit=limit, offset=offset, stale_s=settings.status_stale_s)
-    items = [registry.to_camera(r, settings.status_stale_s) for r in rows]
-    return Page[Camera](items=items, total=total, limit=limit, offset=offset)
+    rows, next_cursor = await registry.list_cameras(
+        session, flt, sort=sort, cursor=cursor, limit=limit, stale_s=settings.status_stale_s
+    )
+    return Page[Camera](items=[registry.to_camera(r, settings.status_stale_s) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/summary", summary="How many cameras, by status and by category (same filters as the list)")
+async def summarize_cameras(session: SessionDep, settings: SettingsDep, flt: FilterDep) -> CameraSummary:
+    return await registry.summarize(session, flt, settings.status_stale_s)
 
 
 @router.get("/{camera_id}", summary="One camera with its live status")

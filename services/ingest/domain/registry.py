@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, String, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,11 +20,13 @@ from services.ingest.schemas import (
     Camera,
     CameraCreate,
     CameraStatusView,
+    CameraSummary,
     CameraUpdate,
     Location,
 )
 from services.ingest.storage import CameraRow, CameraStatusRow
 from shared.errors import InvalidInputError, NotFoundError
+from shared.pagination import Ordering
 
 # Fields whose change means the stream worker must start over with the new configuration.
 WORKER_FIELDS = frozenset({"url", "enabled", "sampling_fps", "output_width"})
@@ -32,10 +34,24 @@ WORKER_FIELDS = frozenset({"url", "enabled", "sampling_fps", "output_width"})
 
 @dataclass(frozen=True)
 class CameraFilter:
-    category: str | None = None
-    ward: str | None = None
-    tag: str | None = None
-    status: str | None = None
+    """Each field is "any of these"; an empty one does not filter."""
+
+    category: Sequence[str] = ()
+    ward: Sequence[str] = ()
+    tag: Sequence[str] = ()
+    status: Sequence[str] = ()
+
+
+CAMERA_ORDER = Ordering(
+    fields={
+        "id": CameraRow.id,
+        "name": CameraRow.name,
+        "category": CameraRow.category,
+        "created_at": CameraRow.created_at,
+        "updated_at": CameraRow.updated_at,
+    },
+    key=[CameraRow.id],
+)
 
 
 def now() -> datetime:
@@ -149,29 +165,48 @@ async def get_camera(session: AsyncSession, camera_id: str) -> CameraRow:
     return row
 
 
-def _filtered(query: Select[Any], flt: CameraFilter, stale_s: float) -> Select[Any]:
+def _conditions(flt: CameraFilter, stale_s: float) -> list[ColumnElement[bool]]:
+    """The filter, over cameras outer-joined with their status."""
     conditions: list[ColumnElement[bool]] = []
     if flt.category:
-        conditions.append(CameraRow.category == flt.category)
+        conditions.append(CameraRow.category.in_(flt.category))
     if flt.ward:
-        conditions.append(CameraRow.ward == flt.ward)
+        conditions.append(CameraRow.ward.in_(flt.ward))
     if flt.tag:
         # Cast so PostgreSQL compares varchar[] with varchar[] (and can use the GIN index).
-        conditions.append(CameraRow.tags.contains(cast(array([flt.tag]), ARRAY(String(100)))))
+        conditions.append(CameraRow.tags.overlap(cast(array(list(flt.tag)), ARRAY(String(100)))))
     if flt.status:
-        conditions.append(effective_status(stale_s) == flt.status)
-    query = query.outerjoin(CameraStatusRow, CameraStatusRow.camera_id == CameraRow.id)
-    return query.where(and_(*conditions)) if conditions else query
+        conditions.append(effective_status(stale_s).in_(flt.status))
+    return conditions
 
 
 async def list_cameras(
-    session: AsyncSession, flt: CameraFilter, *, limit: int, offset: int, stale_s: float
-) -> tuple[list[CameraRow], int]:
-    total = await session.scalar(_filtered(select(func.count(CameraRow.id)), flt, stale_s))
-    rows = await session.scalars(
-        _filtered(select(CameraRow), flt, stale_s).order_by(CameraRow.id).limit(limit).offset(offset)
+    session: AsyncSession, flt: CameraFilter, *, sort: str, cursor: str | None, limit: int, stale_s: float
+) -> tuple[list[CameraRow], str | None]:
+    query = (
+        select(CameraRow)
+        .outerjoin(CameraStatusRow, CameraStatusRow.camera_id == CameraRow.id)
+        .where(*_conditions(flt, stale_s))
     )
-    return list(rows), int(total or 0)
+    query = CAMERA_ORDER.apply(query, sort=sort, cursor=cursor, limit=limit)
+    return CAMERA_ORDER.page((await session.scalars(query)).all(), sort=sort, limit=limit)
+
+
+async def summarize(session: AsyncSession, flt: CameraFilter, stale_s: float) -> CameraSummary:
+    """Cameras by category and status, counted in the database (a city has thousands)."""
+    status = effective_status(stale_s)
+    query = (
+        select(CameraRow.category, status, func.count())
+        .outerjoin(CameraStatusRow, CameraStatusRow.camera_id == CameraRow.id)
+        .where(*_conditions(flt, stale_s))
+        .group_by(CameraRow.category, status)
+    )
+    by_category: dict[str, dict[str, int]] = {}
+    by_status: dict[str, int] = {}
+    for category, state, n in (await session.execute(query)).all():
+        by_category.setdefault(category, {})[state] = n
+        by_status[state] = by_status.get(state, 0) + n
+    return CameraSummary(total=sum(by_status.values()), by_status=by_status, by_category=by_category)
 
 
 async def update_camera(session: AsyncSession, camera_id: str, body: CameraUpdate) -> CameraRow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.reports.api.deps import CallerDep, RuntimeDep, SessionDep
@@ -14,6 +14,7 @@ from services.reports.domain.parsing import rows_from_csv, rows_from_json
 from services.reports.events import Publisher
 from services.reports.schemas import AuditEntry, DataValuesIn, ImportSummary, StoredValue
 from shared.errors import InvalidInputError
+from shared.pagination import Cursor, Page
 from shared.problems import PROBLEM_RESPONSES, problem_response
 
 router = APIRouter(responses=PROBLEM_RESPONSES, tags=["data values"])
@@ -79,20 +80,27 @@ async def push_datavalues(
     return summary_response(result.summary, replayed=result.replayed)
 
 
+# Bigger pages than other lists: clients read whole series at once, and a value row is small.
+ValuesLimit = Annotated[int, Query(ge=1, le=100_000, description="Items per page")]
+
+
 @router.get("/datavalues", summary="Stored values by indicator, department and period range")
 async def get_datavalues(
     session: SessionDep,
     _: CallerDep,
     indicator: Annotated[list[str], Query(min_length=1)],
-    department: Annotated[list[str] | None, Query()] = None,
+    sort: Annotated[str, Depends(queries.DATA_VALUE_ORDER.sort_query("period"))],
+    department: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
     include_subtree: bool = False,
     start: str | None = None,
     end: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-) -> list[StoredValue]:
-    return await queries.stored_values(
-        session, indicator, department, include_subtree=include_subtree, start=start, end=end, limit=limit
+    limit: ValuesLimit = 10_000,
+    cursor: Cursor = None,
+) -> Page[StoredValue]:
+    f = queries.ValueFilter(
+        indicators=indicator, departments=department, include_subtree=include_subtree, start=start, end=end
     )
+    return await queries.stored_values(session, f, sort=sort, cursor=cursor, limit=limit)
 
 
 @router.get("/datavalues/audit", summary="Change history of one value")

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.businesses import cases as business_cases
@@ -15,10 +16,10 @@ from services.reports.businesses import service
 from services.reports.businesses.models import Business
 from services.reports.businesses.schemas import (
     BusinessIn,
-    BusinessPage,
     BusinessPublic,
     BusinessRead,
     BusinessRequestIn,
+    BusinessStatus,
     BusinessUpdate,
     CaseBusiness,
     ComplaintIn,
@@ -31,7 +32,6 @@ from services.reports.businesses.schemas import (
     Owner,
     PriceListIn,
     PriceListRead,
-    PublicPage,
     StatusChangeIn,
     StatusChangeRead,
 )
@@ -41,6 +41,7 @@ from services.reports.domain.access import authenticated
 from services.reports.events import Publisher
 from shared.errors import ForbiddenError, NotFoundError
 from shared.identity import Caller
+from shared.pagination import Cursor, Limit, Page
 from shared.problems import PROBLEM_RESPONSES
 from shared.service import Runtime
 
@@ -63,6 +64,12 @@ Session = Annotated[AsyncSession, Depends(session_dep)]
 CallerDep = Annotated[Caller, Depends(caller_dep)]
 Settings = Annotated[BusinessSettings, Depends(get_business_settings)]
 BusinessId = uuid.UUID
+SearchText = Annotated[str | None, Query(max_length=200, description="part of the name, or the exact licence number")]
+TypeCode = Annotated[str, StringConstraints(max_length=40)]
+WardCode = Annotated[str, StringConstraints(max_length=100)]
+# Closed businesses are gone for tourists; suspended ones stay visible, marked suspended. Filtered in
+# the query, not after it, so that every public page is full.
+PUBLIC_STATUSES = ("active", "suspended")
 
 
 async def _read(
@@ -92,17 +99,17 @@ async def list_businesses(
     session: Session,
     caller: CallerDep,
     settings: Settings,
-    q: str | None = Query(None, max_length=200),
-    type: str | None = Query(None, max_length=40),
-    ward: str | None = Query(None, max_length=100),
-    status_: str | None = Query(None, alias="status", pattern="^(active|suspended|closed)$"),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
-) -> BusinessPage:
-    rows, total = await service.search(session, q=q, type_=type, ward=ward, status=status_, limit=limit, offset=offset)
-    return BusinessPage(
-        items=await _read(session, caller, settings, list(rows)), total=total, limit=limit, offset=offset
-    )
+    sort: Annotated[str, Depends(service.BUSINESS_ORDER.sort_query("name"))],
+    q: SearchText = None,
+    type: Annotated[list[TypeCode], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
+    ward: Annotated[list[WardCode], Query()] = [],  # noqa: B006
+    status_: Annotated[list[BusinessStatus], Query(alias="status")] = [],  # noqa: B006
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[BusinessRead]:
+    f = service.BusinessFilter(q=q, type=type, ward=ward, status=status_)
+    rows, next_cursor = await service.search(session, f, sort=sort, cursor=cursor, limit=limit)
+    return Page[BusinessRead](items=await _read(session, caller, settings, rows), next_cursor=next_cursor)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Register a business")
@@ -241,16 +248,16 @@ async def get_case_business(session: Session, caller: CallerDep, case_id: int) -
 @public_router.get("", summary="Find businesses by name, type or ward (no personal data)")
 async def public_search(
     session: Session,
-    q: str | None = Query(None, max_length=200),
-    type: str | None = Query(None, max_length=40),
-    ward: str | None = Query(None, max_length=100),
-    limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0),
-) -> PublicPage:
-    # Closed businesses are gone for tourists; suspended ones stay visible, marked suspended.
-    rows, total = await service.search(session, q=q, type_=type, ward=ward, status=None, limit=limit, offset=offset)
-    items = [BusinessPublic.model_validate(b) for b in rows if b.status != "closed"]
-    return PublicPage(items=items, total=total, limit=limit, offset=offset)
+    sort: Annotated[str, Depends(service.BUSINESS_ORDER.sort_query("name"))],
+    q: SearchText = None,
+    type: Annotated[list[TypeCode], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
+    ward: Annotated[list[WardCode], Query()] = [],  # noqa: B006
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[BusinessPublic]:
+    f = service.BusinessFilter(q=q, type=type, ward=ward, status=PUBLIC_STATUSES)
+    rows, next_cursor = await service.search(session, f, sort=sort, cursor=cursor, limit=limit)
+    return Page[BusinessPublic](items=[BusinessPublic.model_validate(b) for b in rows], next_cursor=next_cursor)
 
 
 @public_router.get("/{business_id}", summary="One business (no personal data)")

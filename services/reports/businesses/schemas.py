@@ -99,20 +99,6 @@ class BusinessRead(BusinessPublic):
     has_current_price_list: bool = False
 
 
-class BusinessPage(BaseModel):
-    items: list[BusinessRead]
-    total: int
-    limit: int
-    offset: int
-
-
-class PublicPage(BaseModel):
-    items: list[BusinessPublic]
-    total: int
-    limit: int
-    offset: int
-
-
 class StatusChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -6,10 +6,11 @@ import csv
 import io
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.businesses.models import (
@@ -34,6 +35,7 @@ from services.reports.businesses.schemas import (
 from services.reports.businesses.settings import BusinessSettings
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
+from shared.pagination import Ordering
 
 PERSONAL_DATA_ROLES = frozenset({"admin", "leader", "operator"})
 CSV_COLUMNS = ("type", "name", "licence_no", "address", "ward", "lat", "lon", "owner_name", "owner_phone",
@@ -123,28 +125,44 @@ async def status_history(session: AsyncSession, business_id: uuid.UUID) -> Seque
     return (await session.execute(stmt.order_by(BusinessStatusChange.id))).scalars().all()
 
 
-def _search(q: str | None, type_: str | None, ward: str | None, status: str | None) -> Select[Business]:
-    stmt = select(Business)
-    if q:
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Business.name).like(pattern), Business.licence_no == q.strip()))
-    if type_:
-        stmt = stmt.where(Business.type == type_)
-    if ward:
-        stmt = stmt.where(Business.ward == ward)
-    if status:
-        stmt = stmt.where(Business.status == status)
-    return stmt
+@dataclass(frozen=True)
+class BusinessFilter:
+    """``q`` is a name fragment or an exact licence number; each list is "any of these", empty = all."""
+
+    q: str | None = None
+    type: Sequence[str] = ()
+    ward: Sequence[str] = ()
+    status: Sequence[str] = ()
+
+
+BUSINESS_ORDER = Ordering(
+    fields={
+        "name": Business.name,
+        "id": Business.id,
+        "type": Business.type,
+        "created_at": Business.created_at,
+        "updated_at": Business.updated_at,
+    },
+    key=[Business.id],
+)
+
+
+def _conditions(f: BusinessFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if f.q and f.q.strip():
+        pattern = f"%{f.q.strip().lower()}%"
+        conditions.append(or_(func.lower(Business.name).like(pattern), Business.licence_no == f.q.strip()))
+    for column, values in ((Business.type, f.type), (Business.ward, f.ward), (Business.status, f.status)):
+        if values:
+            conditions.append(column.in_(values))
+    return conditions
 
 
 async def search(
-    session: AsyncSession, *, q: str | None, type_: str | None, ward: str | None, status: str | None,
-    limit: int, offset: int,
-) -> tuple[Sequence[Business], int]:  # fmt: skip
-    stmt = _search(q, type_, ward, status)
-    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-    rows = (await session.execute(stmt.order_by(Business.name, Business.id).limit(limit).offset(offset))).scalars()
-    return rows.all(), total
+    session: AsyncSession, f: BusinessFilter, *, sort: str, cursor: str | None, limit: int
+) -> tuple[list[Business], str | None]:
+    stmt = BUSINESS_ORDER.apply(select(Business).where(*_conditions(f)), sort=sort, cursor=cursor, limit=limit)
+    return BUSINESS_ORDER.page((await session.execute(stmt)).scalars().all(), sort=sort, limit=limit)
 
 
 async def confirmed_violations(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases import calendar, satisfaction
@@ -16,7 +17,6 @@ from services.reports.cases.schemas import (
     CaseDetail,
     CaseIn,
     CaseOut,
-    CasePage,
     CasesSummary,
     Clearance,
     Outcome,
@@ -35,6 +35,7 @@ from services.reports.cases.workflow import (
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
 from shared.messages import CaseChanged
+from shared.pagination import Ordering, Page
 
 log = logging.getLogger("cityops.reports.cases")
 
@@ -387,38 +388,55 @@ async def duplicate_candidates(session: AsyncSession, case_id: int, now: datetim
 
 @dataclass(frozen=True)
 class CaseFilter:
-    status: list[str]
-    category: list[str]
-    ward: list[str]
-    department: list[str]
-    source: list[str]
-    overdue: bool | None
-    before: int | None
-    limit: int
+    """Each list is "any of these"; an empty one does not filter."""
+
+    status: Sequence[str] = ()
+    category: Sequence[str] = ()
+    ward: Sequence[str] = ()
+    department: Sequence[str] = ()
+    source: Sequence[str] = ()
+    overdue: bool | None = None
 
 
-async def list_cases(session: AsyncSession, f: CaseFilter, now: datetime) -> CasePage:
-    """Newest first, keyset-paginated on id so deep pages cost the same as the first."""
-    query = select(Case).order_by(Case.id.desc()).limit(f.limit + 1)
-    for column, values in (
-        (Case.status, f.status),
-        (Case.category, f.category),
-        (Case.ward, f.ward),
-        (Case.department, f.department),
-        (Case.source, f.source),
-    ):
-        if values:
-            query = query.where(column.in_(values))
+# No created_at: received_at is when a case came in. priority is left out on purpose: it is text,
+# and its alphabetical order (high, low, normal, urgent) is not its urgency.
+CASE_ORDER = Ordering(
+    fields={
+        "id": Case.id,
+        "received_at": Case.received_at,
+        "updated_at": Case.updated_at,
+        "due_at": Case.due_at,
+    },
+    key=[Case.id],
+)
+
+
+def _conditions(f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        column.in_(values)
+        for column, values in (
+            (Case.status, f.status),
+            (Case.category, f.category),
+            (Case.ward, f.ward),
+            (Case.department, f.department),
+            (Case.source, f.source),
+        )
+        if values
+    ]
+    late = Case.status.in_(OPEN_STATUSES) & (Case.due_at < now)
     if f.overdue is True:
-        query = query.where(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
+        conditions.append(late)
     elif f.overdue is False:
-        query = query.where(~(Case.status.in_(OPEN_STATUSES) & (Case.due_at < now)))
-    if f.before is not None:
-        query = query.where(Case.id < f.before)
-    rows = list((await session.scalars(query)).all())
-    more = len(rows) > f.limit
-    rows = rows[: f.limit]
-    return CasePage(items=[to_out(c, now) for c in rows], next_cursor=rows[-1].id if more and rows else None)
+        conditions.append(~late)
+    return conditions
+
+
+async def list_cases(
+    session: AsyncSession, f: CaseFilter, now: datetime, *, sort: str, cursor: str | None, limit: int
+) -> Page[CaseOut]:
+    query = CASE_ORDER.apply(select(Case).where(*_conditions(f, now)), sort=sort, cursor=cursor, limit=limit)
+    rows, next_cursor = CASE_ORDER.page((await session.scalars(query)).all(), sort=sort, limit=limit)
+    return Page[CaseOut](items=[to_out(c, now) for c in rows], next_cursor=next_cursor)
 
 
 async def summary(session: AsyncSession, now: datetime) -> CasesSummary:

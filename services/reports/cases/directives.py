@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases.calendar import local_date
@@ -22,6 +23,7 @@ from services.reports.cases.storage import Case, ClearanceProject, Directive, Di
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
 from shared.messages import DirectiveChanged
+from shared.pagination import Ordering, Page
 
 log = logging.getLogger("cityops.reports.cases")
 
@@ -161,26 +163,43 @@ async def get(session: AsyncSession, directive_id: int, now: datetime) -> Direct
     return to_out(d, (await _departments(session, [d.id]))[d.id], local_date(now), progress)
 
 
-async def list_directives(
-    session: AsyncSession, *, department: str | None, status: str | None, now: datetime
-) -> list[DirectiveOut]:
-    today = local_date(now)
-    query = select(Directive).order_by(Directive.deadline, Directive.id)
-    if department is not None:
-        query = query.where(
-            Directive.id.in_(
-                select(DirectiveDepartment.directive_id).where(DirectiveDepartment.department == department)
-            )
-        )
+DIRECTIVE_ORDER = Ordering(
+    fields={"deadline": Directive.deadline, "id": Directive.id, "issued_at": Directive.issued_at},
+    key=[Directive.id],
+)
+
+
+def _has_status(status: str, today: date) -> ColumnElement[bool]:
+    """The status a client sees: open and in-progress directives past their deadline show as overdue."""
     if status == "overdue":
-        query = query.where(Directive.status != "done", Directive.deadline < today)
-    elif status in ("open", "in_progress"):
-        query = query.where(Directive.status == status, Directive.deadline >= today)
-    elif status == "done":
-        query = query.where(Directive.status == "done")
-    rows = list((await session.scalars(query)).all())
+        return and_(Directive.status != "done", Directive.deadline < today)
+    if status == "done":
+        return Directive.status == "done"
+    return and_(Directive.status == status, Directive.deadline >= today)
+
+
+async def list_directives(
+    session: AsyncSession,
+    *,
+    department: Sequence[str],
+    status: Sequence[str],
+    now: datetime,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+) -> Page[DirectiveOut]:
+    """Each filter is "any of these"; an empty one does not filter."""
+    today = local_date(now)
+    query = select(Directive)
+    if department:
+        addressed = select(DirectiveDepartment.directive_id).where(DirectiveDepartment.department.in_(department))
+        query = query.where(Directive.id.in_(addressed))
+    if status:
+        query = query.where(or_(*(_has_status(x, today) for x in status)))
+    query = DIRECTIVE_ORDER.apply(query, sort=sort, cursor=cursor, limit=limit)
+    rows, next_cursor = DIRECTIVE_ORDER.page((await session.scalars(query)).all(), sort=sort, limit=limit)
     deps = await _departments(session, [d.id for d in rows])
-    return [to_out(d, deps[d.id], today) for d in rows]
+    return Page[DirectiveOut](items=[to_out(d, deps[d.id], today) for d in rows], next_cursor=next_cursor)
 
 
 def _reporting_department(d_deps: list[DirectiveDepartment], body: ProgressIn, caller: Caller) -> DirectiveDepartment:

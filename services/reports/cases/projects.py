@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from services.reports.cases.schemas import ProjectIn, ProjectOut, ProjectProgres
 from services.reports.cases.storage import Case, ClearanceProgress, ClearanceProject
 from shared.errors import ConflictError, InvalidInputError, NotFoundError
 from shared.identity import Caller
+from shared.pagination import Ordering, Page
 
 log = logging.getLogger("cityops.reports.cases")
 
@@ -111,11 +113,29 @@ async def get(session: AsyncSession, project_id: int, today: date) -> ProjectOut
     return await _out(session, await _project(session, project_id), today, history=True)
 
 
-async def list_projects(session: AsyncSession, today: date, ward: str | None) -> list[ProjectOut]:
-    query = select(ClearanceProject).order_by(ClearanceProject.code)
-    if ward is not None:
-        query = query.where(ClearanceProject.ward == ward)
-    return [await _out(session, p, today, history=False) for p in (await session.scalars(query)).all()]
+PROJECT_ORDER = Ordering(
+    fields={
+        "code": ClearanceProject.code,
+        "id": ClearanceProject.id,
+        "name": ClearanceProject.name,
+        "start_date": ClearanceProject.start_date,
+        "planned_end_date": ClearanceProject.planned_end_date,
+        "created_at": ClearanceProject.created_at,
+    },
+    key=[ClearanceProject.id],
+)
+
+
+async def list_projects(
+    session: AsyncSession, today: date, ward: Sequence[str], *, sort: str, cursor: str | None, limit: int
+) -> Page[ProjectOut]:
+    """``ward`` is "any of these"; empty does not filter."""
+    query = select(ClearanceProject)
+    if ward:
+        query = query.where(ClearanceProject.ward.in_(ward))
+    query = PROJECT_ORDER.apply(query, sort=sort, cursor=cursor, limit=limit)
+    rows, next_cursor = PROJECT_ORDER.page((await session.scalars(query)).all(), sort=sort, limit=limit)
+    return Page[ProjectOut](items=[await _out(session, p, today, history=False) for p in rows], next_cursor=next_cursor)
 
 
 def _check(p: ClearanceProject, body: ProjectProgressIn) -> None:

@@ -186,11 +186,6 @@ class CaseDetail(CaseOut):
     timeline: list[TimelineEntry]
 
 
-class CasePage(BaseModel):
-    items: list[CaseOut]
-    next_cursor: int | None = Field(description="pass as `before` for the next page; null on the last page")
-
-
 class TransitionOut(BaseModel):
     case: CaseDetail
     rating_link: str | None = Field(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, SQLColumnExpression, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.domain.catalogue import subtree_ids
 from services.reports.domain.periods import Period, PeriodError, parse_period
 from services.reports.schemas import AuditEntry, StoredValue
+from services.reports.storage.models import DataValue, Department, Indicator
 from shared.errors import InvalidInputError, NotFoundError
+from shared.pagination import Ordering, Page
 
 
 def period_param(value: str, field: str) -> Period:
@@ -45,33 +50,66 @@ async def department_ids(
     return list(found.values())
 
 
+# "period" sorts by when the period starts; the key tells apart periods starting the same day.
+DATA_VALUE_ORDER = Ordering(
+    fields={"period": DataValue.start_date, "created_at": DataValue.created_at, "updated_at": DataValue.updated_at},
+    key=[DataValue.indicator_id, DataValue.department_id, DataValue.period],
+)
+
+
+# Plain columns, not entities: the page's cursor reads the order's columns off the last row. Typed as
+# a tuple of any length so the select is the Select[Any] that Ordering.apply takes.
+_VALUE_COLUMNS: tuple[SQLColumnExpression[Any], ...] = (
+    DataValue.indicator_id,
+    DataValue.department_id,
+    DataValue.period,
+    DataValue.start_date,
+    DataValue.created_at,
+    DataValue.updated_at,
+    Indicator.code.label("indicator"),
+    Department.code.label("department"),
+    DataValue.value,
+    DataValue.comment,
+    DataValue.stored_by,
+)
+
+
+@dataclass(frozen=True)
+class ValueFilter:
+    """Values of any of ``indicators``, of any of ``departments`` (all when empty), within [start, end]."""
+
+    indicators: Sequence[str]
+    departments: Sequence[str] = ()
+    include_subtree: bool = False
+    start: str | None = None
+    end: str | None = None
+
+
+async def _value_conditions(session: AsyncSession, f: ValueFilter) -> list[ColumnElement[bool]]:
+    ids = list((await indicator_ids(session, list(f.indicators))).values())
+    conditions: list[ColumnElement[bool]] = [DataValue.indicator_id.in_(ids)]
+    if f.departments:
+        deps = await department_ids(session, list(f.departments), include_subtree=f.include_subtree)
+        conditions.append(DataValue.department_id.in_(deps))
+    if f.start:
+        conditions.append(DataValue.start_date >= period_param(f.start, "start").start)
+    if f.end:
+        conditions.append(DataValue.end_date <= period_param(f.end, "end").end)
+    return conditions
+
+
 async def stored_values(
-    session: AsyncSession,
-    indicators: list[str],
-    departments: list[str] | None,
-    *,
-    include_subtree: bool,
-    start: str | None,
-    end: str | None,
-    limit: int,
-) -> list[StoredValue]:
-    ids = list((await indicator_ids(session, indicators)).values())
-    dep_ids = await department_ids(session, departments, include_subtree=include_subtree) if departments else None
-    first = period_param(start, "start").start if start else None
-    last = period_param(end, "end").end if end else None
-    rows = await session.execute(
-        text(
-            "SELECT i.code AS indicator, d.code AS department, v.period, v.value, v.comment, v.stored_by, "
-            "v.created_at, v.updated_at FROM reports.data_value v "
-            "JOIN reports.indicator i ON i.id = v.indicator_id JOIN reports.department d ON d.id = v.department_id "
-            "WHERE v.indicator_id = ANY(:ids) AND (CAST(:deps AS int[]) IS NULL OR v.department_id = ANY(:deps)) "
-            "AND (CAST(:first AS date) IS NULL OR v.start_date >= :first) "
-            "AND (CAST(:last AS date) IS NULL OR v.end_date <= :last) "
-            "ORDER BY i.code, d.code, v.start_date LIMIT :limit"
-        ),
-        {"ids": ids, "deps": dep_ids, "first": first, "last": last, "limit": limit},
+    session: AsyncSession, f: ValueFilter, *, sort: str, cursor: str | None, limit: int
+) -> Page[StoredValue]:
+    query = (
+        select(*_VALUE_COLUMNS)
+        .join(Indicator, Indicator.id == DataValue.indicator_id)
+        .join(Department, Department.id == DataValue.department_id)
+        .where(*await _value_conditions(session, f))
     )
-    return [StoredValue(**r._mapping) for r in rows]
+    query = DATA_VALUE_ORDER.apply(query, sort=sort, cursor=cursor, limit=limit)
+    rows, next_cursor = DATA_VALUE_ORDER.page((await session.execute(query)).all(), sort=sort, limit=limit)
+    return Page[StoredValue](items=[StoredValue(**r._mapping) for r in rows], next_cursor=next_cursor)
 
 
 async def audit_trail(session: AsyncSession, indicator: str, department: str, period: str) -> list[AuditEntry]:

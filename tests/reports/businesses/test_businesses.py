@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from devstack.servers import NatsServer
 from services.reports.seed import seed_catalogue
 from shared.identity import Caller
+from tests.reports.conftest import assert_problem
 from tests.support import ServiceProcess
 
 ADMIN = Caller(name="admin", roles=frozenset({"admin"})).to_headers()
@@ -60,7 +62,7 @@ def test_csv_import_reports_exact_conflicts_and_stores_the_good_rows(reports: Se
     )
     dry = httpx.post(reports.url + "/businesses/import?dry_run=true", content=csv.encode(), headers=TOURISM)
     assert dry.json()["imported"] == 2
-    assert httpx.get(reports.url + "/businesses?q=LIC-004", headers=ADMIN).json()["total"] == 0
+    assert httpx.get(reports.url + "/businesses?q=LIC-004", headers=ADMIN).json() == {"items": [], "next_cursor": None}
     r = httpx.post(reports.url + "/businesses/import", content=csv.encode(), headers=TOURISM)
     summary = r.json()
     assert summary["status"] == "WARNING"
@@ -138,6 +140,68 @@ def test_public_lookup_hides_owner_contacts_and_shows_suspension(reports: Servic
     assert (public["status"], public["status_reason"]) == ("suspended", "chặt chém")
     history = httpx.get(reports.url + f"/businesses/{biz['id']}/status-history", headers=ADMIN).json()
     assert [h["to_status"] for h in history] == ["active", "suspended"]
+
+
+def _walk(reports: ServiceProcess, path: str, headers: dict[str, str] | None = None, **params: object) -> list[dict]:
+    """Every item of a list, page after page through ``next_cursor``."""
+    items: list[dict] = []
+    cursor = None
+    while True:
+        r = httpx.get(reports.url + path, params={**params, **({"cursor": cursor} if cursor else {})}, headers=headers)
+        assert r.status_code == 200, r.text
+        assert set(r.json()) == {"items", "next_cursor"}
+        items += r.json()["items"]
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_lists_page_by_cursor_sort_and_filter(reports: ServiceProcess) -> None:
+    # A ward of its own: other tests of this module share the database.
+    ward = "P_PAGING"
+    names = ["delta", "alpha", "echo", "alpha", "charlie", "bravo", "golf"]
+    types = ["hotel", "restaurant", "hotel", "beach_service", "restaurant", "hotel", "hotel"]
+    made = [_business(reports, name=n, type=t, ward=ward) for n, t in zip(names, types, strict=True)]
+    by_name = [b["id"] for b in sorted(made, key=lambda b: (b["name"], uuid.UUID(b["id"])))]
+
+    def ids(items: list[dict]) -> list[str]:
+        return [b["id"] for b in items]
+
+    # By name by default, equal names by id; every business once, whatever the page size.
+    assert ids(_walk(reports, "/businesses", ADMIN, ward=ward, limit=2)) == by_name
+    assert ids(_walk(reports, "/businesses", ADMIN, ward=ward, limit=3, sort="-name")) == by_name[::-1]
+    by_created = ids(_walk(reports, "/businesses", ADMIN, ward=ward, limit=4, sort="created_at"))
+    assert by_created == [b["id"] for b in made]
+    assert ids(_walk(reports, "/businesses", ADMIN, ward=ward, limit=1, sort="-created_at")) == by_created[::-1]
+    owners = _walk(reports, "/businesses", ADMIN, ward=ward)
+    assert {b["owner"]["phone"] for b in owners} == {"0912345678"}
+    hotels = [b for b in by_name if b in {m["id"] for m in made if m["type"] == "hotel"}]
+    either = ids(_walk(reports, "/businesses", ADMIN, ward=[ward, "P_NOWHERE"], type=["hotel", "beach_service"]))
+    assert either == [b for b in by_name if b in {m["id"] for m in made if m["type"] in ("hotel", "beach_service")}]
+    assert set(ids(_walk(reports, "/businesses", ADMIN, ward=ward, q="ALPHA"))) == {made[1]["id"], made[3]["id"]}
+
+    suspended, closed = made[0], made[4]
+    for biz, to in ((suspended, "suspended"), (closed, "closed")):
+        r = httpx.post(reports.url + f"/businesses/{biz['id']}/status", json={"status": to, "reason": "kiểm tra"},
+                       headers=TOURISM)  # fmt: skip
+        assert r.status_code == 200, r.text
+    statuses = _walk(reports, "/businesses", ADMIN, ward=ward, status=["suspended", "closed"])
+    assert ids(statuses) == [b for b in by_name if b in (suspended["id"], closed["id"])]
+
+    # The public list: closed businesses gone, suspended ones shown, no personal data, same paging.
+    public = _walk(reports, "/public/v1/businesses", ward=ward, limit=2, sort="-name")
+    assert ids(public) == [b for b in by_name[::-1] if b != closed["id"]]
+    assert all("owner" not in b and "owner_phone" not in b for b in public)
+    assert "0912345678" not in httpx.get(reports.url + "/public/v1/businesses", params={"ward": ward}).text
+    assert ids(_walk(reports, "/public/v1/businesses", ward=ward, type="hotel", limit=1)) == hotels
+
+    first = httpx.get(reports.url + "/businesses", params={"ward": ward, "limit": 2}, headers=ADMIN).json()
+    for path, headers in (("/businesses", ADMIN), ("/public/v1/businesses", None)):
+        assert_problem(httpx.get(reports.url + path, params={"sort": "owner_phone"}, headers=headers), 422, "sort")
+        other_sort = {"ward": ward, "sort": "-name", "cursor": first["next_cursor"]}
+        assert_problem(httpx.get(reports.url + path, params=other_sort, headers=headers), 422, "cursor")
+        assert_problem(httpx.get(reports.url + path, params={"limit": 501}, headers=headers), 422, "limit")
+    assert_problem(httpx.get(reports.url + "/businesses", params={"status": "gone"}, headers=ADMIN), 422, "status")
 
 
 def test_repeat_offender_flag_appears_at_the_nth_violation_and_clears_after_twelve_months(
@@ -227,7 +291,7 @@ def test_a_business_files_its_own_request_and_its_kpis_reach_the_indicators(
     assert published.status_code == 200, published.text
     assert published.json()["import_summary"]["status"] in ("OK", "SUCCESS", "WARNING"), published.text
     stored = httpx.get(reports.url + "/datavalues", params={"indicator": "BIZ_PRICE_LIST_PCT"}, headers=ADMIN).json()
-    assert [v["period"] for v in stored] == [month]
+    assert [v["period"] for v in stored["items"]] == [month]
     assert (
         httpx.post(reports.url + "/businesses/kpis/publish", params={"period": month}, headers=FINANCE).status_code
         == 403

@@ -13,6 +13,7 @@ from devstack.servers import NatsServer
 from services.reports.cases.calendar import deadline
 from shared.messages import CaseChanged
 from tests.reports.cases.conftest import ADMIN, GPMB, LEADER, QLTT, VIEWER, new_case
+from tests.reports.conftest import assert_problem
 
 
 async def _create(client: httpx.AsyncClient, **over: object) -> dict[str, object]:
@@ -166,8 +167,23 @@ async def test_personal_data_only_for_authorised_roles(client: httpx.AsyncClient
     assert "reporter" not in r.json()["items"][0]
 
 
-async def test_list_filters_and_keyset_pages(client: httpx.AsyncClient) -> None:
-    ids = []
+async def _walk(client: httpx.AsyncClient, **params: object) -> list[object]:
+    """The ids of every case GET /cases lists, page after page through ``next_cursor``."""
+    ids: list[object] = []
+    cursor = None
+    while True:
+        r = await client.get("/cases", params={**params, **({"cursor": cursor} if cursor else {})})
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert set(page) == {"items", "next_cursor"}
+        ids += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return ids
+
+
+async def test_list_filters_and_cursor_pages(client: httpx.AsyncClient, cases_pg: asyncpg.Connection) -> None:
+    ids: list[object] = []
     for i in range(7):
         c = await _create(
             client,
@@ -181,21 +197,43 @@ async def test_list_filters_and_keyset_pages(client: httpx.AsyncClient) -> None:
     assert [c["id"] for c in r.json()["items"]] == [ids[0]]
     r = await client.get("/cases", params={"category": "traffic", "ward": "P_SAMSON"})
     assert [c["id"] for c in r.json()["items"]] == [ids[5], ids[3]]
-    seen: list[object] = []
-    cursor = None
-    while True:
-        params: dict[str, object] = {"limit": 3}
-        if cursor is not None:
-            params["before"] = cursor
-        page = (await client.get("/cases", params=params)).json()
-        seen += [c["id"] for c in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == list(reversed(ids))
-    r = await client.get("/cases", params={"status": "bogus"})
-    assert r.status_code == 422
-    assert r.json()["invalid_params"][0]["name"] == "status.0"
+    r = await client.get("/cases", params={"category": ["traffic", "environment"], "ward": "P_SAMSON"})
+    assert [c["id"] for c in r.json()["items"]] == [ids[5], ids[3], ids[1]]
+
+    # Newest first by default; every case exactly once, whatever the page size.
+    newest_first = list(reversed(ids))
+    assert await _walk(client, limit=3) == newest_first
+    assert await _walk(client, limit=1) == newest_first
+    assert await _walk(client, sort="id", limit=4) == ids
+    # A case recorded while a client pages does not shift or repeat the pages it has not read yet.
+    first = (await client.get("/cases", params={"limit": 3})).json()
+    late = await _create(client, lat=18.0)
+    rest = await _walk(client, limit=3, cursor=first["next_cursor"])
+    assert [c["id"] for c in first["items"]] + rest == newest_first
+    await cases_pg.execute("DELETE FROM reports.city_case WHERE id = $1", late["id"])
+
+    # Another sort field, both ways; equal deadlines fall back to the id.
+    hours = [5, 2, 9, 2, 7, 1, 3]
+    now = datetime.now(UTC)
+    for case_id, h in zip(ids, hours, strict=True):
+        await cases_pg.execute(
+            "UPDATE reports.city_case SET due_at = $2 WHERE id = $1", case_id, now + timedelta(hours=h)
+        )
+    by_due = [case_id for _, case_id in sorted(zip(hours, ids, strict=True))]
+    assert await _walk(client, sort="due_at", limit=2) == by_due
+    assert await _walk(client, sort="-due_at", limit=2) == list(reversed(by_due))
+    assert await _walk(client, sort="due_at", limit=2, ward="P_SAMSON") == [i for i in by_due if ids.index(i) % 2]
+    assert await _walk(client, sort="received_at", limit=5) == ids
+
+    assert_problem(await client.get("/cases", params={"sort": "bogus"}), 422, "sort")
+    # Priority is text: its alphabetical order is not its urgency, so it is no sort field.
+    assert_problem(await client.get("/cases", params={"sort": "-priority"}), 422, "sort")
+    by_due_page = (await client.get("/cases", params={"sort": "due_at", "limit": 2})).json()
+    assert_problem(await client.get("/cases", params={"cursor": by_due_page["next_cursor"]}), 422, "cursor")
+    assert_problem(await client.get("/cases", params={"cursor": "bm90LWEtY3Vyc29y"}), 422, "cursor")
+    assert_problem(await client.get("/cases", params={"limit": 0}), 422, "limit")
+    assert_problem(await client.get("/cases", params={"limit": 501}), 422, "limit")
+    assert_problem(await client.get("/cases", params={"status": "bogus"}), 422, "status")
 
 
 async def test_overdue_around_the_deadline(client: httpx.AsyncClient, cases_pg: asyncpg.Connection) -> None:

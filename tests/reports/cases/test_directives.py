@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 
 from tests.reports.cases.conftest import GPMB, LEADER, QLTT, new_case, who
+from tests.reports.conftest import assert_problem
 
 TODAY = date.today()
 BOTH = who("multi", "department", departments=("QLTT", "GPMB"))
@@ -107,9 +108,25 @@ async def test_overdue_per_department(client: httpx.AsyncClient, cases_pg: async
     overdue = (await client.get("/directives/overdue")).json()
     assert list(overdue) == ["QLTT"]
     assert [x["id"] for x in overdue["QLTT"]] == [late["id"]]
-    assert [x["id"] for x in (await client.get("/directives", params={"status": "overdue"})).json()] == [late["id"]]
-    assert [x["id"] for x in (await client.get("/directives", params={"status": "open"})).json()] == [on_time["id"]]
-    listed = (await client.get("/directives", params={"department": "GPMB"})).json()
-    assert [x["id"] for x in listed] == [late["id"]]
+
+    async def ids(**params: object) -> list[object]:
+        r = await client.get("/directives", params=params)
+        assert r.status_code == 200, r.text
+        return [x["id"] for x in r.json()["items"]]
+
+    assert await ids(status="overdue") == [late["id"]]
+    assert await ids(status="open") == [on_time["id"]]
+    assert await ids(department="GPMB") == [late["id"]]
+    # Nearest deadline first by default; repeated filters mean any of them.
+    assert await ids(status=["open", "overdue"]) == [late["id"], on_time["id"]]
+    assert await ids(department=["GPMB", "QLTT"], sort="-deadline") == [on_time["id"], late["id"]]
+    assert await ids(status="done") == []
+    first = (await client.get("/directives", params={"limit": 1})).json()
+    assert [x["id"] for x in first["items"]] == [late["id"]]
+    rest = (await client.get("/directives", params={"limit": 1, "cursor": first["next_cursor"]})).json()
+    assert ([x["id"] for x in rest["items"]], rest["next_cursor"]) == ([on_time["id"]], None)
+    assert_problem(await client.get("/directives", params={"sort": "title"}), 422, "sort")
+    by_id = await client.get("/directives", params={"sort": "id", "cursor": first["next_cursor"]})
+    assert_problem(by_id, 422, "cursor")
     summary = (await client.get("/directives/summary")).json()
     assert summary == {"open": 2, "overdue": 1, "overdue_by_department": {"QLTT": 1}}

@@ -22,7 +22,7 @@ def test_months_to_refresh() -> None:
 async def _values(client: httpx.AsyncClient, indicator: str, period: str) -> dict[str, float]:
     r = await client.get("/datavalues", params={"indicator": indicator, "start": period, "end": period}, headers=ADMIN)
     assert r.status_code == 200, r.text
-    return {v["department"]: float(v["value"]) for v in r.json()}
+    return {v["department"]: float(v["value"]) for v in r.json()["items"]}
 
 
 async def test_kpis_written_as_indicator_values(client: httpx.AsyncClient) -> None:

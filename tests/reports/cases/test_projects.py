@@ -111,5 +111,5 @@ async def test_project_progress_and_slippage(client: httpx.AsyncClient) -> None:
     assert r.status_code == 422
     assert r.json()["invalid_params"][0]["name"] == "project_id"
     listed = (await client.get("/projects", params={"ward": "P_NAMSAMSON"})).json()
-    assert [p["code"] for p in listed] == ["GPMB-2026-07"]
+    assert ([p["code"] for p in listed["items"]], listed["next_cursor"]) == (["GPMB-2026-07"], None)
     assert (await client.get("/projects/999999")).status_code == 404

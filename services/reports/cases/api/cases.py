@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from services.reports.cases import cases
 from services.reports.cases.access import require_role, sees_personal_data
@@ -15,7 +15,6 @@ from services.reports.cases.schemas import (
     CaseDetail,
     CaseIn,
     CaseOut,
-    CasePage,
     CasesSummary,
     Clearance,
     CommentIn,
@@ -25,6 +24,7 @@ from services.reports.cases.schemas import (
     TransitionIn,
     TransitionOut,
 )
+from shared.pagination import Cursor, Limit, Page
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
@@ -42,31 +42,25 @@ async def create_case(body: CaseIn, rt: RuntimeDep, caller: CallerDep) -> CaseDe
     return out
 
 
-@router.get("", summary="List cases (newest first, no personal data)")
+@router.get("", summary="List cases (newest first by default, no personal data; repeat a filter for any of several)")
 async def list_cases(
     rt: RuntimeDep,
     caller: CallerDep,
+    sort: Annotated[str, Depends(cases.CASE_ORDER.sort_query("-id"))],
     status: Annotated[list[Status], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
     category: Annotated[list[str], Query()] = [],  # noqa: B006
     ward: Annotated[list[str], Query()] = [],  # noqa: B006
     department: Annotated[list[str], Query()] = [],  # noqa: B006
     source: Annotated[list[Source], Query()] = [],  # noqa: B006
     overdue: bool | None = None,
-    before: Annotated[int | None, Query(description="cursor: the next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> CasePage:
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[CaseOut]:
     f = cases.CaseFilter(
-        status=list(status),
-        category=category,
-        ward=ward,
-        department=department,
-        source=list(source),
-        overdue=overdue,
-        before=before,
-        limit=limit,
+        status=status, category=category, ward=ward, department=department, source=source, overdue=overdue
     )
     async with rt.database.session() as s:
-        return await cases.list_cases(s, f, utcnow())
+        return await cases.list_cases(s, f, utcnow(), sort=sort, cursor=cursor, limit=limit)
 
 
 @router.get("/summary", summary="Open and overdue cases by category (city overview)")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from services.reports.cases import directives
 from services.reports.cases.access import require_role
 from services.reports.cases.api.deps import CallerDep, RuntimeDep, utcnow
 from services.reports.cases.events import publish
 from services.reports.cases.schemas import DirectiveIn, DirectiveOut, DirectivesSummary, ProgressIn
+from shared.pagination import Cursor, Limit, Page
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/directives", tags=["directives"], responses=PROBLEM_RESPONSES)
@@ -29,15 +30,20 @@ async def issue(body: DirectiveIn, rt: RuntimeDep, caller: CallerDep) -> Directi
     return out
 
 
-@router.get("", summary="Directives by deadline")
+@router.get("", summary="Directives, nearest deadline first by default (repeat a filter for any of several)")
 async def list_directives(
     rt: RuntimeDep,
     caller: CallerDep,
-    department: str | None = None,
-    status: Annotated[Literal["open", "in_progress", "done", "overdue"] | None, Query()] = None,
-) -> list[DirectiveOut]:
+    sort: Annotated[str, Depends(directives.DIRECTIVE_ORDER.sort_query("deadline"))],
+    department: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
+    status: Annotated[list[Literal["open", "in_progress", "done", "overdue"]], Query()] = [],  # noqa: B006
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[DirectiveOut]:
     async with rt.database.session() as s:
-        return await directives.list_directives(s, department=department, status=status, now=utcnow())
+        return await directives.list_directives(
+            s, department=department, status=status, now=utcnow(), sort=sort, cursor=cursor, limit=limit
+        )
 
 
 @router.get("/summary", summary="Open and overdue directives, overdue count per department (city overview)")
