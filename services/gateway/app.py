@@ -9,16 +9,18 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from nats.aio.msg import Msg
 
 from services.gateway.api import auth, events, media, overview, proxy, web
 from services.gateway.auth import service as auth_service
-from services.gateway.auth.cache import CallerCache
+from services.gateway.auth.cache import CREDENTIALS_CHANGED, CallerCache
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, ETagMiddleware
 from services.gateway.openapi import ApiDocs
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings, get_settings
 from services.gateway.state import GatewayState
 from services.gateway.upstream import Upstreams
+from shared.bus import Bus
 from shared.service import Runtime, create_service_app
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -66,6 +68,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             task.cancel()
         await gw.upstreams.close()
 
+    async def follow_credential_changes(bus: Bus) -> None:
+        async def forget(_: Msg) -> None:
+            gw.callers.clear()
+
+        await bus.nc.subscribe(CREDENTIALS_CHANGED, cb=forget)
+
+    runtime.bus.on_ready(follow_credential_changes)
     runtime.on_startup(start)
     runtime.on_shutdown(stop)
     app = create_service_app(runtime, title="cityops gateway", description=DESCRIPTION, version="1.0.0")

@@ -32,29 +32,35 @@ def gateway_db(pg_server: PostgresServer) -> str:
     return pg_server.url(name)
 
 
+def start_gateway(nats_server: NatsServer, database: str, logs: Path, **env: str) -> ServiceProcess:
+    """A gateway replica with no internal service behind it (forwarded routes answer 503), logged in."""
+    dead = str(free_port())
+    proc = ServiceProcess(
+        "gateway",
+        {
+            "CITYOPS_NATS_URL": nats_server.url,
+            "CITYOPS_DATABASE_URL": database,
+            "CITYOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "CITYOPS_GATEWAY_RATE_LIMIT_PER_MINUTE": "100000",
+            "CITYOPS_GATEWAY_MAX_BODY_BYTES": "1000000",
+            "CITYOPS_GATEWAY_INGEST_URL": f"http://127.0.0.1:{dead}",
+            "CITYOPS_GATEWAY_ANALYTICS_URL": f"http://127.0.0.1:{dead}",
+            "CITYOPS_GATEWAY_REPORTS_URL": f"http://127.0.0.1:{dead}",
+            "CITYOPS_GATEWAY_UPSTREAM_TIMEOUT_S": "2",
+            "CITYOPS_GATEWAY_UPSTREAM_RETRIES": "0",
+            **env,
+        },
+        logs,
+    ).start()
+    proc.wait_status("/readyz", 200)
+    _wait_login(proc)
+    return proc
+
+
 @pytest.fixture(scope="module")
 def gateway(nats_server: NatsServer, gateway_db: str) -> Iterator[ServiceProcess]:
-    dead = str(free_port())
     with tempfile.TemporaryDirectory() as logs:
-        proc = ServiceProcess(
-            "gateway",
-            {
-                "CITYOPS_NATS_URL": nats_server.url,
-                "CITYOPS_DATABASE_URL": gateway_db,
-                "CITYOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-                "CITYOPS_GATEWAY_RATE_LIMIT_PER_MINUTE": "100000",
-                "CITYOPS_GATEWAY_MAX_BODY_BYTES": "1000000",
-                # No internal service runs behind this gateway: forwarded routes answer 503.
-                "CITYOPS_GATEWAY_INGEST_URL": f"http://127.0.0.1:{dead}",
-                "CITYOPS_GATEWAY_ANALYTICS_URL": f"http://127.0.0.1:{dead}",
-                "CITYOPS_GATEWAY_REPORTS_URL": f"http://127.0.0.1:{dead}",
-                "CITYOPS_GATEWAY_UPSTREAM_TIMEOUT_S": "2",
-                "CITYOPS_GATEWAY_UPSTREAM_RETRIES": "0",
-            },
-            Path(logs),
-        ).start()
-        proc.wait_status("/readyz", 200)
-        _wait_login(proc)
+        proc = start_gateway(nats_server, gateway_db, Path(logs))
         yield proc
         proc.stop()
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from devstack.servers import NatsServer
 from services.gateway.auth.secrets import issue_token
-from tests.gateway.conftest import ADMIN_PASSWORD
+from tests.gateway.conftest import ADMIN_PASSWORD, start_gateway
 from tests.support import ServiceProcess
 
 
@@ -183,3 +186,26 @@ def test_audit_pages_newest_first_with_a_cursor_filtered_by_actor(
     wrong = httpx.get(url, headers=admin, params={"cursor": "eyJzIjoiaWQiLCJ2IjpbMV19"})  # a cursor of sort=id
     assert wrong.status_code == 422
     assert wrong.json()["invalid_params"][0]["name"] == "cursor"
+
+
+def test_a_key_revoked_on_one_replica_is_refused_at_once_by_another_that_had_it_cached(
+    nats_server: NatsServer, gateway_db: str, gateway: ServiceProcess, admin: dict[str, str], tmp_path: Path
+) -> None:
+    # Both replicas would otherwise trust a verified key for five minutes.
+    a = start_gateway(nats_server, gateway_db, tmp_path, CITYOPS_GATEWAY_AUTH_CACHE_S="300")
+    b = start_gateway(nats_server, gateway_db, tmp_path, CITYOPS_GATEWAY_AUTH_CACHE_S="300")
+    try:
+        issued = httpx.post(a.url + "/api/v1/api-keys", json={"name": "pump", "departments": ["VHTT"]}, headers=admin)
+        assert issued.status_code == 201
+        as_key = {"X-API-Key": issued.json()["key"]}
+        assert httpx.get(b.url + "/api/v1/auth/me", headers=as_key).status_code == 200  # cached on B now
+        revoked = httpx.delete(a.url + f"/api/v1/api-keys/{issued.json()['id']}", headers=admin)
+        assert revoked.status_code == 200
+        deadline = time.monotonic() + 2
+        while (status := httpx.get(b.url + "/api/v1/auth/me", headers=as_key).status_code) == 200:
+            assert time.monotonic() < deadline, "replica B still accepts the revoked key"
+            time.sleep(0.05)
+        assert status == 401
+    finally:
+        a.stop()
+        b.stop()

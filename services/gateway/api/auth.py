@@ -99,7 +99,7 @@ async def update_user(gw: State, _: UsersAdmin, username: str, user_in: UserUpda
             full_name=user_in.full_name,
         )
         updated = UserRead.model_validate(user)
-    gw.callers.clear()  # after the commit, so no request re-caches the old user
+    await gw.credentials_changed()  # after the commit, so no request re-caches the old user
     return updated
 
 
@@ -134,7 +134,7 @@ async def rotate_api_key(gw: State, caller: KeysAdmin, key_id: uuid.UUID) -> Api
     async with gw.runtime.database.session() as session:
         key, plaintext = await auth.rotate_api_key(session, key_id, by=caller.name)
         issued = ApiKeyIssued(**ApiKeyRead.model_validate(key).model_dump(), key=plaintext)
-    gw.callers.clear()
+    await gw.credentials_changed()
     return issued
 
 
@@ -143,7 +143,7 @@ async def revoke_api_key(gw: State, _: KeysAdmin, key_id: uuid.UUID) -> ApiKeyRe
     """Revoke a key: it is refused from now on."""
     async with gw.runtime.database.session() as session:
         revoked = ApiKeyRead.model_validate(await auth.revoke_api_key(session, key_id))
-    gw.callers.clear()
+    await gw.credentials_changed()
     return revoked
 
 

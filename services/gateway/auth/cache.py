@@ -1,7 +1,8 @@
 """Recently verified callers, so each request does not cost a database round trip (or an argon2 hash).
 
-A change made through this replica (user disabled, key revoked) clears it at once; other replicas
-see it within ``ttl_s``.
+A change of credentials (user disabled, roles changed, key revoked or rotated) clears it at once on
+this replica and, through ``CREDENTIALS_CHANGED`` on NATS, on every other; should that message be
+lost (NATS down), the others see the change within ``ttl_s``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import hashlib
 import time
 
 from shared.identity import Caller
+
+# Core NATS, between gateway replicas only: "forget every cached caller".
+CREDENTIALS_CHANGED = "gateway.credentials.changed"
 
 
 class CallerCache:
