@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,7 +19,7 @@ from services.gateway.auth import service as auth_service
 from services.gateway.auth.cache import CREDENTIALS_CHANGED, CallerCache
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, ETagMiddleware
 from services.gateway.openapi import ApiDocs
-from services.gateway.ratelimit import RateLimiter
+from services.gateway.ratelimit import USAGE_SUBJECT, RateLimiter, Usage
 from services.gateway.settings import GatewaySettings, get_settings
 from services.gateway.state import GatewayState
 from services.gateway.upstream import Upstreams
@@ -57,11 +60,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     tasks: set[asyncio.Task[None]] = set()
 
+    def spawn(job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(job)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
     async def start(_: Runtime) -> None:
-        for job in (prepare_auth(), docs.run()):
-            task = asyncio.create_task(job)
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+        spawn(prepare_auth())
+        spawn(docs.run())
 
     async def stop(_: Runtime) -> None:
         for task in tasks:
@@ -75,6 +81,30 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await bus.nc.subscribe(CREDENTIALS_CHANGED, cb=forget)
 
     runtime.bus.on_ready(follow_credential_changes)
+    replica = uuid.uuid4().hex
+
+    async def share_rate_limits(bus: Bus) -> None:
+        async def charge(msg: Msg) -> None:
+            try:
+                usage = Usage.model_validate_json(msg.data)
+            except ValueError:
+                return
+            if usage.replica != replica:
+                gw.limiter.charge(usage.taken)
+
+        await bus.nc.subscribe(USAGE_SUBJECT, cb=charge)
+        spawn(report_usage(bus))
+
+    async def report_usage(bus: Bus) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            if taken := gw.limiter.report():
+                try:
+                    await bus.publish(USAGE_SUBJECT, Usage(replica=replica, taken=taken).model_dump_json().encode())
+                except Exception as exc:
+                    log.warning("ratelimit.report_failed", extra={"error": repr(exc)})
+
+    runtime.bus.on_ready(share_rate_limits)
     runtime.on_startup(start)
     runtime.on_shutdown(stop)
     app = create_service_app(runtime, title="cityops gateway", description=DESCRIPTION, version="1.0.0")
