@@ -36,7 +36,7 @@ from services.reports.businesses.schemas import (
     StatusChangeRead,
 )
 from services.reports.businesses.settings import BusinessSettings, get_business_settings
-from services.reports.cases.events import publish as publish_case_events
+from services.reports.cases.events import stage as stage_case_events
 from services.reports.domain.access import authenticated
 from services.reports.events import Publisher
 from shared.errors import ForbiddenError, NotFoundError
@@ -217,14 +217,12 @@ async def publish_kpis(
 @router.post("/{business_id}/requests", status_code=status.HTTP_201_CREATED,
              summary="File the business's request to the government (a `business_request` case)")  # fmt: skip
 async def file_request(
-    request: Request, session: Session, caller: CallerDep, settings: Settings, business_id: BusinessId,
-    body: BusinessRequestIn,
-) -> dict[str, object]:  # fmt: skip
+    session: Session, caller: CallerDep, settings: Settings, business_id: BusinessId, body: BusinessRequestIn
+) -> dict[str, object]:
     service.require_price_editor(caller, settings, business_id)
     case_id, event = await business_cases.file_request(session, business_id, body, caller=caller, now=datetime.now(UTC))
+    stage_case_events(session, [event])
     await session.commit()
-    runtime: Runtime = request.app.state.runtime
-    await publish_case_events(runtime.bus, [event])
     return {"case_id": case_id, "business_id": str(business_id), "category": business_cases.REQUEST_CATEGORY}
 
 

@@ -13,6 +13,7 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     from services.reports.cases.alerts import AlertCaseConsumer
     from services.reports.cases.api import cases, categories, directives, kpis, open311, projects, ratings
     from services.reports.cases.jobs import KpiRefresher
+    from services.reports.events import OutboxRelay
 
     routers = (
         categories.router,
@@ -26,6 +27,6 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     )
     for router in routers:
         app.include_router(router)
-    for worker in (AlertCaseConsumer(runtime), KpiRefresher(runtime)):
+    for worker in (AlertCaseConsumer(runtime), KpiRefresher(runtime), OutboxRelay(runtime)):
         runtime.bus.on_ready(worker.start)
         runtime.on_shutdown(worker.stop)

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases import categories
 from services.reports.cases.cases import changed, create_case, record
-from services.reports.cases.events import publish
+from services.reports.cases.events import stage
 from services.reports.cases.metrics import ALERT_MESSAGES, ALERT_TO_CASE
 from services.reports.cases.schemas import CaseIn
 from services.reports.cases.storage import Case, CaseAlert, Category
@@ -192,6 +192,8 @@ class AlertCaseConsumer:
             now = datetime.now(UTC)
             async with self.runtime.database.session() as session:
                 applied = await apply_alert(session, event, subject=subject, stream_seq=seq, now=now)
+                if applied.event is not None:
+                    stage(session, [applied.event])
         except Exception as exc:
             ALERT_MESSAGES.labels("failed").inc()
             log.error("alerts.apply_failed", extra={"alert_id": event.alert_id, "seq": seq, "error": repr(exc)})
@@ -201,7 +203,6 @@ class AlertCaseConsumer:
         ALERT_MESSAGES.labels(applied.outcome).inc()
         if applied.event is not None:
             ALERT_TO_CASE.observe(max((datetime.now(UTC) - event.at).total_seconds(), 0.0))
-            await publish(bus, [applied.event])
         log.info(
             "alerts.applied",
             extra={

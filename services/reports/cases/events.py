@@ -1,26 +1,20 @@
-"""Case and directive change events, published on NATS once the database has committed."""
+"""Case and directive change events, committed with the change through the reports outbox."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterable
 
-from shared.bus import Bus
-from shared.messages import CaseChanged, DirectiveChanged, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reports import events
+from shared.messages import CaseChanged, DirectiveChanged
 from shared.subjects import case_event, directive_event
 
-log = logging.getLogger("cityops.reports.cases")
 
-
-async def publish(bus: Bus, events: list[Message]) -> None:
-    """Best effort: the database is the record; a live dashboard missing an event re-reads it."""
-    for event in events:
-        if isinstance(event, CaseChanged):
-            subject = case_event(event.case_id, event.event)
-        elif isinstance(event, DirectiveChanged):
-            subject = directive_event(event.directive_id, event.event)
+def stage(session: AsyncSession, changes: Iterable[CaseChanged | DirectiveChanged]) -> None:
+    """Publish ``changes`` once ``session`` commits (never if it rolls back)."""
+    for change in changes:
+        if isinstance(change, CaseChanged):
+            events.stage(session, case_event(change.case_id, change.event), change)
         else:
-            raise TypeError(f"not a case or directive event: {type(event).__name__}")
-        try:
-            await bus.publish(subject, event.to_bytes())
-        except Exception as exc:
-            log.warning("cases.event_not_published", extra={"subject": subject, "error": repr(exc)})
+            events.stage(session, directive_event(change.directive_id, change.event), change)

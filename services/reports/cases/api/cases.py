@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from services.reports.cases import cases
 from services.reports.cases.access import require_role, sees_personal_data
 from services.reports.cases.api.deps import CallerDep, RuntimeDep, utcnow
-from services.reports.cases.events import publish
+from services.reports.cases.events import stage
 from services.reports.cases.metrics import CASES_CREATED, TRANSITIONS
 from services.reports.cases.schemas import (
     CaseDetail,
@@ -37,8 +37,8 @@ async def create_case(body: CaseIn, rt: RuntimeDep, caller: CallerDep) -> CaseDe
     async with rt.database.session() as s:
         case, event = await cases.create_case(s, body, actor=caller.name, now=now)
         out = await cases.to_detail(s, case, now, personal_data=sees_personal_data(caller))
+        stage(s, [event])
     CASES_CREATED.labels(case.source).inc()
-    await publish(rt.bus, [event])
     return out
 
 
@@ -92,8 +92,8 @@ async def transition(case_id: int, body: TransitionIn, rt: RuntimeDep, caller: C
     async with rt.database.session() as s:
         moved = await cases.transition(s, case_id, body, caller, now)
         out = await cases.to_detail(s, moved.case, now, personal_data=sees_personal_data(caller))
+        stage(s, [moved.event])
     TRANSITIONS.labels(body.to).inc()
-    await publish(rt.bus, [moved.event])
     link = f"/ratings/{moved.rating_token}" if moved.rating_token and sees_personal_data(caller) else None
     return TransitionOut(case=out, rating_link=link)
 
@@ -104,7 +104,7 @@ async def add_comment(case_id: int, body: CommentIn, rt: RuntimeDep, caller: Cal
     async with rt.database.session() as s:
         case = await cases.comment(s, case_id, body.comment, caller, now)
         out = await cases.to_detail(s, case, now, personal_data=sees_personal_data(caller))
-    await publish(rt.bus, [cases.changed(case, "commented", caller.name, now)])
+        stage(s, [cases.changed(case, "commented", caller.name, now)])
     return out
 
 
@@ -114,7 +114,7 @@ async def update_clearance(case_id: int, body: Clearance, rt: RuntimeDep, caller
     async with rt.database.session() as s:
         case = await cases.update_clearance(s, case_id, body, caller, now)
         out = await cases.to_detail(s, case, now, personal_data=sees_personal_data(caller))
-    await publish(rt.bus, [cases.changed(case, "clearance", caller.name, now)])
+        stage(s, [cases.changed(case, "clearance", caller.name, now)])
     return out
 
 
@@ -125,5 +125,5 @@ async def merge(case_id: int, body: MergeIn, rt: RuntimeDep, caller: CallerDep) 
     async with rt.database.session() as s:
         case, events = await cases.merge(s, case_id, body.into, caller, now, body.comment)
         out = await cases.to_detail(s, case, now, personal_data=sees_personal_data(caller))
-    await publish(rt.bus, list(events))
+        stage(s, events)
     return out

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from services.reports.cases import directives
 from services.reports.cases.access import require_role
 from services.reports.cases.api.deps import CallerDep, RuntimeDep, utcnow
-from services.reports.cases.events import publish
+from services.reports.cases.events import stage
 from services.reports.cases.schemas import DirectiveIn, DirectiveOut, DirectivesSummary, ProgressIn
 from shared.pagination import Cursor, Limit, Page
 from shared.problems import PROBLEM_RESPONSES
@@ -23,10 +23,7 @@ async def issue(body: DirectiveIn, rt: RuntimeDep, caller: CallerDep) -> Directi
     now = utcnow()
     async with rt.database.session() as s:
         out = await directives.issue(s, body, caller, now)
-    await publish(
-        rt.bus,
-        [directives.event_from_out(out, "issued", caller.name, now)],
-    )
+        stage(s, [directives.event_from_out(out, "issued", caller.name, now)])
     return out
 
 
@@ -69,5 +66,5 @@ async def progress(directive_id: int, body: ProgressIn, rt: RuntimeDep, caller: 
     now = utcnow()
     async with rt.database.session() as s:
         out, event = await directives.report_progress(s, directive_id, body, caller, now)
-    await publish(rt.bus, [event])
+        stage(s, [event])
     return out

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from services.reports.cases import open311
 from services.reports.cases.api.deps import PublicCallerDep, RuntimeDep, utcnow
-from services.reports.cases.events import publish
+from services.reports.cases.events import stage
 from services.reports.cases.metrics import CASES_CREATED
 from shared.errors import InvalidInputError
 from shared.problems import PROBLEM_RESPONSES
@@ -61,8 +61,8 @@ async def create_request(request: Request, rt: RuntimeDep, caller: PublicCallerD
         raise InvalidInputError(f"{field}: {err['msg']}", field=field) from None
     async with rt.database.session() as s:
         created, event = await open311.submit(s, body, actor=f"open311:{caller.name}", now=utcnow())
+        stage(s, [event])
     CASES_CREATED.labels("citizen").inc()
-    await publish(rt.bus, [event])
     return [created]
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from services.reports.cases import satisfaction
 from services.reports.cases.api.deps import CallerDep, RuntimeDep, utcnow
 from services.reports.cases.cases import changed, get_case
-from services.reports.cases.events import publish
+from services.reports.cases.events import stage
 from services.reports.cases.metrics import RATINGS
 from services.reports.cases.schemas import RatingIn, RatingView, SatisfactionRow, SatisfactionSummary
 from shared.problems import PROBLEM_RESPONSES
@@ -32,8 +32,8 @@ async def rate(token: str, body: RatingIn, rt: RuntimeDep) -> RatingView:
         case_id = await satisfaction.rate(s, token, body, now)
         case = await get_case(s, case_id)
         view = await satisfaction.view(s, token, now)
+        stage(s, [changed(case, "rated", None, now)])
     RATINGS.labels(str(body.rating)).inc()
-    await publish(rt.bus, [changed(case, "rated", None, now)])
     return view
 
 
