@@ -157,14 +157,14 @@ class AlertCaseConsumer:
                     ),
                 )
                 log.info("alerts.consumer_started", extra={"durable": self.durable})
-                await self._consume(sub, bus)
+                await self._consume(sub)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.error("alerts.consumer_failed", extra={"durable": self.durable, "error": repr(exc)})
                 await asyncio.sleep(2)
 
-    async def _consume(self, sub: JetStreamContext.PullSubscription, bus: Bus) -> None:
+    async def _consume(self, sub: JetStreamContext.PullSubscription) -> None:
         fetch = sub.fetch
         while True:
             # A long poll for one message returns as soon as it arrives (a batch long poll would wait
@@ -176,9 +176,9 @@ class AlertCaseConsumer:
             with contextlib.suppress(TimeoutError):
                 messages += await fetch(batch=BATCH, timeout=DRAIN_WAIT_S)
             for msg in messages:
-                await self._handle(msg, bus)
+                await self._handle(msg)
 
-    async def _handle(self, msg: Msg, bus: Bus) -> None:
+    async def _handle(self, msg: Msg) -> None:
         subject = msg.subject
         try:
             event = AlertEvent.model_validate_json(msg.data)
