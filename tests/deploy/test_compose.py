@@ -111,7 +111,9 @@ def test_nats_and_postgres_keep_data_on_volumes_and_have_healthchecks() -> None:
     nats, postgres = m["services"]["nats"], m["services"]["postgres"]
     store = nats["command"][nats["command"].index("-sd") + 1]
     assert any(v["type"] == "volume" and v["target"] == store for v in nats["volumes"])
-    assert any(v["type"] == "volume" and v["target"] == "/var/lib/postgresql/data" for v in postgres["volumes"])
+    # The merge SQL needs PostgreSQL 18, whose image keeps its data below /var/lib/postgresql.
+    assert postgres["image"].startswith("postgres:18")
+    assert any(v["type"] == "volume" and v["target"] == "/var/lib/postgresql" for v in postgres["volumes"])
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
     assert "/healthz" in " ".join(nats["healthcheck"]["test"])
 

@@ -266,6 +266,69 @@ async def test_csv_import(api: httpx.AsyncClient, pg: asyncpg.Connection) -> Non
     assert r.json() == {"items": [], "next_cursor": None}
 
 
+async def test_csv_without_comment_column(api: httpx.AsyncClient, pg: asyncpg.Connection) -> None:
+    body = "value,period,department,indicator\n10,2025-01,TOUR,ARR\n11,2025-02,TOUR,ARR\n"
+    r = await api.post("/datavalues", content=body.encode(), headers={"Content-Type": "text/csv"})
+    assert r.json()["counts"]["imported"] == 2
+    assert await stored(pg) == {("ARR", "TOUR", "2025-01", "10"), ("ARR", "TOUR", "2025-02", "11")}
+    body = "indicator,department,period,value,comment\nARR,TOUR,2025-03,12,\n"
+    await api.post("/datavalues", content=body.encode(), headers={"Content-Type": "text/csv"})
+    assert await pg.fetchval("SELECT comment FROM reports.data_value WHERE period = '2025-03'") is None
+
+
+async def test_repeated_texts_get_their_own_verdict_per_type_and_indicator(
+    api: httpx.AsyncClient, pg: asyncpg.Connection
+) -> None:
+    # Verdicts are remembered per distinct text: values of other JSON types that compare equal
+    # (1, 1.0, true) and the same text for another indicator must still be checked on their own.
+    batch = values(
+        ("ARR", "TOUR", "2024-01", "1"),  # 0 ok
+        ("ARR", "TOUR", "2024-02", 1),  # 1 ok
+        ("ARR", "TOUR", "2024-03", True),  # 2 not an integer
+        ("ARR", "TOUR", 202404, 1.0),  # 3 ok: the number reads as period 202404
+        ("ARR", "TOUR", 202405.0, "2"),  # 4 "202405.0" is no period
+        ("OCC", "TOUR", "2024-01", "101"),  # 5 percentage above 100
+        ("ARR", "TOUR", "2024-06", "101"),  # 6 ok for ARR
+        ("OCC", "TOUR", "2024-02", "101"),  # 7 still above 100 for OCC
+        ("ARR", "TOUR", 202401, "3"),  # 8 duplicate of row 0, written differently
+    )
+    s = (await api.post("/datavalues", json=batch)).json()
+    assert [(c["row"], c["field"], c["code"], c["value"]) for c in s["conflicts"]] == [
+        (2, "value", "E_VALUE_TYPE", "true"),
+        (4, "period", "E_PERIOD", "202405.0"),
+        (5, "value", "E_VALUE_RANGE", "101"),
+        (7, "value", "E_VALUE_RANGE", "101"),
+        (8, "period", "E_DUPLICATE", "202401"),
+    ]
+    assert s["conflicts"][-1]["reason"].startswith("duplicate of row 0")
+    assert await stored(pg) == {
+        ("ARR", "TOUR", "2024-01", "1"),
+        ("ARR", "TOUR", "2024-02", "1"),
+        ("ARR", "TOUR", "2024-04", "1"),
+        ("ARR", "TOUR", "2024-06", "101"),
+    }
+
+
+async def test_new_batch_holding_one_stored_value_is_merged(api: httpx.AsyncClient, pg: asyncpg.Connection) -> None:
+    # A batch of new values is copied straight into the table after checking a sample of its keys;
+    # this one is big enough for the sample to miss its one stored value, so the copy fails on it and
+    # the batch is merged instead, with the same outcome.
+    await api.post("/datavalues", json=values(("PEAK", "TOUR", "2024-01-02", "5", "first")))
+    first = date(2024, 1, 1)
+    rows = [("PEAK", "TOUR", (first + timedelta(days=n)).isoformat(), str(n)) for n in range(300)]
+    s = (await api.post("/datavalues", json=values(*rows))).json()
+    assert s["status"] == "SUCCESS"
+    assert s["counts"] == {"imported": 299, "updated": 1, "unchanged": 0, "ignored": 0, "deleted": 0}
+    assert await pg.fetchval("SELECT count(*) FROM reports.data_value") == 300
+    trail = (
+        await api.get("/datavalues/audit", params={"indicator": "PEAK", "department": "TOUR", "period": "2024-01-02"})
+    ).json()
+    assert [(a["action"], a["old_value"], a["new_value"], a["old_comment"]) for a in trail] == [
+        ("create", None, "5", None),
+        ("update", "5", "1", "first"),
+    ]
+
+
 async def _walk_values(api: httpx.AsyncClient, **params: object) -> list[tuple[str, str, str]]:
     """(indicator, department, period) of every stored value GET /datavalues lists, page after page."""
     keys: list[tuple[str, str, str]] = []

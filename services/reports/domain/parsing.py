@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,12 +26,40 @@ class RawRow:
     comment: Any = None
 
 
+@dataclass(frozen=True, slots=True)
+class RawColumns:
+    """Pushed rows field by field: five lists of the same length, row ``i`` at index ``i`` of each.
+
+    Bodies are parsed into columns, not into an object per row: for a bulk push, allocating (and
+    garbage-collecting) one object per row cost more than validating it.
+    """
+
+    indicator: list[Any]
+    department: list[Any]
+    period: list[Any]
+    value: list[Any]
+    comment: list[Any]
+
+    def __len__(self) -> int:
+        return len(self.indicator)
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[RawRow]) -> RawColumns:
+        return cls(
+            [r.indicator for r in rows],
+            [r.department for r in rows],
+            [r.period for r in rows],
+            [r.value for r in rows],
+            [r.comment for r in rows],
+        )
+
+
 def check_size(rows: int) -> None:
     if rows > MAX_ROWS:
         raise PayloadTooLargeError(f"more than {MAX_ROWS} values in one request; split the batch", limit=MAX_ROWS)
 
 
-def rows_from_json(body: bytes) -> list[RawRow]:
+def rows_from_json(body: bytes) -> RawColumns:
     """``{"dataValues": [{indicator, department, period, value, comment?}, ...]}``."""
     try:
         doc = json.loads(body)
@@ -40,18 +69,21 @@ def rows_from_json(body: bytes) -> list[RawRow]:
         raise InvalidInputError(f"body is not valid JSON: {exc}", field="body") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("dataValues"), list):
         raise InvalidInputError("body must be an object with a 'dataValues' array", field="dataValues")
-    check_size(len(doc["dataValues"]))
-    rows: list[RawRow] = []
-    append = rows.append
-    for i, item in enumerate(doc["dataValues"]):
-        if not isinstance(item, dict):
-            raise InvalidInputError(f"dataValues[{i}] is not an object", field=f"dataValues.{i}")
-        get = item.get
-        append(RawRow(get("indicator"), get("department"), get("period"), get("value"), get("comment")))
-    return rows
+    items: list[Any] = doc["dataValues"]
+    check_size(len(items))
+    if not all(isinstance(item, dict) for item in items):
+        i = next(i for i, item in enumerate(items) if not isinstance(item, dict))
+        raise InvalidInputError(f"dataValues[{i}] is not an object", field=f"dataValues.{i}")
+    return RawColumns(
+        [item.get("indicator") for item in items],
+        [item.get("department") for item in items],
+        [item.get("period") for item in items],
+        [item.get("value") for item in items],
+        [item.get("comment") for item in items],
+    )
 
 
-def rows_from_csv(body: bytes) -> list[RawRow]:
+def rows_from_csv(body: bytes) -> RawColumns:
     """CSV with a header row naming ``indicator,department,period,value[,comment]`` in any order."""
     try:
         text = body.decode("utf-8-sig")
@@ -80,7 +112,7 @@ def rows_from_csv(body: bytes) -> list[RawRow]:
     ii, di, pi, vi = (names.index(c) for c in CSV_REQUIRED)
     ci = names.index("comment") if "comment" in names else None
     width = len(names)
-    rows: list[RawRow] = []
+    lines: list[list[str]] = []
     try:
         for line in reader:
             if not line:
@@ -90,10 +122,15 @@ def rows_from_csv(body: bytes) -> list[RawRow]:
                     f"CSV line {reader.line_num} has {len(line)} fields, the header has {width}",
                     field=f"line {reader.line_num}",
                 )
-            comment = line[ci] if ci is not None and line[ci] != "" else None
-            rows.append(RawRow(line[ii], line[di], line[pi], line[vi], comment))
-            if len(rows) > MAX_ROWS:
-                check_size(len(rows))
+            lines.append(line)
+            if len(lines) > MAX_ROWS:
+                check_size(len(lines))
     except csv.Error as exc:
         raise InvalidInputError(f"CSV line {reader.line_num}: {exc}", field=f"line {reader.line_num}") from None
-    return rows
+    return RawColumns(
+        [line[ii] for line in lines],
+        [line[di] for line in lines],
+        [line[pi] for line in lines],
+        [line[vi] for line in lines],
+        [line[ci] or None for line in lines] if ci is not None else [None] * len(lines),
+    )

@@ -51,12 +51,13 @@ def normalise_value(rule: IndicatorRule, raw: object) -> tuple[str, float | None
     vt = rule.value_type
     # Fast path for the common case, plain non-negative whole numbers (called once per pushed value).
     if type(raw) is str and vt in _WHOLE_OK and raw.isascii() and raw.isdigit() and len(raw) < 16:
-        num = float(int(raw))
+        whole = int(raw)
+        num = float(whole)
         in_range = (rule.min_value is None or num >= rule.min_value) and (
             rule.max_value is None or num <= rule.max_value
         )
         if in_range and (vt != "percentage" or num <= 100.0):
-            return str(int(raw)), num
+            return str(whole), num
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise InvalidValue("E_VALUE_MISSING", "value is required")
     if vt == "text":
