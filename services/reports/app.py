@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.reports import businesses, cases, seed
 from services.reports.api import analytics, catalogue, completeness, datavalues, dhis2
+from services.reports.events import OutboxRelay
 from services.reports.settings import ReportsSettings, get_settings
 from shared.service import Runtime, create_service_app
 
@@ -25,6 +26,9 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
     app.include_router(analytics.router)
     app.include_router(completeness.router)
     app.include_router(dhis2.router)
+    relay = OutboxRelay(runtime)
+    runtime.bus.on_ready(relay.start)
+    runtime.on_shutdown(relay.stop)
     if settings.seed_catalogue:
         seed.install(runtime)
     businesses.install(app, runtime)

@@ -1,9 +1,10 @@
 """Publishing reports events on JetStream, after the data they describe is committed.
 
-Case and directive changes go through an outbox: the event is a row written in the same transaction
-as the change, and a relay publishes the rows in order and deletes them, so a change is never
-committed without its event (NATS down, the process killed after the commit). The relay uses the
-row id as ``Nats-Msg-Id``: a row published but not yet deleted when the relay dies is stored once.
+Every event (case and directive changes, data imports, indicator threshold alerts) goes through an
+outbox: the event is a row written in the same transaction as the change, and a relay publishes the
+rows in order and deletes them, so a change is never committed without its event (NATS down, the
+process killed after the commit). The relay uses the row id as ``Nats-Msg-Id``: a row published but
+not yet deleted when the relay dies is stored once.
 """
 
 from __future__ import annotations
@@ -114,23 +115,3 @@ class OutboxRelay:
                 published += 1
             OUTBOX_BACKLOG.set(await session.scalar(select(func.count()).select_from(OutboxEvent)) or 0)
         return published
-
-
-class Publisher:
-    def __init__(self, bus: Bus) -> None:
-        self._bus = bus
-
-    async def __call__(self, subject: str, message: Message, msg_id: str) -> None:
-        """Publish with a JetStream message id so that a retried publish is stored once.
-
-        The data is already committed when this runs; a failure is logged and counted, not raised,
-        because the caller's import did succeed.
-        """
-        root = _root(subject)
-        try:
-            await self._bus.js.publish(subject, message.to_bytes(), headers={"Nats-Msg-Id": msg_id}, timeout=5)
-        except Exception as exc:
-            PUBLISHED.labels(root, "failed").inc()
-            log.error("reports.event_publish_failed", extra={"subject": subject, "msg_id": msg_id, "error": repr(exc)})
-            return
-        PUBLISHED.labels(root, "ok").inc()

@@ -11,7 +11,6 @@ from services.reports.api.deps import CallerDep, RuntimeDep, SessionDep
 from services.reports.domain import queries
 from services.reports.domain.imports import Idempotency, ImportOptions, import_values, parse_strategy, request_hash
 from services.reports.domain.parsing import rows_from_csv, rows_from_json
-from services.reports.events import Publisher
 from services.reports.schemas import AuditEntry, DataValuesIn, ImportSummary, StoredValue
 from shared.errors import InvalidInputError
 from shared.pagination import Cursor, Page
@@ -74,9 +73,7 @@ async def push_datavalues(
     if idempotency_key:
         params = {"strategy": options.strategy, "dry_run": dry_run, "atomic": atomic}
         idem = Idempotency(idempotency_key, request_hash(content_type, body, params))
-    result = await import_values(
-        rt.database, rows, caller=caller, options=options, publish=Publisher(rt.bus), idempotency=idem
-    )
+    result = await import_values(rt.database, rows, caller=caller, options=options, idempotency=idem)
     return summary_response(result.summary, replayed=result.replayed)
 
 

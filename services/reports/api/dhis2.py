@@ -18,7 +18,6 @@ from services.reports.domain import completeness, dhis2
 from services.reports.domain.access import authenticated
 from services.reports.domain.imports import import_values
 from services.reports.domain.periods import PeriodError, parse_period
-from services.reports.events import Publisher
 from shared.errors import CityOpsError, InvalidInputError, UnauthorizedError
 from shared.identity import Caller
 
@@ -79,7 +78,7 @@ async def post_data_value_sets(
         dvs = dhis2.parse_data_value_set(await request.body(), dict(request.query_params))
     except InvalidInputError as exc:
         return _web_message(409 if exc.field != "body" else 400, exc.detail, errorCode="E7600")
-    result = await import_values(rt.database, dvs.rows, caller=caller, options=dvs.options, publish=Publisher(rt.bus))
+    result = await import_values(rt.database, dvs.rows, caller=caller, options=dvs.options)
     complete: bool | str = False
     if dvs.complete_date and dvs.data_set and dvs.period and dvs.org_unit and not dvs.options.dry_run:
         try:

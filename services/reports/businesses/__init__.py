@@ -7,7 +7,6 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from services.reports.businesses.api import case_router, public_router, router
-from services.reports.events import Publisher
 from shared.db import Database
 from shared.service import Runtime
 
@@ -18,8 +17,8 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     from services.reports.businesses.settings import get_business_settings
     from services.reports.cases.jobs import KpiRefresher
 
-    async def publish_month(db: Database, period: str, publisher: Publisher, _now: datetime) -> object:
-        return await publish_kpis(db, period, get_business_settings(), publisher)
+    async def publish_month(db: Database, period: str, _now: datetime) -> object:
+        return await publish_kpis(db, period, get_business_settings())
 
     refresher = KpiRefresher(runtime, publish_month, name="businesses")
     runtime.bus.on_ready(refresher.start)

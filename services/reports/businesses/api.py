@@ -38,7 +38,6 @@ from services.reports.businesses.schemas import (
 from services.reports.businesses.settings import BusinessSettings, get_business_settings
 from services.reports.cases.events import stage as stage_case_events
 from services.reports.domain.access import authenticated
-from services.reports.events import Publisher
 from shared.errors import ForbiddenError, NotFoundError
 from shared.identity import Caller
 from shared.pagination import Cursor, Limit, Page
@@ -211,7 +210,7 @@ async def publish_kpis(
 ) -> dict[str, object]:
     service.require_manager(caller, settings)
     runtime: Runtime = request.app.state.runtime
-    return await business_cases.publish_kpis(runtime.database, period, settings, Publisher(runtime.bus))
+    return await business_cases.publish_kpis(runtime.database, period, settings)
 
 
 @router.post("/{business_id}/requests", status_code=status.HTTP_201_CREATED,

@@ -29,7 +29,7 @@ from services.reports.cases import cases as city_cases
 from services.reports.cases.schemas import CaseIn, Reporter
 from services.reports.cases.storage import Case
 from services.reports.domain.catalogue import create_indicator
-from services.reports.domain.imports import ImportOptions, Publish, import_values
+from services.reports.domain.imports import ImportOptions, import_values
 from services.reports.domain.parsing import RawRow
 from services.reports.schemas import IndicatorIn
 from shared.db import Database
@@ -199,7 +199,7 @@ def month_range(period: str) -> tuple[date, datetime, datetime]:
     return following - timedelta(days=1), start, datetime.combine(following, datetime.min.time(), UTC)
 
 
-async def publish_kpis(db: Database, period: str, settings: BusinessSettings, publish: Publish) -> dict[str, Any]:
+async def publish_kpis(db: Database, period: str, settings: BusinessSettings) -> dict[str, Any]:
     """Compute the registry KPIs of a month and store them through the department-data import."""
     last_day, start, end = month_range(period)
     async with db.session() as session:
@@ -216,7 +216,5 @@ async def publish_kpis(db: Database, period: str, settings: BusinessSettings, pu
         ("BIZ_REQUEST_SATISFIED_PCT", requests["satisfied_pct"]),
     )
     rows = [RawRow(code, KPI_DEPARTMENT, period, value) for code, value in values if value is not None]
-    result = await import_values(
-        db, rows, caller=KPI_CALLER, options=ImportOptions(strategy="create_and_update"), publish=publish
-    )
+    result = await import_values(db, rows, caller=KPI_CALLER, options=ImportOptions(strategy="create_and_update"))
     return {"period": period, "figures": {**figures, **requests}, "import_summary": result.summary}

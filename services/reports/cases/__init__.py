@@ -13,7 +13,6 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     from services.reports.cases.alerts import AlertCaseConsumer
     from services.reports.cases.api import cases, categories, directives, kpis, open311, projects, ratings
     from services.reports.cases.jobs import KpiRefresher
-    from services.reports.events import OutboxRelay
 
     routers = (
         categories.router,
@@ -27,6 +26,6 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     )
     for router in routers:
         app.include_router(router)
-    for worker in (AlertCaseConsumer(runtime), KpiRefresher(runtime), OutboxRelay(runtime)):
+    for worker in (AlertCaseConsumer(runtime), KpiRefresher(runtime)):
         runtime.bus.on_ready(worker.start)
         runtime.on_shutdown(worker.stop)

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 from services.reports.cases.calendar import VIETNAM
 from services.reports.cases.kpis import publish_month
-from services.reports.events import Publisher
 from shared.bus import Bus
 from shared.db import Database
 from shared.service import Runtime
@@ -29,11 +28,11 @@ def months_to_refresh(now: datetime) -> list[str]:
     return [f"{previous.year:04d}-{previous.month:02d}", f"{local.year:04d}-{local.month:02d}"]
 
 
-PublishMonth = Callable[[Database, str, Publisher, datetime], Awaitable[object]]
+PublishMonth = Callable[[Database, str, datetime], Awaitable[object]]
 
 
-async def _cases_month(db: Database, period: str, publisher: Publisher, now: datetime) -> object:
-    return await publish_month(db, period, publisher, now)
+async def _cases_month(db: Database, period: str, now: datetime) -> object:
+    return await publish_month(db, period, now)
 
 
 class KpiRefresher:
@@ -52,8 +51,8 @@ class KpiRefresher:
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self, bus: Bus) -> None:
-        self._task = asyncio.create_task(self._run(bus), name=f"{self.name}-kpi-refresher")
+    async def start(self, _bus: Bus) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"{self.name}-kpi-refresher")
 
     async def stop(self, _runtime: Runtime) -> None:
         if self._task is not None:
@@ -61,14 +60,14 @@ class KpiRefresher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def _run(self, bus: Bus) -> None:
+    async def _run(self) -> None:
         await self.runtime.database.wait_ready()
         await asyncio.sleep(KPI_FIRST_RUN_S)
         while True:
             now = datetime.now(UTC)
             for period in months_to_refresh(now):
                 try:
-                    await self.publish(self.runtime.database, period, Publisher(bus), now)
+                    await self.publish(self.runtime.database, period, now)
                 except Exception as exc:
                     log.error("kpis.refresh_failed", extra={"kpis": self.name, "period": period, "error": repr(exc)})
             await asyncio.sleep(self.interval_s)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases.calendar import VIETNAM
 from services.reports.domain.catalogue import create_indicator
-from services.reports.domain.imports import ImportOptions, Publish, import_values
+from services.reports.domain.imports import ImportOptions, import_values
 from services.reports.domain.parsing import RawRow
 from services.reports.domain.periods import PeriodType, parse_period
 from services.reports.schemas import IndicatorIn
@@ -248,7 +248,7 @@ async def compute(session: AsyncSession, period: str, now: datetime) -> list[Raw
     return rows
 
 
-async def publish_month(db: Database, period: str, publish: Publish, now: datetime) -> dict[str, Any]:
+async def publish_month(db: Database, period: str, now: datetime) -> dict[str, Any]:
     """Compute one month and store it through the department-data import; returns its summary."""
     async with db.session() as session:
         await ensure_indicators(session)
@@ -259,7 +259,6 @@ async def publish_month(db: Database, period: str, publish: Publish, now: dateti
         rows,
         caller=KPI_CALLER,
         options=ImportOptions(strategy="create_and_update"),
-        publish=publish,
         today=now.astimezone(VIETNAM).date(),
     )
     summary = result.summary

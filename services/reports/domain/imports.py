@@ -2,8 +2,8 @@
 is new, or else one COPY into staging and one set-based merge.
 
 All database work of an import happens in one transaction: the merge, the audit rows, the
-submission registrations, the threshold states and the idempotency record. Events are published
-only after it commits.
+submission registrations, the threshold states, the idempotency record and the import's events
+(through the outbox, so they are published once it commits and never if it does not).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from operator import itemgetter
@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports import events
 from services.reports.domain.parsing import RawColumns, RawRow
 from services.reports.domain.periods import Period, PeriodError, PeriodType, local_today, parse_period
 from services.reports.domain.thresholds import ThresholdChange, apply_thresholds
@@ -32,7 +33,7 @@ from services.reports.domain.values import IndicatorRule, InvalidValue, normalis
 from shared.db import Database
 from shared.errors import ConflictError, InvalidInputError
 from shared.identity import Caller
-from shared.messages import DataValuesImported, Message
+from shared.messages import DataValuesImported
 from shared.subjects import DATAVALUES_IMPORTED
 
 log = logging.getLogger("cityops.reports.imports")
@@ -43,7 +44,6 @@ IMPORT_SECONDS = Histogram(
 )
 
 Strategy = Literal["create", "update", "create_and_update", "delete"]
-Publish = Callable[[str, Message, str], Awaitable[None]]
 MAX_COMMENT = 2000
 # Counts repeat a lot (0, 1, 2, ...): the first distinct value texts of an indicator are remembered,
 # but not all of them, since inserting every one of 50,000 different values costs more than it saves.
@@ -707,13 +707,40 @@ async def _register_submissions(
         await pg.execute(_REGISTER_SUBMISSIONS, now, user, *_key_arrays(on_forms))
 
 
+def _stage_events(
+    session: AsyncSession,
+    import_id: str,
+    valid: _Valid,
+    summary: Summary,
+    changes: list[ThresholdChange],
+    caller: Caller,
+    now: datetime,
+) -> None:
+    """The import's events, committed with its values through the outbox."""
+    imported = DataValuesImported(
+        import_id=import_id,
+        department_codes=sorted(valid.departments),
+        indicator_codes=sorted(valid.indicators),
+        periods=sorted(valid.periods),
+        imported=summary.imported,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+        ignored=summary.ignored,
+        deleted=summary.deleted,
+        by=caller.name,
+        at=now,
+    )
+    events.stage(session, DATAVALUES_IMPORTED, imported)
+    for change in changes:
+        events.stage(session, change.subject, change.event)
+
+
 async def import_values(
     db: Database,
     rows: RawColumns | Sequence[RawRow],
     *,
     caller: Caller,
     options: ImportOptions,
-    publish: Publish,
     idempotency: Idempotency | None = None,
     today: date | None = None,
 ) -> ImportResult:
@@ -766,6 +793,8 @@ async def import_values(
                         idempotency.key,
                         json.dumps(summary.as_dict()),
                     )
+                if valid.records:
+                    _stage_events(session, import_id, valid, summary, changes, caller, now)
             break
         except _Rollback:
             if options.atomic and summary.conflicts:
@@ -802,24 +831,6 @@ async def import_values(
             "seconds": round(elapsed, 3),
         },
     )
-    committed = not options.dry_run and not (options.atomic and summary.conflicts)
-    if committed and valid.records:
-        event = DataValuesImported(
-            import_id=import_id,
-            department_codes=sorted(valid.departments),
-            indicator_codes=sorted(valid.indicators),
-            periods=sorted(valid.periods),
-            imported=summary.imported,
-            updated=summary.updated,
-            unchanged=summary.unchanged,
-            ignored=summary.ignored,
-            deleted=summary.deleted,
-            by=caller.name,
-            at=now,
-        )
-        await publish(DATAVALUES_IMPORTED, event, import_id)
-        for change in changes:
-            await publish(change.subject, change.event, change.event.alert_id + ":" + change.event.phase)
     return ImportResult(result)
 
 

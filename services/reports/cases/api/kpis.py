@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from services.reports.cases.access import require_role
 from services.reports.cases.api.deps import CallerDep, RuntimeDep, utcnow
 from services.reports.cases.kpis import publish_month
-from services.reports.events import Publisher
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/cases/kpis", tags=["cases"], responses=PROBLEM_RESPONSES)
@@ -20,4 +19,4 @@ async def compute(
     rt: RuntimeDep, caller: CallerDep, period: Annotated[str, Query(description="month, e.g. 2026-11")]
 ) -> dict[str, Any]:
     require_role(caller, "admin")
-    return await publish_month(rt.database, period, Publisher(rt.bus), utcnow())
+    return await publish_month(rt.database, period, utcnow())
