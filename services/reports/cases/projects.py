@@ -43,7 +43,10 @@ def projected_end(p: ClearanceProject, as_of: date, percent: float) -> date | No
     elapsed = (as_of - p.start_date).days
     if percent <= 0 or elapsed <= 0:
         return None
-    return p.start_date + timedelta(days=round(elapsed * 100.0 / percent))
+    days = round(elapsed * 100.0 / percent)
+    if days > (date.max - p.start_date).days:
+        return None  # at this pace the site is not cleared within the calendar
+    return p.start_date + timedelta(days=days)
 
 
 def _progress_out(r: ClearanceProgress) -> ProjectProgressOut:

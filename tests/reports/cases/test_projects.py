@@ -29,6 +29,9 @@ def test_plan_arithmetic() -> None:
     assert expected_percent(p, date(2026, 7, 2)) == 50.0
     assert projected_end(p, date(2026, 7, 2), 25.0) == date(2027, 12, 30)
     assert projected_end(p, date(2026, 7, 2), 0.0) is None
+    # A pace so slow that the end falls beyond the calendar: unknown, not an error (found by fuzzing).
+    ancient = ClearanceProject(start_date=date(1, 1, 1), planned_end_date=date(2, 1, 1))
+    assert projected_end(ancient, date(1970, 1, 1), 0.1) is None
 
 
 async def test_project_progress_and_slippage(client: httpx.AsyncClient) -> None:
