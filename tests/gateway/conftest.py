@@ -52,8 +52,12 @@ def start_gateway(nats_server: NatsServer, database: str, logs: Path, **env: str
         },
         logs,
     ).start()
-    proc.wait_status("/readyz", 200)
-    _wait_login(proc)
+    try:
+        proc.wait_status("/readyz", 200)
+        _wait_login(proc)
+    except BaseException:
+        proc.stop()  # a replica that never got ready must not outlive the test
+        raise
     return proc
 
 
