@@ -21,7 +21,7 @@ from websockets.sync.client import connect
 from devstack.servers import NatsServer
 from shared import subjects
 from shared.messages import AlertEvent, FrameHeaders
-from tests.gateway.conftest import ADMIN_PASSWORD, start_gateway
+from tests.gateway.conftest import start_gateway
 from tests.support import ServiceProcess
 
 
@@ -176,12 +176,24 @@ def test_snapshot_comes_from_the_kv_bucket_and_404s_when_missing(
     assert httpx.get(gateway.url + "/api/v1/cameras/..%2Fetc/snapshot.jpg", headers=admin).status_code in (404, 422)
 
 
-def test_rate_limit_answers_429_with_retry_after(nats_server: NatsServer, gateway_db: str, tmp_path: Path) -> None:
+def _fresh_user(gateway: ServiceProcess, admin: dict[str, str]) -> tuple[str, str]:
+    """A user no other test sends requests as: replicas on one NATS share what each caller used."""
+    user, password = f"rl-{uuid.uuid4().hex[:6]}", "rate-limit-pw-1"
+    body = {"username": user, "password": password, "roles": ["viewer"]}
+    created = httpx.post(gateway.url + "/api/v1/users", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    return user, password
+
+
+def test_rate_limit_answers_429_with_retry_after(
+    nats_server: NatsServer, gateway_db: str, gateway: ServiceProcess, admin: dict[str, str], tmp_path: Path
+) -> None:
+    credentials = _fresh_user(gateway, admin)
     proc = start_gateway(nats_server, gateway_db, tmp_path, CITYOPS_GATEWAY_RATE_LIMIT_PER_MINUTE="5")
     try:
         statuses = []
         for _ in range(8):
-            r = httpx.get(proc.url + "/api/v1/auth/me", auth=("admin", ADMIN_PASSWORD))
+            r = httpx.get(proc.url + "/api/v1/auth/me", auth=credentials)
             statuses.append(r.status_code)
         assert statuses[:5] == [200] * 5
         assert statuses[5:] == [429] * 3
@@ -191,24 +203,17 @@ def test_rate_limit_answers_429_with_retry_after(nats_server: NatsServer, gatewa
         proc.stop()
 
 
-def test_rate_limit_holds_across_replicas(nats_server: NatsServer, gateway_db: str, tmp_path: Path) -> None:
+def test_rate_limit_holds_across_replicas(
+    nats_server: NatsServer, gateway_db: str, gateway: ServiceProcess, admin: dict[str, str], tmp_path: Path
+) -> None:
+    credentials = _fresh_user(gateway, admin)
     limit = {"CITYOPS_GATEWAY_RATE_LIMIT_PER_MINUTE": "20"}
     a = start_gateway(nats_server, gateway_db, tmp_path, **limit)
     b = start_gateway(nats_server, gateway_db, tmp_path, **limit)
     try:
-        user = f"rl-{uuid.uuid4().hex[:6]}"
-        admin = {"Authorization": "Bearer " + httpx.post(
-            a.url + "/api/v1/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD}
-        ).json()["access_token"]}  # fmt: skip
-        created = httpx.post(
-            a.url + "/api/v1/users", json={"username": user, "password": "rate-limit-pw-1", "roles": ["viewer"]},
-            headers=admin,
-        )  # fmt: skip
-        assert created.status_code == 201, created.text
-        me = {"auth": (user, "rate-limit-pw-1")}
-        assert [httpx.get(a.url + "/api/v1/auth/me", **me).status_code for _ in range(15)] == [200] * 15
+        assert [httpx.get(a.url + "/api/v1/auth/me", auth=credentials).status_code for _ in range(15)] == [200] * 15
         time.sleep(2.5)  # replica A reports what this user took (every second)
-        on_b = [httpx.get(b.url + "/api/v1/auth/me", **me).status_code for _ in range(10)]
+        on_b = [httpx.get(b.url + "/api/v1/auth/me", auth=credentials).status_code for _ in range(10)]
         # Alone, B would allow 20; it allows what is left of the one limit (5, plus a token of refill).
         assert on_b.count(200) <= 7, on_b
         assert 429 in on_b
