@@ -25,7 +25,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, tuple_
+from sqlalchemy import ColumnElement, Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from shared.errors import InvalidInputError
@@ -37,6 +37,12 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]
 Cursor = Annotated[
     str | None, Query(max_length=2048, description="`next_cursor` of the previous page (same filters and sort)")
 ]
+
+
+def any_of(*filters: tuple[Any, Sequence[Any]]) -> list[ColumnElement[bool]]:
+    """The lists' filters: ``column IN (values)`` for each (column, values) given; empty values do
+    not filter."""
+    return [column.in_(values) for column, values in filters if values]
 
 
 class Page(BaseModel, Generic[T]):

@@ -16,7 +16,7 @@ from services.analytics.storage import repo
 from services.analytics.storage.models import Alert, AlertSnapshot
 from shared.errors import ConflictError, InvalidInputError, NotFoundError
 from shared.identity import Caller
-from shared.pagination import Cursor, Limit, Ordering, Page
+from shared.pagination import Cursor, Limit, Ordering, Page, any_of
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=PROBLEM_RESPONSES)
@@ -63,15 +63,9 @@ def _filter(
     until: Annotated[datetime | None, Query(description="alerts started before")] = None,
     acknowledged: bool | None = None,
 ) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    for column, values in (
-        (Alert.camera, camera),
-        (Alert.status, status),
-        (Alert.rule_type, rule_type),
-        (Alert.rule_id, rule_id),
-    ):
-        if values:
-            conditions.append(column.in_(values))
+    conditions = any_of(
+        (Alert.camera, camera), (Alert.status, status), (Alert.rule_type, rule_type), (Alert.rule_id, rule_id)
+    )
     if since is not None:
         conditions.append(Alert.started_at >= since)
     if until is not None:

@@ -26,7 +26,7 @@ from services.ingest.schemas import (
 )
 from services.ingest.storage import CameraRow, CameraStatusRow
 from shared.errors import InvalidInputError, NotFoundError
-from shared.pagination import Ordering
+from shared.pagination import Ordering, any_of
 
 # Fields whose change means the stream worker must start over with the new configuration.
 WORKER_FIELDS = frozenset({"url", "enabled", "sampling_fps", "output_width"})
@@ -167,16 +167,12 @@ async def get_camera(session: AsyncSession, camera_id: str) -> CameraRow:
 
 def _conditions(flt: CameraFilter, stale_s: float) -> list[ColumnElement[bool]]:
     """The filter, over cameras outer-joined with their status."""
-    conditions: list[ColumnElement[bool]] = []
-    if flt.category:
-        conditions.append(CameraRow.category.in_(flt.category))
-    if flt.ward:
-        conditions.append(CameraRow.ward.in_(flt.ward))
+    conditions = any_of(
+        (CameraRow.category, flt.category), (CameraRow.ward, flt.ward), (effective_status(stale_s), flt.status)
+    )
     if flt.tag:
         # Cast so PostgreSQL compares varchar[] with varchar[] (and can use the GIN index).
         conditions.append(CameraRow.tags.overlap(cast(array(list(flt.tag)), ARRAY(String(100)))))
-    if flt.status:
-        conditions.append(effective_status(stale_s).in_(flt.status))
     return conditions
 
 

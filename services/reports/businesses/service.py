@@ -35,7 +35,7 @@ from services.reports.businesses.schemas import (
 from services.reports.businesses.settings import BusinessSettings
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
-from shared.pagination import Ordering
+from shared.pagination import Ordering, any_of
 
 PERSONAL_DATA_ROLES = frozenset({"admin", "leader", "operator"})
 CSV_COLUMNS = ("type", "name", "licence_no", "address", "ward", "lat", "lon", "owner_name", "owner_phone",
@@ -152,10 +152,7 @@ def _conditions(f: BusinessFilter) -> list[ColumnElement[bool]]:
     if f.q and f.q.strip():
         pattern = f"%{f.q.strip().lower()}%"
         conditions.append(or_(func.lower(Business.name).like(pattern), Business.licence_no == f.q.strip()))
-    for column, values in ((Business.type, f.type), (Business.ward, f.ward), (Business.status, f.status)):
-        if values:
-            conditions.append(column.in_(values))
-    return conditions
+    return conditions + any_of((Business.type, f.type), (Business.ward, f.ward), (Business.status, f.status))
 
 
 async def search(

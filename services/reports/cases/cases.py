@@ -35,7 +35,7 @@ from services.reports.cases.workflow import (
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
 from shared.messages import CaseChanged
-from shared.pagination import Ordering, Page
+from shared.pagination import Ordering, Page, any_of
 
 log = logging.getLogger("cityops.reports.cases")
 
@@ -412,17 +412,13 @@ CASE_ORDER = Ordering(
 
 
 def _conditions(f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [
-        column.in_(values)
-        for column, values in (
-            (Case.status, f.status),
-            (Case.category, f.category),
-            (Case.ward, f.ward),
-            (Case.department, f.department),
-            (Case.source, f.source),
-        )
-        if values
-    ]
+    conditions = any_of(
+        (Case.status, f.status),
+        (Case.category, f.category),
+        (Case.ward, f.ward),
+        (Case.department, f.department),
+        (Case.source, f.source),
+    )
     late = Case.status.in_(OPEN_STATUSES) & (Case.due_at < now)
     if f.overdue is True:
         conditions.append(late)
