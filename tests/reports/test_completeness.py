@@ -60,3 +60,31 @@ async def test_completeness_and_overdue(api: httpx.AsyncClient) -> None:
         ("W2", prev1.iso, (as_of - prev1.end - timedelta(days=5)).days),
         ("W2", cur.iso, 25),
     }
+
+
+async def test_days_outside_the_reporting_calendar_are_refused_naming_the_parameter(api: httpx.AsyncClient) -> None:
+    # A year-one as_of once overflowed the default "a year before" into a 500.
+    for params, field in (
+        ({"as_of": "0001-12-10"}, "as_of"),
+        ({"since": "1899-12-31"}, "since"),
+        ({"as_of": "9999-12-31"}, "as_of"),
+    ):
+        r = await api.get("/completeness/overdue", params=params)
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["invalid_params"][0]["name"] == field
+    r = await api.get("/completeness", params={"form": "F_TOUR", "start": "0001-01", "end": "2026-01"})
+    assert r.status_code == 422
+    assert r.json()["invalid_params"][0]["name"] == "start"
+
+
+async def test_a_span_of_too_many_periods_is_refused_naming_the_parameter(api: httpx.AsyncClient) -> None:
+    r = await api.get("/completeness", params={"form": "F_TOUR", "start": "1900-01", "end": "2999-12"})
+    assert r.status_code == 422, r.text
+    assert r.json()["invalid_params"][0]["name"] == "end"
+    r = await api.get(
+        "/analytics/aggregate",
+        params={"indicator": "ARR", "period_type": "daily", "start": "1950", "end": "2026"},
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["invalid_params"][0]["name"] == "end"

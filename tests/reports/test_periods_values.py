@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from services.reports.domain.periods import PeriodError, PeriodType, parse_period, period_containing
+from services.reports.domain.periods import (
+    MAX_PERIODS,
+    PeriodError,
+    PeriodType,
+    parse_period,
+    period_containing,
+    periods_between,
+)
 from services.reports.domain.values import IndicatorRule, InvalidValue, normalise_value
 
 
@@ -53,11 +60,23 @@ def test_parse_period(text: str, type_: PeriodType, start: date, end: date, iso:
         "Jan 2026",
         "2026S1",
         "2026-01-15T00:00",
+        "0000",
+        "0001-12",
+        "1899W52",
+        "3000Q1",
+        "9999-12-31",
     ],
 )
 def test_parse_period_rejects(text: str) -> None:
     with pytest.raises(PeriodError):
         parse_period(text)
+
+
+def test_a_span_longer_than_the_limit_is_refused_not_enumerated() -> None:
+    first = parse_period("1990-01-01")
+    assert len(periods_between(first, parse_period("2017-05-18"))) == MAX_PERIODS
+    with pytest.raises(PeriodError, match="spans more than"):
+        periods_between(first, parse_period("2017-05-19"))
 
 
 def test_period_navigation() -> None:

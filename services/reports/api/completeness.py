@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from services.reports.api.deps import CallerDep, SessionDep
+from services.reports.api.deps import CalendarDay, CallerDep, SessionDep
 from services.reports.domain import completeness
 from services.reports.domain.periods import local_today
 from shared.problems import PROBLEM_RESPONSES
@@ -67,7 +67,7 @@ async def get_completeness(
     start: str,
     end: str,
     department: Annotated[list[str] | None, Query()] = None,
-    as_of: date | None = None,
+    as_of: CalendarDay | None = None,
 ) -> Completeness:
     result = await completeness.completeness(session, form, start, end, department, as_of or local_today())
     return Completeness.model_validate(result)
@@ -78,8 +78,8 @@ async def get_overdue(
     session: SessionDep,
     _: CallerDep,
     form: str | None = None,
-    since: Annotated[date | None, Query(description="oldest period start to consider (default: a year ago)")] = None,
-    as_of: date | None = None,
+    since: Annotated[CalendarDay | None, Query(description="oldest period start (default: a year ago)")] = None,
+    as_of: CalendarDay | None = None,
 ) -> list[Overdue]:
     today = as_of or local_today()
     rows = await completeness.overdue(session, form, since or today - timedelta(days=365), today)

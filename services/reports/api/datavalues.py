@@ -18,11 +18,29 @@ from shared.problems import PROBLEM_RESPONSES, problem_response
 
 router = APIRouter(responses=PROBLEM_RESPONSES, tags=["data values"])
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """The model's JSON schema with its ``$defs`` in place: in an OpenAPI document ``#/$defs/...``
+    would be resolved against the document's root, where it does not exist."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return dict(resolve(schema))
+
+
 _BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": DataValuesIn.model_json_schema(by_alias=True)},
+            "application/json": {"schema": _inlined(DataValuesIn.model_json_schema(by_alias=True))},
             "text/csv": {"schema": {"type": "string", "example": "indicator,department,period,value,comment\n"}},
         },
     }

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.domain.periods import RANK, Period, PeriodType, period_containing, periods_between
-from services.reports.domain.queries import department_ids, period_param
+from services.reports.domain.periods import RANK, Period, PeriodType, period_containing
+from services.reports.domain.queries import department_ids, period_param, period_range
 from shared.errors import InvalidInputError
 
 _TRUNC = {
@@ -85,6 +86,11 @@ class Query:
     end: Period
     by_department: bool
 
+    @cached_property
+    def periods(self) -> list[Period]:
+        """Every target period of the range, in order: the series' x axis."""
+        return period_range(self.start, self.end, self.period_type, "end")
+
 
 async def _indicators(session: AsyncSession, codes: list[str]) -> dict[str, tuple[int, PeriodType, str, str]]:
     rows = await session.execute(
@@ -116,7 +122,9 @@ def build_query(
     first, last = period_param(start, "start"), period_param(end, "end")
     if first.start > last.end:
         raise InvalidInputError("start is after end", field="start")
-    return Query(indicators, departments, include_subtree, ptype, first, last, by_department)
+    q = Query(indicators, departments, include_subtree, ptype, first, last, by_department)
+    q.periods  # noqa: B018 -- a range too long is refused before any query runs
+    return q
 
 
 async def aggregate(session: AsyncSession, q: Query) -> list[Cell]:
@@ -168,12 +176,7 @@ async def aggregate(session: AsyncSession, q: Query) -> list[Cell]:
 
 def series(q: Query, cells: list[Cell]) -> list[dict[str, object]]:
     """One series per indicator (and department), every period of the range present, gaps as null."""
-    periods = [
-        p.iso
-        for p in periods_between(
-            period_containing(q.start.start, q.period_type), period_containing(q.end.end, q.period_type)
-        )
-    ]
+    periods = [p.iso for p in q.periods]
     keys: dict[tuple[str, str | None], dict[str, float]] = {}
     for code in q.indicators:
         if not q.by_department:

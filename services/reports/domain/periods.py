@@ -42,6 +42,14 @@ class PeriodError(ValueError):
     """The text is not a period identifier we understand."""
 
 
+# A city's reporting calendar, not Python's: bounding the years keeps every step from a period (its
+# neighbours, a deadline after it) inside ``date``'s range, so no input can overflow it into a 500.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+# The most periods one request may span: 27 years of days, thousands of years of months.
+MAX_PERIODS = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     type: PeriodType
@@ -101,6 +109,8 @@ def _month_end(year: int, month: int) -> date:
 def parse_period(text: str) -> Period:
     """Parse one identifier; raise ``PeriodError`` with the reason when it is not valid."""
     t = text.strip().upper()
+    if (m := _YEAR.match(t)) and not EARLIEST.year <= int(m[1]) <= LATEST.year:
+        raise PeriodError(f"year {m[1]} outside the supported years {EARLIEST.year}-{LATEST.year}")
     if m := _YEAR.fullmatch(t):
         year = int(m[1])
         return Period(PeriodType.YEARLY, date(year, 1, 1), date(year, 12, 31))
@@ -155,10 +165,12 @@ def anchor_day(period: Period) -> date:
 
 
 def periods_between(first: Period, last: Period) -> list[Period]:
-    """Every period of ``first``'s type from ``first`` through ``last`` (inclusive)."""
+    """Every period of ``first``'s type from ``first`` through ``last`` (inclusive), at most ``MAX_PERIODS``."""
     out: list[Period] = []
     p = first
     while p.start <= last.start:
+        if len(out) == MAX_PERIODS:
+            raise PeriodError(f"{first.iso} to {last.iso} spans more than {MAX_PERIODS} {first.type} periods")
         out.append(p)
         p = p.next()
     return out

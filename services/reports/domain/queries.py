@@ -11,7 +11,14 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.domain.catalogue import subtree_ids
-from services.reports.domain.periods import Period, PeriodError, parse_period
+from services.reports.domain.periods import (
+    Period,
+    PeriodError,
+    PeriodType,
+    parse_period,
+    period_containing,
+    periods_between,
+)
 from services.reports.schemas import AuditEntry, StoredValue
 from services.reports.storage.models import DataValue, Department, Indicator
 from shared.errors import InvalidInputError, NotFoundError
@@ -23,6 +30,14 @@ def period_param(value: str, field: str) -> Period:
         return parse_period(value)
     except PeriodError as exc:
         raise InvalidInputError(f"invalid period '{value}': {exc}", field=field) from None
+
+
+def period_range(first: Period, last: Period, period_type: PeriodType, field: str) -> list[Period]:
+    """The ``period_type`` periods covering ``first`` through ``last``; too long a span is the ``field``'s fault."""
+    try:
+        return periods_between(period_containing(first.start, period_type), period_containing(last.end, period_type))
+    except PeriodError as exc:
+        raise InvalidInputError(str(exc), field=field) from None
 
 
 async def indicator_ids(session: AsyncSession, codes: list[str], field: str = "indicator") -> dict[str, int]:
