@@ -59,6 +59,7 @@ bench: $(STAMP) ffmpeg
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest tests/soak -m soak -s
+	CITYOPS_FUZZ_SECONDS=300 $(BIN)/python -m pytest tests/faults/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) .run .mypy_cache .ruff_cache .pytest_cache

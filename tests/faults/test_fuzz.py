@@ -4,6 +4,7 @@ the gateway with an admin token and with a department API key."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ import pytest
 from tests.e2e.conftest import System, running_system
 
 STREAMING = r"(/events|/mjpeg|/clip\.mp4)$"
+# `make soak` fuzzes for minutes per target; `make test` samples each for under a minute.
+DEEP_SECONDS = int(os.environ.get("CITYOPS_FUZZ_SECONDS", "0"))
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +30,10 @@ def system(nats_server, module_database: str, footage_h264: Path) -> Iterator[Sy
 
 
 def _fuzz(base_url: str, headers: dict[str, str], checks: str, tmp_path: Path, seconds: int = 40) -> None:
+    seconds, examples = (DEEP_SECONDS, 200) if DEEP_SECONDS else (seconds, 15)
     command = [
         str(Path(sys.executable).parent / "schemathesis"), "run", f"{base_url}/openapi.json",
-        "--checks", checks, "--max-examples", "15", "--max-time", str(seconds), "--seed", "1",
+        "--checks", checks, "--max-examples", str(examples), "--max-time", str(seconds), "--seed", "1",
         "--phases", "examples,coverage,fuzzing", "--exclude-path-regex", STREAMING,
         "--request-timeout", "20", "--no-color", "--report", "junit", "--report-dir", str(tmp_path),
     ]  # fmt: skip

@@ -17,6 +17,7 @@ from services.analytics.storage.models import Alert, AlertSnapshot
 from shared.errors import ConflictError, InvalidInputError, NotFoundError
 from shared.identity import Caller
 from shared.pagination import Cursor, Limit, Ordering, Page, any_of
+from shared.params import Instant
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=PROBLEM_RESPONSES)
@@ -59,8 +60,8 @@ def _filter(
     status: Annotated[list[Literal["active", "ended"]], Query()] = [],  # noqa: B006
     rule_type: Annotated[list[RuleType], Query()] = [],  # noqa: B006
     rule_id: Annotated[list[uuid.UUID], Query()] = [],  # noqa: B006
-    since: Annotated[datetime | None, Query(description="alerts started at or after")] = None,
-    until: Annotated[datetime | None, Query(description="alerts started before")] = None,
+    since: Annotated[Instant | None, Query(description="alerts started at or after")] = None,
+    until: Annotated[Instant | None, Query(description="alerts started before")] = None,
     acknowledged: bool | None = None,
 ) -> list[ColumnElement[bool]]:
     conditions = any_of(

@@ -14,6 +14,7 @@ from services.analytics.schemas import CameraStats, CountPoint, MotionMasks
 from services.analytics.storage import repo
 from services.analytics.storage.models import CameraMask
 from shared.errors import InvalidInputError, NotFoundError
+from shared.params import Instant
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["counts"], responses=PROBLEM_RESPONSES)
@@ -25,8 +26,8 @@ async def counts(
     camera: str = Query(min_length=1),
     bucket: Literal["minute", "hour", "day"] = "minute",
     rule_id: uuid.UUID | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     limit: int = Query(1440, ge=1, le=10_080),
 ) -> list[CountPoint]:
     rows = await repo.count_series(session, camera, bucket, rule_id=rule_id, since=since, until=until, limit=limit)

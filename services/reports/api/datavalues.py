@@ -18,6 +18,7 @@ from shared.problems import PROBLEM_RESPONSES, problem_response
 
 router = APIRouter(responses=PROBLEM_RESPONSES, tags=["data values"])
 
+
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
     """The model's JSON schema with its ``$defs`` in place: in an OpenAPI document ``#/$defs/...``
     would be resolved against the document's root, where it does not exist."""

@@ -86,6 +86,18 @@ async def test_satisfaction_index(client: httpx.AsyncClient) -> None:
     assert summary == {"ratings": 4, "satisfaction_index": 50.0, "mean_rating": 3.0, "resolved_on_time_pct": 100.0}
     r = await client.get("/satisfaction", params={"group_by": "ward"})
     assert r.status_code == 422
+    # Bounds are instants: any offset, normalised; one that overflows in UTC names the parameter.
+    local = (
+        await client.get("/satisfaction", params={"group_by": "month", "since": "2000-01-01T07:00:00+07:00"})
+    ).json()
+    assert local == months
+    for name in ("since", "until"):
+        r = await client.get("/satisfaction", params={name: "0001-01-01T00:00:00+05:00"})
+        assert r.status_code == 422, r.text
+        assert r.json()["invalid_params"][0]["name"] == name
+    r = await client.get("/open311/v2/requests.json", params={"start_date": "0001-01-01T00:00:00+05:00"})
+    assert r.status_code == 422
+    assert r.json()["invalid_params"][0]["name"] == "start_date"
 
 
 async def test_open311_roundtrip_without_personal_data(client: httpx.AsyncClient) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,6 +13,7 @@ from services.reports.cases.api.deps import PublicCallerDep, RuntimeDep, utcnow
 from services.reports.cases.events import stage
 from services.reports.cases.metrics import CASES_CREATED
 from shared.errors import InvalidInputError
+from shared.params import Instant
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=PROBLEM_RESPONSES)
@@ -71,8 +71,8 @@ async def list_requests(
     rt: RuntimeDep,
     service_request_id: str | None = None,
     service_code: Annotated[str | None, Query(description="comma-separated")] = None,
-    start_date: datetime | None = None,
-    end_date: datetime | None = None,
+    start_date: Instant | None = None,
+    end_date: Instant | None = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
 ) -> list[dict[str, Any]]:
     codes = [c for c in (service_code or "").split(",") if c]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,6 +12,7 @@ from services.reports.cases.cases import changed, get_case
 from services.reports.cases.events import stage
 from services.reports.cases.metrics import RATINGS
 from services.reports.cases.schemas import RatingIn, RatingView, SatisfactionRow, SatisfactionSummary
+from shared.params import Instant
 from shared.problems import PROBLEM_RESPONSES
 
 public = APIRouter(prefix="/ratings", tags=["satisfaction"], responses=PROBLEM_RESPONSES)
@@ -42,8 +42,8 @@ async def satisfaction_index(
     rt: RuntimeDep,
     caller: CallerDep,
     group_by: Annotated[satisfaction.GroupBy, Query()] = "department",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
 ) -> list[SatisfactionRow]:
     async with rt.database.session() as s:
         return await satisfaction.index(s, group_by, since, until)
