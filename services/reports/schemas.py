@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.reports.domain.periods import PeriodType
+from services.reports.domain.periods import CalendarDay, PeriodType
 
 CODE = r"^[A-Za-z0-9_.\-]{1,64}$"
 ValueType = Literal["number", "integer", "percentage", "boolean", "text"]
@@ -24,8 +24,8 @@ class DepartmentIn(Strict):
     name: str = Field(min_length=1, max_length=300)
     kind: Literal["city", "department", "ward", "commune", "unit"] = "department"
     parent: str | None = Field(None, description="code of the parent department")
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: CalendarDay | None = None
+    valid_to: CalendarDay | None = None
     successor: str | None = Field(None, description="code of the unit this one was merged into")
 
     @model_validator(mode="after")
@@ -39,8 +39,8 @@ class DepartmentPatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=300)
     kind: Literal["city", "department", "ward", "commune", "unit"] | None = None
     parent: str | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: CalendarDay | None = None
+    valid_to: CalendarDay | None = None
     successor: str | None = None
 
 

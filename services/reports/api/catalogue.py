@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Response
 
 from services.reports.api.deps import AdminDep, CallerDep, SessionDep
 from services.reports.domain import catalogue
+from services.reports.domain.periods import CalendarDay
 from services.reports.schemas import (
     DepartmentIn,
     DepartmentOut,
@@ -31,7 +30,7 @@ async def create_department(body: DepartmentIn, session: SessionDep, _: AdminDep
 
 @router.get("/departments", tags=["catalogue"])
 async def list_departments(
-    session: SessionDep, _: CallerDep, at: date | None = None, root: str | None = None
+    session: SessionDep, _: CallerDep, at: CalendarDay | None = None, root: str | None = None
 ) -> list[DepartmentOut]:
     """All departments; ``at`` keeps those valid on that day, ``root`` a subtree."""
     return await catalogue.list_departments(session, at=at, root=root)

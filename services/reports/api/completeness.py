@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from services.reports.api.deps import CalendarDay, CallerDep, SessionDep
+from services.reports.api.deps import CallerDep, SessionDep
 from services.reports.domain import completeness
-from services.reports.domain.periods import local_today
+from services.reports.domain.periods import CalendarDay, local_today
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(responses=PROBLEM_RESPONSES, tags=["completeness"])

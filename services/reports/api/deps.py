@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.domain.access import authenticated, require_admin
-from services.reports.domain.periods import EARLIEST, LATEST
 from shared.identity import Caller
 from shared.service import Runtime
 
@@ -41,5 +38,3 @@ RuntimeDep = Annotated[Runtime, Depends(runtime)]
 SessionDep = Annotated[AsyncSession, Depends(session, scope="function")]
 CallerDep = Annotated[Caller, Depends(caller)]
 AdminDep = Annotated[Caller, Depends(admin)]
-# A day of the reporting calendar, as a query parameter: outside it there are no periods to report.
-CalendarDay = Annotated[date, Field(ge=EARLIEST, le=LATEST)]

@@ -38,6 +38,7 @@ from services.reports.businesses.schemas import (
 from services.reports.businesses.settings import BusinessSettings, get_business_settings
 from services.reports.cases.events import stage as stage_case_events
 from services.reports.domain.access import authenticated
+from services.reports.domain.periods import CalendarDay
 from shared.errors import ForbiddenError, NotFoundError
 from shared.identity import Caller
 from shared.pagination import Cursor, Limit, Page
@@ -128,7 +129,7 @@ async def import_businesses(
 
 @router.get("/kpis", summary="Registry KPIs as of a date (default today)")
 async def business_kpis(
-    session: Session, caller: CallerDep, settings: Settings, on: date | None = None
+    session: Session, caller: CallerDep, settings: Settings, on: CalendarDay | None = None
 ) -> dict[str, object]:
     return await service.kpis(session, on=on or date.today(), settings=settings)
 

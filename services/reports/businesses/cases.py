@@ -31,6 +31,7 @@ from services.reports.cases.storage import Case
 from services.reports.domain.catalogue import create_indicator
 from services.reports.domain.imports import ImportOptions, import_values
 from services.reports.domain.parsing import RawRow
+from services.reports.domain.periods import EARLIEST, LATEST
 from services.reports.schemas import IndicatorIn
 from shared.db import Database
 from shared.errors import InvalidInputError, NotFoundError
@@ -194,6 +195,8 @@ def month_range(period: str) -> tuple[date, datetime, datetime]:
         first = date.fromisoformat(f"{period}-01")
     except ValueError:
         raise InvalidInputError("period must be a month, e.g. 2026-11", field="period") from None
+    if not EARLIEST <= first <= LATEST:
+        raise InvalidInputError(f"period outside the years {EARLIEST.year}-{LATEST.year}", field="period")
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     start = datetime.combine(first, datetime.min.time(), UTC)
     return following - timedelta(days=1), start, datetime.combine(following, datetime.min.time(), UTC)

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from services.reports.domain.periods import CalendarDay
+
 KNOWN_TYPES = ("hotel", "restaurant", "seafood_stall", "beach_service", "electric_car", "tour_operator", "market_stall")
 BusinessType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
 BusinessStatus = Literal["active", "suspended", "closed"]
@@ -137,8 +139,8 @@ class PriceListIn(BaseModel):
     )  # fmt: skip
 
     name: str = Field(min_length=1, max_length=200)
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: CalendarDay
+    valid_to: CalendarDay | None = None
     items: list[PriceItemIn] = Field(min_length=1, max_length=2000)
 
     @model_validator(mode="after")
@@ -178,17 +180,17 @@ class ViolationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: ViolationType
-    occurred_on: date | None = Field(None, description="defaults to the inspection date")
+    occurred_on: CalendarDay | None = Field(None, description="defaults to the inspection date")
     confirmed: bool = True
     fine_vnd: int | None = Field(None, ge=0, le=10_000_000_000)
-    remedial_deadline: date | None = None
+    remedial_deadline: CalendarDay | None = None
     note: str | None = Field(None, max_length=2000)
 
 
 class InspectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inspected_on: date
+    inspected_on: CalendarDay
     team: str = Field(min_length=1, max_length=200)
     findings: str | None = Field(None, max_length=10_000)
     violations: list[ViolationIn] = Field(default_factory=list, max_length=100)
@@ -230,7 +232,7 @@ class ChargedItem(BaseModel):
 class DiscrepancyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    on: date = Field(description="the date of the purchase complained about")
+    on: CalendarDay = Field(description="the date of the purchase complained about")
     items: list[ChargedItem] = Field(min_length=1, max_length=200)
 
 
@@ -281,7 +283,7 @@ class ComplaintIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     business_id: uuid.UUID
-    purchased_on: date
+    purchased_on: CalendarDay
     items: list[ChargedItem] = Field(min_length=1, max_length=200)
 
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.reports.domain.periods import CalendarDay
+
 Status = Literal["new", "acknowledged", "assigned", "in_progress", "resolved", "closed", "rejected", "reopened"]
 Source = Literal["citizen", "business", "hotline", "department", "camera_alert"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -238,7 +240,7 @@ class DirectiveIn(Strict):
     title: str = Field(min_length=1, max_length=300)
     body: str = Field("", max_length=20_000)
     departments: list[str] = Field(min_length=1, max_length=50)
-    deadline: date
+    deadline: CalendarDay
     priority: Priority = "normal"
     case_ids: list[int] = Field(default_factory=list, max_length=100)
     indicator_codes: list[str] = Field(default_factory=list, max_length=100)
@@ -299,8 +301,8 @@ class ProjectIn(Strict):
     area_ha: float = Field(gt=0)
     households: int = Field(ge=0)
     budget_vnd: int = Field(ge=0)
-    start_date: date
-    planned_end_date: date
+    start_date: CalendarDay
+    planned_end_date: CalendarDay
 
     @model_validator(mode="after")
     def _dates(self) -> ProjectIn:
@@ -310,7 +312,7 @@ class ProjectIn(Strict):
 
 
 class ProjectProgressIn(Strict):
-    as_of: date
+    as_of: CalendarDay
     households_agreed: int = Field(ge=0)
     households_paid: int = Field(ge=0)
     households_handed_over: int = Field(ge=0)

@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
 
 # Periods are the city's calendar periods: "today" and deadlines are dates in Vietnam (UTC+7).
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -46,6 +49,8 @@ class PeriodError(ValueError):
 # neighbours, a deadline after it) inside ``date``'s range, so no input can overflow it into a 500.
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
+# A day a client may send or ask about: outside the calendar there is nothing to report.
+CalendarDay = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
 # The most periods one request may span: 27 years of days, thousands of years of months.
 MAX_PERIODS = 10_000
 

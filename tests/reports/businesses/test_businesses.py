@@ -249,6 +249,17 @@ def test_invalid_price_list_and_unknown_business_are_clear_4xx(reports: ServiceP
     assert httpx.get(reports.url + "/businesses").status_code == 401
 
 
+def test_days_outside_the_reporting_calendar_are_refused_naming_the_field(reports: ServiceProcess) -> None:
+    # A year-one "as of" once reached the repeat-offender window arithmetic and overflowed into a 500.
+    kpis = httpx.get(reports.url + "/businesses/kpis", params={"on": "0001-01-01"}, headers=ADMIN)
+    assert_problem(kpis, 422, "on")
+    publish = httpx.post(reports.url + "/businesses/kpis/publish", params={"period": "9999-12"}, headers=TOURISM)
+    assert_problem(publish, 422, "period")
+    biz = _business(reports, name="Quán Xa Xưa")
+    old = _price_list(reports, biz["id"], TOURISM, "Cổ", "0001-01-01", None, 1)
+    assert_problem(old, 422, "valid_from")
+
+
 def test_a_complaint_names_the_business_and_shows_charged_against_listed_prices(reports: ServiceProcess) -> None:
     biz = _business(reports, name="Nhà hàng Khiếu Nại")
     _price_list(reports, biz["id"], TOURISM, "Hè 2026", "2026-05-01", "2026-08-31", 1_000_000)
