@@ -21,6 +21,7 @@ from shared.errors import UnavailableError
 from shared.logging import configure_logging
 from shared.problems import add_problem_handlers, problem_response
 from shared.settings import ServiceSettings
+from shared.text_guard import UnstorableTextGuard
 
 log = logging.getLogger("cityops.service")
 
@@ -192,6 +193,7 @@ def create_service_app(runtime: Runtime, *, title: str, description: str, **fast
     app.state.runtime = runtime
     add_problem_handlers(app)
     app.include_router(_health_router(runtime))
+    app.add_middleware(UnstorableTextGuard)
     app.add_middleware(MetricsMiddleware, service=runtime.service)
     return app
 

@@ -18,6 +18,9 @@ from tests.e2e.conftest import System, running_system
 STREAMING = r"(/events|/mjpeg|/clip\.mp4)$"
 # `make soak` fuzzes for minutes per target; `make test` samples each for under a minute.
 DEEP_SECONDS = int(os.environ.get("CITYOPS_FUZZ_SECONDS", "0"))
+if DEEP_SECONDS:
+    # The gateway test fuzzes twice; the suite's per-test timeout is sized for the short run.
+    pytestmark = pytest.mark.timeout(2 * DEEP_SECONDS + 300)
 
 
 @pytest.fixture(scope="module")

@@ -404,6 +404,20 @@ async def test_bad_json_is_a_clear_422(api: httpx.AsyncClient) -> None:
     assert r.json()["invalid_params"][0]["name"] == "content-type"
 
 
+async def test_a_nul_in_a_batch_is_refused_naming_the_row_and_nothing_is_stored(
+    api: httpx.AsyncClient, pg: asyncpg.Connection
+) -> None:
+    # Found by fuzzing: the echoed "unknown indicator" reached the stored idempotent reply (jsonb) as a 500.
+    batch = values(("ARR", "TOUR", "2025-01", "5"), ("ARR\u0000", "TOUR", "2025-01", "6"))
+    r = await api.post("/datavalues", json=batch, headers={"Idempotency-Key": "nul-1"})
+    assert_problem(r, 422, "dataValues.1.indicator")
+    assert await stored(pg) == set()
+    csv = b"indicator,department,period,value\nARR,TOUR,2025-01,5\nARR,TOUR,2025-02,6\x00\n"
+    r = await api.post("/datavalues", content=csv, headers={"Content-Type": "text/csv"})
+    assert_problem(r, 422, "body")
+    assert await stored(pg) == set()
+
+
 async def test_value_types_through_http(api: httpx.AsyncClient, pg: asyncpg.Connection) -> None:
     batch = values(
         ("FLAG", "W2", "2025W10", "yes"),
