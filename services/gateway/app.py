@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
-from nats.aio.msg import Msg
 
 from services.gateway.api import auth, events, media, overview, proxy, web
 from services.gateway.auth import service as auth_service
-from services.gateway.auth.cache import CREDENTIALS_CHANGED, CallerCache
+from services.gateway.auth.cache import CallerCache
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, ETagMiddleware
 from services.gateway.openapi import ApiDocs
-from services.gateway.ratelimit import USAGE_SUBJECT, RateLimiter, Usage
+from services.gateway.ratelimit import RateLimiter, UsageSharing
 from services.gateway.settings import GatewaySettings, get_settings
 from services.gateway.state import GatewayState
 from services.gateway.upstream import Upstreams
@@ -74,36 +72,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             task.cancel()
         await gw.upstreams.close()
 
-    async def follow_credential_changes(bus: Bus) -> None:
-        async def forget(_: Msg) -> None:
-            gw.callers.clear()
-
-        await bus.nc.subscribe(CREDENTIALS_CHANGED, cb=forget)
-
-    runtime.bus.on_ready(follow_credential_changes)
-    replica = uuid.uuid4().hex
-
     async def share_rate_limits(bus: Bus) -> None:
-        async def charge(msg: Msg) -> None:
-            try:
-                usage = Usage.model_validate_json(msg.data)
-            except ValueError:
-                return
-            if usage.replica != replica:
-                gw.limiter.charge(usage.taken)
+        spawn(UsageSharing(gw.limiter).run(bus))
 
-        await bus.nc.subscribe(USAGE_SUBJECT, cb=charge)
-        spawn(report_usage(bus))
-
-    async def report_usage(bus: Bus) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            if taken := gw.limiter.report():
-                try:
-                    await bus.publish(USAGE_SUBJECT, Usage(replica=replica, taken=taken).model_dump_json().encode())
-                except Exception as exc:
-                    log.warning("ratelimit.report_failed", extra={"error": repr(exc)})
-
+    runtime.bus.on_ready(gw.callers.follow_changes)
     runtime.bus.on_ready(share_rate_limits)
     runtime.on_startup(start)
     runtime.on_shutdown(stop)

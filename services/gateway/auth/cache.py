@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import time
 
+from nats.aio.msg import Msg
+
+from shared.bus import Bus
 from shared.identity import Caller
 
 # Core NATS, between gateway replicas only: "forget every cached caller".
@@ -42,3 +45,11 @@ class CallerCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+    async def follow_changes(self, bus: Bus) -> None:
+        """Clear this cache whenever any replica announces a change of credentials."""
+
+        async def forget(_: Msg) -> None:
+            self.clear()
+
+        await bus.nc.subscribe(CREDENTIALS_CHANGED, cb=forget)
