@@ -66,16 +66,23 @@ def _drop_privileges() -> None:
         os.setuid(user.pw_uid)
 
 
+def _let_traverse(path: Path) -> None:
+    """As root: let the unprivileged user reach ``path`` (a clone in /root or a mktemp -d is closed to it)."""
+    if os.geteuid() != 0:
+        return
+    for parent in path.resolve().parents:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+
+
 def _make_accessible(path: Path) -> None:
     """As root: hand ``path`` to the unprivileged user and let it traverse the parents."""
     if os.geteuid() != 0:
         return
     user = pwd.getpwnam(UNPRIVILEGED_USER)
     os.chown(path, user.pw_uid, user.pw_gid)
-    for parent in path.resolve().parents:
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            parent.chmod(mode | 0o001)
+    _let_traverse(path)
 
 
 class NatsServer:
@@ -171,6 +178,7 @@ class PostgresServer:
         ]  # fmt: skip
 
     def start(self, timeout: float = 30.0) -> None:
+        _let_traverse(self.bin / "postgres")
         self.init()
         for attempt in (1, 2):
             log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 — owned by the child
