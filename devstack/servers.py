@@ -113,7 +113,11 @@ class NatsServer:
         self.proc = subprocess.Popen(
             self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        wait_port(self.host, self.port, timeout, self.proc)
+        try:
+            wait_port(self.host, self.port, timeout, self.proc)
+        except BaseException:
+            self.stop()  # a server that never listened must not outlive the caller's failure
+            raise
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -196,9 +200,13 @@ class PostgresServer:
             except RuntimeError as exc:
                 # A restart can race the old postmaster's shared memory teardown; one retry covers it.
                 tail = (self.data_dir / "server.log").read_text(errors="replace").splitlines()[-5:]
+                self.stop()
                 if attempt == 2:
                     raise RuntimeError(f"{exc}; server log: {' | '.join(tail)}") from exc
                 time.sleep(1.0)
+            except BaseException:
+                self.stop()  # not accepting in time: the postmaster must not outlive the caller's failure
+                raise
 
     def _wait_accepting(self, timeout: float) -> None:
         wait_port(self.host, self.port, timeout, self.proc)

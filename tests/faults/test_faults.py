@@ -27,11 +27,13 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NatsServ
     root.chmod(0o755)
     nats_server = NatsServer(root / "js", free_port())
     pg = PostgresServer(root / "pg", free_port())
-    nats_server.start()
-    pg.start()
-    yield nats_server, pg
-    nats_server.stop()
-    pg.stop()
+    try:
+        nats_server.start()
+        pg.start()  # should this fail, the NATS server started above is still stopped
+        yield nats_server, pg
+    finally:
+        nats_server.stop()
+        pg.stop()
 
 
 @pytest.fixture(scope="module")
