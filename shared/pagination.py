@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from shared.errors import InvalidInputError
+from shared.text_guard import unstorable
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -139,6 +140,6 @@ def _typed(value: Any, column: InstrumentedAttribute[Any]) -> Any:
         return uuid.UUID(value)
     if kind is int and (isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63):
         raise ValueError("not a 64-bit integer")
-    if kind is str and (not isinstance(value, str) or "\x00" in value):
+    if kind is str and (not isinstance(value, str) or unstorable(value)):
         raise ValueError("not a text value")
     return value

@@ -73,6 +73,7 @@ KEY = str(uuid.UUID(int=1))
         ("name", "%%%"),
         ("seq", _forged("seq", [2**70, KEY])),  # beyond bigint
         ("name", _forged("name", ["a\x00b", KEY])),  # NUL is not text PostgreSQL stores
+        ("name", _forged("name", ["a\ud800b", KEY])),  # nor is an unpaired surrogate
         ("name", _forged("name", ["a"])),  # too few values
         ("at", _forged("at", ["yesterday", KEY])),
         ("name", _forged("name", ["a", "not-a-uuid"])),
