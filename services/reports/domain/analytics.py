@@ -89,7 +89,7 @@ class Query:
     @cached_property
     def periods(self) -> list[Period]:
         """Every target period of the range, in order: the series' x axis."""
-        return period_range(self.start, self.end, self.period_type, "end")
+        return period_range(self.start.start, self.end.end, self.period_type, "end")
 
 
 async def _indicators(session: AsyncSession, codes: list[str]) -> dict[str, tuple[int, PeriodType, str, str]]:

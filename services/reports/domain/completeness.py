@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.domain.periods import VIETNAM, Period, PeriodType, period_containing
+from services.reports.domain.periods import VIETNAM, Period, PeriodType
 from services.reports.domain.queries import period_param, period_range
 from shared.errors import ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
@@ -83,7 +83,7 @@ async def completeness(
 ) -> dict[str, object]:
     (form,) = await _forms(session, form_code)
     first, last = period_param(start, "start"), period_param(end, "end")
-    periods = [p for p in period_range(first, last, form.period_type, "end") if p.start <= today]
+    periods = [p for p in period_range(first.start, last.end, form.period_type, "end") if p.start <= today]
     assigned = [a for a in await _assigned(session, form.id) if not departments or a.code in departments]
     subs = await _submissions(session, form.id, [p.iso for p in periods])
     cells = []
@@ -124,13 +124,7 @@ async def overdue(session: AsyncSession, form_code: str | None, since: date, tod
     """Every report due before ``today`` (periods starting on or after ``since``) not yet submitted."""
     out: list[dict[str, object]] = []
     for form in await _forms(session, form_code):
-        span = period_range(
-            period_containing(since, PeriodType.DAILY),
-            period_containing(today, PeriodType.DAILY),
-            form.period_type,
-            "since",
-        )
-        periods = [p for p in span if due_date(form, p) < today]
+        periods = [p for p in period_range(since, today, form.period_type, "since") if due_date(form, p) < today]
         subs = await _submissions(session, form.id, [p.iso for p in periods])
         for a in await _assigned(session, form.id):
             for p in periods:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, select, text
@@ -32,10 +32,10 @@ def period_param(value: str, field: str) -> Period:
         raise InvalidInputError(f"invalid period '{value}': {exc}", field=field) from None
 
 
-def period_range(first: Period, last: Period, period_type: PeriodType, field: str) -> list[Period]:
-    """The ``period_type`` periods covering ``first`` through ``last``; too long a span is the ``field``'s fault."""
+def period_range(first_day: date, last_day: date, period_type: PeriodType, field: str) -> list[Period]:
+    """The ``period_type`` periods covering ``first_day`` through ``last_day``; too long a span is ``field``'s fault."""
     try:
-        return periods_between(period_containing(first.start, period_type), period_containing(last.end, period_type))
+        return periods_between(period_containing(first_day, period_type), period_containing(last_day, period_type))
     except PeriodError as exc:
         raise InvalidInputError(str(exc), field=field) from None
 
