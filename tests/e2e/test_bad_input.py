@@ -25,6 +25,7 @@ def test_malformed_wrong_typed_huge_and_deeply_nested_bodies_get_clear_4xx(syste
     _problem(httpx.post(gw + "/api/v1/cameras", content=b'{"id": "x", ', headers=json_headers), 422)
     body = _problem(httpx.post(gw + "/api/v1/rules", json={"camera": 5, "type": "crowd"}, headers=admin), 422)
     assert any(p["name"] == "camera" for p in body["invalid_params"])
+    assert body["instance"] == "/api/v1/rules"  # the path the client called, not the analytics service's
     _problem(httpx.post(gw + "/api/v1/datavalues", content=b"[" * 100_000 + b"]" * 100_000, headers=json_headers), 422)
     huge = b'{"dataValues": [' + b'{"indicator": "X"},' * 4_000_000 + b"{}]}"
     _problem(httpx.post(gw + "/api/v1/datavalues", content=huge, headers=json_headers, timeout=60), 413)

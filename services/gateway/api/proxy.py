@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from services.gateway.api.deps import Public, Requires, State, public, require
 from services.gateway.policy import Permission as P
@@ -97,8 +97,8 @@ FORWARDS: tuple[Forward, ...] = (
 )
 
 
-def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaitable[StreamingResponse]]:
-    async def handler(request: Request, gw: State, caller: Annotated[Caller, Depends(guard)]) -> StreamingResponse:
+def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaitable[Response]]:
+    async def handler(request: Request, gw: State, caller: Annotated[Caller, Depends(guard)]) -> Response:
         rest = str(request.path_params.get("rest", ""))
         if any(segment in ("..", ".") for segment in rest.split("/")):
             # The upstream would normalise it into another resource than the one authorised here.
@@ -119,7 +119,7 @@ def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaita
             content=body,
             stream=True,
         )
-        return relay(response)
+        return await relay(response, request.url.path)
 
     return handler
 
