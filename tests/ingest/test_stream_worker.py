@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import threading
 import time
+from collections.abc import Iterator
 from fractions import Fraction
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import av
@@ -21,6 +25,7 @@ from services.ingest.domain.stream import (
     StreamWorker,
     Tuning,
 )
+from tests.ingest.mjpeg import MjpegCamera, jpeg_frames
 
 TS_PACKET = 188
 
@@ -96,3 +101,86 @@ def test_stop_is_prompt_while_waiting_to_reconnect() -> None:
     worker.stop()
     assert worker.join(5)
     assert time.monotonic() - started < 5
+
+
+def test_http_mjpeg_camera_is_sampled_at_the_asked_rate_of_arrival_time(footage_h264: Path) -> None:
+    # MJPEG over HTTP has no timestamps: FFmpeg numbers its frames as if at 25 fps. Sampling on that
+    # made-up clock would publish a 10 fps camera's frames at 2 fps instead of the 5 asked.
+    camera = MjpegCamera(jpeg_frames(footage_h264, 40), fps=10).start()
+    events: list[StreamEvent] = []
+    samples: list[Sample] = []
+    enough = threading.Event()
+
+    def sink(event: StreamEvent) -> None:
+        events.append(event)
+        if isinstance(event, Sample):
+            samples.append(event)
+            if len(samples) == 25:
+                enough.set()
+
+    config = StreamConfig("mjpeg-1", camera.url, sampling_fps=5, output_width=320, revision=1)
+    worker = StreamWorker(config, Tuning(), sink)
+    worker.start()
+    try:
+        assert enough.wait(30), f"fewer than 25 samples: {events[-3:]}"
+        decoded = worker.stats.decoded
+    finally:
+        worker.stop()
+        assert worker.join(10)
+        camera.stop()
+
+    assert events[0] == Connected("mjpeg", 768, 576)
+    assert {(s.width, s.height) for s in samples} == {(320, 240)}
+    assert all(s.pts is None for s in samples)  # no source clock: no made-up presentation times
+    assert all(s.jpeg[:2] == b"\xff\xd8" for s in samples)
+    # Every other frame of 10 fps; arrival jitter on a loaded machine moves it a little, 25 fps would halve it.
+    assert 0.38 <= len(samples) / decoded <= 0.62, (len(samples), decoded)
+    assert worker.stats.reconnects == 0
+
+
+@pytest.fixture(scope="module")
+def hls_server(footage_h264: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """10 s of the footage as an HLS playlist of 2 s MPEG-TS segments, over a real HTTP server."""
+    directory = tmp_path_factory.mktemp("hls")
+    with (
+        av.open(str(footage_h264)) as src,
+        av.open(
+            str(directory / "index.m3u8"), "w", format="hls", options={"hls_time": "2", "hls_list_size": "0"}
+        ) as dst,
+    ):
+        out = dst.add_stream_from_template(src.streams.video[0])
+        for packet in itertools.islice(src.demux(src.streams.video[0]), 100):
+            if packet.dts is not None:
+                packet.stream = out
+                dst.mux(packet)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/index.m3u8"
+    server.shutdown()
+    server.server_close()
+
+
+def test_hls_playlist_over_http_is_decoded_on_its_own_clock(hls_server: str) -> None:
+    samples: list[Sample] = []
+    enough = threading.Event()
+
+    def sink(event: StreamEvent) -> None:
+        if isinstance(event, Sample):
+            samples.append(event)
+            if len(samples) == 10:
+                enough.set()
+
+    config = StreamConfig("hls-1", hls_server, sampling_fps=5, output_width=320, revision=1)
+    worker = StreamWorker(config, Tuning(), sink)
+    worker.start()
+    try:
+        assert enough.wait(30), samples
+    finally:
+        worker.stop()
+        assert worker.join(10)
+    assert worker.stats.codec == "h264"
+    # HLS keeps the source's timestamps: 5 of 10 fps are 0.2 s apart on that clock.
+    steps = [b.pts - a.pts for a, b in itertools.pairwise(samples[:10]) if a.pts is not None and b.pts is not None]
+    assert len(steps) == 9
+    assert all(abs(step - 0.2) < 0.02 for step in steps), steps

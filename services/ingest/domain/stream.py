@@ -34,6 +34,8 @@ log = logging.getLogger("cityops.ingest.stream")
 RTSP_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "32768"}
 # A stream whose packets keep failing to decode is broken, not merely lossy: reconnect.
 MAX_CONSECUTIVE_ERRORS = 200
+# AVFMT_NOTIMESTAMPS: the demuxer invents the timestamps it hands out.
+NO_TIMESTAMPS = 0x0080
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,9 @@ class StreamWorker:
                 ctx.skip_frame = "NONKEY"
             if self.tuning.skip_loop_filter:
                 ctx.options = {"skip_loop_filter": "all"}
+            # HTTP MJPEG (mpjpeg) carries no timestamps: FFmpeg numbers its frames at a made-up 25 fps,
+            # which would sample a 10 fps camera at 0.4 of the asked rate. Such frames have no pts.
+            source_clock = not container.format.flags & NO_TIMESTAMPS
             last_frame = time.monotonic()
             next_due: float | None = None
             consecutive_errors = 0
@@ -248,7 +253,7 @@ class StreamWorker:
                         self._sink(Connected(ctx.name, frame.width, frame.height))
                     if self._is_file:
                         clock_origin = self._pace(frame.time, clock_origin)
-                    next_due = self._on_frame(frame, next_due)
+                    next_due = self._on_frame(frame, frame.time if source_clock else None, next_due)
                     last_frame = time.monotonic()
                 if now - last_frame > self.tuning.stall_s:
                     raise Stalled(f"stalled: packets but no decodable frame for {self.tuning.stall_s:g} s")
@@ -272,7 +277,8 @@ class StreamWorker:
         self.stats.decode_errors += 1
         DECODE_ERRORS.labels(self.config.camera).inc()
 
-    def _on_frame(self, frame: av.VideoFrame, next_due: float | None) -> float | None:
+    def _on_frame(self, frame: av.VideoFrame, pts: float | None, next_due: float | None) -> float | None:
+        """Publish ``frame`` if it is due; the time the next one is due."""
         now = time.monotonic()
         stats = self.stats
         stats.decoded += 1
@@ -283,17 +289,17 @@ class StreamWorker:
             stats.width, stats.height = frame.width, frame.height
             self._sink(ResolutionChanged(frame.width, frame.height))
         # Sample on the source clock when there is one, so a jittery network does not skew the rate.
-        t = frame.time if frame.time is not None else now
+        t = pts if pts is not None else now
         if next_due is not None and next_due - 10 * self._period < t < next_due - self._period * 0.1:
             return next_due
-        self._emit(frame)
+        self._emit(frame, pts)
         if stats.decoded % 50 == 0:
             self._account_cpu()
         if next_due is None or not (next_due - 10 * self._period < t <= next_due + self._period):
             return t + self._period  # first frame, or the source clock jumped (reconnect, loop)
         return next_due + self._period
 
-    def _emit(self, frame: av.VideoFrame) -> None:
+    def _emit(self, frame: av.VideoFrame, pts: float | None) -> None:
         captured_at = datetime.now(UTC)
         width, height = output_size(frame.width, frame.height, self.config.output_width)
         # One swscale pass downscales straight to JPEG's own full-range BT.601 4:2:0, which libjpeg-turbo
@@ -310,7 +316,7 @@ class StreamWorker:
             quality=self.tuning.jpeg_quality,
         )
         self._seq += 1
-        self._sink(Sample(jpeg, self._seq, frame.time, captured_at, width, height))
+        self._sink(Sample(jpeg, self._seq, pts, captured_at, width, height))
 
     def _account_cpu(self) -> None:
         mark = time.thread_time()

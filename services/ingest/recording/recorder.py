@@ -22,6 +22,7 @@ import av
 import av.container
 import av.stream
 
+from services.ingest.domain.stream import NO_TIMESTAMPS
 from services.ingest.recording.store import SegmentStore
 
 log = logging.getLogger("cityops.ingest.recording")
@@ -38,15 +39,44 @@ class SegmentClosed:
     codec: str
 
 
+class _ArrivalClock:
+    """Stamps the packets of a source without timestamps (HTTP MJPEG) with their arrival time.
+
+    FFmpeg numbers such packets as if at 25 fps, which would play a 10 fps camera's recording 2.5
+    times too fast; milliseconds since the connection opened keep its real pace.
+    """
+
+    TIME_BASE = Fraction(1, 1000)
+
+    def __init__(self) -> None:
+        self._origin = time.monotonic()
+        self._last = -1
+
+    def stamp(self, packet: av.Packet[Any]) -> None:
+        # Two packets in one millisecond still need increasing timestamps for the muxer.
+        self._last = max(round((time.monotonic() - self._origin) * 1000), self._last + 1)
+        packet.time_base = self.TIME_BASE
+        packet.dts = packet.pts = self._last
+
+
 class _Segment:
-    def __init__(self, path: Path, template: av.stream.Stream, first_dts: int, start_at: datetime) -> None:
+    def __init__(
+        self,
+        path: Path,
+        template: av.stream.Stream,
+        first_dts: int,
+        start_at: datetime,
+        time_base: Fraction | None = None,
+    ) -> None:
         self.path = path
         self.container = av.open(str(path), "w", format="mp4", options=FRAGMENTED_MP4)
         self.stream = self.container.add_stream_from_template(template)
+        if time_base is not None:
+            self.stream.time_base = time_base
         self.first_dts = first_dts
         self.last_ts = first_dts
         self.last_dts = first_dts
-        self.time_base: Fraction = template.time_base or Fraction(1, 90_000)
+        self.time_base: Fraction = time_base or template.time_base or Fraction(1, 90_000)
         self.start_at = start_at
 
     def seconds(self) -> float:
@@ -123,12 +153,15 @@ class SegmentRecorder:
         with self._open() as container:
             stream = container.streams.video[0]
             origin: tuple[float, float] | None = None
+            arrival = _ArrivalClock() if container.format.flags & NO_TIMESTAMPS else None
             try:
                 for packet in container.demux(stream):
                     if self._stop.is_set():
                         break
                     if packet.dts is None or packet.size == 0:
                         continue
+                    if arrival is not None:
+                        arrival.stamp(packet)
                     if self._realtime:
                         origin = self._pace(packet, origin)
                     if segment is not None and packet.dts <= segment.last_dts:
@@ -142,7 +175,9 @@ class SegmentRecorder:
                         if segment is not None:
                             self._close(segment)
                         start_at = datetime.now(UTC)
-                        segment = _Segment(self._store.new_path(self.camera, start_at), stream, packet.dts, start_at)
+                        path = self._store.new_path(self.camera, start_at)
+                        time_base = arrival.TIME_BASE if arrival is not None else None
+                        segment = _Segment(path, stream, packet.dts, start_at, time_base)
                     self._mux(segment, packet)
             finally:
                 if segment is not None:
