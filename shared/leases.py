@@ -8,6 +8,7 @@ replica.<replica>  presence of a live replica, so each can compute its fair shar
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from dataclasses import dataclass
@@ -101,11 +102,16 @@ class Leases:
             return  # already expired or taken: nothing of ours to release
         log.info("lease.released", extra={"camera": camera, "replica": self.replica})
 
-    async def withdraw(self) -> None:
-        """Leave cleanly: free every lease and the presence key so others take over at once."""
-        for camera in list(self._revisions):
-            await self.release(camera)
-        try:
-            await self._kv.delete(f"replica.{self.replica}")
-        except KeyNotFoundError:
-            return
+    async def withdraw(self, within: float = 2.0) -> None:
+        """Leave cleanly: free every lease and the presence key so others take over at once.
+
+        Gives up after ``within`` seconds: on shutdown NATS may be going away too (``make run``, a
+        cluster restart), and leases left behind expire by themselves.
+        """
+        async with asyncio.timeout(within):
+            for camera in list(self._revisions):
+                await self.release(camera)
+            try:
+                await self._kv.delete(f"replica.{self.replica}")
+            except KeyNotFoundError:
+                return

@@ -447,9 +447,10 @@ class FrameConsumer:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for worker in self.workers.values():
-            with contextlib.suppress(Exception):
-                await self._flush_counts(worker)
+        # Bounded, like the lease withdrawal below: the database may be going away at the same moment.
+        with contextlib.suppress(TimeoutError):
+            flushes = (self._flush_counts(worker) for worker in self.workers.values())
+            await asyncio.wait_for(asyncio.gather(*flushes, return_exceptions=True), 3)
         if self._leases is not None:
             with contextlib.suppress(Exception):
                 await self._leases.withdraw()

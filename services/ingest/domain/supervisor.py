@@ -214,7 +214,7 @@ class Supervisor:
             await asyncio.wait_for(self._write_status(runners), 2)
         if self._leases is not None and self._bus.connected:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._leases.withdraw(), 2)
+                await self._leases.withdraw()
 
 
 async def _upsert_status(session: AsyncSession, camera: str, fields: dict[str, Any]) -> None:
