@@ -450,8 +450,8 @@ class FrameConsumer:
         # Bounded, like the lease withdrawal below: the database may be going away at the same moment.
         with contextlib.suppress(TimeoutError):
             flushes = (self._flush_counts(worker) for worker in self.workers.values())
-            await asyncio.wait_for(asyncio.gather(*flushes, return_exceptions=True), 3)
-        if self._leases is not None:
+            await asyncio.wait_for(asyncio.gather(*flushes, return_exceptions=True), 2)
+        if self._leases is not None and self.bus.connected:
             with contextlib.suppress(Exception):
                 await self._leases.withdraw()
         self.workers.clear()

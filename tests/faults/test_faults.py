@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -200,3 +202,36 @@ def test_postgres_restart_mid_import_applies_all_or_nothing_and_503s_meanwhile(
     again = httpx.post(gw + "/api/v1/datavalues?atomic=true", json=body, headers=admin, timeout=120)
     assert again.status_code == 200, again.text[:500]
     assert asyncio.run(_count(pg)) - before == rows
+
+
+def test_every_service_stops_promptly_on_sigterm_as_nats_and_postgres_go_down(
+    system: System, servers: tuple[NatsServer, PostgresServer]
+) -> None:
+    # Last in this module: it stops the system. Orchestrators kill what has not exited some seconds
+    # after SIGTERM (make run after 5 s, Kubernetes after 30 s), and under make run's Ctrl-C or a
+    # cluster-wide restart NATS and PostgreSQL go at the same moment: a shutdown waiting on them would
+    # be killed halfway through.
+    nats_server, pg = servers
+    gw, admin = system.gateway, system.admin
+    camera = {"id": "fault-stop", "name": "Stop", "url": system.rtsp.url("vtest.mp4"), "category": "beach"}
+    assert httpx.post(gw + "/api/v1/cameras", json=camera, headers=admin).status_code == 201
+    analytics = system.services["analytics"]
+    # The camera's frames reach analytics, which then holds its lease and per-minute counts to flush.
+    _wait("analytics owns the camera", lambda: "fault-stop" in httpx.get(analytics.url + "/cameras").json(), 60)
+    assert all(proc.proc is not None for proc in system.services.values())
+    signalled = time.monotonic()
+    for proc in system.services.values():
+        proc.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+    nats_server.stop()
+    pg.stop()
+    try:
+        for name, proc in system.services.items():
+            try:
+                proc.proc.wait(15)  # type: ignore[union-attr]
+            except subprocess.TimeoutExpired:
+                proc.proc.kill()  # type: ignore[union-attr]
+            took = time.monotonic() - signalled
+            assert took < 4, f"{name} took {took:.1f} s to stop\n{proc.log_tail()}"
+    finally:
+        pg.start()
+        nats_server.start()
