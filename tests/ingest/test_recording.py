@@ -224,6 +224,7 @@ def test_http_mjpeg_camera_is_recorded_at_its_real_pace(footage_h264: Path, tmp_
         frames, span = _decode(segment.path)
         claimed = (segment.end_at - segment.start_at).total_seconds()
         assert 2.0 <= claimed <= 4.0, segment  # cut at the first frame (all are keyframes) after 2 s
-        # 10 frames a second of real time, give or take a loaded machine's jitter.
-        assert 0.8 * (frames - 1) / 10 <= span <= 1.2 * (frames - 1) / 10, (frames, span)
+        # 10 frames a second of real time. A stalled server thread on a loaded machine leaves fewer
+        # frames in a span, its catch-up more, so the band is wide; the 25 fps numbering gives 0.4.
+        assert 0.6 <= span / ((frames - 1) / 10) <= 2.5, (frames, span)
         assert abs(span - claimed) < 0.5, (span, claimed)

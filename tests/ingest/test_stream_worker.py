@@ -133,8 +133,9 @@ def test_http_mjpeg_camera_is_sampled_at_the_asked_rate_of_arrival_time(footage_
     assert {(s.width, s.height) for s in samples} == {(320, 240)}
     assert all(s.pts is None for s in samples)  # no source clock: no made-up presentation times
     assert all(s.jpeg[:2] == b"\xff\xd8" for s in samples)
-    # Every other frame of 10 fps; arrival jitter on a loaded machine moves it a little, 25 fps would halve it.
-    assert 0.38 <= len(samples) / decoded <= 0.62, (len(samples), decoded)
+    # Every other frame of 10 fps. Frames bunched by a loaded machine can miss a slot, so the band is
+    # wide below; the 25 fps numbering gives 0.2.
+    assert 0.3 <= len(samples) / decoded <= 0.62, (len(samples), decoded)
     assert worker.stats.reconnects == 0
 
 
