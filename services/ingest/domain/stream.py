@@ -35,7 +35,13 @@ RTSP_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "3
 # A stream whose packets keep failing to decode is broken, not merely lossy: reconnect.
 MAX_CONSECUTIVE_ERRORS = 200
 # AVFMT_NOTIMESTAMPS: the demuxer invents the timestamps it hands out.
-NO_TIMESTAMPS = 0x0080
+_NO_TIMESTAMPS = 0x0080
+
+
+def invents_timestamps(container: av.container.InputContainer) -> bool:
+    """Whether the source carries no timestamps of its own (HTTP MJPEG): FFmpeg then numbers its
+    frames at a made-up 25 fps, so a 10 fps camera would look 2.5 times faster than it is."""
+    return bool(container.format.flags & _NO_TIMESTAMPS)
 
 
 @dataclass(frozen=True)
@@ -223,9 +229,8 @@ class StreamWorker:
                 ctx.skip_frame = "NONKEY"
             if self.tuning.skip_loop_filter:
                 ctx.options = {"skip_loop_filter": "all"}
-            # HTTP MJPEG (mpjpeg) carries no timestamps: FFmpeg numbers its frames at a made-up 25 fps,
-            # which would sample a 10 fps camera at 0.4 of the asked rate. Such frames have no pts.
-            source_clock = not container.format.flags & NO_TIMESTAMPS
+            # Without a clock of its own the source is sampled on arrival time, and its frames have no pts.
+            source_clock = not invents_timestamps(container)
             last_frame = time.monotonic()
             next_due: float | None = None
             consecutive_errors = 0

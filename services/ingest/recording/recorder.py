@@ -22,7 +22,7 @@ import av
 import av.container
 import av.stream
 
-from services.ingest.domain.stream import NO_TIMESTAMPS
+from services.ingest.domain.stream import invents_timestamps
 from services.ingest.recording.store import SegmentStore
 
 log = logging.getLogger("cityops.ingest.recording")
@@ -40,11 +40,8 @@ class SegmentClosed:
 
 
 class _ArrivalClock:
-    """Stamps the packets of a source without timestamps (HTTP MJPEG) with their arrival time.
-
-    FFmpeg numbers such packets as if at 25 fps, which would play a 10 fps camera's recording 2.5
-    times too fast; milliseconds since the connection opened keep its real pace.
-    """
+    """Stamps the packets of a source without timestamps (HTTP MJPEG) with their arrival time:
+    milliseconds since the connection opened keep its recording at the camera's real pace."""
 
     TIME_BASE = Fraction(1, 1000)
 
@@ -153,7 +150,7 @@ class SegmentRecorder:
         with self._open() as container:
             stream = container.streams.video[0]
             origin: tuple[float, float] | None = None
-            arrival = _ArrivalClock() if container.format.flags & NO_TIMESTAMPS else None
+            arrival = _ArrivalClock() if invents_timestamps(container) else None
             try:
                 for packet in container.demux(stream):
                     if self._stop.is_set():
