@@ -1,18 +1,33 @@
-"""An HTTP MJPEG camera (multipart/x-mixed-replace, the way IP cameras serve ``/video.mjpg``) on a real
-socket, playing real footage at its own frame rate."""
+"""Cameras over HTTP on a real socket: an MJPEG camera (multipart/x-mixed-replace, the way IP cameras
+serve ``/video.mjpg``) playing real footage at its own frame rate, and any directory served as is."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import av
 import simplejpeg
 
 BOUNDARY = b"cityopsframe"
+
+
+@contextlib.contextmanager
+def http_server(handler: Callable[..., BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve with ``handler`` on a free loopback port; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def jpeg_frames(footage: Path, count: int) -> list[bytes]:
@@ -25,43 +40,15 @@ def jpeg_frames(footage: Path, count: int) -> list[bytes]:
     return frames
 
 
-class MjpegCamera:
-    """Serves ``frames`` in a loop at ``fps`` to every client of ``/video.mjpg``."""
+@contextlib.contextmanager
+def mjpeg_camera(frames: list[bytes], fps: float) -> Iterator[str]:
+    """Serve ``frames`` in a loop at ``fps`` to every client of ``/video.mjpg``; yields its URL."""
+    closed = threading.Event()
 
-    def __init__(self, frames: list[bytes], fps: float) -> None:
-        self.frames, self.fps = frames, fps
-        self._closed = threading.Event()
-        camera = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path != "/video.mjpg":
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY.decode()}")
-                self.end_headers()
-                camera.stream_to(self.wfile)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/video.mjpg"
-
-    def start(self) -> MjpegCamera:
-        self._thread.start()
-        return self
-
-    def stream_to(self, out: BinaryIO) -> None:
+    def stream_to(out: BinaryIO) -> None:
         start, i = time.monotonic(), 0
-        while not self._closed.is_set():
-            jpeg = self.frames[i % len(self.frames)]
+        while not closed.is_set():
+            jpeg = frames[i % len(frames)]
             part = b"--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n" % (BOUNDARY, len(jpeg), jpeg)
             try:
                 out.write(part)
@@ -69,9 +56,23 @@ class MjpegCamera:
                 return  # the client went away
             i += 1
             # Paced on the start time, not per frame, so the rate holds on a loaded machine.
-            self._closed.wait(max(0.0, start + i / self.fps - time.monotonic()))
+            closed.wait(max(0.0, start + i / fps - time.monotonic()))
 
-    def stop(self) -> None:
-        self._closed.set()
-        self._server.shutdown()
-        self._server.server_close()
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/video.mjpg":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY.decode()}")
+            self.end_headers()
+            stream_to(self.wfile)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    with http_server(Handler) as base:
+        try:
+            yield base + "/video.mjpg"
+        finally:
+            closed.set()  # ends every client's stream; the server's shutdown does not wait for them

@@ -23,7 +23,7 @@ from services.ingest.recording.store import LocalStore
 from shared.bus import Bus
 from shared.db import Database
 from tests.ingest.conftest import CLIP
-from tests.ingest.mjpeg import MjpegCamera, jpeg_frames
+from tests.ingest.http_sources import jpeg_frames, mjpeg_camera
 from tests.support import ServiceProcess
 
 CAMERA = "rec-cam"
@@ -204,22 +204,21 @@ def test_recording_costs_far_less_cpu_than_decoding_the_same_footage(footage_h26
 def test_http_mjpeg_camera_is_recorded_at_its_real_pace(footage_h264: Path, tmp_path: Path) -> None:
     # MJPEG over HTTP has no timestamps; stamped as FFmpeg numbers it (25 fps), a 10 fps camera's
     # recording would play 2.5 times too fast and its segments would claim 40 % of their real length.
-    camera = MjpegCamera(jpeg_frames(footage_h264, 40), fps=10).start()
     closed: list[SegmentClosed] = []
-    recorder = SegmentRecorder(
-        "mjpeg-cam", camera.url, LocalStore(tmp_path), segment_s=2, open_timeout_s=5, read_timeout_s=5,
-        on_segment=closed.append,
-    )  # fmt: skip
-    recorder.start()
-    try:
-        deadline = time.monotonic() + 30
-        while len(closed) < 3:
-            assert time.monotonic() < deadline, closed
-            time.sleep(0.2)
-    finally:
-        recorder.stop()
-        assert recorder.join(10)
-        camera.stop()
+    with mjpeg_camera(jpeg_frames(footage_h264, 40), fps=10) as url:
+        recorder = SegmentRecorder(
+            "mjpeg-cam", url, LocalStore(tmp_path), segment_s=2, open_timeout_s=5, read_timeout_s=5,
+            on_segment=closed.append,
+        )  # fmt: skip
+        recorder.start()
+        try:
+            deadline = time.monotonic() + 30
+            while len(closed) < 3:
+                assert time.monotonic() < deadline, closed
+                time.sleep(0.2)
+        finally:
+            recorder.stop()
+            assert recorder.join(10)
     for segment in closed[:3]:
         frames, span = _decode(segment.path)
         claimed = (segment.end_at - segment.start_at).total_seconds()

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from fractions import Fraction
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import av
@@ -25,7 +25,7 @@ from services.ingest.domain.stream import (
     StreamWorker,
     Tuning,
 )
-from tests.ingest.mjpeg import MjpegCamera, jpeg_frames
+from tests.ingest.http_sources import http_server, jpeg_frames, mjpeg_camera
 
 TS_PACKET = 188
 
@@ -106,7 +106,6 @@ def test_stop_is_prompt_while_waiting_to_reconnect() -> None:
 def test_http_mjpeg_camera_is_sampled_at_the_asked_rate_of_arrival_time(footage_h264: Path) -> None:
     # MJPEG over HTTP has no timestamps: FFmpeg numbers its frames as if at 25 fps. Sampling on that
     # made-up clock would publish a 10 fps camera's frames at 2 fps instead of the 5 asked.
-    camera = MjpegCamera(jpeg_frames(footage_h264, 40), fps=10).start()
     events: list[StreamEvent] = []
     samples: list[Sample] = []
     enough = threading.Event()
@@ -118,16 +117,16 @@ def test_http_mjpeg_camera_is_sampled_at_the_asked_rate_of_arrival_time(footage_
             if len(samples) == 25:
                 enough.set()
 
-    config = StreamConfig("mjpeg-1", camera.url, sampling_fps=5, output_width=320, revision=1)
-    worker = StreamWorker(config, Tuning(), sink)
-    worker.start()
-    try:
-        assert enough.wait(30), f"fewer than 25 samples: {events[-3:]}"
-        decoded = worker.stats.decoded
-    finally:
-        worker.stop()
-        assert worker.join(10)
-        camera.stop()
+    with mjpeg_camera(jpeg_frames(footage_h264, 40), fps=10) as url:
+        config = StreamConfig("mjpeg-1", url, sampling_fps=5, output_width=320, revision=1)
+        worker = StreamWorker(config, Tuning(), sink)
+        worker.start()
+        try:
+            assert enough.wait(30), f"fewer than 25 samples: {events[-3:]}"
+            decoded = worker.stats.decoded
+        finally:
+            worker.stop()
+            assert worker.join(10)
 
     assert events[0] == Connected("mjpeg", 768, 576)
     assert {(s.width, s.height) for s in samples} == {(320, 240)}
@@ -154,12 +153,8 @@ def hls_server(footage_h264: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             if packet.dts is not None:
                 packet.stream = out
                 dst.mux(packet)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/index.m3u8"
-    server.shutdown()
-    server.server_close()
+    with http_server(partial(SimpleHTTPRequestHandler, directory=str(directory))) as base:
+        yield base + "/index.m3u8"
 
 
 def test_hls_playlist_over_http_is_decoded_on_its_own_clock(hls_server: str) -> None:
