@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -33,6 +33,25 @@ NAMING_CONVENTION = {
 def schema_metadata(schema: str) -> MetaData:
     """Metadata for a service's declarative base: its own schema, explicit constraint names."""
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+AfterCommit = Callable[[], Awaitable[None]]
+_AFTER_COMMIT = "cityops.after_commit"
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run ``callback`` once the unit of work that owns ``session`` has committed (never on rollback).
+
+    Side effects that must not happen for a change that is not stored (refreshing a cache, waking a
+    worker) go here instead of a ``commit()`` in the middle of a use case.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
+    callbacks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT, [])
+    for callback in callbacks:
+        await callback()
 
 
 def _is_disconnect(exc: DBAPIError) -> bool:
@@ -152,7 +171,8 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """Unit of work: commit on success, roll back on error; a dead database becomes 503."""
+        """The unit of work: commit once on success, then run its ``after_commit`` callbacks; roll back
+        on error; a dead database becomes 503. Nothing else in a service calls ``commit()``."""
         if not self._ready.is_set():
             raise UnavailableError("database not ready", dependency="postgres")
         async with self.sessions() as session:
@@ -167,6 +187,7 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+        await _run_after_commit(session)
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():
