@@ -1,8 +1,8 @@
 """Recently verified callers, so each request does not cost a database round trip (or an argon2 hash).
 
 A change of credentials (user disabled, roles changed, key revoked or rotated) clears it at once on
-this replica and, through ``CREDENTIALS_CHANGED`` on NATS, on every other; should that message be
-lost (NATS down), the others see the change within ``ttl_s``.
+this replica and, through ``CREDENTIALS_CHANGED`` on NATS (consumers/credentials.py), on every
+other; should that message be lost (NATS down), the others see the change within ``ttl_s``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,6 @@ from __future__ import annotations
 import hashlib
 import time
 
-from nats.aio.msg import Msg
-
-from shared.bus import Bus
 from shared.identity import Caller
 
 # Core NATS, between gateway replicas only: "forget every cached caller".
@@ -45,11 +42,3 @@ class CallerCache:
 
     def clear(self) -> None:
         self._entries.clear()
-
-    async def follow_changes(self, bus: Bus) -> None:
-        """Clear this cache whenever any replica announces a change of credentials."""
-
-        async def forget(_: Msg) -> None:
-            self.clear()
-
-        await bus.nc.subscribe(CREDENTIALS_CHANGED, cb=forget)

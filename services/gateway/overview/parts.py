@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from services.gateway.upstream import Service, Upstreams
+from services.gateway.proxy.upstream import Service, Upstreams
 
 KEY_INDICATORS = 8
 KEY_ZONES = 20

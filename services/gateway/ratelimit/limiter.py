@@ -1,38 +1,19 @@
 """Per-caller token buckets: ``rate_per_minute`` sustained, the same as burst — across all replicas.
 
 Each replica answers from its own buckets (no network round trip per request) and, every second,
-tells the others on NATS how many tokens each caller took from it; they take those tokens from their
-own buckets. A caller spreading requests over N replicas therefore gets the configured limit, not
-N times it, give or take one second of traffic.
+tells the others on NATS how many tokens each caller took from it (``sharing.py``); they take those
+tokens from their own buckets (``consumers/usage.py``). A caller spreading requests over N replicas
+therefore gets the configured limit, not N times it, give or take one second of traffic.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import math
 import time
-import uuid
 from collections import Counter
 from collections.abc import Mapping
 
-from nats.aio.msg import Msg
-from pydantic import BaseModel
-
-from shared.bus import Bus
 from shared.errors import RateLimitedError
-
-log = logging.getLogger("cityops.gateway.ratelimit")
-
-# Core NATS, between gateway replicas only.
-USAGE_SUBJECT = "gateway.ratelimit.usage"
-
-
-class Usage(BaseModel):
-    """Tokens each caller took from one replica since its previous report."""
-
-    replica: str
-    taken: dict[str, int]
 
 
 class RateLimiter:
@@ -72,34 +53,3 @@ class RateLimiter:
         for caller, n in taken.items():
             if caller in self._buckets or len(self._buckets) < self._max_callers:
                 self._buckets[caller] = (self._tokens(caller, now) - n, now)
-
-
-class UsageSharing:
-    """This replica's part in the cluster-wide limit: charge what the others report, report what it gave."""
-
-    def __init__(self, limiter: RateLimiter, every_s: float = 1.0) -> None:
-        self.limiter = limiter
-        self.every_s = every_s
-        self.replica = uuid.uuid4().hex
-
-    async def _charge(self, msg: Msg) -> None:
-        try:
-            usage = Usage.model_validate_json(msg.data)
-        except ValueError:
-            return
-        if usage.replica != self.replica:
-            self.limiter.charge(usage.taken)
-
-    async def run(self, bus: Bus) -> None:
-        """Follow the others' reports and send this replica's, until cancelled."""
-        await bus.nc.subscribe(USAGE_SUBJECT, cb=self._charge)
-        while True:
-            await asyncio.sleep(self.every_s)
-            if taken := self.limiter.report():
-                try:
-                    await bus.publish(
-                        USAGE_SUBJECT, Usage(replica=self.replica, taken=taken).model_dump_json().encode()
-                    )
-                except Exception as exc:
-                    # NATS is down: these tokens stay local; the limit is per replica until it is back.
-                    log.warning("ratelimit.report_failed", extra={"error": repr(exc)})

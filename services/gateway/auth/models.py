@@ -1,18 +1,14 @@
-"""SQLAlchemy models of the gateway schema."""
+"""Tables of authentication: users, department API keys, the token-signing secret."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, Boolean, DateTime, Integer, String, Text, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import ARRAY, Boolean, DateTime, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import schema_metadata
-
-
-class Base(DeclarativeBase):
-    metadata = schema_metadata("gateway")
+from services.gateway.db import Base
 
 
 class User(Base):
@@ -41,19 +37,6 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class AuditEntry(Base):
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
-    actor: Mapped[str] = mapped_column(String(200), index=True)
-    method: Mapped[str] = mapped_column(String(8))
-    path: Mapped[str] = mapped_column(Text)
-    status: Mapped[int] = mapped_column(Integer)
-    client: Mapped[str | None] = mapped_column(String(64))
-    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class Secret(Base):

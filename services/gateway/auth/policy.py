@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.identity import Role
+from shared.errors import ForbiddenError
+from shared.identity import Caller, Role
 
 
 class Permission(StrEnum):
@@ -80,7 +81,19 @@ API_KEY_PERMISSIONS: frozenset[Permission] = frozenset(
 
 
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
-    granted: set[Permission] = set()
+    held: set[Permission] = set()
     for role in roles:
-        granted |= ROLE_PERMISSIONS[role]
-    return frozenset(granted)
+        held |= ROLE_PERMISSIONS[role]
+    return frozenset(held)
+
+
+def granted(caller: Caller) -> frozenset[Permission]:
+    if caller.kind == "api_key":
+        return API_KEY_PERMISSIONS
+    return permissions_of(caller.roles)
+
+
+def check(caller: Caller, permission: Permission) -> None:
+    """403 unless ``caller`` holds ``permission``."""
+    if permission not in granted(caller):
+        raise ForbiddenError(f"{caller.kind} {caller.name} lacks permission {permission.value}")

@@ -1,26 +1,24 @@
-"""HTTP bodies of the gateway's own routes (auth, users, API keys, audit)."""
+"""HTTP bodies of authentication: tokens, the caller, users, API keys."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.identity import Role
 
 Username = Field(min_length=2, max_length=64, pattern=r"^[a-zA-Z0-9_.-]+$")
-T = TypeVar("T")
 
 
-class Token(BaseModel):
+class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
 
 
-class Me(BaseModel):
+class MeOut(BaseModel):
     name: str
     kind: str
     roles: list[Role]
@@ -28,7 +26,7 @@ class Me(BaseModel):
     permissions: list[str]
 
 
-class UserCreate(BaseModel):
+class UserIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -45,7 +43,7 @@ class UserCreate(BaseModel):
     full_name: str | None = Field(None, max_length=200)
 
 
-class UserUpdate(BaseModel):
+class UserPatch(BaseModel):
     password: str | None = Field(None, min_length=10, max_length=200)
     roles: list[Role] | None = Field(None, min_length=1)
     departments: list[str] | None = None
@@ -53,7 +51,7 @@ class UserUpdate(BaseModel):
     full_name: str | None = Field(None, max_length=200)
 
 
-class UserRead(BaseModel):
+class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     username: str
@@ -64,12 +62,12 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, examples=["Sở Tài chính — data push"])
     departments: list[str] = Field(min_length=1, examples=[["SO_TAI_CHINH"]])
 
 
-class ApiKeyRead(BaseModel):
+class ApiKeyOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -82,18 +80,5 @@ class ApiKeyRead(BaseModel):
     last_used_at: datetime | None
 
 
-class ApiKeyIssued(ApiKeyRead):
+class ApiKeyIssuedOut(ApiKeyOut):
     key: str = Field(description="The key itself: shown once, store it now; only its hash is kept.")
-
-
-class AuditRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    at: datetime
-    actor: str
-    method: str
-    path: str
-    status: int
-    client: str | None
-    detail: str | None
