@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPBasic, OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from starlette.requests import HTTPConnection
 
 from services.gateway.auth import policy
@@ -21,7 +21,6 @@ from shared.identity import Caller
 # Declared for OpenAPI (the "Authorize" button); the real parsing is in ``identify``.
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
-_basic = HTTPBasic(auto_error=False)
 
 
 def gateway_state(conn: HTTPConnection) -> GatewayState:
