@@ -1,7 +1,7 @@
 """Recently verified callers, so each request does not cost a database round trip (or an argon2 hash).
 
 A change of credentials (user disabled, roles changed, key revoked or rotated) clears it at once on
-this replica and, through ``CREDENTIALS_CHANGED`` on NATS (consumers/credentials.py), on every
+this replica and, through ``shared.subjects.CREDENTIALS_CHANGED`` on NATS (consumers/credentials.py), on every
 other; should that message be lost (NATS down), the others see the change within ``ttl_s``.
 """
 
@@ -11,9 +11,6 @@ import hashlib
 import time
 
 from shared.identity import Caller
-
-# Core NATS, between gateway replicas only: "forget every cached caller".
-CREDENTIALS_CHANGED = "gateway.credentials.changed"
 
 
 class CallerCache:

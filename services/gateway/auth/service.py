@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.auth import repository
 from services.gateway.auth import secrets as crypto
-from services.gateway.auth.cache import CREDENTIALS_CHANGED, CallerCache
+from services.gateway.auth.cache import CallerCache
 from services.gateway.auth.models import ApiKey, User
 from services.gateway.auth.policy import granted
 from services.gateway.auth.schemas import (
@@ -31,6 +31,7 @@ from services.gateway.auth.schemas import (
     UserPatch,
 )
 from services.gateway.ratelimit.limiter import RateLimiter
+from shared import subjects
 from shared.bus import Bus
 from shared.db import Database, after_commit
 from shared.errors import ConflictError, InvalidInputError, NotFoundError, UnauthorizedError, UnavailableError
@@ -174,7 +175,7 @@ def _forget_callers_after_commit(session: AsyncSession, callers: CallerCache, bu
     async def forget() -> None:
         callers.clear()
         try:
-            await bus.publish(CREDENTIALS_CHANGED, b"")
+            await bus.publish(subjects.CREDENTIALS_CHANGED, b"")
         except Exception as exc:
             log.warning("auth.change_not_broadcast", extra={"error": repr(exc), "fallback_s": callers.ttl_s})
 

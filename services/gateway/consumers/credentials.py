@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from nats.aio.msg import Msg
 
-from services.gateway.auth.cache import CREDENTIALS_CHANGED, CallerCache
+from services.gateway.auth.cache import CallerCache
+from shared import subjects
 from shared.bus import Bus
 
 
@@ -12,4 +13,4 @@ async def subscribe(bus: Bus, callers: CallerCache) -> None:
     async def forget(_: Msg) -> None:
         callers.clear()
 
-    await bus.nc.subscribe(CREDENTIALS_CHANGED, cb=forget)
+    await bus.nc.subscribe(subjects.CREDENTIALS_CHANGED, cb=forget)

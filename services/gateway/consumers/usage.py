@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from nats.aio.msg import Msg
 
-from services.gateway.ratelimit.sharing import USAGE_SUBJECT, UsageSharing
+from services.gateway.ratelimit.sharing import UsageSharing
+from shared import subjects
 from shared.bus import Bus
 
 
@@ -12,4 +13,4 @@ async def subscribe(bus: Bus, sharing: UsageSharing) -> None:
     async def charge(msg: Msg) -> None:
         sharing.charge(msg.data)
 
-    await bus.nc.subscribe(USAGE_SUBJECT, cb=charge)
+    await bus.nc.subscribe(subjects.RATELIMIT_USAGE, cb=charge)

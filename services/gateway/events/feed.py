@@ -17,6 +17,7 @@ from typing import Any, Literal
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from shared import subjects
 from shared.bus import Bus
 from shared.errors import InvalidInputError
 
@@ -33,8 +34,11 @@ class Source:
     subject: str
 
 
-SOURCES = (Source("A", "ALERTS", "alerts.>"), Source("C", "CAMERA_STATUS", "cameras.status.>"),
-           Source("R", "REPORTS", "reports.>"))  # fmt: skip
+SOURCES = (
+    Source("A", "ALERTS", subjects.ALERTS_ALL),
+    Source("C", "CAMERA_STATUS", subjects.CAMERA_STATUS_ALL),
+    Source("R", "REPORTS", subjects.REPORTS_ALL),
+)
 CURSOR = re.compile(r"^A(\d+)\.C(\d+)\.R(\d+)$")
 
 
@@ -47,7 +51,7 @@ def event_type(subject: str) -> EventType | None:
         return "case"
     if subject.startswith("reports.directives."):
         return "directive"
-    if subject == "reports.datavalues.imported":
+    if subject == subjects.DATAVALUES_IMPORTED:
         return "datavalues_imported"
     return None
 

@@ -9,12 +9,10 @@ import uuid
 from pydantic import BaseModel
 
 from services.gateway.ratelimit.limiter import RateLimiter
+from shared import subjects
 from shared.bus import Bus
 
 log = logging.getLogger("cityops.gateway.ratelimit")
-
-# Core NATS, between gateway replicas only.
-USAGE_SUBJECT = "gateway.ratelimit.usage"
 
 
 class Usage(BaseModel):
@@ -46,7 +44,7 @@ class UsageSharing:
             if taken := self.limiter.report():
                 try:
                     await bus.publish(
-                        USAGE_SUBJECT, Usage(replica=self.replica, taken=taken).model_dump_json().encode()
+                        subjects.RATELIMIT_USAGE, Usage(replica=self.replica, taken=taken).model_dump_json().encode()
                     )
                 except Exception as exc:
                     # NATS is down: these tokens stay local; the limit is per replica until it is back.
