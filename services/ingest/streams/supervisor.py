@@ -14,16 +14,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.ingest.domain.registry import enabled_cameras
-from services.ingest.domain.runner import CameraRunner
-from services.ingest.domain.stream import StreamConfig, Tuning
-from services.ingest.metrics import OWNED
+from services.ingest.cameras import repository as cameras
+from services.ingest.cameras.models import CameraRow
 from services.ingest.settings import IngestSettings
-from services.ingest.storage import CameraRow, CameraStatusRow
+from services.ingest.streams.metrics import OWNED
+from services.ingest.streams.runner import CameraRunner
+from services.ingest.streams.worker import StreamConfig, Tuning
 from shared import subjects
 from shared.bus import Bus
 from shared.db import Database
@@ -77,7 +73,7 @@ class Supervisor:
         ]
 
     async def notify_changed(self) -> None:
-        """Tell every replica (this one included) to reconcile now."""
+        """Tell every replica (this one included) to reconcile now; run once a registry change is committed."""
         self._changed.set()
         try:
             await self._bus.publish(REGISTRY_CHANGED, b"")
@@ -107,7 +103,7 @@ class Supervisor:
         leases = self._leases
         try:
             async with self._db.session() as session:
-                wanted = {row.id: _config(row) for row in await enabled_cameras(session)}
+                wanted = {row.id: _config(row) for row in await cameras.enabled(session)}
         except UnavailableError as exc:
             # Without the registry, keep what runs: renewing leases beats dropping every camera.
             log.warning("supervisor.registry_unavailable", extra={"error": exc.detail})
@@ -199,7 +195,7 @@ class Supervisor:
         at = datetime.now(UTC)
         async with self._db.session() as session:
             for runner in runners:
-                await _upsert_status(session, runner.camera, {**runner.status_fields(), "reported_at": at})
+                await cameras.upsert_status(session, runner.camera, {**runner.status_fields(), "reported_at": at})
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -215,12 +211,3 @@ class Supervisor:
         if self._leases is not None and self._bus.connected:
             with contextlib.suppress(Exception):
                 await self._leases.withdraw()
-
-
-async def _upsert_status(session: AsyncSession, camera: str, fields: dict[str, Any]) -> None:
-    statement = insert(CameraStatusRow).values(camera_id=camera, **fields)
-    statement = statement.on_conflict_do_update(index_elements=[CameraStatusRow.camera_id], set_=fields)
-    # The camera may have been deleted meanwhile: an existence guard avoids a foreign-key error.
-    exists = await session.scalar(select(CameraRow.id).where(CameraRow.id == camera))
-    if exists is not None:
-        await session.execute(statement)
