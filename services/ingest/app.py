@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.ingest.api import cameras, layouts, recording
-from services.ingest.consumers.alert_windows import AlertWindowConsumer
+from services.ingest.consumers.alert_windows import alert_window_consumer
 from services.ingest.recording.manager import RecordingManager
 from services.ingest.recording.settings import get_recording_settings
 from services.ingest.recording.store import LocalStore
@@ -53,16 +53,16 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         runtime.database,
         lambda: {camera: r.config.url for camera, r in supervisor.runners.items()},
     )
-    alert_windows = AlertWindowConsumer(runtime.bus, runtime.database)
+    alert_windows = alert_window_consumer(runtime.bus, runtime.database)
 
     # Started in this order, stopped in the reverse one.
     _run_with(runtime, supervisor.start, supervisor.close)
     _run_with(runtime, recorder.start, recorder.close)
-    _run_with(runtime, alert_windows.start, alert_windows.close)
+    runtime.on_startup(alert_windows.start)
+    runtime.on_shutdown(alert_windows.stop)
 
     app = create_service_app(runtime, title="cityops ingest", description="Camera registry and stream decoding.")
     app.state.supervisor = supervisor
-    app.state.recording = recorder
     app.include_router(cameras.router)
     app.include_router(layouts.router)
     app.include_router(recording.router)

@@ -28,9 +28,6 @@ from shared.leases import Leases
 
 log = logging.getLogger("cityops.ingest.supervisor")
 
-# Core NATS, ingest-internal: "the registry changed, reconcile now" (the periodic pass is the backstop).
-REGISTRY_CHANGED = "ingest.registry.changed"
-
 
 def _config(row: CameraRow) -> StreamConfig:
     return StreamConfig(
@@ -76,7 +73,7 @@ class Supervisor:
         """Tell every replica (this one included) to reconcile now; run once a registry change is committed."""
         self._changed.set()
         try:
-            await self._bus.publish(REGISTRY_CHANGED, b"")
+            await self._bus.publish(subjects.REGISTRY_CHANGED, b"")
         except Exception as exc:
             log.warning("registry.notify_failed", extra={"error": repr(exc)})
 
@@ -84,7 +81,7 @@ class Supervisor:
         await self._bus.wait_ready()
         await self._db.wait_ready()
         self._leases = Leases(self._bus.kv(subjects.CAMERA_LEASES), self.replica)
-        await self._bus.nc.subscribe(REGISTRY_CHANGED, cb=self._on_changed)
+        await self._bus.nc.subscribe(subjects.REGISTRY_CHANGED, cb=self._on_changed)
         log.info("supervisor.started", extra={"replica": self.replica})
         while True:
             try:
