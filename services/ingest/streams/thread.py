@@ -31,10 +31,6 @@ class CameraThread:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
 
 def backoff_delay(attempt: int, min_s: float, max_s: float) -> float:
     """Exponential, capped, ±20 % jitter: cameras behind one dead switch must not reconnect in step."""
