@@ -1,30 +1,14 @@
-"""Tables of the ``ingest`` schema: cameras, their live status, groups and walls."""
+"""Tables of the camera registry: cameras and their live status."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    Boolean,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    func,
-)
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.db import schema_metadata
-
-SCHEMA = "ingest"
-
-
-class Base(DeclarativeBase):
-    metadata = schema_metadata(SCHEMA)
+from services.ingest.db import SCHEMA, Base
 
 
 class CameraRow(Base):
@@ -32,7 +16,7 @@ class CameraRow(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    # Secret when it carries credentials: only ever rendered through domain.urls.mask_url.
+    # Secret when it carries credentials: only ever rendered through cameras.urls.mask_url.
     url: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(64), index=True)
     lat: Mapped[float | None] = mapped_column(Float)
@@ -76,52 +60,3 @@ class CameraStatusRow(Base):
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     camera: Mapped[CameraRow] = relationship(back_populates="status")
-
-
-class GroupRow(Base):
-    __tablename__ = "groups"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str | None] = mapped_column(Text)
-    members: Mapped[list[GroupMemberRow]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan", order_by="GroupMemberRow.position"
-    )
-
-
-class GroupMemberRow(Base):
-    __tablename__ = "group_members"
-
-    group_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey(f"{SCHEMA}.groups.id", ondelete="CASCADE"), primary_key=True
-    )
-    camera_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey(f"{SCHEMA}.cameras.id", ondelete="CASCADE"), primary_key=True
-    )
-    position: Mapped[int] = mapped_column(Integer)
-
-
-class WallRow(Base):
-    __tablename__ = "walls"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    rows: Mapped[int] = mapped_column(Integer)
-    cols: Mapped[int] = mapped_column(Integer)
-    cells: Mapped[list[WallCellRow]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan", order_by="(WallCellRow.row, WallCellRow.col)"
-    )
-
-
-class WallCellRow(Base):
-    __tablename__ = "wall_cells"
-    __table_args__ = (UniqueConstraint("wall_id", "camera_id"),)
-
-    wall_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey(f"{SCHEMA}.walls.id", ondelete="CASCADE"), primary_key=True
-    )
-    row: Mapped[int] = mapped_column(Integer, primary_key=True)
-    col: Mapped[int] = mapped_column(Integer, primary_key=True)
-    camera_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey(f"{SCHEMA}.cameras.id", ondelete="CASCADE"), index=True
-    )

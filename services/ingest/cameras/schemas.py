@@ -1,7 +1,9 @@
-"""Request and response bodies of the ingest API (pydantic v2)."""
+"""Bodies of the camera registry API (pydantic v2), and the list filter."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -33,7 +35,7 @@ class Location(BaseModel):
     ward: str | None = Field(None, max_length=200)
 
 
-class CameraCreate(BaseModel):
+class CameraIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Slug
@@ -48,7 +50,7 @@ class CameraCreate(BaseModel):
     notes: str | None = Field(None, max_length=5000)
 
 
-class CameraUpdate(BaseModel):
+class CameraPatch(BaseModel):
     """Partial update: only the fields present change."""
 
     model_config = ConfigDict(extra="forbid")
@@ -64,7 +66,7 @@ class CameraUpdate(BaseModel):
     notes: str | None = Field(None, max_length=5000)
 
 
-class CameraStatusView(BaseModel):
+class CameraStatusOut(BaseModel):
     status: CameraState
     reason: str | None = None
     since: datetime | None = None
@@ -78,7 +80,7 @@ class CameraStatusView(BaseModel):
     owner: str | None = None
 
 
-class Camera(BaseModel):
+class CameraOut(BaseModel):
     id: str
     name: str
     url: str = Field(description="credentials are always masked")
@@ -92,69 +94,20 @@ class Camera(BaseModel):
     notes: str | None
     created_at: datetime
     updated_at: datetime
-    status: CameraStatusView
+    status: CameraStatusOut
 
 
-class CameraSummary(BaseModel):
+class CameraSummaryOut(BaseModel):
     total: int
     by_status: dict[str, int] = Field(examples=[{"online": 41, "offline": 2, "disabled": 1}])
     by_category: dict[str, dict[str, int]] = Field(examples=[{"beach": {"online": 12, "offline": 1}}])
 
 
-class GroupIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(frozen=True)
+class CameraFilter:
+    """Query of the list and the summary: each field is "any of these"; an empty one does not filter."""
 
-    id: Slug
-    name: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=2000)
-    camera_ids: list[str] = Field(default_factory=list, max_length=1000)
-
-
-class GroupUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=2000)
-    camera_ids: list[str] | None = Field(None, max_length=1000)
-
-
-class Group(BaseModel):
-    id: str
-    name: str
-    description: str | None
-    camera_ids: list[str]
-
-
-class WallCell(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    row: int = Field(ge=0)
-    col: int = Field(ge=0)
-    camera_id: str
-
-
-class WallIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: Slug
-    name: str = Field(min_length=1, max_length=200)
-    rows: int = Field(ge=1, le=16)
-    cols: int = Field(ge=1, le=16)
-    cells: list[WallCell] = Field(default_factory=list)
-
-
-class WallUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(None, min_length=1, max_length=200)
-    rows: int | None = Field(None, ge=1, le=16)
-    cols: int | None = Field(None, ge=1, le=16)
-    cells: list[WallCell] | None = None
-
-
-class Wall(BaseModel):
-    id: str
-    name: str
-    rows: int
-    cols: int
-    cells: list[WallCell]
+    category: Sequence[str] = ()
+    ward: Sequence[str] = ()
+    tag: Sequence[str] = ()
+    status: Sequence[str] = ()

@@ -14,16 +14,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.ingest.domain.registry import enabled_cameras
-from services.ingest.domain.runner import CameraRunner
-from services.ingest.domain.stream import StreamConfig, Tuning
-from services.ingest.metrics import OWNED
+from services.ingest.cameras import repository as cameras
+from services.ingest.cameras.models import CameraRow
 from services.ingest.settings import IngestSettings
-from services.ingest.storage import CameraRow, CameraStatusRow
+from services.ingest.streams.metrics import OWNED
+from services.ingest.streams.runner import CameraRunner
+from services.ingest.streams.worker import StreamConfig, Tuning
 from shared import subjects
 from shared.bus import Bus
 from shared.db import Database
@@ -31,9 +27,6 @@ from shared.errors import UnavailableError
 from shared.leases import Leases
 
 log = logging.getLogger("cityops.ingest.supervisor")
-
-# Core NATS, ingest-internal: "the registry changed, reconcile now" (the periodic pass is the backstop).
-REGISTRY_CHANGED = "ingest.registry.changed"
 
 
 def _config(row: CameraRow) -> StreamConfig:
@@ -77,10 +70,10 @@ class Supervisor:
         ]
 
     async def notify_changed(self) -> None:
-        """Tell every replica (this one included) to reconcile now."""
+        """Tell every replica (this one included) to reconcile now; run once a registry change is committed."""
         self._changed.set()
         try:
-            await self._bus.publish(REGISTRY_CHANGED, b"")
+            await self._bus.publish(subjects.REGISTRY_CHANGED, b"")
         except Exception as exc:
             log.warning("registry.notify_failed", extra={"error": repr(exc)})
 
@@ -88,7 +81,7 @@ class Supervisor:
         await self._bus.wait_ready()
         await self._db.wait_ready()
         self._leases = Leases(self._bus.kv(subjects.CAMERA_LEASES), self.replica)
-        await self._bus.nc.subscribe(REGISTRY_CHANGED, cb=self._on_changed)
+        await self._bus.nc.subscribe(subjects.REGISTRY_CHANGED, cb=self._on_changed)
         log.info("supervisor.started", extra={"replica": self.replica})
         while True:
             try:
@@ -107,7 +100,7 @@ class Supervisor:
         leases = self._leases
         try:
             async with self._db.session() as session:
-                wanted = {row.id: _config(row) for row in await enabled_cameras(session)}
+                wanted = {row.id: _config(row) for row in await cameras.enabled(session)}
         except UnavailableError as exc:
             # Without the registry, keep what runs: renewing leases beats dropping every camera.
             log.warning("supervisor.registry_unavailable", extra={"error": exc.detail})
@@ -199,7 +192,7 @@ class Supervisor:
         at = datetime.now(UTC)
         async with self._db.session() as session:
             for runner in runners:
-                await _upsert_status(session, runner.camera, {**runner.status_fields(), "reported_at": at})
+                await cameras.upsert_status(session, runner.camera, {**runner.status_fields(), "reported_at": at})
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -215,12 +208,3 @@ class Supervisor:
         if self._leases is not None and self._bus.connected:
             with contextlib.suppress(Exception):
                 await self._leases.withdraw()
-
-
-async def _upsert_status(session: AsyncSession, camera: str, fields: dict[str, Any]) -> None:
-    statement = insert(CameraStatusRow).values(camera_id=camera, **fields)
-    statement = statement.on_conflict_do_update(index_elements=[CameraStatusRow.camera_id], set_=fields)
-    # The camera may have been deleted meanwhile: an existence guard avoids a foreign-key error.
-    exists = await session.scalar(select(CameraRow.id).where(CameraRow.id == camera))
-    if exists is not None:
-        await session.execute(statement)

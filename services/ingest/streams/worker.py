@@ -14,8 +14,6 @@ every frame live in ``StreamStats`` and are read by the owner when it needs them
 from __future__ import annotations
 
 import logging
-import random
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -25,8 +23,9 @@ from datetime import UTC, datetime
 import av
 import simplejpeg
 
-from services.ingest.domain.urls import mask_url, scrub
-from services.ingest.metrics import CPU_SECONDS, DECODE_ERRORS, FRAMES_DECODED, RECONNECTS
+from services.ingest.cameras.urls import mask_url, scrub
+from services.ingest.streams import thread
+from services.ingest.streams.metrics import CPU_SECONDS, DECODE_ERRORS, FRAMES_DECODED, RECONNECTS
 
 log = logging.getLogger("cityops.ingest.stream")
 
@@ -127,12 +126,6 @@ class Stalled(Exception):
     pass
 
 
-def backoff_delay(attempt: int, tuning: Tuning) -> float:
-    """Exponential, capped, ±20 % jitter: cameras behind one dead switch must not reconnect in step."""
-    base: float = min(tuning.backoff_min_s * (2.0**attempt), tuning.backoff_max_s)
-    return base * random.uniform(0.8, 1.2)
-
-
 def describe(exc: BaseException, tuning: Tuning) -> str:
     if isinstance(exc, Stalled):
         return str(exc)
@@ -149,35 +142,20 @@ def output_size(width: int, height: int, output_width: int) -> tuple[int, int]:
     return out_w, out_h
 
 
-class StreamWorker:
+class StreamWorker(thread.CameraThread):
     """Open, decode, sample, reconnect — until ``stop()``; never raises out of its thread."""
 
     def __init__(self, config: StreamConfig, tuning: Tuning, sink: Callable[[StreamEvent], None]) -> None:
+        super().__init__(f"stream-{config.camera}")
         self.config = config
         self.tuning = tuning
         self.stats = StreamStats()
         self._sink = sink
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"stream-{config.camera}", daemon=True)
         self._is_file = config.url.startswith("file://")
         self._period = 1.0 / config.sampling_fps
         self.keyframes_only = 0 < config.sampling_fps <= tuning.keyframes_only_max_fps
         self._seq = 0
         self._cpu_mark = 0.0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
 
     def _run(self) -> None:
         attempt = 0
@@ -198,7 +176,7 @@ class StreamWorker:
                 break
             if online_since and time.monotonic() - online_since[0] >= self.tuning.healthy_reset_s:
                 attempt = 0
-            delay = backoff_delay(attempt, self.tuning)
+            delay = thread.backoff_delay(attempt, self.tuning.backoff_min_s, self.tuning.backoff_max_s)
             attempt += 1
             self.stats.reconnects += 1
             RECONNECTS.labels(self.config.camera).inc()

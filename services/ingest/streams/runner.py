@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from services.ingest.domain.stream import (
+from services.ingest.streams.metrics import FRAMES_DROPPED, FRAMES_PUBLISHED, LAG_SECONDS, ONLINE
+from services.ingest.streams.worker import (
     Connected,
     Failed,
     ResolutionChanged,
@@ -20,7 +21,6 @@ from services.ingest.domain.stream import (
     StreamWorker,
     Tuning,
 )
-from services.ingest.metrics import FRAMES_DROPPED, FRAMES_PUBLISHED, LAG_SECONDS, ONLINE
 from shared import subjects
 from shared.bus import Bus
 from shared.messages import CameraState, CameraStatusChanged, FrameHeaders
