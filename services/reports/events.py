@@ -17,10 +17,10 @@ from datetime import datetime
 from prometheus_client import Counter, Gauge
 from sqlalchemy import BigInteger, DateTime, Identity, LargeBinary, Text, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from services.reports.db import Base
 from shared.bus import Bus
-from shared.db import schema_metadata
 from shared.messages import Message
 from shared.service import Runtime
 
@@ -38,11 +38,7 @@ def _root(subject: str) -> str:
     return ".".join(subject.split(".", 2)[:2])
 
 
-class _Base(DeclarativeBase):
-    metadata = schema_metadata("reports")
-
-
-class OutboxEvent(_Base):
+class OutboxEvent(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)

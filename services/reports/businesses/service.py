@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.access import sees_personal_data
 from services.reports.businesses.models import (
     Business,
     BusinessStatusChange,
@@ -22,22 +23,27 @@ from services.reports.businesses.models import (
     Violation,
 )
 from services.reports.businesses.schemas import (
+    BusinessImportConflictOut,
+    BusinessImportSummaryOut,
     BusinessIn,
-    BusinessUpdate,
+    BusinessOut,
+    BusinessPatch,
     DiscrepancyIn,
-    DiscrepancyLine,
+    DiscrepancyLineOut,
     DiscrepancyOut,
-    ImportConflict,
-    ImportSummary,
     InspectionIn,
+    OwnerOut,
     PriceListIn,
+    PriceListOut,
 )
 from services.reports.businesses.settings import BusinessSettings
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
 from shared.pagination import Ordering, any_of
 
-PERSONAL_DATA_ROLES = frozenset({"admin", "leader", "operator"})
+# Closed businesses are gone for tourists; suspended ones stay visible, marked suspended. Filtered in
+# the query, not after it, so that every public page is full.
+PUBLIC_STATUSES = ("active", "suspended")
 CSV_COLUMNS = ("type", "name", "licence_no", "address", "ward", "lat", "lon", "owner_name", "owner_phone",
                "owner_email", "rooms", "seats")  # fmt: skip
 
@@ -45,10 +51,6 @@ CSV_COLUMNS = ("type", "name", "licence_no", "address", "ward", "lat", "lon", "o
 def business_scope(business_id: uuid.UUID) -> str:
     """The department code an account or API key of one business carries."""
     return f"business:{business_id}"
-
-
-def sees_personal_data(caller: Caller) -> bool:
-    return bool(caller.roles & PERSONAL_DATA_ROLES)
 
 
 def require_manager(caller: Caller, settings: BusinessSettings) -> None:
@@ -68,6 +70,27 @@ async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Busines
     if business is None:
         raise NotFoundError(f"business {business_id} not found")
     return business
+
+
+async def to_out(
+    session: AsyncSession, caller: Caller, settings: BusinessSettings, rows: Sequence[Business]
+) -> list[BusinessOut]:
+    """Businesses with their violation counts and listed-price state; owner contacts for roles that may see them."""
+    today = date.today()
+    ids = [b.id for b in rows]
+    counts = await confirmed_violations(session, ids, on=today, window_days=settings.repeat_offender_window_days)
+    listed = await businesses_with_current_list(session, ids, today)
+    show_owner = sees_personal_data(caller)
+    out = []
+    for b in rows:
+        read = BusinessOut.model_validate(b)
+        read.confirmed_violations_12m = counts.get(b.id, 0)
+        read.repeat_offender = read.confirmed_violations_12m >= settings.repeat_offender_violations
+        read.has_current_price_list = b.id in listed
+        if show_owner:
+            read.owner = OwnerOut(name=b.owner_name, phone=b.owner_phone, email=b.owner_email)
+        out.append(read)
+    return out
 
 
 async def _check_licence_free(session: AsyncSession, licence_no: str | None, own_id: uuid.UUID | None) -> None:
@@ -90,7 +113,7 @@ async def create_business(session: AsyncSession, data: BusinessIn, *, by: str) -
     return business
 
 
-async def update_business(session: AsyncSession, business_id: uuid.UUID, data: BusinessUpdate) -> Business:
+async def update_business(session: AsyncSession, business_id: uuid.UUID, data: BusinessPatch) -> Business:
     business = await get_business(session, business_id)
     changes = data.model_dump(exclude_unset=True)
     for required in ("type", "name"):
@@ -208,6 +231,14 @@ async def businesses_with_current_list(
     return {pl.business_id for pl in (await session.execute(stmt)).scalars()}
 
 
+async def public_prices(*, session: AsyncSession, business_id: uuid.UUID, on: date) -> PriceListOut:
+    business = await get_business(session, business_id)
+    price_list = await current_price_list(session, business.id, on)
+    if price_list is None:
+        raise NotFoundError(f"business {business_id} has no listed prices valid on {on}")
+    return PriceListOut.model_validate(price_list)
+
+
 async def price_lists(session: AsyncSession, business_id: uuid.UUID) -> Sequence[PriceList]:
     await get_business(session, business_id)
     stmt = select(PriceList).where(PriceList.business_id == business_id)
@@ -243,12 +274,12 @@ async def discrepancy(session: AsyncSession, business_id: uuid.UUID, data: Discr
     await get_business(session, business_id)
     price_list = await current_price_list(session, business_id, data.on)
     listed = {item.code: item for item in (price_list.items if price_list else [])}
-    lines: list[DiscrepancyLine] = []
+    lines: list[DiscrepancyLineOut] = []
     for charged in data.items:
         item = listed.get(charged.code)
         total = item.price_vnd * charged.quantity if item else None
         lines.append(
-            DiscrepancyLine(
+            DiscrepancyLineOut(
                 code=charged.code,
                 name=item.name if item else None,
                 unit=item.unit if item else None,
@@ -315,7 +346,7 @@ def _parse_row(row: dict[str, str]) -> BusinessIn:
     return BusinessIn.model_validate(clean)
 
 
-async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: str) -> ImportSummary:
+async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: str) -> BusinessImportSummaryOut:
     """Create or update (by licence number) businesses from CSV, row by row, with exact conflicts."""
     try:
         text = raw.decode("utf-8-sig")
@@ -329,7 +360,7 @@ async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: st
         problems = [f"missing column(s) {sorted(missing)}"] if missing else []
         problems += [f"unknown column(s) {sorted(unknown)}"] if unknown else []
         raise InvalidInputError("; ".join(problems) + f"; expected {', '.join(CSV_COLUMNS)}", field="header")
-    conflicts: list[ImportConflict] = []
+    conflicts: list[BusinessImportConflictOut] = []
     imported = updated = 0
     seen_licences: dict[str, int] = {}
     for number, row in enumerate(reader, start=2):  # line 1 is the header
@@ -338,12 +369,16 @@ async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: st
         except ValidationError as exc:
             for err in exc.errors():
                 name = ".".join(str(p) for p in err["loc"]) or "row"
-                conflicts.append(ImportConflict(row=number, field=name, value=row.get(name), reason=err["msg"]))
+                conflicts.append(
+                    BusinessImportConflictOut(row=number, field=name, value=row.get(name), reason=err["msg"])
+                )
             continue
         if data.licence_no:
             if data.licence_no in seen_licences:
                 reason = f"same licence as row {seen_licences[data.licence_no]}"
-                conflicts.append(ImportConflict(row=number, field="licence_no", value=data.licence_no, reason=reason))
+                conflicts.append(
+                    BusinessImportConflictOut(row=number, field="licence_no", value=data.licence_no, reason=reason)
+                )
                 continue
             seen_licences[data.licence_no] = number
         existing = None
@@ -357,10 +392,10 @@ async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: st
             await create_business(session, data, by=by)
             imported += 1
         else:
-            await update_business(session, existing.id, BusinessUpdate(**data.model_dump()))
+            await update_business(session, existing.id, BusinessPatch(**data.model_dump()))
             updated += 1
     status = "OK" if not conflicts else ("WARNING" if imported or updated else "ERROR")
-    return ImportSummary(status=status, dry_run=dry_run, imported=imported, updated=updated,
+    return BusinessImportSummaryOut(status=status, dry_run=dry_run, imported=imported, updated=updated,
                          ignored=len({c.row for c in conflicts}), conflicts=conflicts)  # fmt: skip
 
 

@@ -1,0 +1,44 @@
+"""The public business lookup (no personal data), for tourists and the city's apps."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from services.reports.businesses import service
+from services.reports.businesses.schemas import BusinessPublicOut, PriceListOut, SearchText, TypeCode, WardCode
+from shared.deps import SessionDep
+from shared.pagination import Cursor, Limit, Page
+from shared.problems import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/public/v1/businesses", tags=["public"], responses=PROBLEM_RESPONSES)
+
+BusinessId = uuid.UUID
+
+
+@router.get("", summary="Find businesses by name, type or ward (no personal data)")
+async def public_search(
+    session: SessionDep,
+    sort: Annotated[str, Depends(service.BUSINESS_ORDER.sort_query("name"))],
+    q: SearchText = None,
+    type: Annotated[list[TypeCode], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
+    ward: Annotated[list[WardCode], Query()] = [],  # noqa: B006
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[BusinessPublicOut]:
+    f = service.BusinessFilter(q=q, type=type, ward=ward, status=service.PUBLIC_STATUSES)
+    rows, next_cursor = await service.search(session, f, sort=sort, cursor=cursor, limit=limit)
+    return Page[BusinessPublicOut](items=[BusinessPublicOut.model_validate(b) for b in rows], next_cursor=next_cursor)
+
+
+@router.get("/{business_id}", summary="One business (no personal data)")
+async def public_business(session: SessionDep, business_id: BusinessId) -> BusinessPublicOut:
+    return BusinessPublicOut.model_validate(await service.get_business(session, business_id))
+
+
+@router.get("/{business_id}/prices", summary="The price list valid today (or on `on`)")
+async def public_prices(session: SessionDep, business_id: BusinessId, on: date | None = None) -> PriceListOut:
+    return await service.public_prices(session=session, business_id=business_id, on=on or date.today())
