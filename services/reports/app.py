@@ -16,10 +16,11 @@ from services.reports.api.datavalues import aggregation, catalogue, completeness
 from services.reports.businesses.kpis.service import publish_kpis
 from services.reports.businesses.settings import get_business_settings
 from services.reports.cases.kpis.service import publish_month
-from services.reports.consumers.alert_cases import AlertCaseConsumer
-from services.reports.events import OutboxRelay
+from services.reports.consumers.alert_cases import alert_case_consumer
 from services.reports.jobs import KpiRefresher
+from services.reports.outbox import OUTBOX
 from services.reports.settings import ReportsSettings, get_settings
+from shared.bus import Bus
 from shared.db import Database
 from shared.service import Runtime, create_service_app
 
@@ -57,9 +58,14 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
     )
     for router in ROUTERS:
         app.include_router(router)
+
+    async def start_outbox(_: Bus) -> None:
+        await OUTBOX.start(runtime)
+
+    runtime.bus.on_ready(start_outbox)
+    runtime.on_shutdown(OUTBOX.stop)
     workers = (
-        OutboxRelay(runtime),
-        AlertCaseConsumer(runtime),
+        alert_case_consumer(runtime),
         KpiRefresher(runtime, publish_month, name="cases"),
         KpiRefresher(runtime, _business_month, name="businesses"),
     )

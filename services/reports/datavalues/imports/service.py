@@ -23,7 +23,6 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import events
 from services.reports.datavalues.imports import repository
 from services.reports.datavalues.imports.merge import merge_records
 from services.reports.datavalues.imports.parse import RawColumns, RawRow, rows_from_csv, rows_from_json
@@ -31,6 +30,7 @@ from services.reports.datavalues.imports.summary import ImportOptions, ImportRes
 from services.reports.datavalues.imports.validate import ValidRows, validate_rows
 from services.reports.datavalues.periods import local_today
 from services.reports.datavalues.thresholds.service import ThresholdChange, apply_thresholds
+from services.reports.outbox import OUTBOX
 from shared.db import Database
 from shared.errors import InvalidInputError
 from shared.identity import Caller
@@ -86,9 +86,9 @@ def _stage_events(
         by=caller.name,
         at=now,
     )
-    events.stage(session, DATAVALUES_IMPORTED, imported)
+    OUTBOX.stage(session, DATAVALUES_IMPORTED, imported)
     for change in changes:
-        events.stage(session, change.subject, change.event)
+        OUTBOX.stage(session, change.subject, change.event)
 
 
 async def import_values(
