@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases.models import Case, CaseEvent, Rating
 from services.reports.cases.workflow import OPEN_STATUSES
-from shared.errors import NotFoundError
+from services.reports.db import one_or_404
 from shared.pagination import Ordering, any_of
 
 
@@ -20,10 +20,7 @@ async def get_case(session: AsyncSession, case_id: int, *, lock: bool = False) -
     query = select(Case).where(Case.id == case_id)
     if lock:
         query = query.with_for_update()
-    case = await session.scalar(query)
-    if case is None:
-        raise NotFoundError(f"no case {case_id}")
-    return case
+    return await one_or_404(session, query, f"no case {case_id}")
 
 
 async def timeline(session: AsyncSession, case_id: int) -> Sequence[CaseEvent]:

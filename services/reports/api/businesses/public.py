@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from services.reports.businesses import service
+from services.reports.businesses.prices import service as prices
 from services.reports.businesses.schemas import BusinessPublicOut, PriceListOut, SearchText, TypeCode, WardCode
 from shared.deps import SessionDep
 from shared.pagination import Cursor, Limit, Page
@@ -29,16 +30,15 @@ async def public_search(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[BusinessPublicOut]:
-    f = service.BusinessFilter(q=q, type=type, ward=ward, status=service.PUBLIC_STATUSES)
-    rows, next_cursor = await service.search(session, f, sort=sort, cursor=cursor, limit=limit)
-    return Page[BusinessPublicOut](items=[BusinessPublicOut.model_validate(b) for b in rows], next_cursor=next_cursor)
+    f = service.BusinessFilter(q=q, type=type, ward=ward)
+    return await service.public_search(session=session, f=f, sort=sort, cursor=cursor, limit=limit)
 
 
 @router.get("/{business_id}", summary="One business (no personal data)")
 async def public_business(session: SessionDep, business_id: BusinessId) -> BusinessPublicOut:
-    return BusinessPublicOut.model_validate(await service.get_business(session, business_id))
+    return await service.public_business(session=session, business_id=business_id)
 
 
 @router.get("/{business_id}/prices", summary="The price list valid today (or on `on`)")
 async def public_prices(session: SessionDep, business_id: BusinessId, on: date | None = None) -> PriceListOut:
-    return await service.public_prices(session=session, business_id=business_id, on=on or date.today())
+    return await prices.public_prices(session=session, business_id=business_id, on=on or date.today())

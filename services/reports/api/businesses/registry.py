@@ -11,7 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from services.reports.api.deps import BusinessSettingsDep, CallerDep, utcnow
 from services.reports.businesses import service
 from services.reports.businesses.cases import service as business_cases
+from services.reports.businesses.inspections import service as inspections
 from services.reports.businesses.kpis import service as kpis
+from services.reports.businesses.prices import service as prices
 from services.reports.businesses.schemas import (
     BusinessImportSummaryOut,
     BusinessIn,
@@ -56,25 +58,25 @@ async def list_businesses(
     cursor: Cursor = None,
 ) -> Page[BusinessOut]:
     f = service.BusinessFilter(q=q, type=type, ward=ward, status=status_)
-    rows, next_cursor = await service.search(session, f, sort=sort, cursor=cursor, limit=limit)
-    return Page[BusinessOut](items=await service.to_out(session, caller, settings, rows), next_cursor=next_cursor)
+    return await service.list_businesses(
+        session=session, caller=caller, settings=settings, f=f, sort=sort, cursor=cursor, limit=limit
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Register a business")
 async def create_business(
     session: SessionDep, caller: CallerDep, settings: BusinessSettingsDep, body: BusinessIn
 ) -> BusinessOut:
-    service.require_manager(caller, settings)
-    business = await service.create_business(session, body, by=caller.name)
-    return (await service.to_out(session, caller, settings, [business]))[0]
+    return await service.register(session=session, caller=caller, settings=settings, business_in=body)
 
 
 @router.post("/import", summary="Import the existing list from CSV (per-row summary)")
 async def import_businesses(
     request: Request, session: SessionDep, caller: CallerDep, settings: BusinessSettingsDep, dry_run: bool = False
 ) -> BusinessImportSummaryOut:
-    service.require_manager(caller, settings)
-    return await service.import_csv(session, await request.body(), dry_run=dry_run, by=caller.name)
+    return await service.import_businesses(
+        session=session, caller=caller, settings=settings, csv_body=await request.body(), dry_run=dry_run
+    )
 
 
 @router.get("/kpis", summary="Registry KPIs as of a date (default today)")
@@ -88,71 +90,74 @@ async def business_kpis(
 async def get_business(
     session: SessionDep, caller: CallerDep, settings: BusinessSettingsDep, business_id: BusinessId
 ) -> BusinessOut:
-    return (await service.to_out(session, caller, settings, [await service.get_business(session, business_id)]))[0]
+    return await service.get(session=session, caller=caller, settings=settings, business_id=business_id)
 
 
 @router.patch("/{business_id}", summary="Change registry fields")
 async def update_business(
     session: SessionDep, caller: CallerDep, settings: BusinessSettingsDep, business_id: BusinessId, body: BusinessPatch
 ) -> BusinessOut:
-    service.require_manager(caller, settings)
-    business = await service.update_business(session, business_id, body)
-    return (await service.to_out(session, caller, settings, [business]))[0]
+    return await service.update(
+        session=session, caller=caller, settings=settings, business_id=business_id, business_patch=body
+    )
 
 
 @router.post("/{business_id}/status", summary="Suspend, close or reactivate, with a reason (kept in history)")
 async def change_status(
     session: SessionDep, caller: CallerDep, settings: BusinessSettingsDep, business_id: BusinessId, body: StatusChangeIn
 ) -> BusinessOut:
-    service.require_manager(caller, settings)
-    business = await service.change_status(session, business_id, status=body.status, reason=body.reason, by=caller.name)
-    return (await service.to_out(session, caller, settings, [business]))[0]
+    return await service.set_status(
+        session=session, caller=caller, settings=settings, business_id=business_id, status_change_in=body
+    )
 
 
 @router.get("/{business_id}/status-history", summary="Every status change")
 async def status_history(session: SessionDep, caller: CallerDep, business_id: BusinessId) -> list[StatusChangeOut]:
-    return [StatusChangeOut.model_validate(c) for c in await service.status_history(session, business_id)]
+    return await service.history(session=session, business_id=business_id)
 
 
 @router.get("/{business_id}/price-lists", summary="Every price list ever published (withdrawn ones included)")
 async def all_price_lists(session: SessionDep, caller: CallerDep, business_id: BusinessId) -> list[PriceListOut]:
-    return [PriceListOut.model_validate(p) for p in await service.price_lists(session, business_id)]
+    return await prices.list_price_lists(session=session, business_id=business_id)
 
 
 @router.post("/{business_id}/price-lists", status_code=status.HTTP_201_CREATED, summary="Publish a price list")
 async def publish_price_list(
     session: SessionDep, caller: CallerDep, settings: BusinessSettingsDep, business_id: BusinessId, body: PriceListIn
 ) -> PriceListOut:
-    service.require_price_editor(caller, settings, business_id)
-    return PriceListOut.model_validate(await service.publish_price_list(session, business_id, body, by=caller.name))
+    return await prices.publish(
+        session=session, caller=caller, settings=settings, business_id=business_id, price_list_in=body
+    )
 
 
 @router.delete("/{business_id}/price-lists/{list_id}", summary="Withdraw a price list (it stays in history)")
 async def withdraw_price_list(
     session: SessionDep, caller: CallerDep, settings: BusinessSettingsDep, business_id: BusinessId, list_id: uuid.UUID
 ) -> PriceListOut:
-    service.require_price_editor(caller, settings, business_id)
-    return PriceListOut.model_validate(await service.withdraw_price_list(session, business_id, list_id))
+    return await prices.withdraw(
+        session=session, caller=caller, settings=settings, business_id=business_id, list_id=list_id
+    )
 
 
 @router.post("/{business_id}/discrepancy", summary="Charged vs listed prices on a date (for complaints)")
 async def discrepancy(
     session: SessionDep, caller: CallerDep, business_id: BusinessId, body: DiscrepancyIn
 ) -> DiscrepancyOut:
-    return await service.discrepancy(session, business_id, body)
+    return await prices.discrepancy(session, business_id, body)
 
 
 @router.get("/{business_id}/inspections", summary="Inspections with their violations, newest first")
 async def list_inspections(session: SessionDep, caller: CallerDep, business_id: BusinessId) -> list[InspectionOut]:
-    return [InspectionOut.model_validate(i) for i in await service.inspections(session, business_id)]
+    return await inspections.list_inspections(session=session, business_id=business_id)
 
 
 @router.post("/{business_id}/inspections", status_code=status.HTTP_201_CREATED, summary="Record an inspection")
 async def record_inspection(
     session: SessionDep, caller: CallerDep, settings: BusinessSettingsDep, business_id: BusinessId, body: InspectionIn
 ) -> InspectionOut:
-    service.require_manager(caller, settings)
-    return InspectionOut.model_validate(await service.record_inspection(session, business_id, body, by=caller.name))
+    return await inspections.record(
+        session=session, caller=caller, settings=settings, business_id=business_id, inspection_in=body
+    )
 
 
 @router.post("/kpis/publish", summary="Write a month's registry KPIs into the department-data indicators")

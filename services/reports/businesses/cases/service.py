@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.businesses import service
+from services.reports.businesses import repository, service
 from services.reports.businesses.models import BusinessCase
+from services.reports.businesses.prices import service as prices
 from services.reports.businesses.schemas import (
     BusinessPublicOut,
     BusinessRequestIn,
@@ -26,6 +27,7 @@ from services.reports.cases.events import stage
 from services.reports.cases.models import Case
 from services.reports.cases.schemas import CaseIn, ReporterIn
 from services.reports.cases.service import open_case
+from services.reports.db import get_or_404
 from shared.errors import ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
 
@@ -33,10 +35,7 @@ REQUEST_CATEGORY = "business_request"
 
 
 async def _case(session: AsyncSession, case_id: int) -> Case:
-    case = await session.get(Case, case_id)
-    if case is None:
-        raise NotFoundError(f"case {case_id} not found")
-    return case
+    return await get_or_404(session, Case, case_id, f"case {case_id} not found")
 
 
 async def link_complaint(
@@ -46,7 +45,7 @@ async def link_complaint(
         raise ForbiddenError("only case handlers may link a case to a business")
     body, by = complaint_in, caller.name
     await _case(session, case_id)
-    business = await service.get_business(session, body.business_id)
+    business = await repository.get_business(session, body.business_id)
     values = {
         "case_id": case_id,
         "business_id": business.id,
@@ -65,11 +64,11 @@ async def case_business(*, session: AsyncSession, case_id: int) -> CaseBusinessO
     link = await session.get(BusinessCase, case_id)
     if link is None:
         raise NotFoundError(f"case {case_id} names no business")
-    business = await service.get_business(session, link.business_id)
+    business = await repository.get_business(session, link.business_id)
     discrepancy = None
     if link.kind == "complaint" and link.purchased_on and link.items:
         items = [ChargedItemIn.model_validate(i) for i in link.items]
-        discrepancy = await service.discrepancy(session, business.id, DiscrepancyIn(on=link.purchased_on, items=items))
+        discrepancy = await prices.discrepancy(session, business.id, DiscrepancyIn(on=link.purchased_on, items=items))
     return CaseBusinessOut(
         case_id=case_id, kind=link.kind, business=BusinessPublicOut.model_validate(business), discrepancy=discrepancy
     )
@@ -87,7 +86,7 @@ async def file_request(
     """A business's request to the government: a `business_request` case bound to the business."""
     service.require_price_editor(caller, settings, business_id)
     body = request_in
-    business = await service.get_business(session, business_id)
+    business = await repository.get_business(session, business_id)
     if business.status == "closed":
         raise InvalidInputError("a closed business cannot file requests", field="business_id")
     case_in = CaseIn(
@@ -113,7 +112,7 @@ async def file_request(
 
 
 async def linked_cases(*, session: AsyncSession, business_id: uuid.UUID) -> list[LinkedCaseOut]:
-    await service.get_business(session, business_id)
+    await repository.get_business(session, business_id)
     rows = await session.execute(
         select(
             BusinessCase.case_id,

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reports.access import require_role
 from services.reports.cases.categories.schemas import CategoryIn, CategoryOut, CategoryPatch
 from services.reports.cases.models import Category
-from shared.errors import ConflictError, InvalidInputError, NotFoundError
+from services.reports.db import get_or_404
+from shared.errors import ConflictError, InvalidInputError
 from shared.identity import Caller
 
 # The city's SLA classes fix the deadline of the fast tracks; "normal" categories set their own.
@@ -47,10 +48,7 @@ async def list_categories(session: AsyncSession, *, include_inactive: bool = Fal
 
 
 async def get_category(session: AsyncSession, code: str) -> Category:
-    cat = await session.get(Category, code)
-    if cat is None:
-        raise NotFoundError(f"no case category '{code}'")
-    return cat
+    return await get_or_404(session, Category, code, f"no case category '{code}'")
 
 
 async def create_category(session: AsyncSession, body: CategoryIn) -> Category:

@@ -22,7 +22,8 @@ from services.reports.cases.directives.schemas import (
 )
 from services.reports.cases.events import stage
 from services.reports.cases.models import Case, ClearanceProject, Directive, DirectiveDepartment, DirectiveProgress
-from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from services.reports.db import one_or_404
+from shared.errors import ConflictError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
 from shared.messages import DirectiveChanged
 from shared.pagination import Ordering, Page
@@ -152,10 +153,7 @@ async def _directive(session: AsyncSession, directive_id: int, *, lock: bool = F
     query = select(Directive).where(Directive.id == directive_id)
     if lock:
         query = query.with_for_update()
-    d = await session.scalar(query)
-    if d is None:
-        raise NotFoundError(f"no directive {directive_id}")
-    return d
+    return await one_or_404(session, query, f"no directive {directive_id}")
 
 
 async def get(*, session: AsyncSession, directive_id: int, now: datetime) -> DirectiveOut:

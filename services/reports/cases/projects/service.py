@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reports.access import require_role
 from services.reports.cases.models import Case, ClearanceProgress, ClearanceProject
 from services.reports.cases.projects.schemas import ProjectIn, ProjectOut, ProjectProgressIn, ProjectProgressOut
-from shared.errors import ConflictError, InvalidInputError, NotFoundError
+from services.reports.db import get_or_404
+from shared.errors import ConflictError, InvalidInputError
 from shared.identity import Caller
 from shared.pagination import Ordering, Page
 
@@ -97,10 +98,7 @@ async def _out(session: AsyncSession, p: ClearanceProject, today: date, *, histo
 
 
 async def _project(session: AsyncSession, project_id: int) -> ClearanceProject:
-    p = await session.get(ClearanceProject, project_id)
-    if p is None:
-        raise NotFoundError(f"no site-clearance project {project_id}")
-    return p
+    return await get_or_404(session, ClearanceProject, project_id, f"no site-clearance project {project_id}")
 
 
 async def create(*, session: AsyncSession, project_in: ProjectIn, caller: Caller, now: datetime) -> ProjectOut:

@@ -31,16 +31,16 @@ from services.reports.datavalues.models import (
     ReportFormIndicator,
 )
 from services.reports.datavalues.periods import PeriodType
-from shared.errors import ConflictError, InvalidInputError, NotFoundError
+from services.reports.db import one_or_404
+from shared.errors import ConflictError, InvalidInputError
 
 # ---- departments -------------------------------------------------------------------------------
 
 
 async def _department(session: AsyncSession, code: str) -> Department:
-    dep: Department | None = await session.scalar(select(Department).where(Department.code == code))
-    if dep is None:
-        raise NotFoundError(f"department '{code}' not found")
-    return dep
+    return await one_or_404(
+        session, select(Department).where(Department.code == code), f"department '{code}' not found"
+    )
 
 
 async def _ref(session: AsyncSession, code: str | None, field: str) -> int | None:
@@ -142,10 +142,7 @@ async def update_department(session: AsyncSession, code: str, patch: DepartmentP
 
 
 async def _indicator(session: AsyncSession, code: str) -> Indicator:
-    ind: Indicator | None = await session.scalar(select(Indicator).where(Indicator.code == code))
-    if ind is None:
-        raise NotFoundError(f"indicator '{code}' not found")
-    return ind
+    return await one_or_404(session, select(Indicator).where(Indicator.code == code), f"indicator '{code}' not found")
 
 
 async def _targets(session: AsyncSession, indicator_id: int) -> dict[int, float]:
@@ -250,10 +247,9 @@ async def ensure_indicators(session: AsyncSession, indicators: Sequence[Indicato
 
 
 async def _form(session: AsyncSession, code: str) -> ReportForm:
-    form: ReportForm | None = await session.scalar(select(ReportForm).where(ReportForm.code == code))
-    if form is None:
-        raise NotFoundError(f"report form '{code}' not found")
-    return form
+    return await one_or_404(
+        session, select(ReportForm).where(ReportForm.code == code), f"report form '{code}' not found"
+    )
 
 
 async def _form_out(session: AsyncSession, form: ReportForm) -> FormOut:
