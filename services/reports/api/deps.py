@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from pydantic import StringConstraints
 
 from services.reports.access import authenticated, require_admin
 from services.reports.businesses.settings import BusinessSettings, get_business_settings
@@ -34,3 +35,8 @@ CallerDep = Annotated[Caller, Depends(caller)]
 PublicCallerDep = Annotated[Caller, Depends(public_caller)]
 AdminDep = Annotated[Caller, Depends(admin)]
 BusinessSettingsDep = Annotated[BusinessSettings, Depends(get_business_settings)]
+
+# Query parameters of the managed and the public business search.
+SearchText = Annotated[str | None, Query(max_length=200, description="part of the name, or the exact licence number")]
+TypeCode = Annotated[str, StringConstraints(max_length=40)]
+WardCode = Annotated[str, StringConstraints(max_length=100)]

@@ -6,7 +6,6 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from services.reports.datavalues.periods import CalendarDay
@@ -16,10 +15,6 @@ BusinessType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$
 BusinessStatus = Literal["active", "suspended", "closed"]
 ViolationType = Literal["unlisted_prices", "above_listed_price", "touting", "unlicensed", "other"]
 ItemCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-# Query parameters of the managed and the public search.
-SearchText = Annotated[str | None, Query(max_length=200, description="part of the name, or the exact licence number")]
-TypeCode = Annotated[str, StringConstraints(max_length=40)]
-WardCode = Annotated[str, StringConstraints(max_length=100)]
 
 
 def _blank_to_none(value: object) -> object:

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from services.reports.api.deps import SearchText, TypeCode, WardCode
 from services.reports.businesses import service
 from services.reports.businesses.prices import service as prices
-from services.reports.businesses.schemas import BusinessPublicOut, PriceListOut, SearchText, TypeCode, WardCode
+from services.reports.businesses.schemas import BusinessPublicOut, PriceListOut
 from shared.deps import SessionDep
 from shared.pagination import Cursor, Limit, Page
 from shared.problems import PROBLEM_RESPONSES

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from services.reports.api.deps import BusinessSettingsDep, CallerDep, utcnow
+from services.reports.api.deps import BusinessSettingsDep, CallerDep, SearchText, TypeCode, WardCode, utcnow
 from services.reports.businesses import service
 from services.reports.businesses.cases import service as business_cases
 from services.reports.businesses.inspections import service as inspections
@@ -28,11 +28,8 @@ from services.reports.businesses.schemas import (
     LinkedCaseOut,
     PriceListIn,
     PriceListOut,
-    SearchText,
     StatusChangeIn,
     StatusChangeOut,
-    TypeCode,
-    WardCode,
 )
 from services.reports.datavalues.periods import CalendarDay
 from shared.deps import RuntimeDep, SessionDep
