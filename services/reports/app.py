@@ -1,18 +1,53 @@
-"""FastAPI app factory of the reports service."""
+"""FastAPI app factory of the reports service: routers of the three areas, the outbox relay, the
+alert → case consumer and the hourly KPI refreshers."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.reports import businesses, cases, seed
-from services.reports.api import analytics, catalogue, completeness, datavalues, dhis2
-from services.reports.events import OutboxRelay
+from services.reports import seed
+from services.reports.api.businesses import cases as business_cases
+from services.reports.api.businesses import public, registry
+from services.reports.api.cases import cases, categories, directives, kpis, open311, projects, satisfaction
+from services.reports.api.datavalues import aggregation, catalogue, completeness, dhis2, values
+from services.reports.businesses.kpis.service import publish_kpis
+from services.reports.businesses.settings import get_business_settings
+from services.reports.cases.kpis.service import publish_month
+from services.reports.consumers.alert_cases import alert_case_consumer
+from services.reports.jobs import KpiRefresher
+from services.reports.outbox import OUTBOX
 from services.reports.settings import ReportsSettings, get_settings
+from shared.bus import Bus
+from shared.db import Database
 from shared.service import Runtime, create_service_app
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+ROUTERS = (
+    catalogue.router,
+    values.router,
+    aggregation.router,
+    completeness.router,
+    dhis2.router,
+    registry.router,
+    business_cases.router,
+    public.router,
+    categories.router,
+    kpis.router,
+    cases.router,
+    open311.router,
+    satisfaction.public,
+    satisfaction.router,
+    directives.router,
+    projects.router,
+)
+
+
+async def _business_month(db: Database, period: str, _now: datetime) -> object:
+    return await publish_kpis(db, period, get_business_settings())
 
 
 def create_app(settings: ReportsSettings | None = None) -> FastAPI:
@@ -21,16 +56,22 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
     app = create_service_app(
         runtime, title="cityops reports", description="Department data, indicators and city cases."
     )
-    app.include_router(catalogue.router)
-    app.include_router(datavalues.router)
-    app.include_router(analytics.router)
-    app.include_router(completeness.router)
-    app.include_router(dhis2.router)
-    relay = OutboxRelay(runtime)
-    runtime.bus.on_ready(relay.start)
-    runtime.on_shutdown(relay.stop)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    async def start_outbox(_: Bus) -> None:
+        await OUTBOX.start(runtime)
+
+    runtime.bus.on_ready(start_outbox)
+    runtime.on_shutdown(OUTBOX.stop)
+    workers = (
+        alert_case_consumer(runtime),
+        KpiRefresher(runtime, publish_month, name="cases"),
+        KpiRefresher(runtime, _business_month, name="businesses"),
+    )
+    for worker in workers:
+        runtime.bus.on_ready(worker.start)
+        runtime.on_shutdown(worker.stop)
     if settings.seed_catalogue:
         seed.install(runtime)
-    businesses.install(app, runtime)
-    cases.install(app, runtime)
     return app

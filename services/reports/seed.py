@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from services.reports.domain.periods import PeriodType, period_containing, periods_between
+from services.reports.datavalues.periods import PeriodType, period_containing, periods_between
 from shared.db import Database
 from shared.service import Runtime
 from shared.settings import ServiceSettings

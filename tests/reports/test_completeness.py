@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 
-from services.reports.domain.periods import PeriodType, local_today, period_containing
+from services.reports.datavalues.periods import PeriodType, local_today, period_containing
 from tests.reports.conftest import values
 
 

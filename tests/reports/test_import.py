@@ -14,7 +14,7 @@ import nats
 import pytest
 
 from devstack.servers import NatsServer
-from services.reports.domain.periods import parse_period
+from services.reports.datavalues.periods import parse_period
 from tests.reports.conftest import assert_problem, values
 
 TOUR_CLERK = {"X-Cityops-User": "user:tour-clerk", "X-Cityops-Roles": "department", "X-Cityops-Departments": "TOUR,W2"}

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.reports.domain.periods import (
+from services.reports.datavalues.periods import (
     MAX_PERIODS,
     PeriodError,
     PeriodType,
@@ -14,7 +14,7 @@ from services.reports.domain.periods import (
     period_containing,
     periods_between,
 )
-from services.reports.domain.values import IndicatorRule, InvalidValue, normalise_value
+from services.reports.datavalues.rules import IndicatorRule, InvalidValue, normalise_value
 
 
 @pytest.mark.parametrize(

@@ -1,1 +1,1 @@
-"""HTTP routes of the reports service."""
+"""Thin HTTP routers of the reports service, one sub-package per area."""

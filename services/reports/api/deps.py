@@ -1,31 +1,25 @@
-"""Request-scoped dependencies: the runtime, a unit of work, the caller's identity."""
+"""Request-scoped dependencies of the reports routes beyond ``shared.deps``: the caller and the clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends, Query, Request
+from pydantic import StringConstraints
 
-from services.reports.domain.access import authenticated, require_admin
+from services.reports.access import authenticated, require_admin
+from services.reports.businesses.settings import BusinessSettings, get_business_settings
 from shared.identity import Caller
-from shared.service import Runtime
-
-
-def runtime(request: Request) -> Runtime:
-    rt = request.app.state.runtime
-    assert isinstance(rt, Runtime)
-    return rt
-
-
-async def session(rt: Annotated[Runtime, Depends(runtime)]) -> AsyncIterator[AsyncSession]:
-    async with rt.database.session() as s:
-        yield s
 
 
 def caller(request: Request) -> Caller:
     return authenticated(request.headers)
+
+
+def public_caller(request: Request) -> Caller:
+    """Anyone, signed in or not (Open311, rating links and the public business lookup are public)."""
+    return Caller.from_headers(request.headers)
 
 
 def admin(c: Annotated[Caller, Depends(caller)]) -> Caller:
@@ -33,8 +27,16 @@ def admin(c: Annotated[Caller, Depends(caller)]) -> Caller:
     return c
 
 
-RuntimeDep = Annotated[Runtime, Depends(runtime)]
-# "function" scope: commit before the response is sent, so a 201 means the row is visible.
-SessionDep = Annotated[AsyncSession, Depends(session, scope="function")]
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 CallerDep = Annotated[Caller, Depends(caller)]
+PublicCallerDep = Annotated[Caller, Depends(public_caller)]
 AdminDep = Annotated[Caller, Depends(admin)]
+BusinessSettingsDep = Annotated[BusinessSettings, Depends(get_business_settings)]
+
+# Query parameters of the managed and the public business search.
+SearchText = Annotated[str | None, Query(max_length=200, description="part of the name, or the exact licence number")]
+TypeCode = Annotated[str, StringConstraints(max_length=40)]
+WardCode = Annotated[str, StringConstraints(max_length=100)]

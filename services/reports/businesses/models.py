@@ -7,13 +7,9 @@ from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Double, ForeignKey, Integer, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.db import schema_metadata
-
-
-class Base(DeclarativeBase):
-    metadata = schema_metadata("reports")
+from services.reports.db import Base
 
 
 class Business(Base):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from services.reports.domain.periods import CalendarDay
+from services.reports.datavalues.periods import CalendarDay
 
 KNOWN_TYPES = ("hotel", "restaurant", "seafood_stall", "beach_service", "electric_car", "tour_operator", "market_stall")
 BusinessType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
@@ -50,7 +50,7 @@ class BusinessIn(BaseModel):
     seats: int | None = Field(None, ge=0, le=100_000)
 
 
-class BusinessUpdate(BaseModel):
+class BusinessPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: BusinessType | None = None
@@ -67,7 +67,7 @@ class BusinessUpdate(BaseModel):
     seats: int | None = Field(None, ge=0, le=100_000)
 
 
-class BusinessPublic(BaseModel):
+class BusinessPublicOut(BaseModel):
     """What anyone may see: no owner or contact data."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -86,16 +86,16 @@ class BusinessPublic(BaseModel):
     status_reason: str | None
 
 
-class Owner(BaseModel):
+class OwnerOut(BaseModel):
     name: str | None
     phone: str | None
     email: str | None
 
 
-class BusinessRead(BusinessPublic):
+class BusinessOut(BusinessPublicOut):
     created_at: datetime
     updated_at: datetime
-    owner: Owner | None = Field(None, description="only for roles allowed to see personal data")
+    owner: OwnerOut | None = Field(None, description="only for roles allowed to see personal data")
     repeat_offender: bool = False
     confirmed_violations_12m: int = 0
     has_current_price_list: bool = False
@@ -108,7 +108,7 @@ class StatusChangeIn(BaseModel):
     reason: str = Field(min_length=3, max_length=2000)
 
 
-class StatusChangeRead(BaseModel):
+class StatusChangeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     from_status: str | None
@@ -153,7 +153,7 @@ class PriceListIn(BaseModel):
         return self
 
 
-class PriceItemRead(BaseModel):
+class PriceItemOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     code: str
@@ -162,7 +162,7 @@ class PriceItemRead(BaseModel):
     price_vnd: int
 
 
-class PriceListRead(BaseModel):
+class PriceListOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -173,7 +173,7 @@ class PriceListRead(BaseModel):
     withdrawn: bool
     created_by: str
     created_at: datetime
-    items: list[PriceItemRead]
+    items: list[PriceItemOut]
 
 
 class ViolationIn(BaseModel):
@@ -196,7 +196,7 @@ class InspectionIn(BaseModel):
     violations: list[ViolationIn] = Field(default_factory=list, max_length=100)
 
 
-class ViolationRead(BaseModel):
+class ViolationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -209,7 +209,7 @@ class ViolationRead(BaseModel):
     note: str | None
 
 
-class InspectionRead(BaseModel):
+class InspectionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -218,10 +218,10 @@ class InspectionRead(BaseModel):
     team: str
     findings: str | None
     created_by: str
-    violations: list[ViolationRead]
+    violations: list[ViolationOut]
 
 
-class ChargedItem(BaseModel):
+class ChargedItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: ItemCode
@@ -233,10 +233,10 @@ class DiscrepancyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     on: CalendarDay = Field(description="the date of the purchase complained about")
-    items: list[ChargedItem] = Field(min_length=1, max_length=200)
+    items: list[ChargedItemIn] = Field(min_length=1, max_length=200)
 
 
-class DiscrepancyLine(BaseModel):
+class DiscrepancyLineOut(BaseModel):
     code: str
     name: str | None
     unit: str | None
@@ -254,27 +254,27 @@ class DiscrepancyOut(BaseModel):
     on: date
     price_list_id: uuid.UUID | None
     price_list_name: str | None
-    lines: list[DiscrepancyLine]
+    lines: list[DiscrepancyLineOut]
     listed_total_vnd: float
     charged_total_vnd: int
     discrepancy_pct: float | None
     unlisted_items: list[str]
 
 
-class ImportConflict(BaseModel):
+class BusinessImportConflictOut(BaseModel):
     row: int
     field: str
     value: str | None
     reason: str
 
 
-class ImportSummary(BaseModel):
+class BusinessImportSummaryOut(BaseModel):
     status: Literal["OK", "WARNING", "ERROR"]
     dry_run: bool
     imported: int
     updated: int
     ignored: int
-    conflicts: list[ImportConflict]
+    conflicts: list[BusinessImportConflictOut]
 
 
 class ComplaintIn(BaseModel):
@@ -284,13 +284,13 @@ class ComplaintIn(BaseModel):
 
     business_id: uuid.UUID
     purchased_on: CalendarDay
-    items: list[ChargedItem] = Field(min_length=1, max_length=200)
+    items: list[ChargedItemIn] = Field(min_length=1, max_length=200)
 
 
-class CaseBusiness(BaseModel):
+class CaseBusinessOut(BaseModel):
     case_id: int
     kind: Literal["complaint", "request"]
-    business: BusinessPublic
+    business: BusinessPublicOut
     discrepancy: DiscrepancyOut | None
 
 
@@ -302,7 +302,7 @@ class BusinessRequestIn(BaseModel):
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
 
 
-class LinkedCase(BaseModel):
+class LinkedCaseOut(BaseModel):
     case_id: int
     kind: str
     category: str

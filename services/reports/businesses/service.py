@@ -10,34 +10,31 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.businesses.models import (
-    Business,
-    BusinessStatusChange,
-    Inspection,
-    PriceItem,
-    PriceList,
-    Violation,
-)
+from services.reports.access import sees_personal_data
+from services.reports.businesses import repository
+from services.reports.businesses.models import Business, BusinessStatusChange, Violation
 from services.reports.businesses.schemas import (
+    BusinessImportConflictOut,
+    BusinessImportSummaryOut,
     BusinessIn,
-    BusinessUpdate,
-    DiscrepancyIn,
-    DiscrepancyLine,
-    DiscrepancyOut,
-    ImportConflict,
-    ImportSummary,
-    InspectionIn,
-    PriceListIn,
+    BusinessOut,
+    BusinessPatch,
+    BusinessPublicOut,
+    OwnerOut,
+    StatusChangeIn,
+    StatusChangeOut,
 )
 from services.reports.businesses.settings import BusinessSettings
-from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from shared.errors import ConflictError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
-from shared.pagination import Ordering, any_of
+from shared.pagination import Ordering, Page, any_of
 
-PERSONAL_DATA_ROLES = frozenset({"admin", "leader", "operator"})
+# Closed businesses are gone for tourists; suspended ones stay visible, marked suspended. Filtered in
+# the query, not after it, so that every public page is full.
+PUBLIC_STATUSES = ("active", "suspended")
 CSV_COLUMNS = ("type", "name", "licence_no", "address", "ward", "lat", "lon", "owner_name", "owner_phone",
                "owner_email", "rooms", "seats")  # fmt: skip
 
@@ -45,10 +42,6 @@ CSV_COLUMNS = ("type", "name", "licence_no", "address", "ward", "lat", "lon", "o
 def business_scope(business_id: uuid.UUID) -> str:
     """The department code an account or API key of one business carries."""
     return f"business:{business_id}"
-
-
-def sees_personal_data(caller: Caller) -> bool:
-    return bool(caller.roles & PERSONAL_DATA_ROLES)
 
 
 def require_manager(caller: Caller, settings: BusinessSettings) -> None:
@@ -63,11 +56,27 @@ def require_price_editor(caller: Caller, settings: BusinessSettings, business_id
     require_manager(caller, settings)
 
 
-async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Business:
-    business = await session.get(Business, business_id)
-    if business is None:
-        raise NotFoundError(f"business {business_id} not found")
-    return business
+async def to_out(
+    session: AsyncSession, caller: Caller, settings: BusinessSettings, rows: Sequence[Business]
+) -> list[BusinessOut]:
+    """Businesses with their violation counts and listed-price state; owner contacts for roles that may see them."""
+    today = date.today()
+    ids = [b.id for b in rows]
+    counts = await repository.confirmed_violations(
+        session, ids, on=today, window_days=settings.repeat_offender_window_days
+    )
+    listed = await repository.businesses_with_current_list(session, ids, today)
+    show_owner = sees_personal_data(caller)
+    out = []
+    for b in rows:
+        read = BusinessOut.model_validate(b)
+        read.confirmed_violations_12m = counts.get(b.id, 0)
+        read.repeat_offender = read.confirmed_violations_12m >= settings.repeat_offender_violations
+        read.has_current_price_list = b.id in listed
+        if show_owner:
+            read.owner = OwnerOut(name=b.owner_name, phone=b.owner_phone, email=b.owner_email)
+        out.append(read)
+    return out
 
 
 async def _check_licence_free(session: AsyncSession, licence_no: str | None, own_id: uuid.UUID | None) -> None:
@@ -90,8 +99,8 @@ async def create_business(session: AsyncSession, data: BusinessIn, *, by: str) -
     return business
 
 
-async def update_business(session: AsyncSession, business_id: uuid.UUID, data: BusinessUpdate) -> Business:
-    business = await get_business(session, business_id)
+async def update_business(session: AsyncSession, business_id: uuid.UUID, data: BusinessPatch) -> Business:
+    business = await repository.get_business(session, business_id)
     changes = data.model_dump(exclude_unset=True)
     for required in ("type", "name"):
         if required in changes and changes[required] is None:
@@ -108,7 +117,7 @@ async def update_business(session: AsyncSession, business_id: uuid.UUID, data: B
 async def change_status(
     session: AsyncSession, business_id: uuid.UUID, *, status: str, reason: str, by: str
 ) -> Business:
-    business = await get_business(session, business_id)
+    business = await repository.get_business(session, business_id)
     if business.status == status:
         raise ConflictError(f"business is already {status}")
     session.add(BusinessStatusChange(business_id=business.id, from_status=business.status, to_status=status,
@@ -120,7 +129,7 @@ async def change_status(
 
 
 async def status_history(session: AsyncSession, business_id: uuid.UUID) -> Sequence[BusinessStatusChange]:
-    await get_business(session, business_id)
+    await repository.get_business(session, business_id)
     stmt = select(BusinessStatusChange).where(BusinessStatusChange.business_id == business_id)
     return (await session.execute(stmt.order_by(BusinessStatusChange.id))).scalars().all()
 
@@ -162,160 +171,13 @@ async def search(
     return BUSINESS_ORDER.page((await session.execute(stmt)).scalars().all(), sort=sort, limit=limit)
 
 
-async def confirmed_violations(
-    session: AsyncSession, business_ids: Sequence[uuid.UUID], *, on: date, window_days: int
-) -> dict[uuid.UUID, int]:
-    """Confirmed violations per business in the ``window_days`` up to and including ``on``."""
-    if not business_ids:
-        return {}
-    stmt = (
-        select(Violation.business_id, func.count())
-        .where(
-            Violation.business_id.in_(business_ids),
-            Violation.confirmed.is_(True),
-            Violation.occurred_on > on - timedelta(days=window_days),
-            Violation.occurred_on <= on,
-        )
-        .group_by(Violation.business_id)
-    )
-    return {row[0]: int(row[1]) for row in (await session.execute(stmt)).all()}
-
-
-def _current_list_stmt(on: date) -> Select[PriceList]:
-    # The list that started most recently wins: a holiday list overrides the season list it falls in.
-    return (
-        select(PriceList)
-        .where(
-            PriceList.withdrawn.is_(False),
-            PriceList.valid_from <= on,
-            or_(PriceList.valid_to.is_(None), PriceList.valid_to >= on),
-        )
-        .order_by(PriceList.valid_from.desc(), PriceList.created_at.desc())
-    )
-
-
-async def current_price_list(session: AsyncSession, business_id: uuid.UUID, on: date) -> PriceList | None:
-    stmt = _current_list_stmt(on).where(PriceList.business_id == business_id).limit(1)
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def businesses_with_current_list(
-    session: AsyncSession, business_ids: Sequence[uuid.UUID], on: date
-) -> set[uuid.UUID]:
-    if not business_ids:
-        return set()
-    stmt = _current_list_stmt(on).where(PriceList.business_id.in_(business_ids))
-    return {pl.business_id for pl in (await session.execute(stmt)).scalars()}
-
-
-async def price_lists(session: AsyncSession, business_id: uuid.UUID) -> Sequence[PriceList]:
-    await get_business(session, business_id)
-    stmt = select(PriceList).where(PriceList.business_id == business_id)
-    return (await session.execute(stmt.order_by(PriceList.valid_from, PriceList.created_at))).scalars().all()
-
-
-async def publish_price_list(session: AsyncSession, business_id: uuid.UUID, data: PriceListIn, *, by: str) -> PriceList:
-    business = await get_business(session, business_id)
-    if business.status == "closed":
-        raise ConflictError("a closed business cannot publish prices")
-    price_list = PriceList(business_id=business.id, name=data.name, valid_from=data.valid_from,
-                           valid_to=data.valid_to, withdrawn=False, created_by=by)  # fmt: skip
-    session.add(price_list)
-    await session.flush()
-    for position, item in enumerate(data.items):
-        session.add(PriceItem(price_list_id=price_list.id, position=position, **item.model_dump()))
-    await session.flush()
-    await session.refresh(price_list, ["items"])
-    return price_list
-
-
-async def withdraw_price_list(session: AsyncSession, business_id: uuid.UUID, list_id: uuid.UUID) -> PriceList:
-    price_list = await session.get(PriceList, list_id)
-    if price_list is None or price_list.business_id != business_id:
-        raise NotFoundError(f"price list {list_id} not found for business {business_id}")
-    price_list.withdrawn = True
-    await session.flush()
-    return price_list
-
-
-async def discrepancy(session: AsyncSession, business_id: uuid.UUID, data: DiscrepancyIn) -> DiscrepancyOut:
-    """Charged vs listed, with the list valid on the day of the purchase."""
-    await get_business(session, business_id)
-    price_list = await current_price_list(session, business_id, data.on)
-    listed = {item.code: item for item in (price_list.items if price_list else [])}
-    lines: list[DiscrepancyLine] = []
-    for charged in data.items:
-        item = listed.get(charged.code)
-        total = item.price_vnd * charged.quantity if item else None
-        lines.append(
-            DiscrepancyLine(
-                code=charged.code,
-                name=item.name if item else None,
-                unit=item.unit if item else None,
-                quantity=charged.quantity,
-                listed_unit_vnd=item.price_vnd if item else None,
-                listed_total_vnd=total,
-                charged_vnd=charged.charged_vnd,
-                difference_vnd=charged.charged_vnd - total if total is not None else None,
-                discrepancy_pct=round((charged.charged_vnd - total) / total * 100, 2) if total else None,
-                listed=item is not None,
-            )
-        )
-    listed_lines = [line for line in lines if line.listed_total_vnd is not None]
-    listed_total = sum(line.listed_total_vnd or 0.0 for line in listed_lines)
-    charged_on_listed = sum(line.charged_vnd for line in listed_lines)
-    return DiscrepancyOut(
-        business_id=business_id,
-        on=data.on,
-        price_list_id=price_list.id if price_list else None,
-        price_list_name=price_list.name if price_list else None,
-        lines=lines,
-        listed_total_vnd=listed_total,
-        charged_total_vnd=sum(line.charged_vnd for line in lines),
-        discrepancy_pct=round((charged_on_listed - listed_total) / listed_total * 100, 2) if listed_total else None,
-        unlisted_items=[line.code for line in lines if not line.listed],
-    )
-
-
-async def record_inspection(
-    session: AsyncSession, business_id: uuid.UUID, data: InspectionIn, *, by: str
-) -> Inspection:
-    business = await get_business(session, business_id)
-    inspection = Inspection(business_id=business.id, inspected_on=data.inspected_on, team=data.team,
-                            findings=data.findings, created_by=by)  # fmt: skip
-    session.add(inspection)
-    await session.flush()
-    for v in data.violations:
-        session.add(
-            Violation(
-                inspection_id=inspection.id,
-                business_id=business.id,
-                type=v.type,
-                occurred_on=v.occurred_on or data.inspected_on,
-                confirmed=v.confirmed,
-                fine_vnd=v.fine_vnd,
-                remedial_deadline=v.remedial_deadline,
-                note=v.note,
-            )
-        )
-    await session.flush()
-    await session.refresh(inspection, ["violations"])
-    return inspection
-
-
-async def inspections(session: AsyncSession, business_id: uuid.UUID) -> Sequence[Inspection]:
-    await get_business(session, business_id)
-    stmt = select(Inspection).where(Inspection.business_id == business_id)
-    return (await session.execute(stmt.order_by(Inspection.inspected_on.desc()))).scalars().all()
-
-
 def _parse_row(row: dict[str, str]) -> BusinessIn:
     values: dict[str, object] = {k: (v.strip() if v is not None else "") for k, v in row.items() if k in CSV_COLUMNS}
     clean = {k: v for k, v in values.items() if v != ""}
     return BusinessIn.model_validate(clean)
 
 
-async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: str) -> ImportSummary:
+async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: str) -> BusinessImportSummaryOut:
     """Create or update (by licence number) businesses from CSV, row by row, with exact conflicts."""
     try:
         text = raw.decode("utf-8-sig")
@@ -329,7 +191,7 @@ async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: st
         problems = [f"missing column(s) {sorted(missing)}"] if missing else []
         problems += [f"unknown column(s) {sorted(unknown)}"] if unknown else []
         raise InvalidInputError("; ".join(problems) + f"; expected {', '.join(CSV_COLUMNS)}", field="header")
-    conflicts: list[ImportConflict] = []
+    conflicts: list[BusinessImportConflictOut] = []
     imported = updated = 0
     seen_licences: dict[str, int] = {}
     for number, row in enumerate(reader, start=2):  # line 1 is the header
@@ -338,12 +200,16 @@ async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: st
         except ValidationError as exc:
             for err in exc.errors():
                 name = ".".join(str(p) for p in err["loc"]) or "row"
-                conflicts.append(ImportConflict(row=number, field=name, value=row.get(name), reason=err["msg"]))
+                conflicts.append(
+                    BusinessImportConflictOut(row=number, field=name, value=row.get(name), reason=err["msg"])
+                )
             continue
         if data.licence_no:
             if data.licence_no in seen_licences:
                 reason = f"same licence as row {seen_licences[data.licence_no]}"
-                conflicts.append(ImportConflict(row=number, field="licence_no", value=data.licence_no, reason=reason))
+                conflicts.append(
+                    BusinessImportConflictOut(row=number, field="licence_no", value=data.licence_no, reason=reason)
+                )
                 continue
             seen_licences[data.licence_no] = number
         existing = None
@@ -357,17 +223,17 @@ async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: st
             await create_business(session, data, by=by)
             imported += 1
         else:
-            await update_business(session, existing.id, BusinessUpdate(**data.model_dump()))
+            await update_business(session, existing.id, BusinessPatch(**data.model_dump()))
             updated += 1
     status = "OK" if not conflicts else ("WARNING" if imported or updated else "ERROR")
-    return ImportSummary(status=status, dry_run=dry_run, imported=imported, updated=updated,
+    return BusinessImportSummaryOut(status=status, dry_run=dry_run, imported=imported, updated=updated,
                          ignored=len({c.row for c in conflicts}), conflicts=conflicts)  # fmt: skip
 
 
 async def kpis(session: AsyncSession, *, on: date, settings: BusinessSettings) -> dict[str, object]:
     """Registry figures as of ``on`` (fed into the department-data indicators monthly)."""
     active_ids = (await session.execute(select(Business.id).where(Business.status == "active"))).scalars().all()
-    with_list = await businesses_with_current_list(session, active_ids, on)
+    with_list = await repository.businesses_with_current_list(session, active_ids, on)
     window_start = on - timedelta(days=settings.repeat_offender_window_days)
     rows = (
         await session.execute(
@@ -378,7 +244,9 @@ async def kpis(session: AsyncSession, *, on: date, settings: BusinessSettings) -
         )
     ).all()
     violations = [(str(r[0]), r[1], int(r[2]), int(r[3] or 0)) for r in rows]
-    counts = await confirmed_violations(session, active_ids, on=on, window_days=settings.repeat_offender_window_days)
+    counts = await repository.confirmed_violations(
+        session, active_ids, on=on, window_days=settings.repeat_offender_window_days
+    )
     per_1000 = 1000 / len(active_ids) if active_ids else 0.0
     return {
         "on": on.isoformat(),
@@ -393,3 +261,83 @@ async def kpis(session: AsyncSession, *, on: date, settings: BusinessSettings) -
         "fines_vnd": sum(r[3] for r in violations),
         "repeat_offenders": sum(1 for n in counts.values() if n >= settings.repeat_offender_violations),
     }
+
+
+async def list_businesses(
+    *,
+    session: AsyncSession,
+    caller: Caller,
+    settings: BusinessSettings,
+    f: BusinessFilter,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+) -> Page[BusinessOut]:
+    rows, next_cursor = await search(session, f, sort=sort, cursor=cursor, limit=limit)
+    return Page[BusinessOut](items=await to_out(session, caller, settings, rows), next_cursor=next_cursor)
+
+
+async def register(
+    *, session: AsyncSession, caller: Caller, settings: BusinessSettings, business_in: BusinessIn
+) -> BusinessOut:
+    require_manager(caller, settings)
+    business = await create_business(session, business_in, by=caller.name)
+    return (await to_out(session, caller, settings, [business]))[0]
+
+
+async def import_businesses(
+    *, session: AsyncSession, caller: Caller, settings: BusinessSettings, csv_body: bytes, dry_run: bool
+) -> BusinessImportSummaryOut:
+    require_manager(caller, settings)
+    return await import_csv(session, csv_body, dry_run=dry_run, by=caller.name)
+
+
+async def get(
+    *, session: AsyncSession, caller: Caller, settings: BusinessSettings, business_id: uuid.UUID
+) -> BusinessOut:
+    return (await to_out(session, caller, settings, [await repository.get_business(session, business_id)]))[0]
+
+
+async def update(
+    *,
+    session: AsyncSession,
+    caller: Caller,
+    settings: BusinessSettings,
+    business_id: uuid.UUID,
+    business_patch: BusinessPatch,
+) -> BusinessOut:
+    require_manager(caller, settings)
+    business = await update_business(session, business_id, business_patch)
+    return (await to_out(session, caller, settings, [business]))[0]
+
+
+async def set_status(
+    *,
+    session: AsyncSession,
+    caller: Caller,
+    settings: BusinessSettings,
+    business_id: uuid.UUID,
+    status_change_in: StatusChangeIn,
+) -> BusinessOut:
+    require_manager(caller, settings)
+    business = await change_status(
+        session, business_id, status=status_change_in.status, reason=status_change_in.reason, by=caller.name
+    )
+    return (await to_out(session, caller, settings, [business]))[0]
+
+
+async def history(*, session: AsyncSession, business_id: uuid.UUID) -> list[StatusChangeOut]:
+    return [StatusChangeOut.model_validate(c) for c in await status_history(session, business_id)]
+
+
+async def public_search(
+    *, session: AsyncSession, f: BusinessFilter, sort: str, cursor: str | None, limit: int
+) -> Page[BusinessPublicOut]:
+    """Businesses visible to the public (active or suspended), no personal data."""
+    f = BusinessFilter(q=f.q, type=f.type, ward=f.ward, status=PUBLIC_STATUSES)
+    rows, next_cursor = await search(session, f, sort=sort, cursor=cursor, limit=limit)
+    return Page[BusinessPublicOut](items=[BusinessPublicOut.model_validate(b) for b in rows], next_cursor=next_cursor)
+
+
+async def public_business(*, session: AsyncSession, business_id: uuid.UUID) -> BusinessPublicOut:
+    return BusinessPublicOut.model_validate(await repository.get_business(session, business_id))

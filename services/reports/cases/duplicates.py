@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.cases.storage import Case
+from services.reports.cases.models import Case
 from services.reports.cases.workflow import OPEN_STATUSES
 
 EARTH_RADIUS_M = 6_371_000.0

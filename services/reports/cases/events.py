@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import events
+from services.reports.outbox import OUTBOX
 from shared.messages import CaseChanged, DirectiveChanged
 from shared.subjects import case_event, directive_event
 
@@ -15,6 +15,6 @@ def stage(session: AsyncSession, changes: Iterable[CaseChanged | DirectiveChange
     """Publish ``changes`` once ``session`` commits (never if it rolls back)."""
     for change in changes:
         if isinstance(change, CaseChanged):
-            events.stage(session, case_event(change.case_id, change.event), change)
+            OUTBOX.stage(session, case_event(change.case_id, change.event), change)
         else:
-            events.stage(session, directive_event(change.directive_id, change.event), change)
+            OUTBOX.stage(session, directive_event(change.directive_id, change.event), change)

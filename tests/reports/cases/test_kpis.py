@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import httpx
 
 from services.reports.cases.calendar import VIETNAM
-from services.reports.cases.jobs import months_to_refresh
+from services.reports.jobs import months_to_refresh
 from tests.reports.cases.conftest import ADMIN, QLTT, new_case
 
 PUBLIC = {"X-Cityops-User": "anonymous:203.0.113.7"}

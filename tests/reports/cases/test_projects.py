@@ -6,8 +6,8 @@ from datetime import date
 
 import httpx
 
-from services.reports.cases.projects import expected_percent, projected_end
-from services.reports.cases.storage import ClearanceProject
+from services.reports.cases.models import ClearanceProject
+from services.reports.cases.projects.service import expected_percent, projected_end
 from tests.reports.cases.conftest import GPMB, VIEWER, new_case
 
 PROJECT = {

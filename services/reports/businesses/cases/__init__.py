@@ -1,0 +1,1 @@
+"""Businesses in city cases: complaints naming a business, the business's own requests."""

@@ -1,0 +1,1 @@
+"""Inspections of businesses and the violations they found."""

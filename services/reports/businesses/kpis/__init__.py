@@ -1,0 +1,1 @@
+"""Registry KPIs written monthly into the department-data indicators."""

@@ -1,0 +1,1 @@
+"""Listed prices: published lists valid over dates, and charged-vs-listed discrepancies."""

@@ -1,0 +1,1 @@
+"""Alerts become cases: applying one alert lifecycle message to the cases."""

@@ -1,0 +1,1 @@
+"""Case categories: who handles a kind of case and how fast."""

@@ -1,0 +1,1 @@
+"""Leadership directives and the departments' progress on them."""

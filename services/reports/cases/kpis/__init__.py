@@ -1,0 +1,1 @@
+"""Monthly KPIs derived from cases, written as department data."""

@@ -1,0 +1,1 @@
+"""Site-clearance (GPMB) projects and their progress."""

@@ -1,0 +1,101 @@
+"""SQL of the cases: loading one (locked for a change), its timeline, listing and counting them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reports.cases.models import Case, CaseEvent, Rating
+from services.reports.cases.workflow import OPEN_STATUSES
+from services.reports.db import one_or_404
+from shared.pagination import Ordering, any_of
+
+
+async def get_case(session: AsyncSession, case_id: int, *, lock: bool = False) -> Case:
+    query = select(Case).where(Case.id == case_id)
+    if lock:
+        query = query.with_for_update()
+    return await one_or_404(session, query, f"no case {case_id}")
+
+
+async def timeline(session: AsyncSession, case_id: int) -> Sequence[CaseEvent]:
+    return (await session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))).all()
+
+
+async def latest_rating(session: AsyncSession, case_id: int) -> int | None:
+    return await session.scalar(
+        select(Rating.rating).where(Rating.case_id == case_id).order_by(Rating.id.desc()).limit(1)
+    )
+
+
+async def cases_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Case]:
+    return {c.id: c for c in (await session.scalars(select(Case).where(Case.id.in_(ids)))).all()}
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Each list is "any of these"; an empty one does not filter."""
+
+    status: Sequence[str] = ()
+    category: Sequence[str] = ()
+    ward: Sequence[str] = ()
+    department: Sequence[str] = ()
+    source: Sequence[str] = ()
+    overdue: bool | None = None
+
+
+# No created_at: received_at is when a case came in. priority is left out on purpose: it is text,
+# and its alphabetical order (high, low, normal, urgent) is not its urgency.
+CASE_ORDER = Ordering(
+    fields={
+        "id": Case.id,
+        "received_at": Case.received_at,
+        "updated_at": Case.updated_at,
+        "due_at": Case.due_at,
+    },
+    key=[Case.id],
+)
+
+
+def _conditions(f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
+    conditions = any_of(
+        (Case.status, f.status),
+        (Case.category, f.category),
+        (Case.ward, f.ward),
+        (Case.department, f.department),
+        (Case.source, f.source),
+    )
+    late = Case.status.in_(OPEN_STATUSES) & (Case.due_at < now)
+    if f.overdue is True:
+        conditions.append(late)
+    elif f.overdue is False:
+        conditions.append(~late)
+    return conditions
+
+
+async def page(
+    session: AsyncSession, f: CaseFilter, now: datetime, *, sort: str, cursor: str | None, limit: int
+) -> tuple[list[Case], str | None]:
+    query = CASE_ORDER.apply(select(Case).where(*_conditions(f, now)), sort=sort, cursor=cursor, limit=limit)
+    return CASE_ORDER.page((await session.scalars(query)).all(), sort=sort, limit=limit)
+
+
+async def open_by_category(session: AsyncSession, now: datetime) -> dict[str, dict[str, Any]]:
+    """Open and overdue cases per category."""
+    rows = (
+        await session.execute(
+            select(
+                Case.category,
+                func.count(),
+                func.count().filter(Case.due_at < now),
+            )
+            .where(Case.status.in_(OPEN_STATUSES))
+            .group_by(Case.category)
+        )
+    ).all()
+    return {cat: {"open": n, "overdue": late} for cat, n, late in rows}

@@ -1,0 +1,1 @@
+"""One-time rating links for resolved cases and the satisfaction indices."""

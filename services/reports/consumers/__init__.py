@@ -1,0 +1,1 @@
+"""Bus subscribers of the reports service, one module per consumer."""

@@ -1,0 +1,1 @@
+"""Department data: the catalogue, pushed values (imports), their aggregation, completeness and thresholds."""

@@ -1,0 +1,1 @@
+"""Roll-ups of values over periods and the department tree."""

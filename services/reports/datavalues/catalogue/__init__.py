@@ -1,0 +1,1 @@
+"""Departments (a dated tree), indicators with yearly targets, report forms."""

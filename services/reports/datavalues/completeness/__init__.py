@@ -1,0 +1,1 @@
+"""Completeness and timeliness of report forms; overdue reports."""

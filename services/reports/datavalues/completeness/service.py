@@ -1,0 +1,177 @@
+"""Reporting completeness and timeliness per form, department and period; overdue reports.
+
+A report is due ``deadline_days`` after its period ends, by the end of that day in Vietnam time;
+it counts as submitted once every indicator of the form has a value (or when registered explicitly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reports.datavalues.periods import VIETNAM, Period, PeriodType, period_param, period_range
+from shared.errors import ForbiddenError, InvalidInputError, NotFoundError
+from shared.identity import Caller
+
+
+@dataclass(frozen=True)
+class FormInfo:
+    id: int
+    code: str
+    period_type: PeriodType
+    deadline_days: int
+
+
+@dataclass(frozen=True)
+class Assigned:
+    id: int
+    code: str
+    valid_from: date | None
+    valid_to: date | None
+
+    def active_during(self, p: Period) -> bool:
+        return (self.valid_from is None or p.end >= self.valid_from) and (
+            self.valid_to is None or p.start <= self.valid_to
+        )
+
+
+async def _forms(session: AsyncSession, code: str | None) -> list[FormInfo]:
+    rows = await session.execute(
+        text(
+            "SELECT id, code, period_type, deadline_days FROM reports.report_form "
+            "WHERE CAST(:c AS text) IS NULL OR code = :c ORDER BY code"
+        ),
+        {"c": code},
+    )
+    forms = [FormInfo(r.id, r.code, PeriodType(r.period_type), r.deadline_days) for r in rows]
+    if code is not None and not forms:
+        raise NotFoundError(f"report form '{code}' not found")
+    return forms
+
+
+async def _assigned(session: AsyncSession, form_id: int) -> list[Assigned]:
+    rows = await session.execute(
+        text(
+            "SELECT d.id, d.code, d.valid_from, d.valid_to FROM reports.department d "
+            "JOIN reports.report_form_department fd ON fd.department_id = d.id WHERE fd.form_id = :f ORDER BY d.code"
+        ),
+        {"f": form_id},
+    )
+    return [Assigned(r.id, r.code, r.valid_from, r.valid_to) for r in rows]
+
+
+async def _submissions(session: AsyncSession, form_id: int, periods: list[str]) -> dict[tuple[int, str], datetime]:
+    rows = await session.execute(
+        text(
+            "SELECT department_id, period, submitted_at FROM reports.submission WHERE form_id = :f AND period = ANY(:p)"
+        ),
+        {"f": form_id, "p": periods},
+    )
+    return {(r.department_id, r.period): r.submitted_at for r in rows}
+
+
+def due_date(form: FormInfo, p: Period) -> date:
+    return p.end + timedelta(days=form.deadline_days)
+
+
+async def completeness(
+    session: AsyncSession, form_code: str, start: str, end: str, departments: list[str] | None, today: date
+) -> dict[str, object]:
+    (form,) = await _forms(session, form_code)
+    first, last = period_param(start, "start"), period_param(end, "end")
+    periods = [p for p in period_range(first.start, last.end, form.period_type, "end") if p.start <= today]
+    assigned = [a for a in await _assigned(session, form.id) if not departments or a.code in departments]
+    subs = await _submissions(session, form.id, [p.iso for p in periods])
+    cells = []
+    totals = {"expected": 0, "submitted": 0, "on_time": 0, "overdue": 0}
+    for a in assigned:
+        for p in periods:
+            if not a.active_during(p):
+                continue
+            due = due_date(form, p)
+            at = subs.get((a.id, p.iso))
+            on_time = at is not None and at.astimezone(VIETNAM).date() <= due
+            overdue = at is None and today > due
+            totals["expected"] += 1
+            totals["submitted"] += at is not None
+            totals["on_time"] += on_time
+            totals["overdue"] += overdue
+            cells.append(
+                {
+                    "department": a.code,
+                    "period": p.iso,
+                    "due": due,
+                    "submitted_at": at,
+                    "on_time": on_time,
+                    "overdue": overdue,
+                }
+            )
+    expected = totals["expected"]
+    return {
+        "form": form.code,
+        **totals,
+        "completeness_pct": 100.0 * totals["submitted"] / expected if expected else None,
+        "timeliness_pct": 100.0 * totals["on_time"] / expected if expected else None,
+        "reports": cells,
+    }
+
+
+async def overdue(session: AsyncSession, form_code: str | None, since: date, today: date) -> list[dict[str, object]]:
+    """Every report due before ``today`` (periods starting on or after ``since``) not yet submitted."""
+    out: list[dict[str, object]] = []
+    for form in await _forms(session, form_code):
+        periods = [p for p in period_range(since, today, form.period_type, "since") if due_date(form, p) < today]
+        subs = await _submissions(session, form.id, [p.iso for p in periods])
+        for a in await _assigned(session, form.id):
+            for p in periods:
+                if a.active_during(p) and (a.id, p.iso) not in subs:
+                    due = due_date(form, p)
+                    out.append(
+                        {
+                            "form": form.code,
+                            "department": a.code,
+                            "period": p.iso,
+                            "due": due,
+                            "days_overdue": (today - due).days,
+                        }
+                    )
+    out.sort(key=lambda r: (-int(str(r["days_overdue"])), str(r["form"]), str(r["department"])))
+    return out
+
+
+async def register_submission(
+    session: AsyncSession, caller: Caller, form_code: str, department: str, period: str, at: datetime
+) -> dict[str, object]:
+    """Mark a form as submitted for a department and period (DHIS2's ``completeDate``)."""
+    (form,) = await _forms(session, form_code)
+    p = period_param(period, "period")
+    if p.type is not form.period_type:
+        raise InvalidInputError(f"form '{form.code}' is reported {form.period_type}, not {p.type}", field="period")
+    if not caller.may_write(department):
+        raise ForbiddenError(f"user '{caller.name}' may not submit for department '{department}'")
+    match = [a for a in await _assigned(session, form.id) if a.code == department]
+    if not match:
+        raise InvalidInputError(f"department '{department}' is not assigned form '{form.code}'", field="department")
+    await session.execute(
+        text(
+            "INSERT INTO reports.submission (form_id, department_id, period, submitted_at, submitted_by) "
+            "VALUES (:f, :d, :p, :at, :by) ON CONFLICT DO NOTHING"
+        ),
+        {"f": form.id, "d": match[0].id, "p": p.iso, "at": at, "by": caller.name},
+    )
+    stored = await session.scalar(
+        text("SELECT submitted_at FROM reports.submission WHERE form_id = :f AND department_id = :d AND period = :p"),
+        {"f": form.id, "d": match[0].id, "p": p.iso},
+    )
+    due = due_date(form, p)
+    return {
+        "form": form.code,
+        "department": department,
+        "period": p.iso,
+        "submitted_at": stored,
+        "due": due,
+        "on_time": stored.astimezone(VIETNAM).date() <= due,
+    }

@@ -1,0 +1,165 @@
+"""Tables of the department-data area (``reports`` schema; created by the service's Alembic migrations)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.reports.db import Base
+
+
+class Department(Base):
+    """A node of the reporting tree (city → departments / wards), valid over a date range."""
+
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    # When a unit is merged away, where its work continues (its history stays its own).
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+
+
+class Indicator(Base):
+    __tablename__ = "indicator"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(Text)
+    value_type: Mapped[str] = mapped_column(Text)
+    aggregation: Mapped[str] = mapped_column(Text)
+    period_type: Mapped[str] = mapped_column(Text)
+    domain: Mapped[str] = mapped_column(Text)
+    min_value: Mapped[float | None] = mapped_column(Double)
+    max_value: Mapped[float | None] = mapped_column(Double)
+    alert_above: Mapped[float | None] = mapped_column(Double)
+    alert_below: Mapped[float | None] = mapped_column(Double)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class IndicatorTarget(Base):
+    __tablename__ = "indicator_target"
+
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    value: Mapped[float] = mapped_column(Double)
+
+
+class ReportForm(Base):
+    """A set of indicators some departments must submit every period, by a deadline."""
+
+    __tablename__ = "report_form"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    period_type: Mapped[str] = mapped_column(Text)
+    deadline_days: Mapped[int] = mapped_column(SmallInteger)
+
+
+class ReportFormIndicator(Base):
+    __tablename__ = "report_form_indicator"
+
+    form_id: Mapped[int] = mapped_column(ForeignKey("report_form.id", ondelete="CASCADE"), primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"), primary_key=True, index=True)
+
+
+class ReportFormDepartment(Base):
+    __tablename__ = "report_form_department"
+
+    form_id: Mapped[int] = mapped_column(ForeignKey("report_form.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True, index=True)
+
+
+class DataValue(Base):
+    __tablename__ = "data_value"
+
+    indicator_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(Text, primary_key=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    value: Mapped[str] = mapped_column(Text)
+    num_value: Mapped[float | None] = mapped_column(Double)
+    comment: Mapped[str | None] = mapped_column(Text)
+    stored_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DataValueAudit(Base):
+    """A replaced version of a value (updates and deletions); creations are the first version."""
+
+    __tablename__ = "data_value_audit"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(Integer)
+    department_id: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    old_value: Mapped[str | None] = mapped_column(Text)
+    old_comment: Mapped[str | None] = mapped_column(Text)
+    old_by: Mapped[str | None] = mapped_column(Text)
+    old_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    new_value: Mapped[str | None] = mapped_column(Text)
+    new_comment: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    import_id: Mapped[str] = mapped_column(Text)
+
+
+class Submission(Base):
+    """A department's report form for one period, complete (registered when its last value arrived)."""
+
+    __tablename__ = "submission"
+
+    form_id: Mapped[int] = mapped_column(ForeignKey("report_form.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(Text, primary_key=True)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_by: Mapped[str] = mapped_column(Text)
+
+
+class ImportRequest(Base):
+    """The stored answer to a request sent with an ``Idempotency-Key``, replayed on retries."""
+
+    __tablename__ = "import_request"
+
+    user_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    request_hash: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int | None] = mapped_column(SmallInteger)
+    response: Mapped[dict[str, object] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ThresholdState(Base):
+    """Which (indicator, department, period) currently breaches its indicator's threshold."""
+
+    __tablename__ = "threshold_state"
+
+    indicator_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(Text, primary_key=True)
+    alert_id: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean)

@@ -1,0 +1,1 @@
+"""Indicator thresholds: written values crossing a limit start and end alerts."""

@@ -1,0 +1,1 @@
+"""Reading stored values back, and the change history of one value."""

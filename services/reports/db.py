@@ -1,0 +1,36 @@
+"""The one declarative base of the reports service (every table of the ``reports`` schema maps onto
+it) and the get-or-404 lookups its features share."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.db import schema_metadata
+from shared.errors import NotFoundError
+
+SCHEMA = "reports"
+T = TypeVar("T")
+
+
+class Base(DeclarativeBase):
+    metadata = schema_metadata(SCHEMA)
+
+
+async def get_or_404(session: AsyncSession, model: type[T], key: Any, missing: str) -> T:
+    """The row of ``model`` with primary key ``key``, or ``NotFoundError(missing)``."""
+    found = await session.get(model, key)
+    if found is None:
+        raise NotFoundError(missing)
+    return found
+
+
+async def one_or_404(session: AsyncSession, query: Select[T], missing: str) -> T:
+    """The row ``query`` selects, or ``NotFoundError(missing)``."""
+    found = await session.scalar(query)
+    if found is None:
+        raise NotFoundError(missing)
+    return found

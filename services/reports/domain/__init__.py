@@ -1,1 +1,0 @@
-"""Domain layer of the reports service: plain functions and classes, no FastAPI."""

@@ -1,1 +1,0 @@
-"""Storage layer of the reports service: SQLAlchemy models of the ``reports`` schema."""
