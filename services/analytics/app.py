@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.analytics.api import alerts, cameras, rules
-from services.analytics.consumer import FrameConsumer
+from services.analytics.api import alerts, cameras, counts, rules
+from services.analytics.consumers.frames import FrameConsumer
 from services.analytics.settings import AnalyticsSettings, get_settings
 from shared.service import Runtime, create_service_app
 
@@ -32,6 +32,6 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         runtime, title="cityops analytics", description="Motion-gated detection, zone rules and alerts."
     )
     app.state.consumer = consumer
-    for module in (rules, alerts, cameras):
+    for module in (rules, alerts, counts, cameras):
         app.include_router(module.router)
     return app

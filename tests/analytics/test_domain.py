@@ -10,16 +10,16 @@ import cv2
 import numpy as np
 import pytest
 
-from services.analytics.domain.detectors.base import Detection
-from services.analytics.domain.detectors.hog import HogPersonDetector
-from services.analytics.domain.detectors.motion_blob import MotionBlobDetector
-from services.analytics.domain.detectors.onnx_yolo import COCO_NAMES, decode, letterbox, to_tensor
-from services.analytics.domain.detectors.ssd_graph import SsdConfig, ssd_text_graph
-from services.analytics.domain.detectors.ssdlite import frozen_graph_path
-from services.analytics.domain.geometry import polygon_problem
-from services.analytics.domain.motion import MotionDetector
-from services.analytics.domain.rules import RuleSpec, RuleState
-from services.analytics.domain.tracker import Track, Tracker
+from services.analytics.geometry import polygon_problem
+from services.analytics.pipeline.detectors.base import Detection
+from services.analytics.pipeline.detectors.hog import HogPersonDetector
+from services.analytics.pipeline.detectors.motion_blob import MotionBlobDetector
+from services.analytics.pipeline.detectors.onnx_yolo import COCO_NAMES, decode, letterbox, to_tensor
+from services.analytics.pipeline.detectors.ssd_graph import SsdConfig, ssd_text_graph
+from services.analytics.pipeline.detectors.ssdlite import frozen_graph_path
+from services.analytics.pipeline.gate import MotionDetector
+from services.analytics.pipeline.rules import RuleSpec, RuleState
+from services.analytics.pipeline.track import Track, Tracker
 
 T0 = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 ZONE = ((0.0, 0.5), (1.0, 0.5), (1.0, 1.0), (0.0, 1.0))  # lower half
@@ -214,7 +214,7 @@ def test_onnx_backend_runs_a_yolo_format_model(tmp_path: Path):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from services.analytics.domain.detectors.onnx_yolo import OnnxYoloDetector
+    from services.analytics.pipeline.detectors.onnx_yolo import OnnxYoloDetector
 
     nc = len(COCO_NAMES)
     scale, pad_y = 320 / 768, (320 - 576 * 320 / 768) / 2
@@ -261,7 +261,7 @@ class _NoDetector:
 
 
 def test_deleting_a_rule_ends_its_open_alert():
-    from services.analytics.domain.pipeline import CameraPipeline
+    from services.analytics.pipeline.camera import CameraPipeline
 
     rule = RuleSpec("r", "c", "crowd", "crowd", "person", zone=ZONE)
     pipeline = CameraPipeline("c", _NoDetector())
@@ -276,7 +276,7 @@ def test_deleting_a_rule_ends_its_open_alert():
 
 
 def test_without_the_ssdlite_weights_the_hog_detector_takes_over(monkeypatch: pytest.MonkeyPatch):
-    from services.analytics.domain.detectors import build_detector, ssdlite
+    from services.analytics.pipeline.detectors import build_detector, ssdlite
 
     monkeypatch.setattr(ssdlite, "PACKAGE", "no_such_weights_package")
     assert build_detector("ssdlite", min_score=0.4).name == "hog"

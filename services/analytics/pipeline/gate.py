@@ -1,6 +1,7 @@
-"""Cheap motion detection on a small grayscale copy (the approach and defaults of Frigate's detector).
+"""Stage 2, motion gate: a frame and its capture time in, whether the detector runs on it out.
 
-The frame is shrunk to ``frame_height`` rows, blurred, compared with a running-average background;
+Motion is found cheaply on a small grayscale copy (the approach and defaults of Frigate's detector):
+the frame is shrunk to ``frame_height`` rows, blurred, compared with a running-average background;
 changed pixels above ``threshold`` are dilated into blobs, and blobs larger than ``contour_area`` (in
 small-frame pixels) are motion. Masked polygons (trees, clocks, roads outside the scene) never count.
 """
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from services.analytics.domain.detectors.base import Frame
+from services.analytics.pipeline.detectors.base import Frame
 
 Polygon = Sequence[Sequence[float]]
 
@@ -105,3 +107,48 @@ class MotionDetector:
             x, y, bw, bh = cv2.boundingRect(contour)
             boxes.append((x / w, y / h, (x + bw) / w, (y + bh) / h))
         return MotionResult(sorted(boxes), ratio)
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    enabled: bool = True
+    # Even a scene without motion gets a full detection this often, so stationary crowds are counted.
+    full_detect_interval_s: float = 5.0
+
+
+DEFAULT_GATE = GateConfig()
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    detect: bool
+    motion: MotionResult
+
+
+class MotionGate:
+    """Runs the detector only when it can see something new: on motion, on the frame after a tracked
+    object was missed (has it left?), and every ``full_detect_interval_s`` so a still crowd is counted."""
+
+    def __init__(self, config: GateConfig = DEFAULT_GATE, *, masks: Sequence[Polygon] = (), always: bool = False):
+        self._config = config
+        self._always = always or not config.enabled
+        self._masks = [list(m) for m in masks]
+        self._motion = MotionDetector(masks=self._masks)
+        self._last_detect: datetime | None = None
+
+    def set_masks(self, masks: Sequence[Polygon]) -> None:
+        """New masks restart the motion background (it is cheap: a few frames)."""
+        if [list(m) for m in masks] != self._masks:
+            self._masks = [list(m) for m in masks]
+            self._motion = MotionDetector(masks=self._masks)
+
+    def check(self, frame: Frame, at: datetime, *, unsure: bool) -> GateDecision:
+        """``unsure``: a tracked object was missed by the last detection."""
+        motion = self._motion.update(frame)
+        last = self._last_detect
+        due = last is None or (at - last).total_seconds() >= self._config.full_detect_interval_s
+        return GateDecision(self._always or motion.moving or due or unsure, motion)
+
+    def detected(self, at: datetime) -> None:
+        """The detector ran on the frame captured at ``at``: the next full detection is due from then."""
+        self._last_detect = at

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from services.analytics.domain.detectors.base import Detection, Frame
+from services.analytics.pipeline.detectors.base import Detection, Frame
 
 # COCO class names (the usual YOLO training set) → the classes rules can use; others are ignored.
 COCO_TO_CITYOPS: Mapping[str, str] = {

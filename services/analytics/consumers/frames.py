@@ -5,9 +5,11 @@ replicas, rounded up) and sheds its surplus when replicas join, so scaling out m
 instead of waiting for a replica to die.
 
 Each owned camera has one worker task, so a camera's frames are processed in order and never in two
-places; the CPU work (JPEG decode, motion, detection) runs in a small thread pool. Alert transitions
-are stored first and published after commit with their stored id as ``Nats-Msg-Id``; a transition
-already stored (a replay, or a restarted replica seeing the same frames) is not sent again.
+places. The consumer only wires the stages (``services.analytics.pipeline``) together: decode and the
+camera's synchronous stages (motion gate, detect, track, rules) run in a small thread pool, then the
+alert transitions are stored and published (``alerts.service.record_transitions``) and the closed
+minutes of counts stored. A transition already stored (a replay, or a restarted replica seeing the
+same frames) is not sent again.
 """
 
 from __future__ import annotations
@@ -16,29 +18,32 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import cv2
-import numpy as np
 from nats.aio.msg import Msg
 
 from services.analytics import metrics
-from services.analytics.domain.detectors import build_detector
-from services.analytics.domain.pipeline import CameraPipeline, FrameOutcome, GateConfig
-from services.analytics.domain.rules import RuleSpec, Transition
-from services.analytics.schemas import CameraStats, DetectionOut
+from services.analytics.alerts import service as alerts
+from services.analytics.alerts.publisher import AlertPublisher
+from services.analytics.cameras import service as cameras
+from services.analytics.cameras.schemas import CameraStatsOut, DetectionOut
+from services.analytics.counts import service as counts
+from services.analytics.pipeline.camera import CameraPipeline, FrameOutcome
+from services.analytics.pipeline.decode import decode
+from services.analytics.pipeline.detectors import build_detector
+from services.analytics.pipeline.gate import GateConfig
+from services.analytics.pipeline.rules import RuleSpec, Transition
+from services.analytics.rules import service as rules
 from services.analytics.settings import AnalyticsSettings
-from services.analytics.storage import repo
-from services.analytics.storage.models import AlertEventRow
 from shared import subjects
 from shared.bus import Bus
 from shared.leases import Leases, Survey
-from shared.messages import AlertEvent, FrameHeaders
+from shared.messages import FrameHeaders
 from shared.service import Runtime
 
 log = logging.getLogger("cityops.analytics.consumer")
@@ -80,6 +85,43 @@ class CameraWorker:
         self.queue.append(frame)  # a full deque drops its oldest entry
         self.wake.set()
 
+    def account(self, headers: FrameHeaders, outcome: FrameOutcome) -> None:
+        self.processed += 1
+        self.last_seq = headers.seq
+        self.last_at = headers.captured_at
+        self.motion_ratio = outcome.motion_ratio
+        self.active_tracks = len(outcome.tracks)
+        metrics.FRAMES_PROCESSED.labels(self.camera).inc()
+        metrics.MOTION_RATIO.labels(self.camera).set(outcome.motion_ratio)
+        metrics.ACTIVE_TRACKS.labels(self.camera).set(len(outcome.tracks))
+        if outcome.detected:
+            w, h = outcome.size
+            self.detections_seq = headers.seq
+            self.last_detections = [
+                DetectionOut(label=d.label, score=d.score, box=(d.x1 / w, d.y1 / h, d.x2 / w, d.y2 / h))
+                for d in outcome.detections
+            ]
+            self.detections += 1
+            metrics.DETECTIONS_RUN.labels(self.camera).inc()
+            metrics.DETECT_SECONDS.observe(outcome.detect_ms / 1000)
+
+    def stats(self) -> CameraStatsOut:
+        return CameraStatsOut(
+            camera=self.camera,
+            owner=True,
+            frames_in=self.frames_in,
+            frames_processed=self.processed,
+            frames_dropped=self.dropped,
+            detections_run=self.detections,
+            last_seq=self.last_seq,
+            last_captured_at=self.last_at,
+            motion_ratio=self.motion_ratio,
+            active_tracks=self.active_tracks,
+            queue_depth=len(self.queue),
+            detections_seq=self.detections_seq,
+            detections=self.last_detections,
+        )
+
 
 class FrameConsumer:
     def __init__(self, runtime: Runtime, settings: AnalyticsSettings) -> None:
@@ -100,6 +142,7 @@ class FrameConsumer:
         self._masks: dict[str, list[list[list[float]]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._sub: object | None = None
+        self._publisher = AlertPublisher(runtime.database, runtime.bus)
         cv2.setNumThreads(settings.opencv_threads)
 
     @property
@@ -140,7 +183,7 @@ class FrameConsumer:
         )
         self._spawn(self._lease_loop(), "analytics-leases")
         self._spawn(self._rules_loop(), "analytics-rules")
-        self._spawn(self._republish_loop(), "analytics-republish")
+        self._spawn(self._publisher.republish_loop(), "analytics-republish")
         log.info("consumer.started", extra={"replica": self.replica, "detector": self._settings.detector})
 
     async def _on_frame(self, msg: Msg) -> None:
@@ -217,7 +260,7 @@ class FrameConsumer:
 
     async def _restore(self, pipeline: CameraPipeline) -> None:
         async with self._runtime.database.session() as session:
-            for alert in await repo.open_alerts(session, pipeline.camera):
+            for alert in await alerts.open_alerts(session=session, camera=pipeline.camera):
                 state = pipeline.rules.get(str(alert.rule_id))
                 if state is not None:
                     state.restore(str(alert.id), alert.started_at, alert.peak_count, alert.last_at, alert.update_seq)
@@ -250,47 +293,27 @@ class FrameConsumer:
 
     async def _frame(self, worker: CameraWorker, frame: _Frame) -> None:
         if worker.pending_rules is not None:
-            rules, worker.pending_rules = worker.pending_rules, None
-            await self._handle(worker, worker.pipeline.set_rules(rules, worker.last_at), {}, None)
+            specs, worker.pending_rules = worker.pending_rules, None
+            await self._handle(worker, worker.pipeline.set_rules(specs, worker.last_at), {}, None)
         if worker.pending_masks is not None:
             worker.pipeline.set_motion_masks(worker.pending_masks)
             worker.pending_masks = None
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self._executor, _process, worker.pipeline, frame)
-        self._account(worker, frame, outcome)
+        outcome = await loop.run_in_executor(self._executor, _run_stages, worker.pipeline, frame)
+        worker.account(frame.headers, outcome)
         await self._handle(worker, outcome.transitions, outcome.snapshots, frame.headers.captured_at)
         if outcome.closed_minutes:
             async with self._runtime.database.session() as session:
-                await repo.save_counts(session, outcome.closed_minutes)
+                await counts.save_counts(session=session, counts=outcome.closed_minutes)
         if time.monotonic() - worker.last_counts_flush >= self._settings.counts_flush_s:
             await self._flush_counts(worker)
-
-    def _account(self, worker: CameraWorker, frame: _Frame, outcome: FrameOutcome) -> None:
-        worker.processed += 1
-        worker.last_seq = frame.headers.seq
-        worker.last_at = frame.headers.captured_at
-        worker.motion_ratio = outcome.motion_ratio
-        worker.active_tracks = len(outcome.tracks)
-        metrics.FRAMES_PROCESSED.labels(worker.camera).inc()
-        metrics.MOTION_RATIO.labels(worker.camera).set(outcome.motion_ratio)
-        metrics.ACTIVE_TRACKS.labels(worker.camera).set(len(outcome.tracks))
-        if outcome.detected:
-            w, h = outcome.size
-            worker.detections_seq = frame.headers.seq
-            worker.last_detections = [
-                DetectionOut(label=d.label, score=d.score, box=(d.x1 / w, d.y1 / h, d.x2 / w, d.y2 / h))
-                for d in outcome.detections
-            ]
-            worker.detections += 1
-            metrics.DETECTIONS_RUN.labels(worker.camera).inc()
-            metrics.DETECT_SECONDS.observe(outcome.detect_ms / 1000)
 
     async def _flush_counts(self, worker: CameraWorker) -> None:
         worker.last_counts_flush = time.monotonic()
         minutes = worker.pipeline.open_minutes()
         if minutes:
             async with self._runtime.database.session() as session:
-                await repo.save_counts(session, minutes)
+                await counts.save_counts(session=session, counts=minutes)
 
     async def _handle(
         self,
@@ -301,15 +324,10 @@ class FrameConsumer:
     ) -> None:
         if not transitions:
             return
-        fresh: list[AlertEventRow] = []
         async with self._runtime.database.session() as session:
-            for tr in transitions:
-                event = _event_row(tr, captured_at)
-                if await repo.record_transition(session, tr, event):
-                    fresh.append(event)
-                jpeg = snapshots.get(tr.alert_id)
-                if jpeg is not None:
-                    await repo.save_snapshot(session, tr.alert_id, jpeg, tr.at)
+            fresh = await alerts.record_transitions(
+                session=session, transitions=transitions, snapshots=snapshots, captured_at=captured_at
+            )
         for tr in transitions:
             log.info(
                 "alert." + tr.phase,
@@ -320,47 +338,12 @@ class FrameConsumer:
                     "count": tr.count,
                 },
             )
-        await self._publish(fresh, captured_at)
-
-    async def _publish(self, events: list[AlertEventRow], captured_at: datetime | None) -> None:
-        sent = []
-        for event in events:
-            try:
-                await self.bus.js.publish(
-                    event.subject,
-                    AlertEvent.model_validate(event.body).to_bytes(),
-                    headers={"Nats-Msg-Id": event.message_id},
-                )
-            except Exception as exc:
-                # Left unpublished in the table; the republish loop sends it when the bus is back.
-                log.warning("alert.publish_failed", extra={"message_id": event.message_id, "error": repr(exc)})
-                continue
-            sent.append(event.message_id)
-            metrics.ALERTS.labels(event.body["rule_type"], event.phase).inc()
-            if captured_at is not None:
-                metrics.FRAME_TO_ALERT.observe((datetime.now(UTC) - captured_at).total_seconds())
-        if sent:
-            async with self._runtime.database.session() as session:
-                await repo.mark_published(session, sent)
-
-    async def _republish_loop(self) -> None:
-        while True:
-            await asyncio.sleep(5)
-            try:
-                async with self._runtime.database.session() as session:
-                    # Racing a publish in flight is harmless: the stream drops the duplicate id.
-                    pending = await repo.unpublished_events(session)
-                await self._publish(pending, None)
-            except Exception as exc:
-                log.warning("alert.republish_failed", extra={"error": repr(exc)})
+        await self._publisher.publish(fresh, captured_at)
 
     async def refresh_rules(self) -> None:
         async with self._runtime.database.session() as session:
-            rows = await repo.enabled_rules(session)
-            self._masks = await repo.motion_masks(session)
-        by_camera: dict[str, list[RuleSpec]] = {}
-        for row in rows:
-            by_camera.setdefault(row.camera, []).append(repo.rule_spec(row))
+            by_camera = await rules.enabled_rules_by_camera(session=session)
+            self._masks = await cameras.motion_masks_by_camera(session=session)
         self._rules = by_camera
         for camera, worker in self.workers.items():
             worker.pending_rules = by_camera.get(camera, [])
@@ -423,25 +406,12 @@ class FrameConsumer:
                 await self._flush_counts(worker)
         await self.leases.release(camera)
 
-    def stats(self, camera: str) -> CameraStats | None:
-        w = self.workers.get(camera)
-        if w is None:
-            return None
-        return CameraStats(
-            camera=camera,
-            owner=True,
-            frames_in=w.frames_in,
-            frames_processed=w.processed,
-            frames_dropped=w.dropped,
-            detections_run=w.detections,
-            last_seq=w.last_seq,
-            last_captured_at=w.last_at,
-            motion_ratio=w.motion_ratio,
-            active_tracks=w.active_tracks,
-            queue_depth=len(w.queue),
-            detections_seq=w.detections_seq,
-            detections=w.last_detections,
-        )
+    def owned(self) -> list[str]:
+        return sorted(self.workers)
+
+    def stats(self, camera: str) -> CameraStatsOut | None:
+        worker = self.workers.get(camera)
+        return worker.stats() if worker is not None else None
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -458,36 +428,6 @@ class FrameConsumer:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _process(pipeline: CameraPipeline, frame: _Frame) -> FrameOutcome:
-    decoded = cv2.imdecode(np.frombuffer(frame.payload, np.uint8), cv2.IMREAD_COLOR)
-    if decoded is None:
-        raise ValueError("payload is not a decodable JPEG")
-    return pipeline.process(np.asarray(decoded, dtype=np.uint8), frame.headers.captured_at)
-
-
-def _event_row(tr: Transition, captured_at: datetime | None) -> AlertEventRow:
-    rule = tr.rule
-    body = AlertEvent(
-        alert_id=tr.alert_id,
-        phase=tr.phase,
-        camera=rule.camera,
-        rule_id=rule.id,
-        rule_type=rule.type,
-        rule_name=rule.name,
-        object_class=rule.object_class,
-        count=tr.count,
-        peak_count=tr.peak,
-        started_at=tr.started_at,
-        ended_at=tr.ended_at,
-        at=tr.at,
-        frame_captured_at=captured_at,
-        snapshot_key=f"/alerts/{tr.alert_id}/snapshot.jpg",
-    )
-    return AlertEventRow(
-        message_id=tr.message_id,
-        alert_id=uuid.UUID(tr.alert_id),
-        phase=tr.phase,
-        at=tr.at,
-        body=body.model_dump(mode="json"),
-        subject=subjects.alert(rule.camera, rule.id),
-    )
+def _run_stages(pipeline: CameraPipeline, frame: _Frame) -> FrameOutcome:
+    """The CPU-bound stages of one frame, on a worker thread."""
+    return pipeline.process(decode(frame.payload), frame.headers.captured_at)

@@ -1,4 +1,7 @@
-"""Greedy IoU tracker with a centroid fallback: stable ids, age and path of every object."""
+"""Stage 4, track: a detection round (pixel boxes, frame size, capture time) in, tracked objects out.
+
+A greedy IoU tracker with a centroid fallback: stable ids, age and path of every object.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.analytics.domain.detectors.base import Detection, iou
+from services.analytics.pipeline.detectors.base import Detection, iou
 
 Box = tuple[float, float, float, float]
 
@@ -32,6 +35,16 @@ class Track:
         return (now - self.first_seen).total_seconds()
 
 
+@dataclass(frozen=True)
+class Tracks:
+    """What the rules see of the tracker. ``followed``: every confirmed track (line crossing follows
+    these, so a missed frame does not lose a crossing); ``present``: the confirmed tracks seen in the
+    last detection round, one miss tolerated (zones count these)."""
+
+    followed: list[Track]
+    present: list[Track]
+
+
 class Tracker:
     """Boxes are normalised (0..1). A track is confirmed after ``min_hits`` matches and dropped after
     ``max_misses`` detection rounds without a match (Frigate: min_initialized / max_disappeared)."""
@@ -49,6 +62,15 @@ class Tracker:
     @property
     def confirmed(self) -> list[Track]:
         return [t for t in self._tracks if t.hits >= self._min_hits]
+
+    @property
+    def unsure(self) -> bool:
+        """The last detection missed a confirmed object: has it left, or was it only not seen?"""
+        return any(t.misses == 1 for t in self.confirmed)
+
+    def tracks(self) -> Tracks:
+        followed = self.confirmed
+        return Tracks(followed, [t for t in followed if t.misses <= 1])
 
     def update(self, detections: list[Detection], frame_size: tuple[int, int], at: datetime) -> list[Track]:
         w, h = frame_size

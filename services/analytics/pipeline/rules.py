@@ -1,4 +1,5 @@
-"""Zone rules evaluated on tracked objects, and the alert lifecycle they drive.
+"""Stage 5, rules: tracked objects and the capture time in; alert transitions, line crossings and
+zone occupancy out. Zone rules are evaluated on tracked objects and drive the alert lifecycle.
 
 All times are frame capture times, never the wall clock, so replaying the same frames gives the same
 alerts with the same ids. A rule's condition must hold ``min_duration_s`` before the alert starts; the
@@ -15,11 +16,10 @@ from datetime import datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from services.analytics.domain.geometry import Point, point_in_polygon, segments_cross, side_of_line
-from services.analytics.domain.tracker import Track
+from services.analytics.geometry import Point, point_in_polygon, segments_cross, side_of_line
+from services.analytics.pipeline.track import Track, Tracks
 
 RuleType = Literal["crowd", "intrusion", "loitering", "line_crossing", "stationary"]
-RULE_TYPES: tuple[str, ...] = ("crowd", "intrusion", "loitering", "line_crossing", "stationary")
 CROSSING_MARGIN = 0.01  # normalised distance from a counting line
 ALERT_NAMESPACE = uuid.UUID("5c6f7a52-3c8e-4c43-9a4e-2b8f61c0a1d7")
 
@@ -240,3 +240,57 @@ class RuleState:
         return [
             Transition(active.alert_id, "ended", self.rule, 0, active.peak, active.started_at, at, at, active.seq + 1)
         ]
+
+
+@dataclass(frozen=True)
+class RulesResult:
+    transitions: list[Transition]
+    crossings: list[Crossing]
+    # Rule id → (object class, objects of that class in its zone). A line has no zone: its occupancy
+    # is the objects of its class in view, so that every minute has a row, crossings or not.
+    occupancy: dict[str, tuple[str, int]]
+
+
+class RuleEngine:
+    """The rules of one camera and their state."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, RuleState] = {}
+
+    def set_rules(self, rules: Sequence[RuleSpec], at: datetime | None = None) -> list[Transition]:
+        """Apply a new rule set; unchanged rules keep their state (pending/active alerts, dwell times),
+        edited ones keep their open alert, and open alerts of deleted rules end (at ``at``)."""
+        states = {}
+        for rule in rules:
+            old = self.states.get(rule.id)
+            if old is not None and old.rule == rule:
+                states[rule.id] = old
+            else:
+                states[rule.id] = RuleState(rule)
+                if old is not None:
+                    states[rule.id].active = old.active
+        ended: list[Transition] = []
+        if at is not None:
+            for rule_id, state in self.states.items():
+                if rule_id not in states:
+                    ended += state.close(at)
+        self.states = states
+        return ended
+
+    def step(self, at: datetime, tracks: Tracks) -> RulesResult:
+        result = RulesResult([], [], {})
+        for rule_id, state in self.states.items():
+            transitions, crossings = state.step(
+                at, tracks.followed if state.rule.type == "line_crossing" else tracks.present
+            )
+            result.transitions.extend(transitions)
+            result.crossings.extend(crossings)
+            result.occupancy[rule_id] = (state.rule.object_class, state.occupancy(tracks.present))
+        return result
+
+    def close(self, at: datetime) -> list[Transition]:
+        """End every open alert because the camera stopped sending frames."""
+        out: list[Transition] = []
+        for state in self.states.values():
+            out += state.close(at)
+        return out

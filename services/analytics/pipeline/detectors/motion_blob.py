@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from services.analytics.domain.detectors.base import Detection, Frame
+from services.analytics.pipeline.detectors.base import Detection, Frame
 
 
 class MotionBlobDetector:

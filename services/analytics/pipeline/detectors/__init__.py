@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from services.analytics.domain.detectors.base import Detection, Detector, Frame, iou
+from services.analytics.pipeline.detectors.base import Detection, Detector, Frame, iou
 
 __all__ = ["Detection", "Detector", "Frame", "build_detector", "iou"]
 log = logging.getLogger("cityops.analytics.detectors")
@@ -16,7 +16,7 @@ def build_detector(
     kind: str, *, min_score: float, onnx_model: Path | None = None, onnx_class_names: Sequence[str] = ()
 ) -> Detector:
     if kind == "ssdlite":
-        from services.analytics.domain.detectors.ssdlite import ModelUnavailableError, SsdLitePersonDetector
+        from services.analytics.pipeline.detectors.ssdlite import ModelUnavailableError, SsdLitePersonDetector
 
         try:
             return SsdLitePersonDetector(min_score=min_score)
@@ -25,17 +25,17 @@ def build_detector(
             log.warning("detector.fallback", extra={"wanted": "ssdlite", "using": "hog", "reason": str(exc)})
             kind = "hog"
     if kind == "hog":
-        from services.analytics.domain.detectors.hog import HogPersonDetector
+        from services.analytics.pipeline.detectors.hog import HogPersonDetector
 
         return HogPersonDetector()
     if kind == "onnx":
         if onnx_model is None:
             raise ValueError("detector 'onnx' needs a model file (CITYOPS_ANALYTICS_ONNX_MODEL)")
-        from services.analytics.domain.detectors.onnx_yolo import COCO_NAMES, OnnxYoloDetector
+        from services.analytics.pipeline.detectors.onnx_yolo import COCO_NAMES, OnnxYoloDetector
 
         return OnnxYoloDetector(onnx_model, class_names=onnx_class_names or COCO_NAMES, min_score=min_score)
     if kind == "motion_blob":
-        from services.analytics.domain.detectors.motion_blob import MotionBlobDetector
+        from services.analytics.pipeline.detectors.motion_blob import MotionBlobDetector
 
         return MotionBlobDetector()
     raise ValueError(f"unknown detector {kind!r}")
