@@ -24,9 +24,9 @@ import av
 
 from devstack.footage import FOOTAGE_DIR, vtest_avi
 from devstack.servers import NatsServer, free_port
-from services.ingest.domain.runner import CameraRunner
-from services.ingest.domain.stream import StreamConfig, StreamStopped, StreamWorker, Tuning
-from services.ingest.metrics import FRAMES_DROPPED
+from services.ingest.streams.metrics import FRAMES_DROPPED
+from services.ingest.streams.runner import CameraRunner
+from services.ingest.streams.worker import StreamConfig, StreamStopped, StreamWorker, Tuning
 from shared.bus import Bus
 
 FPS = 25

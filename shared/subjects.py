@@ -1,15 +1,9 @@
-"""The subject tree, JetStream streams and KV buckets — declared once, here.
+"""The subject tree, JetStream streams, KV buckets and durable consumers — declared once, here.
 
-    frames.<camera>                      core NATS, JPEG frame + headers (ingest → analytics, gateway)
-    cameras.status.<camera>              camera status transitions            stream CAMERA_STATUS
-    alerts.<camera>.<rule>               analytics alert lifecycle events     stream ALERTS
-    alerts.indicator.<indicator>         indicator threshold alerts (reports) stream ALERTS
-    reports.datavalues.imported          import summaries                     stream REPORTS
-    reports.cases.<id>.<event>           case changes                         stream REPORTS
-    reports.directives.<id>.<event>      directive changes                    stream REPORTS
-
-KV buckets: ``camera_leases`` (ingest ownership), ``analytics_leases`` (analytics ownership),
-``snapshots`` (latest JPEG of each camera).
+``SUBJECTS`` lists every subject a service publishes or subscribes to, with its owner (the one
+publisher) and its consumers; the README's subject table is generated from it
+(``python -m shared.subjects``) and a test fails when the two differ. Services build subject names
+only through the functions below.
 """
 
 from __future__ import annotations
@@ -21,6 +15,11 @@ CAMERA_STATUS_ALL = "cameras.status.>"
 ALERTS_ALL = "alerts.>"
 REPORTS_ALL = "reports.>"
 DATAVALUES_IMPORTED = "reports.datavalues.imported"
+DEAD_LETTERS_ALL = "deadletter.>"
+# Core NATS notifications between replicas of one service (nothing is stored).
+REGISTRY_CHANGED = "ingest.registry.changed"
+CREDENTIALS_CHANGED = "gateway.credentials.changed"
+RATELIMIT_USAGE = "gateway.ratelimit.usage"
 
 
 def frames(camera: str) -> str:
@@ -37,6 +36,10 @@ def alert(camera: str, rule: str) -> str:
 
 def indicator_alert(indicator: str) -> str:
     return f"alerts.indicator.{indicator}"
+
+
+def dead_letter(consumer: str) -> str:
+    return f"deadletter.{consumer}"
 
 
 def case_event(case_id: str, event: str) -> str:
@@ -67,6 +70,8 @@ STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("CAMERA_STATUS", (CAMERA_STATUS_ALL,), max_age_s=7 * DAY),
     StreamSpec("ALERTS", (ALERTS_ALL,), max_age_s=30 * DAY),
     StreamSpec("REPORTS", (REPORTS_ALL,), max_age_s=30 * DAY),
+    # Messages a durable consumer gave up on, kept for an operator to inspect and replay.
+    StreamSpec("DEADLETTERS", (DEAD_LETTERS_ALL,), max_age_s=30 * DAY),
 )
 CAMERA_LEASES = BucketSpec("camera_leases", ttl_s=15.0)
 ANALYTICS_LEASES = BucketSpec("analytics_leases", ttl_s=15.0)
@@ -76,3 +81,72 @@ BUCKETS: tuple[BucketSpec, ...] = (CAMERA_LEASES, ANALYTICS_LEASES, SNAPSHOTS)
 # Durable JetStream consumer of ALERTS that turns alerts into cases (reports). Named here because
 # the production autoscaler (KEDA, deploy/k8s/components/keda-alert-consumer) reads its lag.
 ALERT_CASES_CONSUMER = "reports-alert-cases"
+# Durable JetStream consumer of ALERTS that keeps footage around alerts (ingest, events recording mode).
+RECORDING_ALERTS_CONSUMER = "ingest-recording-alerts"
+
+
+@dataclass(frozen=True)
+class SubjectSpec:
+    pattern: str
+    transport: str
+    payload: str
+    owner: str
+    consumers: str
+
+
+SUBJECTS: tuple[SubjectSpec, ...] = (
+    SubjectSpec(
+        "frames.<camera>",
+        "core NATS",
+        "JPEG; metadata in headers `Cityops-Camera`, `-Seq`, `-Pts`, `-Captured-At`, `-Width`, `-Height`",
+        "ingest",
+        "analytics, gateway (MJPEG)",
+    ),
+    SubjectSpec(
+        "cameras.status.<camera>",
+        "JetStream `CAMERA_STATUS`",
+        "`CameraStatusChanged`",
+        "ingest",
+        "gateway (live events)",
+    ),
+    SubjectSpec(
+        "alerts.<camera>.<rule>",
+        "JetStream `ALERTS` (dedup by `Nats-Msg-Id`)",
+        "`AlertEvent`",
+        "analytics",
+        f"reports (`{ALERT_CASES_CONSUMER}`: cases), ingest (`{RECORDING_ALERTS_CONSUMER}`: event recording), gateway",
+    ),
+    SubjectSpec(
+        "alerts.indicator.<indicator>",
+        "JetStream `ALERTS`",
+        '`AlertEvent` (`source="indicator"`)',
+        "reports",
+        "reports, gateway",
+    ),
+    SubjectSpec(DATAVALUES_IMPORTED, "JetStream `REPORTS`", "`DataValuesImported`", "reports", "gateway"),
+    SubjectSpec("reports.cases.<id>.<event>", "JetStream `REPORTS`", "`CaseChanged`", "reports", "gateway"),
+    SubjectSpec("reports.directives.<id>.<event>", "JetStream `REPORTS`", "`DirectiveChanged`", "reports", "gateway"),
+    SubjectSpec(
+        "deadletter.<consumer>",
+        "JetStream `DEADLETTERS`",
+        "the original message; headers `Cityops-Dead-Subject`, `-Seq`, `-Deliveries`, `-Reason`",
+        "any durable consumer (shared/bus)",
+        "operator (`python -m shared.bus.deadletters`)",
+    ),
+    SubjectSpec(REGISTRY_CHANGED, "core NATS", "empty", "ingest", "ingest (every replica reconciles at once)"),
+    SubjectSpec(CREDENTIALS_CHANGED, "core NATS", "empty", "gateway", "gateway (every replica drops its caller cache)"),
+    SubjectSpec(
+        RATELIMIT_USAGE, "core NATS", "JSON usage counts", "gateway", "gateway (replicas share rate-limit usage)"
+    ),
+)
+
+
+def subject_table() -> str:
+    """The README's subject table, in Markdown."""
+    rows = ["| subject | transport | payload | owner → consumers |", "|---|---|---|---|"]
+    rows += [f"| `{s.pattern}` | {s.transport} | {s.payload} | {s.owner} → {s.consumers} |" for s in SUBJECTS]
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(subject_table(), end="")  # noqa: T201 — the command's output is the table

@@ -1,9 +1,8 @@
-"""FastAPI app factory of the gateway: the one public REST API of cityops."""
+"""FastAPI app factory of the gateway: the one public REST API of cityops (composition and lifespan)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -12,20 +11,21 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from services.gateway.api import auth, events, media, overview, proxy, web
+from services.gateway.api import audit, auth, events, media, overview, proxy, web
 from services.gateway.auth import service as auth_service
 from services.gateway.auth.cache import CallerCache
+from services.gateway.consumers import credentials, usage
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, ETagMiddleware
 from services.gateway.openapi import ApiDocs
-from services.gateway.ratelimit import RateLimiter, UsageSharing
+from services.gateway.proxy.upstream import Upstreams
+from services.gateway.ratelimit.limiter import RateLimiter
+from services.gateway.ratelimit.sharing import UsageSharing
 from services.gateway.settings import GatewaySettings, get_settings
 from services.gateway.state import GatewayState
-from services.gateway.upstream import Upstreams
 from shared.bus import Bus
 from shared.service import Runtime, create_service_app
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-log = logging.getLogger("cityops.gateway")
 
 DESCRIPTION = """The public REST API of the cityops operations center.
 
@@ -45,23 +45,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         limiter=RateLimiter(settings.rate_limit_per_minute),
         callers=CallerCache(settings.auth_cache_s),
     )
-
-    async def prepare_auth() -> None:
-        await runtime.database.wait_ready()
-        async with runtime.database.session() as session:
-            gw.jwt_secret = await auth_service.signing_secret(session, settings.jwt_secret)
-            generated = await auth_service.ensure_admin(session, settings.admin_password)
-        if generated:
-            # Shown once so the operator can log in; set CITYOPS_ADMIN_PASSWORD to choose it instead.
-            log.warning("auth.admin_created", extra={"username": "admin", "password": generated})
-        log.info("auth.ready")
-
+    sharing = UsageSharing(gw.limiter)
     tasks: set[asyncio.Task[None]] = set()
 
     def spawn(job: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(job)
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+
+    async def prepare_auth() -> None:
+        gw.jwt_secret = await auth_service.prepare(
+            database=runtime.database, jwt_secret=settings.jwt_secret, admin_password=settings.admin_password
+        )
 
     async def start(_: Runtime) -> None:
         spawn(prepare_auth())
@@ -72,16 +67,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             task.cancel()
         await gw.upstreams.close()
 
-    async def share_rate_limits(bus: Bus) -> None:
-        spawn(UsageSharing(gw.limiter).run(bus))
+    async def on_bus_ready(bus: Bus) -> None:
+        await credentials.subscribe(bus, gw.callers)
+        await usage.subscribe(bus, sharing)
+        spawn(sharing.report(bus))
 
-    runtime.bus.on_ready(gw.callers.follow_changes)
-    runtime.bus.on_ready(share_rate_limits)
+    runtime.bus.on_ready(on_bus_ready)
     runtime.on_startup(start)
     runtime.on_shutdown(stop)
     app = create_service_app(runtime, title="cityops gateway", description=DESCRIPTION, version="1.0.0")
     app.state.gateway = gw
     app.include_router(auth.router)
+    app.include_router(audit.router)
     app.include_router(media.router)
     app.include_router(events.router)
     app.include_router(overview.router)

@@ -1,19 +1,17 @@
-"""Gateway-wide ASGI middleware: request body limits and the audit log of writes."""
+"""Gateway-wide ASGI middleware (HTTP plumbing): request body limits, ETags, the audit of writes."""
 
 from __future__ import annotations
 
 import hashlib
-import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway.storage.models import AuditEntry
+from services.gateway.audit import service as audit
 from shared.errors import PayloadTooLargeError
 from shared.identity import Caller
 from shared.problems import problem_response
 from shared.service import Runtime, StatusCapture
 
-log = logging.getLogger("cityops.gateway.audit")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -71,19 +69,14 @@ class AuditMiddleware:
         actor = f"{caller.kind}:{caller.name}" if isinstance(caller, Caller) else "anonymous"
         client = scope.get("client")
         path = scope["path"] + (f"?{scope['query_string'].decode()}" if scope.get("query_string") else "")
-        entry = AuditEntry(
+        await audit.record_write(
+            database=self.runtime.database,
             actor=actor,
             method=scope["method"],
-            path=path[:2000],
+            path=path,
             status=status,
             client=client[0] if client else None,
         )
-        try:
-            async with self.runtime.database.session() as session:
-                session.add(entry)
-        except Exception as exc:
-            # The write itself already happened; losing its audit line must be loud, not fatal.
-            log.error("audit.write_failed", extra={"actor": actor, "path": path, "error": repr(exc)})
 
 
 class ETagMiddleware:

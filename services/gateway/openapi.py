@@ -17,8 +17,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from services.gateway.api.proxy import FORWARDS, Forward
-from services.gateway.upstream import Service, Upstreams
+from services.gateway.proxy.forwards import FORWARDS, Forward
+from services.gateway.proxy.upstream import Service, Upstreams
 
 log = logging.getLogger("cityops.gateway.openapi")
 

@@ -1,18 +1,22 @@
-"""FastAPI app factory of the ingest service."""
+"""FastAPI app factory of the ingest service: composition and lifespan only."""
 
 from __future__ import annotations
 
 import os
 import re
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.ingest import recording
-from services.ingest.api import cameras, layouts
-from services.ingest.domain.supervisor import Supervisor
+from services.ingest.api import cameras, layouts, recording
+from services.ingest.consumers.alert_windows import alert_window_consumer
+from services.ingest.recording.manager import RecordingManager
+from services.ingest.recording.settings import get_recording_settings
+from services.ingest.recording.store import LocalStore
 from services.ingest.settings import IngestSettings, get_settings
+from services.ingest.streams.supervisor import Supervisor
 from shared.service import Runtime, create_service_app
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -24,22 +28,43 @@ def _replica_id(settings: IngestSettings) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", raw)[:100]
 
 
+def _run_with(runtime: Runtime, start: Callable[[], Awaitable[None]], close: Callable[[], Awaitable[None]]) -> None:
+    """Start a background part with the service and close it on shutdown."""
+
+    async def on_startup(_: Runtime) -> None:
+        await start()
+
+    async def on_shutdown(_: Runtime) -> None:
+        await close()
+
+    runtime.on_startup(on_startup)
+    runtime.on_shutdown(on_shutdown)
+
+
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     runtime = Runtime(settings, service="ingest", migrations_dir=MIGRATIONS_DIR)
     supervisor = Supervisor(settings, runtime.bus, runtime.database, _replica_id(settings))
+    recording_settings = get_recording_settings()
+    # Recording follows decoding: it records the cameras whose lease this replica holds.
+    recorder = RecordingManager(
+        recording_settings,
+        LocalStore(recording_settings.recordings_dir),
+        runtime.database,
+        lambda: {camera: r.config.url for camera, r in supervisor.runners.items()},
+    )
+    alert_windows = alert_window_consumer(runtime.bus, runtime.database)
 
-    async def start_supervisor(_: Runtime) -> None:
-        await supervisor.start()
+    # Started in this order, stopped in the reverse one.
+    _run_with(runtime, supervisor.start, supervisor.close)
+    _run_with(runtime, recorder.start, recorder.close)
+    runtime.on_startup(alert_windows.start)
+    runtime.on_shutdown(alert_windows.stop)
 
-    async def stop_supervisor(_: Runtime) -> None:
-        await supervisor.close()
-
-    runtime.on_startup(start_supervisor)
-    runtime.on_shutdown(stop_supervisor)
     app = create_service_app(runtime, title="cityops ingest", description="Camera registry and stream decoding.")
     app.state.supervisor = supervisor
     app.include_router(cameras.router)
     app.include_router(layouts.router)
-    recording.install(app, runtime, lambda: {camera: r.config.url for camera, r in supervisor.runners.items()})
+    app.include_router(recording.router)
+    app.include_router(recording.evidence_router)
     return app

@@ -11,8 +11,9 @@ import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from services.gateway.api.deps import Public, Requires, authenticate, granted
+from services.gateway.api.deps import Public, Requires, authenticate
 from services.gateway.app import create_app
+from services.gateway.auth.policy import granted
 from shared.identity import Caller
 from tests.support import ServiceProcess
 

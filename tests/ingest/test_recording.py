@@ -20,7 +20,6 @@ from services.ingest.recording.models import Evidence, RecordingConfig, Segment
 from services.ingest.recording.recorder import SegmentClosed, SegmentRecorder
 from services.ingest.recording.settings import RecordingSettings
 from services.ingest.recording.store import LocalStore
-from shared.bus import Bus
 from shared.db import Database
 from tests.ingest.conftest import CLIP
 from tests.ingest.http_sources import jpeg_frames, mjpeg_camera
@@ -159,7 +158,7 @@ async def test_sweeper_keeps_evidence_and_deletes_oldest_beyond_budget_and_past_
     store = LocalStore(tmp_path)
     now = datetime.now(UTC)
     settings = RecordingSettings(recordings_dir=tmp_path, disk_budget_bytes=2500)
-    manager = RecordingManager(settings, store, database, Bus("nats://127.0.0.1:1", name="unused"), dict)
+    manager = RecordingManager(settings, store, database, dict)
     async with database.session() as session:
         session.add(RecordingConfig(camera_id="c1", mode="continuous", retention_days=2, pre_s=0, post_s=0))
         for hours_ago in (72, 30, 20, 10, 5, 1):

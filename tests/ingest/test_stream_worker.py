@@ -16,7 +16,7 @@ from pathlib import Path
 import av
 import pytest
 
-from services.ingest.domain.stream import (
+from services.ingest.streams.worker import (
     Connected,
     ResolutionChanged,
     Sample,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingest.domain.urls import keep_masked_credentials, mask_url, scrub, validate_stream_url
+from services.ingest.cameras.urls import keep_masked_credentials, mask_url, scrub, validate_stream_url
 from shared.errors import InvalidInputError
 
 

@@ -1,163 +1,25 @@
-"""Live events for dashboards as Server-Sent Events, backed by JetStream so nothing is missed.
-
-The event id is a cursor over the three streams (``A<seq>.C<seq>.R<seq>``: alerts, camera status,
-reports); a client reconnecting with ``Last-Event-ID`` resumes each stream after what it saw.
-"""
+"""Live events for dashboards as Server-Sent Events (and WebSocket), backed by JetStream so nothing
+is missed; the feed and its resume cursor are events/feed.py."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import StreamingResponse
-from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from services.gateway.api.deps import State, granted, identify, require
-from services.gateway.policy import Permission as P
-from services.gateway.state import GatewayState
-from shared.errors import CityOpsError, ForbiddenError, InvalidInputError
+from services.gateway.api.deps import gateway_state, identify, require
+from services.gateway.auth import policy
+from services.gateway.auth.policy import Permission as P
+from services.gateway.events.feed import EventFeed, EventType
+from shared.deps import RuntimeDep
+from shared.errors import CityOpsError
 from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["events"], responses=PROBLEM_RESPONSES)
-
-EventType = Literal["alert", "camera_status", "case", "directive", "datavalues_imported"]
-ALL_TYPES: tuple[EventType, ...] = ("alert", "camera_status", "case", "directive", "datavalues_imported")
-KEEPALIVE_S = 15.0
-QUEUE_LIMIT = 2000
-
-
-@dataclass(frozen=True)
-class Source:
-    key: str
-    stream: str
-    subject: str
-
-
-SOURCES = (Source("A", "ALERTS", "alerts.>"), Source("C", "CAMERA_STATUS", "cameras.status.>"),
-           Source("R", "REPORTS", "reports.>"))  # fmt: skip
-CURSOR = re.compile(r"^A(\d+)\.C(\d+)\.R(\d+)$")
-
-
-def event_type(subject: str) -> EventType | None:
-    if subject.startswith("alerts."):
-        return "alert"
-    if subject.startswith("cameras.status."):
-        return "camera_status"
-    if subject.startswith("reports.cases."):
-        return "case"
-    if subject.startswith("reports.directives."):
-        return "directive"
-    if subject == "reports.datavalues.imported":
-        return "datavalues_imported"
-    return None
-
-
-def parse_cursor(raw: str) -> dict[str, int]:
-    match = CURSOR.match(raw.strip())
-    if not match:
-        raise InvalidInputError("Last-Event-ID must look like A<n>.C<n>.R<n>", field="Last-Event-ID")
-    return {"A": int(match[1]), "C": int(match[2]), "R": int(match[3])}
-
-
-def format_cursor(cursor: dict[str, int]) -> str:
-    return f"A{cursor['A']}.C{cursor['C']}.R{cursor['R']}"
-
-
-def _camera_of(subject: str, body: object) -> str | None:
-    if isinstance(body, dict) and isinstance(body.get("camera"), str):
-        return str(body["camera"])
-    parts = subject.split(".")
-    if parts[0] == "alerts" and len(parts) >= 3:
-        return parts[1]
-    return None
-
-
-class EventFeed:
-    """The events of the three streams after ``cursor``, filtered, in order; one JetStream ordered
-    consumer per stream, bounded in memory."""
-
-    def __init__(self, cursor: dict[str, int], wanted: set[EventType], camera: str | None) -> None:
-        self.cursor = cursor
-        self._wanted = wanted
-        self._camera = camera
-        self._queue: asyncio.Queue[tuple[str, int, str, bytes]] = asyncio.Queue(maxsize=QUEUE_LIMIT)
-        self._overflow = asyncio.Event()
-        self._subs: list[Any] = []
-
-    @classmethod
-    async def open(
-        cls, gw: GatewayState, types: list[EventType] | None, camera: str | None, resume: str | None
-    ) -> EventFeed:
-        js = gw.runtime.bus.js
-        if resume:
-            cursor = parse_cursor(resume)
-        else:
-            cursor = {s.key: (await js.stream_info(s.stream)).state.last_seq for s in SOURCES}
-        feed = cls(cursor, set(types or ALL_TYPES), camera)
-        for source in SOURCES:
-            config = ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                opt_start_seq=cursor[source.key] + 1,
-                ack_policy=AckPolicy.NONE,
-            )
-            sub = await js.subscribe(
-                source.subject,
-                stream=source.stream,
-                cb=feed._receiver(source.key),
-                ordered_consumer=True,
-                config=config,
-            )
-            feed._subs.append(sub)
-        return feed
-
-    def _receiver(self, key: str) -> Callable[[Msg], Awaitable[None]]:
-        async def on_msg(msg: Msg) -> None:
-            if self._overflow.is_set() or self._queue.full():
-                # A client this slow is cut off once it has drained its queue; it resumes from its
-                # last id without loss.
-                self._overflow.set()
-                return
-            self._queue.put_nowait((key, msg.metadata.sequence.stream, msg.subject, msg.data))
-
-        return on_msg
-
-    @property
-    def id(self) -> str:
-        return format_cursor(self.cursor)
-
-    async def events(self) -> AsyncIterator[tuple[EventType, dict[str, Any]] | None]:
-        """Each wanted event as (type, {"subject", "data"}); None when nothing came for a while."""
-        while not (self._overflow.is_set() and self._queue.empty()):
-            try:
-                key, seq, subject, data = await asyncio.wait_for(self._queue.get(), KEEPALIVE_S)
-            except TimeoutError:
-                yield None
-                continue
-            if seq <= self.cursor[key]:
-                continue
-            self.cursor[key] = seq
-            kind = event_type(subject)
-            try:
-                body = json.loads(data)
-            except ValueError:
-                continue
-            if kind is None or kind not in self._wanted or (self._camera and _camera_of(subject, body) != self._camera):
-                continue
-            yield kind, {"subject": subject, "data": body}
-
-    async def close(self) -> None:
-        for sub in self._subs:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
-
 
 TypesQuery = Annotated[list[EventType] | None, Query(description="event types to receive (all by default)")]
 CameraQuery = Annotated[str | None, Query(description="only events of this camera")]
@@ -170,7 +32,7 @@ SinceQuery = Annotated[str | None, Query(description="resume cursor, as Last-Eve
     responses={200: {"content": {"text/event-stream": {}}, "description": "event stream"}},
 )
 async def events(
-    gw: State,
+    runtime: RuntimeDep,
     _: Annotated[Caller, Depends(require(P.EVENTS_READ))],
     types: TypesQuery = None,
     camera: CameraQuery = None,
@@ -179,7 +41,7 @@ async def events(
 ) -> StreamingResponse:
     """Alerts, camera status changes, case/directive updates and data imports, live; resumable.
     The same feed is offered as a WebSocket at `/api/v1/events/ws` (JSON messages)."""
-    feed = await EventFeed.open(gw, types, camera, last_event_id or since)
+    feed = await EventFeed.open(bus=runtime.bus, types=types, camera=camera, resume=last_event_id or since)
 
     async def stream() -> AsyncIterator[bytes]:
         yield f"retry: 2000\nid: {feed.id}\n: connected\n\n".encode()
@@ -210,14 +72,13 @@ async def events_ws(
     """The event feed as WebSocket JSON messages: ``{"id", "type", "subject", "data"}``, a
     ``{"type": "connected", "id"}`` first and ``{"type": "keepalive", "id"}`` when idle. Browsers
     cannot set headers on a WebSocket: the token goes in ``access_token`` (or ``X-API-Key``)."""
-    gw: GatewayState = websocket.app.state.gateway
+    gw = gateway_state(websocket)
     # Accepted first so that a refusal reaches the client as a close code and reason, not a bare 403.
     await websocket.accept()
     try:
         caller = await identify(websocket, gw, query_token=True)
-        if P.EVENTS_READ not in granted(caller):
-            raise ForbiddenError(f"{caller.kind} {caller.name} lacks permission {P.EVENTS_READ.value}")
-        feed = await EventFeed.open(gw, types, camera, since)
+        policy.check(caller, P.EVENTS_READ)
+        feed = await EventFeed.open(bus=gw.runtime.bus, types=types, camera=camera, resume=since)
     except CityOpsError as exc:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=f"{exc.status} {exc.detail}"[:120])
         return

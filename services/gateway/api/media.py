@@ -1,24 +1,22 @@
-"""Camera media straight from the bus: latest snapshot (KV) and a live MJPEG view (frames subject)."""
+"""Camera media straight from the bus: latest snapshot (KV) and a live MJPEG view (frames subject);
+the NATS side is media/service.py."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
-from nats.js.errors import KeyNotFoundError
 
-from services.gateway.api.deps import State, require
-from services.gateway.policy import Permission as P
-from shared import subjects
-from shared.errors import NotFoundError
+from services.gateway.api.deps import require
+from services.gateway.auth.policy import Permission as P
+from services.gateway.media import service as media
+from shared.deps import RuntimeDep
 from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
 
-log = logging.getLogger("cityops.gateway.media")
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"], responses=PROBLEM_RESPONSES)
 CameraId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="camera id (slug)")]
 BOUNDARY = "cityopsframe"
@@ -30,15 +28,10 @@ CamerasRead = Annotated[Caller, Depends(require(P.CAMERAS_READ))]
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}, "description": "latest frame"}},
 )
-async def snapshot(gw: State, _: CamerasRead, camera: CameraId) -> Response:
+async def snapshot(runtime: RuntimeDep, _: CamerasRead, camera: CameraId) -> Response:
     """The latest frame of a camera as JPEG (404 problem+json when none has been seen)."""
-    try:
-        entry = await gw.runtime.bus.kv(subjects.SNAPSHOTS).get(camera)
-    except KeyNotFoundError as exc:
-        raise NotFoundError(f"no frame yet from camera {camera}", camera=camera) from exc
-    if not entry.value:
-        raise NotFoundError(f"no frame yet from camera {camera}", camera=camera)
-    return Response(entry.value, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    jpeg = await media.latest_snapshot(bus=runtime.bus, camera=camera)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.get(
@@ -47,33 +40,19 @@ async def snapshot(gw: State, _: CamerasRead, camera: CameraId) -> Response:
     responses={200: {"content": {f"multipart/x-mixed-replace; boundary={BOUNDARY}": {}}}},
 )
 async def mjpeg(
-    gw: State,
+    runtime: RuntimeDep,
     _: CamerasRead,
     camera: CameraId,
     max_fps: Annotated[float, Query(gt=0, le=30)] = 5.0,
 ) -> StreamingResponse:
     """Live view as `multipart/x-mixed-replace` JPEG parts, fed from `frames.<camera>`; latest frame wins."""
-    nc = gw.runtime.bus.nc
-    latest: asyncio.Queue[bytes] = asyncio.Queue(maxsize=1)
-
-    async def on_frame(msg: object) -> None:
-        data: bytes = msg.data  # type: ignore[attr-defined]
-        if latest.full():
-            latest.get_nowait()
-        latest.put_nowait(data)
-
-    sub = await nc.subscribe(subjects.frames(camera), cb=on_frame)
+    frames = await media.live_frames(bus=runtime.bus, camera=camera, max_fps=max_fps)
 
     async def parts() -> AsyncIterator[bytes]:
-        interval = 1.0 / max_fps
-        try:
-            while True:
-                jpeg = await latest.get()
+        async with aclosing(frames):
+            async for jpeg in frames:
                 head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
                 yield head.encode() + jpeg + b"\r\n"
-                await asyncio.sleep(interval)
-        finally:
-            await sub.unsubscribe()
 
     return StreamingResponse(
         parts(),

@@ -1,8 +1,8 @@
 """Recently verified callers, so each request does not cost a database round trip (or an argon2 hash).
 
 A change of credentials (user disabled, roles changed, key revoked or rotated) clears it at once on
-this replica and, through ``CREDENTIALS_CHANGED`` on NATS, on every other; should that message be
-lost (NATS down), the others see the change within ``ttl_s``.
+this replica and, through ``shared.subjects.CREDENTIALS_CHANGED`` on NATS (consumers/credentials.py), on every
+other; should that message be lost (NATS down), the others see the change within ``ttl_s``.
 """
 
 from __future__ import annotations
@@ -10,13 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from nats.aio.msg import Msg
-
-from shared.bus import Bus
 from shared.identity import Caller
-
-# Core NATS, between gateway replicas only: "forget every cached caller".
-CREDENTIALS_CHANGED = "gateway.credentials.changed"
 
 
 class CallerCache:
@@ -45,11 +39,3 @@ class CallerCache:
 
     def clear(self) -> None:
         self._entries.clear()
-
-    async def follow_changes(self, bus: Bus) -> None:
-        """Clear this cache whenever any replica announces a change of credentials."""
-
-        async def forget(_: Msg) -> None:
-            self.clear()
-
-        await bus.nc.subscribe(CREDENTIALS_CHANGED, cb=forget)

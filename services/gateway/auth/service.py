@@ -1,80 +1,112 @@
-"""Users, API keys and the signing secret: the rules, on an AsyncSession (no HTTP here)."""
+"""Users, API keys, tokens and the signing secret: the rules (no HTTP here).
+
+Credentials are verified outside any route's unit of work (``identify``), in a session of their
+own and only when the caller is not cached; every other use case runs in the caller's session.
+"""
 
 from __future__ import annotations
 
+import base64
 import logging
 import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.gateway.auth import repository
 from services.gateway.auth import secrets as crypto
-from services.gateway.storage.models import ApiKey, AuditEntry, Secret, User
-from shared.errors import ConflictError, InvalidInputError, NotFoundError, UnauthorizedError
+from services.gateway.auth.cache import CallerCache
+from services.gateway.auth.models import ApiKey, User
+from services.gateway.auth.policy import granted
+from services.gateway.auth.schemas import (
+    ApiKeyIn,
+    ApiKeyIssuedOut,
+    ApiKeyOut,
+    MeOut,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from services.gateway.ratelimit.limiter import RateLimiter
+from shared import subjects
+from shared.bus import Bus
+from shared.db import Database, after_commit
+from shared.errors import ConflictError, InvalidInputError, NotFoundError, UnauthorizedError, UnavailableError
 from shared.identity import Caller, Role
-from shared.pagination import Ordering
+from shared.pagination import Page
 
 log = logging.getLogger("cityops.gateway.auth")
 ADMIN_USERNAME = "admin"
+# Verified against when the user is unknown, so timing does not reveal usernames.
+_DUMMY_HASH = crypto.hash_password(secrets.token_hex(8))
 
 
-async def signing_secret(session: AsyncSession, configured: str | None) -> str:
-    """The JWT secret: configured, or generated once and shared by every replica through the DB."""
-    if configured:
-        return configured
-    stmt = (
-        insert(Secret)
-        .values(name="jwt", value=secrets.token_urlsafe(48))
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
-    await session.execute(stmt)
-    return (await session.execute(select(Secret.value).where(Secret.name == "jwt"))).scalar_one()
+async def prepare(*, database: Database, jwt_secret: str | None, admin_password: str | None) -> str:
+    """At startup, once the database answers: the signing secret, and the first admin if there is none."""
+    await database.wait_ready()
+    async with database.session() as session:
+        # Configured, or generated once and shared by every replica through the database.
+        secret = jwt_secret or await repository.secret_or_insert(session, "jwt", secrets.token_urlsafe(48))
+        generated = await _ensure_admin(session, admin_password)
+    if generated:
+        # Shown once so the operator can log in; set CITYOPS_ADMIN_PASSWORD to choose it instead.
+        log.warning("auth.admin_created", extra={"username": ADMIN_USERNAME, "password": generated})
+    log.info("auth.ready")
+    return secret
 
 
-async def ensure_admin(session: AsyncSession, password: str | None) -> str | None:
+async def _ensure_admin(session: AsyncSession, password: str | None) -> str | None:
     """Create the first admin if there is none; return the password if we had to generate it."""
-    exists = (await session.execute(select(User.id).where(User.username == ADMIN_USERNAME))).first()
-    if exists:
+    if await repository.user_exists(session, ADMIN_USERNAME):
         return None
     generated = None if password else secrets.token_urlsafe(12)
-    session.add(
-        User(
-            username=ADMIN_USERNAME,
-            full_name="Administrator",
-            password_hash=crypto.hash_password(password or generated or ""),
-            roles=["admin"],
-            departments=[],
-            active=True,
-        )
+    admin = User(
+        username=ADMIN_USERNAME,
+        full_name="Administrator",
+        password_hash=crypto.hash_password(password or generated or ""),
+        roles=["admin"],
+        departments=[],
+        active=True,
     )
-    await session.flush()
+    await repository.add_user(session, admin)
     return generated
 
 
-async def authenticate_user(session: AsyncSession, username: str, password: str) -> User:
-    user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
-    # Verify against a dummy hash when the user is unknown, so timing does not reveal usernames.
+def _ready(jwt_secret: str | None) -> str:
+    if jwt_secret is None:
+        raise UnavailableError("authentication is not ready (database unreachable)", dependency="postgres")
+    return jwt_secret
+
+
+async def _authenticate_user(session: AsyncSession, username: str, password: str) -> User:
+    user = await repository.find_user(session, username)
     ok = crypto.verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok or not user.active:
         raise UnauthorizedError("wrong username or password")
     return user
 
 
-_DUMMY_HASH = crypto.hash_password(secrets.token_hex(8))
+async def login(
+    *, session: AsyncSession, limiter: RateLimiter, jwt_secret: str | None, ttl_s: int, username: str, password: str
+) -> TokenOut:
+    """Exchange username and password for a short-lived bearer token."""
+    user = await _authenticate_user(session, username, password)
+    limiter.check(f"login:{username}")
+    token = crypto.issue_token(_ready(jwt_secret), subject=user.username, ttl_s=ttl_s)
+    return TokenOut(access_token=token, expires_in=ttl_s)
 
 
-async def get_user(session: AsyncSession, username: str) -> User:
-    user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
+async def _get_user(session: AsyncSession, username: str) -> User:
+    user = await repository.find_user(session, username)
     if user is None:
         raise NotFoundError(f"user {username} not found")
     return user
 
 
-def caller_of_user(user: User) -> Caller:
+def _caller_of_user(user: User) -> Caller:
     return Caller(
         name=user.username,
         kind="user",
@@ -83,76 +115,126 @@ def caller_of_user(user: User) -> Caller:
     )
 
 
+async def _authenticate_api_key(session: AsyncSession, plaintext: str) -> Caller:
+    prefix = crypto.api_key_prefix(plaintext)
+    key = None if prefix is None else await repository.find_api_key(session, prefix)
+    if key is None or not crypto.api_key_matches(key.key_hash, plaintext):
+        raise UnauthorizedError("unknown API key")
+    if key.revoked_at is not None:
+        raise UnauthorizedError("API key revoked")
+    key.last_used_at = datetime.now(UTC)
+    return Caller(name=f"{key.name}#{key.prefix}", kind="api_key", departments=frozenset(key.departments))
+
+
+async def _verify(database: Database, jwt_secret: str | None, scheme: str, credential: str) -> Caller:
+    if scheme == "key":
+        async with database.session() as session:
+            return await _authenticate_api_key(session, credential)
+    if scheme == "bearer":
+        claims = crypto.decode_token(_ready(jwt_secret), credential)
+        async with database.session() as session:
+            user = await _get_user(session, str(claims["sub"]))
+        if not user.active:
+            raise UnauthorizedError("user disabled")
+        return _caller_of_user(user)
+    try:
+        username, _, password = base64.b64decode(credential).decode().partition(":")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UnauthorizedError("malformed Basic credentials") from exc
+    async with database.session() as session:
+        return _caller_of_user(await _authenticate_user(session, username, password))
+
+
+async def identify(
+    *, database: Database, callers: CallerCache, jwt_secret: str | None, scheme: str, credential: str
+) -> Caller:
+    """The caller behind a credential (``scheme``: key, bearer or basic), from the cache when it was
+    verified recently."""
+    cache_key = callers.key(scheme, credential)
+    caller = callers.get(cache_key)
+    if caller is None:
+        caller = await _verify(database, jwt_secret, scheme, credential)
+        callers.put(cache_key, caller)
+    return caller
+
+
+def describe(*, caller: Caller) -> MeOut:
+    return MeOut(
+        name=caller.name,
+        kind=caller.kind,
+        roles=sorted(caller.roles),
+        departments=sorted(caller.departments),
+        permissions=sorted(p.value for p in granted(caller)),
+    )
+
+
+def _forget_callers_after_commit(session: AsyncSession, callers: CallerCache, bus: Bus) -> None:
+    """Once the change is committed (so no request re-caches the old caller), forget cached callers
+    here and tell the other replicas to."""
+
+    async def forget() -> None:
+        callers.clear()
+        try:
+            await bus.publish(subjects.CREDENTIALS_CHANGED, b"")
+        except Exception as exc:
+            log.warning("auth.change_not_broadcast", extra={"error": repr(exc), "fallback_s": callers.ttl_s})
+
+    after_commit(session, forget)
+
+
 def _check_roles(roles: Sequence[Role], departments: Sequence[str]) -> None:
     if "department" in roles and not departments:
         raise InvalidInputError("a department user must be bound to at least one department", field="departments")
 
 
-async def create_user(
-    session: AsyncSession,
-    *,
-    username: str,
-    password: str,
-    roles: Sequence[Role],
-    departments: Sequence[str],
-    full_name: str | None,
-) -> User:
-    _check_roles(roles, departments)
-    if (await session.execute(select(User.id).where(User.username == username))).first():
-        raise ConflictError(f"user {username} already exists")
+async def list_users(*, session: AsyncSession, sort: str, cursor: str | None, limit: int) -> Page[UserOut]:
+    rows, next_cursor = await repository.list_users(session, sort=sort, cursor=cursor, limit=limit)
+    return Page[UserOut](items=[UserOut.model_validate(u) for u in rows], next_cursor=next_cursor)
+
+
+async def create_user(*, session: AsyncSession, user_in: UserIn) -> UserOut:
+    _check_roles(user_in.roles, user_in.departments)
+    if await repository.user_exists(session, user_in.username):
+        raise ConflictError(f"user {user_in.username} already exists")
     user = User(
-        username=username,
-        full_name=full_name,
-        password_hash=crypto.hash_password(password),
-        roles=list(roles),
-        departments=list(departments),
+        username=user_in.username,
+        full_name=user_in.full_name,
+        password_hash=crypto.hash_password(user_in.password),
+        roles=list(user_in.roles),
+        departments=list(user_in.departments),
         active=True,
     )
-    session.add(user)
-    await session.flush()
-    return user
+    await repository.add_user(session, user)
+    return UserOut.model_validate(user)
 
 
 async def update_user(
-    session: AsyncSession,
-    username: str,
-    *,
-    password: str | None,
-    roles: Sequence[Role] | None,
-    departments: Sequence[str] | None,
-    active: bool | None,
-    full_name: str | None,
-) -> User:
-    user = await get_user(session, username)
-    new_roles: list[str] = list(roles) if roles is not None else user.roles
-    new_departments = list(departments) if departments is not None else user.departments
-    _check_roles(new_roles, new_departments)  # type: ignore[arg-type]
-    if password is not None:
-        user.password_hash = crypto.hash_password(password)
-    user.roles, user.departments = new_roles, new_departments
-    if active is not None:
-        user.active = active
-    if full_name is not None:
-        user.full_name = full_name
+    *, session: AsyncSession, callers: CallerCache, bus: Bus, username: str, user_in: UserPatch
+) -> UserOut:
+    user = await _get_user(session, username)
+    roles: list[str] = list(user_in.roles) if user_in.roles is not None else user.roles
+    departments = list(user_in.departments) if user_in.departments is not None else user.departments
+    _check_roles(roles, departments)  # type: ignore[arg-type]
+    if user_in.password is not None:
+        user.password_hash = crypto.hash_password(user_in.password)
+    user.roles, user.departments = roles, departments
+    if user_in.active is not None:
+        user.active = user_in.active
+    if user_in.full_name is not None:
+        user.full_name = user_in.full_name
     await session.flush()
-    return user
+    _forget_callers_after_commit(session, callers, bus)
+    return UserOut.model_validate(user)
 
 
-USER_ORDER = Ordering(fields={"username": User.username, "created_at": User.created_at}, key=[User.id])
-API_KEY_ORDER = Ordering(fields={"created_at": ApiKey.created_at, "name": ApiKey.name}, key=[ApiKey.id])
-AUDIT_ORDER = Ordering(fields={"id": AuditEntry.id}, key=[AuditEntry.id])
+async def list_api_keys(
+    *, session: AsyncSession, revoked: bool | None, sort: str, cursor: str | None, limit: int
+) -> Page[ApiKeyOut]:
+    rows, next_cursor = await repository.list_api_keys(session, revoked=revoked, sort=sort, cursor=cursor, limit=limit)
+    return Page[ApiKeyOut](items=[ApiKeyOut.model_validate(k) for k in rows], next_cursor=next_cursor)
 
 
-async def list_users(
-    session: AsyncSession, *, sort: str, cursor: str | None, limit: int
-) -> tuple[list[User], str | None]:
-    stmt = USER_ORDER.apply(select(User), sort=sort, cursor=cursor, limit=limit)
-    return USER_ORDER.page((await session.scalars(stmt)).all(), sort=sort, limit=limit)
-
-
-async def create_api_key(
-    session: AsyncSession, *, name: str, departments: Sequence[str], created_by: str
-) -> tuple[ApiKey, str]:
+async def _issue_api_key(session: AsyncSession, *, name: str, departments: Sequence[str], by: str) -> ApiKeyIssuedOut:
     if not departments:
         raise InvalidInputError("an API key must be bound to at least one department", field="departments")
     plaintext, prefix = crypto.new_api_key()
@@ -161,64 +243,41 @@ async def create_api_key(
         prefix=prefix,
         key_hash=crypto.hash_api_key(plaintext),
         departments=list(departments),
-        created_by=created_by,
+        created_by=by,
     )
-    session.add(key)
-    await session.flush()
-    await session.refresh(key)
-    return key, plaintext
+    await repository.add_api_key(session, key)
+    return ApiKeyIssuedOut(**ApiKeyOut.model_validate(key).model_dump(), key=plaintext)
 
 
-async def _get_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey:
-    key = await session.get(ApiKey, key_id)
+async def create_api_key(*, session: AsyncSession, key_in: ApiKeyIn, by: str) -> ApiKeyIssuedOut:
+    """A department API key for machine pushes; the key itself is in the answer only."""
+    return await _issue_api_key(session, name=key_in.name, departments=key_in.departments, by=by)
+
+
+async def _get_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey:
+    key = await repository.get_api_key(session, key_id)
     if key is None:
         raise NotFoundError(f"API key {key_id} not found")
     return key
 
 
-async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey:
-    key = await _get_key(session, key_id)
-    if key.revoked_at is None:
-        key.revoked_at = datetime.now(UTC)
-    await session.flush()
-    return key
-
-
-async def rotate_api_key(session: AsyncSession, key_id: uuid.UUID, *, by: str) -> tuple[ApiKey, str]:
+async def rotate_api_key(
+    *, session: AsyncSession, callers: CallerCache, bus: Bus, key_id: uuid.UUID, by: str
+) -> ApiKeyIssuedOut:
     """Revoke a key and issue its replacement with the same name and departments."""
-    old = await _get_key(session, key_id)
+    old = await _get_api_key(session, key_id)
     if old.revoked_at is not None:
         raise ConflictError("a revoked key cannot be rotated")
     old.revoked_at = datetime.now(UTC)
-    return await create_api_key(session, name=old.name, departments=old.departments, created_by=by)
+    issued = await _issue_api_key(session, name=old.name, departments=old.departments, by=by)
+    _forget_callers_after_commit(session, callers, bus)
+    return issued
 
 
-async def list_api_keys(
-    session: AsyncSession, *, revoked: bool | None, sort: str, cursor: str | None, limit: int
-) -> tuple[list[ApiKey], str | None]:
-    stmt = select(ApiKey)
-    if revoked is not None:
-        stmt = stmt.where(ApiKey.revoked_at.is_not(None) if revoked else ApiKey.revoked_at.is_(None))
-    stmt = API_KEY_ORDER.apply(stmt, sort=sort, cursor=cursor, limit=limit)
-    return API_KEY_ORDER.page((await session.scalars(stmt)).all(), sort=sort, limit=limit)
-
-
-async def list_audit(
-    session: AsyncSession, *, actor: Sequence[str], sort: str, cursor: str | None, limit: int
-) -> tuple[list[AuditEntry], str | None]:
-    stmt = select(AuditEntry).where(AuditEntry.actor.in_(actor)) if actor else select(AuditEntry)
-    stmt = AUDIT_ORDER.apply(stmt, sort=sort, cursor=cursor, limit=limit)
-    return AUDIT_ORDER.page((await session.scalars(stmt)).all(), sort=sort, limit=limit)
-
-
-async def authenticate_api_key(session: AsyncSession, plaintext: str) -> Caller:
-    prefix = crypto.api_key_prefix(plaintext)
-    key = None
-    if prefix is not None:
-        key = (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
-    if key is None or not crypto.api_key_matches(key.key_hash, plaintext):
-        raise UnauthorizedError("unknown API key")
-    if key.revoked_at is not None:
-        raise UnauthorizedError("API key revoked")
-    key.last_used_at = datetime.now(UTC)
-    return Caller(name=f"{key.name}#{key.prefix}", kind="api_key", departments=frozenset(key.departments))
+async def revoke_api_key(*, session: AsyncSession, callers: CallerCache, bus: Bus, key_id: uuid.UUID) -> ApiKeyOut:
+    key = await _get_api_key(session, key_id)
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(UTC)
+    await session.flush()
+    _forget_callers_after_commit(session, callers, bus)
+    return ApiKeyOut.model_validate(key)

@@ -6,13 +6,9 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, Double, Integer, Text, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import schema_metadata
-
-
-class Base(DeclarativeBase):
-    metadata = schema_metadata("ingest")
+from services.ingest.db import Base
 
 
 class RecordingConfig(Base):

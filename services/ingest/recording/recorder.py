@@ -8,8 +8,6 @@ fragment.
 from __future__ import annotations
 
 import logging
-import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +20,9 @@ import av
 import av.container
 import av.stream
 
-from services.ingest.domain.stream import invents_timestamps
 from services.ingest.recording.store import SegmentStore
+from services.ingest.streams.thread import CameraThread, backoff_delay
+from services.ingest.streams.worker import RTSP_OPTIONS, invents_timestamps
 
 log = logging.getLogger("cityops.ingest.recording")
 FRAGMENTED_MP4 = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
@@ -80,7 +79,7 @@ class _Segment:
         return float((self.last_ts - self.first_dts) * self.time_base)
 
 
-class SegmentRecorder:
+class SegmentRecorder(CameraThread):
     def __init__(
         self,
         camera: str,
@@ -93,6 +92,7 @@ class SegmentRecorder:
         on_segment: Callable[[SegmentClosed], None],
         realtime: bool = True,
     ) -> None:
+        super().__init__(f"record-{camera}")
         self.camera = camera
         self.url = url
         self._store = store
@@ -100,20 +100,8 @@ class SegmentRecorder:
         self._timeouts = (open_timeout_s, read_timeout_s)
         self._on_segment = on_segment
         self._realtime = realtime
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"record-{camera}", daemon=True)
         self.bytes_written = 0
         self.cpu_seconds = 0.0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
 
     def _run(self) -> None:
         attempt = 0
@@ -130,15 +118,10 @@ class SegmentRecorder:
             finally:
                 self.cpu_seconds += time.thread_time() - cpu0
             attempt = 0 if time.monotonic() - started > 60 else attempt + 1
-            delay = min(0.5 * 2**attempt, 10.0) * random.uniform(0.8, 1.2)
-            self._stop.wait(delay)
+            self._stop.wait(backoff_delay(attempt, 0.5, 10.0))
 
     def _open(self) -> av.container.InputContainer:
-        options = (
-            {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "32768"}
-            if self.url.startswith("rtsp")
-            else {}
-        )
+        options = dict(RTSP_OPTIONS) if self.url.startswith("rtsp") else {}
         return av.open(self.url, options=options, timeout=self._timeouts)
 
     def record_once(self) -> None:

@@ -1,0 +1,64 @@
+"""SQL of authentication: users, API keys, the signing secret."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.auth.models import ApiKey, Secret, User
+from services.gateway.db import fetch_page
+from shared.pagination import Ordering
+
+USER_ORDER = Ordering(fields={"username": User.username, "created_at": User.created_at}, key=[User.id])
+API_KEY_ORDER = Ordering(fields={"created_at": ApiKey.created_at, "name": ApiKey.name}, key=[ApiKey.id])
+
+
+async def secret_or_insert(session: AsyncSession, name: str, value: str) -> str:
+    """The stored secret ``name``; ``value`` is stored first when there is none (the first replica wins)."""
+    await session.execute(insert(Secret).values(name=name, value=value).on_conflict_do_nothing(index_elements=["name"]))
+    return (await session.execute(select(Secret.value).where(Secret.name == name))).scalar_one()
+
+
+async def find_user(session: AsyncSession, username: str) -> User | None:
+    return (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
+
+
+async def user_exists(session: AsyncSession, username: str) -> bool:
+    return (await session.execute(select(User.id).where(User.username == username))).first() is not None
+
+
+async def add_user(session: AsyncSession, user: User) -> None:
+    session.add(user)
+    await session.flush()
+
+
+async def list_users(
+    session: AsyncSession, *, sort: str, cursor: str | None, limit: int
+) -> tuple[list[User], str | None]:
+    return await fetch_page(session, select(User), USER_ORDER, sort=sort, cursor=cursor, limit=limit)
+
+
+async def add_api_key(session: AsyncSession, key: ApiKey) -> None:
+    session.add(key)
+    await session.flush()
+    await session.refresh(key)
+
+
+async def get_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
+    return await session.get(ApiKey, key_id)
+
+
+async def find_api_key(session: AsyncSession, prefix: str) -> ApiKey | None:
+    return (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
+
+
+async def list_api_keys(
+    session: AsyncSession, *, revoked: bool | None, sort: str, cursor: str | None, limit: int
+) -> tuple[list[ApiKey], str | None]:
+    stmt = select(ApiKey)
+    if revoked is not None:
+        stmt = stmt.where(ApiKey.revoked_at.is_not(None) if revoked else ApiKey.revoked_at.is_(None))
+    return await fetch_page(session, stmt, API_KEY_ORDER, sort=sort, cursor=cursor, limit=limit)

@@ -1,0 +1,1 @@
+"""The city at a glance, aggregated from every internal service."""

@@ -1,0 +1,108 @@
+"""The parts of the city overview, each read from the service that owns it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from services.gateway.proxy.upstream import Service, Upstreams
+
+KEY_INDICATORS = 8
+KEY_ZONES = 20
+
+
+def _items(payload: object) -> list[dict[str, Any]]:
+    items = payload.get("items", []) if isinstance(payload, dict) else payload
+    if not isinstance(items, list):
+        raise TypeError("expected a list of items")
+    return items
+
+
+async def cameras(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    summary = await _summary(up, caller, "/cameras/summary", service="ingest")
+    return {
+        "total": summary["total"],
+        "by_status": summary["by_status"],
+        "by_category": dict(sorted(summary["by_category"].items())),
+    }
+
+
+async def alerts(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    summary = await _summary(up, caller, "/alerts/summary", {"status": "active"}, service="analytics")
+    return {"active": summary["total"], "unacknowledged": summary["unacknowledged"], "by_type": summary["by_type"]}
+
+
+async def people(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    """Latest minute of people occupancy in the zones of crowd rules (the key zones)."""
+    params = {"type": "crowd", "enabled": "true", "limit": str(KEY_ZONES)}
+    rules = _items(await up.json("analytics", "/rules", params, headers=caller))
+    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+
+    async def latest(rule: dict[str, Any]) -> dict[str, Any]:
+        params = {"camera": rule["camera"], "rule_id": rule["id"], "since": since}
+        points = _items(await up.json("analytics", "/counts", params, headers=caller))
+        last = points[-1] if points else None
+        return {
+            "camera": rule["camera"],
+            "rule_id": rule["id"],
+            "name": rule["name"],
+            "object": rule["object"],
+            "count": last["occupancy_max"] if last else None,
+            "minute": last["start"] if last else None,
+        }
+
+    return {"zones": list(await asyncio.gather(*(latest(r) for r in rules)))}
+
+
+async def indicators(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    """Latest city-wide value vs target of the indicators that have a target this year."""
+    year = str(date.today().year)
+    catalogue = _items(await up.json("reports", "/indicators", headers=caller))
+    key = [i for i in catalogue if year in {str(y) for y in (i.get("targets") or {})}][:KEY_INDICATORS]
+
+    async def latest(indicator: dict[str, Any]) -> dict[str, Any]:
+        rows = _items(await up.json("reports", "/analytics/latest", {"indicator": indicator["code"]}, headers=caller))
+        row = rows[0] if rows else {}
+        return {
+            "code": indicator["code"],
+            "name": indicator["name"],
+            "unit": indicator["unit"],
+            "latest": row.get("value"),
+            "period": row.get("period"),
+            "change_pct": row.get("change_pct"),
+            "target": row.get("target"),
+            "target_progress_pct": row.get("target_progress_pct"),
+        }
+
+    return {"items": list(await asyncio.gather(*(latest(i) for i in key)))}
+
+
+async def reporting(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    overdue = _items(await up.json("reports", "/completeness/overdue", headers=caller))
+    return {
+        "overdue_reports": len(overdue),
+        "overdue_departments": sorted({str(o.get("department")) for o in overdue}),
+        "overdue": overdue[:50],
+    }
+
+
+async def _summary(
+    up: Upstreams, caller: dict[str, str], path: str, params: dict[str, str] | None = None, service: Service = "reports"
+) -> dict[str, Any]:
+    payload = await up.json(service, path, params, headers=caller)
+    if not isinstance(payload, dict):
+        raise TypeError(f"{path} is not an object")
+    return payload
+
+
+async def cases(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    return await _summary(up, caller, "/cases/summary")
+
+
+async def directives(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    return await _summary(up, caller, "/directives/summary")
+
+
+async def satisfaction(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+    return await _summary(up, caller, "/satisfaction/summary")

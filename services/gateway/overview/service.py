@@ -1,0 +1,85 @@
+"""The city overview: every part gathered concurrently; a part whose service is down is marked so.
+
+A wall of dashboards polls this together: one computation per audience (roles, departments) serves
+every caller. Past ``OVERVIEW_TTL_S`` a refresh starts and, meanwhile, callers get the previous result
+(at most one refresh old) instead of all waiting for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.gateway.overview import parts
+from services.gateway.proxy.upstream import Upstreams
+from shared.errors import CityOpsError
+from shared.identity import Caller
+
+log = logging.getLogger("cityops.gateway.overview")
+PART_TIMEOUT_S = 5.0
+OVERVIEW_TTL_S = 2.0
+
+Part = Callable[[Upstreams, dict[str, str]], Awaitable[dict[str, Any]]]
+PARTS: dict[str, Part] = {
+    "cameras": parts.cameras,
+    "alerts": parts.alerts,
+    "people": parts.people,
+    "indicators": parts.indicators,
+    "reporting": parts.reporting,
+    "cases": parts.cases,
+    "directives": parts.directives,
+    "satisfaction": parts.satisfaction,
+}
+
+
+@dataclass
+class OverviewEntry:
+    """The city overview of one audience: the computation in flight or done, and the one before it."""
+
+    started: float
+    future: asyncio.Future[dict[str, Any]]
+    previous: dict[str, Any] | None = None
+
+
+@dataclass
+class OverviewCache:
+    """The overview of each audience (roles, departments) this replica computed lately."""
+
+    entries: dict[tuple[str, str], OverviewEntry] = field(default_factory=dict)
+
+
+async def _gather_part(name: str, part: Part, upstreams: Upstreams, caller: Caller) -> dict[str, Any]:
+    try:
+        async with asyncio.timeout(PART_TIMEOUT_S):
+            return {"available": True, **await part(upstreams, caller.to_headers())}
+    except (CityOpsError, TimeoutError, ValueError, KeyError, TypeError) as exc:
+        reason = exc.detail if isinstance(exc, CityOpsError) else f"{type(exc).__name__}: {exc}"
+        log.warning("overview.part_unavailable", extra={"part": name, "error": reason})
+        return {"available": False, "reason": reason}
+
+
+async def _compute(upstreams: Upstreams, caller: Caller) -> dict[str, Any]:
+    results = await asyncio.gather(*(_gather_part(name, part, upstreams, caller) for name, part in PARTS.items()))
+    return dict(zip(PARTS, results, strict=True))
+
+
+async def get_overview(*, cache: OverviewCache, upstreams: Upstreams, caller: Caller) -> dict[str, Any]:
+    """The overview as ``caller``'s audience sees it, computed at most every ``OVERVIEW_TTL_S``."""
+    key = (",".join(sorted(caller.roles)), ",".join(sorted(caller.departments)))
+    now = time.monotonic()
+    entry = cache.entries.get(key)
+    if entry is None:
+        entry = cache.entries[key] = OverviewEntry(
+            started=now, future=asyncio.ensure_future(_compute(upstreams, caller))
+        )
+    elif now - entry.started > OVERVIEW_TTL_S and entry.future.done():
+        if not entry.future.cancelled() and entry.future.exception() is None:
+            entry.previous = entry.future.result()
+        entry.started, entry.future = now, asyncio.ensure_future(_compute(upstreams, caller))
+    if not entry.future.done() and entry.previous is not None:
+        return entry.previous
+    return await asyncio.shield(entry.future)

@@ -1,0 +1,1 @@
+"""Forwarding public routes to the internal services: the table, the upstream client, the relay."""

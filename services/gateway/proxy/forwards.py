@@ -1,0 +1,85 @@
+"""The forwarding table: which public path goes to which service, and who may read or write it.
+
+Each entry names the permission for reading (GET) and for writing (POST/PUT/PATCH/DELETE); more
+specific entries come first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from services.gateway.auth.policy import Permission as P
+from services.gateway.proxy.upstream import Service
+
+WRITE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+PUBLIC: Literal["public"] = "public"
+Rule = P | Literal["public"] | None
+
+
+@dataclass(frozen=True)
+class Forward:
+    """``read``/``write``: the permission needed, ``PUBLIC`` for anyone, None for not offered."""
+
+    public: str
+    service: Service
+    upstream: str
+    tag: str
+    read: Rule
+    write: Rule
+    subpaths: bool = True
+    write_methods: tuple[str, ...] = WRITE
+
+
+FORWARDS: tuple[Forward, ...] = (
+    # ingest: evidence marking is for operators, the rest of camera management for admins
+    Forward(
+        "/api/v1/cameras/{camera}/evidence",
+        "ingest",
+        "/cameras/{camera}/evidence",
+        "recording",
+        P.CAMERAS_READ,
+        P.EVIDENCE_WRITE,
+        subpaths=False,
+        write_methods=("POST",),
+    ),
+    Forward("/api/v1/evidence", "ingest", "/evidence", "recording", None, P.EVIDENCE_WRITE, write_methods=("DELETE",)),
+    Forward("/api/v1/cameras", "ingest", "/cameras", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
+    Forward("/api/v1/groups", "ingest", "/groups", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
+    Forward("/api/v1/walls", "ingest", "/walls", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
+    # analytics
+    Forward("/api/v1/rules", "analytics", "/rules", "rules", P.RULES_READ, P.RULES_WRITE),
+    Forward("/api/v1/alerts", "analytics", "/alerts", "alerts", P.ALERTS_READ, P.ALERTS_ACK),
+    Forward("/api/v1/counts", "analytics", "/counts", "counts", P.ALERTS_READ, None),
+    # reports: department data
+    Forward("/api/v1/departments", "reports", "/departments", "metadata", P.DATA_READ, P.METADATA_WRITE),
+    Forward("/api/v1/indicators", "reports", "/indicators", "metadata", P.DATA_READ, P.METADATA_WRITE),
+    Forward("/api/v1/forms", "reports", "/forms", "metadata", P.DATA_READ, P.METADATA_WRITE),
+    Forward("/api/v1/datavalues", "reports", "/datavalues", "data", P.DATA_READ, P.DATA_WRITE),
+    Forward("/api/v1/analytics", "reports", "/analytics", "data", P.DATA_READ, None),
+    Forward("/api/v1/completeness", "reports", "/completeness", "data", P.DATA_READ, None),
+    Forward("/dhis2/api/dataValueSets", "reports", "/dhis2/api/dataValueSets", "dhis2", P.DATA_READ, P.DATA_WRITE),
+    # reports: cases and the rest
+    Forward("/api/v1/cases", "reports", "/cases", "cases", P.CASES_READ, P.CASES_WRITE),
+    Forward("/api/v1/categories", "reports", "/categories", "cases", P.CASES_READ, P.METADATA_WRITE),
+    Forward(
+        "/api/v1/directives/{directive_id}/progress",
+        "reports",
+        "/directives/{directive_id}/progress",
+        "directives",
+        P.CASES_READ,
+        P.DIRECTIVES_PROGRESS,
+        subpaths=False,
+        write_methods=("POST",),
+    ),
+    Forward("/api/v1/directives", "reports", "/directives", "directives", P.CASES_READ, P.DIRECTIVES_WRITE),
+    Forward("/api/v1/projects", "reports", "/projects", "projects", P.CASES_READ, P.PROJECTS_WRITE),
+    Forward("/api/v1/satisfaction", "reports", "/satisfaction", "satisfaction", P.CASES_READ, None),
+    Forward("/api/v1/ratings", "reports", "/ratings", "satisfaction", PUBLIC, PUBLIC),
+    Forward("/open311/v2", "reports", "/open311/v2", "open311", PUBLIC, PUBLIC),
+    # reports: tourism businesses
+    Forward("/api/v1/businesses", "reports", "/businesses", "businesses", P.CASES_READ, P.BUSINESSES_WRITE),
+    Forward("/public/v1/businesses", "reports", "/public/v1/businesses", "public", PUBLIC, None),
+)

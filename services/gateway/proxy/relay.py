@@ -1,0 +1,46 @@
+"""An upstream answer passed back to the client: status, body, end-to-end headers."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+
+from shared.problems import PROBLEM_JSON
+
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+     "transfer-encoding", "upgrade", "host"}
+)  # fmt: skip
+
+
+async def relay(response: httpx.Response, instance: str) -> Response:
+    """Pass an upstream response back (status, body, end-to-end headers), streaming all but errors.
+
+    A problem+json error names the path it answered as ``instance``; the client asked the gateway's
+    path, not the service's, so that member is rewritten to ``instance``.
+    """
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP}
+    if response.status_code >= 400 and response.headers.get("content-type", "").startswith(PROBLEM_JSON):
+        try:
+            body = await response.aread()
+        finally:
+            await response.aclose()
+        try:
+            problem = json.loads(body)
+        except ValueError:
+            problem = None
+        if isinstance(problem, dict) and "instance" in problem:
+            problem["instance"] = instance
+            body = json.dumps(problem, ensure_ascii=False).encode()
+        # httpx has undone any content-encoding, and the length may have changed.
+        headers = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-encoding")}
+        return Response(body, status_code=response.status_code, headers=headers)
+    return StreamingResponse(
+        response.aiter_raw(),
+        status_code=response.status_code,
+        headers=headers,
+        background=BackgroundTask(response.aclose),
+    )

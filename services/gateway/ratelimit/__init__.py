@@ -1,0 +1,1 @@
+"""Rate limiting: per-caller token buckets, shared across gateway replicas."""

@@ -1,1 +1,0 @@
-"""Gateway persistence: users, API keys, audit log, the token-signing secret."""

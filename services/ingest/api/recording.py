@@ -1,0 +1,71 @@
+"""Recording routes: per-camera mode, segments and coverage, clip export, evidence marking."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from services.ingest.recording import service
+from services.ingest.recording.schemas import EvidenceIn, EvidenceOut, RangeOut, RecordingIn, RecordingOut, SegmentOut
+from shared.deps import SessionDep
+from shared.identity import Caller
+from shared.problems import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/cameras", tags=["recording"], responses=PROBLEM_RESPONSES)
+evidence_router = APIRouter(prefix="/evidence", tags=["recording"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/{camera_id}/recording", summary="Recording mode and retention of a camera")
+async def get_recording(session: SessionDep, camera_id: str) -> RecordingOut:
+    return await service.get_recording(session=session, camera_id=camera_id)
+
+
+@router.put("/{camera_id}/recording", summary="Set recording: off, continuous, or events (segments around alerts)")
+async def put_recording(session: SessionDep, camera_id: str, body: RecordingIn) -> RecordingOut:
+    return await service.put_recording(session=session, camera_id=camera_id, recording_in=body)
+
+
+@router.get("/{camera_id}/recordings", summary="Segments overlapping a time range")
+async def list_segments(
+    session: SessionDep, camera_id: str, start: datetime, end: datetime, limit: int = Query(500, ge=1, le=5000)
+) -> list[SegmentOut]:
+    return await service.list_segments(session=session, camera_id=camera_id, start=start, end=end, limit=limit)
+
+
+@router.get("/{camera_id}/coverage", summary="Time ranges that have footage (the recording timeline)")
+async def get_coverage(session: SessionDep, camera_id: str, start: datetime, end: datetime) -> list[RangeOut]:
+    return await service.get_coverage(session=session, camera_id=camera_id, start=start, end=end)
+
+
+@router.get(
+    "/{camera_id}/clip.mp4",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"video/mp4": {}}}, 416: {"description": "no footage covers the range"}},
+    summary="One playable MP4 of the range (trimmed to keyframes), streamed",
+)
+async def clip(session: SessionDep, camera_id: str, start: datetime, end: datetime) -> StreamingResponse:
+    exported = await service.export_clip(session=session, camera_id=camera_id, start=start, end=end)
+    return StreamingResponse(
+        exported.chunks,
+        media_type="video/mp4",
+        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+    )
+
+
+@router.post("/{camera_id}/evidence", status_code=201, summary="Keep a range as evidence until released")
+async def mark_evidence(request: Request, session: SessionDep, camera_id: str, body: EvidenceIn) -> EvidenceOut:
+    caller = Caller.from_headers(request.headers)
+    return await service.mark_evidence(session=session, camera_id=camera_id, evidence_in=body, created_by=caller.name)
+
+
+@router.get("/{camera_id}/evidence", summary="Evidence ranges of a camera")
+async def list_evidence(session: SessionDep, camera_id: str) -> list[EvidenceOut]:
+    return await service.list_evidence(session=session, camera_id=camera_id)
+
+
+@evidence_router.delete("/{evidence_id}", summary="Release evidence: retention applies again")
+async def release_evidence(session: SessionDep, evidence_id: uuid.UUID) -> EvidenceOut:
+    return await service.release_evidence(session=session, evidence_id=evidence_id)

@@ -1,0 +1,113 @@
+"""Bodies of the camera registry API (pydantic v2), and the list filter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.messages import CameraState
+
+# Camera ids become NATS subject tokens and KV keys, hence the strict slug.
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Category = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+KNOWN_CATEGORIES = (
+    "public_place",
+    "traffic_route",
+    "agency",
+    "school",
+    "residential_cluster",
+    "beach",
+    "market",
+)
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    address: str | None = Field(None, max_length=500)
+    ward: str | None = Field(None, max_length=200)
+
+
+class CameraIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    url: str = Field(min_length=1, max_length=2000, description="rtsp://, rtsps://, http(s):// or file://")
+    category: Category = Field(description=f"e.g. {', '.join(KNOWN_CATEGORIES)}; extensible")
+    location: Location | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+    enabled: bool = True
+    sampling_fps: float = Field(5.0, gt=0, le=30)
+    output_width: int = Field(640, ge=64, le=3840)
+    notes: str | None = Field(None, max_length=5000)
+
+
+class CameraPatch(BaseModel):
+    """Partial update: only the fields present change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    url: str | None = Field(None, min_length=1, max_length=2000)
+    category: Category | None = None
+    location: Location | None = None
+    tags: list[Tag] | None = Field(None, max_length=50)
+    enabled: bool | None = None
+    sampling_fps: float | None = Field(None, gt=0, le=30)
+    output_width: int | None = Field(None, ge=64, le=3840)
+    notes: str | None = Field(None, max_length=5000)
+
+
+class CameraStatusOut(BaseModel):
+    status: CameraState
+    reason: str | None = None
+    since: datetime | None = None
+    last_frame_at: datetime | None = None
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    codec: str | None = None
+    reconnects: int = 0
+    decode_errors: int = 0
+    owner: str | None = None
+
+
+class CameraOut(BaseModel):
+    id: str
+    name: str
+    url: str = Field(description="credentials are always masked")
+    has_credentials: bool
+    category: str
+    location: Location | None
+    tags: list[str]
+    enabled: bool
+    sampling_fps: float
+    output_width: int
+    notes: str | None
+    created_at: datetime
+    updated_at: datetime
+    status: CameraStatusOut
+
+
+class CameraSummaryOut(BaseModel):
+    total: int
+    by_status: dict[str, int] = Field(examples=[{"online": 41, "offline": 2, "disabled": 1}])
+    by_category: dict[str, dict[str, int]] = Field(examples=[{"beach": {"online": 12, "offline": 1}}])
+
+
+@dataclass(frozen=True)
+class CameraFilter:
+    """Query of the list and the summary: each field is "any of these"; an empty one does not filter."""
+
+    category: Sequence[str] = ()
+    ward: Sequence[str] = ()
+    tag: Sequence[str] = ()
+    status: Sequence[str] = ()

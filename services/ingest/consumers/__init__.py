@@ -1,0 +1,1 @@
+"""Bus subscribers of the ingest service, one module per durable consumer."""

@@ -1,1 +1,0 @@
-"""Ingest domain: camera registry rules, stream decoding, status and ownership — no HTTP here."""

@@ -1,0 +1,242 @@
+"""The event-loop side of one camera: status transitions, frame publishing, snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from services.ingest.streams.metrics import FRAMES_DROPPED, FRAMES_PUBLISHED, LAG_SECONDS, ONLINE
+from services.ingest.streams.worker import (
+    Connected,
+    Failed,
+    ResolutionChanged,
+    Sample,
+    StreamConfig,
+    StreamEvent,
+    StreamWorker,
+    Tuning,
+)
+from shared import subjects
+from shared.bus import Bus
+from shared.messages import CameraState, CameraStatusChanged, FrameHeaders
+
+log = logging.getLogger("cityops.ingest.camera")
+
+
+class CameraRunner:
+    """Owns a ``StreamWorker`` thread and turns its events into bus messages and status."""
+
+    def __init__(
+        self,
+        config: StreamConfig,
+        tuning: Tuning,
+        bus: Bus,
+        *,
+        owner: str,
+        snapshot_interval_s: float,
+        on_status: Callable[[CameraRunner], None],
+        worker_type: type[StreamWorker] = StreamWorker,
+    ) -> None:
+        self.config = config
+        self.owner = owner
+        self.state: CameraState = "connecting"
+        self.reason: str | None = "opening stream"
+        self.since = datetime.now(UTC)
+        self._bus = bus
+        self._tuning = tuning
+        self._snapshot_interval_s = snapshot_interval_s
+        self._on_status = on_status
+        self._loop = asyncio.get_running_loop()
+        self.worker = worker_type(config, tuning, self._from_thread)
+        self._latest: Sample | None = None
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[Any]] = set()
+        self._last_snapshot = 0.0
+        # Offline because the watchdog saw no progress (not because the thread gave up).
+        self._stalled = False
+
+    @property
+    def camera(self) -> str:
+        return self.config.camera
+
+    def start(self) -> None:
+        log.info("camera.starting", extra={"camera": self.camera, "revision": self.config.revision})
+        self._tasks = [
+            asyncio.create_task(self._publish_loop(), name=f"publish-{self.camera}"),
+            asyncio.create_task(self._watchdog(), name=f"watchdog-{self.camera}"),
+        ]
+        self._announce(None)
+        self.worker.start()
+
+    async def stop(self, final: CameraState | None = None, reason: str | None = None) -> None:
+        """Stop the thread and wait for it (so no camera is ever decoded twice), then report ``final``."""
+        self.worker.stop()
+        budget = self._tuning.open_timeout_s + self._tuning.stall_s + 2
+        if not await asyncio.to_thread(self.worker.join, budget):
+            log.error("camera.worker_stuck", extra={"camera": self.camera, "waited_s": budget})
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        ONLINE.labels(self.camera).set(0)
+        if final is not None:
+            self._transition(final, reason)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        log.info("camera.stopped", extra={"camera": self.camera, "reason": reason})
+
+    def status_fields(self) -> dict[str, Any]:
+        stats = self.worker.stats
+        return {
+            "status": self.state,
+            "reason": self.reason,
+            "since": self.since,
+            "last_frame_at": stats.last_frame_at,
+            "fps": stats.fps if self.state == "online" else None,
+            "width": stats.width,
+            "height": stats.height,
+            "codec": stats.codec,
+            "reconnects": stats.reconnects,
+            "decode_errors": stats.decode_errors,
+            "owner": self.owner,
+        }
+
+    def _from_thread(self, event: StreamEvent) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._handle, event)
+        except RuntimeError:
+            self.worker.stop()  # the loop is gone: the service is shutting down
+
+    def _handle(self, event: StreamEvent) -> None:
+        if isinstance(event, Sample):
+            if self._latest is not None:
+                FRAMES_DROPPED.labels(self.camera).inc()
+            self._latest = event
+            self._wake.set()
+        elif isinstance(event, Connected):
+            self._stalled = False
+            self._transition("online", None)
+            log.info(
+                "camera.stream_opened",
+                extra={
+                    "camera": self.camera,
+                    "codec": event.codec,
+                    "width": event.width,
+                    "height": event.height,
+                },
+            )
+        elif isinstance(event, Failed):
+            self._stalled = False
+            log.warning(
+                "camera.stream_failed",
+                extra={"camera": self.camera, "reason": event.reason, "retry_in_s": event.retry_in_s},
+            )
+            self._transition("offline", event.reason)
+        elif isinstance(event, ResolutionChanged):
+            log.info(
+                "camera.resolution_changed",
+                extra={"camera": self.camera, "width": event.width, "height": event.height},
+            )
+
+    async def _watchdog(self) -> None:
+        """Report a silent stream offline on our own clock, whatever FFmpeg's read timeout does.
+
+        FFmpeg's RTSP demuxer gives up on a silent connection only after about twice its read timeout,
+        and hands out one leftover frame at the first one; so the test is progress, not the last frame:
+        at most one frame over the window means stalled.
+        """
+        history: deque[tuple[float, int]] = deque()
+        while True:
+            await asyncio.sleep(1.0)
+            now, stats = time.monotonic(), self.worker.stats
+            window = self._tuning.stall_s
+            if self.worker.keyframes_only and stats.fps:
+                # One frame per GOP is normal there: allow three of them.
+                window = max(window, 3 / stats.fps)
+            history.append((now, stats.decoded))
+            while len(history) > 1 and now - history[1][0] >= window:
+                history.popleft()
+            since, decoded = history[0]
+            if self.state == "online" and now - since >= window and stats.decoded - decoded <= 1:
+                self._stalled = True
+                self._transition("offline", f"stalled: no frames for {window:g} s")
+            elif self._stalled and len(history) > 1 and stats.decoded - history[-2][1] >= 2:
+                self._stalled = False  # the same connection delivers again
+                self._transition("online", None)
+
+    def _transition(self, state: CameraState, reason: str | None) -> None:
+        if state == self.state:
+            self.reason = reason
+            return
+        previous, self.state, self.reason = self.state, state, reason
+        self.since = datetime.now(UTC)
+        ONLINE.labels(self.camera).set(1 if state == "online" else 0)
+        log.info(f"camera.{state}", extra={"camera": self.camera, "previous": previous, "reason": reason})
+        self._announce(previous)
+
+    def _announce(self, previous: CameraState | None) -> None:
+        stats = self.worker.stats
+        message = CameraStatusChanged(
+            camera=self.camera,
+            status=self.state,
+            previous=previous,
+            reason=self.reason,
+            at=self.since,
+            last_frame_at=stats.last_frame_at,
+            fps=stats.fps,
+            width=stats.width,
+            height=stats.height,
+            codec=stats.codec,
+            reconnects=stats.reconnects,
+        )
+        self._spawn(self._publish_status(message))
+        self._on_status(self)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _publish_status(self, message: CameraStatusChanged) -> None:
+        try:
+            await self._bus.publish(subjects.camera_status(self.camera), message.to_bytes())
+        except Exception as exc:
+            log.warning("camera.status_publish_failed", extra={"camera": self.camera, "error": repr(exc)})
+
+    async def _publish_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            sample, self._latest = self._latest, None
+            if sample is None:
+                continue
+            headers = FrameHeaders(
+                camera=self.camera,
+                seq=sample.seq,
+                pts=sample.pts,
+                captured_at=sample.captured_at,
+                width=sample.width,
+                height=sample.height,
+            )
+            try:
+                await self._bus.publish(subjects.frames(self.camera), sample.jpeg, headers.to_headers())
+            except Exception as exc:
+                FRAMES_DROPPED.labels(self.camera).inc()
+                log.debug("camera.frame_publish_failed", extra={"camera": self.camera, "error": repr(exc)})
+                continue
+            FRAMES_PUBLISHED.labels(self.camera).inc()
+            LAG_SECONDS.labels(self.camera).set((datetime.now(UTC) - sample.captured_at).total_seconds())
+            if time.monotonic() - self._last_snapshot >= self._snapshot_interval_s:
+                self._last_snapshot = time.monotonic()
+                self._spawn(self._store_snapshot(sample.jpeg))
+
+    async def _store_snapshot(self, jpeg: bytes) -> None:
+        try:
+            await self._bus.kv(subjects.SNAPSHOTS).put(self.camera, jpeg)
+        except Exception as exc:
+            log.warning("camera.snapshot_failed", extra={"camera": self.camera, "error": repr(exc)})

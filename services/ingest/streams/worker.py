@@ -1,0 +1,312 @@
+"""One camera's stream, decoded by PyAV on a dedicated thread.
+
+Decoding runs in a thread, not the event loop: FFmpeg's demux, decode and swscale and OpenCV's JPEG
+encoder release the GIL, so camera threads decode in parallel and the loop stays responsive
+(measured in bench/bench_ingest.py). Threads rather than processes because a sampled 640-px JPEG
+would otherwise cross a process boundary and each process would pay its own interpreter and FFmpeg.
+Each stream keeps FFmpeg's default slice threading, not frame threading: frame threads cost 15-20 %
+more CPU per frame (measured at 720p and 1080p), and parallelism comes from the cameras themselves.
+
+The thread reports to its owner through ``sink`` (thread-safe by contract); figures that change on
+every frame live in ``StreamStats`` and are read by the owner when it needs them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import av
+import simplejpeg
+
+from services.ingest.cameras.urls import mask_url, scrub
+from services.ingest.streams import thread
+from services.ingest.streams.metrics import CPU_SECONDS, DECODE_ERRORS, FRAMES_DECODED, RECONNECTS
+
+log = logging.getLogger("cityops.ingest.stream")
+
+# Demuxer options that make an RTSP open take ~0.1 s instead of ~2.8 s (no long stream probing).
+RTSP_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "32768"}
+# A stream whose packets keep failing to decode is broken, not merely lossy: reconnect.
+MAX_CONSECUTIVE_ERRORS = 200
+# AVFMT_NOTIMESTAMPS: the demuxer invents the timestamps it hands out.
+_NO_TIMESTAMPS = 0x0080
+
+
+def invents_timestamps(container: av.container.InputContainer) -> bool:
+    """Whether the source carries no timestamps of its own (HTTP MJPEG): FFmpeg then numbers its
+    frames at a made-up 25 fps, so a 10 fps camera would look 2.5 times faster than it is."""
+    return bool(container.format.flags & _NO_TIMESTAMPS)
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    camera: str
+    url: str
+    sampling_fps: float
+    output_width: int
+    revision: int
+
+
+@dataclass(frozen=True)
+class Tuning:
+    open_timeout_s: float = 5.0
+    stall_s: float = 5.0
+    backoff_min_s: float = 0.5
+    backoff_max_s: float = 5.0
+    healthy_reset_s: float = 60.0
+    jpeg_quality: int = 80
+    keyframes_only_max_fps: float = 0.5
+    skip_loop_filter: bool = True
+
+
+@dataclass(frozen=True)
+class Connected:
+    codec: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Sample:
+    jpeg: bytes
+    seq: int
+    pts: float | None
+    captured_at: datetime
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    reason: str
+    retry_in_s: float
+
+
+@dataclass(frozen=True)
+class ResolutionChanged:
+    width: int
+    height: int
+
+
+StreamEvent = Connected | Sample | Failed | ResolutionChanged
+
+
+@dataclass
+class StreamStats:
+    """Written by the stream thread, read by the owner (single attribute reads are atomic)."""
+
+    decoded: int = 0
+    decode_errors: int = 0
+    reconnects: int = 0
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    codec: str | None = None
+    last_frame_at: datetime | None = None
+    cpu_s: float = 0.0
+    _arrivals: deque[float] = field(default_factory=lambda: deque(maxlen=64))
+
+    def frame_arrived(self, at: float) -> None:
+        self._arrivals.append(at)
+        window = self._arrivals[-1] - self._arrivals[0]
+        if len(self._arrivals) >= 2 and window > 0:
+            self.fps = round((len(self._arrivals) - 1) / window, 2)
+
+
+class StreamStopped(Exception):
+    pass
+
+
+class Stalled(Exception):
+    pass
+
+
+def describe(exc: BaseException, tuning: Tuning) -> str:
+    if isinstance(exc, Stalled):
+        return str(exc)
+    if isinstance(exc, av.error.ExitError):
+        # PyAV's open/read timeouts interrupt FFmpeg, which reports them as an "immediate exit".
+        return f"stalled: no answer or no data for {tuning.stall_s:g} s"
+    return scrub(f"{type(exc).__name__}: {exc}")
+
+
+def output_size(width: int, height: int, output_width: int) -> tuple[int, int]:
+    """Downscale to ``output_width`` (never upscale), keeping the aspect ratio and even sizes."""
+    out_w = min(output_width, width) & ~1
+    out_h = max(2, round(height * out_w / width / 2) * 2)
+    return out_w, out_h
+
+
+class StreamWorker(thread.CameraThread):
+    """Open, decode, sample, reconnect — until ``stop()``; never raises out of its thread."""
+
+    def __init__(self, config: StreamConfig, tuning: Tuning, sink: Callable[[StreamEvent], None]) -> None:
+        super().__init__(f"stream-{config.camera}")
+        self.config = config
+        self.tuning = tuning
+        self.stats = StreamStats()
+        self._sink = sink
+        self._is_file = config.url.startswith("file://")
+        self._period = 1.0 / config.sampling_fps
+        self.keyframes_only = 0 < config.sampling_fps <= tuning.keyframes_only_max_fps
+        self._seq = 0
+        self._cpu_mark = 0.0
+
+    def _run(self) -> None:
+        attempt = 0
+        self._cpu_mark = time.thread_time()
+        while not self._stop.is_set():
+            online_since: list[float] = []
+            try:
+                self._session(online_since)
+                if self._is_file and online_since:
+                    attempt = 0
+                    continue  # recorded footage loops like a camera that never ends
+                reason = "stream ended" if online_since else "stream ended before its first frame"
+            except StreamStopped:
+                break
+            except Exception as exc:
+                reason = describe(exc, self.tuning)
+            if self._stop.is_set():
+                break
+            if online_since and time.monotonic() - online_since[0] >= self.tuning.healthy_reset_s:
+                attempt = 0
+            delay = thread.backoff_delay(attempt, self.tuning.backoff_min_s, self.tuning.backoff_max_s)
+            attempt += 1
+            self.stats.reconnects += 1
+            RECONNECTS.labels(self.config.camera).inc()
+            self._sink(Failed(reason, round(delay, 2)))
+            self._stop.wait(delay)
+        self._account_cpu()
+
+    def _open(self) -> av.container.InputContainer:
+        url = self.config.url
+        options: dict[str, str] = {}
+        if url.startswith(("rtsp://", "rtsps://")):
+            options = dict(RTSP_OPTIONS)
+        elif url.startswith(("http://", "https://")):
+            options = {"reconnect": "0"}
+        elif self._is_file:
+            url = url.removeprefix("file://")
+        return av.open(url, options=options, timeout=(self.tuning.open_timeout_s, self.tuning.stall_s))
+
+    def _session(self, online_since: list[float]) -> None:
+        """One connection: returns at end of stream, raises on failure or stall."""
+        container = self._open()
+        try:
+            if not container.streams.video:
+                raise RuntimeError("no video stream")
+            stream = container.streams.video[0]
+            ctx = stream.codec_context
+            if self.keyframes_only:
+                ctx.skip_frame = "NONKEY"
+            if self.tuning.skip_loop_filter:
+                ctx.options = {"skip_loop_filter": "all"}
+            # Without a clock of its own the source is sampled on arrival time, and its frames have no pts.
+            source_clock = not invents_timestamps(container)
+            last_frame = time.monotonic()
+            next_due: float | None = None
+            consecutive_errors = 0
+            clock_origin: tuple[float, float] | None = None
+            for packet in container.demux(stream):
+                if self._stop.is_set():
+                    raise StreamStopped
+                if packet.is_corrupt:
+                    self._count_error()
+                try:
+                    frames = packet.decode()
+                    consecutive_errors = 0
+                except (av.error.InvalidDataError, av.error.EOFError, av.error.UndefinedError) as exc:
+                    self._count_error()
+                    consecutive_errors += 1
+                    if consecutive_errors >= MAX_CONSECUTIVE_ERRORS:
+                        raise RuntimeError(f"{consecutive_errors} undecodable packets in a row") from exc
+                    continue
+                now = time.monotonic()
+                for frame in frames:
+                    if not online_since:
+                        online_since.append(now)
+                        self.stats.codec = ctx.name
+                        self.stats.width, self.stats.height = frame.width, frame.height
+                        self._sink(Connected(ctx.name, frame.width, frame.height))
+                    if self._is_file:
+                        clock_origin = self._pace(frame.time, clock_origin)
+                    next_due = self._on_frame(frame, frame.time if source_clock else None, next_due)
+                    last_frame = time.monotonic()
+                if now - last_frame > self.tuning.stall_s:
+                    raise Stalled(f"stalled: packets but no decodable frame for {self.tuning.stall_s:g} s")
+        finally:
+            container.close()
+            self._account_cpu()
+
+    def _pace(self, pts: float | None, origin: tuple[float, float] | None) -> tuple[float, float] | None:
+        """Play recorded footage at its own speed, as a camera would send it."""
+        if pts is None:
+            return origin
+        now = time.monotonic()
+        if origin is None or pts < origin[1]:
+            return (now, pts)
+        ahead = (pts - origin[1]) - (now - origin[0])
+        if ahead > 0 and self._stop.wait(ahead):
+            raise StreamStopped
+        return origin
+
+    def _count_error(self) -> None:
+        self.stats.decode_errors += 1
+        DECODE_ERRORS.labels(self.config.camera).inc()
+
+    def _on_frame(self, frame: av.VideoFrame, pts: float | None, next_due: float | None) -> float | None:
+        """Publish ``frame`` if it is due; the time the next one is due."""
+        now = time.monotonic()
+        stats = self.stats
+        stats.decoded += 1
+        stats.frame_arrived(now)
+        stats.last_frame_at = datetime.now(UTC)
+        FRAMES_DECODED.labels(self.config.camera).inc()
+        if (frame.width, frame.height) != (stats.width, stats.height):
+            stats.width, stats.height = frame.width, frame.height
+            self._sink(ResolutionChanged(frame.width, frame.height))
+        # Sample on the source clock when there is one, so a jittery network does not skew the rate.
+        t = pts if pts is not None else now
+        if next_due is not None and next_due - 10 * self._period < t < next_due - self._period * 0.1:
+            return next_due
+        self._emit(frame, pts)
+        if stats.decoded % 50 == 0:
+            self._account_cpu()
+        if next_due is None or not (next_due - 10 * self._period < t <= next_due + self._period):
+            return t + self._period  # first frame, or the source clock jumped (reconnect, loop)
+        return next_due + self._period
+
+    def _emit(self, frame: av.VideoFrame, pts: float | None) -> None:
+        captured_at = datetime.now(UTC)
+        width, height = output_size(frame.width, frame.height, self.config.output_width)
+        # One swscale pass downscales straight to JPEG's own full-range BT.601 4:2:0, which libjpeg-turbo
+        # encodes as is: no RGB round trip at full size, nor inside the JPEG encoder.
+        small = frame.reformat(
+            width=width, height=height, format="yuvj420p", dst_colorspace="ITU601", interpolation="AREA"
+        )
+        planes = small.to_ndarray().reshape(-1)
+        luma, chroma = width * height, (width // 2) * (height // 2)
+        jpeg = simplejpeg.encode_jpeg_yuv_planes(
+            planes[:luma].reshape(height, width),
+            planes[luma : luma + chroma].reshape(height // 2, width // 2),
+            planes[luma + chroma :].reshape(height // 2, width // 2),
+            quality=self.tuning.jpeg_quality,
+        )
+        self._seq += 1
+        self._sink(Sample(jpeg, self._seq, pts, captured_at, width, height))
+
+    def _account_cpu(self) -> None:
+        mark = time.thread_time()
+        spent = mark - self._cpu_mark
+        self._cpu_mark = mark
+        self.stats.cpu_s += spent
+        CPU_SECONDS.labels(self.config.camera).inc(spent)
+
+    def __repr__(self) -> str:
+        return f"StreamWorker({self.config.camera}, {mask_url(self.config.url)})"
