@@ -47,7 +47,6 @@ class AlertEventRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     body: Mapped[dict[str, Any]] = mapped_column(JSONB)
     subject: Mapped[str] = mapped_column(String(300))
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AlertSnapshot(Base):

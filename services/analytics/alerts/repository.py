@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -112,20 +111,6 @@ async def record_transition(session: AsyncSession, tr: Transition, message: Aler
             values.update(status="ended", ended_at=tr.ended_at)
         await session.execute(update(Alert).where(Alert.id == alert_id).values(**values))
     return True
-
-
-async def mark_published(session: AsyncSession, message_ids: Sequence[str]) -> None:
-    if message_ids:
-        await session.execute(
-            update(AlertEventRow)
-            .where(AlertEventRow.message_id.in_(list(message_ids)))
-            .values(published_at=datetime.now(UTC))
-        )
-
-
-async def unpublished_events(session: AsyncSession, limit: int = 100) -> list[AlertEventRow]:
-    stmt = select(AlertEventRow).where(AlertEventRow.published_at.is_(None)).order_by(AlertEventRow.at).limit(limit)
-    return list((await session.scalars(stmt)).all())
 
 
 async def save_snapshot(session: AsyncSession, alert_id: str, jpeg: bytes, at: datetime) -> None:

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.analytics.alerts import repository
 from services.analytics.alerts.models import Alert
 from services.analytics.alerts.schemas import AckIn, AlertFilter, AlertOut, AlertSummaryOut
-from services.analytics.pipeline.publish import AlertMessage, alert_message
+from services.analytics.pipeline.publish import alert_message
 from services.analytics.pipeline.rules import Transition
 from services.analytics.pipeline.snapshot import snapshot_path
 from shared.errors import ConflictError, InvalidInputError, NotFoundError
 from shared.identity import Caller
-from shared.messages import AlertEvent
+from shared.outbox import Outbox
 from shared.pagination import Page
 
 # The ``sort`` parameter of the alert list (its choices are the sortable columns).
@@ -79,27 +79,18 @@ async def open_alerts(*, session: AsyncSession, camera: str) -> list[Alert]:
 async def record_transitions(
     *,
     session: AsyncSession,
+    outbox: Outbox,
     transitions: Sequence[Transition],
     snapshots: Mapping[str, bytes],
     captured_at: datetime | None,
-) -> list[AlertMessage]:
-    """Store the lifecycle steps and the latest snapshots; returns the messages of the steps not
-    stored before (a replay, or a restarted replica seeing the same frames, sends nothing again)."""
-    fresh = []
+) -> None:
+    """Store the lifecycle steps and the latest snapshots, and stage each new step's message in the
+    same transaction. A step stored before (a replay, or a restarted replica seeing the same frames)
+    is not sent again; its message id is the step's, so the stream also drops a step sent twice."""
     for tr in transitions:
         message = alert_message(tr, captured_at)
         if await repository.record_transition(session, tr, message):
-            fresh.append(message)
+            outbox.stage(session, message.subject, message.event, msg_id=message.msg_id)
         jpeg = snapshots.get(tr.alert_id)
         if jpeg is not None:
             await repository.save_snapshot(session, tr.alert_id, jpeg, tr.at)
-    return fresh
-
-
-async def unpublished(*, session: AsyncSession) -> list[AlertMessage]:
-    rows = await repository.unpublished_events(session)
-    return [AlertMessage(r.subject, r.message_id, AlertEvent.model_validate(r.body)) for r in rows]
-
-
-async def mark_published(*, session: AsyncSession, message_ids: Sequence[str]) -> None:
-    await repository.mark_published(session, message_ids)

@@ -6,10 +6,10 @@ instead of waiting for a replica to die.
 
 Each owned camera has one worker task, so a camera's frames are processed in order and never in two
 places. The consumer only wires the stages (``services.analytics.pipeline``) together: decode and the
-camera's synchronous stages (motion gate, detect, track, rules) run in a small thread pool, then the
-alert transitions are stored and published (``alerts.service.record_transitions``) and the closed
-minutes of counts stored. A transition already stored (a replay, or a restarted replica seeing the
-same frames) is not sent again.
+camera's synchronous stages (motion gate, detect, track, rules) run in a small thread pool; then the
+alert transitions are stored with their messages staged in the outbox
+(``alerts.service.record_transitions``) and the closed minutes of counts are stored. A transition
+already stored (a replay, or a restarted replica seeing the same frames) is not sent again.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from nats.aio.msg import Msg
 
 from services.analytics import metrics
 from services.analytics.alerts import service as alerts
-from services.analytics.alerts.publisher import AlertPublisher
 from services.analytics.cameras import service as cameras
 from services.analytics.cameras.schemas import CameraStatsOut, DetectionOut
 from services.analytics.counts import service as counts
@@ -44,6 +43,7 @@ from shared import subjects
 from shared.bus import Bus
 from shared.leases import Leases, Survey
 from shared.messages import FrameHeaders
+from shared.outbox import Outbox
 from shared.service import Runtime
 
 log = logging.getLogger("cityops.analytics.consumer")
@@ -124,8 +124,9 @@ class CameraWorker:
 
 
 class FrameConsumer:
-    def __init__(self, runtime: Runtime, settings: AnalyticsSettings) -> None:
+    def __init__(self, runtime: Runtime, settings: AnalyticsSettings, outbox: Outbox) -> None:
         self._runtime = runtime
+        self._outbox = outbox
         self._settings = settings
         self._executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="analytics")
         self.replica = settings.replica_id
@@ -142,7 +143,6 @@ class FrameConsumer:
         self._masks: dict[str, list[list[list[float]]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._sub: object | None = None
-        self._publisher = AlertPublisher(runtime.database, runtime.bus)
         cv2.setNumThreads(settings.opencv_threads)
 
     @property
@@ -183,7 +183,6 @@ class FrameConsumer:
         )
         self._spawn(self._lease_loop(), "analytics-leases")
         self._spawn(self._rules_loop(), "analytics-rules")
-        self._spawn(self._publisher.republish_loop(), "analytics-republish")
         log.info("consumer.started", extra={"replica": self.replica, "detector": self._settings.detector})
 
     async def _on_frame(self, msg: Msg) -> None:
@@ -325,8 +324,12 @@ class FrameConsumer:
         if not transitions:
             return
         async with self._runtime.database.session() as session:
-            fresh = await alerts.record_transitions(
-                session=session, transitions=transitions, snapshots=snapshots, captured_at=captured_at
+            await alerts.record_transitions(
+                session=session,
+                outbox=self._outbox,
+                transitions=transitions,
+                snapshots=snapshots,
+                captured_at=captured_at,
             )
         for tr in transitions:
             log.info(
@@ -338,7 +341,6 @@ class FrameConsumer:
                     "count": tr.count,
                 },
             )
-        await self._publisher.publish(fresh, captured_at)
 
     async def refresh_rules(self) -> None:
         async with self._runtime.database.session() as session:
