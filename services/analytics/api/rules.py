@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from services.analytics.api.deps import ConsumerDep
 from services.analytics.pipeline.rules import RuleType
 from services.analytics.rules import service
-from services.analytics.rules.schemas import RuleIn, RuleOut
+from services.analytics.rules.schemas import RuleFilter, RuleIn, RuleOut
 from shared.deps import SessionDep
 from shared.pagination import Cursor, Limit, Page
 from shared.problems import PROBLEM_RESPONSES
@@ -33,9 +33,8 @@ async def list_rules(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[RuleOut]:
-    return await service.list_rules(
-        session=session, cameras=camera, types=type, enabled=enabled, sort=sort, cursor=cursor, limit=limit
-    )
+    where = RuleFilter(camera, type, enabled)
+    return await service.list_rules(session=session, where=where, sort=sort, cursor=cursor, limit=limit)
 
 
 @router.get("/{rule_id}", summary="One rule")

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -181,8 +181,12 @@ class FrameConsumer:
             pending_msgs_limit=4096,
             pending_bytes_limit=256 * 1024 * 1024,
         )
-        self._spawn(self._lease_loop(), "analytics-leases")
-        self._spawn(self._rules_loop(), "analytics-rules")
+        self._spawn(
+            self._every(self._settings.lease_renew_s, self._keep_leases, "lease.renew_failed"), "analytics-leases"
+        )
+        self._spawn(
+            self._every(self._settings.rules_refresh_s, self.refresh_rules, "rules.refresh_failed"), "analytics-rules"
+        )
         log.info("consumer.started", extra={"replica": self.replica, "detector": self._settings.detector})
 
     async def _on_frame(self, msg: Msg) -> None:
@@ -351,13 +355,14 @@ class FrameConsumer:
             worker.pending_rules = by_camera.get(camera, [])
             worker.pending_masks = self._masks.get(camera, [])
 
-    async def _rules_loop(self) -> None:
+    async def _every(self, seconds: float, step: Callable[[], Awaitable[None]], failed: str) -> None:
+        """Run ``step`` every ``seconds``; a failing round is logged as ``failed`` and the next one tried."""
         while True:
-            await asyncio.sleep(self._settings.rules_refresh_s)
+            await asyncio.sleep(seconds)
             try:
-                await self.refresh_rules()
+                await step()
             except Exception as exc:
-                log.warning("rules.refresh_failed", extra={"error": repr(exc)})
+                log.warning(failed, extra={"error": repr(exc)})
 
     async def _refresh_survey(self) -> None:
         self._survey = await self.leases.survey()
@@ -368,16 +373,13 @@ class FrameConsumer:
         recent = time.monotonic() - 3 * self._settings.lease_renew_s
         return set(self._survey.leased) | {camera for camera, at in self._seen.items() if at >= recent}
 
-    async def _lease_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.lease_renew_s)
-            try:
-                await self._keep_leases()
-            except Exception as exc:
-                log.warning("lease.renew_failed", extra={"error": repr(exc)})
+    async def _keep_leases(self) -> None:
+        try:
+            await self._renew_and_shed()
+        finally:
             metrics.OWNED_CAMERAS.set(len(self.workers))
 
-    async def _keep_leases(self) -> None:
+    async def _renew_and_shed(self) -> None:
         leases = self.leases
         # Presence first: it then outlives our camera leases, so when this replica dies the others
         # never see its cameras free while still counting it in their fair share.

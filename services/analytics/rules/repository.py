@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.rules.models import Rule
+from services.analytics.rules.schemas import RuleFilter
 from shared.pagination import Ordering, any_of
 
 RULE_ORDER = Ordering(
@@ -30,18 +30,11 @@ async def delete(session: AsyncSession, row: Rule) -> None:
 
 
 async def page(
-    session: AsyncSession,
-    *,
-    cameras: Sequence[str],
-    types: Sequence[str],
-    enabled: bool | None,
-    sort: str,
-    cursor: str | None,
-    limit: int,
+    session: AsyncSession, where: RuleFilter, *, sort: str, cursor: str | None, limit: int
 ) -> tuple[list[Rule], str | None]:
-    stmt = select(Rule).where(*any_of((Rule.camera, cameras), (Rule.type, types)))
-    if enabled is not None:
-        stmt = stmt.where(Rule.enabled.is_(enabled))
+    stmt = select(Rule).where(*any_of((Rule.camera, where.cameras), (Rule.type, where.types)))
+    if where.enabled is not None:
+        stmt = stmt.where(Rule.enabled.is_(where.enabled))
     stmt = RULE_ORDER.apply(stmt, sort=sort, cursor=cursor, limit=limit)
     return RULE_ORDER.page((await session.scalars(stmt)).all(), sort=sort, limit=limit)
 

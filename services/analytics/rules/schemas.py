@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Literal
 
@@ -11,6 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.analytics.pipeline.rules import RuleType
 
 ObjectClass = Literal["person", "car", "motorbike", "bus", "truck", "bicycle", "moving_object"]
+
+
+@dataclass(frozen=True)
+class RuleFilter:
+    """Which rules a list covers; an empty list does not filter."""
+
+    cameras: list[str]
+    types: list[RuleType]
+    enabled: bool | None = None
 
 
 class RuleIn(BaseModel):

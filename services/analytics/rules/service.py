@@ -12,7 +12,7 @@ from services.analytics.geometry import line_problem, polygon_problem
 from services.analytics.pipeline.rules import RuleSpec
 from services.analytics.rules import repository
 from services.analytics.rules.models import Rule
-from services.analytics.rules.schemas import RuleIn, RuleOut
+from services.analytics.rules.schemas import RuleFilter, RuleIn, RuleOut
 from shared.db import AfterCommit, after_commit
 from shared.errors import InvalidInputError, NotFoundError
 from shared.pagination import Page
@@ -78,18 +78,9 @@ async def create_rule(*, session: AsyncSession, rule_in: RuleIn, on_change: Afte
 
 
 async def list_rules(
-    *,
-    session: AsyncSession,
-    cameras: Sequence[str],
-    types: Sequence[str],
-    enabled: bool | None,
-    sort: str,
-    cursor: str | None,
-    limit: int,
+    *, session: AsyncSession, where: RuleFilter, sort: str, cursor: str | None, limit: int
 ) -> Page[RuleOut]:
-    rows, next_cursor = await repository.page(
-        session, cameras=cameras, types=types, enabled=enabled, sort=sort, cursor=cursor, limit=limit
-    )
+    rows, next_cursor = await repository.page(session, where, sort=sort, cursor=cursor, limit=limit)
     return Page[RuleOut](items=[_out(r) for r in rows], next_cursor=next_cursor)
 
 
