@@ -30,10 +30,11 @@ from nats.js.api import DeliverPolicy
 
 from devstack.footage import vtest_avi
 from devstack.servers import NatsServer, PostgresServer, free_port
-from services.analytics.domain.detectors.hog import HogPersonDetector
-from services.analytics.domain.detectors.ssdlite import SsdLitePersonDetector
-from services.analytics.domain.pipeline import CameraPipeline, GateConfig
-from services.analytics.domain.rules import RuleSpec
+from services.analytics.pipeline.camera import CameraPipeline
+from services.analytics.pipeline.detectors.hog import HogPersonDetector
+from services.analytics.pipeline.detectors.ssdlite import SsdLitePersonDetector
+from services.analytics.pipeline.gate import GateConfig
+from services.analytics.pipeline.rules import RuleSpec
 from shared import subjects
 from shared.messages import AlertEvent, FrameHeaders
 

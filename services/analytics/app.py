@@ -1,4 +1,4 @@
-"""FastAPI app factory of the analytics service."""
+"""FastAPI app factory of the analytics service: composition and lifespan only."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.analytics.api import alerts, cameras, rules
-from services.analytics.consumer import FrameConsumer
+from services.analytics.api import alerts, cameras, counts, rules
+from services.analytics.consumers.frames import FrameConsumer
+from services.analytics.db import OutboxEvent
+from services.analytics.pipeline.publish import count_published
 from services.analytics.settings import AnalyticsSettings, get_settings
+from shared.outbox import Outbox
 from shared.service import Runtime, create_service_app
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -17,7 +20,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     runtime = Runtime(settings, service="analytics", migrations_dir=MIGRATIONS_DIR)
-    consumer = FrameConsumer(runtime, settings)
+    outbox = Outbox(OutboxEvent, service="analytics", on_published=count_published)
+    consumer = FrameConsumer(runtime, settings, outbox)
 
     async def start(_: Runtime) -> None:
         await consumer.start()
@@ -25,13 +29,16 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     async def stop(_: Runtime) -> None:
         await consumer.stop()
 
+    # Shutdown hooks run in reverse: the consumer stops staging alerts before the relay stops.
+    runtime.on_startup(outbox.start)
+    runtime.on_shutdown(outbox.stop)
     runtime.on_startup(start)
-    runtime.add_check("frames", consumer.readiness)
     runtime.on_shutdown(stop)
+    runtime.add_check("frames", consumer.readiness)
     app = create_service_app(
         runtime, title="cityops analytics", description="Motion-gated detection, zone rules and alerts."
     )
     app.state.consumer = consumer
-    for module in (rules, alerts, cameras):
+    for module in (rules, alerts, counts, cameras):
         app.include_router(module.router)
     return app

@@ -1,20 +1,12 @@
-"""Request-scoped access to the runtime's resources."""
+"""The frame consumer of this process, for the routes that reload it or read its live state."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics.consumer import FrameConsumer
-from shared.service import Runtime
-
-
-def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
+from services.analytics.consumers.frames import FrameConsumer
 
 
 def consumer(request: Request) -> FrameConsumer:
@@ -22,10 +14,4 @@ def consumer(request: Request) -> FrameConsumer:
     return c
 
 
-async def session(rt: Annotated[Runtime, Depends(runtime)]) -> AsyncIterator[AsyncSession]:
-    async with rt.database.session() as s:
-        yield s
-
-
-SessionDep = Annotated[AsyncSession, Depends(session)]
 ConsumerDep = Annotated[FrameConsumer, Depends(consumer)]

@@ -1,0 +1,1 @@
+"""Alerts: lifecycle rows, snapshots, history queries and acknowledgement."""

@@ -1,0 +1,1 @@
+"""Cameras: motion masks and the live statistics of owned cameras."""

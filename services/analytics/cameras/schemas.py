@@ -1,0 +1,41 @@
+"""Request and response bodies of the cameras API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MotionMasksIn(BaseModel):
+    """Polygons (normalised coordinates) where motion is ignored, e.g. trees moving in the wind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    masks: list[list[list[float]]] = Field(max_length=32)
+
+
+class MotionMasksOut(MotionMasksIn):
+    pass
+
+
+class DetectionOut(BaseModel):
+    label: str
+    score: float
+    box: tuple[float, float, float, float] = Field(description="normalised x1, y1, x2, y2")
+
+
+class CameraStatsOut(BaseModel):
+    camera: str
+    owner: bool
+    frames_in: int
+    frames_processed: int
+    frames_dropped: int
+    detections_run: int
+    last_seq: int | None
+    last_captured_at: datetime | None
+    motion_ratio: float
+    active_tracks: int
+    queue_depth: int
+    detections_seq: int | None = Field(None, description="frame of the last detector run")
+    detections: list[DetectionOut] = Field(default_factory=list)

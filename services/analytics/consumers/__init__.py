@@ -1,0 +1,1 @@
+"""Bus subscribers of the analytics service."""

@@ -1,0 +1,25 @@
+"""Per-minute counts of each rule."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.analytics.db import Base
+
+
+class CountMinute(Base):
+    __tablename__ = "count_minute"
+
+    camera: Mapped[str] = mapped_column(String(128), primary_key=True)
+    rule_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    object_class: Mapped[str] = mapped_column(String(32))
+    samples: Mapped[int] = mapped_column(Integer)
+    occupancy_avg: Mapped[float] = mapped_column(Float)
+    occupancy_max: Mapped[int] = mapped_column(Integer)
+    crossings_in: Mapped[int] = mapped_column(Integer)
+    crossings_out: Mapped[int] = mapped_column(Integer)

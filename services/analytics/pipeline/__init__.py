@@ -1,0 +1,1 @@
+"""The per-frame stages: decode -> motion gate -> detect -> track -> rules -> publish."""

@@ -1,0 +1,116 @@
+"""Stage 4, track: a detection round (pixel boxes, frame size, capture time) in, tracked objects out.
+
+A greedy IoU tracker with a centroid fallback: stable ids, age and path of every object.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.analytics.pipeline.detectors.base import Detection, iou
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class Track:
+    id: int
+    label: str
+    box: Box
+    score: float
+    first_seen: datetime
+    last_seen: datetime
+    hits: int = 1
+    misses: int = 0
+    # Bottom-centre points (the foot point rules test against zones), oldest first.
+    path: deque[tuple[datetime, float, float]] = field(default_factory=lambda: deque(maxlen=300))
+
+    @property
+    def foot(self) -> tuple[float, float]:
+        return (self.box[0] + self.box[2]) / 2, self.box[3]
+
+    def age_s(self, now: datetime) -> float:
+        return (now - self.first_seen).total_seconds()
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """What the rules see of the tracker. ``followed``: every confirmed track (line crossing follows
+    these, so a missed frame does not lose a crossing); ``present``: the confirmed tracks seen in the
+    last detection round, one miss tolerated (zones count these)."""
+
+    followed: list[Track]
+    present: list[Track]
+
+
+class Tracker:
+    """Boxes are normalised (0..1). A track is confirmed after ``min_hits`` matches and dropped after
+    ``max_misses`` detection rounds without a match (Frigate: min_initialized / max_disappeared)."""
+
+    def __init__(
+        self, *, min_iou: float = 0.2, max_centroid: float = 0.08, min_hits: int = 2, max_misses: int = 10
+    ) -> None:
+        self._min_iou = min_iou
+        self._max_centroid = max_centroid
+        self._min_hits = min_hits
+        self._max_misses = max_misses
+        self._tracks: list[Track] = []
+        self._next_id = 1
+
+    @property
+    def confirmed(self) -> list[Track]:
+        return [t for t in self._tracks if t.hits >= self._min_hits]
+
+    @property
+    def unsure(self) -> bool:
+        """The last detection missed a confirmed object: has it left, or was it only not seen?"""
+        return any(t.misses == 1 for t in self.confirmed)
+
+    def tracks(self) -> Tracks:
+        followed = self.confirmed
+        return Tracks(followed, [t for t in followed if t.misses <= 1])
+
+    def update(self, detections: list[Detection], frame_size: tuple[int, int], at: datetime) -> list[Track]:
+        w, h = frame_size
+        boxes = [(d.x1 / w, d.y1 / h, d.x2 / w, d.y2 / h) for d in detections]
+        pairs = []
+        for ti, track in enumerate(self._tracks):
+            for di, (det, box) in enumerate(zip(detections, boxes, strict=True)):
+                if det.label != track.label:
+                    continue
+                overlap = iou(track.box, box)
+                if overlap >= self._min_iou:
+                    pairs.append((1.0 + overlap, ti, di))
+                    continue
+                dx = (track.box[0] + track.box[2] - box[0] - box[2]) / 2
+                dy = (track.box[1] + track.box[3] - box[1] - box[3]) / 2
+                dist = (dx * dx + dy * dy) ** 0.5
+                if dist <= self._max_centroid:
+                    pairs.append((1.0 - dist / self._max_centroid, ti, di))
+        used_t: set[int] = set()
+        used_d: set[int] = set()
+        # Best matches first; ties broken by index so replays give the same ids.
+        for _, ti, di in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+            if ti in used_t or di in used_d:
+                continue
+            used_t.add(ti)
+            used_d.add(di)
+            track = self._tracks[ti]
+            track.box, track.score, track.last_seen = boxes[di], detections[di].score, at
+            track.hits += 1
+            track.misses = 0
+            track.path.append((at, *track.foot))
+        for ti, track in enumerate(self._tracks):
+            if ti not in used_t:
+                track.misses += 1
+        self._tracks = [t for t in self._tracks if t.misses <= self._max_misses]
+        for di, det in enumerate(detections):
+            if di in used_d:
+                continue
+            track = Track(self._next_id, det.label, boxes[di], det.score, at, at)
+            track.path.append((at, *track.foot))
+            self._tracks.append(track)
+            self._next_id += 1
+        return self.confirmed

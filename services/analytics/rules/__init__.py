@@ -1,0 +1,1 @@
+"""Rules: zones, lines and thresholds per camera."""

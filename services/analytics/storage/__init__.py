@@ -1,1 +1,0 @@
-"""Persistence of the analytics schema: rules, alerts (with events and snapshots), minute counts."""
