@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -169,3 +172,38 @@ async def test_closing_after_the_server_is_gone_is_prompt_and_quiet(tmp_path) ->
     started = time.monotonic()
     await bus.close()  # must not raise
     assert time.monotonic() - started < 1.0
+
+
+async def test_operator_lists_and_replays_dead_letters_from_the_command_line(bus: Bus, nats_server: NatsServer) -> None:
+    spec, topic = _spec(max_deliver=1)
+    handled: list[int] = []
+    broken = True
+
+    async def handle(ping: Ping, _: Delivery) -> None:
+        if broken:
+            raise RuntimeError("downstream refused")
+        handled.append(ping.n)
+
+    consumer = DurableConsumer(bus, spec, Ping, handle)
+    await consumer.start()
+    try:
+        await _publish(bus, topic, Ping(n=42).to_bytes())
+        cli = [sys.executable, "-m", "shared.bus.deadletters", "--nats", nats_server.url]
+        letters: list[dict] = []
+        deadline = time.monotonic() + 20
+        while not letters and time.monotonic() < deadline:
+            out = await asyncio.to_thread(
+                subprocess.run, [*cli, "list", "--consumer", spec.durable], capture_output=True, text=True, check=True
+            )
+            letters = [json.loads(line) for line in out.stdout.splitlines()]
+            await asyncio.sleep(0.2)
+        assert [(d["subject"], d["deliveries"]) for d in letters] == [(f"alerts.{topic}.r", 1)]
+        assert "downstream refused" in letters[0]["reason"]
+        broken = False
+        out = await asyncio.to_thread(
+            subprocess.run, [*cli, "replay", "--consumer", spec.durable], capture_output=True, text=True, check=True
+        )
+        assert json.loads(out.stdout)["replayed"]["seq"] == letters[0]["seq"]
+        await _eventually(lambda: handled == [42])
+    finally:
+        await consumer.stop()
