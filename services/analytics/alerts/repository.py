@@ -17,12 +17,7 @@ from services.analytics.pipeline.rules import Transition
 from shared.pagination import Ordering, any_of
 
 ALERT_ORDER = Ordering(
-    fields={
-        "started_at": Alert.started_at,
-        "last_at": Alert.last_at,
-        "peak_count": Alert.peak_count,
-        "camera": Alert.camera,
-    },
+    fields={c.key: c for c in (Alert.started_at, Alert.last_at, Alert.peak_count, Alert.camera)},
     key=[Alert.id],
 )
 
