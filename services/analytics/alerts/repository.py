@@ -12,17 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.alerts.models import Alert, AlertEventRow, AlertSnapshot
 from services.analytics.alerts.schemas import AlertFilter, AlertSummaryOut
+from services.analytics.db import get_existing
 from services.analytics.pipeline.publish import AlertMessage
 from services.analytics.pipeline.rules import Transition
 from shared.pagination import Ordering, any_of
 
 ALERT_ORDER = Ordering(
-    fields={
-        "started_at": Alert.started_at,
-        "last_at": Alert.last_at,
-        "peak_count": Alert.peak_count,
-        "camera": Alert.camera,
-    },
+    fields={c.key: c for c in (Alert.started_at, Alert.last_at, Alert.peak_count, Alert.camera)},
     key=[Alert.id],
 )
 
@@ -43,8 +39,8 @@ def _conditions(where: AlertFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-async def get(session: AsyncSession, alert_id: uuid.UUID) -> Alert | None:
-    return await session.get(Alert, alert_id)
+async def get(session: AsyncSession, alert_id: uuid.UUID) -> Alert:
+    return await get_existing(session, Alert, alert_id, what="alert")
 
 
 async def get_snapshot(session: AsyncSession, alert_id: uuid.UUID) -> AlertSnapshot | None:

@@ -28,13 +28,6 @@ def _out(row: Alert) -> AlertOut:
     return AlertOut(**{name: getattr(row, name) for name in _ROW_FIELDS}, snapshot_url=snapshot_path(str(row.id)))
 
 
-async def _get(session: AsyncSession, alert_id: uuid.UUID) -> Alert:
-    row = await repository.get(session, alert_id)
-    if row is None:
-        raise NotFoundError(f"alert {alert_id} not found")
-    return row
-
-
 async def list_alerts(
     *, session: AsyncSession, where: AlertFilter, sort: str, cursor: str | None, limit: int
 ) -> Page[AlertOut]:
@@ -47,7 +40,7 @@ async def summarize_alerts(*, session: AsyncSession, where: AlertFilter) -> Aler
 
 
 async def get_alert(*, session: AsyncSession, alert_id: uuid.UUID) -> AlertOut:
-    return _out(await _get(session, alert_id))
+    return _out(await repository.get(session, alert_id))
 
 
 async def snapshot_jpeg(*, session: AsyncSession, alert_id: uuid.UUID) -> bytes:
@@ -62,7 +55,7 @@ async def acknowledge(*, session: AsyncSession, alert_id: uuid.UUID, ack_in: Ack
     by = caller.name if caller.kind != "anonymous" else ack_in.by
     if not by:
         raise InvalidInputError("who acknowledges: give `by` (or call through the gateway)", field="by")
-    row = await _get(session, alert_id)
+    row = await repository.get(session, alert_id)
     if row.acknowledged_at is not None:
         raise ConflictError(f"alert {alert_id} was already acknowledged by {row.acknowledged_by}")
     row.acknowledged_at = datetime.now(UTC)

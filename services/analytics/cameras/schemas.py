@@ -26,6 +26,8 @@ class DetectionOut(BaseModel):
 
 
 class CameraStatsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     camera: str
     owner: bool
     frames_in: int

@@ -65,30 +65,30 @@ class CameraWorker:
     pending_rules: list[RuleSpec] | None = None
     pending_masks: list[list[list[float]]] | None = None
     frames_in: int = 0
-    processed: int = 0
-    dropped: int = 0
-    detections: int = 0
+    frames_processed: int = 0
+    frames_dropped: int = 0
+    detections_run: int = 0
     last_seq: int | None = None
-    last_at: datetime | None = None
+    last_captured_at: datetime | None = None
     motion_ratio: float = 0.0
     active_tracks: int = 0
     last_counts_flush: float = field(default_factory=time.monotonic)
     detections_seq: int | None = None
-    last_detections: list[DetectionOut] = field(default_factory=list)
+    detections: list[DetectionOut] = field(default_factory=list)
 
     def push(self, frame: _Frame) -> None:
         self.frames_in += 1
         metrics.FRAMES_IN.labels(self.camera).inc()
         if len(self.queue) == self.queue.maxlen:
-            self.dropped += 1
+            self.frames_dropped += 1
             metrics.FRAMES_DROPPED.labels(self.camera).inc()
         self.queue.append(frame)  # a full deque drops its oldest entry
         self.wake.set()
 
     def account(self, headers: FrameHeaders, outcome: FrameOutcome) -> None:
-        self.processed += 1
+        self.frames_processed += 1
         self.last_seq = headers.seq
-        self.last_at = headers.captured_at
+        self.last_captured_at = headers.captured_at
         self.motion_ratio = outcome.motion_ratio
         self.active_tracks = len(outcome.tracks)
         metrics.FRAMES_PROCESSED.labels(self.camera).inc()
@@ -97,30 +97,25 @@ class CameraWorker:
         if outcome.detected:
             w, h = outcome.size
             self.detections_seq = headers.seq
-            self.last_detections = [
+            self.detections = [
                 DetectionOut(label=d.label, score=d.score, box=(d.x1 / w, d.y1 / h, d.x2 / w, d.y2 / h))
                 for d in outcome.detections
             ]
-            self.detections += 1
+            self.detections_run += 1
             metrics.DETECTIONS_RUN.labels(self.camera).inc()
             metrics.DETECT_SECONDS.observe(outcome.detect_ms / 1000)
 
+    @property
+    def owner(self) -> bool:
+        """A worker runs only on the replica that holds the camera's lease."""
+        return True
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self.queue)
+
     def stats(self) -> CameraStatsOut:
-        return CameraStatsOut(
-            camera=self.camera,
-            owner=True,
-            frames_in=self.frames_in,
-            frames_processed=self.processed,
-            frames_dropped=self.dropped,
-            detections_run=self.detections,
-            last_seq=self.last_seq,
-            last_captured_at=self.last_at,
-            motion_ratio=self.motion_ratio,
-            active_tracks=self.active_tracks,
-            queue_depth=len(self.queue),
-            detections_seq=self.detections_seq,
-            detections=self.last_detections,
-        )
+        return CameraStatsOut.model_validate(self)
 
 
 class FrameConsumer:
@@ -274,7 +269,7 @@ class FrameConsumer:
             try:
                 await asyncio.wait_for(worker.wake.wait(), timeout=self._settings.idle_close_s)
             except TimeoutError:
-                if worker.last_at is not None:
+                if worker.last_captured_at is not None:
                     await self._guarded(worker, self._idle(worker), None)
                 continue
             worker.wake.clear()
@@ -290,14 +285,14 @@ class FrameConsumer:
             log.exception("frame.failed", extra={"camera": worker.camera, "seq": seq})
 
     async def _idle(self, worker: CameraWorker) -> None:
-        assert worker.last_at is not None
-        await self._handle(worker, worker.pipeline.close(worker.last_at), {}, None)
+        assert worker.last_captured_at is not None
+        await self._handle(worker, worker.pipeline.close(worker.last_captured_at), {}, None)
         await self._flush_counts(worker)
 
     async def _frame(self, worker: CameraWorker, frame: _Frame) -> None:
         if worker.pending_rules is not None:
             specs, worker.pending_rules = worker.pending_rules, None
-            await self._handle(worker, worker.pipeline.set_rules(specs, worker.last_at), {}, None)
+            await self._handle(worker, worker.pipeline.set_rules(specs, worker.last_captured_at), {}, None)
         if worker.pending_masks is not None:
             worker.pipeline.set_motion_masks(worker.pending_masks)
             worker.pending_masks = None

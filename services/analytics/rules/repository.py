@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.analytics.db import get_existing
 from services.analytics.rules.models import Rule
 from services.analytics.rules.schemas import RuleFilter
 from shared.pagination import Ordering, any_of
@@ -17,8 +18,8 @@ RULE_ORDER = Ordering(
 )
 
 
-async def get(session: AsyncSession, rule_id: uuid.UUID) -> Rule | None:
-    return await session.get(Rule, rule_id)
+async def get(session: AsyncSession, rule_id: uuid.UUID) -> Rule:
+    return await get_existing(session, Rule, rule_id, what="rule")
 
 
 def add(session: AsyncSession, row: Rule) -> None:

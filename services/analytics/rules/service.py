@@ -14,7 +14,7 @@ from services.analytics.rules import repository
 from services.analytics.rules.models import Rule
 from services.analytics.rules.schemas import RuleFilter, RuleIn, RuleOut
 from shared.db import AfterCommit, after_commit
-from shared.errors import InvalidInputError, NotFoundError
+from shared.errors import InvalidInputError
 from shared.pagination import Page
 
 # The ``sort`` parameter of the rule list (its choices are the sortable columns).
@@ -56,13 +56,6 @@ def _apply(row: Rule, rule_in: RuleIn) -> None:
     row.updated_at = datetime.now(UTC)
 
 
-async def _get(session: AsyncSession, rule_id: uuid.UUID) -> Rule:
-    row = await repository.get(session, rule_id)
-    if row is None:
-        raise NotFoundError(f"rule {rule_id} not found")
-    return row
-
-
 def _out(row: Rule) -> RuleOut:
     return RuleOut.model_validate(row, from_attributes=True)
 
@@ -85,14 +78,14 @@ async def list_rules(
 
 
 async def get_rule(*, session: AsyncSession, rule_id: uuid.UUID) -> RuleOut:
-    return _out(await _get(session, rule_id))
+    return _out(await repository.get(session, rule_id))
 
 
 async def replace_rule(
     *, session: AsyncSession, rule_id: uuid.UUID, rule_in: RuleIn, on_change: AfterCommit
 ) -> RuleOut:
     _check(rule_in)
-    row = await _get(session, rule_id)
+    row = await repository.get(session, rule_id)
     _apply(row, rule_in)
     after_commit(session, on_change)
     return _out(row)
@@ -100,7 +93,7 @@ async def replace_rule(
 
 async def delete_rule(*, session: AsyncSession, rule_id: uuid.UUID, on_change: AfterCommit) -> None:
     """The rule's alerts stay."""
-    await repository.delete(session, await _get(session, rule_id))
+    await repository.delete(session, await repository.get(session, rule_id))
     after_commit(session, on_change)
 
 

@@ -17,11 +17,7 @@ from shared.pagination import Ordering, any_of
 
 CAMERA_ORDER = Ordering(
     fields={
-        "id": CameraRow.id,
-        "name": CameraRow.name,
-        "category": CameraRow.category,
-        "created_at": CameraRow.created_at,
-        "updated_at": CameraRow.updated_at,
+        c.key: c for c in (CameraRow.id, CameraRow.name, CameraRow.category, CameraRow.created_at, CameraRow.updated_at)
     },
     key=[CameraRow.id],
 )

@@ -67,6 +67,8 @@ class CameraPatch(BaseModel):
 
 
 class CameraStatusOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     status: CameraState
     reason: str | None = None
     since: datetime | None = None

@@ -50,19 +50,7 @@ def status_view(row: CameraRow, stale_s: float, at: datetime | None = None) -> C
         return CameraStatusOut(status="disabled", reason="camera disabled", since=row.updated_at)
     if st is None:
         return CameraStatusOut(status="connecting", reason="waiting for an ingest replica to take it")
-    view = CameraStatusOut(
-        status=st.status,
-        reason=st.reason,
-        since=st.since,
-        last_frame_at=st.last_frame_at,
-        fps=st.fps,
-        width=st.width,
-        height=st.height,
-        codec=st.codec,
-        reconnects=st.reconnects,
-        decode_errors=st.decode_errors,
-        owner=st.owner,
-    )
+    view = CameraStatusOut.model_validate(st)
     if at - st.reported_at > timedelta(seconds=stale_s):
         age = int((at - st.reported_at).total_seconds())
         view = view.model_copy(
@@ -124,18 +112,7 @@ async def create_camera(
         raise InvalidInputError(f"a camera with id {camera_in.id!r} already exists", field="id")
     at = now()
     row = CameraRow(
-        id=camera_in.id,
-        name=camera_in.name,
-        url=url,
-        category=camera_in.category,
-        tags=camera_in.tags,
-        enabled=camera_in.enabled,
-        sampling_fps=camera_in.sampling_fps,
-        output_width=camera_in.output_width,
-        notes=camera_in.notes,
-        revision=1,
-        created_at=at,
-        updated_at=at,
+        **camera_in.model_dump(exclude={"url", "location"}), url=url, revision=1, created_at=at, updated_at=at
     )
     _apply_location(row, camera_in.location)
     await repository.add(session, row)

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.ingest.cameras.schemas import Slug
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=2000)]
+GridSize = Annotated[int, Field(ge=1, le=16)]
 
 
 class GroupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Slug
-    name: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=2000)
+    name: Name
+    description: Description | None = None
     camera_ids: list[str] = Field(default_factory=list, max_length=1000)
 
 
 class GroupPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=2000)
+    name: Name | None = None
+    description: Description | None = None
     camera_ids: list[str] | None = Field(None, max_length=1000)
 
 
@@ -32,7 +38,7 @@ class GroupOut(BaseModel):
 
 
 class WallCell(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
 
     row: int = Field(ge=0)
     col: int = Field(ge=0)
@@ -43,22 +49,24 @@ class WallIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Slug
-    name: str = Field(min_length=1, max_length=200)
-    rows: int = Field(ge=1, le=16)
-    cols: int = Field(ge=1, le=16)
+    name: Name
+    rows: GridSize
+    cols: GridSize
     cells: list[WallCell] = Field(default_factory=list)
 
 
 class WallPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    rows: int | None = Field(None, ge=1, le=16)
-    cols: int | None = Field(None, ge=1, le=16)
+    name: Name | None = None
+    rows: GridSize | None = None
+    cols: GridSize | None = None
     cells: list[WallCell] | None = None
 
 
 class WallOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     rows: int

@@ -42,7 +42,7 @@ async def _set_members(session: AsyncSession, row: GroupRow, camera_ids: list[st
 
 async def create_group(*, session: AsyncSession, group_in: GroupIn) -> GroupOut:
     await _refuse_taken_id(session, GroupRow, group_in.id, "group")
-    row = GroupRow(id=group_in.id, name=group_in.name, description=group_in.description, members=[])
+    row = GroupRow(**group_in.model_dump(exclude={"camera_ids"}), members=[])
     await _set_members(session, row, group_in.camera_ids)
     await repository.add(session, row)
     return to_group(row)
@@ -79,13 +79,7 @@ async def delete_group(*, session: AsyncSession, group_id: str) -> None:
 
 
 def to_wall(row: WallRow) -> WallOut:
-    return WallOut(
-        id=row.id,
-        name=row.name,
-        rows=row.rows,
-        cols=row.cols,
-        cells=[WallCell(row=c.row, col=c.col, camera_id=c.camera_id) for c in row.cells],
-    )
+    return WallOut.model_validate(row)
 
 
 async def _set_cells(session: AsyncSession, row: WallRow, cells: list[WallCell]) -> None:
@@ -104,7 +98,7 @@ async def _set_cells(session: AsyncSession, row: WallRow, cells: list[WallCell])
 
 async def create_wall(*, session: AsyncSession, wall_in: WallIn) -> WallOut:
     await _refuse_taken_id(session, WallRow, wall_in.id, "wall")
-    row = WallRow(id=wall_in.id, name=wall_in.name, rows=wall_in.rows, cols=wall_in.cols, cells=[])
+    row = WallRow(**wall_in.model_dump(exclude={"cells"}), cells=[])
     await _set_cells(session, row, wall_in.cells)
     await repository.add(session, row)
     return to_wall(row)

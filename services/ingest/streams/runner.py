@@ -90,20 +90,21 @@ class CameraRunner:
             await asyncio.gather(*self._background, return_exceptions=True)
         log.info("camera.stopped", extra={"camera": self.camera, "reason": reason})
 
+    def _stream_figures(self) -> dict[str, Any]:
+        """What the worker measured, under the names both the status row and the status message use."""
+        stats = self.worker.stats
+        return {name: getattr(stats, name) for name in ("last_frame_at", "width", "height", "codec", "reconnects")}
+
     def status_fields(self) -> dict[str, Any]:
         stats = self.worker.stats
         return {
             "status": self.state,
             "reason": self.reason,
             "since": self.since,
-            "last_frame_at": stats.last_frame_at,
             "fps": stats.fps if self.state == "online" else None,
-            "width": stats.width,
-            "height": stats.height,
-            "codec": stats.codec,
-            "reconnects": stats.reconnects,
             "decode_errors": stats.decode_errors,
             "owner": self.owner,
+            **self._stream_figures(),
         }
 
     def _from_thread(self, event: StreamEvent) -> None:
@@ -180,19 +181,14 @@ class CameraRunner:
         self._announce(previous)
 
     def _announce(self, previous: CameraState | None) -> None:
-        stats = self.worker.stats
         message = CameraStatusChanged(
             camera=self.camera,
             status=self.state,
             previous=previous,
             reason=self.reason,
             at=self.since,
-            last_frame_at=stats.last_frame_at,
-            fps=stats.fps,
-            width=stats.width,
-            height=stats.height,
-            codec=stats.codec,
-            reconnects=stats.reconnects,
+            fps=self.worker.stats.fps,
+            **self._stream_figures(),
         )
         self._spawn(self._publish_status(message))
         self._on_status(self)
