@@ -9,6 +9,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from shared.errors import UnavailableError
+from shared.errors import NotFoundError, UnavailableError
 
 log = logging.getLogger("cityops.db")
 
@@ -33,6 +34,18 @@ NAMING_CONVENTION = {
 def schema_metadata(schema: str) -> MetaData:
     """Metadata for a service's declarative base: its own schema, explicit constraint names."""
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+RowT = TypeVar("RowT")
+
+
+async def get_existing(session: AsyncSession, model: type[RowT], key: Any, *, missing: str, **context: Any) -> RowT:
+    """The row of ``model`` with primary key ``key``, or ``NotFoundError(missing)`` (a 404 problem
+    carrying ``context`` as extra members)."""
+    row = await session.get(model, key)
+    if row is None:
+        raise NotFoundError(missing, **context)
+    return row
 
 
 AfterCommit = Callable[[], Awaitable[None]]

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.alerts.models import Alert, AlertEventRow, AlertSnapshot
 from services.analytics.alerts.schemas import AlertFilter, AlertSummaryOut
-from services.analytics.db import get_existing
 from services.analytics.pipeline.publish import AlertMessage
 from services.analytics.pipeline.rules import Transition
+from shared.db import get_existing
 from shared.pagination import Ordering, any_of
 
 ALERT_ORDER = Ordering(
@@ -40,7 +40,7 @@ def _conditions(where: AlertFilter) -> list[ColumnElement[bool]]:
 
 
 async def get(session: AsyncSession, alert_id: uuid.UUID) -> Alert:
-    return await get_existing(session, Alert, alert_id, what="alert")
+    return await get_existing(session, Alert, alert_id, missing=f"alert {alert_id} not found")
 
 
 async def get_snapshot(session: AsyncSession, alert_id: uuid.UUID) -> AlertSnapshot | None:

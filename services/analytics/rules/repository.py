@@ -7,9 +7,9 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics.db import get_existing
 from services.analytics.rules.models import Rule
 from services.analytics.rules.schemas import RuleFilter
+from shared.db import get_existing
 from shared.pagination import Ordering, any_of
 
 RULE_ORDER = Ordering(
@@ -19,7 +19,7 @@ RULE_ORDER = Ordering(
 
 
 async def get(session: AsyncSession, rule_id: uuid.UUID) -> Rule:
-    return await get_existing(session, Rule, rule_id, what="rule")
+    return await get_existing(session, Rule, rule_id, missing=f"rule {rule_id} not found")
 
 
 def add(session: AsyncSession, row: Rule) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.auth.models import ApiKey, Secret, User
 from services.gateway.db import fetch_page
+from shared.db import get_existing
 from shared.pagination import Ordering
 
 USER_ORDER = Ordering(fields={"username": User.username, "created_at": User.created_at}, key=[User.id])
@@ -47,8 +48,8 @@ async def add_api_key(session: AsyncSession, key: ApiKey) -> None:
     await session.refresh(key)
 
 
-async def get_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
-    return await session.get(ApiKey, key_id)
+async def get_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey:
+    return await get_existing(session, ApiKey, key_id, missing=f"API key {key_id} not found")
 
 
 async def find_api_key(session: AsyncSession, prefix: str) -> ApiKey | None:

@@ -254,18 +254,11 @@ async def create_api_key(*, session: AsyncSession, key_in: ApiKeyIn, by: str) ->
     return await _issue_api_key(session, name=key_in.name, departments=key_in.departments, by=by)
 
 
-async def _get_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey:
-    key = await repository.get_api_key(session, key_id)
-    if key is None:
-        raise NotFoundError(f"API key {key_id} not found")
-    return key
-
-
 async def rotate_api_key(
     *, session: AsyncSession, callers: CallerCache, bus: Bus, key_id: uuid.UUID, by: str
 ) -> ApiKeyIssuedOut:
     """Revoke a key and issue its replacement with the same name and departments."""
-    old = await _get_api_key(session, key_id)
+    old = await repository.get_api_key(session, key_id)
     if old.revoked_at is not None:
         raise ConflictError("a revoked key cannot be rotated")
     old.revoked_at = datetime.now(UTC)
@@ -275,7 +268,7 @@ async def rotate_api_key(
 
 
 async def revoke_api_key(*, session: AsyncSession, callers: CallerCache, bus: Bus, key_id: uuid.UUID) -> ApiKeyOut:
-    key = await _get_api_key(session, key_id)
+    key = await repository.get_api_key(session, key_id)
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
     await session.flush()

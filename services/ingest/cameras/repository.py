@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.cameras.models import CameraRow, CameraStatusRow
 from services.ingest.cameras.schemas import CameraFilter
-from services.ingest.db import get_existing
+from shared.db import get_existing
 from shared.pagination import Ordering, any_of
 
 CAMERA_ORDER = Ordering(
@@ -35,7 +35,9 @@ def effective_status(stale_s: float) -> ColumnElement[str]:
 
 
 async def get(session: AsyncSession, camera_id: str) -> CameraRow:
-    return await get_existing(session, CameraRow, camera_id, what="camera", camera=camera_id)
+    return await get_existing(
+        session, CameraRow, camera_id, missing=f"camera {camera_id!r} not found", camera=camera_id
+    )
 
 
 async def exists(session: AsyncSession, camera_id: str) -> bool:

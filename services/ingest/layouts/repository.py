@@ -5,16 +5,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ingest.db import get_existing
 from services.ingest.layouts.models import GroupRow, WallRow
+from shared.db import get_existing
 
 
 async def get_group(session: AsyncSession, group_id: str) -> GroupRow:
-    return await get_existing(session, GroupRow, group_id, what="group", group=group_id)
+    return await get_existing(session, GroupRow, group_id, missing=f"group {group_id!r} not found", group=group_id)
 
 
 async def get_wall(session: AsyncSession, wall_id: str) -> WallRow:
-    return await get_existing(session, WallRow, wall_id, what="wall", wall=wall_id)
+    return await get_existing(session, WallRow, wall_id, missing=f"wall {wall_id!r} not found", wall=wall_id)
 
 
 async def exists(session: AsyncSession, model: type[GroupRow] | type[WallRow], key: str) -> bool:

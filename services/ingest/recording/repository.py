@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ingest.db import get_existing
 from services.ingest.recording.models import AlertWindow, Evidence, RecordingConfig, Segment
+from shared.db import get_existing
 
 
 async def get_config(session: AsyncSession, camera_id: str) -> RecordingConfig | None:
@@ -143,7 +143,7 @@ async def list_evidence(session: AsyncSession, camera_id: str) -> list[Evidence]
 
 
 async def get_evidence(session: AsyncSession, evidence_id: uuid.UUID) -> Evidence:
-    return await get_existing(session, Evidence, evidence_id, what="evidence")
+    return await get_existing(session, Evidence, evidence_id, missing=f"evidence {evidence_id} not found")
 
 
 async def save(session: AsyncSession) -> None:
