@@ -99,7 +99,7 @@ async def publish_kpis(db: Database, period: str, settings: BusinessSettings) ->
     """Compute the registry KPIs of a month and store them through the department-data import."""
     last_day, start, end = month_range(period)
     async with db.session() as session:
-        await ensure_indicators(session, _indicators())
+        await ensure_indicators(session=session, indicators=_indicators())
     async with db.session() as session:
         figures = await registry.kpis(session, on=min(last_day, date.today()), settings=settings)
         requests = await request_figures(session, start, end)

@@ -247,7 +247,7 @@ async def publish_month(db: Database, period: str, now: datetime) -> dict[str, A
     Each step is its own unit of work (as in a background job): the indicators exist before the
     values that need them are imported."""
     async with db.session() as session:
-        await ensure_indicators(session, [_indicator(k) for k in (*KPIS, *GPMB_KPIS)])
+        await ensure_indicators(session=session, indicators=[_indicator(k) for k in (*KPIS, *GPMB_KPIS)])
     async with db.session() as session:
         rows = await compute(session, period, now)
     result = await import_values(
