@@ -82,7 +82,7 @@ async def publish_kpis(*, database: Database, period: str, settings: BusinessSet
     async with database.session() as session:
         await ensure_indicators(session=session, indicators=_indicators())
     async with database.session() as session:
-        figures = await registry.kpis(session, on=min(last_day, date.today()), settings=settings)
+        figures = await registry.kpis(session=session, on=min(last_day, date.today()), settings=settings)
         requests = await request_figures(session=session, start=start, end=end)
     values: Sequence[tuple[str, object]] = (
         ("BIZ_PRICE_LIST_PCT", figures["share_with_current_price_list_pct"]),

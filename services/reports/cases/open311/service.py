@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.cases.categories import repository as categories
 from services.reports.cases.events import stage
 from services.reports.cases.models import Case, Category
+from services.reports.cases.open311 import repository
 from services.reports.cases.open311.schemas import RequestIn
 from services.reports.cases.schemas import CaseIn, ReporterIn
 from services.reports.cases.service import count_created, open_case
@@ -67,8 +68,7 @@ def request_view(case: Case, service_name: str) -> dict[str, Any]:
 
 
 async def services(*, session: AsyncSession) -> list[dict[str, Any]]:
-    rows = await session.scalars(select(Category).where(Category.active).order_by(Category.code))
-    return [service(c) for c in rows]
+    return [service(c) for c in await categories.categories(session, include_inactive=False)]
 
 
 async def submit(*, session: AsyncSession, request_in: RequestIn, caller: Caller, now: datetime) -> dict[str, Any]:
@@ -93,8 +93,7 @@ async def submit(*, session: AsyncSession, request_in: RequestIn, caller: Caller
         if exc.field == "category":
             raise InvalidInputError(exc.detail, field="service_code") from None
         raise
-    cat = await session.get(Category, case.category)
-    assert cat is not None
+    cat = await categories.category(session, case.category)
     notice = f"Expected within {SLA_NOTICE.get(cat.sla_class, f'{cat.deadline_days} working days')}"
     stage(session, [event])
     count_created(session, "citizen")
@@ -110,21 +109,10 @@ async def requests(
     end: datetime | None,
     status: str | None,
 ) -> list[dict[str, Any]]:
-    query = select(Case, Category.name).join(Category, Category.code == Case.category)
-    if ids:
-        query = query.where(Case.id.in_(ids))
-    if service_codes:
-        query = query.where(Case.category.in_(service_codes))
-    if start is not None:
-        query = query.where(Case.received_at >= start)
-    if end is not None:
-        query = query.where(Case.received_at <= end)
-    if status == "open":
-        query = query.where(Case.status.in_(OPEN_STATUSES))
-    elif status == "closed":
-        query = query.where(Case.status.not_in(OPEN_STATUSES))
-    rows = await session.execute(query.order_by(Case.id.desc()).limit(MAX_REQUESTS))
-    return [request_view(case, name) for case, name in rows.all()]
+    rows = await repository.requests(
+        session, ids=ids, service_codes=service_codes, start=start, end=end, status=status, limit=MAX_REQUESTS
+    )
+    return [request_view(case, name) for case, name in rows]
 
 
 async def one_request(*, session: AsyncSession, case_id: int) -> list[dict[str, Any]]:
