@@ -96,7 +96,7 @@ async def file_request(
             name=business.owner_name or business.name, phone=business.owner_phone, email=business.owner_email
         ),
     )
-    case, event = await open_case(session, case_in, actor=caller.name, now=now)
+    case, event = await open_case(session=session, case_in=case_in, actor=caller.name, now=now)
     session.add(
         BusinessCase(case_id=case.id, business_id=business.id, kind="request", items=[], created_by=caller.name)
     )

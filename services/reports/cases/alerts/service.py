@@ -87,7 +87,7 @@ async def apply_alert(
             source="camera_alert",
             attachments=[f"snapshot:{event.snapshot_key}"] if event.snapshot_key else [],
         )
-        case, created = await open_case(session, body, actor="alerts", now=now, alert_key=key)
+        case, created = await open_case(session=session, case_in=body, actor="alerts", now=now, alert_key=key)
         record(session, case, actor="alerts", kind="alert", at=now, comment=event.detail, data=data)
         outcome: Outcome = "created"
         message: CaseChanged = created

@@ -22,6 +22,7 @@ from services.reports.cases.directives.schemas import (
 )
 from services.reports.cases.events import stage
 from services.reports.cases.models import Directive, DirectiveDepartment, DirectiveProgress
+from services.reports.mapping import out_of
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
 from shared.messages import DirectiveChanged
@@ -52,29 +53,11 @@ def event_from_out(d: DirectiveOut, name: str, by: str | None, at: datetime) -> 
 def to_out(
     d: Directive, deps: list[DirectiveDepartment], today: date, progress: list[DirectiveProgress] | None = None
 ) -> DirectiveOut:
-    return DirectiveOut(
-        id=d.id,
-        title=d.title,
-        body=d.body,
-        issued_by=d.issued_by,
-        issued_at=d.issued_at,
-        deadline=d.deadline,
-        priority=d.priority,
+    return out_of(
+        DirectiveOut,
+        d,
         status="overdue" if _late(d.deadline, d.status, today) else d.status,
-        done_at=d.done_at,
-        case_ids=list(d.case_ids),
-        indicator_codes=list(d.indicator_codes),
-        project_ids=list(d.project_ids),
-        departments=[
-            DirectiveDepartmentOut(
-                department=x.department,
-                status=x.status,
-                percent=x.percent,
-                done_at=x.done_at,
-                overdue=_late(d.deadline, x.status, today),
-            )
-            for x in deps
-        ],
+        departments=[out_of(DirectiveDepartmentOut, x, overdue=_late(d.deadline, x.status, today)) for x in deps],
         progress=None if progress is None else [ProgressOut.model_validate(p) for p in progress],
     )
 

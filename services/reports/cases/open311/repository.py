@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,17 +13,20 @@ from services.reports.cases.models import Case, Category
 from services.reports.cases.workflow import OPEN_STATUSES
 
 
-async def requests(
-    session: AsyncSession,
-    *,
-    ids: list[int],
-    service_codes: list[str],
-    start: datetime | None,
-    end: datetime | None,
-    status: str | None,
-    limit: int,
-) -> Sequence[tuple[Case, str]]:
-    """Newest first; an empty list or None does not filter, ``status`` is "open" or "closed"."""
+@dataclass(frozen=True)
+class RequestFilter:
+    """The GeoReport filters: an empty list or None does not filter; ``status`` is "open" or "closed"."""
+
+    ids: Sequence[int] = ()
+    service_codes: Sequence[str] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    status: str | None = None
+
+
+async def requests(session: AsyncSession, f: RequestFilter, *, limit: int) -> Sequence[tuple[Case, str]]:
+    """Newest first."""
+    ids, service_codes, start, end, status = f.ids, f.service_codes, f.start, f.end, f.status
     query = select(Case, Category.name).join(Category, Category.code == Case.category)
     if ids:
         query = query.where(Case.id.in_(ids))

@@ -14,6 +14,7 @@ from services.reports.cases.categories import repository as categories
 from services.reports.cases.events import stage
 from services.reports.cases.models import Case, Category
 from services.reports.cases.open311 import repository
+from services.reports.cases.open311.repository import RequestFilter
 from services.reports.cases.open311.schemas import RequestIn
 from services.reports.cases.schemas import CaseIn, ReporterIn
 from services.reports.cases.service import count_created, open_case
@@ -88,7 +89,7 @@ async def submit(*, session: AsyncSession, request_in: RequestIn, caller: Caller
             reporter=ReporterIn(name=name, phone=body.phone, email=body.email),
             attachments=[body.media_url] if body.media_url else [],
         )
-        case, event = await open_case(session, case_in, actor=actor, now=now)
+        case, event = await open_case(session=session, case_in=case_in, actor=actor, now=now)
     except InvalidInputError as exc:
         if exc.field == "category":
             raise InvalidInputError(exc.detail, field="service_code") from None
@@ -100,23 +101,13 @@ async def submit(*, session: AsyncSession, request_in: RequestIn, caller: Caller
     return {"service_request_id": str(case.id), "service_notice": notice, "account_id": None}
 
 
-async def requests(
-    *,
-    session: AsyncSession,
-    ids: list[int],
-    service_codes: list[str],
-    start: datetime | None,
-    end: datetime | None,
-    status: str | None,
-) -> list[dict[str, Any]]:
-    rows = await repository.requests(
-        session, ids=ids, service_codes=service_codes, start=start, end=end, status=status, limit=MAX_REQUESTS
-    )
+async def requests(*, session: AsyncSession, f: RequestFilter) -> list[dict[str, Any]]:
+    rows = await repository.requests(session, f, limit=MAX_REQUESTS)
     return [request_view(case, name) for case, name in rows]
 
 
 async def one_request(*, session: AsyncSession, case_id: int) -> list[dict[str, Any]]:
-    found = await requests(session=session, ids=[case_id], service_codes=[], start=None, end=None, status=None)
+    found = await requests(session=session, f=RequestFilter(ids=[case_id]))
     if not found:
         raise NotFoundError(f"no service request {case_id}")
     return found

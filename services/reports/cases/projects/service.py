@@ -12,6 +12,7 @@ from services.reports.access import require_role
 from services.reports.cases.models import ClearanceProgress, ClearanceProject
 from services.reports.cases.projects import repository
 from services.reports.cases.projects.schemas import ProjectIn, ProjectOut, ProjectProgressIn, ProjectProgressOut
+from services.reports.mapping import out_of
 from shared.errors import ConflictError, InvalidInputError
 from shared.identity import Caller
 from shared.pagination import Page
@@ -56,16 +57,9 @@ async def _out(session: AsyncSession, p: ClearanceProject, today: date, *, histo
     actual = percent_complete(p, latest)
     expected = expected_percent(p, as_of)
     linked = await repository.linked_case_ids(session, p.id)
-    return ProjectOut(
-        id=p.id,
-        code=p.code,
-        name=p.name,
-        ward=p.ward,
-        area_ha=p.area_ha,
-        households=p.households,
-        budget_vnd=p.budget_vnd,
-        start_date=p.start_date,
-        planned_end_date=p.planned_end_date,
+    return out_of(
+        ProjectOut,
+        p,
         latest=ProjectProgressOut.model_validate(latest) if latest else None,
         percent_complete=actual,
         expected_percent=expected,

@@ -20,6 +20,7 @@ from services.reports.cases.satisfaction.schemas import (
 )
 from services.reports.cases.service import changed
 from services.reports.cases.workflow import case_code
+from services.reports.mapping import out_of
 from shared.db import after_commit
 
 
@@ -27,13 +28,10 @@ async def view(*, session: AsyncSession, token: str, now: datetime) -> RatingVie
     row = await token_row(session, token, now)
     case = await get_case(session, row.case_id)
     outcome_text = (case.outcome or {}).get("result_text")
-    return RatingViewOut(
+    return out_of(
+        RatingViewOut,
+        case,
         code=case_code(case.id, case.received_at),
-        category=case.category,
-        title=case.title,
-        status=case.status,
-        received_at=case.received_at,
-        resolved_at=case.resolved_at,
         outcome_text=outcome_text if isinstance(outcome_text, str) else None,
         already_rated=row.used_at is not None,
     )

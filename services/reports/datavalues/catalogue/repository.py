@@ -164,36 +164,46 @@ async def forms(session: AsyncSession) -> Sequence[ReportForm]:
     return (await session.scalars(select(ReportForm).order_by(ReportForm.code))).all()
 
 
-async def form_indicator_codes(session: AsyncSession, form_id: int) -> list[str]:
-    return list(
-        await session.scalars(
-            select(Indicator.code)
-            .join(ReportFormIndicator, ReportFormIndicator.indicator_id == Indicator.id)
-            .where(ReportFormIndicator.form_id == form_id)
-            .order_by(Indicator.code)
-        )
+async def form_member_codes(session: AsyncSession, form_id: int) -> tuple[list[str], list[str]]:
+    """The codes of the form's indicators and of its departments, each sorted."""
+    indicators = (
+        select(Indicator.code)
+        .join(ReportFormIndicator, ReportFormIndicator.indicator_id == Indicator.id)
+        .where(ReportFormIndicator.form_id == form_id)
     )
-
-
-async def form_department_codes(session: AsyncSession, form_id: int) -> list[str]:
-    return list(
-        await session.scalars(
-            select(Department.code)
-            .join(ReportFormDepartment, ReportFormDepartment.department_id == Department.id)
-            .where(ReportFormDepartment.form_id == form_id)
-            .order_by(Department.code)
-        )
+    departments = (
+        select(Department.code)
+        .join(ReportFormDepartment, ReportFormDepartment.department_id == Department.id)
+        .where(ReportFormDepartment.form_id == form_id)
+    )
+    return (
+        list(await session.scalars(indicators.order_by(Indicator.code))),
+        list(await session.scalars(departments.order_by(Department.code))),
     )
 
 
 async def replace_form_indicators(session: AsyncSession, form_id: int, indicator_ids: Iterable[int]) -> None:
-    await session.execute(delete(ReportFormIndicator).where(ReportFormIndicator.form_id == form_id))
-    session.add_all(ReportFormIndicator(form_id=form_id, indicator_id=i) for i in indicator_ids)
+    await _replace_members(
+        session,
+        ReportFormIndicator,
+        form_id,
+        [ReportFormIndicator(form_id=form_id, indicator_id=i) for i in indicator_ids],
+    )
 
 
 async def replace_form_departments(session: AsyncSession, form_id: int, department_ids: Iterable[int]) -> None:
-    await session.execute(delete(ReportFormDepartment).where(ReportFormDepartment.form_id == form_id))
-    session.add_all(ReportFormDepartment(form_id=form_id, department_id=i) for i in department_ids)
+    members = [ReportFormDepartment(form_id=form_id, department_id=i) for i in department_ids]
+    await _replace_members(session, ReportFormDepartment, form_id, members)
+
+
+async def _replace_members(
+    session: AsyncSession,
+    table: type[ReportFormIndicator] | type[ReportFormDepartment],
+    form_id: int,
+    members: Sequence[ReportFormIndicator | ReportFormDepartment],
+) -> None:
+    await session.execute(delete(table).where(table.form_id == form_id))
+    session.add_all(members)
 
 
 async def delete_row(session: AsyncSession, row: object) -> None:

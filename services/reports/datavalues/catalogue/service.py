@@ -7,21 +7,11 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.datavalues.catalogue import repository
-from services.reports.datavalues.catalogue.schemas import (
-    DepartmentIn,
-    DepartmentOut,
-    DepartmentPatch,
-    FormIn,
-    FormOut,
-    FormPatch,
-    IndicatorIn,
-    IndicatorOut,
-    IndicatorPatch,
-)
+from services.reports.datavalues.catalogue import repository, schemas
 from services.reports.datavalues.models import Department, Indicator, ReportForm
 from services.reports.datavalues.periods import PeriodType
 from services.reports.db import add_unique
+from services.reports.mapping import out_of
 from shared.errors import ConflictError, InvalidInputError
 
 # ---- departments -------------------------------------------------------------------------------
@@ -36,8 +26,8 @@ async def _ref(session: AsyncSession, code: str | None, field: str) -> int | Non
     return dep_id
 
 
-def _dep_out(dep: Department, codes: dict[int, str]) -> DepartmentOut:
-    return DepartmentOut(
+def _dep_out(dep: Department, codes: dict[int, str]) -> schemas.DepartmentOut:
+    return schemas.DepartmentOut(
         code=dep.code,
         name=dep.name,
         kind=dep.kind,
@@ -48,7 +38,7 @@ def _dep_out(dep: Department, codes: dict[int, str]) -> DepartmentOut:
     )
 
 
-async def _dep_with_codes(session: AsyncSession, dep: Department) -> DepartmentOut:
+async def _dep_with_codes(session: AsyncSession, dep: Department) -> schemas.DepartmentOut:
     return _dep_out(dep, await repository.department_codes_by_id(session))
 
 
@@ -61,7 +51,7 @@ async def _check_no_cycle(session: AsyncSession, dep_id: int, parent_id: int | N
         parent_id = await repository.parent_id(session, parent_id)
 
 
-async def create_department(*, session: AsyncSession, department_in: DepartmentIn) -> DepartmentOut:
+async def create_department(*, session: AsyncSession, department_in: schemas.DepartmentIn) -> schemas.DepartmentOut:
     body = department_in
     dep = Department(
         code=body.code,
@@ -78,17 +68,19 @@ async def create_department(*, session: AsyncSession, department_in: DepartmentI
 
 async def list_departments(
     *, session: AsyncSession, at: date | None = None, root: str | None = None
-) -> list[DepartmentOut]:
+) -> list[schemas.DepartmentOut]:
     ids = None if root is None else await repository.subtree_ids(session, [root])
     codes = await repository.department_codes_by_id(session)
     return [_dep_out(d, codes) for d in await repository.departments(session, ids=ids, at=at)]
 
 
-async def get_department(*, session: AsyncSession, code: str) -> DepartmentOut:
+async def get_department(*, session: AsyncSession, code: str) -> schemas.DepartmentOut:
     return await _dep_with_codes(session, await repository.department(session, code))
 
 
-async def update_department(*, session: AsyncSession, code: str, department_patch: DepartmentPatch) -> DepartmentOut:
+async def update_department(
+    *, session: AsyncSession, code: str, department_patch: schemas.DepartmentPatch
+) -> schemas.DepartmentOut:
     patch = department_patch
     dep = await repository.department(session, code)
     fields = patch.model_fields_set
@@ -115,11 +107,6 @@ async def update_department(*, session: AsyncSession, code: str, department_patc
 # ---- indicators --------------------------------------------------------------------------------
 
 
-def _ind_out(ind: Indicator, targets: dict[int, float]) -> IndicatorOut:
-    columns = {name: getattr(ind, name) for name in IndicatorOut.model_fields if name != "targets"}
-    return IndicatorOut(**columns, targets=targets)
-
-
 async def _set_targets(session: AsyncSession, indicator_id: int, targets: dict[int, float]) -> None:
     for year in targets:
         if not 1900 <= year <= 2200:
@@ -127,26 +114,31 @@ async def _set_targets(session: AsyncSession, indicator_id: int, targets: dict[i
     await repository.replace_targets(session, indicator_id, targets)
 
 
-async def create_indicator(*, session: AsyncSession, indicator_in: IndicatorIn) -> IndicatorOut:
+async def create_indicator(*, session: AsyncSession, indicator_in: schemas.IndicatorIn) -> schemas.IndicatorOut:
     body = indicator_in
     ind = Indicator(**body.model_dump(exclude={"targets"}))
     ind.period_type = body.period_type.value
     await add_unique(session, ind, f"indicator '{body.code}' already exists")
     await _set_targets(session, ind.id, body.targets)
-    return _ind_out(ind, body.targets)
+    return out_of(schemas.IndicatorOut, ind, targets=body.targets)
 
 
-async def list_indicators(*, session: AsyncSession, domain: str | None = None) -> list[IndicatorOut]:
+async def list_indicators(*, session: AsyncSession, domain: str | None = None) -> list[schemas.IndicatorOut]:
     targets = await repository.all_targets(session)
-    return [_ind_out(i, targets.get(i.id, {})) for i in await repository.indicators(session, domain=domain)]
+    return [
+        out_of(schemas.IndicatorOut, i, targets=targets.get(i.id, {}))
+        for i in await repository.indicators(session, domain=domain)
+    ]
 
 
-async def get_indicator(*, session: AsyncSession, code: str) -> IndicatorOut:
+async def get_indicator(*, session: AsyncSession, code: str) -> schemas.IndicatorOut:
     ind = await repository.indicator(session, code)
-    return _ind_out(ind, await repository.targets(session, ind.id))
+    return out_of(schemas.IndicatorOut, ind, targets=await repository.targets(session, ind.id))
 
 
-async def update_indicator(*, session: AsyncSession, code: str, indicator_patch: IndicatorPatch) -> IndicatorOut:
+async def update_indicator(
+    *, session: AsyncSession, code: str, indicator_patch: schemas.IndicatorPatch
+) -> schemas.IndicatorOut:
     patch = indicator_patch
     ind = await repository.indicator(session, code)
     for name in patch.model_fields_set - {"targets"}:
@@ -159,7 +151,7 @@ async def update_indicator(*, session: AsyncSession, code: str, indicator_patch:
     if patch.targets is not None:
         await _set_targets(session, ind.id, patch.targets)
     await session.flush()
-    return _ind_out(ind, await repository.targets(session, ind.id))
+    return out_of(schemas.IndicatorOut, ind, targets=await repository.targets(session, ind.id))
 
 
 async def delete_indicator(*, session: AsyncSession, code: str) -> None:
@@ -171,7 +163,7 @@ async def delete_indicator(*, session: AsyncSession, code: str) -> None:
     await repository.delete_row(session, ind)
 
 
-async def ensure_indicators(*, session: AsyncSession, indicators: Sequence[IndicatorIn]) -> list[str]:
+async def ensure_indicators(*, session: AsyncSession, indicators: Sequence[schemas.IndicatorIn]) -> list[str]:
     """Create the indicators whose code the catalogue lacks (derived KPIs); an administrator's later
     edits of existing ones are kept. Returns the codes created."""
     existing = await repository.indicator_codes(session)
@@ -186,15 +178,9 @@ async def ensure_indicators(*, session: AsyncSession, indicators: Sequence[Indic
 # ---- report forms ------------------------------------------------------------------------------
 
 
-async def _form_out(session: AsyncSession, form: ReportForm) -> FormOut:
-    return FormOut(
-        code=form.code,
-        name=form.name,
-        period_type=form.period_type,
-        deadline_days=form.deadline_days,
-        indicators=await repository.form_indicator_codes(session, form.id),
-        departments=await repository.form_department_codes(session, form.id),
-    )
+async def _form_out(session: AsyncSession, form: ReportForm) -> schemas.FormOut:
+    indicators, departments = await repository.form_member_codes(session, form.id)
+    return out_of(schemas.FormOut, form, indicators=indicators, departments=departments)
 
 
 async def _set_members(
@@ -220,7 +206,7 @@ async def _set_members(
     await session.flush()
 
 
-async def create_form(*, session: AsyncSession, form_in: FormIn) -> FormOut:
+async def create_form(*, session: AsyncSession, form_in: schemas.FormIn) -> schemas.FormOut:
     body = form_in
     form = ReportForm(
         code=body.code, name=body.name, period_type=PeriodType(body.period_type).value, deadline_days=body.deadline_days
@@ -230,15 +216,15 @@ async def create_form(*, session: AsyncSession, form_in: FormIn) -> FormOut:
     return await _form_out(session, form)
 
 
-async def list_forms(*, session: AsyncSession) -> list[FormOut]:
+async def list_forms(*, session: AsyncSession) -> list[schemas.FormOut]:
     return [await _form_out(session, f) for f in await repository.forms(session)]
 
 
-async def get_form(*, session: AsyncSession, code: str) -> FormOut:
+async def get_form(*, session: AsyncSession, code: str) -> schemas.FormOut:
     return await _form_out(session, await repository.form(session, code))
 
 
-async def update_form(*, session: AsyncSession, code: str, form_patch: FormPatch) -> FormOut:
+async def update_form(*, session: AsyncSession, code: str, form_patch: schemas.FormPatch) -> schemas.FormOut:
     patch = form_patch
     form = await repository.form(session, code)
     if patch.name is not None:
