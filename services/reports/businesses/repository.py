@@ -68,7 +68,8 @@ async def businesses_with_current_list(
 
 
 async def price_lists(session: AsyncSession, business_id: uuid.UUID) -> Sequence[PriceList]:
-    """Every price list of the business, oldest validity first."""
+    """Every price list of the business, oldest validity first (404 for an unknown business)."""
+    await get_business(session, business_id)
     stmt = select(PriceList).where(PriceList.business_id == business_id)
     return (await session.execute(stmt.order_by(PriceList.valid_from, PriceList.created_at))).scalars().all()
 
@@ -81,7 +82,8 @@ async def price_list(session: AsyncSession, business_id: uuid.UUID, list_id: uui
 
 
 async def inspections(session: AsyncSession, business_id: uuid.UUID) -> Sequence[Inspection]:
-    """Newest first."""
+    """Newest first (404 for an unknown business)."""
+    await get_business(session, business_id)
     stmt = select(Inspection).where(Inspection.business_id == business_id)
     return (await session.execute(stmt.order_by(Inspection.inspected_on.desc()))).scalars().all()
 

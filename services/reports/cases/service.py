@@ -162,15 +162,7 @@ async def open_case(
         duplicate = found[0][1] if found else None
     reporter = body.reporter or ReporterIn()
     case = Case(
-        category=cat.code,
-        title=body.title,
-        description=body.description,
-        lat=body.lat,
-        lon=body.lon,
-        address=body.address,
-        ward=body.ward,
-        source=body.source,
-        priority=body.priority,
+        **body.model_dump(exclude={"reporter", "clearance"}),
         status="new",
         department=cat.department,
         sla_class=sla_class,
@@ -180,9 +172,7 @@ async def open_case(
         reporter_name=reporter.name,
         reporter_phone=reporter.phone,
         reporter_email=reporter.email,
-        attachments=body.attachments,
         likely_duplicate_of=duplicate,
-        project_id=body.project_id,
         alert_key=alert_key,
         clearance=body.clearance.model_dump() if body.clearance else None,
     )

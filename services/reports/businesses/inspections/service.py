@@ -15,7 +15,6 @@ from shared.identity import Caller
 
 
 async def list_inspections(*, session: AsyncSession, business_id: uuid.UUID) -> list[InspectionOut]:
-    await repository.get_business(session, business_id)
     return [InspectionOut.model_validate(i) for i in await repository.inspections(session, business_id)]
 
 

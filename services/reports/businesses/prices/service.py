@@ -73,7 +73,6 @@ async def discrepancy(
 
 
 async def list_price_lists(*, session: AsyncSession, business_id: uuid.UUID) -> list[PriceListOut]:
-    await repository.get_business(session, business_id)
     return [PriceListOut.model_validate(p) for p in await repository.price_lists(session, business_id)]
 
 

@@ -85,18 +85,7 @@ async def issue(*, session: AsyncSession, directive_in: DirectiveIn, caller: Cal
         raise InvalidInputError("the deadline is in the past", field="deadline")
     await _check_links(session, body)
     departments = sorted(set(body.departments))
-    d = Directive(
-        title=body.title,
-        body=body.body,
-        issued_by=caller.name,
-        issued_at=now,
-        deadline=body.deadline,
-        priority=body.priority,
-        status="open",
-        case_ids=body.case_ids,
-        indicator_codes=body.indicator_codes,
-        project_ids=body.project_ids,
-    )
+    d = Directive(**body.model_dump(exclude={"departments"}), issued_by=caller.name, issued_at=now, status="open")
     session.add(d)
     await session.flush()
     deps = [DirectiveDepartment(directive_id=d.id, department=x, status="open", percent=0) for x in departments]
