@@ -46,8 +46,8 @@ ROUTERS = (
 )
 
 
-async def _business_month(db: Database, period: str, _now: datetime) -> object:
-    return await publish_kpis(db, period, get_business_settings())
+async def _business_month(*, database: Database, period: str, now: datetime) -> object:
+    return await publish_kpis(database=database, period=period, settings=get_business_settings())
 
 
 def create_app(settings: ReportsSettings | None = None) -> FastAPI:

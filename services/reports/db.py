@@ -1,16 +1,17 @@
 """The one declarative base of the reports service (every table of the ``reports`` schema maps onto
-it) and the get-or-404 lookups its features share."""
+it), and the get-or-404 lookups and the insert-or-409 its features share."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import schema_metadata
-from shared.errors import NotFoundError
+from shared.errors import ConflictError, NotFoundError
 
 SCHEMA = "reports"
 T = TypeVar("T")
@@ -34,3 +35,12 @@ async def one_or_404(session: AsyncSession, query: Select[T], missing: str) -> T
     if found is None:
         raise NotFoundError(missing)
     return found
+
+
+async def add_unique(session: AsyncSession, row: object, exists: str) -> None:
+    """Insert ``row`` now; a unique-key clash becomes ``ConflictError(exists)``."""
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise ConflictError(exists) from None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from services.reports.cases.calendar import VIETNAM
 from shared.bus import Bus
@@ -27,7 +27,8 @@ def months_to_refresh(now: datetime) -> list[str]:
     return [f"{previous.year:04d}-{previous.month:02d}", f"{local.year:04d}-{local.month:02d}"]
 
 
-PublishMonth = Callable[[Database, str, datetime], Awaitable[object]]
+class PublishMonth(Protocol):
+    async def __call__(self, *, database: Database, period: str, now: datetime) -> object: ...
 
 
 class KpiRefresher:
@@ -56,7 +57,7 @@ class KpiRefresher:
             now = datetime.now(UTC)
             for period in months_to_refresh(now):
                 try:
-                    await self.publish(self.runtime.database, period, now)
+                    await self.publish(database=self.runtime.database, period=period, now=now)
                 except Exception as exc:
                     log.error("kpis.refresh_failed", extra={"kpis": self.name, "period": period, "error": repr(exc)})
             await asyncio.sleep(self.interval_s)

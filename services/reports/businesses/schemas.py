@@ -24,32 +24,6 @@ def _blank_to_none(value: object) -> object:
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 
 
-class BusinessIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"type": "seafood_stall", "name": "Quán hải sản Bà Hằng", "licence_no": "2801234567",
-                 "address": "Đường Hồ Xuân Hương", "ward": "P_TRUNGSON", "lat": 19.741, "lon": 105.905,
-                 "owner_name": "Nguyễn Thị Hằng", "owner_phone": "0912345678", "seats": 60}
-            ]
-        },
-    )  # fmt: skip
-
-    type: BusinessType = Field(description=f"e.g. {', '.join(KNOWN_TYPES)}")
-    name: str = Field(min_length=1, max_length=300)
-    licence_no: OptionalText = Field(None, max_length=64)
-    address: str | None = Field(None, max_length=500)
-    ward: str | None = Field(None, max_length=100)
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
-    owner_name: str | None = Field(None, max_length=200)
-    owner_phone: str | None = Field(None, max_length=40)
-    owner_email: str | None = Field(None, max_length=200)
-    rooms: int | None = Field(None, ge=0, le=100_000)
-    seats: int | None = Field(None, ge=0, le=100_000)
-
-
 class BusinessPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -65,6 +39,24 @@ class BusinessPatch(BaseModel):
     owner_email: str | None = Field(None, max_length=200)
     rooms: int | None = Field(None, ge=0, le=100_000)
     seats: int | None = Field(None, ge=0, le=100_000)
+
+
+# A new business: the fields of a change, with type and name required (overridden, they keep their
+# place). A comment, not a docstring: that would become the schema's description.
+class BusinessIn(BusinessPatch):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"type": "seafood_stall", "name": "Quán hải sản Bà Hằng", "licence_no": "2801234567",
+                 "address": "Đường Hồ Xuân Hương", "ward": "P_TRUNGSON", "lat": 19.741, "lon": 105.905,
+                 "owner_name": "Nguyễn Thị Hằng", "owner_phone": "0912345678", "seats": 60}
+            ]
+        },
+    )  # fmt: skip
+
+    type: BusinessType = Field(description=f"e.g. {', '.join(KNOWN_TYPES)}")
+    name: str = Field(min_length=1, max_length=300)
 
 
 class BusinessPublicOut(BaseModel):

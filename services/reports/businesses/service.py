@@ -6,16 +6,15 @@ import csv
 import io
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.access import sees_personal_data
 from services.reports.businesses import repository
-from services.reports.businesses.models import Business, BusinessStatusChange, Violation
+from services.reports.businesses.models import Business, BusinessStatusChange
+from services.reports.businesses.repository import BusinessFilter
 from services.reports.businesses.schemas import (
     BusinessImportConflictOut,
     BusinessImportSummaryOut,
@@ -30,7 +29,7 @@ from services.reports.businesses.schemas import (
 from services.reports.businesses.settings import BusinessSettings
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
-from shared.pagination import Ordering, Page, any_of
+from shared.pagination import Page
 
 # Closed businesses are gone for tourists; suspended ones stay visible, marked suspended. Filtered in
 # the query, not after it, so that every public page is full.
@@ -56,7 +55,7 @@ def require_price_editor(caller: Caller, settings: BusinessSettings, business_id
     require_manager(caller, settings)
 
 
-async def to_out(
+async def _out(
     session: AsyncSession, caller: Caller, settings: BusinessSettings, rows: Sequence[Business]
 ) -> list[BusinessOut]:
     """Businesses with their violation counts and listed-price state; owner contacts for roles that may see them."""
@@ -82,12 +81,12 @@ async def to_out(
 async def _check_licence_free(session: AsyncSession, licence_no: str | None, own_id: uuid.UUID | None) -> None:
     if not licence_no:
         return
-    other = (await session.execute(select(Business.id).where(Business.licence_no == licence_no))).scalar()
+    other = await repository.business_id_by_licence(session, licence_no)
     if other is not None and other != own_id:
         raise ConflictError(f"licence {licence_no} is already registered to business {other}", field="licence_no")
 
 
-async def create_business(session: AsyncSession, data: BusinessIn, *, by: str) -> Business:
+async def _create(session: AsyncSession, data: BusinessIn, *, by: str) -> Business:
     await _check_licence_free(session, data.licence_no, None)
     business = Business(**data.model_dump(), status="active")
     session.add(business)
@@ -99,7 +98,7 @@ async def create_business(session: AsyncSession, data: BusinessIn, *, by: str) -
     return business
 
 
-async def update_business(session: AsyncSession, business_id: uuid.UUID, data: BusinessPatch) -> Business:
+async def _update(session: AsyncSession, business_id: uuid.UUID, data: BusinessPatch) -> Business:
     business = await repository.get_business(session, business_id)
     changes = data.model_dump(exclude_unset=True)
     for required in ("type", "name"):
@@ -114,70 +113,13 @@ async def update_business(session: AsyncSession, business_id: uuid.UUID, data: B
     return business
 
 
-async def change_status(
-    session: AsyncSession, business_id: uuid.UUID, *, status: str, reason: str, by: str
-) -> Business:
-    business = await repository.get_business(session, business_id)
-    if business.status == status:
-        raise ConflictError(f"business is already {status}")
-    session.add(BusinessStatusChange(business_id=business.id, from_status=business.status, to_status=status,
-                                     reason=reason, by=by))  # fmt: skip
-    business.status, business.status_reason = status, reason
-    business.updated_at = datetime.now(UTC)
-    await session.flush()
-    return business
-
-
-async def status_history(session: AsyncSession, business_id: uuid.UUID) -> Sequence[BusinessStatusChange]:
-    await repository.get_business(session, business_id)
-    stmt = select(BusinessStatusChange).where(BusinessStatusChange.business_id == business_id)
-    return (await session.execute(stmt.order_by(BusinessStatusChange.id))).scalars().all()
-
-
-@dataclass(frozen=True)
-class BusinessFilter:
-    """``q`` is a name fragment or an exact licence number; each list is "any of these", empty = all."""
-
-    q: str | None = None
-    type: Sequence[str] = ()
-    ward: Sequence[str] = ()
-    status: Sequence[str] = ()
-
-
-BUSINESS_ORDER = Ordering(
-    fields={
-        "name": Business.name,
-        "id": Business.id,
-        "type": Business.type,
-        "created_at": Business.created_at,
-        "updated_at": Business.updated_at,
-    },
-    key=[Business.id],
-)
-
-
-def _conditions(f: BusinessFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if f.q and f.q.strip():
-        pattern = f"%{f.q.strip().lower()}%"
-        conditions.append(or_(func.lower(Business.name).like(pattern), Business.licence_no == f.q.strip()))
-    return conditions + any_of((Business.type, f.type), (Business.ward, f.ward), (Business.status, f.status))
-
-
-async def search(
-    session: AsyncSession, f: BusinessFilter, *, sort: str, cursor: str | None, limit: int
-) -> tuple[list[Business], str | None]:
-    stmt = BUSINESS_ORDER.apply(select(Business).where(*_conditions(f)), sort=sort, cursor=cursor, limit=limit)
-    return BUSINESS_ORDER.page((await session.execute(stmt)).scalars().all(), sort=sort, limit=limit)
-
-
 def _parse_row(row: dict[str, str]) -> BusinessIn:
     values: dict[str, object] = {k: (v.strip() if v is not None else "") for k, v in row.items() if k in CSV_COLUMNS}
     clean = {k: v for k, v in values.items() if v != ""}
     return BusinessIn.model_validate(clean)
 
 
-async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: str) -> BusinessImportSummaryOut:
+async def _import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: str) -> BusinessImportSummaryOut:
     """Create or update (by licence number) businesses from CSV, row by row, with exact conflicts."""
     try:
         text = raw.decode("utf-8-sig")
@@ -214,36 +156,28 @@ async def import_csv(session: AsyncSession, raw: bytes, *, dry_run: bool, by: st
             seen_licences[data.licence_no] = number
         existing = None
         if data.licence_no:
-            stmt = select(Business).where(Business.licence_no == data.licence_no)
-            existing = (await session.execute(stmt)).scalar_one_or_none()
+            existing = await repository.business_by_licence(session, data.licence_no)
         if dry_run:
             imported += existing is None
             updated += existing is not None
         elif existing is None:
-            await create_business(session, data, by=by)
+            await _create(session, data, by=by)
             imported += 1
         else:
-            await update_business(session, existing.id, BusinessPatch(**data.model_dump()))
+            await _update(session, existing.id, BusinessPatch(**data.model_dump()))
             updated += 1
     status = "OK" if not conflicts else ("WARNING" if imported or updated else "ERROR")
     return BusinessImportSummaryOut(status=status, dry_run=dry_run, imported=imported, updated=updated,
                          ignored=len({c.row for c in conflicts}), conflicts=conflicts)  # fmt: skip
 
 
-async def kpis(session: AsyncSession, *, on: date, settings: BusinessSettings) -> dict[str, object]:
+async def kpis(*, session: AsyncSession, on: date, settings: BusinessSettings) -> dict[str, object]:
     """Registry figures as of ``on`` (fed into the department-data indicators monthly)."""
-    active_ids = (await session.execute(select(Business.id).where(Business.status == "active"))).scalars().all()
+    active_ids = await repository.active_business_ids(session)
     with_list = await repository.businesses_with_current_list(session, active_ids, on)
-    window_start = on - timedelta(days=settings.repeat_offender_window_days)
-    rows = (
-        await session.execute(
-            select(Violation.type, Business.ward, func.count(), func.coalesce(func.sum(Violation.fine_vnd), 0))
-            .join(Business, Business.id == Violation.business_id)
-            .where(Violation.confirmed.is_(True), Violation.occurred_on > window_start, Violation.occurred_on <= on)
-            .group_by(Violation.type, Business.ward)
-        )
-    ).all()
-    violations = [(str(r[0]), r[1], int(r[2]), int(r[3] or 0)) for r in rows]
+    violations = await repository.violations_by_type_and_ward(
+        session, on=on, window_days=settings.repeat_offender_window_days
+    )
     counts = await repository.confirmed_violations(
         session, active_ids, on=on, window_days=settings.repeat_offender_window_days
     )
@@ -273,29 +207,29 @@ async def list_businesses(
     cursor: str | None,
     limit: int,
 ) -> Page[BusinessOut]:
-    rows, next_cursor = await search(session, f, sort=sort, cursor=cursor, limit=limit)
-    return Page[BusinessOut](items=await to_out(session, caller, settings, rows), next_cursor=next_cursor)
+    rows, next_cursor = await repository.search(session, f, sort=sort, cursor=cursor, limit=limit)
+    return Page[BusinessOut](items=await _out(session, caller, settings, rows), next_cursor=next_cursor)
 
 
 async def register(
     *, session: AsyncSession, caller: Caller, settings: BusinessSettings, business_in: BusinessIn
 ) -> BusinessOut:
     require_manager(caller, settings)
-    business = await create_business(session, business_in, by=caller.name)
-    return (await to_out(session, caller, settings, [business]))[0]
+    business = await _create(session, business_in, by=caller.name)
+    return (await _out(session, caller, settings, [business]))[0]
 
 
 async def import_businesses(
     *, session: AsyncSession, caller: Caller, settings: BusinessSettings, csv_body: bytes, dry_run: bool
 ) -> BusinessImportSummaryOut:
     require_manager(caller, settings)
-    return await import_csv(session, csv_body, dry_run=dry_run, by=caller.name)
+    return await _import_csv(session, csv_body, dry_run=dry_run, by=caller.name)
 
 
 async def get(
     *, session: AsyncSession, caller: Caller, settings: BusinessSettings, business_id: uuid.UUID
 ) -> BusinessOut:
-    return (await to_out(session, caller, settings, [await repository.get_business(session, business_id)]))[0]
+    return (await _out(session, caller, settings, [await repository.get_business(session, business_id)]))[0]
 
 
 async def update(
@@ -307,8 +241,8 @@ async def update(
     business_patch: BusinessPatch,
 ) -> BusinessOut:
     require_manager(caller, settings)
-    business = await update_business(session, business_id, business_patch)
-    return (await to_out(session, caller, settings, [business]))[0]
+    business = await _update(session, business_id, business_patch)
+    return (await _out(session, caller, settings, [business]))[0]
 
 
 async def set_status(
@@ -320,14 +254,21 @@ async def set_status(
     status_change_in: StatusChangeIn,
 ) -> BusinessOut:
     require_manager(caller, settings)
-    business = await change_status(
-        session, business_id, status=status_change_in.status, reason=status_change_in.reason, by=caller.name
-    )
-    return (await to_out(session, caller, settings, [business]))[0]
+    status, reason = status_change_in.status, status_change_in.reason
+    business = await repository.get_business(session, business_id)
+    if business.status == status:
+        raise ConflictError(f"business is already {status}")
+    session.add(BusinessStatusChange(business_id=business.id, from_status=business.status, to_status=status,
+                                     reason=reason, by=caller.name))  # fmt: skip
+    business.status, business.status_reason = status, reason
+    business.updated_at = datetime.now(UTC)
+    await session.flush()
+    return (await _out(session, caller, settings, [business]))[0]
 
 
 async def history(*, session: AsyncSession, business_id: uuid.UUID) -> list[StatusChangeOut]:
-    return [StatusChangeOut.model_validate(c) for c in await status_history(session, business_id)]
+    await repository.get_business(session, business_id)
+    return [StatusChangeOut.model_validate(c) for c in await repository.status_changes(session, business_id)]
 
 
 async def public_search(
@@ -335,7 +276,7 @@ async def public_search(
 ) -> Page[BusinessPublicOut]:
     """Businesses visible to the public (active or suspended), no personal data."""
     f = BusinessFilter(q=f.q, type=f.type, ward=f.ward, status=PUBLIC_STATUSES)
-    rows, next_cursor = await search(session, f, sort=sort, cursor=cursor, limit=limit)
+    rows, next_cursor = await repository.search(session, f, sort=sort, cursor=cursor, limit=limit)
     return Page[BusinessPublicOut](items=[BusinessPublicOut.model_validate(b) for b in rows], next_cursor=next_cursor)
 
 

@@ -59,18 +59,3 @@ async def candidates(
         if d <= radius_m:
             found.append((d, case_id))
     return sorted(found)
-
-
-async def likely_duplicate(
-    session: AsyncSession,
-    *,
-    category: str,
-    lat: float,
-    lon: float,
-    at: datetime,
-    radius_m: int,
-    window_h: int,
-) -> int | None:
-    """The nearest open case a new report probably repeats, if any."""
-    found = await candidates(session, category=category, lat=lat, lon=lon, at=at, radius_m=radius_m, window_h=window_h)
-    return found[0][1] if found else None

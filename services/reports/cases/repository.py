@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.cases.models import Case, CaseEvent, Rating
+from services.reports.cases.models import Case, CaseEvent, Category, ClearanceProject, Rating
 from services.reports.cases.workflow import OPEN_STATUSES
 from services.reports.db import one_or_404
 from shared.pagination import Ordering, any_of
@@ -21,6 +21,14 @@ async def get_case(session: AsyncSession, case_id: int, *, lock: bool = False) -
     if lock:
         query = query.with_for_update()
     return await one_or_404(session, query, f"no case {case_id}")
+
+
+async def category(session: AsyncSession, code: str) -> Category | None:
+    return await session.get(Category, code)
+
+
+async def project_exists(session: AsyncSession, project_id: int) -> bool:
+    return await session.get(ClearanceProject, project_id) is not None
 
 
 async def timeline(session: AsyncSession, case_id: int) -> Sequence[CaseEvent]:

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.access import require_role, sees_personal_data
 from services.reports.cases import calendar, repository
-from services.reports.cases.duplicates import candidates, likely_duplicate
+from services.reports.cases.duplicates import candidates
 from services.reports.cases.events import stage
 from services.reports.cases.metrics import CASES_CREATED, TRANSITIONS
-from services.reports.cases.models import Case, CaseEvent, Category, ClearanceProject
+from services.reports.cases.models import Case, CaseEvent, Category
 from services.reports.cases.repository import CaseFilter
 from services.reports.cases.satisfaction.repository import issue_token
 from services.reports.cases.schemas import (
@@ -40,6 +40,7 @@ from services.reports.cases.workflow import (
     check_actor,
     check_transition,
 )
+from services.reports.mapping import out_of
 from shared.db import after_commit
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
@@ -69,30 +70,10 @@ def changed(case: Case, event: str, by: str | None, at: datetime) -> CaseChanged
 
 
 def to_out(case: Case, now: datetime) -> CaseOut:
-    return CaseOut(
-        id=case.id,
-        code=case_code(case.id, case.received_at),
-        category=case.category,
-        title=case.title,
-        status=case.status,
-        priority=case.priority,
-        source=case.source,
-        ward=case.ward,
-        address=case.address,
-        lat=case.lat,
-        lon=case.lon,
-        department=case.department,
-        sla_class=case.sla_class,
-        received_at=case.received_at,
-        due_at=case.due_at,
-        overdue=is_overdue(case, now),
-        updated_at=case.updated_at,
-        likely_duplicate_of=case.likely_duplicate_of,
-        duplicate_of=case.duplicate_of,
-    )
+    return out_of(CaseOut, case, code=case_code(case.id, case.received_at), overdue=is_overdue(case, now))
 
 
-async def to_detail(session: AsyncSession, case: Case, now: datetime, *, personal_data: bool) -> CaseDetailOut:
+async def _detail(session: AsyncSession, case: Case, now: datetime, *, personal_data: bool) -> CaseDetailOut:
     events = await repository.timeline(session, case.id)
     rating = await repository.latest_rating(session, case.id)
     clearance = ClearanceOut.model_validate(case.clearance) if case.clearance else None
@@ -101,32 +82,18 @@ async def to_detail(session: AsyncSession, case: Case, now: datetime, *, persona
     reporter = None
     if personal_data and (case.reporter_name or case.reporter_phone or case.reporter_email):
         reporter = ReporterOut(name=case.reporter_name, phone=case.reporter_phone, email=case.reporter_email)
-    return CaseDetailOut(
-        **to_out(case, now).model_dump(),
-        description=case.description,
-        attachments=list(case.attachments),
-        acknowledged_at=case.acknowledged_at,
-        resolved_at=case.resolved_at,
-        closed_at=case.closed_at,
+    return out_of(
+        CaseDetailOut,
+        case,
+        code=case_code(case.id, case.received_at),
+        overdue=is_overdue(case, now),
         resolved_on_time=None if case.resolved_at is None else case.resolved_at <= case.due_at,
         outcome=OutcomeOut.model_validate(case.outcome) if case.outcome else None,
-        project_id=case.project_id,
         clearance=clearance,
         allowed_moves=list(allowed_moves(case.status)),
         rating=rating,
         reporter=reporter,
-        timeline=[
-            TimelineEntryOut(
-                at=e.at,
-                actor=e.actor,
-                kind=e.kind,
-                from_status=e.from_status,
-                to_status=e.to_status,
-                comment=e.comment,
-                data=e.data,
-            )
-            for e in events
-        ],
+        timeline=[out_of(TimelineEntryOut, e) for e in events],
     )
 
 
@@ -155,10 +122,10 @@ def record(
     )
 
 
-async def category(session: AsyncSession, code: str, field: str = "category") -> Category:
-    cat = await session.get(Category, code)
+async def _active_category(session: AsyncSession, code: str) -> Category:
+    cat = await repository.category(session, code)
     if cat is None or not cat.active:
-        raise InvalidInputError(f"unknown or inactive category '{code}'", field=field)
+        raise InvalidInputError(f"unknown or inactive category '{code}'", field="category")
     return cat
 
 
@@ -169,19 +136,21 @@ def sla_days(cat: Category, priority: str) -> tuple[str, int]:
 
 
 async def open_case(
-    session: AsyncSession, body: CaseIn, *, actor: str, now: datetime, alert_key: str | None = None
+    *, session: AsyncSession, case_in: CaseIn, actor: str, now: datetime, alert_key: str | None = None
 ) -> tuple[Case, CaseChanged]:
     """A new case with its working-day deadline (and a likely duplicate noted); every source opens
     cases here: the API, Open311, alerts, businesses' requests."""
-    cat = await category(session, body.category)
-    if body.project_id is not None and await session.get(ClearanceProject, body.project_id) is None:
+    body = case_in
+    cat = await _active_category(session, body.category)
+    if body.project_id is not None and not await repository.project_exists(session, body.project_id):
         raise InvalidInputError(f"no site-clearance project {body.project_id}", field="project_id")
     if body.clearance is not None and cat.code != CLEARANCE_CATEGORY:
         raise InvalidInputError(f"clearance details belong to '{CLEARANCE_CATEGORY}' cases", field="clearance")
     sla_class, days = sla_days(cat, body.priority)
     duplicate = None
     if body.lat is not None and body.lon is not None:
-        duplicate = await likely_duplicate(
+        # The nearest open case the new report probably repeats, if any.
+        found = await candidates(
             session,
             category=cat.code,
             lat=body.lat,
@@ -190,17 +159,10 @@ async def open_case(
             radius_m=cat.duplicate_radius_m,
             window_h=cat.duplicate_window_h,
         )
+        duplicate = found[0][1] if found else None
     reporter = body.reporter or ReporterIn()
     case = Case(
-        category=cat.code,
-        title=body.title,
-        description=body.description,
-        lat=body.lat,
-        lon=body.lon,
-        address=body.address,
-        ward=body.ward,
-        source=body.source,
-        priority=body.priority,
+        **body.model_dump(exclude={"reporter", "clearance"}),
         status="new",
         department=cat.department,
         sla_class=sla_class,
@@ -210,9 +172,7 @@ async def open_case(
         reporter_name=reporter.name,
         reporter_phone=reporter.phone,
         reporter_email=reporter.email,
-        attachments=body.attachments,
         likely_duplicate_of=duplicate,
-        project_id=body.project_id,
         alert_key=alert_key,
         clearance=body.clearance.model_dump() if body.clearance else None,
     )
@@ -245,7 +205,7 @@ async def transition(
 ) -> TransitionOut:
     """Move a case; a resolved case's reporter gets a rating link (shown to centre staff only)."""
     moved = await _move(session, case_id, transition_in, caller, now)
-    out = await to_detail(session, moved.case, now, personal_data=sees_personal_data(caller))
+    out = await _detail(session, moved.case, now, personal_data=sees_personal_data(caller))
     stage(session, [moved.event])
 
     async def count() -> None:
@@ -279,7 +239,7 @@ async def _move(session: AsyncSession, case_id: int, body: TransitionIn, caller:
     if body.to == "acknowledged":
         case.acknowledged_at = now
     if body.to == "resolved":
-        cat = await category(session, case.category)
+        cat = await _active_category(session, case.category)
         if cat.group_name == "tourism" and body.outcome is None and case.outcome is None:
             raise InvalidInputError(
                 "a tourism case is resolved with its outcome (warning, fine, refund, licence action)", field="outcome"
@@ -292,7 +252,7 @@ async def _move(session: AsyncSession, case_id: int, body: TransitionIn, caller:
         case.closed_at = now
     if body.to == "reopened":
         # A reopened case gets a fresh deadline of its class, counted from the reopening.
-        cat = await category(session, case.category)
+        cat = await _active_category(session, case.category)
         _, days = sla_days(cat, case.priority)
         case.due_at = calendar.deadline(now, days)
         case.resolved_at = None
@@ -334,7 +294,7 @@ async def _detail_with_event(
     session: AsyncSession, case: Case, event: str, caller: Caller, now: datetime
 ) -> CaseDetailOut:
     """The changed case as the caller may see it; its event goes out with the change."""
-    out = await to_detail(session, case, now, personal_data=sees_personal_data(caller))
+    out = await _detail(session, case, now, personal_data=sees_personal_data(caller))
     stage(session, [changed(case, event, caller.name, now)])
     return out
 
@@ -393,7 +353,7 @@ async def merge(
     )
     record(session, target, actor=caller.name, kind="merged_in", at=now, comment=note, data={"from": case_id})
     log.info("case.merged", extra={"case_id": case_id, "into": into, "by": caller.name})
-    out = await to_detail(session, dup, now, personal_data=sees_personal_data(caller))
+    out = await _detail(session, dup, now, personal_data=sees_personal_data(caller))
     stage(session, [changed(dup, "merged", caller.name, now), changed(target, "updated", caller.name, now)])
     return out
 
@@ -403,7 +363,7 @@ async def duplicate_candidates(*, session: AsyncSession, case_id: int, now: date
     case = await repository.get_case(session, case_id)
     if case.lat is None or case.lon is None:
         return []
-    cat = await category(session, case.category)
+    cat = await _active_category(session, case.category)
     # Either may be the earlier report: look both sides of this one's time.
     found = await candidates(
         session,
@@ -421,8 +381,8 @@ async def duplicate_candidates(*, session: AsyncSession, case_id: int, now: date
 
 async def create_case(*, session: AsyncSession, case_in: CaseIn, caller: Caller, now: datetime) -> CaseDetailOut:
     require_role(caller, "admin", "operator", "department", "leader")
-    case, event = await open_case(session, case_in, actor=caller.name, now=now)
-    out = await to_detail(session, case, now, personal_data=sees_personal_data(caller))
+    case, event = await open_case(session=session, case_in=case_in, actor=caller.name, now=now)
+    out = await _detail(session, case, now, personal_data=sees_personal_data(caller))
     stage(session, [event])
     count_created(session, case.source)
     return out
@@ -439,7 +399,7 @@ def count_created(session: AsyncSession, source: str) -> None:
 
 async def get_case(*, session: AsyncSession, case_id: int, caller: Caller, now: datetime) -> CaseDetailOut:
     case = await repository.get_case(session, case_id)
-    return await to_detail(session, case, now, personal_data=sees_personal_data(caller))
+    return await _detail(session, case, now, personal_data=sees_personal_data(caller))
 
 
 async def list_cases(

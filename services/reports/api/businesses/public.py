@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from services.reports.api.deps import SearchText, TypeCode, WardCode
 from services.reports.businesses import service
 from services.reports.businesses.prices import service as prices
+from services.reports.businesses.repository import BUSINESS_ORDER, BusinessFilter
 from services.reports.businesses.schemas import BusinessPublicOut, PriceListOut
 from shared.deps import SessionDep
 from shared.pagination import Cursor, Limit, Page
@@ -24,14 +25,14 @@ BusinessId = uuid.UUID
 @router.get("", summary="Find businesses by name, type or ward (no personal data)")
 async def public_search(
     session: SessionDep,
-    sort: Annotated[str, Depends(service.BUSINESS_ORDER.sort_query("name"))],
+    sort: Annotated[str, Depends(BUSINESS_ORDER.sort_query("name"))],
     q: SearchText = None,
     type: Annotated[list[TypeCode], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
     ward: Annotated[list[WardCode], Query()] = [],  # noqa: B006
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[BusinessPublicOut]:
-    f = service.BusinessFilter(q=q, type=type, ward=ward)
+    f = BusinessFilter(q=q, type=type, ward=ward)
     return await service.public_search(session=session, f=f, sort=sort, cursor=cursor, limit=limit)
 
 

@@ -14,6 +14,7 @@ from services.reports.businesses.cases import service as business_cases
 from services.reports.businesses.inspections import service as inspections
 from services.reports.businesses.kpis import service as kpis
 from services.reports.businesses.prices import service as prices
+from services.reports.businesses.repository import BUSINESS_ORDER, BusinessFilter
 from services.reports.businesses.schemas import (
     BusinessImportSummaryOut,
     BusinessIn,
@@ -46,7 +47,7 @@ async def list_businesses(
     session: SessionDep,
     caller: CallerDep,
     settings: BusinessSettingsDep,
-    sort: Annotated[str, Depends(service.BUSINESS_ORDER.sort_query("name"))],
+    sort: Annotated[str, Depends(BUSINESS_ORDER.sort_query("name"))],
     q: SearchText = None,
     type: Annotated[list[TypeCode], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
     ward: Annotated[list[WardCode], Query()] = [],  # noqa: B006
@@ -54,7 +55,7 @@ async def list_businesses(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[BusinessOut]:
-    f = service.BusinessFilter(q=q, type=type, ward=ward, status=status_)
+    f = BusinessFilter(q=q, type=type, ward=ward, status=status_)
     return await service.list_businesses(
         session=session, caller=caller, settings=settings, f=f, sort=sort, cursor=cursor, limit=limit
     )
@@ -80,7 +81,7 @@ async def import_businesses(
 async def business_kpis(
     session: SessionDep, caller: CallerDep, settings: BusinessSettingsDep, on: CalendarDay | None = None
 ) -> dict[str, object]:
-    return await service.kpis(session, on=on or date.today(), settings=settings)
+    return await service.kpis(session=session, on=on or date.today(), settings=settings)
 
 
 @router.get("/{business_id}", summary="One business")
@@ -140,7 +141,7 @@ async def withdraw_price_list(
 async def discrepancy(
     session: SessionDep, caller: CallerDep, business_id: BusinessId, body: DiscrepancyIn
 ) -> DiscrepancyOut:
-    return await prices.discrepancy(session, business_id, body)
+    return await prices.discrepancy(session=session, business_id=business_id, discrepancy_in=body)
 
 
 @router.get("/{business_id}/inspections", summary="Inspections with their violations, newest first")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from services.reports.api.deps import CallerDep, utcnow
 from services.reports.cases.directives import service
+from services.reports.cases.directives.repository import DIRECTIVE_ORDER
 from services.reports.cases.directives.schemas import DirectiveIn, DirectiveOut, DirectivesSummaryOut, ProgressIn
 from shared.deps import SessionDep
 from shared.pagination import Cursor, Limit, Page
@@ -25,7 +26,7 @@ async def issue(body: DirectiveIn, session: SessionDep, caller: CallerDep) -> Di
 async def list_directives(
     session: SessionDep,
     caller: CallerDep,
-    sort: Annotated[str, Depends(service.DIRECTIVE_ORDER.sort_query("deadline"))],
+    sort: Annotated[str, Depends(DIRECTIVE_ORDER.sort_query("deadline"))],
     department: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
     status: Annotated[list[Literal["open", "in_progress", "done", "overdue"]], Query()] = [],  # noqa: B006
     limit: Limit = 50,

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from services.reports.api.deps import PublicCallerDep, utcnow
 from services.reports.cases.open311 import service
+from services.reports.cases.open311.repository import RequestFilter
 from services.reports.cases.open311.schemas import RequestIn
 from shared.deps import SessionDep
 from shared.errors import InvalidInputError
@@ -71,14 +72,8 @@ async def list_requests(
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
 ) -> list[dict[str, Any]]:
     codes = [c for c in (service_code or "").split(",") if c]
-    return await service.requests(
-        session=session,
-        ids=_ids(service_request_id),
-        service_codes=codes,
-        start=start_date,
-        end=end_date,
-        status=status,
-    )
+    f = RequestFilter(ids=_ids(service_request_id), service_codes=codes, start=start_date, end=end_date, status=status)
+    return await service.requests(session=session, f=f)
 
 
 @router.get("/requests/{service_request_id}.json", summary="One service request")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from services.reports.api.deps import CallerDep, utcnow
 from services.reports.cases.calendar import local_date
 from services.reports.cases.projects import service
+from services.reports.cases.projects.repository import PROJECT_ORDER
 from services.reports.cases.projects.schemas import ProjectIn, ProjectOut, ProjectProgressIn
 from shared.deps import SessionDep
 from shared.pagination import Cursor, Limit, Page
@@ -26,7 +27,7 @@ async def create(body: ProjectIn, session: SessionDep, caller: CallerDep) -> Pro
 async def list_projects(
     session: SessionDep,
     caller: CallerDep,
-    sort: Annotated[str, Depends(service.PROJECT_ORDER.sort_query("code"))],
+    sort: Annotated[str, Depends(PROJECT_ORDER.sort_query("code"))],
     ward: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
     limit: Limit = 50,
     cursor: Cursor = None,

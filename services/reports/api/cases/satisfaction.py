@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from services.reports.api.deps import CallerDep, utcnow
 from services.reports.cases.satisfaction import service
 from services.reports.cases.satisfaction.schemas import (
+    GroupBy,
     RatingIn,
     RatingViewOut,
     SatisfactionRowOut,
@@ -36,7 +37,7 @@ async def rate(token: str, body: RatingIn, session: SessionDep) -> RatingViewOut
 async def satisfaction_index(
     session: SessionDep,
     caller: CallerDep,
-    group_by: Annotated[service.GroupBy, Query()] = "department",
+    group_by: Annotated[GroupBy, Query()] = "department",
     since: Instant | None = None,
     until: Instant | None = None,
 ) -> list[SatisfactionRowOut]:

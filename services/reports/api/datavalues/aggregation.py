@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from services.reports.api.deps import CallerDep
 from services.reports.datavalues.aggregation import service
@@ -19,10 +19,7 @@ Indicators = Annotated[list[str], Query(min_length=1, description="indicator cod
 Departments = Annotated[list[str], Query(description="department code(s); none = all")]
 
 
-@router.get("/aggregate", summary="Values rolled up to a period type over departments (and their subtrees)")
-async def aggregate(
-    session: SessionDep,
-    _: CallerDep,
+def roll_up(
     indicator: Indicators,
     period_type: str,
     start: str,
@@ -30,25 +27,30 @@ async def aggregate(
     department: Departments = [],  # noqa: B006 — FastAPI copies defaults per request
     include_subtree: bool = False,
     by_department: bool = False,
-) -> list[CellOut]:
-    q = service.build_query(indicator, department, include_subtree, period_type, start, end, by_department)
-    return [CellOut(**c.__dict__) for c in await service.aggregate(session, q)]
+) -> service.Query:
+    """The query parameters the aggregate and the time series share."""
+    return service.build_query(
+        indicators=indicator,
+        departments=department,
+        include_subtree=include_subtree,
+        period_type=period_type,
+        start=start,
+        end=end,
+        by_department=by_department,
+    )
+
+
+RollUp = Annotated[service.Query, Depends(roll_up)]
+
+
+@router.get("/aggregate", summary="Values rolled up to a period type over departments (and their subtrees)")
+async def aggregate(session: SessionDep, _: CallerDep, q: RollUp) -> list[CellOut]:
+    return [CellOut(**c.__dict__) for c in await service.aggregate(session=session, q=q)]
 
 
 @router.get("/timeseries", summary="One point per period (null where no data) for charts")
-async def timeseries(
-    session: SessionDep,
-    _: CallerDep,
-    indicator: Indicators,
-    period_type: str,
-    start: str,
-    end: str,
-    department: Departments = [],  # noqa: B006
-    include_subtree: bool = False,
-    by_department: bool = False,
-) -> list[SeriesOut]:
-    q = service.build_query(indicator, department, include_subtree, period_type, start, end, by_department)
-    return [SeriesOut.model_validate(s) for s in service.series(q, await service.aggregate(session, q))]
+async def timeseries(session: SessionDep, _: CallerDep, q: RollUp) -> list[SeriesOut]:
+    return [SeriesOut.model_validate(s) for s in service.series(q, await service.aggregate(session=session, q=q))]
 
 
 @router.get("/latest", summary="Latest period's value vs the previous period and the year's target")
@@ -59,5 +61,11 @@ async def latest(
     department: Departments = [],  # noqa: B006
     include_subtree: bool = False,
 ) -> list[LatestOut]:
-    rows = await service.latest_vs_target(session, indicator, department, include_subtree, local_today())
+    rows = await service.latest_vs_target(
+        session=session,
+        indicators=indicator,
+        departments=department,
+        include_subtree=include_subtree,
+        today=local_today(),
+    )
     return [LatestOut.model_validate(r) for r in rows]

@@ -27,7 +27,9 @@ async def get_completeness(
     department: Annotated[list[str] | None, Query()] = None,
     as_of: CalendarDay | None = None,
 ) -> CompletenessOut:
-    result = await service.completeness(session, form, start, end, department, as_of or local_today())
+    result = await service.completeness(
+        session=session, form_code=form, start=start, end=end, departments=department, today=as_of or local_today()
+    )
     return CompletenessOut.model_validate(result)
 
 
@@ -40,11 +42,20 @@ async def get_overdue(
     as_of: CalendarDay | None = None,
 ) -> list[OverdueOut]:
     today = as_of or local_today()
-    rows = await service.overdue(session, form, since or today - timedelta(days=365), today)
+    rows = await service.overdue(
+        session=session, form_code=form, since=since or today - timedelta(days=365), today=today
+    )
     return [OverdueOut.model_validate(r) for r in rows]
 
 
 @router.post("/forms/{code}/submissions", status_code=201, summary="Mark a report as submitted (complete)")
 async def submit(code: str, body: SubmissionIn, session: SessionDep, caller: CallerDep) -> SubmissionOut:
-    result = await service.register_submission(session, caller, code, body.department, body.period, datetime.now(UTC))
+    result = await service.register_submission(
+        session=session,
+        caller=caller,
+        form_code=code,
+        department=body.department,
+        period=body.period,
+        at=datetime.now(UTC),
+    )
     return SubmissionOut.model_validate(result)

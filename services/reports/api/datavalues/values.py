@@ -11,6 +11,7 @@ from services.reports.api.deps import CallerDep
 from services.reports.datavalues.imports import service as imports
 from services.reports.datavalues.imports.schemas import DataValuesIn, ImportSummaryOut
 from services.reports.datavalues.values import service as values
+from services.reports.datavalues.values.repository import DATA_VALUE_ORDER
 from services.reports.datavalues.values.schemas import AuditEntryOut, StoredValueOut
 from shared.deps import RuntimeDep, SessionDep
 from shared.pagination import Cursor, Page
@@ -99,7 +100,7 @@ async def get_datavalues(
     session: SessionDep,
     _: CallerDep,
     indicator: Annotated[list[str], Query(min_length=1)],
-    sort: Annotated[str, Depends(values.DATA_VALUE_ORDER.sort_query("period"))],
+    sort: Annotated[str, Depends(DATA_VALUE_ORDER.sort_query("period"))],
     department: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
     include_subtree: bool = False,
     start: str | None = None,
@@ -110,9 +111,9 @@ async def get_datavalues(
     f = values.ValueFilter(
         indicators=indicator, departments=department, include_subtree=include_subtree, start=start, end=end
     )
-    return await values.stored_values(session, f, sort=sort, cursor=cursor, limit=limit)
+    return await values.stored_values(session=session, f=f, sort=sort, cursor=cursor, limit=limit)
 
 
 @router.get("/datavalues/audit", summary="Change history of one value")
 async def audit(session: SessionDep, _: CallerDep, indicator: str, department: str, period: str) -> list[AuditEntryOut]:
-    return await values.audit_trail(session, indicator, department, period)
+    return await values.audit_trail(session=session, indicator=indicator, department=department, period=period)

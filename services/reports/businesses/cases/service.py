@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.businesses import repository, service
+from services.reports.businesses.cases import repository as links
 from services.reports.businesses.models import BusinessCase
 from services.reports.businesses.prices import service as prices
 from services.reports.businesses.schemas import (
@@ -24,18 +23,12 @@ from services.reports.businesses.schemas import (
 )
 from services.reports.businesses.settings import BusinessSettings
 from services.reports.cases.events import stage
-from services.reports.cases.models import Case
 from services.reports.cases.schemas import CaseIn, ReporterIn
 from services.reports.cases.service import open_case
-from services.reports.db import get_or_404
 from shared.errors import ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
 
 REQUEST_CATEGORY = "business_request"
-
-
-async def _case(session: AsyncSession, case_id: int) -> Case:
-    return await get_or_404(session, Case, case_id, f"case {case_id} not found")
 
 
 async def link_complaint(
@@ -44,7 +37,7 @@ async def link_complaint(
     if not caller.roles & {"admin", "leader", "operator", "department"}:
         raise ForbiddenError("only case handlers may link a case to a business")
     body, by = complaint_in, caller.name
-    await _case(session, case_id)
+    await links.case(session, case_id)
     business = await repository.get_business(session, body.business_id)
     values = {
         "case_id": case_id,
@@ -54,21 +47,22 @@ async def link_complaint(
         "items": [i.model_dump() for i in body.items],
         "created_by": by,
     }
-    stmt = insert(BusinessCase).values(**values)
-    await session.execute(stmt.on_conflict_do_update(index_elements=["case_id"], set_=values))
+    await links.save_link(session, values)
     return await case_business(session=session, case_id=case_id)
 
 
 async def case_business(*, session: AsyncSession, case_id: int) -> CaseBusinessOut:
     """The business a case is about and, for a complaint, charged vs listed on the purchase date."""
-    link = await session.get(BusinessCase, case_id)
+    link = await links.link(session, case_id)
     if link is None:
         raise NotFoundError(f"case {case_id} names no business")
     business = await repository.get_business(session, link.business_id)
     discrepancy = None
     if link.kind == "complaint" and link.purchased_on and link.items:
         items = [ChargedItemIn.model_validate(i) for i in link.items]
-        discrepancy = await prices.discrepancy(session, business.id, DiscrepancyIn(on=link.purchased_on, items=items))
+        discrepancy = await prices.discrepancy(
+            session=session, business_id=business.id, discrepancy_in=DiscrepancyIn(on=link.purchased_on, items=items)
+        )
     return CaseBusinessOut(
         case_id=case_id, kind=link.kind, business=BusinessPublicOut.model_validate(business), discrepancy=discrepancy
     )
@@ -102,7 +96,7 @@ async def file_request(
             name=business.owner_name or business.name, phone=business.owner_phone, email=business.owner_email
         ),
     )
-    case, event = await open_case(session, case_in, actor=caller.name, now=now)
+    case, event = await open_case(session=session, case_in=case_in, actor=caller.name, now=now)
     session.add(
         BusinessCase(case_id=case.id, business_id=business.id, kind="request", items=[], created_by=caller.name)
     )
@@ -113,21 +107,6 @@ async def file_request(
 
 async def linked_cases(*, session: AsyncSession, business_id: uuid.UUID) -> list[LinkedCaseOut]:
     await repository.get_business(session, business_id)
-    rows = await session.execute(
-        select(
-            BusinessCase.case_id,
-            BusinessCase.kind,
-            Case.category,
-            Case.title,
-            Case.status,
-            Case.received_at,
-            Case.due_at,
-        )
-        .join(Case, Case.id == BusinessCase.case_id)
-        .where(BusinessCase.business_id == business_id)
-        .order_by(Case.received_at.desc())
-    )
     return [
-        LinkedCaseOut(case_id=r[0], kind=r[1], category=r[2], title=r[3], status=r[4], received_at=r[5], due_at=r[6])
-        for r in rows
+        LinkedCaseOut.model_validate(r, from_attributes=True) for r in await links.linked_cases(session, business_id)
     ]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.businesses import repository
@@ -16,40 +14,8 @@ from services.reports.businesses.settings import BusinessSettings
 from shared.identity import Caller
 
 
-async def record_inspection(
-    session: AsyncSession, business_id: uuid.UUID, data: InspectionIn, *, by: str
-) -> Inspection:
-    business = await repository.get_business(session, business_id)
-    inspection = Inspection(business_id=business.id, inspected_on=data.inspected_on, team=data.team,
-                            findings=data.findings, created_by=by)  # fmt: skip
-    session.add(inspection)
-    await session.flush()
-    for v in data.violations:
-        session.add(
-            Violation(
-                inspection_id=inspection.id,
-                business_id=business.id,
-                type=v.type,
-                occurred_on=v.occurred_on or data.inspected_on,
-                confirmed=v.confirmed,
-                fine_vnd=v.fine_vnd,
-                remedial_deadline=v.remedial_deadline,
-                note=v.note,
-            )
-        )
-    await session.flush()
-    await session.refresh(inspection, ["violations"])
-    return inspection
-
-
-async def inspections(session: AsyncSession, business_id: uuid.UUID) -> Sequence[Inspection]:
-    await repository.get_business(session, business_id)
-    stmt = select(Inspection).where(Inspection.business_id == business_id)
-    return (await session.execute(stmt.order_by(Inspection.inspected_on.desc()))).scalars().all()
-
-
 async def list_inspections(*, session: AsyncSession, business_id: uuid.UUID) -> list[InspectionOut]:
-    return [InspectionOut.model_validate(i) for i in await inspections(session, business_id)]
+    return [InspectionOut.model_validate(i) for i in await repository.inspections(session, business_id)]
 
 
 async def record(
@@ -61,4 +27,25 @@ async def record(
     inspection_in: InspectionIn,
 ) -> InspectionOut:
     require_manager(caller, settings)
-    return InspectionOut.model_validate(await record_inspection(session, business_id, inspection_in, by=caller.name))
+    data = inspection_in
+    business = await repository.get_business(session, business_id)
+    inspection = Inspection(business_id=business.id, inspected_on=data.inspected_on, team=data.team,
+                            findings=data.findings, created_by=caller.name)  # fmt: skip
+    session.add(inspection)
+    await session.flush()
+    session.add_all(
+        Violation(
+            inspection_id=inspection.id,
+            business_id=business.id,
+            type=v.type,
+            occurred_on=v.occurred_on or data.inspected_on,
+            confirmed=v.confirmed,
+            fine_vnd=v.fine_vnd,
+            remedial_deadline=v.remedial_deadline,
+            note=v.note,
+        )
+        for v in data.violations
+    )
+    await session.flush()
+    await session.refresh(inspection, ["violations"])
+    return InspectionOut.model_validate(inspection)

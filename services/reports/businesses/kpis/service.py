@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.businesses import service as registry
+from services.reports.businesses.kpis import repository
 from services.reports.businesses.settings import BusinessSettings
 from services.reports.datavalues.catalogue.schemas import IndicatorIn
 from services.reports.datavalues.catalogue.service import ensure_indicators
@@ -36,32 +36,13 @@ KPI_INDICATORS = (
 )
 
 
-async def request_figures(session: AsyncSession, start: datetime, end: datetime) -> dict[str, float | None]:
+async def request_figures(*, session: AsyncSession, start: datetime, end: datetime) -> dict[str, float | None]:
     """Median hours to resolve business requests resolved in [start, end) and the share rated 4–5."""
-    hours = [
-        float(h)
-        for (h,) in await session.execute(
-            text(
-                "SELECT extract(epoch FROM c.resolved_at - c.received_at) / 3600 FROM reports.business_case b "
-                "JOIN reports.city_case c ON c.id = b.case_id WHERE b.kind = 'request' "
-                "AND c.resolved_at >= :start AND c.resolved_at < :end"
-            ),
-            {"start": start, "end": end},
-        )
-    ]
-    rated = (
-        await session.execute(
-            text(
-                "SELECT count(*), count(*) FILTER (WHERE r.rating >= 4) FROM reports.business_case b "
-                "JOIN reports.case_rating r ON r.case_id = b.case_id WHERE b.kind = 'request' "
-                "AND r.rated_at >= :start AND r.rated_at < :end"
-            ),
-            {"start": start, "end": end},
-        )
-    ).one()
+    hours = await repository.request_hours(session, start, end)
+    rated, satisfied = await repository.request_ratings(session, start, end)
     return {
         "median_hours": round(statistics.median(hours), 2) if hours else None,
-        "satisfied_pct": round(100 * rated[1] / rated[0], 2) if rated[0] else None,
+        "satisfied_pct": round(100 * satisfied / rated, 2) if rated else None,
     }
 
 
@@ -95,14 +76,14 @@ def month_range(period: str) -> tuple[date, datetime, datetime]:
     return following - timedelta(days=1), start, datetime.combine(following, datetime.min.time(), UTC)
 
 
-async def publish_kpis(db: Database, period: str, settings: BusinessSettings) -> dict[str, Any]:
+async def publish_kpis(*, database: Database, period: str, settings: BusinessSettings) -> dict[str, Any]:
     """Compute the registry KPIs of a month and store them through the department-data import."""
     last_day, start, end = month_range(period)
-    async with db.session() as session:
-        await ensure_indicators(session, _indicators())
-    async with db.session() as session:
-        figures = await registry.kpis(session, on=min(last_day, date.today()), settings=settings)
-        requests = await request_figures(session, start, end)
+    async with database.session() as session:
+        await ensure_indicators(session=session, indicators=_indicators())
+    async with database.session() as session:
+        figures = await registry.kpis(session=session, on=min(last_day, date.today()), settings=settings)
+        requests = await request_figures(session=session, start=start, end=end)
     values: Sequence[tuple[str, object]] = (
         ("BIZ_PRICE_LIST_PCT", figures["share_with_current_price_list_pct"]),
         ("BIZ_VIOLATIONS_PER_1000", figures["violations_per_1000_businesses"]),
@@ -113,7 +94,7 @@ async def publish_kpis(db: Database, period: str, settings: BusinessSettings) ->
     )
     rows = [RawRow(code, KPI_DEPARTMENT, period, value) for code, value in values if value is not None]
     result = await import_values(
-        database=db, rows=rows, caller=KPI_CALLER, options=ImportOptions(strategy="create_and_update")
+        database=database, rows=rows, caller=KPI_CALLER, options=ImportOptions(strategy="create_and_update")
     )
     return {"period": period, "figures": {**figures, **requests}, "import_summary": result.summary}
 
@@ -121,4 +102,4 @@ async def publish_kpis(db: Database, period: str, settings: BusinessSettings) ->
 async def publish(*, database: Database, caller: Caller, settings: BusinessSettings, period: str) -> dict[str, Any]:
     """A manager's on-demand publication of one month (they also refresh hourly)."""
     registry.require_manager(caller, settings)
-    return await publish_kpis(database, period, settings)
+    return await publish_kpis(database=database, period=period, settings=settings)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.businesses import repository
@@ -32,38 +30,11 @@ async def public_prices(*, session: AsyncSession, business_id: uuid.UUID, on: da
     return PriceListOut.model_validate(price_list)
 
 
-async def price_lists(session: AsyncSession, business_id: uuid.UUID) -> Sequence[PriceList]:
-    await repository.get_business(session, business_id)
-    stmt = select(PriceList).where(PriceList.business_id == business_id)
-    return (await session.execute(stmt.order_by(PriceList.valid_from, PriceList.created_at))).scalars().all()
-
-
-async def publish_price_list(session: AsyncSession, business_id: uuid.UUID, data: PriceListIn, *, by: str) -> PriceList:
-    business = await repository.get_business(session, business_id)
-    if business.status == "closed":
-        raise ConflictError("a closed business cannot publish prices")
-    price_list = PriceList(business_id=business.id, name=data.name, valid_from=data.valid_from,
-                           valid_to=data.valid_to, withdrawn=False, created_by=by)  # fmt: skip
-    session.add(price_list)
-    await session.flush()
-    for position, item in enumerate(data.items):
-        session.add(PriceItem(price_list_id=price_list.id, position=position, **item.model_dump()))
-    await session.flush()
-    await session.refresh(price_list, ["items"])
-    return price_list
-
-
-async def withdraw_price_list(session: AsyncSession, business_id: uuid.UUID, list_id: uuid.UUID) -> PriceList:
-    price_list = await session.get(PriceList, list_id)
-    if price_list is None or price_list.business_id != business_id:
-        raise NotFoundError(f"price list {list_id} not found for business {business_id}")
-    price_list.withdrawn = True
-    await session.flush()
-    return price_list
-
-
-async def discrepancy(session: AsyncSession, business_id: uuid.UUID, data: DiscrepancyIn) -> DiscrepancyOut:
+async def discrepancy(
+    *, session: AsyncSession, business_id: uuid.UUID, discrepancy_in: DiscrepancyIn
+) -> DiscrepancyOut:
     """Charged vs listed, with the list valid on the day of the purchase."""
+    data = discrepancy_in
     await repository.get_business(session, business_id)
     price_list = await repository.current_price_list(session, business_id, data.on)
     listed = {item.code: item for item in (price_list.items if price_list else [])}
@@ -102,7 +73,7 @@ async def discrepancy(session: AsyncSession, business_id: uuid.UUID, data: Discr
 
 
 async def list_price_lists(*, session: AsyncSession, business_id: uuid.UUID) -> list[PriceListOut]:
-    return [PriceListOut.model_validate(p) for p in await price_lists(session, business_id)]
+    return [PriceListOut.model_validate(p) for p in await repository.price_lists(session, business_id)]
 
 
 async def publish(
@@ -114,11 +85,28 @@ async def publish(
     price_list_in: PriceListIn,
 ) -> PriceListOut:
     require_price_editor(caller, settings, business_id)
-    return PriceListOut.model_validate(await publish_price_list(session, business_id, price_list_in, by=caller.name))
+    data = price_list_in
+    business = await repository.get_business(session, business_id)
+    if business.status == "closed":
+        raise ConflictError("a closed business cannot publish prices")
+    price_list = PriceList(business_id=business.id, name=data.name, valid_from=data.valid_from,
+                           valid_to=data.valid_to, withdrawn=False, created_by=caller.name)  # fmt: skip
+    session.add(price_list)
+    await session.flush()
+    session.add_all(
+        PriceItem(price_list_id=price_list.id, position=position, **item.model_dump())
+        for position, item in enumerate(data.items)
+    )
+    await session.flush()
+    await session.refresh(price_list, ["items"])
+    return PriceListOut.model_validate(price_list)
 
 
 async def withdraw(
     *, session: AsyncSession, caller: Caller, settings: BusinessSettings, business_id: uuid.UUID, list_id: uuid.UUID
 ) -> PriceListOut:
     require_price_editor(caller, settings, business_id)
-    return PriceListOut.model_validate(await withdraw_price_list(session, business_id, list_id))
+    price_list = await repository.price_list(session, business_id, list_id)
+    price_list.withdrawn = True
+    await session.flush()
+    return PriceListOut.model_validate(price_list)

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.cases.categories.service import for_alert, get_category
+from services.reports.cases.alerts import repository
+from services.reports.cases.categories.repository import category, for_alert
 from services.reports.cases.events import stage
-from services.reports.cases.models import Case, CaseAlert, Category
+from services.reports.cases.models import CaseAlert, Category
+from services.reports.cases.repository import get_case
 from services.reports.cases.schemas import CaseIn
 from services.reports.cases.service import changed, open_case, record
-from services.reports.cases.workflow import OPEN_STATUSES
 from shared.messages import AlertEvent, CaseChanged
 
 CAMERA_FALLBACK_CATEGORY = "public_order"
@@ -45,7 +45,7 @@ async def _category(session: AsyncSession, event: AlertEvent) -> Category:
     if found is not None:
         return found
     fallback = INDICATOR_FALLBACK_CATEGORY if event.source == "indicator" else CAMERA_FALLBACK_CATEGORY
-    return await get_category(session, fallback)
+    return await category(session, fallback)
 
 
 def _title(event: AlertEvent) -> str:
@@ -61,18 +61,13 @@ async def apply_alert(
     """Open a case for a new alert, or append to the open case of its alert or origin; the case's
     event is staged with the change (none for a duplicate)."""
     key = alert_key(subject)
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"alert-case:{key}"})
-    seen = await session.get(CaseAlert, (event.alert_id, event.phase, event.at))
+    await repository.lock_origin(session, key)
+    seen = await repository.applied(session, event.alert_id, event.phase, event.at)
     if seen is not None:
         return Applied("duplicate", seen.case_id, None)
-    case_id = await session.scalar(select(CaseAlert.case_id).where(CaseAlert.alert_id == event.alert_id).limit(1))
+    case_id = await repository.case_of_alert(session, event.alert_id)
     if case_id is None:
-        case_id = await session.scalar(
-            select(Case.id)
-            .where(Case.alert_key == key, Case.status.in_(OPEN_STATUSES))
-            .order_by(Case.id.desc())
-            .limit(1)
-        )
+        case_id = await repository.open_case_of_origin(session, key)
     data = {
         "alert_id": event.alert_id,
         "phase": event.phase,
@@ -92,12 +87,12 @@ async def apply_alert(
             source="camera_alert",
             attachments=[f"snapshot:{event.snapshot_key}"] if event.snapshot_key else [],
         )
-        case, created = await open_case(session, body, actor="alerts", now=now, alert_key=key)
+        case, created = await open_case(session=session, case_in=body, actor="alerts", now=now, alert_key=key)
         record(session, case, actor="alerts", kind="alert", at=now, comment=event.detail, data=data)
         outcome: Outcome = "created"
         message: CaseChanged = created
     else:
-        case = (await session.scalars(select(Case).where(Case.id == case_id).with_for_update())).one()
+        case = await get_case(session, case_id, lock=True)
         case.updated_at = now
         record(session, case, actor="alerts", kind="alert", at=now, comment=event.detail, data=data)
         outcome = "appended"

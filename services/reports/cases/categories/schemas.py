@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from services.reports.cases.schemas import SlaClass, Strict
 
@@ -35,10 +35,12 @@ class CategoryPatch(Strict):
 
 
 class CategoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     code: str
     name: str
     description: str | None
-    group: str
+    group: str = Field(validation_alias=AliasChoices("group", "group_name"))  # the column is group_name
     department: str
     sla_class: SlaClass
     deadline_days: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.reports.cases.schemas import Priority, Strict
 from services.reports.datavalues.periods import CalendarDay
@@ -38,6 +38,8 @@ class DirectiveDepartmentOut(BaseModel):
 
 
 class ProgressOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     department: str
     percent: int
     done: bool

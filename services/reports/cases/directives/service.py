@@ -7,11 +7,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.access import require_role
 from services.reports.cases.calendar import local_date
+from services.reports.cases.directives import repository
 from services.reports.cases.directives.schemas import (
     DirectiveDepartmentOut,
     DirectiveIn,
@@ -21,12 +21,12 @@ from services.reports.cases.directives.schemas import (
     ProgressOut,
 )
 from services.reports.cases.events import stage
-from services.reports.cases.models import Case, ClearanceProject, Directive, DirectiveDepartment, DirectiveProgress
-from services.reports.db import one_or_404
+from services.reports.cases.models import Directive, DirectiveDepartment, DirectiveProgress
+from services.reports.mapping import out_of
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
 from shared.messages import DirectiveChanged
-from shared.pagination import Ordering, Page
+from shared.pagination import Page
 
 log = logging.getLogger("cityops.reports.cases")
 
@@ -50,72 +50,30 @@ def event_from_out(d: DirectiveOut, name: str, by: str | None, at: datetime) -> 
     )
 
 
-async def _departments(session: AsyncSession, ids: list[int]) -> dict[int, list[DirectiveDepartment]]:
-    rows = await session.scalars(
-        select(DirectiveDepartment)
-        .where(DirectiveDepartment.directive_id.in_(ids))
-        .order_by(DirectiveDepartment.department)
-    )
-    out: dict[int, list[DirectiveDepartment]] = defaultdict(list)
-    for row in rows:
-        out[row.directive_id].append(row)
-    return out
-
-
 def to_out(
     d: Directive, deps: list[DirectiveDepartment], today: date, progress: list[DirectiveProgress] | None = None
 ) -> DirectiveOut:
-    return DirectiveOut(
-        id=d.id,
-        title=d.title,
-        body=d.body,
-        issued_by=d.issued_by,
-        issued_at=d.issued_at,
-        deadline=d.deadline,
-        priority=d.priority,
+    return out_of(
+        DirectiveOut,
+        d,
         status="overdue" if _late(d.deadline, d.status, today) else d.status,
-        done_at=d.done_at,
-        case_ids=list(d.case_ids),
-        indicator_codes=list(d.indicator_codes),
-        project_ids=list(d.project_ids),
-        departments=[
-            DirectiveDepartmentOut(
-                department=x.department,
-                status=x.status,
-                percent=x.percent,
-                done_at=x.done_at,
-                overdue=_late(d.deadline, x.status, today),
-            )
-            for x in deps
-        ],
-        progress=None
-        if progress is None
-        else [
-            ProgressOut(
-                department=p.department, percent=p.percent, done=p.done, note=p.note, reported_by=p.reported_by, at=p.at
-            )
-            for p in progress
-        ],
+        departments=[out_of(DirectiveDepartmentOut, x, overdue=_late(d.deadline, x.status, today)) for x in deps],
+        progress=None if progress is None else [ProgressOut.model_validate(p) for p in progress],
     )
 
 
 async def _check_links(session: AsyncSession, body: DirectiveIn) -> None:
     if body.case_ids:
-        found = set((await session.scalars(select(Case.id).where(Case.id.in_(body.case_ids)))).all())
+        found = await repository.existing_case_ids(session, body.case_ids)
         if missing := sorted(set(body.case_ids) - found):
             raise InvalidInputError(f"unknown case(s): {missing}", field="case_ids")
     if body.project_ids:
-        found = set(
-            (await session.scalars(select(ClearanceProject.id).where(ClearanceProject.id.in_(body.project_ids)))).all()
-        )
+        found = await repository.existing_project_ids(session, body.project_ids)
         if missing := sorted(set(body.project_ids) - found):
             raise InvalidInputError(f"unknown project(s): {missing}", field="project_ids")
     if body.indicator_codes:
-        # The indicator catalogue belongs to the department-data part of this service: read only.
-        rows = await session.execute(
-            text("SELECT code FROM reports.indicator WHERE code = ANY(:codes)"), {"codes": body.indicator_codes}
-        )
-        if unknown := sorted(set(body.indicator_codes) - {str(r[0]) for r in rows}):
+        known = await repository.existing_indicator_codes(session, body.indicator_codes)
+        if unknown := sorted(set(body.indicator_codes) - known):
             raise InvalidInputError(f"unknown indicator(s): {unknown}", field="indicator_codes")
 
 
@@ -127,18 +85,7 @@ async def issue(*, session: AsyncSession, directive_in: DirectiveIn, caller: Cal
         raise InvalidInputError("the deadline is in the past", field="deadline")
     await _check_links(session, body)
     departments = sorted(set(body.departments))
-    d = Directive(
-        title=body.title,
-        body=body.body,
-        issued_by=caller.name,
-        issued_at=now,
-        deadline=body.deadline,
-        priority=body.priority,
-        status="open",
-        case_ids=body.case_ids,
-        indicator_codes=body.indicator_codes,
-        project_ids=body.project_ids,
-    )
+    d = Directive(**body.model_dump(exclude={"departments"}), issued_by=caller.name, issued_at=now, status="open")
     session.add(d)
     await session.flush()
     deps = [DirectiveDepartment(directive_id=d.id, department=x, status="open", percent=0) for x in departments]
@@ -149,38 +96,10 @@ async def issue(*, session: AsyncSession, directive_in: DirectiveIn, caller: Cal
     return out
 
 
-async def _directive(session: AsyncSession, directive_id: int, *, lock: bool = False) -> Directive:
-    query = select(Directive).where(Directive.id == directive_id)
-    if lock:
-        query = query.with_for_update()
-    return await one_or_404(session, query, f"no directive {directive_id}")
-
-
 async def get(*, session: AsyncSession, directive_id: int, now: datetime) -> DirectiveOut:
-    d = await _directive(session, directive_id)
-    progress = list(
-        (
-            await session.scalars(
-                select(DirectiveProgress).where(DirectiveProgress.directive_id == d.id).order_by(DirectiveProgress.id)
-            )
-        ).all()
-    )
-    return to_out(d, (await _departments(session, [d.id]))[d.id], local_date(now), progress)
-
-
-DIRECTIVE_ORDER = Ordering(
-    fields={"deadline": Directive.deadline, "id": Directive.id, "issued_at": Directive.issued_at},
-    key=[Directive.id],
-)
-
-
-def _has_status(status: str, today: date) -> ColumnElement[bool]:
-    """The status a client sees: open and in-progress directives past their deadline show as overdue."""
-    if status == "overdue":
-        return and_(Directive.status != "done", Directive.deadline < today)
-    if status == "done":
-        return Directive.status == "done"
-    return and_(Directive.status == status, Directive.deadline >= today)
+    d = await repository.directive(session, directive_id)
+    progress = await repository.progress(session, d.id)
+    return to_out(d, (await repository.departments(session, [d.id]))[d.id], local_date(now), progress)
 
 
 async def list_directives(
@@ -195,15 +114,10 @@ async def list_directives(
 ) -> Page[DirectiveOut]:
     """Each filter is "any of these"; an empty one does not filter."""
     today = local_date(now)
-    query = select(Directive)
-    if department:
-        addressed = select(DirectiveDepartment.directive_id).where(DirectiveDepartment.department.in_(department))
-        query = query.where(Directive.id.in_(addressed))
-    if status:
-        query = query.where(or_(*(_has_status(x, today) for x in status)))
-    query = DIRECTIVE_ORDER.apply(query, sort=sort, cursor=cursor, limit=limit)
-    rows, next_cursor = DIRECTIVE_ORDER.page((await session.scalars(query)).all(), sort=sort, limit=limit)
-    deps = await _departments(session, [d.id for d in rows])
+    rows, next_cursor = await repository.page(
+        session, department=department, status=status, today=today, sort=sort, cursor=cursor, limit=limit
+    )
+    deps = await repository.departments(session, [d.id for d in rows])
     return Page[DirectiveOut](items=[to_out(d, deps[d.id], today) for d in rows], next_cursor=next_cursor)
 
 
@@ -229,8 +143,8 @@ async def report_progress(
     body = progress_in
     if not caller.roles & {"department", "admin"}:
         raise ForbiddenError("progress is reported by the addressed departments")
-    d = await _directive(session, directive_id, lock=True)
-    deps = (await _departments(session, [d.id]))[d.id]
+    d = await repository.directive(session, directive_id, lock=True)
+    deps = (await repository.departments(session, [d.id]))[d.id]
     dep = _reporting_department(deps, body, caller)
     if dep.status == "done":
         raise ConflictError(f"{dep.department} has already reported this directive done")
@@ -268,15 +182,8 @@ async def report_progress(
 async def overdue_by_department(*, session: AsyncSession, now: datetime) -> dict[str, list[DirectiveOut]]:
     """Each department's directives past their deadline that it has not reported done."""
     today = local_date(now)
-    rows = (
-        await session.execute(
-            select(DirectiveDepartment.department, Directive)
-            .join(Directive, Directive.id == DirectiveDepartment.directive_id)
-            .where(DirectiveDepartment.status != "done", Directive.deadline < today)
-            .order_by(DirectiveDepartment.department, Directive.deadline)
-        )
-    ).all()
-    deps = await _departments(session, list({d.id for _, d in rows}))
+    rows = await repository.overdue(session, today)
+    deps = await repository.departments(session, list({d.id for _, d in rows}))
     out: dict[str, list[DirectiveOut]] = defaultdict(list)
     for department, d in rows:
         out[department].append(to_out(d, deps[d.id], today))
@@ -285,19 +192,7 @@ async def overdue_by_department(*, session: AsyncSession, now: datetime) -> dict
 
 async def summary(*, session: AsyncSession, now: datetime) -> DirectivesSummaryOut:
     today = local_date(now)
-    open_count, overdue = (
-        await session.execute(
-            select(func.count(), func.count().filter(Directive.deadline < today)).where(Directive.status != "done")
-        )
-    ).one()
-    late = (
-        await session.execute(
-            select(DirectiveDepartment.department, func.count())
-            .join(Directive, Directive.id == DirectiveDepartment.directive_id)
-            .where(DirectiveDepartment.status != "done", Directive.deadline < today)
-            .group_by(DirectiveDepartment.department)
-        )
-    ).all()
+    open_count, overdue = await repository.open_and_overdue(session, today)
     return DirectivesSummaryOut(
-        open=open_count, overdue=overdue, overdue_by_department={str(k): int(n) for k, n in late}
+        open=open_count, overdue=overdue, overdue_by_department=await repository.overdue_by_department(session, today)
     )

@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.cases.categories import repository as categories
 from services.reports.cases.events import stage
 from services.reports.cases.models import Case, Category
+from services.reports.cases.open311 import repository
+from services.reports.cases.open311.repository import RequestFilter
 from services.reports.cases.open311.schemas import RequestIn
 from services.reports.cases.schemas import CaseIn, ReporterIn
 from services.reports.cases.service import count_created, open_case
@@ -67,8 +69,7 @@ def request_view(case: Case, service_name: str) -> dict[str, Any]:
 
 
 async def services(*, session: AsyncSession) -> list[dict[str, Any]]:
-    rows = await session.scalars(select(Category).where(Category.active).order_by(Category.code))
-    return [service(c) for c in rows]
+    return [service(c) for c in await categories.categories(session, include_inactive=False)]
 
 
 async def submit(*, session: AsyncSession, request_in: RequestIn, caller: Caller, now: datetime) -> dict[str, Any]:
@@ -88,47 +89,25 @@ async def submit(*, session: AsyncSession, request_in: RequestIn, caller: Caller
             reporter=ReporterIn(name=name, phone=body.phone, email=body.email),
             attachments=[body.media_url] if body.media_url else [],
         )
-        case, event = await open_case(session, case_in, actor=actor, now=now)
+        case, event = await open_case(session=session, case_in=case_in, actor=actor, now=now)
     except InvalidInputError as exc:
         if exc.field == "category":
             raise InvalidInputError(exc.detail, field="service_code") from None
         raise
-    cat = await session.get(Category, case.category)
-    assert cat is not None
+    cat = await categories.category(session, case.category)
     notice = f"Expected within {SLA_NOTICE.get(cat.sla_class, f'{cat.deadline_days} working days')}"
     stage(session, [event])
     count_created(session, "citizen")
     return {"service_request_id": str(case.id), "service_notice": notice, "account_id": None}
 
 
-async def requests(
-    *,
-    session: AsyncSession,
-    ids: list[int],
-    service_codes: list[str],
-    start: datetime | None,
-    end: datetime | None,
-    status: str | None,
-) -> list[dict[str, Any]]:
-    query = select(Case, Category.name).join(Category, Category.code == Case.category)
-    if ids:
-        query = query.where(Case.id.in_(ids))
-    if service_codes:
-        query = query.where(Case.category.in_(service_codes))
-    if start is not None:
-        query = query.where(Case.received_at >= start)
-    if end is not None:
-        query = query.where(Case.received_at <= end)
-    if status == "open":
-        query = query.where(Case.status.in_(OPEN_STATUSES))
-    elif status == "closed":
-        query = query.where(Case.status.not_in(OPEN_STATUSES))
-    rows = await session.execute(query.order_by(Case.id.desc()).limit(MAX_REQUESTS))
-    return [request_view(case, name) for case, name in rows.all()]
+async def requests(*, session: AsyncSession, f: RequestFilter) -> list[dict[str, Any]]:
+    rows = await repository.requests(session, f, limit=MAX_REQUESTS)
+    return [request_view(case, name) for case, name in rows]
 
 
 async def one_request(*, session: AsyncSession, case_id: int) -> list[dict[str, Any]]:
-    found = await requests(session=session, ids=[case_id], service_codes=[], start=None, end=None, status=None)
+    found = await requests(session=session, f=RequestFilter(ids=[case_id]))
     if not found:
         raise NotFoundError(f"no service request {case_id}")
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.reports.cases.schemas import Strict
 from services.reports.datavalues.periods import CalendarDay
@@ -38,6 +38,8 @@ class ProjectProgressIn(Strict):
 
 
 class ProjectProgressOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     as_of: date
     households_agreed: int
     households_paid: int

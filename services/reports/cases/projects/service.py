@@ -6,17 +6,16 @@ import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.access import require_role
-from services.reports.cases.models import Case, ClearanceProgress, ClearanceProject
+from services.reports.cases.models import ClearanceProgress, ClearanceProject
+from services.reports.cases.projects import repository
 from services.reports.cases.projects.schemas import ProjectIn, ProjectOut, ProjectProgressIn, ProjectProgressOut
-from services.reports.db import get_or_404
+from services.reports.mapping import out_of
 from shared.errors import ConflictError, InvalidInputError
 from shared.identity import Caller
-from shared.pagination import Ordering, Page
+from shared.pagination import Page
 
 log = logging.getLogger("cityops.reports.cases")
 
@@ -51,60 +50,30 @@ def projected_end(p: ClearanceProject, as_of: date, percent: float) -> date | No
     return p.start_date + timedelta(days=days)
 
 
-def _progress_out(r: ClearanceProgress) -> ProjectProgressOut:
-    return ProjectProgressOut(
-        as_of=r.as_of,
-        households_agreed=r.households_agreed,
-        households_paid=r.households_paid,
-        households_handed_over=r.households_handed_over,
-        area_cleared_ha=r.area_cleared_ha,
-        compensation_paid_vnd=r.compensation_paid_vnd,
-        note=r.note,
-        reported_by=r.reported_by,
-    )
-
-
 async def _out(session: AsyncSession, p: ClearanceProject, today: date, *, history: bool) -> ProjectOut:
-    reports = list(
-        (
-            await session.scalars(
-                select(ClearanceProgress).where(ClearanceProgress.project_id == p.id).order_by(ClearanceProgress.as_of)
-            )
-        ).all()
-    )
+    reports = await repository.progress_reports(session, p.id)
     latest = reports[-1] if reports else None
     as_of = latest.as_of if latest else today
     actual = percent_complete(p, latest)
     expected = expected_percent(p, as_of)
-    linked = (await session.scalars(select(Case.id).where(Case.project_id == p.id).order_by(Case.id))).all()
-    return ProjectOut(
-        id=p.id,
-        code=p.code,
-        name=p.name,
-        ward=p.ward,
-        area_ha=p.area_ha,
-        households=p.households,
-        budget_vnd=p.budget_vnd,
-        start_date=p.start_date,
-        planned_end_date=p.planned_end_date,
-        latest=_progress_out(latest) if latest else None,
+    linked = await repository.linked_case_ids(session, p.id)
+    return out_of(
+        ProjectOut,
+        p,
+        latest=ProjectProgressOut.model_validate(latest) if latest else None,
         percent_complete=actual,
         expected_percent=expected,
         slippage_points=round(expected - actual, 1),
         projected_end_date=projected_end(p, as_of, actual),
-        linked_cases=list(linked),
-        history=[_progress_out(r) for r in reports] if history else None,
+        linked_cases=linked,
+        history=[ProjectProgressOut.model_validate(r) for r in reports] if history else None,
     )
-
-
-async def _project(session: AsyncSession, project_id: int) -> ClearanceProject:
-    return await get_or_404(session, ClearanceProject, project_id, f"no site-clearance project {project_id}")
 
 
 async def create(*, session: AsyncSession, project_in: ProjectIn, caller: Caller, now: datetime) -> ProjectOut:
     require_role(caller, "admin", "operator", "department")
     body = project_in
-    if await session.scalar(select(ClearanceProject.id).where(ClearanceProject.code == body.code)) is not None:
+    if await repository.code_taken(session, body.code):
         raise ConflictError(f"project '{body.code}' exists")
     p = ClearanceProject(**body.model_dump(), created_at=now)
     session.add(p)
@@ -114,31 +83,14 @@ async def create(*, session: AsyncSession, project_in: ProjectIn, caller: Caller
 
 
 async def get(*, session: AsyncSession, project_id: int, today: date) -> ProjectOut:
-    return await _out(session, await _project(session, project_id), today, history=True)
-
-
-PROJECT_ORDER = Ordering(
-    fields={
-        "code": ClearanceProject.code,
-        "id": ClearanceProject.id,
-        "name": ClearanceProject.name,
-        "start_date": ClearanceProject.start_date,
-        "planned_end_date": ClearanceProject.planned_end_date,
-        "created_at": ClearanceProject.created_at,
-    },
-    key=[ClearanceProject.id],
-)
+    return await _out(session, await repository.project(session, project_id), today, history=True)
 
 
 async def list_projects(
     *, session: AsyncSession, today: date, ward: Sequence[str], sort: str, cursor: str | None, limit: int
 ) -> Page[ProjectOut]:
     """``ward`` is "any of these"; empty does not filter."""
-    query = select(ClearanceProject)
-    if ward:
-        query = query.where(ClearanceProject.ward.in_(ward))
-    query = PROJECT_ORDER.apply(query, sort=sort, cursor=cursor, limit=limit)
-    rows, next_cursor = PROJECT_ORDER.page((await session.scalars(query)).all(), sort=sort, limit=limit)
+    rows, next_cursor = await repository.page(session, ward=ward, sort=sort, cursor=cursor, limit=limit)
     return Page[ProjectOut](items=[await _out(session, p, today, history=False) for p in rows], next_cursor=next_cursor)
 
 
@@ -158,15 +110,9 @@ async def report(
     """Record cumulative progress as of a date (a second report for the same date replaces the first)."""
     require_role(caller, "admin", "operator", "department")
     body = progress_in
-    p = await _project(session, project_id)
+    p = await repository.project(session, project_id)
     _check(p, body)
     values = body.model_dump() | {"project_id": p.id, "reported_by": caller.name}
-    stmt = insert(ClearanceProgress).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[ClearanceProgress.project_id, ClearanceProgress.as_of],
-            set_={k: stmt.excluded[k] for k in values if k not in ("project_id", "as_of")},
-        )
-    )
+    await repository.save_progress(session, values)
     log.info("project.progress", extra={"project_id": p.id, "as_of": body.as_of.isoformat(), "by": caller.name})
     return await _out(session, p, today, history=True)

@@ -1,17 +1,20 @@
-"""Rating links (only their SHA-256 is stored) and the ratings given through them."""
+"""Rating links (only their SHA-256 is stored), the ratings given through them, and the satisfaction
+figures over ratings and resolved cases."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.cases.models import Rating, RatingToken
-from services.reports.cases.satisfaction.schemas import RatingIn
+from services.reports.cases.models import Case, Rating, RatingToken
+from services.reports.cases.satisfaction.schemas import GroupBy, RatingIn
 from shared.errors import ConflictError, NotFoundError
 
 log = logging.getLogger("cityops.reports.cases")
@@ -56,3 +59,62 @@ async def rate_once(session: AsyncSession, token: str, body: RatingIn, now: date
     session.add(Rating(case_id=case_id, rating=body.rating, comment=body.comment, rated_at=now))
     log.info("satisfaction.rated", extra={"case_id": case_id, "rating": body.rating})
     return int(case_id)
+
+
+async def index_rows(
+    session: AsyncSession, *, group_by: GroupBy, since: datetime | None, until: datetime | None
+) -> Sequence[Any]:
+    """Per group of resolved cases (not duplicates): key, ratings, satisfied ratings, mean rating,
+    resolved, resolved on time, median hours to resolve. Each case counts its latest rating."""
+    month = func.to_char(func.timezone("Asia/Ho_Chi_Minh", Case.resolved_at), "YYYY-MM")
+    key = {"department": func.coalesce(Case.department, "-"), "category": Case.category, "month": month}[group_by]
+    latest_rating = (
+        select(Rating.case_id, Rating.rating)
+        .distinct(Rating.case_id)
+        .order_by(Rating.case_id, Rating.id.desc())
+        .subquery()
+    )
+    hours = func.extract("epoch", Case.resolved_at - Case.received_at) / 3600.0
+    query = (
+        select(
+            key.label("key"),
+            func.count(latest_rating.c.rating),
+            func.count(latest_rating.c.rating).filter(latest_rating.c.rating >= SATISFIED_FROM),
+            func.avg(latest_rating.c.rating),
+            func.count(),
+            func.count().filter(Case.resolved_at <= Case.due_at),
+            func.percentile_cont(0.5).within_group(hours),
+        )
+        .select_from(Case)
+        .outerjoin(latest_rating, latest_rating.c.case_id == Case.id)
+        .where(Case.resolved_at.is_not(None), Case.duplicate_of.is_(None))
+        .group_by(text("1"))
+        .order_by(text("1"))
+    )
+    if since is not None:
+        query = query.where(Case.resolved_at >= since)
+    if until is not None:
+        query = query.where(Case.resolved_at < until)
+    return (await session.execute(query)).all()
+
+
+async def rating_totals(session: AsyncSession) -> tuple[int, int, float | None]:
+    """Every rating: how many, how many satisfied, their mean."""
+    n, happy, mean = (
+        await session.execute(
+            select(func.count(), func.count().filter(Rating.rating >= SATISFIED_FROM), func.avg(Rating.rating))
+        )
+    ).one()
+    return n, happy, mean
+
+
+async def resolution_totals(session: AsyncSession) -> tuple[int, int]:
+    """Resolved cases (not duplicates), and how many of them on time."""
+    resolved, on_time = (
+        await session.execute(
+            select(func.count(), func.count().filter(Case.resolved_at <= Case.due_at)).where(
+                Case.resolved_at.is_not(None), Case.duplicate_of.is_(None)
+            )
+        )
+    ).one()
+    return resolved, on_time

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from services.reports.cases.schemas import Status, Strict
+
+# How the satisfaction index is grouped (a query parameter).
+GroupBy = Literal["department", "category", "month"]
 
 
 class RatingIn(Strict):

@@ -12,59 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.datavalues.aggregation import repository
 from services.reports.datavalues.catalogue.repository import department_ids
 from services.reports.datavalues.periods import RANK, Period, PeriodType, period_containing, period_param, period_range
 from shared.errors import InvalidInputError
-
-_TRUNC = {
-    PeriodType.DAILY: "day",
-    PeriodType.WEEKLY: "week",
-    PeriodType.MONTHLY: "month",
-    PeriodType.QUARTERLY: "quarter",
-    PeriodType.YEARLY: "year",
-}
-
-# Weeks belong to the month/quarter/year holding their Thursday (ISO 8601), hence the +3 days.
-# Departments come in as an array joined by hash (an IN-list test per row is slow for a big tree).
-_VALUES = """
-    SELECT v.indicator_id, v.department_id, i.aggregation, v.start_date, v.num_value,
-        date_trunc(:unit, v.start_date + CASE WHEN i.period_type = 'weekly' THEN 3 ELSE 0 END)::date AS bucket
-    FROM reports.data_value v
-    JOIN reports.indicator i ON i.id = v.indicator_id
-    JOIN unnest(CAST(:deps AS int[])) AS dep(id) ON dep.id = v.department_id
-    WHERE v.indicator_id = ANY(:ids) AND v.num_value IS NOT NULL
-        AND v.start_date BETWEEN CAST(:first AS date) - 3 AND CAST(:last AS date)
-        AND v.start_date + CASE WHEN i.period_type = 'weekly' THEN 3 ELSE 0 END
-            BETWEEN CAST(:first AS date) AND CAST(:last AS date)
-"""
-# sum, average, min and max combine in one pass over the values.
-_ONE_PASS = f"""
-WITH v AS ({_VALUES})
-SELECT indicator_id, {{dep_col}} AS department_id, bucket,
-    CASE min(aggregation)
-        WHEN 'sum' THEN sum(num_value) WHEN 'average' THEN avg(num_value) WHEN 'min' THEN min(num_value)
-        ELSE max(num_value) END AS value,
-    count(*) AS n
-FROM v GROUP BY indicator_id, {{dep_group}} bucket ORDER BY indicator_id, {{dep_group}} bucket
-"""
-# "last" needs each department's latest value in the period first, then the sum over departments.
-_TWO_PASS = f"""
-WITH v AS ({_VALUES}), per_dep AS (
-    SELECT indicator_id, department_id, bucket, aggregation, sum(num_value) AS s, min(num_value) AS mn,
-        max(num_value) AS mx, count(*) AS n,
-        (array_agg(num_value ORDER BY start_date DESC) FILTER (WHERE aggregation = 'last'))[1] AS latest
-    FROM v GROUP BY indicator_id, department_id, bucket, aggregation
-)
-SELECT indicator_id, {{dep_col}} AS department_id, bucket,
-    CASE min(aggregation)
-        WHEN 'sum' THEN sum(s) WHEN 'average' THEN sum(s) / sum(n) WHEN 'min' THEN min(mn)
-        WHEN 'max' THEN max(mx) ELSE sum(latest) END AS value,
-    sum(n) AS n
-FROM per_dep GROUP BY indicator_id, {{dep_group}} bucket ORDER BY indicator_id, {{dep_group}} bucket
-"""
 
 
 @dataclass(frozen=True)
@@ -93,10 +46,7 @@ class Query:
 
 
 async def _indicators(session: AsyncSession, codes: list[str]) -> dict[str, tuple[int, PeriodType, str, str]]:
-    rows = await session.execute(
-        text("SELECT id, code, period_type, aggregation, value_type FROM reports.indicator WHERE code = ANY(:c)"),
-        {"c": codes},
-    )
+    rows = await repository.indicators(session, codes)
     found = {r.code: (r.id, PeriodType(r.period_type), r.value_type, r.aggregation) for r in rows}
     missing = sorted(set(codes) - found.keys())
     if missing:
@@ -105,6 +55,7 @@ async def _indicators(session: AsyncSession, codes: list[str]) -> dict[str, tupl
 
 
 def build_query(
+    *,
     indicators: list[str],
     departments: list[str],
     include_subtree: bool,
@@ -127,7 +78,7 @@ def build_query(
     return q
 
 
-async def aggregate(session: AsyncSession, q: Query) -> list[Cell]:
+async def aggregate(*, session: AsyncSession, q: Query) -> list[Cell]:
     inds = await _indicators(session, q.indicators)
     for code, (_, own, value_type, _agg) in inds.items():
         if RANK[own] > RANK[q.period_type]:
@@ -138,27 +89,19 @@ async def aggregate(session: AsyncSession, q: Query) -> list[Cell]:
         if value_type == "text":
             raise InvalidInputError(f"indicator '{code}' holds text and cannot be aggregated", field="indicator")
     deps = await department_ids(session, q.departments, include_subtree=q.include_subtree)
-    dep_names = {
-        r.id: r.code
-        for r in await session.execute(text("SELECT id, code FROM reports.department WHERE id = ANY(:d)"), {"d": deps})
-    }
+    dep_names = await repository.department_codes(session, deps)
     # Whole target periods: a range given in finer periods is widened to the periods containing it.
     first = period_containing(q.start.start, q.period_type).start
     last = period_containing(q.end.end, q.period_type).end
-    two_pass = any(i[3] == "last" for i in inds.values())
-    sql = (_TWO_PASS if two_pass else _ONE_PASS).format(
-        dep_col="department_id" if q.by_department else "NULL::int",
-        dep_group="department_id," if q.by_department else "",
-    )
-    rows = await session.execute(
-        text(sql),
-        {
-            "unit": _TRUNC[q.period_type],
-            "ids": [i[0] for i in inds.values()],
-            "deps": deps,
-            "first": first,
-            "last": last,
-        },
+    rows = await repository.rolled_up(
+        session,
+        indicator_ids=[i[0] for i in inds.values()],
+        department_ids=deps,
+        period_type=q.period_type,
+        first=first,
+        last=last,
+        by_department=q.by_department,
+        two_pass=any(i[3] == "last" for i in inds.values()),
     )
     codes = {v[0]: k for k, v in inds.items()}
     return [
@@ -194,36 +137,27 @@ def series(q: Query, cells: list[Cell]) -> list[dict[str, object]]:
 
 
 async def latest_vs_target(
-    session: AsyncSession, indicators: list[str], departments: list[str], include_subtree: bool, today: date
+    *, session: AsyncSession, indicators: list[str], departments: list[str], include_subtree: bool, today: date
 ) -> list[dict[str, object]]:
     """Latest period with data, the previous period, the change, year to date and the year's target."""
     inds = await _indicators(session, indicators)
     deps = await department_ids(session, departments, include_subtree=include_subtree)
     out: list[dict[str, object]] = []
     for code, (ind_id, own, _, _agg) in sorted(inds.items()):
-        latest_start = await session.scalar(
-            text(
-                "SELECT max(start_date) FROM reports.data_value WHERE indicator_id = :i AND department_id = ANY(:d) "
-                "AND num_value IS NOT NULL AND start_date <= :today"
-            ),
-            {"i": ind_id, "d": deps, "today": today},
-        )
+        latest_start = await repository.latest_start(session, ind_id, deps, today)
         if latest_start is None:
             out.append({"indicator": code, "period": None, "value": None})
             continue
         latest = period_containing(latest_start, own)
         previous = latest.previous()
         q = Query([code], departments, include_subtree, own, previous, latest, False)
-        by_period = {c.period: c.value for c in await aggregate(session, q)}
+        by_period = {c.period: c.value for c in await aggregate(session=session, q=q)}
         year = period_containing(latest.start, PeriodType.YEARLY)
         ytd_cells = await aggregate(
-            session, Query([code], departments, include_subtree, PeriodType.YEARLY, year, year, False)
+            session=session, q=Query([code], departments, include_subtree, PeriodType.YEARLY, year, year, False)
         )
         ytd = ytd_cells[0].value if ytd_cells else None
-        target = await session.scalar(
-            text("SELECT value FROM reports.indicator_target WHERE indicator_id = :i AND year = :y"),
-            {"i": ind_id, "y": latest.start.year},
-        )
+        target = await repository.target(session, ind_id, latest.start.year)
         value, prev = by_period.get(latest.iso), by_period.get(previous.iso)
         change = value - prev if value is not None and prev is not None else None
         out.append(

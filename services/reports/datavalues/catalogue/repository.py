@@ -1,10 +1,24 @@
-"""Catalogue lookups other features share: codes to ids, a department's subtree."""
+"""SQL of the catalogue: departments, indicators and their targets, report forms; and the lookups
+other features share (codes to ids, a department's subtree)."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from sqlalchemy import delete, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.datavalues.models import (
+    DataValue,
+    Department,
+    Indicator,
+    IndicatorTarget,
+    ReportForm,
+    ReportFormDepartment,
+    ReportFormIndicator,
+)
+from services.reports.db import one_or_404
 from shared.errors import InvalidInputError
 
 
@@ -43,3 +57,155 @@ async def department_ids(
     if include_subtree:
         return await subtree_ids(session, codes)
     return list(found.values())
+
+
+# ---- departments -------------------------------------------------------------------------------
+
+
+async def department(session: AsyncSession, code: str) -> Department:
+    return await one_or_404(
+        session, select(Department).where(Department.code == code), f"department '{code}' not found"
+    )
+
+
+async def department_id(session: AsyncSession, code: str) -> int | None:
+    return await session.scalar(select(Department.id).where(Department.code == code))
+
+
+async def department_codes_by_id(session: AsyncSession) -> dict[int, str]:
+    return {r.id: r.code for r in await session.execute(select(Department.id, Department.code))}
+
+
+async def department_ids_by_code(session: AsyncSession, codes: list[str]) -> dict[str, int]:
+    """The ids of those of ``codes`` that exist."""
+    rows = await session.execute(select(Department.code, Department.id).where(Department.code.in_(codes)))
+    return {r.code: r.id for r in rows}
+
+
+async def parent_id(session: AsyncSession, dep_id: int) -> int | None:
+    return await session.scalar(select(Department.parent_id).where(Department.id == dep_id))
+
+
+async def departments(session: AsyncSession, *, ids: list[int] | None, at: date | None) -> Sequence[Department]:
+    """Departments by code, only those of ``ids`` (unless None) and valid on ``at`` (unless None)."""
+    query = select(Department).order_by(Department.code)
+    if ids is not None:
+        query = query.where(Department.id.in_(ids))
+    if at is not None:
+        query = query.where(
+            (Department.valid_from.is_(None) | (Department.valid_from <= at))
+            & (Department.valid_to.is_(None) | (Department.valid_to >= at))
+        )
+    return (await session.scalars(query)).all()
+
+
+# ---- indicators --------------------------------------------------------------------------------
+
+
+async def indicator(session: AsyncSession, code: str) -> Indicator:
+    return await one_or_404(session, select(Indicator).where(Indicator.code == code), f"indicator '{code}' not found")
+
+
+async def indicators(session: AsyncSession, *, domain: str | None = None) -> Sequence[Indicator]:
+    query = select(Indicator).order_by(Indicator.code)
+    if domain is not None:
+        query = query.where(Indicator.domain == domain)
+    return (await session.scalars(query)).all()
+
+
+async def indicators_by_code(session: AsyncSession, codes: list[str]) -> dict[str, Indicator]:
+    """Those of ``codes`` that exist."""
+    return {i.code: i for i in await session.scalars(select(Indicator).where(Indicator.code.in_(codes)))}
+
+
+async def indicator_codes(session: AsyncSession) -> set[str]:
+    return set(await session.scalars(select(Indicator.code)))
+
+
+async def targets(session: AsyncSession, indicator_id: int) -> dict[int, float]:
+    rows = await session.execute(
+        select(IndicatorTarget.year, IndicatorTarget.value).where(IndicatorTarget.indicator_id == indicator_id)
+    )
+    return {r.year: r.value for r in rows}
+
+
+async def all_targets(session: AsyncSession) -> dict[int, dict[int, float]]:
+    """Every indicator's targets by year, by indicator id."""
+    out: dict[int, dict[int, float]] = {}
+    for t in await session.scalars(select(IndicatorTarget)):
+        out.setdefault(t.indicator_id, {})[t.year] = t.value
+    return out
+
+
+async def replace_targets(session: AsyncSession, indicator_id: int, targets: dict[int, float]) -> None:
+    await session.execute(delete(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator_id))
+    session.add_all(IndicatorTarget(indicator_id=indicator_id, year=y, value=v) for y, v in targets.items())
+    await session.flush()
+
+
+async def indicator_has_values(session: AsyncSession, indicator_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(DataValue.indicator_id == indicator_id))))
+
+
+async def indicator_in_a_form(session: AsyncSession, indicator_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(ReportFormIndicator.indicator_id == indicator_id))))
+
+
+# ---- report forms ------------------------------------------------------------------------------
+
+
+async def form(session: AsyncSession, code: str) -> ReportForm:
+    return await one_or_404(
+        session, select(ReportForm).where(ReportForm.code == code), f"report form '{code}' not found"
+    )
+
+
+async def forms(session: AsyncSession) -> Sequence[ReportForm]:
+    return (await session.scalars(select(ReportForm).order_by(ReportForm.code))).all()
+
+
+async def form_member_codes(session: AsyncSession, form_id: int) -> tuple[list[str], list[str]]:
+    """The codes of the form's indicators and of its departments, each sorted."""
+    indicators = (
+        select(Indicator.code)
+        .join(ReportFormIndicator, ReportFormIndicator.indicator_id == Indicator.id)
+        .where(ReportFormIndicator.form_id == form_id)
+    )
+    departments = (
+        select(Department.code)
+        .join(ReportFormDepartment, ReportFormDepartment.department_id == Department.id)
+        .where(ReportFormDepartment.form_id == form_id)
+    )
+    return (
+        list(await session.scalars(indicators.order_by(Indicator.code))),
+        list(await session.scalars(departments.order_by(Department.code))),
+    )
+
+
+async def replace_form_indicators(session: AsyncSession, form_id: int, indicator_ids: Iterable[int]) -> None:
+    await _replace_members(
+        session,
+        ReportFormIndicator,
+        form_id,
+        [ReportFormIndicator(form_id=form_id, indicator_id=i) for i in indicator_ids],
+    )
+
+
+async def replace_form_departments(session: AsyncSession, form_id: int, department_ids: Iterable[int]) -> None:
+    members = [ReportFormDepartment(form_id=form_id, department_id=i) for i in department_ids]
+    await _replace_members(session, ReportFormDepartment, form_id, members)
+
+
+async def _replace_members(
+    session: AsyncSession,
+    table: type[ReportFormIndicator] | type[ReportFormDepartment],
+    form_id: int,
+    members: Sequence[ReportFormIndicator | ReportFormDepartment],
+) -> None:
+    await session.execute(delete(table).where(table.form_id == form_id))
+    session.add_all(members)
+
+
+async def delete_row(session: AsyncSession, row: object) -> None:
+    await session.delete(row)
+    await session.flush()

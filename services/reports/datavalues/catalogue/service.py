@@ -5,59 +5,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import delete, exists, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.datavalues.catalogue.repository import subtree_ids
-from services.reports.datavalues.catalogue.schemas import (
-    DepartmentIn,
-    DepartmentOut,
-    DepartmentPatch,
-    FormIn,
-    FormOut,
-    FormPatch,
-    IndicatorIn,
-    IndicatorOut,
-    IndicatorPatch,
-)
-from services.reports.datavalues.models import (
-    DataValue,
-    Department,
-    Indicator,
-    IndicatorTarget,
-    ReportForm,
-    ReportFormDepartment,
-    ReportFormIndicator,
-)
+from services.reports.datavalues.catalogue import repository, schemas
+from services.reports.datavalues.models import Department, Indicator, ReportForm
 from services.reports.datavalues.periods import PeriodType
-from services.reports.db import one_or_404
+from services.reports.db import add_unique
+from services.reports.mapping import out_of
 from shared.errors import ConflictError, InvalidInputError
 
 # ---- departments -------------------------------------------------------------------------------
 
 
-async def _department(session: AsyncSession, code: str) -> Department:
-    return await one_or_404(
-        session, select(Department).where(Department.code == code), f"department '{code}' not found"
-    )
-
-
 async def _ref(session: AsyncSession, code: str | None, field: str) -> int | None:
     if code is None:
         return None
-    dep_id = await session.scalar(select(Department.id).where(Department.code == code))
+    dep_id = await repository.department_id(session, code)
     if dep_id is None:
         raise InvalidInputError(f"unknown department '{code}'", field=field)
     return dep_id
 
 
-async def _codes_by_id(session: AsyncSession) -> dict[int, str]:
-    return {r.id: r.code for r in await session.execute(select(Department.id, Department.code))}
-
-
-def _dep_out(dep: Department, codes: dict[int, str]) -> DepartmentOut:
-    return DepartmentOut(
+def _dep_out(dep: Department, codes: dict[int, str]) -> schemas.DepartmentOut:
+    return schemas.DepartmentOut(
         code=dep.code,
         name=dep.name,
         kind=dep.kind,
@@ -68,16 +38,21 @@ def _dep_out(dep: Department, codes: dict[int, str]) -> DepartmentOut:
     )
 
 
+async def _dep_with_codes(session: AsyncSession, dep: Department) -> schemas.DepartmentOut:
+    return _dep_out(dep, await repository.department_codes_by_id(session))
+
+
 async def _check_no_cycle(session: AsyncSession, dep_id: int, parent_id: int | None) -> None:
     seen = {dep_id}
     while parent_id is not None:
         if parent_id in seen:
             raise InvalidInputError("parent would make the department tree cyclic", field="parent")
         seen.add(parent_id)
-        parent_id = await session.scalar(select(Department.parent_id).where(Department.id == parent_id))
+        parent_id = await repository.parent_id(session, parent_id)
 
 
-async def create_department(session: AsyncSession, body: DepartmentIn) -> DepartmentOut:
+async def create_department(*, session: AsyncSession, department_in: schemas.DepartmentIn) -> schemas.DepartmentOut:
+    body = department_in
     dep = Department(
         code=body.code,
         name=body.name,
@@ -87,36 +62,27 @@ async def create_department(session: AsyncSession, body: DepartmentIn) -> Depart
         valid_to=body.valid_to,
         successor_id=await _ref(session, body.successor, "successor"),
     )
-    session.add(dep)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise ConflictError(f"department '{body.code}' already exists") from None
-    return _dep_out(dep, await _codes_by_id(session))
+    await add_unique(session, dep, f"department '{body.code}' already exists")
+    return await _dep_with_codes(session, dep)
 
 
 async def list_departments(
-    session: AsyncSession, *, at: date | None = None, root: str | None = None
-) -> list[DepartmentOut]:
-    query = select(Department).order_by(Department.code)
-    if root is not None:
-        ids = await subtree_ids(session, [root])
-        query = query.where(Department.id.in_(ids))
-    if at is not None:
-        query = query.where(
-            (Department.valid_from.is_(None) | (Department.valid_from <= at))
-            & (Department.valid_to.is_(None) | (Department.valid_to >= at))
-        )
-    codes = await _codes_by_id(session)
-    return [_dep_out(d, codes) for d in await session.scalars(query)]
+    *, session: AsyncSession, at: date | None = None, root: str | None = None
+) -> list[schemas.DepartmentOut]:
+    ids = None if root is None else await repository.subtree_ids(session, [root])
+    codes = await repository.department_codes_by_id(session)
+    return [_dep_out(d, codes) for d in await repository.departments(session, ids=ids, at=at)]
 
 
-async def get_department(session: AsyncSession, code: str) -> DepartmentOut:
-    return _dep_out(await _department(session, code), await _codes_by_id(session))
+async def get_department(*, session: AsyncSession, code: str) -> schemas.DepartmentOut:
+    return await _dep_with_codes(session, await repository.department(session, code))
 
 
-async def update_department(session: AsyncSession, code: str, patch: DepartmentPatch) -> DepartmentOut:
-    dep = await _department(session, code)
+async def update_department(
+    *, session: AsyncSession, code: str, department_patch: schemas.DepartmentPatch
+) -> schemas.DepartmentOut:
+    patch = department_patch
+    dep = await repository.department(session, code)
     fields = patch.model_fields_set
     if "name" in fields and patch.name is not None:
         dep.name = patch.name
@@ -135,79 +101,46 @@ async def update_department(session: AsyncSession, code: str, patch: DepartmentP
     if dep.valid_from and dep.valid_to and dep.valid_from > dep.valid_to:
         raise InvalidInputError("valid_from must not be after valid_to", field="valid_to")
     await session.flush()
-    return _dep_out(dep, await _codes_by_id(session))
+    return await _dep_with_codes(session, dep)
 
 
 # ---- indicators --------------------------------------------------------------------------------
-
-
-async def _indicator(session: AsyncSession, code: str) -> Indicator:
-    return await one_or_404(session, select(Indicator).where(Indicator.code == code), f"indicator '{code}' not found")
-
-
-async def _targets(session: AsyncSession, indicator_id: int) -> dict[int, float]:
-    rows = await session.execute(
-        select(IndicatorTarget.year, IndicatorTarget.value).where(IndicatorTarget.indicator_id == indicator_id)
-    )
-    return {r.year: r.value for r in rows}
-
-
-def _ind_out(ind: Indicator, targets: dict[int, float]) -> IndicatorOut:
-    return IndicatorOut(
-        code=ind.code,
-        name=ind.name,
-        unit=ind.unit,
-        value_type=ind.value_type,
-        aggregation=ind.aggregation,
-        period_type=ind.period_type,
-        domain=ind.domain,
-        min_value=ind.min_value,
-        max_value=ind.max_value,
-        alert_above=ind.alert_above,
-        alert_below=ind.alert_below,
-        description=ind.description,
-        targets=targets,
-    )
 
 
 async def _set_targets(session: AsyncSession, indicator_id: int, targets: dict[int, float]) -> None:
     for year in targets:
         if not 1900 <= year <= 2200:
             raise InvalidInputError(f"target year {year} out of range", field="targets")
-    await session.execute(delete(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator_id))
-    session.add_all(IndicatorTarget(indicator_id=indicator_id, year=y, value=v) for y, v in targets.items())
-    await session.flush()
+    await repository.replace_targets(session, indicator_id, targets)
 
 
-async def create_indicator(session: AsyncSession, body: IndicatorIn) -> IndicatorOut:
+async def create_indicator(*, session: AsyncSession, indicator_in: schemas.IndicatorIn) -> schemas.IndicatorOut:
+    body = indicator_in
     ind = Indicator(**body.model_dump(exclude={"targets"}))
     ind.period_type = body.period_type.value
-    session.add(ind)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise ConflictError(f"indicator '{body.code}' already exists") from None
+    await add_unique(session, ind, f"indicator '{body.code}' already exists")
     await _set_targets(session, ind.id, body.targets)
-    return _ind_out(ind, body.targets)
+    return out_of(schemas.IndicatorOut, ind, targets=body.targets)
 
 
-async def list_indicators(session: AsyncSession, *, domain: str | None = None) -> list[IndicatorOut]:
-    query = select(Indicator).order_by(Indicator.code)
-    if domain is not None:
-        query = query.where(Indicator.domain == domain)
-    targets: dict[int, dict[int, float]] = {}
-    for t in await session.scalars(select(IndicatorTarget)):
-        targets.setdefault(t.indicator_id, {})[t.year] = t.value
-    return [_ind_out(i, targets.get(i.id, {})) for i in await session.scalars(query)]
+async def list_indicators(*, session: AsyncSession, domain: str | None = None) -> list[schemas.IndicatorOut]:
+    targets = await repository.all_targets(session)
+    return [
+        out_of(schemas.IndicatorOut, i, targets=targets.get(i.id, {}))
+        for i in await repository.indicators(session, domain=domain)
+    ]
 
 
-async def get_indicator(session: AsyncSession, code: str) -> IndicatorOut:
-    ind = await _indicator(session, code)
-    return _ind_out(ind, await _targets(session, ind.id))
+async def get_indicator(*, session: AsyncSession, code: str) -> schemas.IndicatorOut:
+    ind = await repository.indicator(session, code)
+    return out_of(schemas.IndicatorOut, ind, targets=await repository.targets(session, ind.id))
 
 
-async def update_indicator(session: AsyncSession, code: str, patch: IndicatorPatch) -> IndicatorOut:
-    ind = await _indicator(session, code)
+async def update_indicator(
+    *, session: AsyncSession, code: str, indicator_patch: schemas.IndicatorPatch
+) -> schemas.IndicatorOut:
+    patch = indicator_patch
+    ind = await repository.indicator(session, code)
     for name in patch.model_fields_set - {"targets"}:
         value = getattr(patch, name)
         if value is None and name in ("name", "unit", "domain"):
@@ -218,27 +151,26 @@ async def update_indicator(session: AsyncSession, code: str, patch: IndicatorPat
     if patch.targets is not None:
         await _set_targets(session, ind.id, patch.targets)
     await session.flush()
-    return _ind_out(ind, await _targets(session, ind.id))
+    return out_of(schemas.IndicatorOut, ind, targets=await repository.targets(session, ind.id))
 
 
-async def delete_indicator(session: AsyncSession, code: str) -> None:
-    ind = await _indicator(session, code)
-    if await session.scalar(select(exists().where(DataValue.indicator_id == ind.id))):
+async def delete_indicator(*, session: AsyncSession, code: str) -> None:
+    ind = await repository.indicator(session, code)
+    if await repository.indicator_has_values(session, ind.id):
         raise ConflictError(f"indicator '{code}' has stored values and cannot be deleted")
-    if await session.scalar(select(exists().where(ReportFormIndicator.indicator_id == ind.id))):
+    if await repository.indicator_in_a_form(session, ind.id):
         raise ConflictError(f"indicator '{code}' is part of a report form; remove it from the form first")
-    await session.delete(ind)
-    await session.flush()
+    await repository.delete_row(session, ind)
 
 
-async def ensure_indicators(session: AsyncSession, indicators: Sequence[IndicatorIn]) -> list[str]:
+async def ensure_indicators(*, session: AsyncSession, indicators: Sequence[schemas.IndicatorIn]) -> list[str]:
     """Create the indicators whose code the catalogue lacks (derived KPIs); an administrator's later
     edits of existing ones are kept. Returns the codes created."""
-    existing = set(await session.scalars(select(Indicator.code)))
+    existing = await repository.indicator_codes(session)
     created = []
     for body in indicators:
         if body.code not in existing:
-            await create_indicator(session, body)
+            await create_indicator(session=session, indicator_in=body)
             created.append(body.code)
     return created
 
@@ -246,41 +178,16 @@ async def ensure_indicators(session: AsyncSession, indicators: Sequence[Indicato
 # ---- report forms ------------------------------------------------------------------------------
 
 
-async def _form(session: AsyncSession, code: str) -> ReportForm:
-    return await one_or_404(
-        session, select(ReportForm).where(ReportForm.code == code), f"report form '{code}' not found"
-    )
-
-
-async def _form_out(session: AsyncSession, form: ReportForm) -> FormOut:
-    inds = await session.scalars(
-        select(Indicator.code)
-        .join(ReportFormIndicator, ReportFormIndicator.indicator_id == Indicator.id)
-        .where(ReportFormIndicator.form_id == form.id)
-        .order_by(Indicator.code)
-    )
-    deps = await session.scalars(
-        select(Department.code)
-        .join(ReportFormDepartment, ReportFormDepartment.department_id == Department.id)
-        .where(ReportFormDepartment.form_id == form.id)
-        .order_by(Department.code)
-    )
-    return FormOut(
-        code=form.code,
-        name=form.name,
-        period_type=form.period_type,
-        deadline_days=form.deadline_days,
-        indicators=list(inds),
-        departments=list(deps),
-    )
+async def _form_out(session: AsyncSession, form: ReportForm) -> schemas.FormOut:
+    indicators, departments = await repository.form_member_codes(session, form.id)
+    return out_of(schemas.FormOut, form, indicators=indicators, departments=departments)
 
 
 async def _set_members(
     session: AsyncSession, form: ReportForm, indicators: list[str] | None, departments: list[str] | None
 ) -> None:
     if indicators is not None:
-        rows = (await session.execute(select(Indicator).where(Indicator.code.in_(indicators)))).scalars().all()
-        found = {i.code: i for i in rows}
+        found = await repository.indicators_by_code(session, indicators)
         missing = sorted(set(indicators) - found.keys())
         if missing:
             raise InvalidInputError(f"unknown indicator(s): {', '.join(missing)}", field="indicators")
@@ -289,46 +196,37 @@ async def _set_members(
             raise InvalidInputError(
                 f"indicator(s) {', '.join(wrong)} are not reported {form.period_type}", field="indicators"
             )
-        await session.execute(delete(ReportFormIndicator).where(ReportFormIndicator.form_id == form.id))
-        session.add_all(ReportFormIndicator(form_id=form.id, indicator_id=i.id) for i in found.values())
+        await repository.replace_form_indicators(session, form.id, (i.id for i in found.values()))
     if departments is not None:
-        ids = {
-            r.code: r.id
-            for r in await session.execute(
-                select(Department.code, Department.id).where(Department.code.in_(departments))
-            )
-        }
+        ids = await repository.department_ids_by_code(session, departments)
         missing = sorted(set(departments) - ids.keys())
         if missing:
             raise InvalidInputError(f"unknown department(s): {', '.join(missing)}", field="departments")
-        await session.execute(delete(ReportFormDepartment).where(ReportFormDepartment.form_id == form.id))
-        session.add_all(ReportFormDepartment(form_id=form.id, department_id=i) for i in ids.values())
+        await repository.replace_form_departments(session, form.id, ids.values())
     await session.flush()
 
 
-async def create_form(session: AsyncSession, body: FormIn) -> FormOut:
+async def create_form(*, session: AsyncSession, form_in: schemas.FormIn) -> schemas.FormOut:
+    body = form_in
     form = ReportForm(
         code=body.code, name=body.name, period_type=PeriodType(body.period_type).value, deadline_days=body.deadline_days
     )
-    session.add(form)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise ConflictError(f"report form '{body.code}' already exists") from None
+    await add_unique(session, form, f"report form '{body.code}' already exists")
     await _set_members(session, form, body.indicators, body.departments)
     return await _form_out(session, form)
 
 
-async def list_forms(session: AsyncSession) -> list[FormOut]:
-    return [await _form_out(session, f) for f in await session.scalars(select(ReportForm).order_by(ReportForm.code))]
+async def list_forms(*, session: AsyncSession) -> list[schemas.FormOut]:
+    return [await _form_out(session, f) for f in await repository.forms(session)]
 
 
-async def get_form(session: AsyncSession, code: str) -> FormOut:
-    return await _form_out(session, await _form(session, code))
+async def get_form(*, session: AsyncSession, code: str) -> schemas.FormOut:
+    return await _form_out(session, await repository.form(session, code))
 
 
-async def update_form(session: AsyncSession, code: str, patch: FormPatch) -> FormOut:
-    form = await _form(session, code)
+async def update_form(*, session: AsyncSession, code: str, form_patch: schemas.FormPatch) -> schemas.FormOut:
+    patch = form_patch
+    form = await repository.form(session, code)
     if patch.name is not None:
         form.name = patch.name
     if patch.deadline_days is not None:
@@ -337,6 +235,5 @@ async def update_form(session: AsyncSession, code: str, patch: FormPatch) -> For
     return await _form_out(session, form)
 
 
-async def delete_form(session: AsyncSession, code: str) -> None:
-    await session.delete(await _form(session, code))
-    await session.flush()
+async def delete_form(*, session: AsyncSession, code: str) -> None:
+    await repository.delete_row(session, await repository.form(session, code))

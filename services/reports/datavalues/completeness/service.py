@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.datavalues.completeness import repository
 from services.reports.datavalues.periods import VIETNAM, Period, PeriodType, period_param, period_range
 from shared.errors import ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
@@ -39,13 +39,7 @@ class Assigned:
 
 
 async def _forms(session: AsyncSession, code: str | None) -> list[FormInfo]:
-    rows = await session.execute(
-        text(
-            "SELECT id, code, period_type, deadline_days FROM reports.report_form "
-            "WHERE CAST(:c AS text) IS NULL OR code = :c ORDER BY code"
-        ),
-        {"c": code},
-    )
+    rows = await repository.forms(session, code)
     forms = [FormInfo(r.id, r.code, PeriodType(r.period_type), r.deadline_days) for r in rows]
     if code is not None and not forms:
         raise NotFoundError(f"report form '{code}' not found")
@@ -53,24 +47,7 @@ async def _forms(session: AsyncSession, code: str | None) -> list[FormInfo]:
 
 
 async def _assigned(session: AsyncSession, form_id: int) -> list[Assigned]:
-    rows = await session.execute(
-        text(
-            "SELECT d.id, d.code, d.valid_from, d.valid_to FROM reports.department d "
-            "JOIN reports.report_form_department fd ON fd.department_id = d.id WHERE fd.form_id = :f ORDER BY d.code"
-        ),
-        {"f": form_id},
-    )
-    return [Assigned(r.id, r.code, r.valid_from, r.valid_to) for r in rows]
-
-
-async def _submissions(session: AsyncSession, form_id: int, periods: list[str]) -> dict[tuple[int, str], datetime]:
-    rows = await session.execute(
-        text(
-            "SELECT department_id, period, submitted_at FROM reports.submission WHERE form_id = :f AND period = ANY(:p)"
-        ),
-        {"f": form_id, "p": periods},
-    )
-    return {(r.department_id, r.period): r.submitted_at for r in rows}
+    return [Assigned(r.id, r.code, r.valid_from, r.valid_to) for r in await repository.assigned(session, form_id)]
 
 
 def due_date(form: FormInfo, p: Period) -> date:
@@ -78,13 +55,13 @@ def due_date(form: FormInfo, p: Period) -> date:
 
 
 async def completeness(
-    session: AsyncSession, form_code: str, start: str, end: str, departments: list[str] | None, today: date
+    *, session: AsyncSession, form_code: str, start: str, end: str, departments: list[str] | None, today: date
 ) -> dict[str, object]:
     (form,) = await _forms(session, form_code)
     first, last = period_param(start, "start"), period_param(end, "end")
     periods = [p for p in period_range(first.start, last.end, form.period_type, "end") if p.start <= today]
     assigned = [a for a in await _assigned(session, form.id) if not departments or a.code in departments]
-    subs = await _submissions(session, form.id, [p.iso for p in periods])
+    subs = await repository.submissions(session, form.id, [p.iso for p in periods])
     cells = []
     totals = {"expected": 0, "submitted": 0, "on_time": 0, "overdue": 0}
     for a in assigned:
@@ -119,12 +96,12 @@ async def completeness(
     }
 
 
-async def overdue(session: AsyncSession, form_code: str | None, since: date, today: date) -> list[dict[str, object]]:
+async def overdue(*, session: AsyncSession, form_code: str | None, since: date, today: date) -> list[dict[str, object]]:
     """Every report due before ``today`` (periods starting on or after ``since``) not yet submitted."""
     out: list[dict[str, object]] = []
     for form in await _forms(session, form_code):
         periods = [p for p in period_range(since, today, form.period_type, "since") if due_date(form, p) < today]
-        subs = await _submissions(session, form.id, [p.iso for p in periods])
+        subs = await repository.submissions(session, form.id, [p.iso for p in periods])
         for a in await _assigned(session, form.id):
             for p in periods:
                 if a.active_during(p) and (a.id, p.iso) not in subs:
@@ -143,7 +120,7 @@ async def overdue(session: AsyncSession, form_code: str | None, since: date, tod
 
 
 async def register_submission(
-    session: AsyncSession, caller: Caller, form_code: str, department: str, period: str, at: datetime
+    *, session: AsyncSession, caller: Caller, form_code: str, department: str, period: str, at: datetime
 ) -> dict[str, object]:
     """Mark a form as submitted for a department and period (DHIS2's ``completeDate``)."""
     (form,) = await _forms(session, form_code)
@@ -155,16 +132,8 @@ async def register_submission(
     match = [a for a in await _assigned(session, form.id) if a.code == department]
     if not match:
         raise InvalidInputError(f"department '{department}' is not assigned form '{form.code}'", field="department")
-    await session.execute(
-        text(
-            "INSERT INTO reports.submission (form_id, department_id, period, submitted_at, submitted_by) "
-            "VALUES (:f, :d, :p, :at, :by) ON CONFLICT DO NOTHING"
-        ),
-        {"f": form.id, "d": match[0].id, "p": p.iso, "at": at, "by": caller.name},
-    )
-    stored = await session.scalar(
-        text("SELECT submitted_at FROM reports.submission WHERE form_id = :f AND department_id = :d AND period = :p"),
-        {"f": form.id, "d": match[0].id, "p": p.iso},
+    stored = await repository.submit_once(
+        session, form_id=form.id, department_id=match[0].id, period=p.iso, at=at, by=caller.name
     )
     due = due_date(form, p)
     return {

@@ -197,7 +197,12 @@ async def import_data_value_set(*, database: Database, caller: Caller, dvs: Data
         try:
             async with database.session() as session:
                 await completeness.register_submission(
-                    session, caller, dvs.data_set, dvs.org_unit, dvs.period, datetime.now(UTC)
+                    session=session,
+                    caller=caller,
+                    form_code=dvs.data_set,
+                    department=dvs.org_unit,
+                    period=dvs.period,
+                    at=datetime.now(UTC),
                 )
             complete = True
         except CityOpsError as exc:

@@ -46,13 +46,15 @@ _AUDIT_INSERT = """
 INSERT INTO reports.data_value_audit (indicator_id, department_id, period, action, old_value, old_comment,
     old_by, old_at, new_value, new_comment, changed_by, changed_at, import_id)
 """
+# The staged records into the table; the upsert and the create-only path each add their ON CONFLICT.
+_INSERT_STAGED = f"""INSERT INTO reports.data_value AS d (indicator_id, department_id, period, start_date, end_date,
+        value, num_value, comment, stored_by, created_at, updated_at)
+    SELECT indicator_id, department_id, period, start_date, end_date, value, num_value, comment, $1, $2, $2
+    FROM {STAGING} ORDER BY {_KEY_ORDER}"""
 # The WHERE of the upsert makes an identical re-send touch nothing (no write, no audit row).
 _UPSERT = f"""
 WITH m AS (
-    INSERT INTO reports.data_value AS d (indicator_id, department_id, period, start_date, end_date, value,
-        num_value, comment, stored_by, created_at, updated_at)
-    SELECT indicator_id, department_id, period, start_date, end_date, value, num_value, comment, $1, $2, $2
-    FROM {STAGING} ORDER BY {_KEY_ORDER}
+    {_INSERT_STAGED}
     ON CONFLICT (indicator_id, department_id, period) DO UPDATE
         SET value = EXCLUDED.value, num_value = EXCLUDED.num_value, comment = EXCLUDED.comment,
             stored_by = EXCLUDED.stored_by, updated_at = EXCLUDED.updated_at
@@ -81,10 +83,7 @@ SELECT EXISTS (SELECT 1 FROM reports.data_value
 """
 _CREATE_ONLY = f"""
 WITH m AS (
-    INSERT INTO reports.data_value AS d (indicator_id, department_id, period, start_date, end_date, value,
-        num_value, comment, stored_by, created_at, updated_at)
-    SELECT indicator_id, department_id, period, start_date, end_date, value, num_value, comment, $1, $2, $2
-    FROM {STAGING} ORDER BY {_KEY_ORDER}
+    {_INSERT_STAGED}
     ON CONFLICT (indicator_id, department_id, period) DO NOTHING
     RETURNING indicator_id, department_id, period, num_value
 )

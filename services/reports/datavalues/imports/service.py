@@ -144,8 +144,8 @@ async def import_values(
                         raise _Rollback
                     if not options.dry_run:
                         changes = await apply_thresholds(
-                            pg,
-                            watched,
+                            pg=pg,
+                            watched=watched,
                             rules=catalogue.rules_by_id,
                             department_codes=catalogue.department_codes,
                             now=now,

@@ -40,9 +40,9 @@ def _alert_id(indicator: str, department: str, period: str, started: datetime) -
 
 
 async def apply_thresholds(
+    *,
     pg: asyncpg.Connection,
     watched: list[list[Any]],
-    *,
     rules: Mapping[int, IndicatorRule],
     department_codes: Mapping[int, str],
     now: datetime,

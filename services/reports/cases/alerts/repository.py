@@ -1,0 +1,31 @@
+"""SQL of alerts → cases: the per-origin lock, applied messages, the case an alert belongs to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reports.cases.models import Case, CaseAlert
+from services.reports.cases.workflow import OPEN_STATUSES
+
+
+async def lock_origin(session: AsyncSession, key: str) -> None:
+    """Serialise the messages of one camera/rule across replicas until the transaction ends."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"alert-case:{key}"})
+
+
+async def applied(session: AsyncSession, alert_id: str, phase: str, at: datetime) -> CaseAlert | None:
+    return await session.get(CaseAlert, (alert_id, phase, at))
+
+
+async def case_of_alert(session: AsyncSession, alert_id: str) -> int | None:
+    return await session.scalar(select(CaseAlert.case_id).where(CaseAlert.alert_id == alert_id).limit(1))
+
+
+async def open_case_of_origin(session: AsyncSession, key: str) -> int | None:
+    """The newest open case of the alerts of that origin."""
+    return await session.scalar(
+        select(Case.id).where(Case.alert_key == key, Case.status.in_(OPEN_STATUSES)).order_by(Case.id.desc()).limit(1)
+    )

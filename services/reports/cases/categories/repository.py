@@ -1,0 +1,36 @@
+"""SQL of the case categories."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import any_, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reports.cases.models import Category
+from services.reports.db import get_or_404
+
+
+async def categories(session: AsyncSession, *, include_inactive: bool) -> Sequence[Category]:
+    query = select(Category).order_by(Category.code)
+    if not include_inactive:
+        query = query.where(Category.active)
+    return (await session.scalars(query)).all()
+
+
+async def category(session: AsyncSession, code: str) -> Category:
+    return await get_or_404(session, Category, code, f"no case category '{code}'")
+
+
+async def exists(session: AsyncSession, code: str) -> bool:
+    return await session.get(Category, code) is not None
+
+
+async def for_alert(session: AsyncSession, rule_type: str) -> Category | None:
+    """The active category that claims alerts of ``rule_type`` (first by code, for determinism)."""
+    return await session.scalar(
+        select(Category)
+        .where(Category.active, literal(rule_type) == any_(Category.alert_rule_types))
+        .order_by(Category.code)
+        .limit(1)
+    )

@@ -1,0 +1,66 @@
+"""SQL of the site-clearance projects: one, a page of them, their progress reports and linked cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reports.cases.models import Case, ClearanceProgress, ClearanceProject
+from services.reports.db import get_or_404
+from shared.pagination import Ordering
+
+PROJECT_ORDER = Ordering(
+    fields={
+        "code": ClearanceProject.code,
+        "id": ClearanceProject.id,
+        "name": ClearanceProject.name,
+        "start_date": ClearanceProject.start_date,
+        "planned_end_date": ClearanceProject.planned_end_date,
+        "created_at": ClearanceProject.created_at,
+    },
+    key=[ClearanceProject.id],
+)
+
+
+async def project(session: AsyncSession, project_id: int) -> ClearanceProject:
+    return await get_or_404(session, ClearanceProject, project_id, f"no site-clearance project {project_id}")
+
+
+async def code_taken(session: AsyncSession, code: str) -> bool:
+    return await session.scalar(select(ClearanceProject.id).where(ClearanceProject.code == code)) is not None
+
+
+async def page(
+    session: AsyncSession, *, ward: Sequence[str], sort: str, cursor: str | None, limit: int
+) -> tuple[list[ClearanceProject], str | None]:
+    """``ward`` is "any of these"; empty does not filter."""
+    query = select(ClearanceProject)
+    if ward:
+        query = query.where(ClearanceProject.ward.in_(ward))
+    query = PROJECT_ORDER.apply(query, sort=sort, cursor=cursor, limit=limit)
+    return PROJECT_ORDER.page((await session.scalars(query)).all(), sort=sort, limit=limit)
+
+
+async def progress_reports(session: AsyncSession, project_id: int) -> list[ClearanceProgress]:
+    """Oldest first."""
+    query = select(ClearanceProgress).where(ClearanceProgress.project_id == project_id)
+    return list((await session.scalars(query.order_by(ClearanceProgress.as_of))).all())
+
+
+async def linked_case_ids(session: AsyncSession, project_id: int) -> list[int]:
+    return list((await session.scalars(select(Case.id).where(Case.project_id == project_id).order_by(Case.id))).all())
+
+
+async def save_progress(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert a progress report, or replace the project's report of the same ``as_of``."""
+    stmt = insert(ClearanceProgress).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ClearanceProgress.project_id, ClearanceProgress.as_of],
+            set_={k: stmt.excluded[k] for k in values if k not in ("project_id", "as_of")},
+        )
+    )
