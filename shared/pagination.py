@@ -58,6 +58,11 @@ class Ordering:
     fields: Mapping[str, InstrumentedAttribute[Any]]
     key: Sequence[InstrumentedAttribute[Any]]
 
+    @classmethod
+    def of(cls, *columns: InstrumentedAttribute[Any], key: Sequence[InstrumentedAttribute[Any]]) -> Ordering:
+        """Sort fields named after their columns, offered in the order given."""
+        return cls(fields={column.key: column for column in columns}, key=key)
+
     def choices(self) -> list[str]:
         return [f"{sign}{name}" for name in self.fields for sign in ("", "-")]
 

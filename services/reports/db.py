@@ -1,9 +1,9 @@
 """The one declarative base of the reports service (every table of the ``reports`` schema maps onto
-it), and the get-or-404 lookups and the insert-or-409 its features share."""
+it), and the query-or-404 lookup and the insert-or-409 its features share."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
@@ -19,14 +19,6 @@ T = TypeVar("T")
 
 class Base(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
-
-
-async def get_or_404(session: AsyncSession, model: type[T], key: Any, missing: str) -> T:
-    """The row of ``model`` with primary key ``key``, or ``NotFoundError(missing)``."""
-    found = await session.get(model, key)
-    if found is None:
-        raise NotFoundError(missing)
-    return found
 
 
 async def one_or_404(session: AsyncSession, query: Select[T], missing: str) -> T:

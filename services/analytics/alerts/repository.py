@@ -17,10 +17,7 @@ from services.analytics.pipeline.rules import Transition
 from shared.db import get_existing
 from shared.pagination import Ordering, any_of
 
-ALERT_ORDER = Ordering(
-    fields={c.key: c for c in (Alert.started_at, Alert.last_at, Alert.peak_count, Alert.camera)},
-    key=[Alert.id],
-)
+ALERT_ORDER = Ordering.of(Alert.started_at, Alert.last_at, Alert.peak_count, Alert.camera, key=[Alert.id])
 
 
 def _conditions(where: AlertFilter) -> list[ColumnElement[bool]]:

@@ -12,10 +12,7 @@ from services.analytics.rules.schemas import RuleFilter
 from shared.db import get_existing
 from shared.pagination import Ordering, any_of
 
-RULE_ORDER = Ordering(
-    fields={"created_at": Rule.created_at, "name": Rule.name, "camera": Rule.camera, "type": Rule.type},
-    key=[Rule.id],
-)
+RULE_ORDER = Ordering.of(Rule.created_at, Rule.name, Rule.camera, Rule.type, key=[Rule.id])
 
 
 async def get(session: AsyncSession, rule_id: uuid.UUID) -> Rule:

@@ -11,7 +11,7 @@ from services.gateway.audit.models import AuditEntry
 from services.gateway.db import fetch_page
 from shared.pagination import Ordering
 
-AUDIT_ORDER = Ordering(fields={"id": AuditEntry.id}, key=[AuditEntry.id])
+AUDIT_ORDER = Ordering.of(AuditEntry.id, key=[AuditEntry.id])
 
 
 def add_entry(session: AsyncSession, entry: AuditEntry) -> None:

@@ -13,8 +13,8 @@ from services.gateway.db import fetch_page
 from shared.db import get_existing
 from shared.pagination import Ordering
 
-USER_ORDER = Ordering(fields={"username": User.username, "created_at": User.created_at}, key=[User.id])
-API_KEY_ORDER = Ordering(fields={"created_at": ApiKey.created_at, "name": ApiKey.name}, key=[ApiKey.id])
+USER_ORDER = Ordering.of(User.username, User.created_at, key=[User.id])
+API_KEY_ORDER = Ordering.of(ApiKey.created_at, ApiKey.name, key=[ApiKey.id])
 
 
 async def secret_or_insert(session: AsyncSession, name: str, value: str) -> str:

@@ -15,11 +15,8 @@ from services.ingest.cameras.schemas import CameraFilter
 from shared.db import get_existing
 from shared.pagination import Ordering, any_of
 
-CAMERA_ORDER = Ordering(
-    fields={
-        c.key: c for c in (CameraRow.id, CameraRow.name, CameraRow.category, CameraRow.created_at, CameraRow.updated_at)
-    },
-    key=[CameraRow.id],
+CAMERA_ORDER = Ordering.of(
+    CameraRow.id, CameraRow.name, CameraRow.category, CameraRow.created_at, CameraRow.updated_at, key=[CameraRow.id]
 )
 
 

@@ -12,13 +12,13 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.businesses.models import Business, BusinessStatusChange, Inspection, PriceList, Violation
-from services.reports.db import get_or_404
+from shared.db import get_existing
 from shared.errors import NotFoundError
 from shared.pagination import Ordering, any_of
 
 
 async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Business:
-    return await get_or_404(session, Business, business_id, f"business {business_id} not found")
+    return await get_existing(session, Business, business_id, missing=f"business {business_id} not found")
 
 
 async def confirmed_violations(
@@ -112,15 +112,8 @@ class BusinessFilter:
     status: Sequence[str] = ()
 
 
-BUSINESS_ORDER = Ordering(
-    fields={
-        "name": Business.name,
-        "id": Business.id,
-        "type": Business.type,
-        "created_at": Business.created_at,
-        "updated_at": Business.updated_at,
-    },
-    key=[Business.id],
+BUSINESS_ORDER = Ordering.of(
+    Business.name, Business.id, Business.type, Business.created_at, Business.updated_at, key=[Business.id]
 )
 
 

@@ -59,15 +59,7 @@ class CaseFilter:
 
 # No created_at: received_at is when a case came in. priority is left out on purpose: it is text,
 # and its alphabetical order (high, low, normal, urgent) is not its urgency.
-CASE_ORDER = Ordering(
-    fields={
-        "id": Case.id,
-        "received_at": Case.received_at,
-        "updated_at": Case.updated_at,
-        "due_at": Case.due_at,
-    },
-    key=[Case.id],
-)
+CASE_ORDER = Ordering.of(Case.id, Case.received_at, Case.updated_at, Case.due_at, key=[Case.id])
 
 
 def _conditions(f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.businesses.models import BusinessCase
 from services.reports.cases.models import Case
-from services.reports.db import get_or_404
+from shared.db import get_existing
 
 
 async def case(session: AsyncSession, case_id: int) -> Case:
-    return await get_or_404(session, Case, case_id, f"case {case_id} not found")
+    return await get_existing(session, Case, case_id, missing=f"case {case_id} not found")
 
 
 async def save_link(session: AsyncSession, values: dict[str, Any]) -> None:

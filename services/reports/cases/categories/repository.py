@@ -8,7 +8,7 @@ from sqlalchemy import any_, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases.models import Category
-from services.reports.db import get_or_404
+from shared.db import get_existing
 
 
 async def categories(session: AsyncSession, *, include_inactive: bool) -> Sequence[Category]:
@@ -19,7 +19,7 @@ async def categories(session: AsyncSession, *, include_inactive: bool) -> Sequen
 
 
 async def category(session: AsyncSession, code: str) -> Category:
-    return await get_or_404(session, Category, code, f"no case category '{code}'")
+    return await get_existing(session, Category, code, missing=f"no case category '{code}'")
 
 
 async def exists(session: AsyncSession, code: str) -> bool:

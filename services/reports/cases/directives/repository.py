@@ -14,10 +14,7 @@ from services.reports.cases.models import Case, ClearanceProject, Directive, Dir
 from services.reports.db import one_or_404
 from shared.pagination import Ordering
 
-DIRECTIVE_ORDER = Ordering(
-    fields={"deadline": Directive.deadline, "id": Directive.id, "issued_at": Directive.issued_at},
-    key=[Directive.id],
-)
+DIRECTIVE_ORDER = Ordering.of(Directive.deadline, Directive.id, Directive.issued_at, key=[Directive.id])
 
 
 async def directive(session: AsyncSession, directive_id: int, *, lock: bool = False) -> Directive:

@@ -10,24 +10,22 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases.models import Case, ClearanceProgress, ClearanceProject
-from services.reports.db import get_or_404
+from shared.db import get_existing
 from shared.pagination import Ordering
 
-PROJECT_ORDER = Ordering(
-    fields={
-        "code": ClearanceProject.code,
-        "id": ClearanceProject.id,
-        "name": ClearanceProject.name,
-        "start_date": ClearanceProject.start_date,
-        "planned_end_date": ClearanceProject.planned_end_date,
-        "created_at": ClearanceProject.created_at,
-    },
+PROJECT_ORDER = Ordering.of(
+    ClearanceProject.code,
+    ClearanceProject.id,
+    ClearanceProject.name,
+    ClearanceProject.start_date,
+    ClearanceProject.planned_end_date,
+    ClearanceProject.created_at,
     key=[ClearanceProject.id],
 )
 
 
 async def project(session: AsyncSession, project_id: int) -> ClearanceProject:
-    return await get_or_404(session, ClearanceProject, project_id, f"no site-clearance project {project_id}")
+    return await get_existing(session, ClearanceProject, project_id, missing=f"no site-clearance project {project_id}")
 
 
 async def code_taken(session: AsyncSession, code: str) -> bool:
