@@ -14,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from services.gateway.api import audit, auth, events, media, overview, proxy, web
 from services.gateway.auth import service as auth_service
 from services.gateway.auth.cache import CallerCache
+from services.gateway.auth.secrets import Hashing
+from services.gateway.auth.throttle import LoginThrottle
 from services.gateway.consumers import credentials, usage
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, ETagMiddleware
 from services.gateway.openapi import ApiDocs
@@ -44,6 +46,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         upstreams=Upstreams(settings),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         callers=CallerCache(settings.auth_cache_s),
+        throttle=LoginThrottle(
+            max_failures=settings.login_max_failures,
+            max_failures_per_client=settings.login_max_failures_per_client,
+            lockout_s=settings.login_lockout_s,
+            max_lockout_s=settings.login_max_lockout_s,
+        ),
+        hashing=Hashing(settings.hash_concurrency),
     )
     sharing = UsageSharing(gw.limiter)
     tasks: set[asyncio.Task[None]] = set()
@@ -55,7 +64,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     async def prepare_auth() -> None:
         gw.jwt_secret = await auth_service.prepare(
-            database=runtime.database, jwt_secret=settings.jwt_secret, admin_password=settings.admin_password
+            database=runtime.database,
+            hashing=gw.hashing,
+            jwt_secret=settings.jwt_secret,
+            admin_password=settings.admin_password,
         )
 
     async def start(_: Runtime) -> None:
@@ -66,6 +78,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         for task in tasks:
             task.cancel()
         await gw.upstreams.close()
+        gw.hashing.close()
 
     async def on_bus_ready(bus: Bus) -> None:
         await credentials.subscribe(bus, gw.callers)

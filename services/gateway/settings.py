@@ -31,6 +31,15 @@ class GatewaySettings(ServiceSettings):
         None, validation_alias=AliasChoices("CITYOPS_ADMIN_PASSWORD", "CITYOPS_GATEWAY_ADMIN_PASSWORD")
     )
     rate_limit_per_minute: int = 1200
+    # Failed logins (token form, Basic, API key) before an account is locked for one client address,
+    # and before a client address is locked for every account (auth/throttle.py).
+    login_max_failures: int = 5
+    login_max_failures_per_client: int = 20
+    # The first lockout; each further one of the same account/client doubles, up to the max.
+    login_lockout_s: int = 30
+    login_max_lockout_s: int = 900
+    # Argon2 hashes computed at once, in threads off the event loop; further logins queue.
+    hash_concurrency: int = 2
     max_body_bytes: int = 64 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.gateway.auth.cache import CallerCache
+from services.gateway.auth.secrets import Hashing
+from services.gateway.auth.throttle import LoginThrottle
 from services.gateway.overview.service import OverviewCache
 from services.gateway.proxy.upstream import Upstreams
 from services.gateway.ratelimit.limiter import RateLimiter
@@ -19,6 +21,8 @@ class GatewayState:
     upstreams: Upstreams
     limiter: RateLimiter
     callers: CallerCache
+    throttle: LoginThrottle
+    hashing: Hashing
     # Set once the database answered at startup (auth.service.prepare); until then logins are 503.
     jwt_secret: str | None = None
     overview: OverviewCache = field(default_factory=OverviewCache)

@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from services.gateway.api.deps import State, authenticate, require
+from services.gateway.api.deps import State, authenticate, origin, require
 from services.gateway.auth import repository, schemas
 from services.gateway.auth import service as auth
 from services.gateway.auth.policy import Permission as P
+from services.gateway.auth.throttle import Origin
 from shared.deps import SessionDep
 from shared.identity import Caller
 from shared.pagination import Cursor, Limit, Page
@@ -22,16 +23,20 @@ router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
 @router.post("/auth/token", response_model=schemas.TokenOut, tags=["auth"], summary="Log in (OAuth2 password flow)")
 async def login(
-    gw: State, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    gw: State, where: Annotated[Origin, Depends(origin)], form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> schemas.TokenOut:
-    """Exchange username and password for a short-lived bearer token."""
+    """Exchange username and password for a short-lived bearer token. Repeated failures of an account
+    from one address, or of one address, are locked out for a while (429 with Retry-After)."""
     return await auth.login(
-        session=session,
+        database=gw.runtime.database,
         limiter=gw.limiter,
+        throttle=gw.throttle,
+        hashing=gw.hashing,
         jwt_secret=gw.jwt_secret,
         ttl_s=gw.settings.token_ttl_s,
         username=form.username,
         password=form.password,
+        origin=where,
     )
 
 
@@ -58,9 +63,9 @@ async def list_users(
 
 
 @router.post("/users", response_model=schemas.UserOut, status_code=status.HTTP_201_CREATED, tags=["users"])
-async def create_user(_: UsersAdmin, session: SessionDep, user_in: schemas.UserIn) -> schemas.UserOut:
+async def create_user(_: UsersAdmin, gw: State, session: SessionDep, user_in: schemas.UserIn) -> schemas.UserOut:
     """Create a user with roles (and departments for the `department` role)."""
-    return await auth.create_user(session=session, user_in=user_in)
+    return await auth.create_user(session=session, hashing=gw.hashing, user_in=user_in)
 
 
 @router.patch("/users/{username}", response_model=schemas.UserOut, tags=["users"])
@@ -69,7 +74,7 @@ async def update_user(
 ) -> schemas.UserOut:
     """Change a user's password, roles, departments or disable it."""
     return await auth.update_user(
-        session=session, callers=gw.callers, bus=gw.runtime.bus, username=username, user_in=user_in
+        session=session, callers=gw.callers, bus=gw.runtime.bus, hashing=gw.hashing, username=username, user_in=user_in
     )
 
 

@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 from services.gateway.auth import policy
 from services.gateway.auth import service as auth
 from services.gateway.auth.policy import Permission
+from services.gateway.auth.throttle import Origin
 from services.gateway.state import GatewayState
 from shared.errors import UnauthorizedError
 from shared.identity import Caller
@@ -29,6 +30,16 @@ def gateway_state(conn: HTTPConnection) -> GatewayState:
 
 
 State = Annotated[GatewayState, Depends(gateway_state)]
+
+
+def _client(conn: HTTPConnection) -> str:
+    # uvicorn has already put the X-Forwarded-For address here when the proxy is trusted.
+    return conn.client.host if conn.client else "unknown"
+
+
+def origin(conn: HTTPConnection) -> Origin:
+    """Where a login attempt comes from, for the login throttle and its audit lines."""
+    return Origin(client=_client(conn), method=conn.scope.get("method", "WS"), path=conn.url.path)
 
 
 def _credential(conn: HTTPConnection, *, query_token: bool) -> tuple[str, str]:
@@ -53,9 +64,12 @@ async def identify(conn: HTTPConnection, gw: GatewayState, *, query_token: bool)
     caller = await auth.identify(
         database=gw.runtime.database,
         callers=gw.callers,
+        throttle=gw.throttle,
+        hashing=gw.hashing,
         jwt_secret=gw.jwt_secret,
         scheme=scheme,
         credential=credential,
+        origin=origin(conn),
     )
     conn.state.caller = caller
     gw.limiter.check(f"{caller.kind}:{caller.name}")
@@ -94,7 +108,7 @@ class Public:
     permission = None
 
     async def __call__(self, request: Request, gw: State) -> Caller:
-        client = request.client.host if request.client else "unknown"
+        client = _client(request)
         gw.limiter.check(f"anonymous:{client}")
         caller = Caller(name=client, kind="anonymous")
         request.state.caller = caller

@@ -1,1 +1,1 @@
-"""The audit log: every write through the gateway, who, what, when, from where, outcome."""
+"""The audit log: every write through the gateway (who, what, when, from where, outcome) and every login lockout."""

@@ -17,10 +17,18 @@ log = logging.getLogger("cityops.gateway.audit")
 
 
 async def record_write(
-    *, database: Database, actor: str, method: str, path: str, status: int, client: str | None
+    *,
+    database: Database,
+    actor: str,
+    method: str,
+    path: str,
+    status: int,
+    client: str | None,
+    detail: str | None = None,
 ) -> None:
-    """Store one audit line in its own unit of work: it is written after the response was sent."""
-    entry = AuditEntry(actor=actor, method=method, path=path[:2000], status=status, client=client)
+    """Store one audit line (a write, or a login lockout with its ``detail``) in its own unit of work:
+    it outlives the request's, which is over (a write's response was sent) or rolled back (a lockout)."""
+    entry = AuditEntry(actor=actor, method=method, path=path[:2000], status=status, client=client, detail=detail)
     try:
         async with database.session() as session:
             repository.add_entry(session, entry)

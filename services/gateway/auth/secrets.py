@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +30,30 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+class Hashing:
+    """Argon2 off the event loop, at most ``concurrency`` hashes at once.
+
+    One hash takes tens of milliseconds of CPU; on the event loop, a few clients guessing passwords
+    stall every other request (health checks included). Here they run in threads of their own (argon2
+    releases the GIL) and, beyond ``concurrency``, wait in the executor's queue, so guessing slows
+    logins down, not the gateway. A queued hash whose request is cancelled is dropped.
+    """
+
+    def __init__(self, concurrency: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2")
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, hash_password, password)
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, verify_password, password_hash, password
+        )
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def new_api_key() -> tuple[str, str]:

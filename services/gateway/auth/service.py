@@ -1,7 +1,10 @@
 """Users, API keys, tokens and the signing secret: the rules (no HTTP here).
 
-Credentials are verified outside any route's unit of work (``identify``), in a session of their
-own and only when the caller is not cached; every other use case runs in the caller's session.
+Credentials are verified outside any route's unit of work (``identify``, ``login``), in a session of
+their own that is closed before the password hash is checked (off the event loop, ``secrets.Hashing``),
+and only when the caller is not cached. Passwords and API keys are throttled (``throttle.py``): a locked
+account or client is refused before anything is looked up. Every other use case runs in the caller's
+session.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ import base64
 import logging
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.gateway.audit import service as audit
 from services.gateway.auth import repository
 from services.gateway.auth import secrets as crypto
 from services.gateway.auth.cache import CallerCache
@@ -30,27 +35,37 @@ from services.gateway.auth.schemas import (
     UserOut,
     UserPatch,
 )
+from services.gateway.auth.secrets import Hashing
+from services.gateway.auth.throttle import LoginThrottle, Origin
 from services.gateway.ratelimit.limiter import RateLimiter
 from shared import subjects
 from shared.bus import Bus
 from shared.db import Database, after_commit
-from shared.errors import ConflictError, InvalidInputError, NotFoundError, UnauthorizedError, UnavailableError
+from shared.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+    UnauthorizedError,
+    UnavailableError,
+)
 from shared.identity import Caller, Role
 from shared.pagination import Page
 
 log = logging.getLogger("cityops.gateway.auth")
 ADMIN_USERNAME = "admin"
+_T = TypeVar("_T")
 # Verified against when the user is unknown, so timing does not reveal usernames.
 _DUMMY_HASH = crypto.hash_password(secrets.token_hex(8))
 
 
-async def prepare(*, database: Database, jwt_secret: str | None, admin_password: str | None) -> str:
+async def prepare(*, database: Database, hashing: Hashing, jwt_secret: str | None, admin_password: str | None) -> str:
     """At startup, once the database answers: the signing secret, and the first admin if there is none."""
     await database.wait_ready()
     async with database.session() as session:
         # Configured, or generated once and shared by every replica through the database.
         secret = jwt_secret or await repository.secret_or_insert(session, "jwt", secrets.token_urlsafe(48))
-        generated = await _ensure_admin(session, admin_password)
+        generated = await _ensure_admin(session, hashing, admin_password)
     if generated:
         # Shown once so the operator can log in; set CITYOPS_ADMIN_PASSWORD to choose it instead.
         log.warning("auth.admin_created", extra={"username": ADMIN_USERNAME, "password": generated})
@@ -58,7 +73,7 @@ async def prepare(*, database: Database, jwt_secret: str | None, admin_password:
     return secret
 
 
-async def _ensure_admin(session: AsyncSession, password: str | None) -> str | None:
+async def _ensure_admin(session: AsyncSession, hashing: Hashing, password: str | None) -> str | None:
     """Create the first admin if there is none; return the password if we had to generate it."""
     if await repository.user_exists(session, ADMIN_USERNAME):
         return None
@@ -66,7 +81,7 @@ async def _ensure_admin(session: AsyncSession, password: str | None) -> str | No
     admin = User(
         username=ADMIN_USERNAME,
         full_name="Administrator",
-        password_hash=crypto.hash_password(password or generated or ""),
+        password_hash=await hashing.hash(password or generated or ""),
         roles=["admin"],
         departments=[],
         active=True,
@@ -81,19 +96,66 @@ def _ready(jwt_secret: str | None) -> str:
     return jwt_secret
 
 
-async def _authenticate_user(session: AsyncSession, username: str, password: str) -> User:
-    user = await repository.find_user(session, username)
-    ok = crypto.verify_password(user.password_hash if user else _DUMMY_HASH, password)
+async def _authenticate_user(database: Database, hashing: Hashing, username: str, password: str) -> User:
+    # The session ends before the hash: logins waiting for a hashing thread hold no connection.
+    async with database.session() as session:
+        user = await repository.find_user(session, username)
+    ok = await hashing.verify(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok or not user.active:
         raise UnauthorizedError("wrong username or password")
     return user
 
 
+async def _counted(
+    verify: Callable[[], Awaitable[_T]], *, database: Database, throttle: LoginThrottle, account: str, origin: Origin
+) -> _T:
+    """``verify``, its failure counted against ``account`` from ``origin``; a failure that starts a
+    lockout is answered 429 and each lockout gets an audit line."""
+    try:
+        verified = await verify()
+    except UnauthorizedError:
+        lockouts = throttle.failed(account, origin.client)
+        for lockout in lockouts:
+            log.warning("auth.lockout", extra={"account": account, "client": origin.client, "seconds": lockout.seconds})
+            await audit.record_write(
+                database=database,
+                actor=account,
+                method=origin.method,
+                path=origin.path,
+                status=RateLimitedError.status,
+                client=origin.client,
+                detail=lockout.describe(),
+            )
+        if lockouts:
+            wait = max(lockout.seconds for lockout in lockouts)
+            raise RateLimitedError("too many failed logins, try again later", retry_after_s=wait) from None
+        raise
+    throttle.succeeded(account, origin.client)
+    return verified
+
+
 async def login(
-    *, session: AsyncSession, limiter: RateLimiter, jwt_secret: str | None, ttl_s: int, username: str, password: str
+    *,
+    database: Database,
+    limiter: RateLimiter,
+    throttle: LoginThrottle,
+    hashing: Hashing,
+    jwt_secret: str | None,
+    ttl_s: int,
+    username: str,
+    password: str,
+    origin: Origin,
 ) -> TokenOut:
     """Exchange username and password for a short-lived bearer token."""
-    user = await _authenticate_user(session, username, password)
+    account = f"user:{username}"
+    throttle.check(account, origin.client)
+    user = await _counted(
+        lambda: _authenticate_user(database, hashing, username, password),
+        database=database,
+        throttle=throttle,
+        account=account,
+        origin=origin,
+    )
     limiter.check(f"login:{username}")
     token = crypto.issue_token(_ready(jwt_secret), subject=user.username, ttl_s=ttl_s)
     return TokenOut(access_token=token, expires_in=ttl_s)
@@ -126,7 +188,25 @@ async def _authenticate_api_key(session: AsyncSession, plaintext: str) -> Caller
     return Caller(name=f"{key.name}#{key.prefix}", kind="api_key", departments=frozenset(key.departments))
 
 
-async def _verify(database: Database, jwt_secret: str | None, scheme: str, credential: str) -> Caller:
+def _basic(credential: str) -> tuple[str, str]:
+    try:
+        username, _, password = base64.b64decode(credential).decode().partition(":")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UnauthorizedError("malformed Basic credentials") from exc
+    return username, password
+
+
+def _account(scheme: str, credential: str) -> str | None:
+    """Whose credentials these claim to be, to count their failures; None for a bearer token, which
+    is signed: there is nothing to guess."""
+    if scheme == "key":
+        return f"api_key:{crypto.api_key_prefix(credential) or '?'}"
+    if scheme == "basic":
+        return f"user:{_basic(credential)[0]}"
+    return None
+
+
+async def _verify(database: Database, hashing: Hashing, jwt_secret: str | None, scheme: str, credential: str) -> Caller:
     if scheme == "key":
         async with database.session() as session:
             return await _authenticate_api_key(session, credential)
@@ -137,23 +217,38 @@ async def _verify(database: Database, jwt_secret: str | None, scheme: str, crede
         if not user.active:
             raise UnauthorizedError("user disabled")
         return _caller_of_user(user)
-    try:
-        username, _, password = base64.b64decode(credential).decode().partition(":")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UnauthorizedError("malformed Basic credentials") from exc
-    async with database.session() as session:
-        return _caller_of_user(await _authenticate_user(session, username, password))
+    username, password = _basic(credential)
+    return _caller_of_user(await _authenticate_user(database, hashing, username, password))
 
 
 async def identify(
-    *, database: Database, callers: CallerCache, jwt_secret: str | None, scheme: str, credential: str
+    *,
+    database: Database,
+    callers: CallerCache,
+    throttle: LoginThrottle,
+    hashing: Hashing,
+    jwt_secret: str | None,
+    scheme: str,
+    credential: str,
+    origin: Origin,
 ) -> Caller:
     """The caller behind a credential (``scheme``: key, bearer or basic), from the cache when it was
-    verified recently."""
+    verified recently. Only right credentials are cached, so every wrong one is counted."""
+    account = _account(scheme, credential)
+    if account is not None:
+        # Before the cache: a locked client is refused even the credentials it already got right.
+        throttle.check(account, origin.client)
     cache_key = callers.key(scheme, credential)
     caller = callers.get(cache_key)
     if caller is None:
-        caller = await _verify(database, jwt_secret, scheme, credential)
+
+        def verify() -> Awaitable[Caller]:
+            return _verify(database, hashing, jwt_secret, scheme, credential)
+
+        if account is None:
+            caller = await verify()
+        else:
+            caller = await _counted(verify, database=database, throttle=throttle, account=account, origin=origin)
         callers.put(cache_key, caller)
     return caller
 
@@ -192,14 +287,14 @@ async def list_users(*, session: AsyncSession, sort: str, cursor: str | None, li
     return Page[UserOut](items=[UserOut.model_validate(u) for u in rows], next_cursor=next_cursor)
 
 
-async def create_user(*, session: AsyncSession, user_in: UserIn) -> UserOut:
+async def create_user(*, session: AsyncSession, hashing: Hashing, user_in: UserIn) -> UserOut:
     _check_roles(user_in.roles, user_in.departments)
     if await repository.user_exists(session, user_in.username):
         raise ConflictError(f"user {user_in.username} already exists")
     user = User(
         username=user_in.username,
         full_name=user_in.full_name,
-        password_hash=crypto.hash_password(user_in.password),
+        password_hash=await hashing.hash(user_in.password),
         roles=list(user_in.roles),
         departments=list(user_in.departments),
         active=True,
@@ -209,14 +304,14 @@ async def create_user(*, session: AsyncSession, user_in: UserIn) -> UserOut:
 
 
 async def update_user(
-    *, session: AsyncSession, callers: CallerCache, bus: Bus, username: str, user_in: UserPatch
+    *, session: AsyncSession, callers: CallerCache, bus: Bus, hashing: Hashing, username: str, user_in: UserPatch
 ) -> UserOut:
     user = await _get_user(session, username)
     roles: list[str] = list(user_in.roles) if user_in.roles is not None else user.roles
     departments = list(user_in.departments) if user_in.departments is not None else user.departments
     _check_roles(roles, departments)  # type: ignore[arg-type]
     if user_in.password is not None:
-        user.password_hash = crypto.hash_password(user_in.password)
+        user.password_hash = await hashing.hash(user_in.password)
     user.roles, user.departments = roles, departments
     if user_in.active is not None:
         user.active = user_in.active
