@@ -19,8 +19,9 @@ import asyncio
 import ipaddress
 import re
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from shared.errors import InvalidInputError
@@ -101,6 +102,11 @@ def _literal_addresses(host: str) -> tuple[IPAddress, ...] | None:
         return None
 
 
+def _resolved(infos: Iterable[tuple[Any, ...]]) -> Iterator[IPAddress]:
+    """The addresses of ``getaddrinfo`` answers (without an IPv6 zone)."""
+    return (ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos)
+
+
 def _refuse_any(policy: UrlPolicy, host: str, addresses: Iterable[IPAddress], field: str) -> None:
     for address in addresses:
         if reason := policy.refusal(address):
@@ -155,7 +161,7 @@ async def check_stream_url(url: str, *, policy: UrlPolicy, field: str = "url") -
         infos = await asyncio.wait_for(loop.getaddrinfo(host, None, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S)
     except (OSError, TimeoutError):
         return url  # not resolvable now; the stream threads check again before connecting
-    _refuse_any(policy, host, (ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos), field)
+    _refuse_any(policy, host, _resolved(infos), field)
     return url
 
 
@@ -171,7 +177,7 @@ def refuse_blocked_target(url: str, policy: UrlPolicy) -> None:
             infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except OSError:
             return  # FFmpeg fails to resolve it too and says so
-        _refuse_any(policy, host, (ipaddress.ip_address(str(i[4][0]).split("%", 1)[0]) for i in infos), "url")
+        _refuse_any(policy, host, _resolved(infos), "url")
     except InvalidInputError as exc:
         raise BlockedUrlError(f"refused by the camera URL policy: {scrub(exc.detail)}") from None
 
