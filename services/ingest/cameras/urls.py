@@ -25,9 +25,9 @@ from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from shared.errors import InvalidInputError
+from shared.redaction import MASK, SECRET_QUERY_VALUE, mask_query, mask_userinfo, scrub
 
 STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
-MASK = "***"
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 BLOCKED_NETWORKS: tuple[IPNetwork, ...] = tuple(
@@ -49,14 +49,6 @@ _KNOWN_NAMES: dict[str, tuple[str, ...]] = {
     "metadata": ("169.254.169.254",),
 }
 RESOLVE_TIMEOUT_S = 2.0
-# Query parameters whose value is a secret (matched anywhere in the lower-cased name: ``pwd``,
-# ``api_key``, ``access_token``, ``X-Amz-Signature``...). Over-masking a harmless value costs nothing:
-# a client sending the masked URL back keeps the stored value.
-_SECRET_PARAM = r"[^=&;#?\s'\"]*(?:pass|pwd|token|secret|key|auth|sig|credential)[^=&;#?\s'\"]*"
-_SECRET_QUERY_VALUE = re.compile(rf"(?P<name>(?:^|(?<=[?&;])){_SECRET_PARAM}=)(?P<value>[^&;#\s'\"]*)", re.I)
-# A URL in free text (FFmpeg errors echo the URL they failed to open). Its user info runs to the LAST
-# ``@`` of the token: a password may hold a raw ``@`` or ``/`` (FFmpeg splits the same way).
-_URL_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?:(?P<userinfo>[^\s'\"<>]*)@)?")
 
 
 class BlockedUrlError(ValueError):
@@ -187,16 +179,6 @@ def has_credentials(url: str) -> bool:
     return parts.username is not None or parts.password is not None or mask_query(parts.query) != parts.query
 
 
-def mask_query(query: str) -> str:
-    """``query`` with the values of secret-looking parameters replaced by ``***``."""
-    return _SECRET_QUERY_VALUE.sub(lambda m: f"{m.group('name')}{MASK}" if m.group("value") else m.group(0), query)
-
-
-def _mask_userinfo(userinfo: str) -> str:
-    user, colon, _ = userinfo.partition(":")
-    return f"{user}:{MASK}" if colon else user
-
-
 def mask_url(url: str) -> str:
     """The URL as it may be shown: ``rtsp://user:***@host/...``, secret query values as ``***``."""
     try:
@@ -204,26 +186,15 @@ def mask_url(url: str) -> str:
     except ValueError:
         return scrub(url)
     userinfo, at, hostport = parts.netloc.rpartition("@")
-    netloc = f"{_mask_userinfo(userinfo)}@{hostport}" if at else parts.netloc
+    netloc = f"{mask_userinfo(userinfo)}@{hostport}" if at else parts.netloc
     return urlunsplit((parts.scheme, netloc, parts.path, mask_query(parts.query), parts.fragment))
-
-
-def scrub(text: str) -> str:
-    """``text`` (an error message, a reason) with the password and secret query values of every URL in it
-    masked as ``mask_url`` does, even when the password holds a raw ``@`` or ``/``."""
-
-    def userinfo(m: re.Match[str]) -> str:
-        info = m.group("userinfo")
-        return m.group("scheme") + (f"{_mask_userinfo(info)}@" if info is not None else "")
-
-    return mask_query(_URL_IN_TEXT.sub(userinfo, text))
 
 
 def redact(text: str, url: str) -> str:
     """``scrub(text)``, and the secrets of ``url`` itself wherever ``text`` repeats them (a library may
     quote just the password, or decode its escapes)."""
     parts = urlsplit(url)
-    secrets = [parts.password or ""] + [m.group("value") for m in _SECRET_QUERY_VALUE.finditer(parts.query)]
+    secrets = [parts.password or ""] + [m.group("value") for m in SECRET_QUERY_VALUE.finditer(parts.query)]
     for secret in {form for s in secrets if s for form in (s, unquote(s))}:
         if len(secret) >= 3:  # masking "a" everywhere would garble the message, not protect anything
             text = text.replace(secret, MASK)
@@ -248,7 +219,7 @@ def keep_masked_credentials(new_url: str, stored_url: str) -> str:
         if not old_at or new_info.partition(":")[0] != old_info.partition(":")[0]:
             raise InvalidInputError("URL contains the password mask but not the stored user", field="url")
         netloc = old.netloc
-    stored_values = {m.group("name"): m.group("value") for m in _SECRET_QUERY_VALUE.finditer(old.query)}
+    stored_values = {m.group("name"): m.group("value") for m in SECRET_QUERY_VALUE.finditer(old.query)}
 
     def restore(m: re.Match[str]) -> str:
         if m.group("value") != MASK:
@@ -257,4 +228,4 @@ def keep_masked_credentials(new_url: str, stored_url: str) -> str:
             raise InvalidInputError(f"URL masks {m.group('name')[:-1]!r}, which the stored URL has not", field="url")
         return m.group("name") + stored_values[m.group("name")]
 
-    return urlunsplit((new.scheme, netloc, new.path, _SECRET_QUERY_VALUE.sub(restore, new.query), new.fragment))
+    return urlunsplit((new.scheme, netloc, new.path, SECRET_QUERY_VALUE.sub(restore, new.query), new.fragment))
