@@ -31,6 +31,11 @@ def require_role(caller: Caller, *roles: Role) -> None:
         raise ForbiddenError(f"needs one of the roles: {', '.join(roles)}")
 
 
+def anonymous(caller: Caller) -> bool:
+    """No identity from the gateway: a member of the public (the gateway sends public routes so)."""
+    return caller.kind == "anonymous"
+
+
 def sees_personal_data(caller: Caller) -> bool:
     """Reporter and owner contacts are shown to these roles only."""
     return bool(caller.roles & PERSONAL_DATA_ROLES)

@@ -19,6 +19,8 @@ class CategoryIn(Strict):
     duplicate_radius_m: int = Field(150, ge=0, le=10_000)
     duplicate_window_h: int = Field(72, ge=0, le=24 * 90)
     active: bool = True
+    # Private unless published: a public category's cases are shown to anyone on the internet.
+    public: bool = False
 
 
 class CategoryPatch(Strict):
@@ -32,6 +34,7 @@ class CategoryPatch(Strict):
     duplicate_radius_m: int | None = Field(None, ge=0, le=10_000)
     duplicate_window_h: int | None = Field(None, ge=0, le=24 * 90)
     active: bool | None = None
+    public: bool | None = None
 
 
 class CategoryOut(BaseModel):
@@ -48,3 +51,4 @@ class CategoryOut(BaseModel):
     duplicate_radius_m: int
     duplicate_window_h: int
     active: bool
+    public: bool
