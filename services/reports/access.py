@@ -6,11 +6,19 @@ One set of rules for the three areas of the service: department data, city cases
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import StringConstraints
 
 from shared.errors import ForbiddenError, UnauthorizedError
 from shared.identity import USER_HEADER, Caller, Role
 
 PERSONAL_DATA_ROLES: frozenset[Role] = frozenset({"admin", "leader", "operator"})
+
+# Department codes travel in the gateway's identity header, joined by "," with "*" meaning all:
+# a code with ",", "*" or a space could widen or forge a caller's departments.
+DEPARTMENT_CODE = r"^[A-Za-z0-9_.\-]{1,64}$"
+DepartmentCode = Annotated[str, StringConstraints(pattern=DEPARTMENT_CODE)]
 
 
 def authenticated(headers: Mapping[str, str]) -> Caller:
