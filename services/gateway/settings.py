@@ -31,7 +31,9 @@ class GatewaySettings(ServiceSettings):
         None, validation_alias=AliasChoices("CITYOPS_ADMIN_PASSWORD", "CITYOPS_GATEWAY_ADMIN_PASSWORD")
     )
     rate_limit_per_minute: int = 1200
-    max_body_bytes: int = 64 * 1024 * 1024
+    # Refused with 413 before the body is read; a JSON batch at reports' row cap is ~12 MiB, the
+    # same rows as CSV ~5 MiB: bigger loads are split or sent as CSV.
+    max_body_bytes: int = 10 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
 
 
