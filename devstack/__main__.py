@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from devstack.rtsp import LOOPBACK_CAMERAS_ENV
 from devstack.servers import NatsServer, PostgresServer, port_open
 from shared.settings import DEV_NATS_PORT, DEV_POSTGRES_PORT
 
@@ -71,6 +72,8 @@ def up() -> int:
         env["CITYOPS_DATABASE_URL"] = pg.url()
     if "CITYOPS_ADMIN_PASSWORD" not in os.environ:
         env["CITYOPS_ADMIN_PASSWORD"] = _admin_password()
+    for name, value in LOOPBACK_CAMERAS_ENV.items():
+        env.setdefault(name, value)  # the demo camera (devstack.demo) is served on 127.0.0.1
     for service in SERVICES:
         manager.add_process(service, shlex.join([PY, "-m", f"services.{service}"]), env=env, cwd=str(ROOT))
     manager.add_process("camera", shlex.join([PY, "-m", "devstack.demo"]), env=env, cwd=str(ROOT))

@@ -17,6 +17,10 @@ from pathlib import Path
 
 from devstack.servers import wait_port
 
+# Ingest refuses cameras on loopback by default (its camera URL policy); `make run`, the tests and the
+# benchmarks run their cameras with this server on 127.0.0.1 and allow that network explicitly.
+LOOPBACK_CAMERAS_ENV = {"CITYOPS_INGEST_ALLOW_URL_NETWORKS": '["127.0.0.0/8", "::1/128"]'}
+
 
 class RtspServer:
     """The server as a child process, so that tests can kill, restart and pause it."""

@@ -1,4 +1,4 @@
-"""Structured logging: one JSON object per line, with the event name and its fields."""
+"""Structured logging: one JSON object per line, with the event name and its fields, URL credentials masked."""
 
 from __future__ import annotations
 
@@ -8,9 +8,21 @@ import sys
 import time
 from typing import Any
 
+from shared.redaction import scrub
+
 _STANDARD_ATTRS = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime", "taskName"}
 )
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,7 +45,8 @@ class JsonFormatter(logging.Formatter):
                 out[key] = value
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str, ensure_ascii=False)
+        # The last line of defence: a URL with credentials in any field or traceback is masked.
+        return json.dumps(_scrubbed(out), default=lambda v: scrub(str(v)), ensure_ascii=False)
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

@@ -52,6 +52,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         LocalStore(recording_settings.recordings_dir),
         runtime.database,
         lambda: {camera: r.config.url for camera, r in supervisor.runners.items()},
+        settings.url_policy(),
     )
     alert_windows = alert_window_consumer(runtime.bus, runtime.database)
 

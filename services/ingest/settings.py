@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import SettingsConfigDict
 
+from services.ingest.cameras.urls import UrlPolicy
 from shared.settings import ServiceSettings
 
 
@@ -35,6 +36,15 @@ class IngestSettings(ServiceSettings):
     # Skip H.264/HEVC deblocking: ~25 % less decode CPU; at the 640-px analytics size the frames stay
     # within 42 dB PSNR of an exact decode (measured on the demo footage). Turn off for exact pixels.
     skip_loop_filter: bool = True
+    # Camera URL policy (cameras/urls.py). file:// sources (recorded footage) are for development: on a
+    # server they would read any file the service can.
+    allow_file_urls: bool = False
+    # Networks a camera may be in although blocked (loopback, link-local, cloud metadata), as a JSON list of
+    # CIDRs: ["127.0.0.0/8"] for cameras served on the replica's own host (dev, tests).
+    allow_url_networks: list[IPvAnyNetwork] = Field(default_factory=list)
+
+    def url_policy(self) -> UrlPolicy:
+        return UrlPolicy(allow_file=self.allow_file_urls, allowed_networks=tuple(self.allow_url_networks))
 
 
 @lru_cache

@@ -6,11 +6,19 @@ One set of rules for the three areas of the service: department data, city cases
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import StringConstraints
 
 from shared.errors import ForbiddenError, UnauthorizedError
 from shared.identity import USER_HEADER, Caller, Role
 
 PERSONAL_DATA_ROLES: frozenset[Role] = frozenset({"admin", "leader", "operator"})
+
+# Department codes travel in the gateway's identity header, joined by "," with "*" meaning all:
+# a code with ",", "*" or a space could widen or forge a caller's departments.
+DEPARTMENT_CODE = r"^[A-Za-z0-9_.\-]{1,64}$"
+DepartmentCode = Annotated[str, StringConstraints(pattern=DEPARTMENT_CODE)]
 
 
 def authenticated(headers: Mapping[str, str]) -> Caller:
@@ -29,6 +37,11 @@ def require_admin(caller: Caller) -> None:
 def require_role(caller: Caller, *roles: Role) -> None:
     if not caller.roles & set(roles):
         raise ForbiddenError(f"needs one of the roles: {', '.join(roles)}")
+
+
+def anonymous(caller: Caller) -> bool:
+    """No identity from the gateway: a member of the public (the gateway sends public routes so)."""
+    return caller.kind == "anonymous"
 
 
 def sees_personal_data(caller: Caller) -> bool:

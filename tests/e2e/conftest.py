@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack.rtsp import RtspServer
+from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
 from devstack.servers import NatsServer, free_port
 from services.reports.seed import seed_catalogue
 from tests.support import ServiceProcess
@@ -75,6 +75,7 @@ def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **ex
             "CITYOPS_INGEST_RECONCILE_INTERVAL_S": "1",
             # Minute counts reach the database quickly, so the overview's people counts are real in tests.
             "CITYOPS_ANALYTICS_COUNTS_FLUSH_S": "1",
+            **LOOPBACK_CAMERAS_ENV,
             **extra_env,
         }
         services: dict[str, ServiceProcess] = {}

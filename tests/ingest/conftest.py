@@ -10,7 +10,7 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 
-from devstack.rtsp import RtspServer
+from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
 from devstack.servers import NatsServer, free_port
 from tests.support import ServiceProcess
 
@@ -61,7 +61,7 @@ def ingest(
             "ingest",
             CITYOPS_NATS_URL=nats_server.url,
             CITYOPS_DATABASE_URL=fresh_database,
-            **env,
+            **{**LOOPBACK_CAMERAS_ENV, **env},
         )
         proc.wait_status("/readyz", 200, timeout=60)
         return proc

@@ -47,7 +47,7 @@ def test_camera_crud_masks_credentials(api: tuple[httpx.Client, ServiceProcess])
     created = client.post("/cameras", json=camera("beach-01"))
     assert created.status_code == 201, created.text
     body = created.json()
-    assert body["url"] == "rtsp://***@127.0.0.1:9/stream1"
+    assert body["url"] == "rtsp://admin:***@127.0.0.1:9/stream1"
     assert body["has_credentials"] is True
     assert (body["sampling_fps"], body["output_width"], body["enabled"]) == (5, 640, True)
     assert body["location"]["ward"] == "Trường Sơn"
@@ -57,9 +57,10 @@ def test_camera_crud_masks_credentials(api: tuple[httpx.Client, ServiceProcess])
     assert (got["name"], got["tags"]) == ("Camera beach-01", ["du lịch"])
 
     # Sending back the masked URL keeps the stored credentials; only the path changes.
-    patched = client.patch("/cameras/beach-01", json={"url": "rtsp://***@127.0.0.1:9/stream2", "name": "A"})
+    masked = "rtsp://admin:***@127.0.0.1:9/stream2"
+    patched = client.patch("/cameras/beach-01", json={"url": masked, "name": "A"})
     assert patched.status_code == 200, patched.text
-    assert patched.json()["url"] == "rtsp://***@127.0.0.1:9/stream2"
+    assert patched.json()["url"] == masked
     assert patched.json()["has_credentials"]
 
     disabled = client.patch("/cameras/beach-01", json={"enabled": False}).json()
@@ -80,6 +81,11 @@ def test_camera_crud_masks_credentials(api: tuple[httpx.Client, ServiceProcess])
     [
         ({"url": "ftp://cam.local/x"}, "url"),
         ({"url": "not a url"}, "url"),
+        # The URL policy (SSRF): no local files, no link-local or cloud metadata endpoint.
+        ({"url": "file:///etc/passwd"}, "url"),
+        ({"url": "http://169.254.169.254/latest/meta-data/"}, "url"),
+        ({"url": "http://metadata.google.internal/computeMetadata/v1/"}, "url"),
+        ({"url": "rtsp://[fe80::1]:554/stream"}, "url"),
         ({"location": {"lat": 91, "lon": 105}}, "location.lat"),
         ({"location": {"lat": 19, "lon": -181}}, "location.lon"),
         ({"id": "Bad Id!"}, "id"),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+
+from tests.reports.conftest import assert_problem
 
 
 async def test_catalogue_reads(api: httpx.AsyncClient) -> None:
@@ -84,6 +87,20 @@ async def test_catalogue_validation(api: httpx.AsyncClient) -> None:
     r = await api.post("/departments", json={"code": "X1", "name": "x", "parent": "NOPE"})
     assert r.status_code == 422
     assert r.json()["invalid_params"][0]["name"] == "parent"
+
+
+@pytest.mark.parametrize("code", ["W2,TOUR", "*", "W 2", " W2"])
+async def test_department_codes_cannot_hold_header_separators(api: httpx.AsyncClient, code: str) -> None:
+    """ "," joins and "*" means every department in the gateway's identity header."""
+    assert_problem(await api.post("/departments", json={"code": code, "name": "x"}), 422, "code")
+    assert_problem(await api.post("/departments", json={"code": "X2", "name": "x", "parent": code}), 422, "parent")
+    assert_problem(await api.patch("/departments/W2", json={"successor": code}), 422, "successor")
+    form = {"code": "F_SEP", "name": "x", "period_type": "monthly", "departments": [code]}
+    assert_problem(await api.post("/forms", json=form), 422, "departments")
+    r = await api.post("/categories", json={"code": "sep_test", "name": "x", "department": code})
+    assert_problem(r, 422, "department")
+    assert_problem(await api.patch("/categories/environment", json={"department": code}), 422, "department")
+    assert (await api.get("/departments/W2")).json()["successor"] is None
 
 
 async def test_catalogue_needs_identity_and_admin(api: httpx.AsyncClient) -> None:

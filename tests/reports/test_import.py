@@ -11,11 +11,13 @@ from typing import Any
 import asyncpg
 import httpx
 import nats
+import psutil
 import pytest
 
 from devstack.servers import NatsServer
 from services.reports.datavalues.periods import parse_period
 from tests.reports.conftest import assert_problem, values
+from tests.support import ServiceProcess
 
 TOUR_CLERK = {"X-Cityops-User": "user:tour-clerk", "X-Cityops-Roles": "department", "X-Cityops-Departments": "TOUR,W2"}
 
@@ -390,6 +392,39 @@ async def test_oversized_batch_is_413(api: httpx.AsyncClient) -> None:
     r = await api.post("/datavalues", content=body.encode(), headers={"Content-Type": "text/csv"})
     assert r.status_code == 413
     assert "200000" in r.json()["detail"]
+
+
+async def test_oversized_json_push_stops_at_the_row_cap_with_bounded_memory(
+    api: httpx.AsyncClient, reports_service: ServiceProcess
+) -> None:
+    """A 40 MiB push straight to reports (no gateway limit in front) is refused while it is parsed."""
+    row = b'{"indicator": "ARR", "department": "TOUR", "period": "2025-01", "value": "1"},'
+    body = b'{"dataValues": [' + row * (40 * 2**20 // len(row)) + b"{}]}"
+    assert reports_service.proc is not None
+    proc = psutil.Process(reports_service.proc.pid)
+    baseline = proc.memory_info().rss
+    peak = baseline
+    done = asyncio.Event()
+
+    async def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, proc.memory_info().rss)
+            await asyncio.sleep(0.02)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        r = await api.post("/datavalues", content=body, headers={"Content-Type": "application/json"})
+    finally:
+        done.set()
+        await sampler
+    assert r.status_code == 413, r.text[:300]
+    assert "200000" in r.json()["detail"]
+    mib = 2**20
+    figure = f"{len(body) / mib:.0f} MiB push: RSS {baseline / mib:.0f} -> peak {peak / mib:.0f} MiB"
+    print(f"reports {figure}")  # noqa: T201 — the figure is the point (see it with pytest -s)
+    # The body itself is held (about 40 MiB, briefly twice while it is joined); parsing adds little.
+    assert peak - baseline < 200 * mib
 
 
 async def test_bad_json_is_a_clear_422(api: httpx.AsyncClient) -> None:

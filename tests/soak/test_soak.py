@@ -18,7 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from devstack.rtsp import RtspServer
+from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
 from devstack.servers import NatsServer, free_port
 from tests.support import ServiceProcess
 
@@ -51,7 +51,7 @@ def test_four_cameras_with_rtsp_restarts_every_minute_keep_memory_and_fds_flat(
     shutil.copyfile(footage_h264, media / CLIP)
     servers = [RtspServer(media, free_port(), log_path=tmp_path / f"rtsp{i}.log").start() for i in range(2)]
     env = {"CITYOPS_NATS_URL": nats_server.url, "CITYOPS_DATABASE_URL": module_database,
-           "CITYOPS_INGEST_STALL_S": "3", "CITYOPS_INGEST_BACKOFF_MAX_S": "2"}  # fmt: skip
+           "CITYOPS_INGEST_STALL_S": "3", "CITYOPS_INGEST_BACKOFF_MAX_S": "2", **LOOPBACK_CAMERAS_ENV}  # fmt: skip
     services = {name: service_process(name, **env) for name in ("ingest", "analytics", "reports")}
     for proc in services.values():
         proc.wait_status("/readyz", 200, timeout=60)

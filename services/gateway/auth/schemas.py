@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.identity import Role
 
 Username = Field(min_length=2, max_length=64, pattern=r"^[a-zA-Z0-9_.-]+$")
+# Codes travel in X-Cityops-Departments joined by ",", "*" meaning all: no ",", "*" or space in one.
+Department = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
 
 
 class TokenOut(BaseModel):
@@ -39,14 +42,14 @@ class UserIn(BaseModel):
     username: str = Username
     password: str = Field(min_length=10, max_length=200)
     roles: list[Role] = Field(min_length=1)
-    departments: list[str] = []
+    departments: list[Department] = []
     full_name: str | None = Field(None, max_length=200)
 
 
 class UserPatch(BaseModel):
     password: str | None = Field(None, min_length=10, max_length=200)
     roles: list[Role] | None = Field(None, min_length=1)
-    departments: list[str] | None = None
+    departments: list[Department] | None = None
     active: bool | None = None
     full_name: str | None = Field(None, max_length=200)
 
@@ -64,7 +67,7 @@ class UserOut(BaseModel):
 
 class ApiKeyIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, examples=["Sở Tài chính — data push"])
-    departments: list[str] = Field(min_length=1, examples=[["SO_TAI_CHINH"]])
+    departments: list[Department] = Field(min_length=1, examples=[["SO_TAI_CHINH"]])
 
 
 class ApiKeyOut(BaseModel):

@@ -34,7 +34,11 @@ async def create_camera(
     body: CameraIn, session: SessionDep, settings: SettingsDep, supervisor: SupervisorDep
 ) -> CameraOut:
     return await service.create_camera(
-        session=session, camera_in=body, stale_s=settings.status_stale_s, notify=supervisor.notify_changed
+        session=session,
+        camera_in=body,
+        stale_s=settings.status_stale_s,
+        url_policy=settings.url_policy(),
+        notify=supervisor.notify_changed,
     )
 
 
@@ -71,6 +75,7 @@ async def update_camera(
         camera_id=camera_id,
         camera_patch=body,
         stale_s=settings.status_stale_s,
+        url_policy=settings.url_policy(),
         notify=supervisor.notify_changed,
     )
 

@@ -24,7 +24,7 @@ from services.ingest.cameras.schemas import (
     CameraSummaryOut,
     Location,
 )
-from services.ingest.cameras.urls import has_credentials, keep_masked_credentials, mask_url, validate_stream_url
+from services.ingest.cameras.urls import UrlPolicy, check_stream_url, has_credentials, keep_masked_credentials, mask_url
 from shared import subjects
 from shared.bus import Bus
 from shared.db import AfterCommit, after_commit
@@ -105,9 +105,9 @@ def _announce_after_commit(session: AsyncSession, notify: AfterCommit, event: st
 
 
 async def create_camera(
-    *, session: AsyncSession, camera_in: CameraIn, stale_s: float, notify: AfterCommit
+    *, session: AsyncSession, camera_in: CameraIn, stale_s: float, url_policy: UrlPolicy, notify: AfterCommit
 ) -> CameraOut:
-    url = validate_stream_url(camera_in.url)
+    url = await check_stream_url(camera_in.url, policy=url_policy)
     if await repository.exists(session, camera_in.id):
         raise InvalidInputError(f"a camera with id {camera_in.id!r} already exists", field="id")
     at = now()
@@ -144,14 +144,20 @@ async def get_camera(*, session: AsyncSession, camera_id: str, stale_s: float) -
 
 
 async def update_camera(
-    *, session: AsyncSession, camera_id: str, camera_patch: CameraPatch, stale_s: float, notify: AfterCommit
+    *,
+    session: AsyncSession,
+    camera_id: str,
+    camera_patch: CameraPatch,
+    stale_s: float,
+    url_policy: UrlPolicy,
+    notify: AfterCommit,
 ) -> CameraOut:
     row = await repository.get(session, camera_id)
     changes = camera_patch.model_dump(exclude_unset=True)
     if "url" in changes:
         if changes["url"] is None:
             raise InvalidInputError("url cannot be null", field="url")
-        changes["url"] = validate_stream_url(keep_masked_credentials(changes["url"], row.url))
+        changes["url"] = await check_stream_url(keep_masked_credentials(changes["url"], row.url), policy=url_policy)
     for key in ("name", "category", "enabled", "sampling_fps", "output_width", "tags"):
         if key in changes and changes[key] is None:
             raise InvalidInputError(f"{key} cannot be null", field=key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +36,17 @@ def to_group(row: GroupRow) -> GroupOut:
     )
 
 
+def _apply(
+    row: GroupRow | WallRow, changes: dict[str, Any], *, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> None:
+    """Copy the patched plain fields onto ``row``; a required one cannot be patched to null."""
+    for key in (*required, *optional):
+        if key in changes:
+            if changes[key] is None and key in required:
+                raise InvalidInputError(f"{key} cannot be null", field=key)
+            setattr(row, key, changes[key])
+
+
 async def _set_members(session: AsyncSession, row: GroupRow, camera_ids: list[str]) -> None:
     await _require_cameras(session, camera_ids, "camera_ids")
     row.members = [GroupMemberRow(camera_id=c, position=i) for i, c in enumerate(camera_ids)]
@@ -59,12 +71,7 @@ async def get_group(*, session: AsyncSession, group_id: str) -> GroupOut:
 async def update_group(*, session: AsyncSession, group_id: str, group_patch: GroupPatch) -> GroupOut:
     row = await repository.get_group(session, group_id)
     changes = group_patch.model_dump(exclude_unset=True)
-    if changes.get("name", "") is None:
-        raise InvalidInputError("name cannot be null", field="name")
-    if "name" in changes:
-        row.name = changes["name"]
-    if "description" in changes:
-        row.description = changes["description"]
+    _apply(row, changes, required=("name",), optional=("description",))
     if "camera_ids" in changes:
         # Flush the removals first: a kept member would otherwise be re-inserted before its delete.
         row.members = []
@@ -115,11 +122,7 @@ async def get_wall(*, session: AsyncSession, wall_id: str) -> WallOut:
 async def update_wall(*, session: AsyncSession, wall_id: str, wall_patch: WallPatch) -> WallOut:
     row = await repository.get_wall(session, wall_id)
     changes = wall_patch.model_dump(exclude_unset=True)
-    for key in ("name", "rows", "cols"):
-        if key in changes:
-            if changes[key] is None:
-                raise InvalidInputError(f"{key} cannot be null", field=key)
-            setattr(row, key, changes[key])
+    _apply(row, changes, required=("name", "rows", "cols"))
     cells = wall_patch.cells if wall_patch.cells is not None else to_wall(row).cells
     # Replacing the cells also re-checks the old ones against a resized grid; removals are flushed
     # first so that a kept cell is not re-inserted before its delete.

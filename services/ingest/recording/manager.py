@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ingest.cameras.urls import UrlPolicy
 from services.ingest.recording import repository
 from services.ingest.recording.models import Segment
 from services.ingest.recording.recorder import SegmentClosed, SegmentRecorder
@@ -31,13 +32,20 @@ RECORDING = Gauge("cityops_recording_cameras", "Cameras this replica records")
 
 class RecordingManager:
     def __init__(
-        self, settings: RecordingSettings, store: SegmentStore, db: Database, owned: Callable[[], dict[str, str]]
+        self,
+        settings: RecordingSettings,
+        store: SegmentStore,
+        db: Database,
+        owned: Callable[[], dict[str, str]],
+        url_policy: UrlPolicy | None = None,
     ) -> None:
-        """``owned()`` returns {camera: url} of the cameras this replica currently decodes."""
+        """``owned()`` returns {camera: url} of the cameras this replica currently decodes; ``url_policy``
+        is what the recorders check before connecting."""
         self._settings = settings
         self._store = store
         self._db = db
         self._owned = owned
+        self._url_policy = url_policy
         self.recorders: dict[str, SegmentRecorder] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -88,6 +96,7 @@ class RecordingManager:
                     open_timeout_s=self._settings.open_timeout_s,
                     read_timeout_s=self._settings.read_timeout_s,
                     on_segment=self._segment_closed,
+                    url_policy=self._url_policy,
                 )
                 recorder.start()
                 self.recorders[camera] = recorder

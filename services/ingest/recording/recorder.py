@@ -20,6 +20,7 @@ import av
 import av.container
 import av.stream
 
+from services.ingest.cameras.urls import UrlPolicy, redact, refuse_blocked_target
 from services.ingest.recording.store import SegmentStore
 from services.ingest.streams.thread import CameraThread, backoff_delay
 from services.ingest.streams.worker import RTSP_OPTIONS, invents_timestamps
@@ -91,7 +92,9 @@ class SegmentRecorder(CameraThread):
         read_timeout_s: float,
         on_segment: Callable[[SegmentClosed], None],
         realtime: bool = True,
+        url_policy: UrlPolicy | None = None,
     ) -> None:
+        """``url_policy`` is checked before every connection (None: footage a test or benchmark opens)."""
         super().__init__(f"record-{camera}")
         self.camera = camera
         self.url = url
@@ -100,6 +103,7 @@ class SegmentRecorder(CameraThread):
         self._timeouts = (open_timeout_s, read_timeout_s)
         self._on_segment = on_segment
         self._realtime = realtime
+        self._url_policy = url_policy
         self.bytes_written = 0
         self.cpu_seconds = 0.0
 
@@ -111,16 +115,17 @@ class SegmentRecorder(CameraThread):
             try:
                 self._session()
             except (av.FFmpegError, OSError, ValueError) as exc:
-                log.warning(
-                    "recording.stream_failed",
-                    extra={"camera": self.camera, "error": f"{type(exc).__name__}: {exc}"[:300]},
-                )
+                # FFmpeg's messages echo the URL: its secrets go before the cut, which could split them.
+                error = redact(f"{type(exc).__name__}: {exc}", self.url)[:300]
+                log.warning("recording.stream_failed", extra={"camera": self.camera, "error": error})
             finally:
                 self.cpu_seconds += time.thread_time() - cpu0
             attempt = 0 if time.monotonic() - started > 60 else attempt + 1
             self._stop.wait(backoff_delay(attempt, 0.5, 10.0))
 
     def _open(self) -> av.container.InputContainer:
+        if self._url_policy is not None:
+            refuse_blocked_target(self.url, self._url_policy)
         options = dict(RTSP_OPTIONS) if self.url.startswith("rtsp") else {}
         return av.open(self.url, options=options, timeout=self._timeouts)
 

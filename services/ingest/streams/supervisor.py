@@ -54,6 +54,7 @@ class Supervisor:
             jpeg_quality=settings.jpeg_quality,
             keyframes_only_max_fps=settings.keyframes_only_max_fps,
             skip_loop_filter=settings.skip_loop_filter,
+            url_policy=settings.url_policy(),
         )
         self.runners: dict[str, CameraRunner] = {}
         self._leases: Leases | None = None

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import av
 import simplejpeg
 
-from services.ingest.cameras.urls import mask_url, scrub
+from services.ingest.cameras.urls import UrlPolicy, mask_url, redact, refuse_blocked_target
 from services.ingest.streams import thread
 from services.ingest.streams.metrics import CPU_SECONDS, DECODE_ERRORS, FRAMES_DECODED, RECONNECTS
 
@@ -62,6 +62,9 @@ class Tuning:
     jpeg_quality: int = 80
     keyframes_only_max_fps: float = 0.5
     skip_loop_filter: bool = True
+    # Checked before every connection (the supervisor passes the deployment's); None for footage that a
+    # test or a benchmark opens itself.
+    url_policy: UrlPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -126,13 +129,14 @@ class Stalled(Exception):
     pass
 
 
-def describe(exc: BaseException, tuning: Tuning) -> str:
+def describe(exc: BaseException, tuning: Tuning, url: str) -> str:
+    """The reason a client is shown: never the credentials of ``url``, even when FFmpeg echoes them."""
     if isinstance(exc, Stalled):
         return str(exc)
     if isinstance(exc, av.error.ExitError):
         # PyAV's open/read timeouts interrupt FFmpeg, which reports them as an "immediate exit".
         return f"stalled: no answer or no data for {tuning.stall_s:g} s"
-    return scrub(f"{type(exc).__name__}: {exc}")
+    return redact(f"{type(exc).__name__}: {exc}", url)
 
 
 def output_size(width: int, height: int, output_width: int) -> tuple[int, int]:
@@ -171,7 +175,7 @@ class StreamWorker(thread.CameraThread):
             except StreamStopped:
                 break
             except Exception as exc:
-                reason = describe(exc, self.tuning)
+                reason = describe(exc, self.tuning, self.config.url)
             if self._stop.is_set():
                 break
             if online_since and time.monotonic() - online_since[0] >= self.tuning.healthy_reset_s:
@@ -186,6 +190,8 @@ class StreamWorker(thread.CameraThread):
 
     def _open(self) -> av.container.InputContainer:
         url = self.config.url
+        if self.tuning.url_policy is not None:
+            refuse_blocked_target(url, self.tuning.url_policy)
         options: dict[str, str] = {}
         if url.startswith(("rtsp://", "rtsps://")):
             options = dict(RTSP_OPTIONS)

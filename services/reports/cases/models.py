@@ -28,6 +28,7 @@ class Category(Base):
     duplicate_radius_m: Mapped[int] = mapped_column(Integer)
     duplicate_window_h: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
+    public: Mapped[bool] = mapped_column(Boolean)
 
 
 class Case(Base):

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.reports.access import DepartmentCode
+
 Status = Literal["new", "acknowledged", "assigned", "in_progress", "resolved", "closed", "rejected", "reopened"]
 Source = Literal["citizen", "business", "hotline", "department", "camera_alert"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -82,7 +84,7 @@ class OutcomeIn(Strict):
 class TransitionIn(Strict):
     to: Status
     comment: str | None = Field(None, max_length=5_000)
-    department: str | None = Field(None, min_length=1, max_length=64)
+    department: DepartmentCode | None = None
     outcome: OutcomeIn | None = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import httpx
 
 from tests.reports.cases.conftest import ADMIN, QLTT, new_case
@@ -164,3 +165,70 @@ async def test_open311_roundtrip_without_personal_data(client: httpx.AsyncClient
     assert (await client.get("/cases", headers=PUBLIC)).status_code == 401
     assert (await client.get(f"/cases/{request_id}", headers=QLTT)).json().get("reporter") is None
     assert (await client.get(f"/cases/{request_id}", headers=ADMIN)).json()["reporter"] is not None
+
+
+async def test_open311_shows_the_public_published_categories_and_recent_requests_only(
+    client: httpx.AsyncClient, cases_pg: asyncpg.Connection
+) -> None:
+    anonymous = {s["service_code"] for s in (await client.get("/open311/v2/services.json", headers=PUBLIC)).json()}
+    staff = {s["service_code"] for s in (await client.get("/open311/v2/services.json")).json()}
+    assert {"tourism_touting", "environment", "traffic", "beach_safety"} <= anonymous
+    assert not anonymous & {"business_request", "indicator_alert", "site_clearance"}
+    assert {"business_request", "indicator_alert", "site_clearance"} <= staff
+    assert anonymous < staff
+
+    ids = {}
+    for key, over in {
+        "recent": {"category": "environment"},
+        "old": {"category": "environment", "lat": 19.2},
+        "internal": {"category": "business_request", "lat": 19.3},
+        "camera": {"category": "traffic", "source": "camera_alert", "reporter": None, "lat": 19.4},
+    }.items():
+        r = await client.post("/cases", json=new_case(**over))
+        assert r.status_code == 201, r.text
+        ids[key] = str(r.json()["id"])
+    await cases_pg.execute(
+        "UPDATE reports.city_case SET received_at = now() - interval '100 days' WHERE id = $1", int(ids["old"])
+    )
+
+    r = await client.get("/open311/v2/requests.json", headers=PUBLIC)
+    assert [x["service_request_id"] for x in r.json()] == [ids["recent"]]
+    for secret in ("0912345678", "a@example.vn", "Nguyễn"):
+        assert secret not in r.text
+    older = {"start_date": "2000-01-01T00:00:00Z"}
+    r = await client.get("/open311/v2/requests.json", params=older, headers=PUBLIC)
+    assert {x["service_request_id"] for x in r.json()} == {ids["recent"], ids["old"]}
+    r = await client.get("/open311/v2/requests.json", params={"service_request_id": ids["old"]}, headers=PUBLIC)
+    assert [x["service_request_id"] for x in r.json()] == [ids["old"]]
+    r = await client.get("/open311/v2/requests.json", params={"service_code": "business_request"}, headers=PUBLIC)
+    assert r.json() == []
+    for hidden in ("internal", "camera"):
+        assert (await client.get(f"/open311/v2/requests/{ids[hidden]}.json", headers=PUBLIC)).status_code == 404
+    r = await client.post(
+        "/open311/v2/requests.json",
+        data={"service_code": "business_request", "lat": "19.7", "long": "105.9"},
+        headers=PUBLIC,
+    )
+    assert r.status_code == 422
+    assert r.json()["invalid_params"][0]["name"] == "service_code"
+
+    # Staff see what they saw before: every category and case, with no time window.
+    listed = {x["service_request_id"] for x in (await client.get("/open311/v2/requests.json")).json()}
+    assert listed == set(ids.values())
+    assert (await client.get(f"/open311/v2/requests/{ids['internal']}.json")).status_code == 200
+
+
+async def test_categories_are_published_deliberately(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/categories/business_request")).json()["public"] is False
+    assert (await client.get("/categories/environment")).json()["public"] is True
+    new = {"code": "stray_dogs", "name": "Stray dogs", "department": "TNMT"}
+    r = await client.post("/categories", json=new, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    assert r.json()["public"] is False
+    offered = await client.get("/open311/v2/services.json", headers=PUBLIC)
+    assert "stray_dogs" not in {s["service_code"] for s in offered.json()}
+    r = await client.patch("/categories/stray_dogs", json={"public": True}, headers=ADMIN)
+    assert r.status_code == 200
+    assert r.json()["public"] is True
+    offered = await client.get("/open311/v2/services.json", headers=PUBLIC)
+    assert "stray_dogs" in {s["service_code"] for s in offered.json()}

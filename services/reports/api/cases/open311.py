@@ -45,9 +45,9 @@ async def _body(request: Request) -> dict[str, Any]:
     return {k: v for k, v in form.items() if isinstance(v, str) and v != ""}
 
 
-@router.get("/services.json", summary="Service list: the active case categories")
-async def services(session: SessionDep) -> list[dict[str, Any]]:
-    return await service.services(session=session)
+@router.get("/services.json", summary="Service list: the active case categories (the published ones for the public)")
+async def services(session: SessionDep, caller: PublicCallerDep) -> list[dict[str, Any]]:
+    return await service.services(session=session, caller=caller)
 
 
 @router.post("/requests.json", status_code=201, summary="Submit a service request (becomes a case)")
@@ -62,9 +62,13 @@ async def create_request(request: Request, session: SessionDep, caller: PublicCa
     return [await service.submit(session=session, request_in=body, caller=caller, now=utcnow())]
 
 
-@router.get("/requests.json", summary="Service requests (newest first, at most 200)")
+@router.get(
+    "/requests.json",
+    summary="Service requests (newest first, at most 200; for the public: published categories, last 90 days)",
+)
 async def list_requests(
     session: SessionDep,
+    caller: PublicCallerDep,
     service_request_id: str | None = None,
     service_code: Annotated[str | None, Query(description="comma-separated")] = None,
     start_date: Instant | None = None,
@@ -73,9 +77,9 @@ async def list_requests(
 ) -> list[dict[str, Any]]:
     codes = [c for c in (service_code or "").split(",") if c]
     f = RequestFilter(ids=_ids(service_request_id), service_codes=codes, start=start_date, end=end_date, status=status)
-    return await service.requests(session=session, f=f)
+    return await service.requests(session=session, f=f, caller=caller, now=utcnow())
 
 
 @router.get("/requests/{service_request_id}.json", summary="One service request")
-async def get_request(service_request_id: int, session: SessionDep) -> list[dict[str, Any]]:
-    return await service.one_request(session=session, case_id=service_request_id)
+async def get_request(service_request_id: int, session: SessionDep, caller: PublicCallerDep) -> list[dict[str, Any]]:
+    return await service.one_request(session=session, case_id=service_request_id, caller=caller, now=utcnow())

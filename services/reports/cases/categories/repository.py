@@ -11,10 +11,12 @@ from services.reports.cases.models import Category
 from shared.db import get_existing
 
 
-async def categories(session: AsyncSession, *, include_inactive: bool) -> Sequence[Category]:
+async def categories(session: AsyncSession, *, include_inactive: bool, public_only: bool = False) -> Sequence[Category]:
     query = select(Category).order_by(Category.code)
     if not include_inactive:
         query = query.where(Category.active)
+    if public_only:
+        query = query.where(Category.public)
     return (await session.scalars(query)).all()
 
 
@@ -23,7 +25,11 @@ async def category(session: AsyncSession, code: str) -> Category:
 
 
 async def exists(session: AsyncSession, code: str) -> bool:
-    return await session.get(Category, code) is not None
+    return await find(session, code) is not None
+
+
+async def find(session: AsyncSession, code: str) -> Category | None:
+    return await session.get(Category, code)
 
 
 async def for_alert(session: AsyncSession, rule_type: str) -> Category | None:

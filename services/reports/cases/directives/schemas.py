@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.reports.access import DepartmentCode
 from services.reports.cases.schemas import Priority, Strict
 from services.reports.datavalues.periods import CalendarDay
 
@@ -14,7 +15,7 @@ from services.reports.datavalues.periods import CalendarDay
 class DirectiveIn(Strict):
     title: str = Field(min_length=1, max_length=300)
     body: str = Field("", max_length=20_000)
-    departments: list[str] = Field(min_length=1, max_length=50)
+    departments: list[DepartmentCode] = Field(min_length=1, max_length=50)
     deadline: CalendarDay
     priority: Priority = "normal"
     case_ids: list[int] = Field(default_factory=list, max_length=100)
@@ -23,7 +24,9 @@ class DirectiveIn(Strict):
 
 
 class ProgressIn(Strict):
-    department: str | None = Field(None, description="required when the caller reports for several departments")
+    department: DepartmentCode | None = Field(
+        None, description="required when the caller reports for several departments"
+    )
     percent: int = Field(ge=0, le=100)
     done: bool = False
     note: str | None = Field(None, max_length=5_000)

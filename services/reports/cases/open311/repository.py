@@ -22,6 +22,8 @@ class RequestFilter:
     start: datetime | None = None
     end: datetime | None = None
     status: str | None = None
+    public_only: bool = False  # categories published to anonymous callers only
+    exclude_sources: Sequence[str] = ()
 
 
 async def requests(session: AsyncSession, f: RequestFilter, *, limit: int) -> Sequence[tuple[Case, str]]:
@@ -36,6 +38,10 @@ async def requests(session: AsyncSession, f: RequestFilter, *, limit: int) -> Se
         query = query.where(Case.received_at >= start)
     if end is not None:
         query = query.where(Case.received_at <= end)
+    if f.public_only:
+        query = query.where(Category.public)
+    if f.exclude_sources:
+        query = query.where(Case.source.not_in(f.exclude_sources))
     if status == "open":
         query = query.where(Case.status.in_(OPEN_STATUSES))
     elif status == "closed":

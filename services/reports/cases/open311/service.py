@@ -1,15 +1,19 @@
 """Open311 GeoReport v2 (JSON) mapped onto cases: services are categories, requests are cases.
 
-Only what the public may see leaves here: no reporter contact, no internal comments.
+Only what the public may see leaves here: no reporter contact, no internal comments. Anonymous
+callers see published (``public``) categories only, no cases opened from camera alerts, and by
+default the last 90 days (GeoReport v2); signed-in staff see every active category and case.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.access import anonymous
 from services.reports.cases.categories import repository as categories
 from services.reports.cases.events import stage
 from services.reports.cases.models import Case, Category
@@ -24,6 +28,9 @@ from shared.identity import Caller
 
 MAX_REQUESTS = 200
 SLA_NOTICE = {"emergency": "1 working day", "quick": "3 working days"}
+PUBLIC_WINDOW = timedelta(days=90)
+# Alert cases describe cameras and what they saw: for the operations centre, not the public.
+PRIVATE_SOURCES = ("camera_alert",)
 
 
 def service(cat: Category) -> dict[str, Any]:
@@ -68,13 +75,18 @@ def request_view(case: Case, service_name: str) -> dict[str, Any]:
     }
 
 
-async def services(*, session: AsyncSession) -> list[dict[str, Any]]:
-    return [service(c) for c in await categories.categories(session, include_inactive=False)]
+async def services(*, session: AsyncSession, caller: Caller) -> list[dict[str, Any]]:
+    found = await categories.categories(session, include_inactive=False, public_only=anonymous(caller))
+    return [service(c) for c in found]
 
 
 async def submit(*, session: AsyncSession, request_in: RequestIn, caller: Caller, now: datetime) -> dict[str, Any]:
     """A citizen's request becomes a case (anyone may submit; the caller is recorded as its actor)."""
     body, actor = request_in, f"open311:{caller.name}"
+    if anonymous(caller):
+        offered = await categories.find(session, body.service_code)
+        if offered is None or not offered.public:
+            raise InvalidInputError(f"no service '{body.service_code}' is offered", field="service_code")
     name = " ".join(p for p in (body.first_name, body.last_name) if p) or None
     title = (body.description.split("\n", 1)[0][:120]) or body.service_code
     try:
@@ -101,13 +113,23 @@ async def submit(*, session: AsyncSession, request_in: RequestIn, caller: Caller
     return {"service_request_id": str(case.id), "service_notice": notice, "account_id": None}
 
 
-async def requests(*, session: AsyncSession, f: RequestFilter) -> list[dict[str, Any]]:
+def _public(f: RequestFilter, now: datetime) -> RequestFilter:
+    """The anonymous view of a query; asking for requests by id is not bounded in time."""
+    start = f.start
+    if start is None and not f.ids:
+        start = (f.end or now) - PUBLIC_WINDOW
+    return replace(f, start=start, public_only=True, exclude_sources=PRIVATE_SOURCES)
+
+
+async def requests(*, session: AsyncSession, f: RequestFilter, caller: Caller, now: datetime) -> list[dict[str, Any]]:
+    if anonymous(caller):
+        f = _public(f, now)
     rows = await repository.requests(session, f, limit=MAX_REQUESTS)
     return [request_view(case, name) for case, name in rows]
 
 
-async def one_request(*, session: AsyncSession, case_id: int) -> list[dict[str, Any]]:
-    found = await requests(session=session, f=RequestFilter(ids=[case_id]))
+async def one_request(*, session: AsyncSession, case_id: int, caller: Caller, now: datetime) -> list[dict[str, Any]]:
+    found = await requests(session=session, f=RequestFilter(ids=[case_id]), caller=caller, now=now)
     if not found:
         raise NotFoundError(f"no service request {case_id}")
     return found

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.reports.access import DEPARTMENT_CODE, DepartmentCode
 from services.reports.datavalues.periods import CalendarDay, PeriodType
 
 CODE = r"^[A-Za-z0-9_.\-]{1,64}$"
@@ -19,13 +20,13 @@ class Strict(BaseModel):
 
 
 class DepartmentIn(Strict):
-    code: str = Field(pattern=CODE)
+    code: str = Field(pattern=DEPARTMENT_CODE)
     name: str = Field(min_length=1, max_length=300)
     kind: Literal["city", "department", "ward", "commune", "unit"] = "department"
-    parent: str | None = Field(None, description="code of the parent department")
+    parent: DepartmentCode | None = Field(None, description="code of the parent department")
     valid_from: CalendarDay | None = None
     valid_to: CalendarDay | None = None
-    successor: str | None = Field(None, description="code of the unit this one was merged into")
+    successor: DepartmentCode | None = Field(None, description="code of the unit this one was merged into")
 
     @model_validator(mode="after")
     def _dates(self) -> DepartmentIn:
@@ -37,10 +38,10 @@ class DepartmentIn(Strict):
 class DepartmentPatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=300)
     kind: Literal["city", "department", "ward", "commune", "unit"] | None = None
-    parent: str | None = None
+    parent: DepartmentCode | None = None
     valid_from: CalendarDay | None = None
     valid_to: CalendarDay | None = None
-    successor: str | None = None
+    successor: DepartmentCode | None = None
 
 
 class DepartmentOut(BaseModel):
@@ -111,14 +112,14 @@ class FormIn(Strict):
     period_type: PeriodType
     deadline_days: int = Field(ge=0, le=366, description="days after the period ends by which it is due")
     indicators: list[str] = Field(min_length=1)
-    departments: list[str] = Field(default_factory=list)
+    departments: list[DepartmentCode] = Field(default_factory=list)
 
 
 class FormPatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=300)
     deadline_days: int | None = Field(None, ge=0, le=366)
     indicators: list[str] | None = Field(None, min_length=1)
-    departments: list[str] | None = None
+    departments: list[DepartmentCode] | None = None
 
 
 class FormOut(BaseModel):
