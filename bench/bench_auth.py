@@ -54,8 +54,9 @@ async def _healthz_under_guessing(url: str, clients: int, *, spread: bool) -> tu
             stop.set()
             return latencies
 
-        *_, latencies = await asyncio.gather(*(guess() for _ in range(clients)), probe())
-    return latencies, guesses
+        probing_task = asyncio.create_task(probe())
+        await asyncio.gather(*(guess() for _ in range(clients)), probing_task)
+    return probing_task.result(), guesses
 
 
 def _p99_ms(values: list[float]) -> float:
