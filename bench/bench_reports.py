@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 
 from devstack.servers import embedded_servers
+from services.reports.datavalues.imports.merge import DATA_VALUE_COLUMNS as COLUMNS
 from tests.support import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,19 +32,6 @@ AGG_ROWS = int(os.environ.get("CITYOPS_BENCH_REPORTS_ROWS", "5000000"))
 REPEATS = 5
 QUERIES = 25
 FIRST_DAY = date(2019, 1, 1)
-COLUMNS = (
-    "indicator_id",
-    "department_id",
-    "period",
-    "start_date",
-    "end_date",
-    "value",
-    "num_value",
-    "comment",
-    "stored_by",
-    "created_at",
-    "updated_at",
-)
 
 
 def _start_service(db_url: str, nats_url: str, log_dir: Path) -> ServiceProcess:
