@@ -28,8 +28,13 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            # Closing the connection tells the client to stop sending: the server would otherwise
+            # have to read and discard the whole body to find the next request on it.
             response = problem_response(
-                413, "Payload too large", f"body of {int(declared)} bytes exceeds {self.max_bytes}"
+                413,
+                "Payload too large",
+                f"body of {int(declared)} bytes exceeds {self.max_bytes}",
+                headers={"Connection": "close"},
             )
             await response(scope, receive, send)
             return
