@@ -52,7 +52,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             lockout_s=settings.login_lockout_s,
             max_lockout_s=settings.login_max_lockout_s,
         ),
-        hashing=Hashing(settings.hash_concurrency),
+        hashing=Hashing(settings.hash_concurrency, settings.hash_queue),
     )
     sharing = UsageSharing(gw.limiter)
     tasks: set[asyncio.Task[None]] = set()

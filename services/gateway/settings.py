@@ -40,6 +40,8 @@ class GatewaySettings(ServiceSettings):
     login_max_lockout_s: int = 900
     # Argon2 hashes computed at once, in threads off the event loop; further logins queue.
     hash_concurrency: int = 2
+    # Logins waiting for a hash beyond that; more are refused with 429 (Retry-After 1 s).
+    hash_queue: int = 64
     # Refused with 413 before the body is read; a JSON batch at reports' row cap is ~12 MiB, the
     # same rows as CSV ~5 MiB: bigger loads are split or sent as CSV.
     max_body_bytes: int = 10 * 1024 * 1024

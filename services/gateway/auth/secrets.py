@@ -10,21 +10,27 @@ import os
 import secrets
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from prometheus_client import Counter
 
-from shared.errors import UnauthorizedError
+from shared.errors import RateLimitedError, UnauthorizedError
 
 _hasher = PasswordHasher()
 KEY_PREFIX = "cok"
 ALGORITHM = "HS256"
 # Nice 10 weighs about a tenth of the default in the Linux scheduler.
 _HASH_NICENESS = 10
+_T = TypeVar("_T")
+HASHES_REFUSED = Counter(
+    "cityops_gateway_hashes_refused_total", "Logins refused because the password-hashing queue was full"
+)
 
 
 def hash_password(password: str) -> str:
@@ -48,26 +54,38 @@ def _lower_priority() -> None:
 
 
 class Hashing:
-    """Argon2 off the event loop, at most ``concurrency`` hashes at once.
+    """Argon2 off the event loop, at most ``concurrency`` hashes at once and ``queue`` waiting.
 
     One hash takes tens of milliseconds of CPU; on the event loop, a few clients guessing passwords
     stall every other request (health checks included). Here they run in threads of their own (argon2
     releases the GIL) and, beyond ``concurrency``, wait in the executor's queue, so guessing slows
-    logins down, not the gateway. A queued hash whose request is cancelled is dropped.
+    logins down, not the gateway. Beyond ``queue`` waiting hashes a login is refused at once with 429:
+    a flood from many addresses (each under the throttle) must not grow memory and every login's wait
+    without bound. A queued hash whose request is cancelled is dropped.
     """
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, concurrency: int, queue: int) -> None:
         self._executor = ThreadPoolExecutor(
             max_workers=concurrency, thread_name_prefix="argon2", initializer=_lower_priority
         )
+        self._limit = concurrency + queue
+        self._outstanding = 0
+
+    async def _run(self, fn: Callable[..., _T], *args: str) -> _T:
+        if self._outstanding >= self._limit:
+            HASHES_REFUSED.inc()
+            raise RateLimitedError("too many logins are being checked right now; try again shortly", retry_after_s=1)
+        self._outstanding += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        finally:
+            self._outstanding -= 1
 
     async def hash(self, password: str) -> str:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, hash_password, password)
+        return await self._run(hash_password, password)
 
     async def verify(self, password_hash: str, password: str) -> bool:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._executor, verify_password, password_hash, password
-        )
+        return await self._run(verify_password, password_hash, password)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
