@@ -19,7 +19,7 @@ from shared.pagination import Ordering, any_of
 
 def _readable(readable: frozenset[str] | None) -> ColumnElement[bool]:
     """A case belongs to the department it is assigned to; one assigned to none is the centre's."""
-    return in_readable(Case.department, readable, by="code")
+    return in_readable(readable, Case.department, by="code")
 
 
 async def get_case(session: AsyncSession, case_id: int, *, readable: frozenset[str] | None, lock: bool = False) -> Case:

@@ -19,7 +19,7 @@ DIRECTIVE_ORDER = Ordering.of(Directive.deadline, Directive.id, Directive.issued
 
 
 def _share_readable(readable: frozenset[str] | None) -> ColumnElement[bool]:
-    return in_readable(DirectiveDepartment.department, readable, by="code")
+    return in_readable(readable, DirectiveDepartment.department, by="code")
 
 
 def _addressed(readable: frozenset[str] | None) -> ColumnElement[bool]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases.models import CLEARANCE_CATEGORY, Case, Category, ClearanceProgress, ClearanceProject
-from services.reports.datavalues.catalogue.repository import subtree
+from services.reports.datavalues.catalogue.repository import in_readable
 from shared.errors import NotFoundError
 from shared.pagination import Ordering
 
@@ -30,9 +30,8 @@ def _readable(readable: frozenset[str] | None) -> ColumnElement[bool]:
     and by the ward it lies in, and by the departments above them."""
     if readable is None:
         return true()
-    codes = select(subtree(readable, "readable").c.code)
     board = select(Category.department).where(Category.code == CLEARANCE_CATEGORY).scalar_subquery()
-    return or_(ClearanceProject.ward.in_(codes), board.in_(codes))
+    return in_readable(readable, ClearanceProject.ward, board, by="code")
 
 
 async def project(session: AsyncSession, project_id: int, *, readable: frozenset[str] | None) -> ClearanceProject:

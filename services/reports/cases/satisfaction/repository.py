@@ -97,7 +97,7 @@ async def index_rows(
         .where(
             Case.resolved_at.is_not(None),
             Case.duplicate_of.is_(None),
-            in_readable(Case.department, readable, by="code"),
+            in_readable(readable, Case.department, by="code"),
         )
         .group_by(text("1"))
         .order_by(text("1"))
@@ -115,7 +115,7 @@ async def rating_totals(session: AsyncSession, *, readable: frozenset[str] | Non
         await session.execute(
             select(func.count(), func.count().filter(Rating.rating >= SATISFIED_FROM), func.avg(Rating.rating))
             .join(Case, Case.id == Rating.case_id)
-            .where(in_readable(Case.department, readable, by="code"))
+            .where(in_readable(readable, Case.department, by="code"))
         )
     ).one()
     return n, happy, mean
@@ -128,7 +128,7 @@ async def resolution_totals(session: AsyncSession, *, readable: frozenset[str] |
             select(func.count(), func.count().filter(Case.resolved_at <= Case.due_at)).where(
                 Case.resolved_at.is_not(None),
                 Case.duplicate_of.is_(None),
-                in_readable(Case.department, readable, by="code"),
+                in_readable(readable, Case.department, by="code"),
             )
         )
     ).one()

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import CTE, ColumnElement, delete, exists, select, text, true
+from sqlalchemy import CTE, ColumnElement, delete, exists, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
@@ -34,15 +34,18 @@ def subtree(codes: Collection[str], name: str = "subtree") -> CTE:
 
 
 def in_readable(
-    column: SQLCoreOperations[Any], departments: Collection[str] | None, *, by: Literal["id", "code"]
+    departments: Collection[str] | None, *columns: SQLCoreOperations[Any], by: Literal["id", "code"]
 ) -> ColumnElement[bool]:
-    """``column`` (a department id or code) is one of ``departments`` or below them; always true for
-    None (the whole city, see ``shared.scoping.readable_departments``)."""
+    """One of ``columns`` (department ids or codes) is one of ``departments`` or below them; always
+    true for None (the whole city, see ``shared.scoping.readable_departments``)."""
     if departments is None:
         return true()
     tree = subtree(departments, "readable")
-    inside: ColumnElement[bool] = column.in_(select(tree.c.id if by == "id" else tree.c.code))
-    return inside
+    if by == "id":
+        return or_(*(column.in_(select(tree.c.id)) for column in columns))
+    # A code the catalogue does not (yet) hold still names the caller's own cases and directives.
+    own = sorted(departments)
+    return or_(*(column.in_(own) | column.in_(select(tree.c.code)) for column in columns))
 
 
 async def subtree_ids(session: AsyncSession, codes: Collection[str]) -> list[int]:

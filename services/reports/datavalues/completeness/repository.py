@@ -33,7 +33,7 @@ async def assigned(
     rows = await session.execute(
         select(Department.id, Department.code, Department.valid_from, Department.valid_to)
         .join(ReportFormDepartment, ReportFormDepartment.department_id == Department.id)
-        .where(ReportFormDepartment.form_id == form_id, in_readable(Department.id, readable, by="id"))
+        .where(ReportFormDepartment.form_id == form_id, in_readable(readable, Department.id, by="id"))
         .order_by(Department.code)
     )
     return rows.all()

@@ -54,7 +54,7 @@ async def value_page(
     subtrees (None: all)."""
     conditions: list[ColumnElement[bool]] = [
         DataValue.indicator_id.in_(indicator_ids),
-        in_readable(DataValue.department_id, readable, by="id"),
+        in_readable(readable, DataValue.department_id, by="id"),
     ]
     if department_ids is not None:
         conditions.append(DataValue.department_id.in_(department_ids))
