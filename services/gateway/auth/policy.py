@@ -99,7 +99,7 @@ def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
 
 def granted(caller: Caller) -> frozenset[Permission]:
     if caller.kind == "api_key":
-        # A key without scopes (none can be issued so) may do nothing.
+        # Every key is authenticated as a KeyCaller; any other api_key caller holds nothing.
         return caller.scopes & API_KEY_SCOPES if isinstance(caller, KeyCaller) else frozenset()
     return permissions_of(caller.roles)
 
