@@ -12,7 +12,6 @@ from services.reports.datavalues.aggregation.schemas import CellOut, LatestOut, 
 from services.reports.datavalues.periods import local_today
 from shared.deps import SessionDep
 from shared.problems import PROBLEM_RESPONSES
-from shared.scoping import readable_departments
 
 router = APIRouter(prefix="/analytics", responses=PROBLEM_RESPONSES, tags=["analytics"])
 
@@ -46,13 +45,12 @@ RollUp = Annotated[service.Query, Depends(roll_up)]
 
 @router.get("/aggregate", summary="Values rolled up to a period type over departments (and their subtrees)")
 async def aggregate(session: SessionDep, caller: CallerDep, q: RollUp) -> list[CellOut]:
-    cells = await service.aggregate(session=session, q=q, readable=readable_departments(caller))
-    return [CellOut(**c.__dict__) for c in cells]
+    return [CellOut(**c.__dict__) for c in await service.aggregate(session=session, q=q, caller=caller)]
 
 
 @router.get("/timeseries", summary="One point per period (null where no data) for charts")
 async def timeseries(session: SessionDep, caller: CallerDep, q: RollUp) -> list[SeriesOut]:
-    cells = await service.aggregate(session=session, q=q, readable=readable_departments(caller))
+    cells = await service.aggregate(session=session, q=q, caller=caller)
     return [SeriesOut.model_validate(s) for s in service.series(q, cells)]
 
 
@@ -69,7 +67,7 @@ async def latest(
         indicators=indicator,
         departments=department,
         include_subtree=include_subtree,
-        readable=readable_departments(caller),
+        caller=caller,
         today=local_today(),
     )
     return [LatestOut.model_validate(r) for r in rows]

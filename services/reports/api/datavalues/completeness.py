@@ -13,7 +13,6 @@ from services.reports.datavalues.completeness.schemas import CompletenessOut, Ov
 from services.reports.datavalues.periods import CalendarDay, local_today
 from shared.deps import SessionDep
 from shared.problems import PROBLEM_RESPONSES
-from shared.scoping import readable_departments
 
 router = APIRouter(responses=PROBLEM_RESPONSES, tags=["completeness"])
 
@@ -34,7 +33,7 @@ async def get_completeness(
         start=start,
         end=end,
         departments=department,
-        readable=readable_departments(caller),
+        caller=caller,
         today=as_of or local_today(),
     )
     return CompletenessOut.model_validate(result)
@@ -54,7 +53,7 @@ async def get_overdue(
         form_code=form,
         since=since or today - timedelta(days=365),
         today=today,
-        readable=readable_departments(caller),
+        caller=caller,
     )
     return [OverdueOut.model_validate(r) for r in rows]
 

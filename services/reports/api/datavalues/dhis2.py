@@ -18,7 +18,6 @@ from services.reports.datavalues.periods import PeriodError, parse_period
 from shared.deps import RuntimeDep, SessionDep
 from shared.errors import InvalidInputError, UnauthorizedError
 from shared.identity import Caller
-from shared.scoping import readable_departments
 
 router = APIRouter(prefix="/dhis2/api", tags=["dhis2"])
 
@@ -116,7 +115,7 @@ async def get_data_value_sets(
         end=_date(endDate, "endDate"),
         org_units=orgUnit,
         children=children,
-        readable=readable_departments(caller),
+        caller=caller,
     )
     if dataSet and len(dataSet) == 1:
         body["dataSet"] = dataSet[0]

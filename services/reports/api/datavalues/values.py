@@ -16,7 +16,6 @@ from services.reports.datavalues.values.schemas import AuditEntryOut, StoredValu
 from shared.deps import RuntimeDep, SessionDep
 from shared.pagination import Cursor, Page
 from shared.problems import PROBLEM_RESPONSES, problem_response
-from shared.scoping import readable_departments
 
 router = APIRouter(responses=PROBLEM_RESPONSES, tags=["data values"])
 
@@ -112,9 +111,7 @@ async def get_datavalues(
     f = values.ValueFilter(
         indicators=indicator, departments=department, include_subtree=include_subtree, start=start, end=end
     )
-    return await values.stored_values(
-        session=session, f=f, readable=readable_departments(caller), sort=sort, cursor=cursor, limit=limit
-    )
+    return await values.stored_values(session=session, f=f, caller=caller, sort=sort, cursor=cursor, limit=limit)
 
 
 @router.get("/datavalues/audit", summary="Change history of one value")
@@ -126,5 +123,5 @@ async def audit(
         indicator=indicator,
         department=department,
         period=period,
-        readable=readable_departments(caller),
+        caller=caller,
     )

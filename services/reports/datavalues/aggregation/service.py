@@ -18,6 +18,8 @@ from services.reports.datavalues.aggregation import repository
 from services.reports.datavalues.catalogue.repository import department_ids, readable_ids
 from services.reports.datavalues.periods import RANK, Period, PeriodType, period_containing, period_param, period_range
 from shared.errors import InvalidInputError
+from shared.identity import Caller
+from shared.scoping import readable_departments
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,12 @@ async def _departments(
     return deps if allowed is None else [d for d in deps if d in allowed]
 
 
-async def aggregate(*, session: AsyncSession, q: Query, readable: frozenset[str] | None) -> list[Cell]:
-    """``q`` over the ``readable`` departments and their subtrees only (None: all)."""
+async def aggregate(*, session: AsyncSession, q: Query, caller: Caller) -> list[Cell]:
+    """``q`` over the departments the caller reads (``shared.scoping``) and their subtrees only."""
+    return await _aggregate(session, q, readable_departments(caller))
+
+
+async def _aggregate(session: AsyncSession, q: Query, readable: frozenset[str] | None) -> list[Cell]:
     inds = await _indicators(session, q.indicators)
     for code, (_, own, value_type, _agg) in inds.items():
         if RANK[own] > RANK[q.period_type]:
@@ -152,11 +158,12 @@ async def latest_vs_target(
     indicators: list[str],
     departments: list[str],
     include_subtree: bool,
-    readable: frozenset[str] | None,
+    caller: Caller,
     today: date,
 ) -> list[dict[str, object]]:
     """Latest period with data, the previous period, the change, year to date and the year's target,
-    over the ``readable`` departments only."""
+    over the departments the caller reads only."""
+    readable = readable_departments(caller)
     inds = await _indicators(session, indicators)
     deps = await _departments(session, departments, include_subtree, readable)
     out: list[dict[str, object]] = []
@@ -168,12 +175,10 @@ async def latest_vs_target(
         latest = period_containing(latest_start, own)
         previous = latest.previous()
         q = Query([code], departments, include_subtree, own, previous, latest, False)
-        by_period = {c.period: c.value for c in await aggregate(session=session, q=q, readable=readable)}
+        by_period = {c.period: c.value for c in await _aggregate(session, q, readable)}
         year = period_containing(latest.start, PeriodType.YEARLY)
-        ytd_cells = await aggregate(
-            session=session,
-            q=Query([code], departments, include_subtree, PeriodType.YEARLY, year, year, False),
-            readable=readable,
+        ytd_cells = await _aggregate(
+            session, Query([code], departments, include_subtree, PeriodType.YEARLY, year, year, False), readable
         )
         ytd = ytd_cells[0].value if ytd_cells else None
         target = await repository.target(session, ind_id, latest.start.year)

@@ -15,6 +15,7 @@ from services.reports.datavalues.completeness import repository
 from services.reports.datavalues.periods import VIETNAM, Period, PeriodType, period_param, period_range
 from shared.errors import ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
+from shared.scoping import readable_departments
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,15 @@ async def completeness(
     start: str,
     end: str,
     departments: list[str] | None,
-    readable: frozenset[str] | None,
+    caller: Caller,
     today: date,
 ) -> dict[str, object]:
-    """The form's reports of ``departments`` (all when None) among the ``readable`` ones; the totals
-    count only those."""
+    """The form's reports of ``departments`` (all when None) among those the caller reads
+    (``shared.scoping``); the totals count only those."""
     (form,) = await _forms(session, form_code)
     first, last = period_param(start, "start"), period_param(end, "end")
     periods = [p for p in period_range(first.start, last.end, form.period_type, "end") if p.start <= today]
+    readable = readable_departments(caller)
     assigned = [a for a in await _assigned(session, form.id, readable) if not departments or a.code in departments]
     subs = await repository.submissions(session, form.id, [p.iso for p in periods])
     cells = []
@@ -107,10 +109,11 @@ async def completeness(
 
 
 async def overdue(
-    *, session: AsyncSession, form_code: str | None, since: date, today: date, readable: frozenset[str] | None
+    *, session: AsyncSession, form_code: str | None, since: date, today: date, caller: Caller
 ) -> list[dict[str, object]]:
-    """Every report of the ``readable`` departments due before ``today`` (periods starting on or after
-    ``since``) not yet submitted."""
+    """Every report of the departments the caller reads due before ``today`` (periods starting on or
+    after ``since``) not yet submitted."""
+    readable = readable_departments(caller)
     out: list[dict[str, object]] = []
     for form in await _forms(session, form_code):
         periods = [p for p in period_range(since, today, form.period_type, "since") if due_date(form, p) < today]
