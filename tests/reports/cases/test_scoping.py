@@ -17,6 +17,7 @@ A1 = who("a1-clerk", "department", departments=("SC_A1",))
 B_KEY = Caller(
     name="b-push#k1", kind="api_key", roles=frozenset({"department"}), departments=frozenset({"SC_B"})
 ).to_headers()
+B_CLERK = who("b-clerk", "department", departments=("SC_B",))
 B_LEADER = who("b-head", "leader", departments=("SC_B",))
 
 
@@ -31,8 +32,8 @@ async def tree(client: httpx.AsyncClient) -> None:
         assert r.status_code in (201, 409), r.text
 
 
-async def _case_of(client: httpx.AsyncClient, department: str) -> int:
-    case = (await client.post("/cases", json=new_case(title=f"case of {department}"))).json()
+async def _case_of(client: httpx.AsyncClient, department: str, **over: str) -> int:
+    case = (await client.post("/cases", json=new_case(title=f"case of {department}", **over))).json()
     for to, extra in (("acknowledged", {}), ("assigned", {"department": department})):
         r = await client.post(f"/cases/{case['id']}/transitions", json={"to": to, **extra})
         assert r.status_code == 200, r.text
@@ -117,3 +118,16 @@ async def test_projects_are_seen_by_their_ward_and_the_clearance_board(client: h
     }
     assert (await client.post(f"/projects/{ids['SC_B']}/progress", json=progress, headers=A)).status_code == 404
     assert (await client.post(f"/projects/{ids['SC_A1']}/progress", json=progress, headers=A)).status_code == 200
+
+
+@pytest.mark.usefixtures("tree")
+async def test_satisfaction_figures_count_the_callers_cases_only(client: httpx.AsyncClient) -> None:
+    b = await _case_of(client, "SC_B", category="environment")
+    for to in ("in_progress", "resolved"):
+        r = await client.post(f"/cases/{b}/transitions", json={"to": to}, headers=B_CLERK)
+        assert r.status_code == 200, r.text
+    rows = (await client.get("/satisfaction", headers=B_KEY)).json()
+    assert [(row["key"], row["resolved"]) for row in rows] == [("SC_B", 1)]
+    assert (await client.get("/satisfaction", headers=A)).json() == []
+    assert (await client.get("/satisfaction/summary", headers=B_KEY)).json()["resolved_on_time_pct"] == 100.0
+    assert (await client.get("/satisfaction/summary", headers=A)).json()["resolved_on_time_pct"] is None
