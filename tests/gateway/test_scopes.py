@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -264,16 +265,24 @@ END = frozenset({("case", "end"), ("alert", "end")})
 
 
 def _replayed_sse(
-    gw: str, headers: dict[str, str], since: str, stamp: str, until: frozenset[tuple[str, str]] = END
+    gw: str,
+    headers: dict[str, str],
+    since: str | None,
+    stamp: str,
+    until: frozenset[tuple[str, str]] = END,
+    connected: threading.Event | None = None,
 ) -> Seen:
-    """(type, what it is about) of this test's events replayed after ``since``, sorted, up to all of
-    ``until``."""
+    """(type, what it is about) of this test's events after ``since`` (live without it, ``connected``
+    set once the stream is open), sorted, up to all of ``until``."""
     seen: Seen = []
     kind = ""
-    with httpx.stream("GET", gw + "/api/v1/events", params={"since": since}, headers=headers, timeout=20) as r:
+    params = {"since": since} if since else {}
+    with httpx.stream("GET", gw + "/api/v1/events", params=params, headers=headers, timeout=20) as r:
         assert r.status_code == 200
         for line in r.iter_lines():
-            if line.startswith("event: "):
+            if line.startswith("id: ") and connected is not None:
+                connected.set()
+            elif line.startswith("event: "):
                 kind = line[7:]
             elif line.startswith("data: ") and (about := _about(json.loads(line[6:]), stamp)) is not None:
                 seen.append((kind, about))
@@ -318,3 +327,19 @@ def test_department_feeds_replayed_carry_only_their_subtrees_events(
     key = {"X-API-Key": _key(gw, admin, ["SC_B"], scopes=["events:read"]).json()["key"]}
     last_of_b = frozenset({("alert", "SC_B"), ("datavalues_imported", "SC_B")})
     assert _replayed_sse(gw, key, since, stamp, until=last_of_b) == sorted((k, "SC_B") for k in kinds)
+
+
+def test_a_live_department_feed_carries_only_its_subtrees_events(
+    gw: str, gateway: ServiceProcess, admin: dict[str, str], nats_server: NatsServer
+) -> None:
+    a = _user(gateway, admin, "department", ["SC_A"])
+    stamp = uuid.uuid4().hex[:6]
+    connected = threading.Event()
+    live: list[Seen] = []
+    reader = threading.Thread(target=lambda: live.append(_replayed_sse(gw, a, None, stamp, connected=connected)))
+    reader.start()
+    assert connected.wait(10)
+    asyncio.run(_publish(nats_server.url, _events(stamp)))
+    reader.join(20)
+    kinds = ("case", "directive", "datavalues_imported", "alert")
+    assert live == [sorted([*((k, d) for d in ("SC_A", "SC_A1") for k in kinds), *END])]
