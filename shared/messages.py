@@ -87,6 +87,8 @@ class AlertEvent(Message):
     phase: AlertPhase
     source: Literal["camera", "indicator"] = "camera"
     camera: str | None = None
+    # The department an indicator alert is about; camera alerts have none (cameras belong to no department).
+    department: str | None = None
     rule_id: str | None = None
     rule_type: str
     rule_name: str | None = None

@@ -83,6 +83,8 @@ def test_api_key_is_shown_once_scoped_to_data_and_refused_after_revoke_or_rotate
     # Allowed through authorization: reports is not running behind this gateway, so 503 proves it passed.
     assert httpx.get(gateway.url + "/api/v1/datavalues", headers=as_key).status_code == 503
     assert httpx.get(gateway.url + "/api/v1/cameras", headers=as_key).status_code == 403
+    # Nothing beyond its data unless granted by name (test_scopes.py).
+    assert httpx.get(gateway.url + "/api/v1/cases", headers=as_key).status_code == 403
     assert httpx.post(gateway.url + "/api/v1/api-keys", json={}, headers=as_key).status_code == 403
 
     rotated = httpx.post(gateway.url + f"/api/v1/api-keys/{key_id}/rotate", headers=admin)

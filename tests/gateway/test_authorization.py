@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from services.gateway.api.deps import Public, Requires, authenticate
 from services.gateway.app import create_app
-from services.gateway.auth.policy import granted
+from services.gateway.auth.policy import DEFAULT_API_KEY_SCOPES, granted
 from shared.identity import Caller
 from tests.support import ServiceProcess
 
@@ -81,6 +81,26 @@ def test_role_gets_exactly_what_its_permissions_allow(
             continue
         status = _call(gateway, method, path, role_headers[role])
         allowed = not isinstance(guard, Requires) or guard.permission in granted(caller)
+        if (allowed and status in (401, 403)) or (not allowed and status != 403):
+            mismatches.append((method, path, status, "allowed" if allowed else "forbidden"))
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("scopes", [None, ["cases:read", "events:read"]])
+def test_api_key_gets_exactly_its_scopes(
+    gateway: ServiceProcess, admin: dict[str, str], scopes: list[str] | None
+) -> None:
+    """A key issued without scopes may push and read data only; one with scopes, exactly those."""
+    body = {"name": "matrix", "departments": ["DEPT_A"], **({"scopes": scopes} if scopes else {})}
+    issued = httpx.post(gateway.url + "/api/v1/api-keys", json=body, headers=admin)
+    assert issued.status_code == 201, issued.text
+    held = set(scopes or DEFAULT_API_KEY_SCOPES)
+    mismatches = []
+    for method, path, guard in ROUTES:
+        if guard is None:
+            continue
+        status = _call(gateway, method, path, {"X-API-Key": issued.json()["key"]})
+        allowed = not isinstance(guard, Requires) or guard.permission in held
         if (allowed and status in (401, 403)) or (not allowed and status != 403):
             mismatches.append((method, path, status, "allowed" if allowed else "forbidden"))
     assert mismatches == []

@@ -506,6 +506,8 @@ async def test_import_publishes_summary_and_threshold_alerts(api: httpx.AsyncCli
         assert alert["phase"] == "started"
         assert alert["rule_id"] == "CMP"
         assert "W2" in alert["detail"]
+        # Named for the live feed, which passes an indicator alert to its department's callers only.
+        assert alert["department"] == "W2"
         assert "above threshold 5" in alert["detail"]
         # Corrected below the threshold: the alert ends.
         await api.post("/datavalues", json=values(("CMP", "W2", "2025W10", "4")))

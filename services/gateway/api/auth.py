@@ -95,7 +95,9 @@ async def list_api_keys(
     "/api-keys", response_model=schemas.ApiKeyIssuedOut, status_code=status.HTTP_201_CREATED, tags=["api-keys"]
 )
 async def create_api_key(caller: KeysAdmin, session: SessionDep, key_in: schemas.ApiKeyIn) -> schemas.ApiKeyIssuedOut:
-    """Issue a department API key for machine pushes; the key is in this response only."""
+    """Issue a department API key; the key is in this response only. By default it may push and read
+    its departments' data (`data:write`, `data:read`); `scopes` grants more by name, within what the
+    `department` role may do (422 naming `scopes` otherwise)."""
     return await auth.create_api_key(session=session, key_in=key_in, by=caller.name)
 
 
@@ -103,7 +105,7 @@ async def create_api_key(caller: KeysAdmin, session: SessionDep, key_in: schemas
 async def rotate_api_key(
     caller: KeysAdmin, gw: State, session: SessionDep, key_id: uuid.UUID
 ) -> schemas.ApiKeyIssuedOut:
-    """Revoke a key and issue its replacement (same name and departments)."""
+    """Revoke a key and issue its replacement (same name, departments and scopes)."""
     return await auth.rotate_api_key(
         session=session, callers=gw.callers, bus=gw.runtime.bus, key_id=key_id, by=caller.name
     )

@@ -10,11 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import StreamingResponse
 
-from services.gateway.api.deps import gateway_state, identify, require
+from services.gateway.api.deps import State, gateway_state, identify, require
 from services.gateway.auth import policy
 from services.gateway.auth.policy import Permission as P
+from services.gateway.events.audience import readable_codes
 from services.gateway.events.feed import EventFeed, EventType
-from shared.deps import RuntimeDep
 from shared.errors import CityOpsError
 from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
@@ -32,16 +32,24 @@ SinceQuery = Annotated[str | None, Query(description="resume cursor, as Last-Eve
     responses={200: {"content": {"text/event-stream": {}}, "description": "event stream"}},
 )
 async def events(
-    runtime: RuntimeDep,
-    _: Annotated[Caller, Depends(require(P.EVENTS_READ))],
+    gw: State,
+    caller: Annotated[Caller, Depends(require(P.EVENTS_READ))],
     types: TypesQuery = None,
     camera: CameraQuery = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     since: SinceQuery = None,
 ) -> StreamingResponse:
     """Alerts, camera status changes, case/directive updates and data imports, live; resumable.
-    The same feed is offered as a WebSocket at `/api/v1/events/ws` (JSON messages)."""
-    feed = await EventFeed.open(bus=runtime.bus, types=types, camera=camera, resume=last_event_id or since)
+    The same feed is offered as a WebSocket at `/api/v1/events/ws` (JSON messages). A caller limited
+    to departments gets only the events naming one of them (or one below them); camera alerts and
+    camera status name no department."""
+    feed = await EventFeed.open(
+        bus=gw.runtime.bus,
+        types=types,
+        camera=camera,
+        resume=last_event_id or since,
+        departments=await readable_codes(gw.upstreams, caller),
+    )
 
     async def stream() -> AsyncIterator[bytes]:
         yield f"retry: 2000\nid: {feed.id}\n: connected\n\n".encode()
@@ -78,7 +86,13 @@ async def events_ws(
     try:
         caller = await identify(websocket, gw, query_token=True)
         policy.check(caller, P.EVENTS_READ)
-        feed = await EventFeed.open(bus=gw.runtime.bus, types=types, camera=camera, resume=since)
+        feed = await EventFeed.open(
+            bus=gw.runtime.bus,
+            types=types,
+            camera=camera,
+            resume=since,
+            departments=await readable_codes(gw.upstreams, caller),
+        )
     except CityOpsError as exc:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=f"{exc.status} {exc.detail}"[:120])
         return

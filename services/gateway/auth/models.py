@@ -33,6 +33,8 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     key_hash: Mapped[str] = mapped_column(Text)
     departments: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
+    # Permission names (policy.Permission) the key may use: data:read and data:write unless more were granted.
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

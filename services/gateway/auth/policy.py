@@ -1,7 +1,12 @@
-"""Who may do what: permissions per role, checked on every route.
+"""Who may do what: permissions per role (users) or per scope (API keys), checked on every route.
 
-Department scoping (a department writes only its own data and cases) is enforced again by the
-internal service that owns the data, from the caller headers the gateway sends.
+Department scoping (a department reads and writes only its own data and cases, see
+``shared.scoping``) is enforced again by the internal service that owns the data, from the caller
+the gateway sends.
+
+An API key acts with the ``department`` role, bound to its departments, and may do only what its
+``scopes`` name: by default push and read its departments' data (``data:write``, ``data:read``);
+anything more is granted by name when the key is issued, never beyond the role's permissions.
 """
 
 from __future__ import annotations
@@ -73,11 +78,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "viewer": frozenset(_READ_ALL),
 }
 
-# What a department API key (a machine, not a person) may do.
-# Business-scoped keys (departments ``business:<id>``) push their own price lists.
-API_KEY_PERMISSIONS: frozenset[Permission] = frozenset(
-    {P.DATA_READ, P.DATA_WRITE, P.CASES_READ, P.CASES_WRITE, P.BUSINESSES_WRITE}
-)
+# A department API key (a machine, not a person) has this role, and of its permissions only its scopes.
+API_KEY_ROLE: Role = "department"
+API_KEY_SCOPES: frozenset[Permission] = ROLE_PERMISSIONS[API_KEY_ROLE]
+DEFAULT_API_KEY_SCOPES: frozenset[Permission] = frozenset({P.DATA_READ, P.DATA_WRITE})
+
+
+class KeyCaller(Caller):
+    """An API key as the gateway knows it: what it may do is its scopes (within ``API_KEY_SCOPES``)."""
+
+    scopes: frozenset[Permission] = frozenset()
 
 
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
@@ -89,7 +99,8 @@ def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
 
 def granted(caller: Caller) -> frozenset[Permission]:
     if caller.kind == "api_key":
-        return API_KEY_PERMISSIONS
+        # Every key is authenticated as a KeyCaller; any other api_key caller holds nothing.
+        return caller.scopes & API_KEY_SCOPES if isinstance(caller, KeyCaller) else frozenset()
     return permissions_of(caller.roles)
 
 

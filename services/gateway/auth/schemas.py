@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.gateway.auth.policy import API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, Permission
 from shared.identity import Role
 
 Username = Field(min_length=2, max_length=64, pattern=r"^[a-zA-Z0-9_.-]+$")
@@ -68,6 +69,17 @@ class UserOut(BaseModel):
 class ApiKeyIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, examples=["Sở Tài chính — data push"])
     departments: list[Department] = Field(min_length=1, examples=[["SO_TAI_CHINH"]])
+    scopes: list[Permission] | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "what the key may do, by permission name; default: push and read its departments' data ("
+            + ", ".join(sorted(DEFAULT_API_KEY_SCOPES))
+            + "). Grantable: "
+            + ", ".join(sorted(API_KEY_SCOPES))
+        ),
+        examples=[["data:read", "data:write", "cases:read"]],
+    )
 
 
 class ApiKeyOut(BaseModel):
@@ -77,6 +89,7 @@ class ApiKeyOut(BaseModel):
     name: str
     prefix: str
     departments: list[str]
+    scopes: list[str]
     created_by: str
     created_at: datetime
     revoked_at: datetime | None

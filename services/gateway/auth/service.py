@@ -13,7 +13,7 @@ import base64
 import logging
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -24,7 +24,14 @@ from services.gateway.auth import repository
 from services.gateway.auth import secrets as crypto
 from services.gateway.auth.cache import CallerCache
 from services.gateway.auth.models import ApiKey, User
-from services.gateway.auth.policy import granted
+from services.gateway.auth.policy import (
+    API_KEY_ROLE,
+    API_KEY_SCOPES,
+    DEFAULT_API_KEY_SCOPES,
+    KeyCaller,
+    Permission,
+    granted,
+)
 from services.gateway.auth.schemas import (
     ApiKeyIn,
     ApiKeyIssuedOut,
@@ -185,7 +192,13 @@ async def _authenticate_api_key(session: AsyncSession, plaintext: str) -> Caller
     if key.revoked_at is not None:
         raise UnauthorizedError("API key revoked")
     key.last_used_at = datetime.now(UTC)
-    return Caller(name=f"{key.name}#{key.prefix}", kind="api_key", departments=frozenset(key.departments))
+    return KeyCaller(
+        name=f"{key.name}#{key.prefix}",
+        kind="api_key",
+        roles=frozenset({API_KEY_ROLE}),
+        departments=frozenset(key.departments),
+        scopes=frozenset(p for p in Permission if p.value in key.scopes),
+    )
 
 
 def _basic(credential: str) -> tuple[str, str]:
@@ -329,15 +342,25 @@ async def list_api_keys(
     return Page[ApiKeyOut](items=[ApiKeyOut.model_validate(k) for k in rows], next_cursor=next_cursor)
 
 
-async def _issue_api_key(session: AsyncSession, *, name: str, departments: Sequence[str], by: str) -> ApiKeyIssuedOut:
+async def _issue_api_key(
+    session: AsyncSession, *, name: str, departments: Sequence[str], scopes: Collection[str], by: str
+) -> ApiKeyIssuedOut:
     if not departments:
         raise InvalidInputError("an API key must be bound to at least one department", field="departments")
+    beyond = sorted(set(scopes) - API_KEY_SCOPES)
+    if beyond:
+        raise InvalidInputError(
+            f"scope(s) {', '.join(beyond)} exceed what a {API_KEY_ROLE} key may do "
+            f"(grantable: {', '.join(sorted(API_KEY_SCOPES))})",
+            field="scopes",
+        )
     plaintext, prefix = crypto.new_api_key()
     key = ApiKey(
         name=name,
         prefix=prefix,
         key_hash=crypto.hash_api_key(plaintext),
         departments=list(departments),
+        scopes=sorted(set(scopes)),
         created_by=by,
     )
     await repository.add_api_key(session, key)
@@ -345,19 +368,21 @@ async def _issue_api_key(session: AsyncSession, *, name: str, departments: Seque
 
 
 async def create_api_key(*, session: AsyncSession, key_in: ApiKeyIn, by: str) -> ApiKeyIssuedOut:
-    """A department API key for machine pushes; the key itself is in the answer only."""
-    return await _issue_api_key(session, name=key_in.name, departments=key_in.departments, by=by)
+    """A department API key for machine pushes; the key itself is in the answer only. It may push and
+    read its departments' data unless ``key_in.scopes`` names what it may do."""
+    scopes = DEFAULT_API_KEY_SCOPES if key_in.scopes is None else key_in.scopes
+    return await _issue_api_key(session, name=key_in.name, departments=key_in.departments, scopes=scopes, by=by)
 
 
 async def rotate_api_key(
     *, session: AsyncSession, callers: CallerCache, bus: Bus, key_id: uuid.UUID, by: str
 ) -> ApiKeyIssuedOut:
-    """Revoke a key and issue its replacement with the same name and departments."""
+    """Revoke a key and issue its replacement with the same name, departments and scopes."""
     old = await repository.get_api_key(session, key_id)
     if old.revoked_at is not None:
         raise ConflictError("a revoked key cannot be rotated")
     old.revoked_at = datetime.now(UTC)
-    issued = await _issue_api_key(session, name=old.name, departments=old.departments, by=by)
+    issued = await _issue_api_key(session, name=old.name, departments=old.departments, scopes=old.scopes, by=by)
     _forget_callers_after_commit(session, callers, bus)
     return issued
 

@@ -2,6 +2,10 @@
 
 The event id is a cursor over the three streams (``A<seq>.C<seq>.R<seq>``: alerts, camera status,
 reports); a client reconnecting with ``Last-Event-ID`` resumes each stream after what it saw.
+
+A feed opened for some departments only (``audience.readable_codes``) passes the events that name one
+of them, live and replayed alike; events naming no department (camera alerts, camera status) are not
+theirs.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, Literal
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from services.gateway.events.audience import departments_of
 from shared import subjects
 from shared.bus import Bus
 from shared.errors import InvalidInputError
@@ -80,25 +85,35 @@ class EventFeed:
     """The events of the three streams after ``cursor``, filtered, in order; one JetStream ordered
     consumer per stream, bounded in memory."""
 
-    def __init__(self, cursor: dict[str, int], wanted: set[EventType], camera: str | None) -> None:
+    def __init__(
+        self, cursor: dict[str, int], wanted: set[EventType], camera: str | None, departments: frozenset[str] | None
+    ) -> None:
         self.cursor = cursor
         self._wanted = wanted
         self._camera = camera
+        self._departments = departments
         self._queue: asyncio.Queue[tuple[str, int, str, bytes]] = asyncio.Queue(maxsize=QUEUE_LIMIT)
         self._overflow = asyncio.Event()
         self._subs: list[Any] = []
 
     @classmethod
     async def open(
-        cls, *, bus: Bus, types: list[EventType] | None, camera: str | None, resume: str | None
+        cls,
+        *,
+        bus: Bus,
+        types: list[EventType] | None,
+        camera: str | None,
+        resume: str | None,
+        departments: frozenset[str] | None,
     ) -> EventFeed:
-        """Subscribed after ``resume`` (a cursor, as Last-Event-ID) or, without it, after now."""
+        """Subscribed after ``resume`` (a cursor, as Last-Event-ID) or, without it, after now; only
+        events naming one of ``departments`` (None: every event)."""
         js = bus.js
         if resume:
             cursor = parse_cursor(resume)
         else:
             cursor = {s.key: (await js.stream_info(s.stream)).state.last_seq for s in SOURCES}
-        feed = cls(cursor, set(types or ALL_TYPES), camera)
+        feed = cls(cursor, set(types or ALL_TYPES), camera, departments)
         for source in SOURCES:
             config = ConsumerConfig(
                 deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
@@ -147,6 +162,8 @@ class EventFeed:
             except ValueError:
                 continue
             if kind is None or kind not in self._wanted or (self._camera and _camera_of(subject, body) != self._camera):
+                continue
+            if self._departments is not None and not departments_of(body) & self._departments:
                 continue
             yield kind, {"subject": subject, "data": body}
 

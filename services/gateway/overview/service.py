@@ -1,5 +1,9 @@
 """The city overview: every part gathered concurrently; a part whose service is down is marked so.
 
+A caller limited to departments (``shared.scoping``) sees the figures of its departments: reports
+answers the department parts for those only, and the camera parts (cameras, alerts, people), which
+belong to no department, are marked unavailable for it.
+
 A wall of dashboards polls this together: one computation per audience (roles, departments) serves
 every caller. Past ``OVERVIEW_TTL_S`` a refresh starts and, meanwhile, callers get the previous result
 (at most one refresh old) instead of all waiting for it.
@@ -18,6 +22,7 @@ from services.gateway.overview import parts
 from services.gateway.proxy.upstream import Upstreams
 from shared.errors import CityOpsError
 from shared.identity import Caller
+from shared.scoping import readable_departments
 
 log = logging.getLogger("cityops.gateway.overview")
 PART_TIMEOUT_S = 5.0
@@ -34,6 +39,9 @@ PARTS: dict[str, Part] = {
     "directives": parts.directives,
     "satisfaction": parts.satisfaction,
 }
+# Parts of no department: city-wide figures only.
+CITY_PARTS = frozenset({"cameras", "alerts", "people"})
+NOT_DEPARTMENT_DATA = "city-wide figure: not shown to a caller limited to departments"
 
 
 @dataclass
@@ -63,8 +71,12 @@ async def _gather_part(name: str, part: Part, upstreams: Upstreams, caller: Call
 
 
 async def _compute(upstreams: Upstreams, caller: Caller) -> dict[str, Any]:
-    results = await asyncio.gather(*(_gather_part(name, part, upstreams, caller) for name, part in PARTS.items()))
-    return dict(zip(PARTS, results, strict=True))
+    city_wide = readable_departments(caller) is None
+    parts = {name: part for name, part in PARTS.items() if city_wide or name not in CITY_PARTS}
+    results = await asyncio.gather(*(_gather_part(name, part, upstreams, caller) for name, part in parts.items()))
+    withheld = {"available": False, "reason": NOT_DEPARTMENT_DATA}
+    gathered = dict(zip(parts, results, strict=True))
+    return {name: gathered.get(name, withheld) for name in PARTS}
 
 
 async def get_overview(*, cache: OverviewCache, upstreams: Upstreams, caller: Caller) -> dict[str, Any]:

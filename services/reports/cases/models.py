@@ -159,6 +159,10 @@ class DirectiveProgress(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+# The category of site-clearance cases; its department (the compensation board, GPMB) runs the projects.
+CLEARANCE_CATEGORY = "site_clearance"
+
+
 class ClearanceProject(Base):
     """A site-clearance (GPMB) project: land to acquire, households to compensate."""
 

@@ -12,12 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases.models import Case, CaseEvent, Category, ClearanceProject, Rating
 from services.reports.cases.workflow import OPEN_STATUSES
+from services.reports.datavalues.catalogue.repository import in_readable
 from services.reports.db import one_or_404
 from shared.pagination import Ordering, any_of
 
 
-async def get_case(session: AsyncSession, case_id: int, *, lock: bool = False) -> Case:
-    query = select(Case).where(Case.id == case_id)
+def _readable(readable: frozenset[str] | None) -> ColumnElement[bool]:
+    """A case belongs to the department it is assigned to; one assigned to none is the centre's."""
+    return in_readable(readable, Case.department, by="code")
+
+
+async def get_case(session: AsyncSession, case_id: int, *, readable: frozenset[str] | None, lock: bool = False) -> Case:
+    """The case, if it is of the ``readable`` departments (None: any); another's is as missing."""
+    query = select(Case).where(Case.id == case_id, _readable(readable))
     if lock:
         query = query.with_for_update()
     return await one_or_404(session, query, f"no case {case_id}")
@@ -41,8 +48,10 @@ async def latest_rating(session: AsyncSession, case_id: int) -> int | None:
     )
 
 
-async def cases_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Case]:
-    return {c.id: c for c in (await session.scalars(select(Case).where(Case.id.in_(ids)))).all()}
+async def cases_by_id(session: AsyncSession, ids: Sequence[int], *, readable: frozenset[str] | None) -> dict[int, Case]:
+    """Those of ``ids`` of the ``readable`` departments."""
+    query = select(Case).where(Case.id.in_(ids), _readable(readable))
+    return {c.id: c for c in (await session.scalars(query)).all()}
 
 
 @dataclass(frozen=True)
@@ -79,14 +88,24 @@ def _conditions(f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
 
 
 async def page(
-    session: AsyncSession, f: CaseFilter, now: datetime, *, sort: str, cursor: str | None, limit: int
+    session: AsyncSession,
+    f: CaseFilter,
+    now: datetime,
+    *,
+    readable: frozenset[str] | None,
+    sort: str,
+    cursor: str | None,
+    limit: int,
 ) -> tuple[list[Case], str | None]:
-    query = CASE_ORDER.apply(select(Case).where(*_conditions(f, now)), sort=sort, cursor=cursor, limit=limit)
+    query = select(Case).where(*_conditions(f, now), _readable(readable))
+    query = CASE_ORDER.apply(query, sort=sort, cursor=cursor, limit=limit)
     return CASE_ORDER.page((await session.scalars(query)).all(), sort=sort, limit=limit)
 
 
-async def open_by_category(session: AsyncSession, now: datetime) -> dict[str, dict[str, Any]]:
-    """Open and overdue cases per category."""
+async def open_by_category(
+    session: AsyncSession, now: datetime, *, readable: frozenset[str] | None
+) -> dict[str, dict[str, Any]]:
+    """Open and overdue cases of the ``readable`` departments per category."""
     rows = (
         await session.execute(
             select(
@@ -94,7 +113,7 @@ async def open_by_category(session: AsyncSession, now: datetime) -> dict[str, di
                 func.count(),
                 func.count().filter(Case.due_at < now),
             )
-            .where(Case.status.in_(OPEN_STATUSES))
+            .where(Case.status.in_(OPEN_STATUSES), _readable(readable))
             .group_by(Case.category)
         )
     ).all()

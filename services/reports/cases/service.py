@@ -14,7 +14,7 @@ from services.reports.cases import calendar, repository
 from services.reports.cases.duplicates import candidates
 from services.reports.cases.events import stage
 from services.reports.cases.metrics import CASES_CREATED, TRANSITIONS
-from services.reports.cases.models import Case, CaseEvent, Category
+from services.reports.cases.models import CLEARANCE_CATEGORY, Case, CaseEvent, Category
 from services.reports.cases.repository import CaseFilter
 from services.reports.cases.satisfaction.repository import issue_token
 from services.reports.cases.schemas import (
@@ -46,11 +46,11 @@ from shared.errors import ConflictError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
 from shared.messages import CaseChanged
 from shared.pagination import Page
+from shared.scoping import readable_departments
 
 log = logging.getLogger("cityops.reports.cases")
 
 EMERGENCY_DAYS = 1
-CLEARANCE_CATEGORY = "site_clearance"
 
 
 def is_overdue(case: Case, now: datetime) -> bool:
@@ -217,7 +217,7 @@ async def transition(
 
 
 async def _move(session: AsyncSession, case_id: int, body: TransitionIn, caller: Caller, now: datetime) -> Transitioned:
-    case = await repository.get_case(session, case_id, lock=True)
+    case = await repository.get_case(session, case_id, readable=readable_departments(caller), lock=True)
     check_transition(case.status, body.to)
     check_actor(caller, case.department, body.to)
     if body.to == "rejected" and not (body.comment and body.comment.strip()):
@@ -280,7 +280,7 @@ async def _move(session: AsyncSession, case_id: int, body: TransitionIn, caller:
 async def comment(
     *, session: AsyncSession, case_id: int, comment_in: CommentIn, caller: Caller, now: datetime
 ) -> CaseDetailOut:
-    case = await repository.get_case(session, case_id, lock=True)
+    case = await repository.get_case(session, case_id, readable=readable_departments(caller), lock=True)
     if not (caller.roles & {"admin", "operator", "leader"}) and not (
         "department" in caller.roles and case.department is not None and caller.may_write(case.department)
     ):
@@ -303,7 +303,7 @@ async def update_clearance(
     *, session: AsyncSession, case_id: int, clearance_in: ClearanceIn, caller: Caller, now: datetime
 ) -> CaseDetailOut:
     """Replace the site-clearance details (e.g. the household has been paid); the timeline keeps the change."""
-    case = await repository.get_case(session, case_id, lock=True)
+    case = await repository.get_case(session, case_id, readable=readable_departments(caller), lock=True)
     if case.category != CLEARANCE_CATEGORY:
         raise InvalidInputError(f"clearance details belong to '{CLEARANCE_CATEGORY}' cases", field="clearance")
     if not (caller.roles & {"admin", "operator"}) and not (
@@ -334,9 +334,10 @@ async def merge(
         raise InvalidInputError("a case cannot be merged into itself", field="into")
     first, second = sorted((case_id, into))
     # Lock in id order so two opposite merges cannot deadlock.
+    readable = readable_departments(caller)
     locked = {
-        first: await repository.get_case(session, first, lock=True),
-        second: await repository.get_case(session, second, lock=True),
+        first: await repository.get_case(session, first, readable=readable, lock=True),
+        second: await repository.get_case(session, second, readable=readable, lock=True),
     }
     dup, target = locked[case_id], locked[into]
     if dup.category != target.category:
@@ -358,9 +359,11 @@ async def merge(
     return out
 
 
-async def duplicate_candidates(*, session: AsyncSession, case_id: int, now: datetime) -> list[CaseOut]:
-    """Open cases this one may repeat or be repeated by: same category, near, within the window."""
-    case = await repository.get_case(session, case_id)
+async def duplicate_candidates(*, session: AsyncSession, case_id: int, caller: Caller, now: datetime) -> list[CaseOut]:
+    """Open cases this one may repeat or be repeated by: same category, near, within the window (those
+    the caller may read)."""
+    readable = readable_departments(caller)
+    case = await repository.get_case(session, case_id, readable=readable)
     if case.lat is None or case.lon is None:
         return []
     cat = await _active_category(session, case.category)
@@ -375,8 +378,8 @@ async def duplicate_candidates(*, session: AsyncSession, case_id: int, now: date
         window_h=2 * cat.duplicate_window_h,
         exclude_id=case.id,
     )
-    rows = await repository.cases_by_id(session, [i for _, i in found])
-    return [to_out(rows[i], now) for _, i in found]
+    rows = await repository.cases_by_id(session, [i for _, i in found], readable=readable)
+    return [to_out(rows[i], now) for _, i in found if i in rows]
 
 
 async def create_case(*, session: AsyncSession, case_in: CaseIn, caller: Caller, now: datetime) -> CaseDetailOut:
@@ -398,19 +401,22 @@ def count_created(session: AsyncSession, source: str) -> None:
 
 
 async def get_case(*, session: AsyncSession, case_id: int, caller: Caller, now: datetime) -> CaseDetailOut:
-    case = await repository.get_case(session, case_id)
+    case = await repository.get_case(session, case_id, readable=readable_departments(caller))
     return await _detail(session, case, now, personal_data=sees_personal_data(caller))
 
 
 async def list_cases(
-    *, session: AsyncSession, f: CaseFilter, now: datetime, sort: str, cursor: str | None, limit: int
+    *, session: AsyncSession, f: CaseFilter, caller: Caller, now: datetime, sort: str, cursor: str | None, limit: int
 ) -> Page[CaseOut]:
-    rows, next_cursor = await repository.page(session, f, now, sort=sort, cursor=cursor, limit=limit)
+    """The cases matching ``f`` among those the caller may read (see ``shared.scoping``)."""
+    rows, next_cursor = await repository.page(
+        session, f, now, readable=readable_departments(caller), sort=sort, cursor=cursor, limit=limit
+    )
     return Page[CaseOut](items=[to_out(c, now) for c in rows], next_cursor=next_cursor)
 
 
-async def summary(*, session: AsyncSession, now: datetime) -> CasesSummaryOut:
-    by_category = await repository.open_by_category(session, now)
+async def summary(*, session: AsyncSession, caller: Caller, now: datetime) -> CasesSummaryOut:
+    by_category = await repository.open_by_category(session, now, readable=readable_departments(caller))
     return CasesSummaryOut(
         open=sum(v["open"] for v in by_category.values()),
         overdue=sum(v["overdue"] for v in by_category.values()),

@@ -49,12 +49,14 @@ async def list_cases(
     cursor: Cursor = None,
 ) -> Page[CaseOut]:
     f = CaseFilter(status=status, category=category, ward=ward, department=department, source=source, overdue=overdue)
-    return await service.list_cases(session=session, f=f, now=utcnow(), sort=sort, cursor=cursor, limit=limit)
+    return await service.list_cases(
+        session=session, f=f, caller=caller, now=utcnow(), sort=sort, cursor=cursor, limit=limit
+    )
 
 
 @router.get("/summary", summary="Open and overdue cases by category (city overview)")
 async def cases_summary(session: SessionDep, caller: CallerDep) -> CasesSummaryOut:
-    return await service.summary(session=session, now=utcnow())
+    return await service.summary(session=session, caller=caller, now=utcnow())
 
 
 @router.get("/{case_id}", summary="One case with its timeline (reporter contact for authorised roles)")
@@ -64,7 +66,7 @@ async def get_case(case_id: int, session: SessionDep, caller: CallerDep) -> Case
 
 @router.get("/{case_id}/duplicates", summary="Open cases of the same category nearby, nearest first")
 async def duplicates(case_id: int, session: SessionDep, caller: CallerDep) -> list[CaseOut]:
-    return await service.duplicate_candidates(session=session, case_id=case_id, now=utcnow())
+    return await service.duplicate_candidates(session=session, case_id=case_id, caller=caller, now=utcnow())
 
 
 @router.post(

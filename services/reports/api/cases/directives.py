@@ -33,23 +33,30 @@ async def list_directives(
     cursor: Cursor = None,
 ) -> Page[DirectiveOut]:
     return await service.list_directives(
-        session=session, department=department, status=status, now=utcnow(), sort=sort, cursor=cursor, limit=limit
+        session=session,
+        department=department,
+        status=status,
+        caller=caller,
+        now=utcnow(),
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
     )
 
 
 @router.get("/summary", summary="Open and overdue directives, overdue count per department (city overview)")
 async def summary(session: SessionDep, caller: CallerDep) -> DirectivesSummaryOut:
-    return await service.summary(session=session, now=utcnow())
+    return await service.summary(session=session, caller=caller, now=utcnow())
 
 
 @router.get("/overdue", summary="Per department: the directives it has not done by their deadline")
 async def overdue(session: SessionDep, caller: CallerDep) -> dict[str, list[DirectiveOut]]:
-    return await service.overdue_by_department(session=session, now=utcnow())
+    return await service.overdue_by_department(session=session, caller=caller, now=utcnow())
 
 
 @router.get("/{directive_id}", summary="One directive with its progress reports")
 async def get_directive(directive_id: int, session: SessionDep, caller: CallerDep) -> DirectiveOut:
-    return await service.get(session=session, directive_id=directive_id, now=utcnow())
+    return await service.get(session=session, directive_id=directive_id, caller=caller, now=utcnow())
 
 
 @router.post("/{directive_id}/progress", summary="Report progress on a directive (addressed departments)")

@@ -33,13 +33,13 @@ async def list_projects(
     cursor: Cursor = None,
 ) -> Page[ProjectOut]:
     return await service.list_projects(
-        session=session, today=local_date(utcnow()), ward=ward, sort=sort, cursor=cursor, limit=limit
+        session=session, caller=caller, today=local_date(utcnow()), ward=ward, sort=sort, cursor=cursor, limit=limit
     )
 
 
 @router.get("/{project_id}", summary="One project with its progress history and linked cases")
 async def get_project(project_id: int, session: SessionDep, caller: CallerDep) -> ProjectOut:
-    return await service.get(session=session, project_id=project_id, today=local_date(utcnow()))
+    return await service.get(session=session, project_id=project_id, caller=caller, today=local_date(utcnow()))
 
 
 @router.post("/{project_id}/progress", summary="Report cumulative progress as of a date")

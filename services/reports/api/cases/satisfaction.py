@@ -41,9 +41,9 @@ async def satisfaction_index(
     since: Instant | None = None,
     until: Instant | None = None,
 ) -> list[SatisfactionRowOut]:
-    return await service.index(session=session, group_by=group_by, since=since, until=until)
+    return await service.index(session=session, group_by=group_by, since=since, until=until, caller=caller)
 
 
 @router.get("/summary", summary="City satisfaction index (city overview)")
 async def satisfaction_summary(session: SessionDep, caller: CallerDep) -> SatisfactionSummaryOut:
-    return await service.overall(session=session)
+    return await service.overall(session=session, caller=caller)

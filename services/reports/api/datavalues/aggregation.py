@@ -44,19 +44,20 @@ RollUp = Annotated[service.Query, Depends(roll_up)]
 
 
 @router.get("/aggregate", summary="Values rolled up to a period type over departments (and their subtrees)")
-async def aggregate(session: SessionDep, _: CallerDep, q: RollUp) -> list[CellOut]:
-    return [CellOut(**c.__dict__) for c in await service.aggregate(session=session, q=q)]
+async def aggregate(session: SessionDep, caller: CallerDep, q: RollUp) -> list[CellOut]:
+    return [CellOut(**c.__dict__) for c in await service.aggregate(session=session, q=q, caller=caller)]
 
 
 @router.get("/timeseries", summary="One point per period (null where no data) for charts")
-async def timeseries(session: SessionDep, _: CallerDep, q: RollUp) -> list[SeriesOut]:
-    return [SeriesOut.model_validate(s) for s in service.series(q, await service.aggregate(session=session, q=q))]
+async def timeseries(session: SessionDep, caller: CallerDep, q: RollUp) -> list[SeriesOut]:
+    cells = await service.aggregate(session=session, q=q, caller=caller)
+    return [SeriesOut.model_validate(s) for s in service.series(q, cells)]
 
 
 @router.get("/latest", summary="Latest period's value vs the previous period and the year's target")
 async def latest(
     session: SessionDep,
-    _: CallerDep,
+    caller: CallerDep,
     indicator: Indicators,
     department: Departments = [],  # noqa: B006
     include_subtree: bool = False,
@@ -66,6 +67,7 @@ async def latest(
         indicators=indicator,
         departments=department,
         include_subtree=include_subtree,
+        caller=caller,
         today=local_today(),
     )
     return [LatestOut.model_validate(r) for r in rows]

@@ -20,7 +20,7 @@ router = APIRouter(responses=PROBLEM_RESPONSES, tags=["completeness"])
 @router.get("/completeness", summary="Expected vs submitted vs on-time reports of a form")
 async def get_completeness(
     session: SessionDep,
-    _: CallerDep,
+    caller: CallerDep,
     form: str,
     start: str,
     end: str,
@@ -28,7 +28,13 @@ async def get_completeness(
     as_of: CalendarDay | None = None,
 ) -> CompletenessOut:
     result = await service.completeness(
-        session=session, form_code=form, start=start, end=end, departments=department, today=as_of or local_today()
+        session=session,
+        form_code=form,
+        start=start,
+        end=end,
+        departments=department,
+        caller=caller,
+        today=as_of or local_today(),
     )
     return CompletenessOut.model_validate(result)
 
@@ -36,14 +42,18 @@ async def get_completeness(
 @router.get("/completeness/overdue", summary="Reports past their deadline and not submitted")
 async def get_overdue(
     session: SessionDep,
-    _: CallerDep,
+    caller: CallerDep,
     form: str | None = None,
     since: Annotated[CalendarDay | None, Query(description="oldest period start (default: a year ago)")] = None,
     as_of: CalendarDay | None = None,
 ) -> list[OverdueOut]:
     today = as_of or local_today()
     rows = await service.overdue(
-        session=session, form_code=form, since=since or today - timedelta(days=365), today=today
+        session=session,
+        form_code=form,
+        since=since or today - timedelta(days=365),
+        today=today,
+        caller=caller,
     )
     return [OverdueOut.model_validate(r) for r in rows]
 

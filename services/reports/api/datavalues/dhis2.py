@@ -93,7 +93,8 @@ async def get_data_value_sets(
     orgUnit: Annotated[list[str] | None, Query()] = None,
     children: bool = False,
 ) -> JSONResponse:
-    if _caller(request) is None:
+    caller = _caller(request)
+    if caller is None:
         return _unauthorized()
     if not dataSet and not dataElement:
         return _web_message(409, "At least one data set or data element must be specified", errorCode="E2001")
@@ -114,6 +115,7 @@ async def get_data_value_sets(
         end=_date(endDate, "endDate"),
         org_units=orgUnit,
         children=children,
+        caller=caller,
     )
     if dataSet and len(dataSet) == 1:
         body["dataSet"] = dataSet[0]

@@ -98,7 +98,7 @@ ValuesLimit = Annotated[int, Query(ge=1, le=100_000, description="Items per page
 @router.get("/datavalues", summary="Stored values by indicator, department and period range")
 async def get_datavalues(
     session: SessionDep,
-    _: CallerDep,
+    caller: CallerDep,
     indicator: Annotated[list[str], Query(min_length=1)],
     sort: Annotated[str, Depends(DATA_VALUE_ORDER.sort_query("period"))],
     department: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
@@ -111,9 +111,17 @@ async def get_datavalues(
     f = values.ValueFilter(
         indicators=indicator, departments=department, include_subtree=include_subtree, start=start, end=end
     )
-    return await values.stored_values(session=session, f=f, sort=sort, cursor=cursor, limit=limit)
+    return await values.stored_values(session=session, f=f, caller=caller, sort=sort, cursor=cursor, limit=limit)
 
 
 @router.get("/datavalues/audit", summary="Change history of one value")
-async def audit(session: SessionDep, _: CallerDep, indicator: str, department: str, period: str) -> list[AuditEntryOut]:
-    return await values.audit_trail(session=session, indicator=indicator, department=department, period=period)
+async def audit(
+    session: SessionDep, caller: CallerDep, indicator: str, department: str, period: str
+) -> list[AuditEntryOut]:
+    return await values.audit_trail(
+        session=session,
+        indicator=indicator,
+        department=department,
+        period=period,
+        caller=caller,
+    )

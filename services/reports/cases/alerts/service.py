@@ -92,7 +92,8 @@ async def apply_alert(
         outcome: Outcome = "created"
         message: CaseChanged = created
     else:
-        case = await get_case(session, case_id, lock=True)
+        # The alert consumer is the system: every department's case is its.
+        case = await get_case(session, case_id, readable=None, lock=True)
         case.updated_at = now
         record(session, case, actor="alerts", kind="alert", at=now, comment=event.detail, data=data)
         outcome = "appended"

@@ -7,18 +7,33 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases.models import Case, ClearanceProject, Directive, DirectiveDepartment, DirectiveProgress
+from services.reports.datavalues.catalogue.repository import in_readable
 from services.reports.db import one_or_404
 from shared.pagination import Ordering
 
 DIRECTIVE_ORDER = Ordering.of(Directive.deadline, Directive.id, Directive.issued_at, key=[Directive.id])
 
 
-async def directive(session: AsyncSession, directive_id: int, *, lock: bool = False) -> Directive:
-    query = select(Directive).where(Directive.id == directive_id)
+def _share_readable(readable: frozenset[str] | None) -> ColumnElement[bool]:
+    return in_readable(readable, DirectiveDepartment.department, by="code")
+
+
+def _addressed(readable: frozenset[str] | None) -> ColumnElement[bool]:
+    """A directive is seen by the departments it is addressed to (and those above them), whole."""
+    if readable is None:
+        return true()
+    return Directive.id.in_(select(DirectiveDepartment.directive_id).where(_share_readable(readable)))
+
+
+async def directive(
+    session: AsyncSession, directive_id: int, *, readable: frozenset[str] | None, lock: bool = False
+) -> Directive:
+    """The directive, if addressed to one of the ``readable`` departments (None: any); else as missing."""
+    query = select(Directive).where(Directive.id == directive_id, _addressed(readable))
     if lock:
         query = query.with_for_update()
     return await one_or_404(session, query, f"no directive {directive_id}")
@@ -63,13 +78,15 @@ async def page(
     *,
     department: Sequence[str],
     status: Sequence[str],
+    readable: frozenset[str] | None,
     today: date,
     sort: str,
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Directive], str | None]:
-    """Each filter is "any of these"; an empty one does not filter."""
-    query = select(Directive)
+    """Each filter is "any of these"; an empty one does not filter. Only directives addressed to the
+    ``readable`` departments."""
+    query = select(Directive).where(_addressed(readable))
     if department:
         addressed = select(DirectiveDepartment.directive_id).where(DirectiveDepartment.department.in_(department))
         query = query.where(Directive.id.in_(addressed))
@@ -79,32 +96,40 @@ async def page(
     return DIRECTIVE_ORDER.page((await session.scalars(query)).all(), sort=sort, limit=limit)
 
 
-async def overdue(session: AsyncSession, today: date) -> Sequence[tuple[str, Directive]]:
-    """(department, directive) past its deadline and not reported done by that department."""
+async def overdue(
+    session: AsyncSession, today: date, *, readable: frozenset[str] | None
+) -> Sequence[tuple[str, Directive]]:
+    """(department, directive) past its deadline and not reported done by that department, of the
+    ``readable`` departments."""
     rows = await session.execute(
         select(DirectiveDepartment.department, Directive)
         .join(Directive, Directive.id == DirectiveDepartment.directive_id)
-        .where(DirectiveDepartment.status != "done", Directive.deadline < today)
+        .where(DirectiveDepartment.status != "done", Directive.deadline < today, _share_readable(readable))
         .order_by(DirectiveDepartment.department, Directive.deadline)
     )
     return [(str(department), d) for department, d in rows.all()]
 
 
-async def open_and_overdue(session: AsyncSession, today: date) -> tuple[int, int]:
-    """How many directives are not done, and how many of those are past their deadline."""
+async def open_and_overdue(session: AsyncSession, today: date, *, readable: frozenset[str] | None) -> tuple[int, int]:
+    """How many directives addressed to the ``readable`` departments are not done, and how many of
+    those are past their deadline."""
     open_count, late = (
         await session.execute(
-            select(func.count(), func.count().filter(Directive.deadline < today)).where(Directive.status != "done")
+            select(func.count(), func.count().filter(Directive.deadline < today)).where(
+                Directive.status != "done", _addressed(readable)
+            )
         )
     ).one()
     return int(open_count), int(late)
 
 
-async def overdue_by_department(session: AsyncSession, today: date) -> dict[str, int]:
+async def overdue_by_department(
+    session: AsyncSession, today: date, *, readable: frozenset[str] | None
+) -> dict[str, int]:
     rows = await session.execute(
         select(DirectiveDepartment.department, func.count())
         .join(Directive, Directive.id == DirectiveDepartment.directive_id)
-        .where(DirectiveDepartment.status != "done", Directive.deadline < today)
+        .where(DirectiveDepartment.status != "done", Directive.deadline < today, _share_readable(readable))
         .group_by(DirectiveDepartment.department)
     )
     return {str(k): int(n) for k, n in rows.all()}

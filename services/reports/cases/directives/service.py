@@ -27,6 +27,7 @@ from shared.errors import ConflictError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
 from shared.messages import DirectiveChanged
 from shared.pagination import Page
+from shared.scoping import readable_departments
 
 log = logging.getLogger("cityops.reports.cases")
 
@@ -96,8 +97,8 @@ async def issue(*, session: AsyncSession, directive_in: DirectiveIn, caller: Cal
     return out
 
 
-async def get(*, session: AsyncSession, directive_id: int, now: datetime) -> DirectiveOut:
-    d = await repository.directive(session, directive_id)
+async def get(*, session: AsyncSession, directive_id: int, caller: Caller, now: datetime) -> DirectiveOut:
+    d = await repository.directive(session, directive_id, readable=readable_departments(caller))
     progress = await repository.progress(session, d.id)
     return to_out(d, (await repository.departments(session, [d.id]))[d.id], local_date(now), progress)
 
@@ -107,15 +108,24 @@ async def list_directives(
     session: AsyncSession,
     department: Sequence[str],
     status: Sequence[str],
+    caller: Caller,
     now: datetime,
     sort: str,
     cursor: str | None,
     limit: int,
 ) -> Page[DirectiveOut]:
-    """Each filter is "any of these"; an empty one does not filter."""
+    """Each filter is "any of these"; an empty one does not filter. Only directives addressed to a
+    department the caller reads."""
     today = local_date(now)
     rows, next_cursor = await repository.page(
-        session, department=department, status=status, today=today, sort=sort, cursor=cursor, limit=limit
+        session,
+        department=department,
+        status=status,
+        readable=readable_departments(caller),
+        today=today,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
     )
     deps = await repository.departments(session, [d.id for d in rows])
     return Page[DirectiveOut](items=[to_out(d, deps[d.id], today) for d in rows], next_cursor=next_cursor)
@@ -143,7 +153,7 @@ async def report_progress(
     body = progress_in
     if not caller.roles & {"department", "admin"}:
         raise ForbiddenError("progress is reported by the addressed departments")
-    d = await repository.directive(session, directive_id, lock=True)
+    d = await repository.directive(session, directive_id, readable=readable_departments(caller), lock=True)
     deps = (await repository.departments(session, [d.id]))[d.id]
     dep = _reporting_department(deps, body, caller)
     if dep.status == "done":
@@ -171,7 +181,7 @@ async def report_progress(
         extra={"directive_id": d.id, "department": dep.department, "percent": dep.percent, "by": caller.name},
     )
     await session.flush()
-    out = await get(session=session, directive_id=d.id, now=now)
+    out = await get(session=session, directive_id=d.id, caller=caller, now=now)
     stage(
         session,
         [event(d, [x.department for x in deps], "done" if d.status == "done" else "progress", caller.name, now)],
@@ -179,10 +189,13 @@ async def report_progress(
     return out
 
 
-async def overdue_by_department(*, session: AsyncSession, now: datetime) -> dict[str, list[DirectiveOut]]:
-    """Each department's directives past their deadline that it has not reported done."""
+async def overdue_by_department(
+    *, session: AsyncSession, caller: Caller, now: datetime
+) -> dict[str, list[DirectiveOut]]:
+    """Each department's (of those the caller reads) directives past their deadline that it has not
+    reported done."""
     today = local_date(now)
-    rows = await repository.overdue(session, today)
+    rows = await repository.overdue(session, today, readable=readable_departments(caller))
     deps = await repository.departments(session, list({d.id for _, d in rows}))
     out: dict[str, list[DirectiveOut]] = defaultdict(list)
     for department, d in rows:
@@ -190,9 +203,9 @@ async def overdue_by_department(*, session: AsyncSession, now: datetime) -> dict
     return dict(out)
 
 
-async def summary(*, session: AsyncSession, now: datetime) -> DirectivesSummaryOut:
+async def summary(*, session: AsyncSession, caller: Caller, now: datetime) -> DirectivesSummaryOut:
     today = local_date(now)
-    open_count, overdue = await repository.open_and_overdue(session, today)
-    return DirectivesSummaryOut(
-        open=open_count, overdue=overdue, overdue_by_department=await repository.overdue_by_department(session, today)
-    )
+    readable = readable_departments(caller)
+    open_count, overdue = await repository.open_and_overdue(session, today, readable=readable)
+    by_department = await repository.overdue_by_department(session, today, readable=readable)
+    return DirectivesSummaryOut(open=open_count, overdue=overdue, overdue_by_department=by_department)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.cases.models import Case, ClearanceProgress, ClearanceProject
-from shared.db import get_existing
+from services.reports.cases.models import CLEARANCE_CATEGORY, Case, Category, ClearanceProgress, ClearanceProject
+from services.reports.datavalues.catalogue.repository import in_readable
+from shared.errors import NotFoundError
 from shared.pagination import Ordering
 
 PROJECT_ORDER = Ordering.of(
@@ -24,8 +25,21 @@ PROJECT_ORDER = Ordering.of(
 )
 
 
-async def project(session: AsyncSession, project_id: int) -> ClearanceProject:
-    return await get_existing(session, ClearanceProject, project_id, missing=f"no site-clearance project {project_id}")
+def _readable(readable: frozenset[str] | None) -> ColumnElement[bool]:
+    """A project is seen by the department running site clearance (the ``site_clearance`` category's)
+    and by the ward it lies in, and by the departments above them."""
+    if readable is None:
+        return true()
+    board = select(Category.department).where(Category.code == CLEARANCE_CATEGORY).scalar_subquery()
+    return in_readable(readable, ClearanceProject.ward, board, by="code")
+
+
+async def project(session: AsyncSession, project_id: int, *, readable: frozenset[str] | None) -> ClearanceProject:
+    """The project, if the ``readable`` departments see it (None: any); else as missing."""
+    found = await session.scalar(select(ClearanceProject).where(ClearanceProject.id == project_id, _readable(readable)))
+    if found is None:
+        raise NotFoundError(f"no site-clearance project {project_id}")
+    return found
 
 
 async def code_taken(session: AsyncSession, code: str) -> bool:
@@ -33,10 +47,16 @@ async def code_taken(session: AsyncSession, code: str) -> bool:
 
 
 async def page(
-    session: AsyncSession, *, ward: Sequence[str], sort: str, cursor: str | None, limit: int
+    session: AsyncSession,
+    *,
+    ward: Sequence[str],
+    readable: frozenset[str] | None,
+    sort: str,
+    cursor: str | None,
+    limit: int,
 ) -> tuple[list[ClearanceProject], str | None]:
-    """``ward`` is "any of these"; empty does not filter."""
-    query = select(ClearanceProject)
+    """``ward`` is "any of these"; empty does not filter. Only projects the ``readable`` departments see."""
+    query = select(ClearanceProject).where(_readable(readable))
     if ward:
         query = query.where(ClearanceProject.ward.in_(ward))
     query = PROJECT_ORDER.apply(query, sort=sort, cursor=cursor, limit=limit)

@@ -16,6 +16,7 @@ from services.reports.mapping import out_of
 from shared.errors import ConflictError, InvalidInputError
 from shared.identity import Caller
 from shared.pagination import Page
+from shared.scoping import readable_departments
 
 log = logging.getLogger("cityops.reports.cases")
 
@@ -82,15 +83,25 @@ async def create(*, session: AsyncSession, project_in: ProjectIn, caller: Caller
     return await _out(session, p, now.date(), history=False)
 
 
-async def get(*, session: AsyncSession, project_id: int, today: date) -> ProjectOut:
-    return await _out(session, await repository.project(session, project_id), today, history=True)
+async def get(*, session: AsyncSession, project_id: int, caller: Caller, today: date) -> ProjectOut:
+    project = await repository.project(session, project_id, readable=readable_departments(caller))
+    return await _out(session, project, today, history=True)
 
 
 async def list_projects(
-    *, session: AsyncSession, today: date, ward: Sequence[str], sort: str, cursor: str | None, limit: int
+    *,
+    session: AsyncSession,
+    caller: Caller,
+    today: date,
+    ward: Sequence[str],
+    sort: str,
+    cursor: str | None,
+    limit: int,
 ) -> Page[ProjectOut]:
-    """``ward`` is "any of these"; empty does not filter."""
-    rows, next_cursor = await repository.page(session, ward=ward, sort=sort, cursor=cursor, limit=limit)
+    """``ward`` is "any of these"; empty does not filter. Only the projects the caller sees."""
+    rows, next_cursor = await repository.page(
+        session, ward=ward, readable=readable_departments(caller), sort=sort, cursor=cursor, limit=limit
+    )
     return Page[ProjectOut](items=[await _out(session, p, today, history=False) for p in rows], next_cursor=next_cursor)
 
 
@@ -110,7 +121,7 @@ async def report(
     """Record cumulative progress as of a date (a second report for the same date replaces the first)."""
     require_role(caller, "admin", "operator", "department")
     body = progress_in
-    p = await repository.project(session, project_id)
+    p = await repository.project(session, project_id, readable=readable_departments(caller))
     _check(p, body)
     values = body.model_dump() | {"project_id": p.id, "reported_by": caller.name}
     await repository.save_progress(session, values)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases.models import Case, Rating, RatingToken
 from services.reports.cases.satisfaction.schemas import GroupBy, RatingIn
+from services.reports.datavalues.catalogue.repository import in_readable
 from shared.errors import ConflictError, NotFoundError
 
 log = logging.getLogger("cityops.reports.cases")
@@ -62,10 +63,16 @@ async def rate_once(session: AsyncSession, token: str, body: RatingIn, now: date
 
 
 async def index_rows(
-    session: AsyncSession, *, group_by: GroupBy, since: datetime | None, until: datetime | None
+    session: AsyncSession,
+    *,
+    group_by: GroupBy,
+    since: datetime | None,
+    until: datetime | None,
+    readable: frozenset[str] | None,
 ) -> Sequence[Any]:
-    """Per group of resolved cases (not duplicates): key, ratings, satisfied ratings, mean rating,
-    resolved, resolved on time, median hours to resolve. Each case counts its latest rating."""
+    """Per group of resolved cases (not duplicates) of the ``readable`` departments: key, ratings,
+    satisfied ratings, mean rating, resolved, resolved on time, median hours to resolve. Each case counts
+    its latest rating."""
     month = func.to_char(func.timezone("Asia/Ho_Chi_Minh", Case.resolved_at), "YYYY-MM")
     key = {"department": func.coalesce(Case.department, "-"), "category": Case.category, "month": month}[group_by]
     latest_rating = (
@@ -87,7 +94,11 @@ async def index_rows(
         )
         .select_from(Case)
         .outerjoin(latest_rating, latest_rating.c.case_id == Case.id)
-        .where(Case.resolved_at.is_not(None), Case.duplicate_of.is_(None))
+        .where(
+            Case.resolved_at.is_not(None),
+            Case.duplicate_of.is_(None),
+            in_readable(readable, Case.department, by="code"),
+        )
         .group_by(text("1"))
         .order_by(text("1"))
     )
@@ -98,22 +109,26 @@ async def index_rows(
     return (await session.execute(query)).all()
 
 
-async def rating_totals(session: AsyncSession) -> tuple[int, int, float | None]:
-    """Every rating: how many, how many satisfied, their mean."""
+async def rating_totals(session: AsyncSession, *, readable: frozenset[str] | None) -> tuple[int, int, float | None]:
+    """Every rating of a case of the ``readable`` departments: how many, how many satisfied, their mean."""
     n, happy, mean = (
         await session.execute(
             select(func.count(), func.count().filter(Rating.rating >= SATISFIED_FROM), func.avg(Rating.rating))
+            .join(Case, Case.id == Rating.case_id)
+            .where(in_readable(readable, Case.department, by="code"))
         )
     ).one()
     return n, happy, mean
 
 
-async def resolution_totals(session: AsyncSession) -> tuple[int, int]:
-    """Resolved cases (not duplicates), and how many of them on time."""
+async def resolution_totals(session: AsyncSession, *, readable: frozenset[str] | None) -> tuple[int, int]:
+    """Resolved cases (not duplicates) of the ``readable`` departments, and how many of them on time."""
     resolved, on_time = (
         await session.execute(
             select(func.count(), func.count().filter(Case.resolved_at <= Case.due_at)).where(
-                Case.resolved_at.is_not(None), Case.duplicate_of.is_(None)
+                Case.resolved_at.is_not(None),
+                Case.duplicate_of.is_(None),
+                in_readable(readable, Case.department, by="code"),
             )
         )
     ).one()

@@ -22,11 +22,14 @@ from services.reports.cases.service import changed
 from services.reports.cases.workflow import case_code
 from services.reports.mapping import out_of
 from shared.db import after_commit
+from shared.identity import Caller
+from shared.scoping import readable_departments
 
 
 async def view(*, session: AsyncSession, token: str, now: datetime) -> RatingViewOut:
     row = await token_row(session, token, now)
-    case = await get_case(session, row.case_id)
+    # The token is the reporter's proof for this one case; no department applies.
+    case = await get_case(session, row.case_id, readable=None)
     outcome_text = (case.outcome or {}).get("result_text")
     return out_of(
         RatingViewOut,
@@ -40,7 +43,7 @@ async def view(*, session: AsyncSession, token: str, now: datetime) -> RatingVie
 async def rate(*, session: AsyncSession, token: str, rating_in: RatingIn, now: datetime) -> RatingViewOut:
     """Store the rating once; the case's ``rated`` event is published with it."""
     case_id = await rate_once(session, token, rating_in, now)
-    case = await get_case(session, case_id)
+    case = await get_case(session, case_id, readable=None)
     out = await view(session=session, token=token, now=now)
     stage(session, [changed(case, "rated", None, now)])
 
@@ -56,10 +59,13 @@ def _pct(part: float | None, whole: float | None) -> float | None:
 
 
 async def index(
-    *, session: AsyncSession, group_by: GroupBy, since: datetime | None, until: datetime | None
+    *, session: AsyncSession, group_by: GroupBy, since: datetime | None, until: datetime | None, caller: Caller
 ) -> list[SatisfactionRowOut]:
-    """Per department, category or month (of resolution): ratings, satisfaction %, on-time share, median time."""
-    rows = await repository.index_rows(session, group_by=group_by, since=since, until=until)
+    """Per department, category or month (of resolution): ratings, satisfaction %, on-time share, median
+    time; of the cases the caller may read."""
+    rows = await repository.index_rows(
+        session, group_by=group_by, since=since, until=until, readable=readable_departments(caller)
+    )
     return [
         SatisfactionRowOut(
             key=str(k),
@@ -74,9 +80,10 @@ async def index(
     ]
 
 
-async def overall(*, session: AsyncSession) -> SatisfactionSummaryOut:
-    n, happy, mean = await repository.rating_totals(session)
-    resolved, on_time = await repository.resolution_totals(session)
+async def overall(*, session: AsyncSession, caller: Caller) -> SatisfactionSummaryOut:
+    readable = readable_departments(caller)
+    n, happy, mean = await repository.rating_totals(session, readable=readable)
+    resolved, on_time = await repository.resolution_totals(session, readable=readable)
     return SatisfactionSummaryOut(
         ratings=n,
         satisfaction_index=_pct(happy, n),

@@ -15,9 +15,11 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.datavalues.aggregation import repository
-from services.reports.datavalues.catalogue.repository import department_ids
+from services.reports.datavalues.catalogue.repository import department_ids, readable_ids
 from services.reports.datavalues.periods import RANK, Period, PeriodType, period_containing, period_param, period_range
 from shared.errors import InvalidInputError
+from shared.identity import Caller
+from shared.scoping import readable_departments
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,21 @@ def build_query(
     return q
 
 
-async def aggregate(*, session: AsyncSession, q: Query) -> list[Cell]:
+async def _departments(
+    session: AsyncSession, codes: list[str], include_subtree: bool, readable: frozenset[str] | None
+) -> list[int]:
+    """The ids of the departments asked for (all when none is), less those the caller may not read."""
+    deps = await department_ids(session, codes, include_subtree=include_subtree)
+    allowed = await readable_ids(session, readable)
+    return deps if allowed is None else [d for d in deps if d in allowed]
+
+
+async def aggregate(*, session: AsyncSession, q: Query, caller: Caller) -> list[Cell]:
+    """``q`` over the departments the caller reads (``shared.scoping``) and their subtrees only."""
+    return await _aggregate(session, q, readable_departments(caller))
+
+
+async def _aggregate(session: AsyncSession, q: Query, readable: frozenset[str] | None) -> list[Cell]:
     inds = await _indicators(session, q.indicators)
     for code, (_, own, value_type, _agg) in inds.items():
         if RANK[own] > RANK[q.period_type]:
@@ -88,7 +104,7 @@ async def aggregate(*, session: AsyncSession, q: Query) -> list[Cell]:
             )
         if value_type == "text":
             raise InvalidInputError(f"indicator '{code}' holds text and cannot be aggregated", field="indicator")
-    deps = await department_ids(session, q.departments, include_subtree=q.include_subtree)
+    deps = await _departments(session, q.departments, q.include_subtree, readable)
     dep_names = await repository.department_codes(session, deps)
     # Whole target periods: a range given in finer periods is widened to the periods containing it.
     first = period_containing(q.start.start, q.period_type).start
@@ -137,11 +153,19 @@ def series(q: Query, cells: list[Cell]) -> list[dict[str, object]]:
 
 
 async def latest_vs_target(
-    *, session: AsyncSession, indicators: list[str], departments: list[str], include_subtree: bool, today: date
+    *,
+    session: AsyncSession,
+    indicators: list[str],
+    departments: list[str],
+    include_subtree: bool,
+    caller: Caller,
+    today: date,
 ) -> list[dict[str, object]]:
-    """Latest period with data, the previous period, the change, year to date and the year's target."""
+    """Latest period with data, the previous period, the change, year to date and the year's target,
+    over the departments the caller reads only."""
+    readable = readable_departments(caller)
     inds = await _indicators(session, indicators)
-    deps = await department_ids(session, departments, include_subtree=include_subtree)
+    deps = await _departments(session, departments, include_subtree, readable)
     out: list[dict[str, object]] = []
     for code, (ind_id, own, _, _agg) in sorted(inds.items()):
         latest_start = await repository.latest_start(session, ind_id, deps, today)
@@ -151,10 +175,10 @@ async def latest_vs_target(
         latest = period_containing(latest_start, own)
         previous = latest.previous()
         q = Query([code], departments, include_subtree, own, previous, latest, False)
-        by_period = {c.period: c.value for c in await aggregate(session=session, q=q)}
+        by_period = {c.period: c.value for c in await _aggregate(session, q, readable)}
         year = period_containing(latest.start, PeriodType.YEARLY)
-        ytd_cells = await aggregate(
-            session=session, q=Query([code], departments, include_subtree, PeriodType.YEARLY, year, year, False)
+        ytd_cells = await _aggregate(
+            session, Query([code], departments, include_subtree, PeriodType.YEARLY, year, year, False), readable
         )
         ytd = ytd_cells[0].value if ytd_cells else None
         target = await repository.target(session, ind_id, latest.start.year)

@@ -3,11 +3,14 @@ other features share (codes to ids, a department's subtree)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
+from typing import Any, Literal
 
-from sqlalchemy import delete, exists, select, text
+from sqlalchemy import CTE, ColumnElement, delete, exists, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from services.reports.datavalues.models import (
     DataValue,
@@ -22,16 +25,37 @@ from services.reports.db import one_or_404
 from shared.errors import InvalidInputError
 
 
-async def subtree_ids(session: AsyncSession, codes: list[str]) -> list[int]:
+def subtree(codes: Collection[str], name: str = "subtree") -> CTE:
+    """The named departments and every department below them (``id``, ``code``), as one recursive
+    query to join or test against: every department-scoped read goes through here."""
+    top = select(Department.id, Department.code).where(Department.code.in_(codes)).cte(name, recursive=True)
+    child = aliased(Department)
+    return top.union(select(child.id, child.code).join(top, child.parent_id == top.c.id))
+
+
+def in_readable(
+    departments: Collection[str] | None, *columns: SQLCoreOperations[Any], by: Literal["id", "code"]
+) -> ColumnElement[bool]:
+    """One of ``columns`` (department ids or codes) is one of ``departments`` or below them; always
+    true for None (the whole city, see ``shared.scoping.readable_departments``)."""
+    if departments is None:
+        return true()
+    tree = subtree(departments, "readable")
+    if by == "id":
+        return or_(*(column.in_(select(tree.c.id)) for column in columns))
+    # A code the catalogue does not (yet) hold still names the caller's own cases and directives.
+    own = sorted(departments)
+    return or_(*(column.in_(own) | column.in_(select(tree.c.code)) for column in columns))
+
+
+async def subtree_ids(session: AsyncSession, codes: Collection[str]) -> list[int]:
     """Ids of the named departments and every department below them."""
-    rows = await session.execute(
-        text(
-            "WITH RECURSIVE t AS (SELECT id FROM reports.department WHERE code = ANY(:codes) "
-            "UNION SELECT d.id FROM reports.department d JOIN t ON d.parent_id = t.id) SELECT id FROM t"
-        ),
-        {"codes": codes},
-    )
-    return [r.id for r in rows]
+    return list(await session.scalars(select(subtree(codes).c.id)))
+
+
+async def readable_ids(session: AsyncSession, departments: Collection[str] | None) -> set[int] | None:
+    """The ids of the departments a caller reads (``departments`` and their subtrees); None for all."""
+    return None if departments is None else set(await subtree_ids(session, departments))
 
 
 async def indicator_ids(session: AsyncSession, codes: list[str], field: str = "indicator") -> dict[str, int]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reports.datavalues.catalogue.repository import in_readable
+from services.reports.datavalues.models import Department, ReportFormDepartment
 
 
 async def forms(session: AsyncSession, code: str | None) -> Sequence[Row[Any]]:
@@ -22,14 +25,16 @@ async def forms(session: AsyncSession, code: str | None) -> Sequence[Row[Any]]:
     return rows.all()
 
 
-async def assigned(session: AsyncSession, form_id: int) -> Sequence[Row[Any]]:
-    """The departments that report the form: id, code, valid_from, valid_to."""
+async def assigned(
+    session: AsyncSession, form_id: int, readable: frozenset[str] | None
+) -> Sequence[Row[int, str, date | None, date | None]]:
+    """The departments that report the form, of the ``readable`` subtrees (None: all): id, code,
+    valid_from, valid_to."""
     rows = await session.execute(
-        text(
-            "SELECT d.id, d.code, d.valid_from, d.valid_to FROM reports.department d "
-            "JOIN reports.report_form_department fd ON fd.department_id = d.id WHERE fd.form_id = :f ORDER BY d.code"
-        ),
-        {"f": form_id},
+        select(Department.id, Department.code, Department.valid_from, Department.valid_to)
+        .join(ReportFormDepartment, ReportFormDepartment.department_id == Department.id)
+        .where(ReportFormDepartment.form_id == form_id, in_readable(readable, Department.id, by="id"))
+        .order_by(Department.code)
     )
     return rows.all()
 

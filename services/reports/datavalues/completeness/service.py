@@ -15,6 +15,7 @@ from services.reports.datavalues.completeness import repository
 from services.reports.datavalues.periods import VIETNAM, Period, PeriodType, period_param, period_range
 from shared.errors import ForbiddenError, InvalidInputError, NotFoundError
 from shared.identity import Caller
+from shared.scoping import readable_departments
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,9 @@ async def _forms(session: AsyncSession, code: str | None) -> list[FormInfo]:
     return forms
 
 
-async def _assigned(session: AsyncSession, form_id: int) -> list[Assigned]:
-    return [Assigned(r.id, r.code, r.valid_from, r.valid_to) for r in await repository.assigned(session, form_id)]
+async def _assigned(session: AsyncSession, form_id: int, readable: frozenset[str] | None) -> list[Assigned]:
+    rows = await repository.assigned(session, form_id, readable)
+    return [Assigned(r.id, r.code, r.valid_from, r.valid_to) for r in rows]
 
 
 def due_date(form: FormInfo, p: Period) -> date:
@@ -55,12 +57,22 @@ def due_date(form: FormInfo, p: Period) -> date:
 
 
 async def completeness(
-    *, session: AsyncSession, form_code: str, start: str, end: str, departments: list[str] | None, today: date
+    *,
+    session: AsyncSession,
+    form_code: str,
+    start: str,
+    end: str,
+    departments: list[str] | None,
+    caller: Caller,
+    today: date,
 ) -> dict[str, object]:
+    """The form's reports of ``departments`` (all when None) among those the caller reads
+    (``shared.scoping``); the totals count only those."""
     (form,) = await _forms(session, form_code)
     first, last = period_param(start, "start"), period_param(end, "end")
     periods = [p for p in period_range(first.start, last.end, form.period_type, "end") if p.start <= today]
-    assigned = [a for a in await _assigned(session, form.id) if not departments or a.code in departments]
+    readable = readable_departments(caller)
+    assigned = [a for a in await _assigned(session, form.id, readable) if not departments or a.code in departments]
     subs = await repository.submissions(session, form.id, [p.iso for p in periods])
     cells = []
     totals = {"expected": 0, "submitted": 0, "on_time": 0, "overdue": 0}
@@ -96,13 +108,17 @@ async def completeness(
     }
 
 
-async def overdue(*, session: AsyncSession, form_code: str | None, since: date, today: date) -> list[dict[str, object]]:
-    """Every report due before ``today`` (periods starting on or after ``since``) not yet submitted."""
+async def overdue(
+    *, session: AsyncSession, form_code: str | None, since: date, today: date, caller: Caller
+) -> list[dict[str, object]]:
+    """Every report of the departments the caller reads due before ``today`` (periods starting on or
+    after ``since``) not yet submitted."""
+    readable = readable_departments(caller)
     out: list[dict[str, object]] = []
     for form in await _forms(session, form_code):
         periods = [p for p in period_range(since, today, form.period_type, "since") if due_date(form, p) < today]
         subs = await repository.submissions(session, form.id, [p.iso for p in periods])
-        for a in await _assigned(session, form.id):
+        for a in await _assigned(session, form.id, readable):
             for p in periods:
                 if a.active_during(p) and (a.id, p.iso) not in subs:
                     due = due_date(form, p)
@@ -129,7 +145,7 @@ async def register_submission(
         raise InvalidInputError(f"form '{form.code}' is reported {form.period_type}, not {p.type}", field="period")
     if not caller.may_write(department):
         raise ForbiddenError(f"user '{caller.name}' may not submit for department '{department}'")
-    match = [a for a in await _assigned(session, form.id) if a.code == department]
+    match = [a for a in await _assigned(session, form.id, None) if a.code == department]
     if not match:
         raise InvalidInputError(f"department '{department}' is not assigned form '{form.code}'", field="department")
     stored = await repository.submit_once(

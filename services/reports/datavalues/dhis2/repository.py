@@ -23,6 +23,7 @@ _VALUE_SET = text(
     FROM reports.data_value v
     JOIN reports.indicator i ON i.id = v.indicator_id JOIN reports.department d ON d.id = v.department_id
     WHERE v.indicator_id IN (SELECT id FROM des) AND v.department_id IN (SELECT id FROM ous)
+      AND (CAST(:allowed AS int[]) IS NULL OR v.department_id = ANY(CAST(:allowed AS int[])))
       AND (cardinality(CAST(:periods AS text[])) = 0 OR v.period = ANY(:periods))
       AND (CAST(:start AS date) IS NULL OR v.start_date >= CAST(:start AS date))
       AND (CAST(:end AS date) IS NULL OR v.end_date <= CAST(:end AS date))
@@ -41,7 +42,9 @@ async def value_set_rows(
     periods: Sequence[str],
     start: date | None,
     end: date | None,
+    allowed: set[int] | None,
 ) -> list[Any]:
+    """Values of the org units (and their children) of ``allowed`` departments only (None: all)."""
     rows = await session.execute(
         _VALUE_SET,
         {
@@ -52,6 +55,7 @@ async def value_set_rows(
             "periods": list(periods),
             "start": start,
             "end": end,
+            "allowed": None if allowed is None else sorted(allowed),
         },
     )
     return list(rows)

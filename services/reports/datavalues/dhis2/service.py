@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.datavalues.catalogue.repository import readable_ids
 from services.reports.datavalues.completeness import service as completeness
 from services.reports.datavalues.dhis2 import repository
 from services.reports.datavalues.imports.parse import RawRow, check_size
@@ -23,6 +24,7 @@ from services.reports.datavalues.periods import PeriodError, parse_period
 from shared.db import Database
 from shared.errors import CityOpsError, InvalidInputError
 from shared.identity import Caller
+from shared.scoping import readable_departments
 
 STRATEGIES: dict[str, Strategy] = {
     "CREATE": "create",
@@ -220,8 +222,10 @@ async def data_value_set(
     end: date | None,
     org_units: Sequence[str],
     children: bool,
+    caller: Caller,
 ) -> dict[str, Any]:
-    """The stored values as a DHIS2 dataValueSet (periods already canonical)."""
+    """The stored values of the departments the caller reads as a DHIS2 dataValueSet (periods already
+    canonical)."""
     rows = await repository.value_set_rows(
         session,
         org_units=org_units,
@@ -231,6 +235,7 @@ async def data_value_set(
         periods=periods,
         start=start,
         end=end,
+        allowed=await readable_ids(session, readable_departments(caller)),
     )
     values = []
     for r in rows:

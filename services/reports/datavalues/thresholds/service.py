@@ -76,6 +76,7 @@ async def apply_thresholds(
                     alert_id=alert_id,
                     phase=phase,
                     source="indicator",
+                    department=dep_code,
                     rule_id=rule.code,
                     rule_type="indicator_threshold",
                     rule_name=f"{rule.code} threshold",

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, SQLColumnExpression, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.datavalues.catalogue.repository import in_readable
 from services.reports.datavalues.models import DataValue, Department, Indicator
 from shared.pagination import Ordering
 
@@ -41,6 +42,7 @@ async def value_page(
     *,
     indicator_ids: list[int],
     department_ids: list[int] | None,
+    readable: frozenset[str] | None,
     start: date | None,
     end: date | None,
     sort: str,
@@ -48,8 +50,12 @@ async def value_page(
     limit: int,
 ) -> tuple[list[Row[Any]], str | None]:
     """One page of the values of those indicators (and departments, unless None) in periods within
-    [start, end], with their indicator and department codes."""
-    conditions: list[ColumnElement[bool]] = [DataValue.indicator_id.in_(indicator_ids)]
+    [start, end], with their indicator and department codes; only of the ``readable`` departments'
+    subtrees (None: all)."""
+    conditions: list[ColumnElement[bool]] = [
+        DataValue.indicator_id.in_(indicator_ids),
+        in_readable(readable, DataValue.department_id, by="id"),
+    ]
     if department_ids is not None:
         conditions.append(DataValue.department_id.in_(department_ids))
     if start is not None:

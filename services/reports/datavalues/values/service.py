@@ -8,12 +8,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.datavalues.catalogue.repository import department_ids, indicator_ids
+from services.reports.datavalues.catalogue.repository import department_ids, indicator_ids, readable_ids
 from services.reports.datavalues.periods import period_param
 from services.reports.datavalues.values import repository
 from services.reports.datavalues.values.schemas import AuditEntryOut, StoredValueOut
 from shared.errors import NotFoundError
+from shared.identity import Caller
 from shared.pagination import Page
+from shared.scoping import readable_departments
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,10 @@ class ValueFilter:
 
 
 async def stored_values(
-    *, session: AsyncSession, f: ValueFilter, sort: str, cursor: str | None, limit: int
+    *, session: AsyncSession, f: ValueFilter, caller: Caller, sort: str, cursor: str | None, limit: int
 ) -> Page[StoredValueOut]:
+    """Values matching ``f`` of the departments the caller reads (``shared.scoping``) and their
+    subtrees; naming another department filters down to nothing."""
     rows, next_cursor = await repository.value_page(
         session,
         indicator_ids=list((await indicator_ids(session, list(f.indicators))).values()),
@@ -38,6 +42,7 @@ async def stored_values(
             if f.departments
             else None
         ),
+        readable=readable_departments(caller),
         start=period_param(f.start, "start").start if f.start else None,
         end=period_param(f.end, "end").end if f.end else None,
         sort=sort,
@@ -47,11 +52,15 @@ async def stored_values(
     return Page[StoredValueOut](items=[StoredValueOut(**r._mapping) for r in rows], next_cursor=next_cursor)
 
 
-async def audit_trail(*, session: AsyncSession, indicator: str, department: str, period: str) -> list[AuditEntryOut]:
-    """Every version of one value, oldest first: its creation, then each update or deletion."""
+async def audit_trail(
+    *, session: AsyncSession, indicator: str, department: str, period: str, caller: Caller
+) -> list[AuditEntryOut]:
+    """Every version of one value, oldest first: its creation, then each update or deletion. A
+    department the caller does not read is answered as unknown."""
     p = period_param(period, "period")
     ids = await repository.value_key(session, indicator, department)
-    if ids.ind is None or ids.dep is None:
+    allowed = await readable_ids(session, readable_departments(caller))
+    if ids.ind is None or ids.dep is None or (allowed is not None and ids.dep not in allowed):
         raise NotFoundError(f"unknown indicator '{indicator}' or department '{department}'")
     changes = await repository.audit_rows(session, ids.ind, ids.dep, p.iso)
     current = await repository.current_value(session, ids.ind, ids.dep, p.iso)
