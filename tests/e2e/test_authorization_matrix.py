@@ -1,0 +1,287 @@
+"""The authorization matrix, written by hand from what each kind of user of the center should be able to do.
+
+It is deliberately NOT derived from ``ROLE_PERMISSIONS`` or the route table: the policy is checked
+against this table on the whole running system (gateway + every service on real NATS and
+PostgreSQL). A request that passes authorization must reach its service and get a real answer:
+2xx, or a 4xx about the request itself (404 unknown id, 422 empty body). 401/403 where access is
+expected, anything but 403 (401 for anonymous) where it is not, and any 5xx (a 503 above all) fail.
+
+Actors: N anonymous, A admin, L leader, O operator, V viewer, D a department user of MX_A,
+K a department API key of MX_A created with the default scopes. The second table puts the
+department users against their own and another department's data: MX_A sits under MX_P, MX_B apart,
+and P is a department user of MX_P.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import compile_path
+
+from services.gateway.app import create_app
+from tests.e2e.conftest import System
+
+DEPT = "MX_A"
+TREE = (
+    {"code": "MX_P", "name": "Parent"},
+    {"code": DEPT, "name": "Child", "parent": "MX_P"},
+    {"code": "MX_B", "name": "Apart"},
+)
+INDICATOR = {"code": "MX_N", "name": "Count", "value_type": "integer", "aggregation": "sum",
+             "period_type": "monthly", "domain": "test"}  # fmt: skip
+ACTORS = "NALOVDK"
+ALL_SIGNED_IN = "ALOVDK"
+CITY = "ALOV"  # the center's own staff: every camera and city-wide figure
+PASSED = {200, 201, 202, 204, 404, 409, 422}
+_NIL = str(uuid.UUID(int=0))
+
+# (method, path, body, actors allowed). Bodies are empty on purpose: a write that passes
+# authorization gets 422 from the owning service, which proves it got there.
+MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
+    # who am I, users, keys, audit
+    ("GET", "/api/v1/auth/me", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/users", None, "A"),
+    ("POST", "/api/v1/users", {}, "A"),
+    ("PATCH", "/api/v1/users/nobody-here", {}, "A"),
+    ("GET", "/api/v1/api-keys", None, "A"),
+    ("POST", "/api/v1/api-keys", {}, "A"),
+    ("POST", f"/api/v1/api-keys/{_NIL}/rotate", None, "A"),
+    ("DELETE", f"/api/v1/api-keys/{_NIL}", None, "A"),
+    ("GET", "/api/v1/audit", None, "AL"),
+    # cameras, layouts, video and evidence: the center's staff; configuration by the admin
+    ("GET", "/api/v1/cameras", None, CITY),
+    ("POST", "/api/v1/cameras", {}, "A"),
+    ("GET", "/api/v1/cameras/no-such-camera", None, CITY),
+    ("DELETE", "/api/v1/cameras/no-such-camera", None, "A"),
+    ("GET", "/api/v1/cameras/no-such-camera/snapshot.jpg", None, CITY),
+    ("GET", "/api/v1/cameras/no-such-camera/evidence", None, CITY),
+    ("POST", "/api/v1/cameras/no-such-camera/evidence", {}, "ALO"),
+    ("GET", "/api/v1/groups", None, CITY),
+    ("POST", "/api/v1/groups", {}, "A"),
+    ("GET", "/api/v1/walls", None, CITY),
+    ("POST", "/api/v1/walls", {}, "A"),
+    # video analytics: operators tune rules; leaders and operators acknowledge alerts
+    ("GET", "/api/v1/rules", None, CITY),
+    ("POST", "/api/v1/rules", {}, "AO"),
+    ("GET", "/api/v1/alerts", None, CITY),
+    ("POST", "/api/v1/alerts/999999/ack", {}, "ALO"),
+    ("GET", "/api/v1/counts", None, CITY),
+    ("GET", "/api/v1/overview", None, CITY),
+    # department data: every department reads the catalogue and pushes its own figures
+    ("GET", "/api/v1/departments", None, ALL_SIGNED_IN),
+    ("POST", "/api/v1/departments", {}, "A"),
+    ("GET", "/api/v1/indicators", None, ALL_SIGNED_IN),
+    ("POST", "/api/v1/indicators", {}, "A"),
+    ("GET", "/api/v1/forms", None, ALL_SIGNED_IN),
+    ("POST", "/api/v1/forms", {}, "A"),
+    ("GET", "/api/v1/datavalues", None, ALL_SIGNED_IN),
+    ("POST", "/api/v1/datavalues", {}, "ADK"),
+    ("GET", "/api/v1/completeness", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/analytics/aggregate", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api/dataValueSets", None, ALL_SIGNED_IN),
+    # cases, directives, projects: people, not machines (a default key pushes data only)
+    ("GET", "/api/v1/cases", None, "ALOVD"),
+    ("POST", "/api/v1/cases", {}, "ALOD"),
+    ("GET", "/api/v1/cases/999999", None, "ALOVD"),
+    ("GET", "/api/v1/categories", None, "ALOVD"),
+    ("POST", "/api/v1/categories", {}, "A"),
+    ("GET", "/api/v1/directives", None, "ALOVD"),
+    ("POST", "/api/v1/directives", {}, "AL"),
+    ("POST", "/api/v1/directives/999999/progress", {}, "AD"),
+    ("GET", "/api/v1/projects", None, "ALOVD"),
+    ("POST", "/api/v1/projects", {}, "AO"),
+    ("GET", "/api/v1/satisfaction/summary", None, "ALOVD"),
+    ("GET", "/api/v1/businesses", None, "ALOVD"),
+    ("POST", "/api/v1/businesses", {}, "AOD"),
+    # the rest of each area's routes
+    ("GET", "/api/v1/cameras/no-such-camera/mjpeg", None, CITY),
+    ("DELETE", "/api/v1/evidence/999999", None, "ALO"),
+    ("DELETE", "/api/v1/evidence", None, "ALO"),
+    ("GET", "/api/v1/groups/no-such-group", None, CITY),
+    ("GET", "/api/v1/walls/no-such-wall", None, CITY),
+    ("GET", "/api/v1/rules/999999", None, CITY),
+    ("GET", "/api/v1/counts/no-such-view", None, CITY),
+    ("GET", "/api/v1/events", None, "ALOVD"),
+    ("GET", "/api/v1/departments/MX_A", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/indicators/MX_N", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/forms/no-such-form", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/datavalues/audit?indicator=MX_N&department=MX_A&period=2025-09", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/analytics", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/completeness/overdue", None, ALL_SIGNED_IN),
+    ("POST", "/dhis2/api/dataValueSets/no-such", {}, "ADK"),
+    ("GET", "/api/v1/categories/no-such-category", None, "ALOVD"),
+    ("GET", "/api/v1/projects/999999", None, "ALOVD"),
+    ("GET", "/api/v1/satisfaction", None, "ALOVD"),
+    ("GET", "/api/v1/businesses/999999", None, "ALOVD"),
+    # public by design
+    ("GET", "/", None, ACTORS),
+    ("GET", "/healthz", None, ACTORS),
+    ("GET", "/readyz", None, ACTORS),
+    ("GET", "/metrics", None, ACTORS),
+    ("POST", "/api/v1/auth/token", {}, ACTORS),
+    ("GET", "/open311/v2", None, ACTORS),
+    ("GET", "/api/v1/ratings", None, ACTORS),
+    ("GET", "/public/v1/businesses/999999", None, ACTORS),
+    ("GET", "/open311/v2/services.json", None, ACTORS),
+    ("POST", "/open311/v2/requests.json", {}, ACTORS),
+    ("GET", "/public/v1/businesses", None, ACTORS),
+    ("GET", "/api/v1/ratings/no-such-token", None, ACTORS),
+]
+
+
+@dataclass(frozen=True)
+class Actors:
+    headers: dict[str, dict[str, str]]
+    # Ids of the department-owned things made for the second table, by owner: {"case": {"MX_A": 7, ...}}
+    owned: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def actors(system: System) -> Actors:
+    gw, admin = system.gateway, system.admin
+    for body in TREE:
+        r = httpx.post(gw + "/api/v1/departments", json=body, headers=admin)
+        assert r.status_code == 201, r.text
+    assert httpx.post(gw + "/api/v1/indicators", json=INDICATOR, headers=admin).status_code == 201
+    r = httpx.post(gw + "/api/v1/api-keys", json={"name": "matrix key", "departments": [DEPT]}, headers=admin)
+    assert r.status_code == 201, r.text
+    headers = {
+        "N": {},
+        "A": admin,
+        "L": system.user("leader"),
+        "O": system.user("operator"),
+        "V": system.user("viewer"),
+        "D": system.user("department", [DEPT]),
+        "K": {"X-API-Key": r.json()["key"]},
+        "P": system.user("department", ["MX_P"]),
+    }
+    owned: dict[str, dict[str, int]] = {"case": {}, "directive": {}}
+    deadline = (date.today() + timedelta(days=5)).isoformat()
+    for department in (DEPT, "MX_B"):
+        case = {"category": "tourism_price_gouging", "title": f"case of {department}", "description": "x",
+                "source": "citizen"}  # fmt: skip
+        created = httpx.post(gw + "/api/v1/cases", json=case, headers=admin)
+        assert created.status_code == 201, created.text
+        case_id = created.json()["id"]
+        for to, extra in (("acknowledged", {}), ("assigned", {"department": department})):
+            moved = httpx.post(gw + f"/api/v1/cases/{case_id}/transitions", json={"to": to, **extra}, headers=admin)
+            assert moved.status_code == 200, moved.text
+        owned["case"][department] = int(case_id)
+        directive = {"title": f"to {department}", "departments": [department], "deadline": deadline}
+        created = httpx.post(gw + "/api/v1/directives", json=directive, headers=admin)
+        assert created.status_code == 201, created.text
+        owned["directive"][department] = int(created.json()["id"])
+        row = {"indicator": "MX_N", "department": department, "period": "2025-09", "value": 1}
+        pushed = httpx.post(gw + "/api/v1/datavalues", json={"dataValues": [row]}, headers=admin)
+        assert pushed.status_code == 200, pushed.text
+    return Actors(headers, owned)
+
+
+def _status(gateway: str, method: str, path: str, body: dict[str, object] | None, headers: dict[str, str]) -> int:
+    with httpx.stream(method, gateway + path, json=body, headers=headers, timeout=20) as response:
+        return response.status_code
+
+
+def _expected_denial(actor: str) -> int:
+    return 401 if actor == "N" else 403
+
+
+def test_the_matrix_names_known_actors_and_has_a_row_for_every_gateway_route() -> None:
+    for method, path, _, allowed in MATRIX:
+        assert set(allowed) <= set(ACTORS), (method, path, allowed)
+    rowless = []
+    for context in iter_route_contexts(create_app().routes):
+        if isinstance(context.original_route, APIRoute):
+            template, _, _ = compile_path(context.path)
+            if not any(template.match(path.split("?")[0]) for _, path, _, _ in MATRIX):
+                rowless.append(context.path)
+    assert rowless == [], f"gateway routes without a row in the matrix: {rowless}"
+
+
+@pytest.mark.parametrize("actor", list(ACTORS))
+def test_each_actor_gets_exactly_what_the_matrix_allows(system: System, actors: Actors, actor: str) -> None:
+    wrong = []
+    for method, path, body, allowed in MATRIX:
+        status = _status(system.gateway, method, path, body, actors.headers[actor])
+        ok = status in PASSED if actor in allowed else status == _expected_denial(actor)
+        if not ok:
+            expected = "passes" if actor in allowed else str(_expected_denial(actor))
+            wrong.append(f"{method} {path}: {status}, expected {expected}")
+    assert wrong == [], f"actor {actor}:\n" + "\n".join(wrong)
+
+
+def _push(department: str) -> dict[str, object]:
+    return {"dataValues": [{"indicator": "MX_N", "department": department, "period": "2025-10", "value": 2}]}
+
+
+# Department-owned data, own vs other department: (actor, method, path, body, expected status).
+# "{case:MX_A}" is the id of the case assigned to MX_A. Another department's item is a 404 (its
+# existence is not revealed); a write into another department's data is a 403.
+OWNERSHIP: list[tuple[str, str, str, dict[str, object] | None, int]] = [
+    ("D", "GET", "/api/v1/cases/{case:MX_A}", None, 200),
+    ("D", "GET", "/api/v1/cases/{case:MX_B}", None, 404),
+    ("D", "POST", "/api/v1/cases/{case:MX_A}/comments", {"comment": "on it"}, 201),
+    ("D", "POST", "/api/v1/cases/{case:MX_B}/comments", {"comment": "mine?"}, 404),
+    ("D", "POST", "/api/v1/cases/{case:MX_B}/transitions", {"to": "in_progress"}, 404),
+    ("P", "GET", "/api/v1/cases/{case:MX_A}", None, 200),  # a parent sees its subtree
+    ("P", "GET", "/api/v1/cases/{case:MX_B}", None, 404),
+    ("K", "GET", "/api/v1/cases/{case:MX_A}", None, 403),  # a default key reads data, not cases
+    ("O", "GET", "/api/v1/cases/{case:MX_B}", None, 200),  # the center's staff see the whole city
+    ("D", "GET", "/api/v1/directives/{directive:MX_A}", None, 200),
+    ("D", "GET", "/api/v1/directives/{directive:MX_B}", None, 404),
+    ("D", "POST", "/api/v1/directives/{directive:MX_B}/progress", {"percent": 50}, 404),
+    ("D", "POST", "/api/v1/directives/{directive:MX_A}/progress", {"percent": 50}, 200),
+    # Rows for another department are refused in the import summary (409 naming the field); none is stored.
+    ("D", "POST", "/api/v1/datavalues", _push("MX_B"), 409),
+    ("K", "POST", "/api/v1/datavalues", _push("MX_B"), 409),
+    ("K", "POST", "/api/v1/datavalues", _push(DEPT), 200),
+]
+
+# Lists filtered to what the actor may see: (actor, path, the departments it must see, and only those).
+LISTS: list[tuple[str, str, set[str]]] = [
+    ("D", "/api/v1/datavalues?indicator=MX_N&start=2025-09&end=2025-09", {DEPT}),
+    ("D", "/api/v1/datavalues?indicator=MX_N&start=2025-09&end=2025-09&department=MX_B", set()),
+    ("K", "/api/v1/datavalues?indicator=MX_N&start=2025-09&end=2025-09", {DEPT}),
+    ("P", "/api/v1/datavalues?indicator=MX_N&start=2025-09&end=2025-09", {DEPT}),
+    ("V", "/api/v1/datavalues?indicator=MX_N&start=2025-09&end=2025-09", {DEPT, "MX_B"}),
+]
+
+
+def _with_ids(path: str, owned: dict[str, dict[str, int]]) -> str:
+    for kind, ids in owned.items():
+        for department, item in ids.items():
+            path = path.replace(f"{{{kind}:{department}}}", str(item))
+    return path
+
+
+def test_department_users_and_keys_reach_their_own_departments_data_only(system: System, actors: Actors) -> None:
+    wrong = []
+    for actor, method, path, body, expected in OWNERSHIP:
+        concrete = _with_ids(path, actors.owned)
+        status = _status(system.gateway, method, concrete, body, actors.headers[actor])
+        if status != expected:
+            wrong.append(f"{actor} {method} {path}: {status}, expected {expected}")
+    assert wrong == [], "\n".join(wrong)
+    # The refused pushes stored nothing; the key's own one did.
+    url = system.gateway + "/api/v1/datavalues?indicator=MX_N&start=2025-10&end=2025-10"
+    stored = httpx.get(url, headers=actors.headers["V"], timeout=20).json()["items"]
+    assert {v["department"] for v in stored} == {DEPT}
+
+
+def test_lists_hold_the_callers_departments_and_nothing_else(system: System, actors: Actors) -> None:
+    wrong = []
+    for actor, path, expected in LISTS:
+        r = httpx.get(system.gateway + path, headers=actors.headers[actor], timeout=20)
+        assert r.status_code == 200, (actor, path, r.text)
+        seen = {item["department"] for item in r.json()["items"]}
+        if seen != expected:
+            wrong.append(f"{actor} {path}: {sorted(seen)}, expected {sorted(expected)}")
+    cases = {c["id"] for c in httpx.get(system.gateway + "/api/v1/cases", headers=actors.headers["D"]).json()["items"]}
+    if actors.owned["case"]["MX_B"] in cases or actors.owned["case"][DEPT] not in cases:
+        wrong.append(f"D /api/v1/cases: {sorted(cases)}, expected MX_A's case and not MX_B's")
+    assert wrong == [], "\n".join(wrong)
