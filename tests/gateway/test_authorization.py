@@ -18,7 +18,16 @@ from shared.identity import Caller
 from tests.support import ServiceProcess
 
 # Routes that need no credentials by design.
-OPEN_ROUTES = {"/", "/healthz", "/readyz", "/metrics", "/api/v1/auth/token"}
+# Refresh and logout: holding the refresh token is the credential.
+OPEN_ROUTES = {
+    "/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/v1/auth/token",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+}
 STREAMING = {"/api/v1/events", "/api/v1/cameras/{camera}/mjpeg"}
 ROLES = ("admin", "leader", "operator", "department", "viewer")
 

@@ -33,14 +33,15 @@ SinceQuery = Annotated[str | None, Query(description="resume cursor, as Last-Eve
 )
 async def events(
     runtime: RuntimeDep,
-    _: Annotated[Caller, Depends(require(P.EVENTS_READ))],
+    _: Annotated[Caller, Depends(require(P.EVENTS_READ, media=True))],
     types: TypesQuery = None,
     camera: CameraQuery = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     since: SinceQuery = None,
 ) -> StreamingResponse:
     """Alerts, camera status changes, case/directive updates and data imports, live; resumable.
-    The same feed is offered as a WebSocket at `/api/v1/events/ws` (JSON messages)."""
+    The same feed is offered as a WebSocket at `/api/v1/events/ws` (JSON messages). An `EventSource`
+    authenticates with the media cookie (set at login and refresh)."""
     feed = await EventFeed.open(bus=runtime.bus, types=types, camera=camera, resume=last_event_id or since)
 
     async def stream() -> AsyncIterator[bytes]:
@@ -71,12 +72,13 @@ async def events_ws(
 ) -> None:
     """The event feed as WebSocket JSON messages: ``{"id", "type", "subject", "data"}``, a
     ``{"type": "connected", "id"}`` first and ``{"type": "keepalive", "id"}`` when idle. Browsers
-    cannot set headers on a WebSocket: the token goes in ``access_token`` (or ``X-API-Key``)."""
+    cannot set headers on a WebSocket: they send the media cookie (from a page of this gateway only);
+    other clients send ``Authorization`` or ``X-API-Key``. A token in the URL is refused."""
     gw = gateway_state(websocket)
     # Accepted first so that a refusal reaches the client as a close code and reason, not a bare 403.
     await websocket.accept()
     try:
-        caller = await identify(websocket, gw, query_token=True)
+        caller = await identify(websocket, gw, cookie=True)
         policy.check(caller, P.EVENTS_READ)
         feed = await EventFeed.open(bus=gw.runtime.bus, types=types, camera=camera, resume=since)
     except CityOpsError as exc:
