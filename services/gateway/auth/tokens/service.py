@@ -58,7 +58,8 @@ class Issued:
 
 
 def _sign(jwt_secret: str, *, username: str, generation: int, family_id: uuid.UUID, ttl_s: int, typ: str) -> str:
-    claims = {"typ": typ, "gen": generation, "sid": str(family_id)}
+    # ``jti``: two tokens issued within the same second are still two tokens.
+    claims = {"typ": typ, "gen": generation, "sid": str(family_id), "jti": uuid.uuid4().hex}
     return crypto.issue_token(jwt_secret, subject=username, ttl_s=ttl_s, claims=claims)
 
 
