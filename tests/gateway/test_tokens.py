@@ -256,3 +256,20 @@ def test_the_event_websocket_takes_the_cookie_from_its_own_origin_only_and_never
     assert _ws_refusal(_ws_url(gateway), {**cookie, "Origin": "https://evil.example"}).startswith("403")
     assert _ws_refusal(f"{_ws_url(gateway)}&access_token={token}", {}).startswith("401")
     assert token not in gateway.log_text()
+
+
+def test_an_event_stream_ends_after_a_token_lifetime_so_its_credentials_are_checked_again(
+    nats_server: NatsServer, gateway_db: str, admin: dict[str, str], tmp_path: Path
+) -> None:
+    short = start_gateway(nats_server, gateway_db, tmp_path, CITYOPS_GATEWAY_TOKEN_TTL_S="30")
+    try:
+        started = time.monotonic()
+        with httpx.stream("GET", short.url + f"{API}/events", headers=admin, timeout=60) as stream:
+            assert stream.status_code == 200
+            lines = list(stream.iter_lines())
+        lasted = time.monotonic() - started
+        # Ended by the gateway, not the client: after the token lifetime, within one keepalive (15 s).
+        assert 30 <= lasted < 50, lasted
+        assert ": connected" in lines
+    finally:
+        short.stop()

@@ -10,11 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import StreamingResponse
 
-from services.gateway.api.deps import gateway_state, identify, require
+from services.gateway.api.deps import State, gateway_state, identify, require
 from services.gateway.auth import policy
 from services.gateway.auth.policy import Permission as P
 from services.gateway.events.feed import EventFeed, EventType
-from shared.deps import RuntimeDep
 from shared.errors import CityOpsError
 from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
@@ -32,7 +31,7 @@ SinceQuery = Annotated[str | None, Query(description="resume cursor, as Last-Eve
     responses={200: {"content": {"text/event-stream": {}}, "description": "event stream"}},
 )
 async def events(
-    runtime: RuntimeDep,
+    gw: State,
     _: Annotated[Caller, Depends(require(P.EVENTS_READ, media=True))],
     types: TypesQuery = None,
     camera: CameraQuery = None,
@@ -41,13 +40,17 @@ async def events(
 ) -> StreamingResponse:
     """Alerts, camera status changes, case/directive updates and data imports, live; resumable.
     The same feed is offered as a WebSocket at `/api/v1/events/ws` (JSON messages). An `EventSource`
-    authenticates with the media cookie (set at login and refresh)."""
-    feed = await EventFeed.open(bus=runtime.bus, types=types, camera=camera, resume=last_event_id or since)
+    authenticates with the media cookie (set at login and refresh).
+
+    A stream lasts as long as an access token (`token_ttl_s`, give or take a keepalive), then ends: the
+    client reconnects with its current credentials and its last event id, and misses nothing. So a
+    revoked credential, or one expired, loses its stream too."""
+    feed = await EventFeed.open(bus=gw.runtime.bus, types=types, camera=camera, resume=last_event_id or since)
 
     async def stream() -> AsyncIterator[bytes]:
         yield f"retry: 2000\nid: {feed.id}\n: connected\n\n".encode()
         try:
-            async for event in feed.events():
+            async for event in feed.events(for_s=gw.settings.token_ttl_s):
                 if event is None:
                     yield b": keepalive\n\n"
                     continue
@@ -73,7 +76,8 @@ async def events_ws(
     """The event feed as WebSocket JSON messages: ``{"id", "type", "subject", "data"}``, a
     ``{"type": "connected", "id"}`` first and ``{"type": "keepalive", "id"}`` when idle. Browsers
     cannot set headers on a WebSocket: they send the media cookie (from a page of this gateway only);
-    other clients send ``Authorization`` or ``X-API-Key``. A token in the URL is refused."""
+    other clients send ``Authorization`` or ``X-API-Key``. A token in the URL is refused. As the SSE
+    stream, it is closed (1000) after ``token_ttl_s``; the client reconnects with ``since``."""
     gw = gateway_state(websocket)
     # Accepted first so that a refusal reaches the client as a close code and reason, not a bare 403.
     await websocket.accept()
@@ -86,12 +90,13 @@ async def events_ws(
         return
     try:
         await websocket.send_json({"type": "connected", "id": feed.id})
-        async for event in feed.events():
+        async for event in feed.events(for_s=gw.settings.token_ttl_s):
             if event is None:
                 await websocket.send_json({"type": "keepalive", "id": feed.id})
                 continue
             kind, payload = event
             await websocket.send_json({"id": feed.id, "type": kind, **payload})
+        await websocket.close(code=status.WS_1000_NORMAL_CLOSURE, reason="credentials to check again: reconnect")
     except WebSocketDisconnect:
         pass
     finally:

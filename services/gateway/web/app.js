@@ -55,9 +55,8 @@ function keep(tokens) {
   state.token = tokens.access_token; state.refresh = tokens.refresh_token;
   sessionStorage.setItem("cityops.token", state.token); sessionStorage.setItem("cityops.refresh", state.refresh);
   clearTimeout(state.refreshTimer);
-  // Well before expiry, so a slow answer or a dropped request still leaves time for another try.
-  const lead = Math.min(tokens.expires_in - 60, tokens.expires_in * 0.8);
-  state.refreshTimer = setTimeout(() => refresh().then((ok) => { if (!ok) endSession(); }), Math.max(5, lead) * 1000);
+  // At four fifths of its life: a slow answer still arrives before the access token expires.
+  state.refreshTimer = setTimeout(() => refresh().then((ok) => { if (!ok) endSession(); }), tokens.expires_in * 800);
 }
 
 // One exchange at a time: a refresh token is good once, and a second use would end the login.
