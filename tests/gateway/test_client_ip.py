@@ -94,3 +94,12 @@ def test_forwarded_for_from_a_trusted_proxy_names_the_client_for_limits_throttle
     r = httpx.post(trusting.url + "/api/v1/auth/token", data=form, headers=https)
     assert r.status_code == 200
     assert "secure" in r.headers["set-cookie"].lower()
+
+    # Refresh tokens are throttled like passwords, per real client: guessing from C locks C only.
+    c, d = _from("192.0.2.40"), _from("192.0.2.50")
+    guess = {"grant_type": "refresh_token", "refresh_token": "g" * 43}
+    guesses = [httpx.post(trusting.url + "/api/v1/auth/refresh", data=guess, headers=c).status_code for _ in range(6)]
+    assert guesses == [401] * 4 + [429] * 2
+    good = {"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"]}
+    assert httpx.post(trusting.url + "/api/v1/auth/refresh", data=good, headers=c).status_code == 429
+    assert httpx.post(trusting.url + "/api/v1/auth/refresh", data=good, headers=d).status_code == 200

@@ -21,7 +21,7 @@ from shared.errors import ForbiddenError, UnauthorizedError
 from shared.identity import Caller
 
 # Declared for OpenAPI (the "Authorize" button); the real parsing is in ``identify``.
-_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", refreshUrl="/api/v1/auth/refresh", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
 # HttpOnly, SameSite=Strict, Path=/api/v1, set with every token (api/auth.py): what <img>, <video>,
 # EventSource and WebSocket send, as they cannot send a header. Read on safe requests of media routes only.
