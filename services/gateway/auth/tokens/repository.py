@@ -21,9 +21,9 @@ def add_refresh_token(session: AsyncSession, token: RefreshToken) -> None:
     session.add(token)
 
 
-async def delete_expired_families(session: AsyncSession, now: datetime) -> None:
-    """Forget logins past their end (their refresh tokens go with them): none can be used any more."""
-    await session.execute(delete(TokenFamily).where(TokenFamily.expires_at < now))
+async def delete_expired_families(session: AsyncSession, before: datetime) -> None:
+    """Forget logins that ended ``before`` (their refresh tokens go with them): none can be used any more."""
+    await session.execute(delete(TokenFamily).where(TokenFamily.expires_at < before))
 
 
 async def use_refresh_token(session: AsyncSession, token_hash: str, now: datetime) -> uuid.UUID | None:

@@ -84,7 +84,8 @@ async def start(*, database: Database, user: User, jwt_secret: str, ttl_s: int, 
     """A new login of ``user`` (its password just checked): a family and its first pair."""
     now = datetime.now(UTC)
     async with database.session() as session:
-        await repository.delete_expired_families(session, now)
+        # Not before the last access tokens of a login (they name it) have expired too.
+        await repository.delete_expired_families(session, now - timedelta(seconds=ttl_s))
         family = TokenFamily(
             user_id=user.id, generation=user.token_generation, expires_at=now + timedelta(seconds=refresh_ttl_s)
         )
