@@ -153,3 +153,15 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
     )
     assert sum(url.endswith("/api/v1/auth/refresh") for url in urls) >= 1
     assert [url for url in urls if "access_token" in url] == []
+
+    # Logging out revokes the login on the gateway, not only in the tab.
+    refresh_token = page.evaluate("sessionStorage.getItem('cityops.refresh')")
+    with page.expect_response(lambda response: response.url.endswith("/api/v1/auth/logout")) as logout:
+        page.locator("#logout").click()
+    assert logout.value.status == 204
+    expect(page.locator("#login")).to_be_visible()
+    refused = httpx.post(
+        gw + "/api/v1/auth/refresh", data={"grant_type": "refresh_token", "refresh_token": refresh_token}
+    )
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "login revoked: log in again"
