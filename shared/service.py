@@ -198,8 +198,13 @@ def create_service_app(runtime: Runtime, *, title: str, description: str, **fast
     return app
 
 
-def serve(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
-    """Entry point of ``python -m services.<name>``: uvicorn on the configured host/port."""
+def serve(
+    app_factory: Callable[[], FastAPI], settings: ServiceSettings, *, trusted_proxies: list[str] | None = None
+) -> None:
+    """Entry point of ``python -m services.<name>``: uvicorn on the configured host/port.
+
+    ``trusted_proxies``: the peers whose X-Forwarded-For/-Proto become the request's client and scheme
+    (an empty list: none); None keeps uvicorn's default (loopback, or ``FORWARDED_ALLOW_IPS``)."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -209,6 +214,7 @@ def serve(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None
         port=settings.port,
         log_config=None,
         proxy_headers=True,
+        forwarded_allow_ips=trusted_proxies,
         timeout_graceful_shutdown=5,
     )
     asyncio.run(uvicorn.Server(config).serve())

@@ -5,4 +5,5 @@ from services.gateway.settings import get_settings
 from shared.service import serve
 
 if __name__ == "__main__":
-    serve(create_app, get_settings())
+    settings = get_settings()
+    serve(create_app, settings, trusted_proxies=settings.trusted_proxies)

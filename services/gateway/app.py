@@ -32,8 +32,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DESCRIPTION = """The public REST API of the cityops operations center.
 
 Authenticate with `POST /api/v1/auth/token` (OAuth2 password flow) and send `Authorization: Bearer
-<token>`, or send a department API key as `X-API-Key`. DHIS2 clients may use HTTP Basic on
-`/dhis2/api/*`. Errors are `application/problem+json`. Live events: `GET /api/v1/events` (SSE).
+<token>`, or send a department API key as `X-API-Key`; renew the token with `POST /api/v1/auth/refresh`
+(each refresh token is good once). DHIS2 clients may use HTTP Basic on `/dhis2/api/*`. Images, clips
+and event streams also take the HttpOnly media cookie set at login; never a token in the URL. Errors
+are `application/problem+json`. Live events: `GET /api/v1/events` (SSE).
 """
 
 

@@ -10,6 +10,7 @@ from services.gateway.audit import service as audit
 from shared.errors import PayloadTooLargeError
 from shared.identity import Caller
 from shared.problems import problem_response
+from shared.redaction import mask_query
 from shared.service import Runtime, StatusCapture
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -73,7 +74,8 @@ class AuditMiddleware:
         caller = scope.get("state", {}).get("caller")
         actor = f"{caller.kind}:{caller.name}" if isinstance(caller, Caller) else "anonymous"
         client = scope.get("client")
-        path = scope["path"] + (f"?{scope['query_string'].decode()}" if scope.get("query_string") else "")
+        query = scope.get("query_string", b"").decode("latin-1")
+        path = scope["path"] + (f"?{mask_query(query)}" if query else "")
         await audit.record_write(
             database=self.runtime.database,
             actor=actor,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.settings import ServiceSettings
 
@@ -22,7 +25,12 @@ class GatewaySettings(ServiceSettings):
     upstream_retries: int = 2
     # Unset: a random secret is generated once and kept in the gateway schema, shared by replicas.
     jwt_secret: str | None = None
-    token_ttl_s: int = 900
+    token_ttl_s: int = Field(900, ge=30)
+    # How long a login lasts through refreshes (a shift): every rotated refresh token keeps its family's end.
+    refresh_ttl_s: int = Field(12 * 3600, ge=60)
+    # Peers (IPs or CIDRs, comma-separated) whose X-Forwarded-For / X-Forwarded-Proto are believed: the
+    # ingress controller's pods. Empty: no forwarded header is, and the peer is the client.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # How long a verified token/key/password is trusted without asking the database again; a
     # revoked key or disabled user is refused by other replicas after at most this long.
     auth_cache_s: float = 5.0
@@ -46,6 +54,27 @@ class GatewaySettings(ServiceSettings):
     # same rows as CSV ~5 MiB: bigger loads are split or sent as CSV.
     max_body_bytes: int = 10 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        # Comma-separated like uvicorn's FORWARDED_ALLOW_IPS, or a JSON list like the other list settings.
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        # uvicorn takes a malformed entry for a host name that never matches: fail at start instead.
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or CIDR: {entry!r}") from exc
+        return value
 
 
 @lru_cache

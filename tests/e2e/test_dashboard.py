@@ -5,6 +5,7 @@ Screenshots go to tests/artifacts/ for a person to look at.
 
 from __future__ import annotations
 
+import base64
 import shutil
 import time
 from collections.abc import Iterator
@@ -14,10 +15,25 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System
+from devstack.servers import NatsServer
+from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System, running_system
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CAMERA = "dash-market"
+# Short-lived access tokens: during the test the dashboard refreshes its login (and the media cookie)
+# several times, and its live feed (which the gateway ends after a token lifetime) resumes each time.
+TOKEN_TTL_S = 30
+
+
+@pytest.fixture(scope="module")
+def system(nats_server: NatsServer, module_database: str, footage_h264: Path) -> Iterator[System]:
+    with running_system(
+        nats_server, module_database, footage_h264, CITYOPS_GATEWAY_TOKEN_TTL_S=str(TOKEN_TTL_S)
+    ) as system:
+        # The test's own calls outlive a token: HTTP Basic.
+        basic = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+        system.admin = {"Authorization": f"Basic {basic}"}
+        yield system
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +72,13 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
     assert httpx.post(gw + "/api/v1/cameras", json=camera, headers=admin).status_code == 201
 
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
     page.goto(gw + "/")
     page.get_by_label("Tên đăng nhập").fill("admin")
     page.get_by_label("Mật khẩu").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
+    logged_in = time.monotonic()
     tile = page.locator(f'.tile[data-camera="{CAMERA}"]')
     expect(tile).to_be_visible(timeout=15_000)
     # The tile turns online live (camera status events over SSE), without a reload.
@@ -68,7 +87,15 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
         f"document.querySelector('.tile[data-camera=\"{CAMERA}\"] img').naturalWidth > 0", timeout=20_000
     )
     _shot(page, "wall")
+    first_token = page.evaluate("sessionStorage.getItem('cityops.token')")
 
+    # The login is refreshed before its token expires, and the event stream, ended by the gateway
+    # after a token lifetime, is opened again (with the new token and its last event id).
+    page.wait_for_function(f"sessionStorage.getItem('cityops.token') !== {first_token!r}", timeout=TOKEN_TTL_S * 1000)
+    deadline = time.monotonic() + TOKEN_TTL_S + 25
+    while sum("/api/v1/events?" in url for url in urls) < 2:
+        assert time.monotonic() < deadline, "the live feed was not reopened"
+        page.wait_for_timeout(500)
     page.get_by_role("button", name="Cảnh báo").click()
     rule = {"camera": CAMERA, "name": "Tụ tập đông người", "type": "crowd", "object": "person",
             "zone": [[0, 0], [1, 0], [1, 1], [0, 1]], "min_count": 2, "min_duration_s": 1, "cooldown_s": 5}  # fmt: skip
@@ -116,3 +143,25 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
     page.get_by_role("button", name="Map").click()
     expect(page.locator("#map-canvas circle.camera").first).to_be_attached(timeout=10_000)
     _shot(page, "map-en")
+
+    # Once the first media cookie has expired, the wall's images still load (the cookie is renewed
+    # with every refresh), and no request ever carried a token in its URL.
+    page.wait_for_timeout(max(0.0, logged_in + TOKEN_TTL_S + 1 - time.monotonic()) * 1000)
+    page.get_by_role("button", name="Video wall").click()
+    page.wait_for_function(
+        f"document.querySelector('.tile[data-camera=\"{CAMERA}\"] img')?.naturalWidth > 0", timeout=20_000
+    )
+    assert sum(url.endswith("/api/v1/auth/refresh") for url in urls) >= 1
+    assert [url for url in urls if "access_token" in url] == []
+
+    # Logging out revokes the login on the gateway, not only in the tab.
+    refresh_token = page.evaluate("sessionStorage.getItem('cityops.refresh')")
+    with page.expect_response(lambda response: response.url.endswith("/api/v1/auth/logout")) as logout:
+        page.locator("#logout").click()
+    assert logout.value.status == 204
+    expect(page.locator("#login")).to_be_visible()
+    refused = httpx.post(
+        gw + "/api/v1/auth/refresh", data={"grant_type": "refresh_token", "refresh_token": refresh_token}
+    )
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "login revoked: log in again"

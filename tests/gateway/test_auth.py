@@ -60,8 +60,14 @@ def test_tampered_and_expired_tokens_are_refused(
     r = httpx.get(gateway.url + "/api/v1/auth/me", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401
     assert "expired" in r.json()["detail"]
-    valid = issue_token(secret, subject="admin", ttl_s=60)
+    valid = issue_token(secret, subject="admin", ttl_s=60, claims={"gen": 0})
     assert httpx.get(gateway.url + "/api/v1/auth/me", headers={"Authorization": f"Bearer {valid}"}).status_code == 200
+    # Signed with the right secret but without the user's token generation, or as the media cookie's.
+    for claims in ({}, {"gen": 1}, {"gen": 0, "typ": "media"}):
+        token = issue_token(secret, subject="admin", ttl_s=60, claims=claims)
+        assert (
+            httpx.get(gateway.url + "/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        )
 
 
 def test_api_key_is_shown_once_scoped_to_data_and_refused_after_revoke_or_rotate(

@@ -11,15 +11,33 @@ import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from services.gateway.api.deps import Public, Requires, authenticate
+from services.gateway.api.deps import Public, Requires, RequiresOnMedia, authenticate
 from services.gateway.app import create_app
 from services.gateway.auth.policy import DEFAULT_API_KEY_SCOPES, granted
 from shared.identity import Caller
+from tests.gateway.conftest import ADMIN_PASSWORD
 from tests.support import ServiceProcess
 
 # Routes that need no credentials by design.
-OPEN_ROUTES = {"/", "/healthz", "/readyz", "/metrics", "/api/v1/auth/token"}
+# Refresh and logout: holding the refresh token is the credential.
+OPEN_ROUTES = {
+    "/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/v1/auth/token",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+}
 STREAMING = {"/api/v1/events", "/api/v1/cameras/{camera}/mjpeg"}
+# Read by <img>, <video> or EventSource, which send no headers: the only routes where the media cookie counts.
+MEDIA_ROUTES = {
+    ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/cameras/{camera}/snapshot.jpg"),
+    ("GET", "/api/v1/cameras/{camera}/mjpeg"),
+    ("GET", "/api/v1/cameras/{camera}/clip.mp4"),
+    ("GET", "/api/v1/alerts/{alert_id}/snapshot.jpg"),
+}
 ROLES = ("admin", "leader", "operator", "department", "viewer")
 
 
@@ -115,3 +133,23 @@ def test_anonymous_is_refused_everywhere_but_open_and_public_routes(gateway: Ser
         if status != 401:
             wrong.append((method, path, status))
     assert wrong == []
+
+
+def test_the_media_cookie_alone_opens_media_reads_and_nothing_else(gateway: ServiceProcess) -> None:
+    assert {(m, p) for m, p, guard in ROUTES if isinstance(guard, RequiresOnMedia)} == MEDIA_ROUTES
+    r = httpx.post(gateway.url + "/api/v1/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD})
+    cookie = {"Cookie": r.headers["set-cookie"].split(";")[0]}
+    wrong = []
+    for method, path, guard in ROUTES:
+        if guard is None or isinstance(guard, Public):
+            continue
+        status = _call(gateway, method, path, cookie)
+        if (status in (401, 403)) == ((method, path) in MEDIA_ROUTES):
+            wrong.append((method, path, status))
+    assert wrong == []
+
+
+def test_refresh_and_logout_take_no_credentials_but_the_refresh_token(gateway: ServiceProcess) -> None:
+    grant = {"grant_type": "refresh_token", "refresh_token": "n" * 43}
+    assert httpx.post(gateway.url + "/api/v1/auth/refresh", data=grant).status_code == 401
+    assert httpx.post(gateway.url + "/api/v1/auth/logout", data={"refresh_token": "n" * 43}).status_code == 204

@@ -91,16 +91,15 @@ def test_sse_delivers_alerts_from_the_bus_and_resumes_after_reconnect_without_lo
 def test_websocket_carries_the_same_feed_resumes_from_an_id_and_refuses_without_a_token(
     gateway: ServiceProcess, nats_server: NatsServer, admin: dict[str, str]
 ) -> None:
-    token = admin["Authorization"].removeprefix("Bearer ")
     url = gateway.url.replace("http://", "ws://") + "/api/v1/events/ws?types=alert&camera=beach-01"
-    with connect(f"{url}&access_token={token}", open_timeout=10) as ws:
+    with connect(url, additional_headers=admin, open_timeout=10) as ws:
         hello = json.loads(ws.recv(timeout=10))
         assert hello["type"] == "connected"
         asyncio.run(_publish_alerts(nats_server.url, range(10, 12)))
         received = [json.loads(ws.recv(timeout=10)) for _ in range(2)]
     assert [m["data"]["alert_id"] for m in received] == ["alert-10", "alert-11"]
     assert {m["type"] for m in received} == {"alert"}
-    with connect(f"{url}&access_token={token}&since={received[0]['id']}", open_timeout=10) as ws:
+    with connect(f"{url}&since={received[0]['id']}", additional_headers=admin, open_timeout=10) as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "connected"
         assert json.loads(ws.recv(timeout=10))["data"]["alert_id"] == "alert-11"
     with connect(url, open_timeout=10) as ws, pytest.raises(ConnectionClosed) as closed:

@@ -1,8 +1,9 @@
 """Password and API key guessing is throttled, and hashing does not stall the gateway.
 
 A real gateway process (real NATS and PostgreSQL) with short lockouts. Each test speaks from client
-addresses of its own through X-Forwarded-For, which uvicorn trusts from 127.0.0.1 (its default), so
-the per-address counts of one test do not reach another.
+addresses of its own through X-Forwarded-For, which this gateway trusts from 127.0.0.1 (its trusted
+proxy here, as an ingress controller would be), so the per-address counts of one test do not reach
+another.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def gateway(nats_server: NatsServer, gateway_db: str) -> Iterator[ServiceProcess
             CITYOPS_GATEWAY_LOGIN_LOCKOUT_S="1",
             CITYOPS_GATEWAY_LOGIN_MAX_LOCKOUT_S="8",
             CITYOPS_GATEWAY_HASH_CONCURRENCY="2",
+            CITYOPS_GATEWAY_TRUSTED_PROXIES="127.0.0.1",
         )
         yield proc
         proc.stop()

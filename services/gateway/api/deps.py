@@ -6,9 +6,10 @@ Reading the credentials off a request or WebSocket is here; verifying them is au
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from fastapi.security import APIKeyCookie, APIKeyHeader, OAuth2PasswordBearer
 from starlette.requests import HTTPConnection
 
 from services.gateway.auth import policy
@@ -16,12 +17,17 @@ from services.gateway.auth import service as auth
 from services.gateway.auth.policy import Permission
 from services.gateway.auth.throttle import Origin
 from services.gateway.state import GatewayState
-from shared.errors import UnauthorizedError
+from shared.errors import ForbiddenError, UnauthorizedError
 from shared.identity import Caller
 
 # Declared for OpenAPI (the "Authorize" button); the real parsing is in ``identify``.
-_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", refreshUrl="/api/v1/auth/refresh", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+# HttpOnly, SameSite=Strict, Path=/api/v1, set with every token (api/auth.py): what <img>, <video>,
+# EventSource and WebSocket send, as they cannot send a header. Read on safe requests of media routes only.
+MEDIA_COOKIE = "cityops_media"
+_media_cookie = APIKeyCookie(name=MEDIA_COOKIE, auto_error=False)
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def gateway_state(conn: HTTPConnection) -> GatewayState:
@@ -33,7 +39,8 @@ State = Annotated[GatewayState, Depends(gateway_state)]
 
 
 def _client(conn: HTTPConnection) -> str:
-    # uvicorn has already put the X-Forwarded-For address here when the proxy is trusted.
+    # The peer, or the X-Forwarded-For client when the peer is a trusted proxy (uvicorn has replaced it:
+    # CITYOPS_GATEWAY_TRUSTED_PROXIES, __main__.py); from any other peer the header is ignored.
     return conn.client.host if conn.client else "unknown"
 
 
@@ -42,12 +49,25 @@ def origin(conn: HTTPConnection) -> Origin:
     return Origin(client=_client(conn), method=conn.scope.get("method", "WS"), path=conn.url.path)
 
 
-def _credential(conn: HTTPConnection, *, query_token: bool) -> tuple[str, str]:
-    """(scheme, credential) of the request: ``key``, ``bearer`` or ``basic``; 401 when there is none."""
+def _same_origin(conn: HTTPConnection) -> bool:
+    """A WebSocket opened by a page of this gateway (or by a client that sends no Origin): browsers send
+    cookies with cross-site WebSocket handshakes that SameSite does not stop in every browser."""
+    page = conn.headers.get("origin")
+    return page is None or urlsplit(page).netloc == conn.headers.get("host")
+
+
+def _credential(conn: HTTPConnection, *, cookie: bool) -> tuple[str, str]:
+    """(scheme, credential) of the request: ``key``, ``bearer``, ``basic`` or, when ``cookie`` allows it
+    and no header carries one, ``cookie``; 401 when there is none."""
+    if "access_token" in conn.query_params:
+        # A token in a URL ends up in access logs, proxies and browser history: refused, even when valid.
+        raise UnauthorizedError("a token in the URL is refused: send Authorization: Bearer, or use the media cookie")
     key = conn.headers.get("x-api-key")
     authorization = conn.headers.get("authorization", "")
-    if not authorization and query_token and (token := conn.query_params.get("access_token")):
-        authorization = f"Bearer {token}"
+    if not key and not authorization and cookie and (media := conn.cookies.get(MEDIA_COOKIE)):
+        if conn.scope["type"] == "websocket" and not _same_origin(conn):
+            raise ForbiddenError("the media cookie is accepted from this gateway's own pages only")
+        return "cookie", media
     scheme, _, credential = authorization.partition(" ")
     if key:
         scheme, credential = "key", key
@@ -57,10 +77,10 @@ def _credential(conn: HTTPConnection, *, query_token: bool) -> tuple[str, str]:
     return scheme, credential
 
 
-async def identify(conn: HTTPConnection, gw: GatewayState, *, query_token: bool) -> Caller:
+async def identify(conn: HTTPConnection, gw: GatewayState, *, cookie: bool) -> Caller:
     """The caller of a request or WebSocket (401 when credentials are missing or wrong), rate-limited.
-    ``query_token``: also accept the bearer token as ``access_token`` in the URL."""
-    scheme, credential = _credential(conn, query_token=query_token)
+    ``cookie``: the media cookie is accepted too (never for a state-changing request)."""
+    scheme, credential = _credential(conn, cookie=cookie)
     caller = await auth.identify(
         database=gw.runtime.database,
         callers=gw.callers,
@@ -82,9 +102,27 @@ async def authenticate(
     _token: Annotated[str | None, Depends(_bearer)] = None,
     _key: Annotated[str | None, Depends(_api_key)] = None,
 ) -> Caller:
-    """The caller of this request (401 when credentials are missing or wrong)."""
-    # <img> tags (MJPEG, snapshots) cannot send headers; a token in the URL is accepted for reads only.
-    return await identify(request, gw, query_token=request.method == "GET")
+    """The caller of this request, from its headers (401 when credentials are missing or wrong)."""
+    return await identify(request, gw, cookie=False)
+
+
+async def authenticate_media(
+    request: Request,
+    gw: State,
+    _token: Annotated[str | None, Depends(_bearer)] = None,
+    _key: Annotated[str | None, Depends(_api_key)] = None,
+    _cookie: Annotated[str | None, Depends(_media_cookie)] = None,
+) -> Caller:
+    """The caller of a media or event stream request: from its headers or, on a GET, the media cookie."""
+    return await identify(request, gw, cookie=request.method in SAFE_METHODS)
+
+
+def bearer_token(request: Request) -> str:
+    """The bearer token the request was authenticated with (401 when it came by other means)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise UnauthorizedError("a bearer token is required")
+    return token
 
 
 class Requires:
@@ -98,8 +136,17 @@ class Requires:
         return caller
 
 
-def require(permission: Permission) -> Requires:
-    return Requires(permission)
+class RequiresOnMedia(Requires):
+    """``Requires`` on a media or event stream read, where the media cookie is accepted too."""
+
+    async def __call__(self, caller: Annotated[Caller, Depends(authenticate_media)]) -> Caller:
+        policy.check(caller, self.permission)
+        return caller
+
+
+def require(permission: Permission, *, media: bool = False) -> Requires:
+    """``media``: a GET whose client may be an <img>, <video> or EventSource (the media cookie counts)."""
+    return RequiresOnMedia(permission) if media else Requires(permission)
 
 
 class Public:

@@ -33,16 +33,21 @@ SinceQuery = Annotated[str | None, Query(description="resume cursor, as Last-Eve
 )
 async def events(
     gw: State,
-    caller: Annotated[Caller, Depends(require(P.EVENTS_READ))],
+    caller: Annotated[Caller, Depends(require(P.EVENTS_READ, media=True))],
     types: TypesQuery = None,
     camera: CameraQuery = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     since: SinceQuery = None,
 ) -> StreamingResponse:
     """Alerts, camera status changes, case/directive updates and data imports, live; resumable.
-    The same feed is offered as a WebSocket at `/api/v1/events/ws` (JSON messages). A caller limited
-    to departments gets only the events naming one of them (or one below them); camera alerts and
-    camera status name no department."""
+    The same feed is offered as a WebSocket at `/api/v1/events/ws` (JSON messages). An `EventSource`
+    authenticates with the media cookie (set at login and refresh). A caller limited to departments
+    gets only the events naming one of them (or one below them); camera alerts and camera status name
+    no department.
+
+    A stream lasts as long as an access token (`token_ttl_s`, give or take a keepalive), then ends: the
+    client reconnects with its current credentials and its last event id, and misses nothing. So a
+    revoked credential, or one expired, loses its stream too."""
     feed = await EventFeed.open(
         bus=gw.runtime.bus,
         types=types,
@@ -54,7 +59,7 @@ async def events(
     async def stream() -> AsyncIterator[bytes]:
         yield f"retry: 2000\nid: {feed.id}\n: connected\n\n".encode()
         try:
-            async for event in feed.events():
+            async for event in feed.events(for_s=gw.settings.token_ttl_s):
                 if event is None:
                     yield b": keepalive\n\n"
                     continue
@@ -79,12 +84,14 @@ async def events_ws(
 ) -> None:
     """The event feed as WebSocket JSON messages: ``{"id", "type", "subject", "data"}``, a
     ``{"type": "connected", "id"}`` first and ``{"type": "keepalive", "id"}`` when idle. Browsers
-    cannot set headers on a WebSocket: the token goes in ``access_token`` (or ``X-API-Key``)."""
+    cannot set headers on a WebSocket: they send the media cookie (from a page of this gateway only);
+    other clients send ``Authorization`` or ``X-API-Key``. A token in the URL is refused. As the SSE
+    stream, it is closed (1000) after ``token_ttl_s``; the client reconnects with ``since``."""
     gw = gateway_state(websocket)
     # Accepted first so that a refusal reaches the client as a close code and reason, not a bare 403.
     await websocket.accept()
     try:
-        caller = await identify(websocket, gw, query_token=True)
+        caller = await identify(websocket, gw, cookie=True)
         policy.check(caller, P.EVENTS_READ)
         feed = await EventFeed.open(
             bus=gw.runtime.bus,
@@ -98,12 +105,13 @@ async def events_ws(
         return
     try:
         await websocket.send_json({"type": "connected", "id": feed.id})
-        async for event in feed.events():
+        async for event in feed.events(for_s=gw.settings.token_ttl_s):
             if event is None:
                 await websocket.send_json({"type": "keepalive", "id": feed.id})
                 continue
             kind, payload = event
             await websocket.send_json({"id": feed.id, "type": kind, **payload})
+        await websocket.close(code=status.WS_1000_NORMAL_CLOSURE, reason="credentials to check again: reconnect")
     except WebSocketDisconnect:
         pass
     finally:

@@ -20,7 +20,8 @@ from shared.problems import PROBLEM_RESPONSES
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"], responses=PROBLEM_RESPONSES)
 CameraId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="camera id (slug)")]
 BOUNDARY = "cityopsframe"
-CamerasRead = Annotated[Caller, Depends(require(P.CAMERAS_READ))]
+# <img> tags send no headers: the media cookie is accepted here.
+CamerasRead = Annotated[Caller, Depends(require(P.CAMERAS_READ, media=True))]
 
 
 @router.get(

@@ -35,8 +35,8 @@ def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaita
     return handler
 
 
-def _guard(rule: P | Literal["public"]) -> Requires | Public:
-    return public if rule == PUBLIC else require(P(rule))
+def _guard(rule: P | Literal["public"], *, media: bool) -> Requires | Public:
+    return public if rule == PUBLIC else require(P(rule), media=media)
 
 
 def build_router() -> APIRouter:
@@ -60,7 +60,7 @@ def build_router() -> APIRouter:
                 verb = "Read" if method == "GET" else "Change"
                 router.add_api_route(
                     path,
-                    _handler(forward, _guard(permission)),
+                    _handler(forward, _guard(permission, media=forward.media and method == "GET")),
                     methods=[method],
                     summary=f"{verb} {forward.tag} (forwarded to {forward.service})",
                     operation_id=f"{method.lower()}_{slug}",

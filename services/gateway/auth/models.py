@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Boolean, DateTime, String, Text, func
+from sqlalchemy import ARRAY, Boolean, DateTime, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.gateway.db import Base
@@ -21,6 +21,9 @@ class User(Base):
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
     departments: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Carried by every token issued to the user; a change of password, roles, departments or of
+    # ``active`` moves it on, and tokens carrying an older one are refused (auth/tokens/service.py).
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

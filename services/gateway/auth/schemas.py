@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -17,9 +17,27 @@ Department = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$"
 
 
 class TokenOut(BaseModel):
+    """OAuth2 token response (RFC 6749 5.1)."""
+
     access_token: str
     token_type: str = "bearer"
-    expires_in: int
+    expires_in: int = Field(description="seconds the access token lives")
+    refresh_token: str = Field(description="exchanged once at /api/v1/auth/refresh for the next pair")
+    refresh_expires_in: int = Field(description="seconds until the login ends, however often it is refreshed")
+
+
+RefreshTokenField = Annotated[str, StringConstraints(min_length=20, max_length=200)]
+
+
+class RefreshIn(BaseModel):
+    """OAuth2 refresh grant (RFC 6749 6), as a form or as JSON."""
+
+    grant_type: Literal["refresh_token"]
+    refresh_token: RefreshTokenField
+
+
+class LogoutIn(BaseModel):
+    refresh_token: RefreshTokenField
 
 
 class MeOut(BaseModel):

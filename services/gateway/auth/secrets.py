@@ -1,4 +1,4 @@
-"""Password hashing (argon2), API key material and JWTs."""
+"""Password hashing (argon2), API key and refresh token material, and JWTs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -104,19 +104,27 @@ def api_key_prefix(key: str) -> str | None:
     return parts[1]
 
 
-def hash_api_key(key: str) -> str:
-    # Keys carry 256 random bits, so a fast hash is as safe as a slow one and keeps requests cheap.
-    return hashlib.sha256(key.encode()).hexdigest()
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_random(credential: str) -> str:
+    # API keys and refresh tokens carry 256 random bits, so a fast hash is as safe as a slow one and
+    # keeps requests cheap.
+    return hashlib.sha256(credential.encode()).hexdigest()
 
 
 def api_key_matches(key_hash: str, key: str) -> bool:
-    return hmac.compare_digest(key_hash, hash_api_key(key))
+    return hmac.compare_digest(key_hash, hash_random(key))
 
 
-def issue_token(secret: str, *, subject: str, ttl_s: int, now: datetime | None = None) -> str:
+def issue_token(
+    secret: str, *, subject: str, ttl_s: int, claims: Mapping[str, Any] | None = None, now: datetime | None = None
+) -> str:
+    """A signed token of ``subject``; ``claims`` add to (or, for ``typ``, replace) the standard ones."""
     now = now or datetime.now(UTC)
-    claims = {"sub": subject, "iat": now, "exp": now + timedelta(seconds=ttl_s), "typ": "access"}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    payload = {"typ": "access", **(claims or {}), "sub": subject, "iat": now, "exp": now + timedelta(seconds=ttl_s)}
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
 def decode_token(secret: str, token: str) -> dict[str, Any]:

@@ -37,13 +37,13 @@ from services.gateway.auth.schemas import (
     ApiKeyIssuedOut,
     ApiKeyOut,
     MeOut,
-    TokenOut,
     UserIn,
     UserOut,
     UserPatch,
 )
 from services.gateway.auth.secrets import Hashing
 from services.gateway.auth.throttle import LoginThrottle, Origin
+from services.gateway.auth.tokens import service as tokens
 from services.gateway.ratelimit.limiter import RateLimiter
 from shared import subjects
 from shared.bus import Bus
@@ -64,6 +64,8 @@ ADMIN_USERNAME = "admin"
 _T = TypeVar("_T")
 # Verified against when the user is unknown, so timing does not reveal usernames.
 _DUMMY_HASH = crypto.hash_password(secrets.token_hex(8))
+# The throttle's account for refresh tokens: they are random, so a failure is counted per client.
+REFRESH_ACCOUNT = "refresh_token"
 
 
 async def prepare(*, database: Database, hashing: Hashing, jwt_secret: str | None, admin_password: str | None) -> str:
@@ -149,11 +151,12 @@ async def login(
     hashing: Hashing,
     jwt_secret: str | None,
     ttl_s: int,
+    refresh_ttl_s: int,
     username: str,
     password: str,
     origin: Origin,
-) -> TokenOut:
-    """Exchange username and password for a short-lived bearer token."""
+) -> tokens.Issued:
+    """Exchange username and password for a short-lived access token and a refresh token (a new login)."""
     account = f"user:{username}"
     throttle.check(account, origin.client)
     user = await _counted(
@@ -164,8 +167,65 @@ async def login(
         origin=origin,
     )
     limiter.check(f"login:{username}")
-    token = crypto.issue_token(_ready(jwt_secret), subject=user.username, ttl_s=ttl_s)
-    return TokenOut(access_token=token, expires_in=ttl_s)
+    return await tokens.start(
+        database=database, user=user, jwt_secret=_ready(jwt_secret), ttl_s=ttl_s, refresh_ttl_s=refresh_ttl_s
+    )
+
+
+async def refresh(
+    *,
+    database: Database,
+    callers: CallerCache,
+    bus: Bus,
+    limiter: RateLimiter,
+    throttle: LoginThrottle,
+    jwt_secret: str | None,
+    ttl_s: int,
+    refresh_token: str,
+    origin: Origin,
+) -> tokens.Issued:
+    """Exchange a refresh token, once, for the next pair of its login. Refused tokens count against the
+    client like failed logins; a replayed one revokes its login everywhere and is audited."""
+    throttle.check(REFRESH_ACCOUNT, origin.client)
+    secret = _ready(jwt_secret)
+
+    async def exchange() -> tuple[str, tokens.Issued]:
+        try:
+            return await tokens.rotate(database=database, jwt_secret=secret, ttl_s=ttl_s, refresh_token=refresh_token)
+        except tokens.ReplayedRefreshTokenError as exc:
+            log.warning(
+                "auth.refresh_replayed",
+                extra={"user": exc.username, "login": str(exc.family_id), "client": origin.client},
+            )
+            await audit.record_write(
+                database=database,
+                actor=f"user:{exc.username}",
+                method=origin.method,
+                path=origin.path,
+                status=UnauthorizedError.status,
+                client=origin.client,
+                detail=f"refresh token replayed: login {exc.family_id} revoked",
+            )
+            await _forget_callers(callers, bus)
+            raise
+
+    username, issued = await _counted(
+        exchange, database=database, throttle=throttle, account=REFRESH_ACCOUNT, origin=origin
+    )
+    limiter.check(f"login:{username}")
+    return issued
+
+
+async def logout(*, database: Database, callers: CallerCache, bus: Bus, refresh_token: str) -> None:
+    """End the login of ``refresh_token``: its refresh tokens and the access tokens they bought are refused
+    from now on, on every replica. An unknown token is not an error (RFC 7009: nothing left to revoke)."""
+    if await tokens.end(database=database, refresh_token=refresh_token):
+        await _forget_callers(callers, bus)
+
+
+def media_session(*, jwt_secret: str | None, access_token: str) -> tokens.MediaToken:
+    """The media cookie's token for the caller's (verified) access token."""
+    return tokens.media_token(jwt_secret=_ready(jwt_secret), access_token=access_token)
 
 
 async def _get_user(session: AsyncSession, username: str) -> User:
@@ -223,12 +283,9 @@ async def _verify(database: Database, hashing: Hashing, jwt_secret: str | None, 
     if scheme == "key":
         async with database.session() as session:
             return await _authenticate_api_key(session, credential)
-    if scheme == "bearer":
-        claims = crypto.decode_token(_ready(jwt_secret), credential)
-        async with database.session() as session:
-            user = await _get_user(session, str(claims["sub"]))
-        if not user.active:
-            raise UnauthorizedError("user disabled")
+    if scheme in ("bearer", "cookie"):
+        typ = tokens.ACCESS if scheme == "bearer" else tokens.MEDIA
+        user = await tokens.verify(database=database, jwt_secret=_ready(jwt_secret), token=credential, typ=typ)
         return _caller_of_user(user)
     username, password = _basic(credential)
     return _caller_of_user(await _authenticate_user(database, hashing, username, password))
@@ -245,7 +302,7 @@ async def identify(
     credential: str,
     origin: Origin,
 ) -> Caller:
-    """The caller behind a credential (``scheme``: key, bearer or basic), from the cache when it was
+    """The caller behind a credential (``scheme``: key, bearer, cookie or basic), from the cache when it was
     verified recently. Only right credentials are cached, so every wrong one is counted."""
     account = _account(scheme, credential)
     if account is not None:
@@ -276,18 +333,19 @@ def describe(*, caller: Caller) -> MeOut:
     )
 
 
+async def _forget_callers(callers: CallerCache, bus: Bus) -> None:
+    """Forget cached callers here and tell the other replicas to: a change of credentials is committed."""
+    callers.clear()
+    try:
+        await bus.publish(subjects.CREDENTIALS_CHANGED, b"")
+    except Exception as exc:
+        log.warning("auth.change_not_broadcast", extra={"error": repr(exc), "fallback_s": callers.ttl_s})
+
+
 def _forget_callers_after_commit(session: AsyncSession, callers: CallerCache, bus: Bus) -> None:
     """Once the change is committed (so no request re-caches the old caller), forget cached callers
-    here and tell the other replicas to."""
-
-    async def forget() -> None:
-        callers.clear()
-        try:
-            await bus.publish(subjects.CREDENTIALS_CHANGED, b"")
-        except Exception as exc:
-            log.warning("auth.change_not_broadcast", extra={"error": repr(exc), "fallback_s": callers.ttl_s})
-
-    after_commit(session, forget)
+    everywhere."""
+    after_commit(session, lambda: _forget_callers(callers, bus))
 
 
 def _check_roles(roles: Sequence[Role], departments: Sequence[str]) -> None:
@@ -323,11 +381,18 @@ async def update_user(
     roles: list[str] = list(user_in.roles) if user_in.roles is not None else user.roles
     departments = list(user_in.departments) if user_in.departments is not None else user.departments
     _check_roles(roles, departments)  # type: ignore[arg-type]
+    active = user_in.active if user_in.active is not None else user.active
+    # What a token grants (or whether it may be used) changes: every token issued before is refused.
+    if (
+        user_in.password is not None
+        or set(roles) != set(user.roles)
+        or set(departments) != set(user.departments)
+        or active != user.active
+    ):
+        user.token_generation += 1
     if user_in.password is not None:
         user.password_hash = await hashing.hash(user_in.password)
-    user.roles, user.departments = roles, departments
-    if user_in.active is not None:
-        user.active = user_in.active
+    user.roles, user.departments, user.active = roles, departments, active
     if user_in.full_name is not None:
         user.full_name = user_in.full_name
     await session.flush()
@@ -358,7 +423,7 @@ async def _issue_api_key(
     key = ApiKey(
         name=name,
         prefix=prefix,
-        key_hash=crypto.hash_api_key(plaintext),
+        key_hash=crypto.hash_random(plaintext),
         departments=list(departments),
         scopes=sorted(set(scopes)),
         created_by=by,

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -145,9 +146,13 @@ class EventFeed:
     def id(self) -> str:
         return format_cursor(self.cursor)
 
-    async def events(self) -> AsyncIterator[tuple[EventType, dict[str, Any]] | None]:
-        """Each wanted event as (type, {"subject", "data"}); None when nothing came for a while."""
+    async def events(self, *, for_s: float | None = None) -> AsyncIterator[tuple[EventType, dict[str, Any]] | None]:
+        """Each wanted event as (type, {"subject", "data"}); None when nothing came for a while. Ends
+        after ``for_s`` seconds (checked at least every keepalive), when given."""
+        end = None if for_s is None else time.monotonic() + for_s
         while not (self._overflow.is_set() and self._queue.empty()):
+            if end is not None and time.monotonic() >= end:
+                return
             try:
                 key, seq, subject, data = await asyncio.wait_for(self._queue.get(), KEEPALIVE_S)
             except TimeoutError:

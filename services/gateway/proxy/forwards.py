@@ -31,6 +31,8 @@ class Forward:
     write: Rule
     subpaths: bool = True
     write_methods: tuple[str, ...] = WRITE
+    # Read by <img>/<video> tags, which send no headers: the media cookie is accepted on GET.
+    media: bool = False
 
 
 FORWARDS: tuple[Forward, ...] = (
@@ -46,11 +48,31 @@ FORWARDS: tuple[Forward, ...] = (
         write_methods=("POST",),
     ),
     Forward("/api/v1/evidence", "ingest", "/evidence", "recording", None, P.EVIDENCE_WRITE, write_methods=("DELETE",)),
+    Forward(
+        "/api/v1/cameras/{camera}/clip.mp4",
+        "ingest",
+        "/cameras/{camera}/clip.mp4",
+        "recording",
+        P.CAMERAS_READ,
+        None,
+        subpaths=False,
+        media=True,
+    ),
     Forward("/api/v1/cameras", "ingest", "/cameras", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
     Forward("/api/v1/groups", "ingest", "/groups", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
     Forward("/api/v1/walls", "ingest", "/walls", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
     # analytics
     Forward("/api/v1/rules", "analytics", "/rules", "rules", P.RULES_READ, P.RULES_WRITE),
+    Forward(
+        "/api/v1/alerts/{alert_id}/snapshot.jpg",
+        "analytics",
+        "/alerts/{alert_id}/snapshot.jpg",
+        "alerts",
+        P.ALERTS_READ,
+        None,
+        subpaths=False,
+        media=True,
+    ),
     Forward("/api/v1/alerts", "analytics", "/alerts", "alerts", P.ALERTS_READ, P.ALERTS_ACK),
     Forward("/api/v1/counts", "analytics", "/counts", "counts", P.ALERTS_READ, None),
     # reports: department data

@@ -1,8 +1,10 @@
 // The operations-center dashboard: plain ES modules on the public /api/v1 only.
 import { LABELS } from "./i18n.js";
 
-const state = { token: sessionStorage.getItem("cityops.token"), lang: localStorage.getItem("cityops.lang") || "vi",
-  cameras: [], alerts: new Map(), lastEventId: null, tab: "wall" };
+// The access token goes in an Authorization header; <img> and <video> are let in by the HttpOnly media
+// cookie the gateway sets with every token, so no token is ever written into a URL.
+const state = { token: sessionStorage.getItem("cityops.token"), refresh: sessionStorage.getItem("cityops.refresh"),
+  lang: localStorage.getItem("cityops.lang") || "vi", cameras: [], alerts: new Map(), lastEventId: null, tab: "wall" };
 const $ = (sel) => document.querySelector(sel);
 const t = (key) => LABELS[state.lang][key] ?? key;
 
@@ -17,14 +19,18 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function api(path, { method = "GET", body, form } = {}) {
+async function api(path, { method = "GET", body, form, retried = false } = {}) {
   const headers = { Accept: "application/json" };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
   let payload;
   if (form) { payload = new URLSearchParams(form); }
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
   const response = await fetch(path, { method, headers, body: payload });
-  if (response.status === 401 && path !== "/api/v1/auth/token") { logout(); throw new Error("unauthorized"); }
+  if (response.status === 401 && path !== "/api/v1/auth/token") {
+    // An access token that expired (the tab slept past its refresh) or was revoked: one refresh, one retry.
+    if (!retried && (await refresh())) return api(path, { method, body, form, retried: true });
+    endSession(); throw new Error("unauthorized");
+  }
   const data = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
   if (!response.ok) throw Object.assign(new Error(data?.detail || response.statusText), { status: response.status, data });
   return data;
@@ -43,7 +49,26 @@ async function allItems(path, maxPages = 20) {
   }
   return all;
 }
-const media = (path) => `${path}${path.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(state.token)}`;
+
+// ---- session: a login's tokens, refreshed before the access token expires, for a whole shift ----
+function keep(tokens) {
+  state.token = tokens.access_token; state.refresh = tokens.refresh_token;
+  sessionStorage.setItem("cityops.token", state.token); sessionStorage.setItem("cityops.refresh", state.refresh);
+  clearTimeout(state.refreshTimer);
+  // At four fifths of its life: a slow answer still arrives before the access token expires.
+  state.refreshTimer = setTimeout(() => refresh().then((ok) => { if (!ok) endSession(); }), tokens.expires_in * 800);
+}
+
+// One exchange at a time: a refresh token is good once, and a second use would end the login.
+function refresh() {
+  if (!state.refresh) return Promise.resolve(false);
+  state.refreshing ??= fetch("/api/v1/auth/refresh", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ grant_type: "refresh_token", refresh_token: state.refresh }) })
+    .then(async (response) => { if (!response.ok) return false; keep(await response.json()); return true; })
+    .catch(() => false)
+    .finally(() => { state.refreshing = null; });
+  return state.refreshing;
+}
 
 function translate() {
   document.documentElement.lang = state.lang;
@@ -62,16 +87,22 @@ async function login(event) {
   event.preventDefault();
   $("#login-error").textContent = "";
   try {
-    const token = await api("/api/v1/auth/token", { method: "POST", form: { username: $("#username").value, password: $("#password").value } });
-    state.token = token.access_token;
-    sessionStorage.setItem("cityops.token", state.token);
+    keep(await api("/api/v1/auth/token", { method: "POST", form: { username: $("#username").value, password: $("#password").value } }));
     await start();
   } catch (e) { $("#login-error").textContent = t("login.failed"); }
 }
 
+// The operator logs out: the login is revoked on the gateway (its tokens and the media cookie).
 function logout() {
-  state.token = null;
-  sessionStorage.removeItem("cityops.token");
+  if (state.refresh) fetch("/api/v1/auth/logout", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ refresh_token: state.refresh }) }).catch(console.warn);
+  endSession();
+}
+
+function endSession() {
+  state.token = null; state.refresh = null;
+  clearTimeout(state.refreshTimer);
+  sessionStorage.removeItem("cityops.token"); sessionStorage.removeItem("cityops.refresh");
   $("#login").hidden = false; $("#tabs").hidden = true; $("#logout").hidden = true; $("#who").textContent = "";
   for (const id of ["wall", "map", "alerts", "kpis", "cases"]) $(`#${id}`).hidden = true;
 }
@@ -92,7 +123,7 @@ function tile(camera) {
   const status = camera.status?.status ?? "offline";
   return el("div", { class: "tile", tabindex: "0", role: "button", "data-camera": camera.id, "data-status": status,
       "aria-label": `${camera.name} — ${t(status)}`, onclick: () => openCamera(camera), onkeydown: (e) => { if (e.key === "Enter") openCamera(camera); } },
-    el("img", { src: media(`/api/v1/cameras/${camera.id}/mjpeg?max_fps=2`), alt: camera.name, loading: "lazy" }),
+    el("img", { src: `/api/v1/cameras/${camera.id}/mjpeg?max_fps=2`, alt: camera.name, loading: "lazy" }),
     el("div", { class: "meta" }, el("strong", {}, camera.name), el("span", {}, camera.category), badge(status)));
 }
 
@@ -119,7 +150,7 @@ async function loadWall() {
 async function openCamera(camera) {
   $("#camera-detail").hidden = false;
   $("#detail-name").textContent = `${camera.name} · ${camera.category}`;
-  $("#detail-img").src = media(`/api/v1/cameras/${camera.id}/mjpeg?max_fps=5`);
+  $("#detail-img").src = `/api/v1/cameras/${camera.id}/mjpeg?max_fps=5`;
   $("#detail-img").alt = camera.name;
   const [rules, alerts] = await Promise.all([api(`/api/v1/rules?camera=${camera.id}`), api(`/api/v1/alerts?camera=${camera.id}&limit=10`)]);
   const svg = $("#detail-zones");
@@ -160,6 +191,7 @@ async function loadMap() {
 }
 
 // ---- live alerts over SSE (fetch stream, so the token stays in a header) -----------------------
+// Reconnects with the current token and Last-Event-ID, so nothing is missed across a refresh.
 async function listen() {
   if (state.listening) return;
   state.listening = true;
@@ -168,6 +200,7 @@ async function listen() {
       const headers = { Authorization: `Bearer ${state.token}` };
       if (state.lastEventId) headers["Last-Event-ID"] = state.lastEventId;
       const response = await fetch("/api/v1/events?types=alert&types=camera_status&types=case", { headers });
+      if (response.status === 401 && (await refresh())) continue;
       if (!response.ok) throw new Error(String(response.status));
       $("#live-state").textContent = t("live.on");
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -214,7 +247,7 @@ function alertItem(alert) {
     await api(`/api/v1/alerts/${id}/ack`, { method: "POST", body: { by: state.me.name } });
     button.textContent = t("acked"); button.disabled = true; } }, acked ? t("acked") : t("ack"));
   return el("li", { "data-alert": id },
-    el("img", { src: media(`/api/v1/alerts/${id}/snapshot.jpg`), alt: alert.rule_name ?? alert.rule_type }),
+    el("img", { src: `/api/v1/alerts/${id}/snapshot.jpg`, alt: alert.rule_name ?? alert.rule_type }),
     el("div", {}, el("strong", {}, `${alert.rule_name ?? alert.rule_type} — ${alert.camera}`),
       el("div", {}, `${alert.phase ?? alert.status} · ${alert.peak_count ?? alert.count ?? ""} · ${new Date(alert.started_at).toLocaleString(state.lang)}`)),
     button);
@@ -321,4 +354,5 @@ $("#case-filter").addEventListener("submit", loadCases);
 document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
 for (const s of ["new", "acknowledged", "assigned", "in_progress", "resolved", "closed", "rejected", "reopened"]) $("#case-status").append(el("option", { value: s }, s));
 translate();
-if (state.token) start().catch(() => logout()); else logout();
+// A reload keeps the login: a fresh pair first (the stored access token and the cookie may have expired).
+if (state.refresh) refresh().then((ok) => (ok ? start() : endSession())).catch(() => endSession()); else endSession();

@@ -1,0 +1,63 @@
+"""SQL of login families and refresh tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.auth.models import User
+from services.gateway.auth.tokens.models import RefreshToken, TokenFamily
+
+
+async def add_family(session: AsyncSession, family: TokenFamily) -> None:
+    session.add(family)
+    await session.flush()
+
+
+def add_refresh_token(session: AsyncSession, token: RefreshToken) -> None:
+    session.add(token)
+
+
+async def delete_expired_families(session: AsyncSession, before: datetime) -> None:
+    """Forget logins that ended ``before`` (their refresh tokens go with them): none can be used any more."""
+    await session.execute(delete(TokenFamily).where(TokenFamily.expires_at < before))
+
+
+async def use_refresh_token(session: AsyncSession, token_hash: str, now: datetime) -> uuid.UUID | None:
+    """Mark the token used, if it was unused; its family. One statement, so two exchanges of one token
+    racing each other cannot both succeed."""
+    stmt = (
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .returning(RefreshToken.family_id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_refresh_token(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    return await session.get(RefreshToken, token_hash)
+
+
+async def family_and_user(session: AsyncSession, family_id: uuid.UUID) -> tuple[TokenFamily, User] | None:
+    stmt = select(TokenFamily, User).join(User, User.id == TokenFamily.user_id).where(TokenFamily.id == family_id)
+    row = (await session.execute(stmt)).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def get_family(session: AsyncSession, family_id: uuid.UUID) -> TokenFamily | None:
+    return await session.get(TokenFamily, family_id)
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> bool:
+    """End a login; False when it had already ended."""
+    stmt = (
+        update(TokenFamily)
+        .where(TokenFamily.id == family_id, TokenFamily.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(TokenFamily.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
