@@ -45,6 +45,7 @@ _NIL = str(uuid.UUID(int=0))
 MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     # who am I, users, keys, audit
     ("GET", "/api/v1/auth/me", None, ALL_SIGNED_IN),
+    ("POST", "/api/v1/auth/session", None, "ALOVD"),  # a media cookie is for a person's login, not a key
     ("GET", "/api/v1/users", None, "A"),
     ("POST", "/api/v1/users", {}, "A"),
     ("PATCH", "/api/v1/users/nobody-here", {}, "A"),
@@ -100,6 +101,8 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("POST", "/api/v1/businesses", {}, "AOD"),
     # the rest of each area's routes
     ("GET", "/api/v1/cameras/no-such-camera/mjpeg", None, CITY),
+    ("GET", "/api/v1/cameras/no-such-camera/clip.mp4", None, CITY),
+    ("GET", "/api/v1/alerts/999999/snapshot.jpg", None, CITY),
     ("DELETE", "/api/v1/evidence/999999", None, "ALO"),
     ("DELETE", "/api/v1/evidence", None, "ALO"),
     ("GET", "/api/v1/groups/no-such-group", None, CITY),
@@ -124,6 +127,8 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/readyz", None, ACTORS),
     ("GET", "/metrics", None, ACTORS),
     ("POST", "/api/v1/auth/token", {}, ACTORS),
+    ("POST", "/api/v1/auth/refresh", {}, ACTORS),  # the refresh token is the credential
+    ("POST", "/api/v1/auth/logout", {}, ACTORS),
     ("GET", "/open311/v2", None, ACTORS),
     ("GET", "/api/v1/ratings", None, ACTORS),
     ("GET", "/public/v1/businesses/999999", None, ACTORS),

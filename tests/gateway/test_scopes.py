@@ -293,8 +293,8 @@ def _replayed_sse(
 
 def _replayed_ws(gw: str, token: str, since: str, stamp: str) -> Seen:
     seen: Seen = []
-    url = gw.replace("http://", "ws://") + f"/api/v1/events/ws?access_token={token}&since={since}"
-    with connect(url, open_timeout=10) as ws:
+    url = gw.replace("http://", "ws://") + f"/api/v1/events/ws?since={since}"
+    with connect(url, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=10) as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "connected"
         while not set(seen) >= END:
             message = json.loads(ws.recv(timeout=10))

@@ -118,10 +118,11 @@ async def authenticate_media(
 
 
 def bearer_token(request: Request) -> str:
-    """The bearer token the request was authenticated with (401 when it came by other means)."""
+    """The bearer token the request was authenticated with. A caller authenticated by other means (an
+    API key, Basic) is known but not allowed this: 403."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise UnauthorizedError("a bearer token is required")
+        raise ForbiddenError("only a bearer token (a person's login) can be used here")
     return token
 
 
