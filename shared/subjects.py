@@ -20,6 +20,7 @@ DEAD_LETTERS_ALL = "deadletter.>"
 REGISTRY_CHANGED = "ingest.registry.changed"
 CREDENTIALS_CHANGED = "gateway.credentials.changed"
 RATELIMIT_USAGE = "gateway.ratelimit.usage"
+LOGIN_ATTEMPTS = "gateway.login.attempts"
 
 
 def frames(camera: str) -> str:
@@ -137,6 +138,13 @@ SUBJECTS: tuple[SubjectSpec, ...] = (
     SubjectSpec(CREDENTIALS_CHANGED, "core NATS", "empty", "gateway", "gateway (every replica drops its caller cache)"),
     SubjectSpec(
         RATELIMIT_USAGE, "core NATS", "JSON usage counts", "gateway", "gateway (replicas share rate-limit usage)"
+    ),
+    SubjectSpec(
+        LOGIN_ATTEMPTS,
+        "core NATS",
+        "JSON login attempt (account, client address, failed)",
+        "gateway",
+        "gateway (replicas share login throttle counts)",
     ),
 )
 

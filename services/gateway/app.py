@@ -16,7 +16,8 @@ from services.gateway.auth import service as auth_service
 from services.gateway.auth.cache import CallerCache
 from services.gateway.auth.secrets import Hashing
 from services.gateway.auth.throttle import LoginThrottle
-from services.gateway.consumers import credentials, usage
+from services.gateway.auth.throttle_sharing import ThrottleSharing
+from services.gateway.consumers import credentials, login_attempts, usage
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, ETagMiddleware
 from services.gateway.openapi import ApiDocs
 from services.gateway.proxy.upstream import Upstreams
@@ -57,6 +58,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         hashing=Hashing(settings.hash_concurrency, settings.hash_queue),
     )
     sharing = UsageSharing(gw.limiter)
+    attempts = ThrottleSharing(gw.throttle)
     tasks: set[asyncio.Task[None]] = set()
 
     def spawn(job: Coroutine[Any, Any, None]) -> None:
@@ -86,6 +88,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await credentials.subscribe(bus, gw.callers)
         await usage.subscribe(bus, sharing)
         spawn(sharing.report(bus))
+        await login_attempts.subscribe(bus, attempts)
+        spawn(attempts.publish(bus))
 
     runtime.bus.on_ready(on_bus_ready)
     runtime.on_startup(start)

@@ -217,3 +217,35 @@ def test_throttle_keys_by_account_and_address_and_forgets() -> None:
     assert throttle.failed("user:a", "1.1.1.1", now=100) == []
     throttle.succeeded("user:a", "1.1.1.1")  # without it, this next failure would lock the pair again
     assert throttle.failed("user:a", "1.1.1.1", now=101) == []
+
+
+def test_guesses_spread_over_two_replicas_lock_as_soon_as_on_one(
+    gateway: ServiceProcess, admin: dict[str, str], nats_server: NatsServer, gateway_db: str
+) -> None:
+    """A load balancer spreads an attacker's guesses: the replicas count them together."""
+    with tempfile.TemporaryDirectory() as logs:
+        other = start_gateway(
+            nats_server,
+            gateway_db,
+            Path(logs),
+            CITYOPS_GATEWAY_LOGIN_MAX_FAILURES=str(MAX_FAILURES),
+            CITYOPS_GATEWAY_LOGIN_MAX_FAILURES_PER_CLIENT=str(MAX_FAILURES_PER_CLIENT),
+            CITYOPS_GATEWAY_LOGIN_LOCKOUT_S="30",
+            CITYOPS_GATEWAY_LOGIN_MAX_LOCKOUT_S="60",
+            CITYOPS_GATEWAY_TRUSTED_PROXIES="127.0.0.1",
+        )
+        try:
+            username, password = _user(gateway, admin)
+            attacker = _ip()
+            replicas = [gateway, other]
+            for n in range(MAX_FAILURES - 1):
+                assert _token(replicas[n % 2], username, "guess", attacker).status_code == 401
+                time.sleep(0.2)  # the other replica hears of it over NATS within milliseconds
+            # The last allowed failure, on either replica, locks the pair on both.
+            assert _token(replicas[(MAX_FAILURES - 1) % 2], username, "guess", attacker).status_code == 429
+            time.sleep(0.2)
+            for replica in replicas:
+                assert _token(replica, username, password, attacker).status_code == 429
+                assert _token(replica, username, password, _ip()).status_code == 200
+        finally:
+            other.stop()

@@ -8,20 +8,23 @@ further lockout of the same key lasts twice as long as the previous one, up to `
 key left alone that long (after its lock ends) is forgotten, and a successful login forgets its pair.
 
 Written by hand: the maintained limiters (``limits``, slowapi) count requests per window but have no
-lockout that doubles, and this is a few dozen lines of state. The counts are per replica: N gateway
-replicas give a client at most N times the attempts.
+lockout that doubles, and this is a few dozen lines of state. Replicas tell each other every attempt
+they count (``throttle_sharing.py``), so N gateway replicas give a client no more attempts than one.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.errors import RateLimitedError
 
 # (account, client): the account from that client; (None, client): the client, whatever the account.
 _Key = tuple[str | None, str]
+# Told of every attempt counted here: (account, client, failed).
+Listener = Callable[[str, str, bool], None]
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class LoginThrottle:
         self.max_lockout_s = max_lockout_s
         self._records: dict[_Key, _Record] = {}
         self._max_keys = max_keys
+        self.listener: Listener | None = None
 
     def check(self, account: str, client: str, now: float | None = None) -> None:
         """Raise ``RateLimitedError`` (with the wait) when the pair or the client is locked."""
@@ -80,9 +84,12 @@ class LoginThrottle:
         if wait > 0:
             raise RateLimitedError("too many failed logins, try again later", retry_after_s=math.ceil(wait))
 
-    def failed(self, account: str, client: str, now: float | None = None) -> list[Lockout]:
-        """Count one failure of ``account`` from ``client``; the lockouts it started, if any."""
+    def failed(self, account: str, client: str, now: float | None = None, *, told: bool = False) -> list[Lockout]:
+        """Count one failure of ``account`` from ``client``; the lockouts it started, if any.
+        ``told``: another replica saw it (it is not passed on again)."""
         now = time.monotonic() if now is None else now
+        if self.listener is not None and not told:
+            self.listener(account, client, True)
         started = []
         for key, limit in (((account, client), self.max_failures), ((None, client), self.max_failures_per_client)):
             record = self._record(key, now)
@@ -95,9 +102,11 @@ class LoginThrottle:
                 started.append(Lockout(key[0], client, seconds, limit, record.lockouts))
         return started
 
-    def succeeded(self, account: str, client: str) -> None:
+    def succeeded(self, account: str, client: str, *, told: bool = False) -> None:
         """The right credentials: the pair starts afresh (the client's own count does not, or one
         valid account would let its holder guess the others without end)."""
+        if self.listener is not None and not told:
+            self.listener(account, client, False)
         self._records.pop((account, client), None)
 
     def _locked_for(self, key: _Key, now: float) -> float:
