@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from shared.identity import DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S
+from shared.keys import KeySet
 from shared.settings import ServiceSettings
 
 
@@ -20,9 +23,13 @@ class GatewaySettings(ServiceSettings):
     upstream_timeout_s: float = 10.0
     # Extra attempts of an idempotent call whose connection failed (an upstream pod restarting).
     upstream_retries: int = 2
-    # Unset: a random secret is generated once and kept in the gateway schema, shared by replicas.
-    jwt_secret: str | None = None
+    # Keys of the users' bearer tokens (shared.keys: kid:base64secret entries, the first signs, all
+    # verify; the file wins and is re-read when it changes). Required: the gateway does not start without.
+    jwt_keys: SecretStr | None = None
+    jwt_keys_file: Path | None = None
     token_ttl_s: int = 900
+    # Lifetime of the identity token of each call to an internal service.
+    service_token_ttl_s: int = Field(DEFAULT_TOKEN_TTL_S, ge=1, le=MAX_TOKEN_TTL_S)
     # How long a verified token/key/password is trusted without asking the database again; a
     # revoked key or disabled user is refused by other replicas after at most this long.
     auth_cache_s: float = 5.0
@@ -44,6 +51,10 @@ class GatewaySettings(ServiceSettings):
     # same rows as CSV ~5 MiB: bigger loads are split or sent as CSV.
     max_body_bytes: int = 10 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
+
+    def jwt_key_set(self) -> KeySet:
+        """The users' token keys; ``KeyConfigError`` when none are configured."""
+        return KeySet(variable="CITYOPS_GATEWAY_JWT_KEYS", value=self.jwt_keys, file=self.jwt_keys_file)
 
 
 @lru_cache

@@ -32,7 +32,7 @@ async def login(
         limiter=gw.limiter,
         throttle=gw.throttle,
         hashing=gw.hashing,
-        jwt_secret=gw.jwt_secret,
+        jwt_keys=gw.jwt_keys,
         ttl_s=gw.settings.token_ttl_s,
         username=form.username,
         password=form.password,

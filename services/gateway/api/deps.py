@@ -66,7 +66,7 @@ async def identify(conn: HTTPConnection, gw: GatewayState, *, query_token: bool)
         callers=gw.callers,
         throttle=gw.throttle,
         hashing=gw.hashing,
-        jwt_secret=gw.jwt_secret,
+        jwt_keys=gw.jwt_keys,
         scheme=scheme,
         credential=credential,
         origin=origin(conn),

@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shared.errors import UnauthorizedError
+from shared.keys import KeySet
 
 _hasher = PasswordHasher()
 KEY_PREFIX = "cok"
@@ -95,17 +96,28 @@ def api_key_matches(key_hash: str, key: str) -> bool:
     return hmac.compare_digest(key_hash, hash_api_key(key))
 
 
-def issue_token(secret: str, *, subject: str, ttl_s: int, now: datetime | None = None) -> str:
+def issue_token(keys: KeySet, *, subject: str, ttl_s: int, now: datetime | None = None) -> str:
+    """A user's bearer token, signed with the first key and naming it (``kid``), so tokens signed
+    before a rotation still verify while their key is listed."""
     now = now or datetime.now(UTC)
     claims = {"sub": subject, "iat": now, "exp": now + timedelta(seconds=ttl_s), "typ": "access"}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    key = keys.signing
+    return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
-def decode_token(secret: str, token: str) -> dict[str, Any]:
+def decode_token(keys: KeySet, token: str) -> dict[str, Any]:
     try:
-        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = keys.verifying(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise UnauthorizedError("invalid token")
+        claims: dict[str, Any] = jwt.decode(
+            token, key.secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "typ"]}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise UnauthorizedError("token expired") from exc
     except jwt.PyJWTError as exc:
         raise UnauthorizedError("invalid token") from exc
+    if claims["typ"] != "access":
+        raise UnauthorizedError("invalid token")
     return claims

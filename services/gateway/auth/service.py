@@ -1,4 +1,4 @@
-"""Users, API keys, tokens and the signing secret: the rules (no HTTP here).
+"""Users, API keys and tokens: the rules (no HTTP here).
 
 Credentials are verified outside any route's unit of work (``identify``, ``login``), in a session of
 their own that is closed before the password hash is checked (off the event loop, ``secrets.Hashing``),
@@ -47,9 +47,9 @@ from shared.errors import (
     NotFoundError,
     RateLimitedError,
     UnauthorizedError,
-    UnavailableError,
 )
 from shared.identity import Caller, Role
+from shared.keys import KeySet
 from shared.pagination import Page
 
 log = logging.getLogger("cityops.gateway.auth")
@@ -59,18 +59,15 @@ _T = TypeVar("_T")
 _DUMMY_HASH = crypto.hash_password(secrets.token_hex(8))
 
 
-async def prepare(*, database: Database, hashing: Hashing, jwt_secret: str | None, admin_password: str | None) -> str:
-    """At startup, once the database answers: the signing secret, and the first admin if there is none."""
+async def prepare(*, database: Database, hashing: Hashing, admin_password: str | None) -> None:
+    """At startup, once the database answers: the first admin if there is none."""
     await database.wait_ready()
     async with database.session() as session:
-        # Configured, or generated once and shared by every replica through the database.
-        secret = jwt_secret or await repository.secret_or_insert(session, "jwt", secrets.token_urlsafe(48))
         generated = await _ensure_admin(session, hashing, admin_password)
     if generated:
         # Shown once so the operator can log in; set CITYOPS_ADMIN_PASSWORD to choose it instead.
         log.warning("auth.admin_created", extra={"username": ADMIN_USERNAME, "password": generated})
     log.info("auth.ready")
-    return secret
 
 
 async def _ensure_admin(session: AsyncSession, hashing: Hashing, password: str | None) -> str | None:
@@ -88,12 +85,6 @@ async def _ensure_admin(session: AsyncSession, hashing: Hashing, password: str |
     )
     await repository.add_user(session, admin)
     return generated
-
-
-def _ready(jwt_secret: str | None) -> str:
-    if jwt_secret is None:
-        raise UnavailableError("authentication is not ready (database unreachable)", dependency="postgres")
-    return jwt_secret
 
 
 async def _authenticate_user(database: Database, hashing: Hashing, username: str, password: str) -> User:
@@ -140,7 +131,7 @@ async def login(
     limiter: RateLimiter,
     throttle: LoginThrottle,
     hashing: Hashing,
-    jwt_secret: str | None,
+    jwt_keys: KeySet,
     ttl_s: int,
     username: str,
     password: str,
@@ -157,7 +148,7 @@ async def login(
         origin=origin,
     )
     limiter.check(f"login:{username}")
-    token = crypto.issue_token(_ready(jwt_secret), subject=user.username, ttl_s=ttl_s)
+    token = crypto.issue_token(jwt_keys, subject=user.username, ttl_s=ttl_s)
     return TokenOut(access_token=token, expires_in=ttl_s)
 
 
@@ -206,12 +197,12 @@ def _account(scheme: str, credential: str) -> str | None:
     return None
 
 
-async def _verify(database: Database, hashing: Hashing, jwt_secret: str | None, scheme: str, credential: str) -> Caller:
+async def _verify(database: Database, hashing: Hashing, jwt_keys: KeySet, scheme: str, credential: str) -> Caller:
     if scheme == "key":
         async with database.session() as session:
             return await _authenticate_api_key(session, credential)
     if scheme == "bearer":
-        claims = crypto.decode_token(_ready(jwt_secret), credential)
+        claims = crypto.decode_token(jwt_keys, credential)
         async with database.session() as session:
             user = await _get_user(session, str(claims["sub"]))
         if not user.active:
@@ -227,7 +218,7 @@ async def identify(
     callers: CallerCache,
     throttle: LoginThrottle,
     hashing: Hashing,
-    jwt_secret: str | None,
+    jwt_keys: KeySet,
     scheme: str,
     credential: str,
     origin: Origin,
@@ -243,7 +234,7 @@ async def identify(
     if caller is None:
 
         def verify() -> Awaitable[Caller]:
-            return _verify(database, hashing, jwt_secret, scheme, credential)
+            return _verify(database, hashing, jwt_keys, scheme, credential)
 
         if account is None:
             caller = await verify()
