@@ -69,7 +69,7 @@ async def test_crowd_alert_lifecycle_counts_and_deterministic_replay(
 
     assert shape(events["crowd-a"]) == shape(events["crowd-b"])
 
-    async with httpx.AsyncClient(base_url=proc.url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=proc.url, timeout=10, auth=proc.auth) as client:
         page = (await client.get("/alerts", params={"camera": "crowd-a"})).json()
         assert len(page["items"]) == 1
         assert page["next_cursor"] is None
@@ -183,7 +183,7 @@ async def test_a_restarted_replica_does_not_reemit_alerts(
     # What the first replica sent is not sent again.
     assert after[: len(before)] == before
     assert len({msg_id for msg_id, _ in after}) == len(after)
-    async with httpx.AsyncClient(base_url=second.url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=second.url, timeout=10, auth=second.auth) as client:
         page = (await client.get("/alerts", params={"camera": "restart-cam"})).json()
     assert len(page["items"]) == 1
     assert page["items"][0]["status"] == "ended"
@@ -205,7 +205,7 @@ async def test_moving_object_flow_counts_without_a_vehicle_model(nats_server: Na
         await nc.close()
     assert stats["detections_run"] == 200  # blobs need every frame to keep their background model
     assert {d["label"] for d in stats["detections"]} <= {"moving_object"}
-    async with httpx.AsyncClient(base_url=proc.url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=proc.url, timeout=10, auth=proc.auth) as client:
         for _ in range(50):
             points = (await client.get("/counts", params={"camera": "flow-cam", "bucket": "hour"})).json()
             if points and points[0]["samples"] == 200:

@@ -12,9 +12,12 @@ import httpx
 import pytest
 
 from devstack.servers import NatsServer, PostgresServer
-from tests.support import ServiceProcess
+from shared.identity import Caller
+from tests.support import ServiceProcess, signed
 
-ADMIN = {"X-Cityops-User": "user:admin", "X-Cityops-Roles": "admin", "X-Cityops-Departments": "*"}
+ADMIN = signed(Caller(name="admin", roles=frozenset({"admin"}), departments=frozenset({"*"})), "reports")
+# What the gateway sends for a member of the public.
+ANONYMOUS = signed(Caller(name="203.0.113.7", kind="anonymous"), "reports")
 
 DEPARTMENTS: list[dict[str, Any]] = [
     {"code": "CITY", "name": "City", "kind": "city"},
