@@ -5,8 +5,10 @@ that calls one directly signs its calls with the test service keys every ``Servi
 
 - as whoever (an administrator): ``httpx.get(proc.url + "/cameras", auth=proc.auth)``, or
   ``httpx.AsyncClient(base_url=proc.url, auth=proc.auth)``;
-- as someone in particular: ``headers=signed(Caller(name=..., roles=..., departments=...), "reports")``
-  (a member of the public: ``Caller(name="203.0.113.7", kind="anonymous")``).
+- as someone in particular: ``ADMIN = signed(Caller(name=..., roles=..., departments=...), "reports")``,
+  then ``headers=ADMIN`` on a call, or ``auth=ADMIN.auth`` on a client (a client's ``headers=`` are
+  read once, and a token lives at most a minute); a member of the public is
+  ``Caller(name="203.0.113.7", kind="anonymous")``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ TEST_ADMIN = Caller(name="test", roles=frozenset({"admin"}))
 class signed(Mapping[str, str]):  # lower case: used like a function returning a header dict
     """The identity header of ``caller`` for the service ``audience``, signed anew each time it is read:
     a module-level constant (``ADMIN = signed(...)``) passed as ``headers=`` never holds an expired
-    token. A client's default ``headers=`` are read once, when the client is made."""
+    token. A client's default ``headers=`` are read once, when the client is made: give it ``.auth``."""
 
     def __init__(self, caller: Caller, audience: str) -> None:
         self.caller = caller
@@ -56,15 +58,21 @@ class signed(Mapping[str, str]):  # lower case: used like a function returning a
     def __len__(self) -> int:
         return 1
 
+    @property
+    def auth(self) -> ServiceAuth:
+        return ServiceAuth(self.caller, self.audience)
+
 
 class ServiceAuth(httpx.Auth):
-    """Signs every request of a client (or one call) as ``caller`` for the service ``audience``."""
+    """Signs every request of a client (or one call) as ``caller`` for the service ``audience``, unless
+    the request carries its own identity (``headers=signed(...)`` on one call of the client)."""
 
     def __init__(self, caller: Caller, audience: str) -> None:
         self.headers = signed(caller, audience)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers.update(self.headers)
+        if IDENTITY_HEADER not in request.headers:
+            request.headers.update(self.headers)
         yield request
 
 

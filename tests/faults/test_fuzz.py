@@ -52,8 +52,15 @@ def _fuzz(
     ]  # fmt: skip
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    env = {**os.environ, **(env or {})}
-    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds * 4, check=False, cwd=ROOT, env=env)
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=seconds * 4,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
     failures = result.stdout[result.stdout.find("FAILURES") :] if "FAILURES" in result.stdout else result.stdout
     assert result.returncode == 0, failures[:12000] + result.stderr[-2000:]
 

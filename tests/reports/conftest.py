@@ -171,7 +171,7 @@ def reports_service(
 
 @pytest.fixture(scope="session")
 async def catalogue(reports_service: ServiceProcess) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=reports_service.url, headers=ADMIN, timeout=30) as c:
+    async with httpx.AsyncClient(base_url=reports_service.url, auth=ADMIN.auth, timeout=30) as c:
         for path, items in (("/departments", DEPARTMENTS), ("/indicators", INDICATORS), ("/forms", FORMS)):
             for item in items:
                 r = await c.post(path, json=item)
@@ -196,7 +196,7 @@ async def api(
         "TRUNCATE reports.data_value, reports.data_value_audit, reports.submission, reports.import_request, "
         "reports.threshold_state"
     )
-    async with httpx.AsyncClient(base_url=reports_service.url, headers=ADMIN, timeout=120) as c:
+    async with httpx.AsyncClient(base_url=reports_service.url, auth=ADMIN.auth, timeout=120) as c:
         yield c
 
 

@@ -66,7 +66,7 @@ async def test_service_seeds_itself_when_asked(
     proc.wait_status("/readyz", 200, timeout=60)
     headers = signed(Caller(name="viewer", roles=frozenset({"viewer"})), "reports")
     deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(base_url=proc.url, headers=headers, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=proc.url, auth=headers.auth, timeout=10) as client:
         while True:
             forms = (await client.get("/forms")).json()
             if len(forms) == len(load_catalogue()["forms"]):

@@ -40,7 +40,7 @@ async def cases_pg(reports_db: str, reports_service: ServiceProcess) -> AsyncIte
 
 @pytest.fixture
 async def client(reports_service: ServiceProcess, cases_pg: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=reports_service.url, headers=OPERATOR, timeout=30) as c:
+    async with httpx.AsyncClient(base_url=reports_service.url, auth=OPERATOR.auth, timeout=30) as c:
         yield c
 
 
