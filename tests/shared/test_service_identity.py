@@ -120,7 +120,7 @@ def test_only_a_valid_token_for_this_service_names_a_caller(reports: ServiceProc
     _refused(httpx.get(url, headers={IDENTITY_HEADER: standing}), "longer than")
     # The raw headers next to a viewer's valid token add nothing to the viewer's rights.
     as_viewer = {**forged, **_as(VIEWER, "reports")}
-    r = httpx.post(reports.url + "/categories", json={"code": "x1", "name": "x"}, headers=as_viewer)
+    r = httpx.post(reports.url + "/departments", json={"code": "X1", "name": "x"}, headers=as_viewer)
     assert r.status_code == 403, r.text
     assert httpx.get(url, headers=_as(ADMIN, "reports")).status_code == 200
     assert "identity.refused" in reports.log_text()
@@ -143,7 +143,7 @@ def test_keys_rotate_through_the_file_without_a_restart(reports: ServiceProcess,
         _refused(httpx.get(url, headers=old_token), "unknown key")
         assert httpx.get(url, headers=new_token).status_code == 200
         # A broken file keeps the keys read before, and says so once.
-        path.write_text("new:not base64 at all!")
+        path.write_text("new:@@not-base64@@")
         assert httpx.get(url, headers=new_token).status_code == 200
         assert httpx.get(url, headers=new_token).status_code == 200
         assert reports.log_text().count('"event": "keys.reload_failed"') == 1
