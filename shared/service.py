@@ -105,6 +105,7 @@ class Runtime:
                 "nats": self.bus.url,
                 "database": redacted(self.settings.database_url) if self.db else None,
                 "port": self.settings.port,
+                "ops_port": self.settings.probe_port,
             },
         )
         await self.bus.start()
