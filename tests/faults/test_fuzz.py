@@ -76,6 +76,9 @@ def test_internal_service_never_answers_5xx_and_matches_its_schema(
     hook = {"SCHEMATHESIS_HOOKS": "tests.faults.identity_hook", "CITYOPS_FUZZ_AUDIENCE": service}
     checks = "not_a_server_error,response_schema_conformance"
     _fuzz(proc.url, {}, checks, tmp_path, env=hook, schema=str(schema))
+    # Signed, or nothing was fuzzed past the identity check (schemathesis' own probe goes unsigned).
+    refused = [line for line in proc.log_text().splitlines() if "identity.refused" in line]
+    assert all("schemathesis-probe" in line for line in refused), refused[:3]
 
 
 def test_gateway_never_answers_5xx_to_an_admin_or_a_department_key(system: System, tmp_path: Path) -> None:
