@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,6 +89,11 @@ def gateway(env: dict[str, str], keys_dir: Path, reports: ServiceProcess) -> Ite
     proc = ServiceProcess("gateway", gateway_env, keys_dir).start()
     try:
         proc.wait_status("/readyz", 200, timeout=60)
+        # The first admin is created just after the gateway is ready (a failed login would count).
+        deadline = time.monotonic() + 30
+        while '"event": "auth.ready"' not in proc.log_text():
+            assert time.monotonic() < deadline, proc.log_tail()
+            time.sleep(0.2)
         yield proc
     finally:
         proc.stop()
