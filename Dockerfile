@@ -40,6 +40,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     CITYOPS_ANALYTICS_HOST=0.0.0.0 \
     CITYOPS_REPORTS_HOST=0.0.0.0
 USER 10001:10001
-EXPOSE 8080 8081 8082 8083
+# API ports, then the ops ports (/healthz, /readyz, /metrics: API port + 1000)
+EXPOSE 8080 8081 8082 8083 9080 9081 9082 9083
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["cityops-healthcheck"]
 CMD ["python", "-m", "services.gateway"]

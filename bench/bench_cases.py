@@ -27,12 +27,13 @@ import httpx
 import nats
 
 from devstack.servers import embedded_servers
+from shared.identity import Caller
 from shared.messages import AlertEvent, CaseChanged
 from shared.subjects import alert
-from tests.support import ServiceProcess
+from tests.support import ServiceProcess, signed
 
 ROOT = Path(__file__).resolve().parent.parent
-OPERATOR = {"X-Cityops-User": "user:bench", "X-Cityops-Roles": "operator", "X-Cityops-Departments": ""}
+OPERATOR = signed(Caller(name="bench", roles=frozenset({"operator"})), "reports")
 ROWS = int(os.environ.get("CITYOPS_BENCH_CASES_ROWS", "1000000"))
 WARDS = 40
 REPEATS = 30
@@ -131,7 +132,7 @@ async def _case_list(pg: asyncpg.Connection, url: str) -> list[dict[str, Any]]:
     api: list[float] = []
     raw: list[float] = []
     per_query: dict[str, float] = {}
-    async with httpx.AsyncClient(base_url=url, headers=OPERATOR, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, auth=OPERATOR.auth, timeout=60) as client:
         for name, params, where in QUERIES:
             for deep in (False, True):
                 below = max_id // 2

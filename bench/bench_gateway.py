@@ -10,35 +10,38 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
 
 from devstack.servers import NatsServer, PostgresServer, free_port
 from services.reports.seed import seed_catalogue
-from tests.support import ServiceProcess
+from shared.identity import Caller
+from tests.support import ServiceProcess, signed
 
 REQUESTS = 2000
 CONCURRENCY = 16
 OVERVIEW_CLIENTS = 50
 OVERVIEW_ROUNDS = 4
 ADMIN_PASSWORD = "bench-admin-password"
-CALLER = {"X-Cityops-User": "user:bench", "X-Cityops-Roles": "admin", "X-Cityops-Departments": "*"}
+CALLER = signed(Caller(name="bench", roles=frozenset({"admin"})), "reports")
 
 
-async def _load(url: str, headers: dict[str, str], total: int, concurrency: int) -> tuple[float, list[float]]:
+async def _load(url: str, headers: Mapping[str, str], total: int, concurrency: int) -> tuple[float, list[float]]:
     """Requests per second and every latency (s) of ``total`` GETs from ``concurrency`` workers."""
     latencies: list[float] = []
     remaining = total
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
 
         async def worker() -> None:
             nonlocal remaining
             while remaining > 0:
                 remaining -= 1
                 t0 = time.perf_counter()
-                response = await client.get(url)
+                # Read per request: a signed identity (``CALLER``) is signed anew, as the gateway does.
+                response = await client.get(url, headers=headers)
                 latencies.append(time.perf_counter() - t0)
                 response.raise_for_status()
 

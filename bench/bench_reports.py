@@ -20,10 +20,11 @@ import httpx
 
 from devstack.servers import embedded_servers
 from services.reports.datavalues.imports.merge import DATA_VALUE_COLUMNS as COLUMNS
-from tests.support import ServiceProcess
+from shared.identity import Caller
+from tests.support import ServiceProcess, signed
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN = {"X-Cityops-User": "user:bench", "X-Cityops-Roles": "admin", "X-Cityops-Departments": "*"}
+ADMIN = signed(Caller(name="bench", roles=frozenset({"admin"})), "reports")
 WARDS = 500
 IMPORT_WARDS = 50
 IMPORT_DAYS = 1000
@@ -183,7 +184,7 @@ async def _measure(db_url: str, nats_url: str, log: Path) -> list[dict[str, obje
     dsn = db_url.replace("postgresql+asyncpg", "postgresql")
     pg = await asyncpg.connect(dsn)
     try:
-        async with httpx.AsyncClient(base_url=url, headers=ADMIN, timeout=300) as client:
+        async with httpx.AsyncClient(base_url=url, auth=ADMIN.auth, timeout=300) as client:
             await _catalogue(client)
             rate, base_rate, update_rate = await _import_figures(client, pg)
             t0 = time.perf_counter()

@@ -14,12 +14,15 @@ import secrets
 import shlex
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from devstack.rtsp import LOOPBACK_CAMERAS_ENV
 from devstack.servers import NatsServer, PostgresServer, port_open
+from shared.keys import format_keys
 from shared.settings import DEV_NATS_PORT, DEV_POSTGRES_PORT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,13 +47,31 @@ def _refuse_busy_port(what: str, port: int) -> None:
         )
 
 
-def _admin_password() -> str:
-    """The dev admin password: generated on the first run, kept in .run/ (readable by root only)."""
-    path = RUN_DIR / "admin-password"
+def _kept_secret(name: str, make: Callable[[], str]) -> Path:
+    """A dev secret: generated on the first run, kept in .run/ readable by its owner only."""
+    path = RUN_DIR / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(12))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        path.touch(mode=0o600)
+        path.write_text(make())
+    return path
+
+
+def _admin_password() -> str:
+    return _kept_secret("admin-password", lambda: secrets.token_urlsafe(12)).read_text().strip()
+
+
+def _new_keys(kid: str) -> str:
+    return format_keys({kid: secrets.token_bytes(32)})
+
+
+def _keys_env() -> dict[str, str]:
+    """Key files for every service, unless the environment names its own: the service identity keys
+    (the gateway signs, the others verify) and the gateway's user token keys. Edit them to rotate."""
+    env = {}
+    for variable, name in (("CITYOPS_SERVICE_KEYS", "service-keys"), ("CITYOPS_GATEWAY_JWT_KEYS", "jwt-keys")):
+        if variable not in os.environ and f"{variable}_FILE" not in os.environ:
+            env[f"{variable}_FILE"] = str(_kept_secret(name, partial(_new_keys, f"dev-{name}-1")))
+    return env
 
 
 def up() -> int:
@@ -72,6 +93,7 @@ def up() -> int:
         env["CITYOPS_DATABASE_URL"] = pg.url()
     if "CITYOPS_ADMIN_PASSWORD" not in os.environ:
         env["CITYOPS_ADMIN_PASSWORD"] = _admin_password()
+    env.update(_keys_env())
     for name, value in LOOPBACK_CAMERAS_ENV.items():
         env.setdefault(name, value)  # the demo camera (devstack.demo) is served on 127.0.0.1
     for service in SERVICES:
@@ -88,7 +110,7 @@ def _seed() -> None:
 
     analytics = AnalyticsSettings()
     try:
-        added = seed(f"http://{analytics.host}:{analytics.port}")
+        added = seed(f"http://{analytics.host}:{analytics.port}", analytics.service_key_set())
         print(f"seeded: {added} (existing rows are kept)", flush=True)
     except (httpx.HTTPError, OSError) as exc:
         print(f"seeding failed, the system runs without the demo catalogue: {exc}", flush=True)

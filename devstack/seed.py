@@ -9,6 +9,8 @@ import os
 import httpx
 
 from services.reports.seed import seed_catalogue
+from shared.identity import IDENTITY_HEADER, Caller, sign_identity
+from shared.keys import KeySet
 
 DEMO_CAMERA = "demo-vtest"
 DEMO_RULE = {
@@ -23,10 +25,19 @@ DEMO_RULE = {
 }
 
 
-def seed(analytics_url: str) -> str:
+SEEDER = Caller(name="devstack-seed", roles=frozenset({"admin"}))
+
+
+def seed(analytics_url: str, keys: KeySet) -> str:
+    """Catalogue straight into the database, the demo rule through analytics' API (signed like the
+    gateway signs, with the service keys)."""
     added = asyncio.run(seed_catalogue(os.environ["CITYOPS_DATABASE_URL"]))
-    rules = httpx.get(f"{analytics_url}/rules", params={"camera": DEMO_CAMERA}, timeout=10)
+
+    def identity() -> dict[str, str]:
+        return {IDENTITY_HEADER: sign_identity(keys, SEEDER, audience="analytics")}
+
+    rules = httpx.get(f"{analytics_url}/rules", params={"camera": DEMO_CAMERA}, headers=identity(), timeout=10)
     rules.raise_for_status()
     if not any(r["name"] == DEMO_RULE["name"] for r in rules.json()["items"]):
-        httpx.post(f"{analytics_url}/rules", json=DEMO_RULE, timeout=10).raise_for_status()
+        httpx.post(f"{analytics_url}/rules", json=DEMO_RULE, headers=identity(), timeout=10).raise_for_status()
     return ", ".join(f"{n} {k}" for k, n in added.items())

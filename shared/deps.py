@@ -1,4 +1,4 @@
-"""The request-scoped dependencies every service shares: its runtime and its unit of work."""
+"""The request-scoped dependencies every service shares: its runtime, its unit of work, the caller."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.identity import Caller
 from shared.service import Runtime
 
 
@@ -28,3 +29,14 @@ async def unit_of_work(rt: RuntimeDep) -> AsyncIterator[AsyncSession]:
 
 # "function" scope: the commit happens before the response is sent, so a 201 means the row is visible.
 SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+
+
+def verified_caller(request: Request) -> Caller:
+    """The caller the gateway vouched for, verified by ``shared.service.IdentityMiddleware`` (an
+    anonymous caller is a member of the public on a public route)."""
+    caller = request.state.caller
+    assert isinstance(caller, Caller)
+    return caller
+
+
+VerifiedCallerDep = Annotated[Caller, Depends(verified_caller)]

@@ -13,11 +13,14 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.bus import Bus
 from shared.db import Database, redacted
-from shared.errors import UnavailableError
+from shared.errors import UnauthorizedError, UnavailableError
+from shared.identity import IDENTITY_HEADER, verify_identity
+from shared.keys import KeyConfigError, KeySet
 from shared.logging import configure_logging
 from shared.problems import add_problem_handlers, problem_response
 from shared.settings import ServiceSettings
@@ -31,6 +34,8 @@ HTTP_LATENCY = Histogram(
 )
 
 Hook = Callable[["Runtime"], Awaitable[None]]
+# Open to anyone on either port, and the only paths of the ops port (probes and Prometheus need no token).
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class Runtime:
@@ -100,6 +105,7 @@ class Runtime:
                 "nats": self.bus.url,
                 "database": redacted(self.settings.database_url) if self.db else None,
                 "port": self.settings.port,
+                "ops_port": self.settings.probe_port,
             },
         )
         await self.bus.start()
@@ -180,9 +186,64 @@ class MetricsMiddleware:
                 HTTP_LATENCY.labels(self.service, scope["method"], template).observe(time.perf_counter() - start)
 
 
-def create_service_app(runtime: Runtime, *, title: str, description: str, **fastapi_kwargs: Any) -> FastAPI:
-    """FastAPI app with the shared lifespan, problem+json handlers, health and metrics."""
+class IdentityMiddleware:
+    """An internal service acts only for a caller the gateway vouched for: every request but the open
+    paths needs a valid ``X-Cityops-Identity`` token for this service, or is refused 401. The caller
+    is then ``request.state.caller`` (``shared.deps.VerifiedCallerDep``); no other header is believed."""
+
+    def __init__(self, app: ASGIApp, keys: KeySet, audience: str) -> None:
+        self.app = app
+        self.keys = keys
+        self.audience = audience
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        token = Headers(scope=scope).get(IDENTITY_HEADER)
+        try:
+            if not token:
+                raise UnauthorizedError(f"no {IDENTITY_HEADER} token: internal services are called through the gateway")
+            caller = verify_identity(self.keys, token, audience=self.audience)
+        except UnauthorizedError as exc:
+            client = scope.get("client")
+            log.info("identity.refused", extra={"path": scope["path"], "reason": exc.detail, "client": client})
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await problem_response(401, exc.title, exc.detail, instance=scope["path"])(scope, receive, send)
+            return
+        scope.setdefault("state", {})["caller"] = caller
+        await self.app(scope, receive, send)
+
+
+class OpsPortGuard:
+    """On the ops port only the open paths answer: letting monitoring reach it lets it reach no API."""
+
+    def __init__(self, app: ASGIApp, ops_port: int) -> None:
+        self.app = app
+        self.ops_port = ops_port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server")
+        on_ops_port = scope["type"] in ("http", "websocket") and server is not None and server[1] == self.ops_port
+        if on_ops_port and scope["path"] not in OPEN_PATHS:
+            detail = f"only {', '.join(sorted(OPEN_PATHS))} answer on the ops port"
+            await problem_response(404, "Not found", detail, instance=scope["path"])(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def create_service_app(
+    runtime: Runtime, *, title: str, description: str, verify_callers: bool = True, **fastapi_kwargs: Any
+) -> FastAPI:
+    """FastAPI app with the shared lifespan, problem+json handlers, health and metrics.
+
+    ``verify_callers``: refuse every request without the gateway's identity token (``IdentityMiddleware``);
+    only the gateway, whose public API authenticates callers itself, turns it off. A service that
+    verifies callers and has no keys raises ``KeyConfigError``: it does not start open."""
     configure_logging(runtime.service, runtime.settings.log_level)
+    keys = runtime.settings.service_key_set() if verify_callers else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -194,6 +255,9 @@ def create_service_app(runtime: Runtime, *, title: str, description: str, **fast
     add_problem_handlers(app)
     app.include_router(_health_router(runtime))
     app.add_middleware(UnstorableTextGuard)
+    if keys is not None:
+        app.add_middleware(IdentityMiddleware, keys=keys, audience=runtime.service)
+    app.add_middleware(OpsPortGuard, ops_port=runtime.settings.probe_port)
     app.add_middleware(MetricsMiddleware, service=runtime.service)
     return app
 
@@ -201,15 +265,20 @@ def create_service_app(runtime: Runtime, *, title: str, description: str, **fast
 def serve(
     app_factory: Callable[[], FastAPI], settings: ServiceSettings, *, trusted_proxies: list[str] | None = None
 ) -> None:
-    """Entry point of ``python -m services.<name>``: uvicorn on the configured host/port.
+    """Entry point of ``python -m services.<name>``: one uvicorn server on the API port and the ops port.
 
     ``trusted_proxies``: the peers whose X-Forwarded-For/-Proto become the request's client and scheme
     (an empty list: none); None keeps uvicorn's default (loopback, or ``FORWARDED_ALLOW_IPS``)."""
     import uvicorn
 
+    if settings.probe_port == settings.port:
+        raise SystemExit(f"cityops: refusing to start: the ops port must differ from the API port {settings.port}")
+    try:
+        app = app_factory()
+    except KeyConfigError as exc:
+        raise SystemExit(f"cityops: refusing to start: {exc}") from None
     config = uvicorn.Config(
-        app_factory,
-        factory=True,
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -217,4 +286,5 @@ def serve(
         forwarded_allow_ips=trusted_proxies,
         timeout_graceful_shutdown=5,
     )
-    asyncio.run(uvicorn.Server(config).serve())
+    ops = uvicorn.Config(app, host=settings.host, port=settings.probe_port, log_config=None)
+    asyncio.run(uvicorn.Server(config).serve(sockets=[config.bind_socket(), ops.bind_socket()]))

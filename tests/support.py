@@ -1,4 +1,15 @@
-"""Test helpers: real service processes started against the test NATS and PostgreSQL."""
+"""Test helpers: real service processes started against the test NATS and PostgreSQL.
+
+Internal services (ingest, analytics, reports) believe only the gateway's signed identity token. A test
+that calls one directly signs its calls with the test service keys every ``ServiceProcess`` gets:
+
+- as whoever (an administrator): ``httpx.get(proc.url + "/cameras", auth=proc.auth)``, or
+  ``httpx.AsyncClient(base_url=proc.url, auth=proc.auth)``;
+- as someone in particular: ``ADMIN = signed(Caller(name=..., roles=..., departments=...), "reports")``,
+  then ``headers=ADMIN`` on a call, or ``auth=ADMIN.auth`` on a client (a client's ``headers=`` are
+  read once, and a token lives at most a minute); a member of the public is
+  ``Caller(name="203.0.113.7", kind="anonymous")``.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +18,62 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from devstack.servers import free_port
+from shared.identity import IDENTITY_HEADER, MAX_TOKEN_TTL_S, Caller, sign_identity
+from shared.keys import KeySet, format_keys
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The keys every service started by the tests has, unless the test gives its own.
+TEST_SERVICE_KEYS = format_keys({"test-service": b"cityops test service identity key, 32+ bytes"})
+TEST_JWT_KEYS = format_keys({"test-jwt": b"cityops test user token signing key, 32+ bytes"})
+TEST_KEYS_ENV = {"CITYOPS_SERVICE_KEYS": TEST_SERVICE_KEYS, "CITYOPS_GATEWAY_JWT_KEYS": TEST_JWT_KEYS}
+TEST_KEYS = KeySet(variable="CITYOPS_SERVICE_KEYS", value=SecretStr(TEST_SERVICE_KEYS))
+TEST_ADMIN = Caller(name="test", roles=frozenset({"admin"}))
+
+
+class signed(Mapping[str, str]):  # lower case: used like a function returning a header dict
+    """The identity header of ``caller`` for the service ``audience``, signed anew each time it is read:
+    a module-level constant (``ADMIN = signed(...)``) passed as ``headers=`` never holds an expired
+    token. A client's default ``headers=`` are read once, when the client is made: give it ``.auth``."""
+
+    def __init__(self, caller: Caller, audience: str) -> None:
+        self.caller = caller
+        self.audience = audience
+
+    def __getitem__(self, name: str) -> str:
+        if name != IDENTITY_HEADER:
+            raise KeyError(name)
+        return sign_identity(TEST_KEYS, self.caller, audience=self.audience, ttl_s=MAX_TOKEN_TTL_S)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((IDENTITY_HEADER,))
+
+    def __len__(self) -> int:
+        return 1
+
+    @property
+    def auth(self) -> ServiceAuth:
+        return ServiceAuth(self.caller, self.audience)
+
+
+class ServiceAuth(httpx.Auth):
+    """Signs every request of a client (or one call) as ``caller`` for the service ``audience``, unless
+    the request carries its own identity (``headers=signed(...)`` on one call of the client)."""
+
+    def __init__(self, caller: Caller, audience: str) -> None:
+        self.headers = signed(caller, audience)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if IDENTITY_HEADER not in request.headers:
+            request.headers.update(self.headers)
+        yield request
 
 
 class ServiceProcess:
@@ -22,14 +82,28 @@ class ServiceProcess:
     def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
         self.name = name
         self.port = free_port()
+        self.ops_port = free_port()
         self.log_path = log_dir / f"{name}-{self.port}.log"
         prefix = f"CITYOPS_{name.upper()}_"
-        self.env = {**os.environ, **env, f"{prefix}PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
+        self.env = {
+            **os.environ,
+            **TEST_KEYS_ENV,
+            **env,
+            f"{prefix}PORT": str(self.port),
+            f"{prefix}OPS_PORT": str(self.ops_port),
+            "PYTHONUNBUFFERED": "1",
+        }
         self.proc: subprocess.Popen[bytes] | None = None
+        # Direct calls to this (internal) service as an administrator, signed with the test keys.
+        self.auth = ServiceAuth(TEST_ADMIN, name)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ops_url(self) -> str:
+        return f"http://127.0.0.1:{self.ops_port}"
 
     def start(self) -> ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 — owned by the child

@@ -19,12 +19,15 @@ from typing import Any
 
 from services.gateway.proxy.forwards import FORWARDS, Forward
 from services.gateway.proxy.upstream import Service, Upstreams
+from shared.identity import Caller
 
 log = logging.getLogger("cityops.gateway.openapi")
 
 Spec = dict[str, Any]
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _PARAM = re.compile(r"\{[^}]+\}")
+# The services' documents are read as nobody in particular: they hold no data.
+DOCS_READER = Caller(name="gateway-openapi", kind="anonymous")
 
 
 def _shape(path: str) -> str:
@@ -137,7 +140,7 @@ class ApiDocs:
         services: tuple[Service, ...] = ("ingest", "analytics", "reports")
         for service in services:
             try:
-                spec = await self._upstreams.json(service, "/openapi.json", headers={})
+                spec = await self._upstreams.json(service, "/openapi.json", caller=DOCS_READER)
             except Exception as exc:
                 log.info("openapi.upstream_unavailable", extra={"upstream": service, "error": repr(exc)})
                 continue

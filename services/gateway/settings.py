@@ -5,11 +5,14 @@ from __future__ import annotations
 import ipaddress
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from shared.identity import DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S
+from shared.keys import KeySet
 from shared.settings import ServiceSettings
 
 
@@ -23,9 +26,13 @@ class GatewaySettings(ServiceSettings):
     upstream_timeout_s: float = 10.0
     # Extra attempts of an idempotent call whose connection failed (an upstream pod restarting).
     upstream_retries: int = 2
-    # Unset: a random secret is generated once and kept in the gateway schema, shared by replicas.
-    jwt_secret: str | None = None
+    # Keys of the users' bearer tokens (shared.keys: kid:base64secret entries, the first signs, all
+    # verify; the file wins and is re-read when it changes). Required: the gateway does not start without.
+    jwt_keys: SecretStr | None = None
+    jwt_keys_file: Path | None = None
     token_ttl_s: int = Field(900, ge=30)
+    # Lifetime of the identity token of each call to an internal service.
+    service_token_ttl_s: int = Field(DEFAULT_TOKEN_TTL_S, ge=1, le=MAX_TOKEN_TTL_S)
     # How long a login lasts through refreshes (a shift): every rotated refresh token keeps its family's end.
     refresh_ttl_s: int = Field(12 * 3600, ge=60)
     # Peers (IPs or CIDRs, comma-separated) whose X-Forwarded-For / X-Forwarded-Proto are believed: the
@@ -75,6 +82,10 @@ class GatewaySettings(ServiceSettings):
             except ValueError as exc:
                 raise ValueError(f"not an IP address or CIDR: {entry!r}") from exc
         return value
+
+    def jwt_key_set(self) -> KeySet:
+        """The users' token keys; ``KeyConfigError`` when none are configured."""
+        return KeySet(variable="CITYOPS_GATEWAY_JWT_KEYS", value=self.jwt_keys, file=self.jwt_keys_file)
 
 
 @lru_cache

@@ -11,6 +11,7 @@ from services.gateway.overview.service import OverviewCache
 from services.gateway.proxy.upstream import Upstreams
 from services.gateway.ratelimit.limiter import RateLimiter
 from services.gateway.settings import GatewaySettings
+from shared.keys import KeySet
 from shared.service import Runtime
 
 
@@ -23,6 +24,5 @@ class GatewayState:
     callers: CallerCache
     throttle: LoginThrottle
     hashing: Hashing
-    # Set once the database answered at startup (auth.service.prepare); until then logins are 503.
-    jwt_secret: str | None = None
+    jwt_keys: KeySet
     overview: OverviewCache = field(default_factory=OverviewCache)

@@ -1,4 +1,4 @@
-"""Who is calling (as the gateway tells us, see ``shared.identity``) and what they may see and change.
+"""Who is calling (as the gateway vouches, see ``shared.identity``) and what they may see and change.
 
 One set of rules for the three areas of the service: department data, city cases and businesses.
 
@@ -25,27 +25,25 @@ forms, categories) is not department-owned: everyone signed in reads it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated
 
 from pydantic import StringConstraints
 
 from shared.errors import ForbiddenError, UnauthorizedError
-from shared.identity import USER_HEADER, Caller, Role
+from shared.identity import Caller, Role
 
 PERSONAL_DATA_ROLES: frozenset[Role] = frozenset({"admin", "leader", "operator"})
 
-# Department codes travel in the gateway's identity header, joined by "," with "*" meaning all:
-# a code with ",", "*" or a space could widen or forge a caller's departments.
+# Department codes travel in the gateway's identity token, where "*" means all departments: a code
+# with ",", "*" or a space could be mistaken for that or for several codes.
 DEPARTMENT_CODE = r"^[A-Za-z0-9_.\-]{1,64}$"
 DepartmentCode = Annotated[str, StringConstraints(pattern=DEPARTMENT_CODE)]
 
 
-def authenticated(headers: Mapping[str, str]) -> Caller:
-    """The caller from the gateway's identity headers; anonymous requests are refused."""
-    caller = Caller.from_headers(headers)
+def authenticated(caller: Caller) -> Caller:
+    """``caller`` if signed in (a user or an API key); a member of the public is refused."""
     if caller.kind == "anonymous":
-        raise UnauthorizedError(f"missing {USER_HEADER} header (requests must come through the gateway)")
+        raise UnauthorizedError("authentication required (this route is not public)")
     return caller
 
 

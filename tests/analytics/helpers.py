@@ -15,10 +15,13 @@ from nats.errors import TimeoutError as NatsTimeout
 
 from shared import subjects
 from shared.messages import AlertEvent, FrameHeaders
+from tests.support import TEST_ADMIN, ServiceAuth
 
 # 15 s before a minute ends, so a 28 s episode spans two minutes of counts.
 BASE_TIME = datetime(2026, 7, 1, 9, 0, 45, tzinfo=UTC)
 FULL_FRAME = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+# Direct calls to an analytics replica (given by its URL), signed as an administrator.
+AUTH = ServiceAuth(TEST_ADMIN, "analytics")
 
 
 async def publish_frames(
@@ -48,7 +51,7 @@ async def wait_processed(api: str, camera: str, last_seq: int, timeout: float = 
     """Poll the camera's stats until the frame ``last_seq`` went through the pipeline."""
     deadline = time.monotonic() + timeout
     last: Any = None
-    async with httpx.AsyncClient(base_url=api, timeout=5) as client:
+    async with httpx.AsyncClient(base_url=api, timeout=5, auth=AUTH) as client:
         while time.monotonic() < deadline:
             r = await client.get(f"/cameras/{camera}/stats")
             if r.status_code == 200:
@@ -79,7 +82,7 @@ async def alert_events(nats_url: str, camera: str, quiet_s: float = 1.5) -> list
 
 
 async def create_rule(api: str, body: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=api, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=api, timeout=10, auth=AUTH) as client:
         r = await client.post("/rules", json=body)
         assert r.status_code == 201, r.text
         return dict(r.json())

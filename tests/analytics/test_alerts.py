@@ -10,7 +10,9 @@ import nats
 import numpy as np
 
 from devstack.servers import NatsServer
+from shared.identity import Caller
 from tests.analytics.helpers import BASE_TIME, FULL_FRAME, alert_events, create_rule, publish_frames, wait_processed
+from tests.support import signed
 
 CROWD = {"type": "crowd", "object": "person", "zone": FULL_FRAME, "min_count": 3, "min_duration_s": 2, "cooldown_s": 5}
 # A line across the road left of the lamp post: in the first 20 s two walkers cross it rightwards
@@ -69,7 +71,7 @@ async def test_crowd_alert_lifecycle_counts_and_deterministic_replay(
 
     assert shape(events["crowd-a"]) == shape(events["crowd-b"])
 
-    async with httpx.AsyncClient(base_url=proc.url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=proc.url, timeout=10, auth=proc.auth) as client:
         page = (await client.get("/alerts", params={"camera": "crowd-a"})).json()
         assert len(page["items"]) == 1
         assert page["next_cursor"] is None
@@ -104,10 +106,14 @@ async def test_crowd_alert_lifecycle_counts_and_deterministic_replay(
         red = (image[:, :, 2] > 200) & (image[:, :, 1] < 60) & (image[:, :, 0] < 60)
         assert red.sum() > 2000
 
-        ack = await client.post(f"/alerts/{alert['id']}/ack", json={"by": "operator1", "note": "đã cử người"})
+        # The acknowledging person is the caller the gateway vouches for, not the body's `by`.
+        operator1 = signed(Caller(name="operator1", roles=frozenset({"operator"})), "analytics")
+        body = {"by": "someone-else", "note": "đã cử người"}
+        ack = await client.post(f"/alerts/{alert['id']}/ack", json=body, headers=operator1)
         assert ack.status_code == 200
         assert ack.json()["acknowledged_by"] == "operator1"
-        again = await client.post(f"/alerts/{alert['id']}/ack", json={"by": "operator2"})
+        operator2 = signed(Caller(name="operator2", roles=frozenset({"operator"})), "analytics")
+        again = await client.post(f"/alerts/{alert['id']}/ack", json={"by": "operator2"}, headers=operator2)
         assert again.status_code == 409
         assert again.headers["content-type"] == "application/problem+json"
         assert len((await client.get("/alerts", params={"acknowledged": True})).json()["items"]) == 1
@@ -183,7 +189,7 @@ async def test_a_restarted_replica_does_not_reemit_alerts(
     # What the first replica sent is not sent again.
     assert after[: len(before)] == before
     assert len({msg_id for msg_id, _ in after}) == len(after)
-    async with httpx.AsyncClient(base_url=second.url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=second.url, timeout=10, auth=second.auth) as client:
         page = (await client.get("/alerts", params={"camera": "restart-cam"})).json()
     assert len(page["items"]) == 1
     assert page["items"][0]["status"] == "ended"
@@ -205,7 +211,7 @@ async def test_moving_object_flow_counts_without_a_vehicle_model(nats_server: Na
         await nc.close()
     assert stats["detections_run"] == 200  # blobs need every frame to keep their background model
     assert {d["label"] for d in stats["detections"]} <= {"moving_object"}
-    async with httpx.AsyncClient(base_url=proc.url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=proc.url, timeout=10, auth=proc.auth) as client:
         for _ in range(50):
             points = (await client.get("/counts", params={"camera": "flow-cam", "bucket": "hour"})).json()
             if points and points[0]["samples"] == 200:

@@ -49,7 +49,7 @@ async def test_motion_gating_skips_detection_on_a_static_scene(
     nats_server: NatsServer, start_analytics, clip_jpegs, empty_scene_jpeg
 ):
     proc = start_analytics()
-    async with httpx.AsyncClient(base_url=proc.url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=proc.url, timeout=10, auth=proc.auth) as client:
         # Motion in the masked area (here: the whole picture) is ignored.
         masks = {"masks": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}
         assert (await client.put("/cameras/masked-cam/motion-masks", json=masks)).status_code == 200

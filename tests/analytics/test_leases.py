@@ -9,13 +9,13 @@ import httpx
 import nats
 
 from devstack.servers import NatsServer
-from tests.analytics.helpers import publish_frames
+from tests.analytics.helpers import AUTH, publish_frames
 
 CAMERAS = ["lease-1", "lease-2", "lease-3", "lease-4"]
 
 
 async def _owned(url: str) -> set[str]:
-    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=5, auth=AUTH) as client:
         return set((await client.get("/cameras")).json())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.analytics.helpers import FULL_FRAME
+from tests.analytics.helpers import AUTH, FULL_FRAME
 
 EXAMPLE = {
     "camera": "beach-01",
@@ -24,7 +24,7 @@ def analytics_api(start_analytics):
 
 
 async def test_rule_crud(analytics_api: str):
-    async with httpx.AsyncClient(base_url=analytics_api, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=analytics_api, timeout=10, auth=AUTH) as client:
         created = await client.post("/rules", json=EXAMPLE)
         assert created.status_code == 201, created.text
         rule = created.json()
@@ -88,7 +88,7 @@ async def test_rule_crud(analytics_api: str):
     ],
 )
 async def test_invalid_rules_are_422_naming_the_field(analytics_api: str, change: dict, field: str):
-    async with httpx.AsyncClient(base_url=analytics_api, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=analytics_api, timeout=10, auth=AUTH) as client:
         r = await client.post("/rules", json={**EXAMPLE, **change})
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"

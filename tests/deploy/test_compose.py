@@ -92,6 +92,24 @@ def test_every_service_runs_with_the_env_it_reads() -> None:
         assert spec["build"]["context"] == str(ROOT)
 
 
+def test_keys_come_from_the_environment_as_secret_files() -> None:
+    """No key in the file: Compose takes them from the environment and mounts them under /run/secrets."""
+    m = model()
+    assert m["secrets"]["service-keys"]["environment"] == "CITYOPS_SERVICE_KEYS"
+    assert m["secrets"]["jwt-keys"]["environment"] == "CITYOPS_GATEWAY_JWT_KEYS"
+    for svc in services():
+        spec = m["services"][svc.name]
+        mounted = {s["source"]: s["target"] for s in spec["secrets"]}
+        files = {"service-keys": "CITYOPS_SERVICE_KEYS_FILE"}
+        if svc.name == "gateway":
+            files["jwt-keys"] = "CITYOPS_GATEWAY_JWT_KEYS_FILE"
+        assert set(mounted) == set(files), svc.name
+        for secret, variable in files.items():
+            assert spec["environment"][variable] == mounted[secret], svc.name
+        assert not any(k.endswith("_KEYS") for k in spec["environment"]), svc.name
+    assert "secrets" not in m["services"]["migrate"]
+
+
 def test_start_order_follows_health() -> None:
     m = model()["services"]
     assert m["migrate"]["command"] == ["python", "-m", "devstack", "migrate"]

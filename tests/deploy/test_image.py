@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from devstack.servers import free_port
+from shared.settings import OPS_PORT_OFFSET
 from tests.deploy.support import ROOT, services, tool
 from tests.support import ServiceProcess
 
@@ -78,7 +79,8 @@ def test_image_binds_every_service_on_all_interfaces() -> None:
     for svc in services():
         assert f"{svc.env('host')}=0.0.0.0" in env, svc.name
     (exposed,) = [r for k, r in final if k == "EXPOSE"]
-    assert sorted(int(p) for p in exposed.split()) == sorted(s.port for s in services())
+    ports = [s.port for s in services()]
+    assert sorted(int(p) for p in exposed.split()) == sorted(ports + [p + OPS_PORT_OFFSET for p in ports])
     # compose and the HEALTHCHECK call the script by this name
     assert any(k == "COPY" and r.endswith(f"{HEALTHCHECK.relative_to(ROOT)} /usr/local/bin/cityops-healthcheck")
                for k, r in final)  # fmt: skip

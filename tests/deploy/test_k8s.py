@@ -12,6 +12,7 @@ import pytest
 import yaml
 from cloudcoil.models.keda.v1alpha1 import ScaledObject
 
+from shared.settings import OPS_PORT_OFFSET
 from shared.subjects import ALERT_CASES_CONSUMER, STREAMS
 from tests.deploy.support import (
     K8S,
@@ -114,7 +115,9 @@ def test_every_service_has_a_deployment_and_a_service(docs: tuple[Doc, ...]) -> 
         assert svc.name in deployments, f"no Deployment for services/{svc.name}"
         c = container(deployments[svc.name])
         assert c["command"] == ["python", "-m", f"services.{svc.name}"]
-        assert c["ports"] == [{"name": "http", "containerPort": svc.port}]
+        ops = svc.port + OPS_PORT_OFFSET
+        assert c["ports"] == [{"name": "http", "containerPort": svc.port}, {"name": "ops", "containerPort": ops}]
+        assert env_of(docs, c)[svc.env("ops_port")] == str(ops)
         service = named(docs, "Service", svc.name)
         assert service["spec"]["ports"][0]["port"] == svc.port
 
@@ -127,7 +130,7 @@ def test_deployments_probe_health_and_readiness(docs: tuple[Doc, ...]) -> None:
             ("livenessProbe", "/healthz"),
             ("readinessProbe", "/readyz"),
         ):
-            assert c[probe]["httpGet"] == {"path": path, "port": "http"}, f"{name} {probe}"
+            assert c[probe]["httpGet"] == {"path": path, "port": "ops"}, f"{name} {probe}"
         # /readyz waits readiness_timeout_s (2 s) for a dependency: the probe must wait longer.
         assert c["readinessProbe"]["timeoutSeconds"] > 2
 
@@ -186,6 +189,36 @@ def test_secrets_exist_or_are_made_by_cloudnativepg(overlay: str, docs: tuple[Do
                 ref = (var.get("valueFrom") or {}).get("secretKeyRef")
                 if ref and not ref.get("optional"):
                     assert ref["name"] in provided, f"{overlay}: secret {ref['name']} is made by nothing"
+
+
+# Made by the operator before the first apply of production (deploy/README.md shows the commands).
+OPERATOR_SECRETS = {"cityops-service-keys", "cityops-gateway-jwt"}
+
+
+def test_keys_are_mounted_as_files_that_can_rotate(overlay: str, docs: tuple[Doc, ...]) -> None:
+    """Every service reads the service identity keys, the gateway also its token keys, from a Secret
+    mounted as a directory (a subPath mount would never see the Secret change)."""
+    generated = {s["metadata"]["name"] for s in of_kind(docs, "Secret")}
+    readme = (ROOT / "deploy" / "README.md").read_text()
+    wanted = {"CITYOPS_SERVICE_KEYS_FILE": "cityops-service-keys"}
+    for name, deployment in cityops_deployments(docs).items():
+        pod, c = deployment["spec"]["template"]["spec"], container(deployment)
+        env = env_of(docs, c)
+        files = {**wanted, **({"CITYOPS_GATEWAY_JWT_KEYS_FILE": "cityops-gateway-jwt"} if name == "gateway" else {})}
+        assert not any(k.endswith("_KEYS") or k == "CITYOPS_GATEWAY_JWT_SECRET" for k in env), name
+        for variable, secret in files.items():
+            directory, _, filename = env[variable].rpartition("/")
+            (mount,) = [m for m in c["volumeMounts"] if m["mountPath"] == directory]
+            assert "subPath" not in mount, name
+            assert mount["readOnly"] is True, name
+            volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])["secret"]
+            assert volume["secretName"].startswith(secret), name
+            assert [i["path"] for i in volume["items"]] == [filename], name
+            if overlay == "dev":
+                assert volume["secretName"] in generated, f"{overlay}: secret {secret} is made by nothing"
+            else:
+                assert secret in OPERATOR_SECRETS
+                assert f"create secret generic {secret}" in readme, f"deploy/README.md: how to make {secret}"
 
 
 def test_selectors_match_pods(docs: tuple[Doc, ...]) -> None:
@@ -334,14 +367,19 @@ def test_network_policies_isolate_the_services(overlay: str, docs: tuple[Doc, ..
     # in: only the gateway from the ingress controller; the others only from the gateway
     assert net.allows(controller, pods["gateway"], 8080)
     for name in ("ingest", "analytics", "reports"):
-        port = pods[name][2]["http"]
+        port, ops = pods[name][2]["http"], pods[name][2]["ops"]
         assert not net.allows(controller, pods[name], port), name
         assert net.allows(src("gateway"), pods[name], port), name
         assert not net.allows(stranger, pods[name], port), name
-        assert net.allows(prometheus, pods[name], port), f"{name} /metrics"
         for other in ("ingest", "analytics", "reports"):
             assert not net.allows(src(other), pods[name], port), f"{other} -> {name}"
     assert not net.allows(stranger, pods["gateway"], 8080)
+    # monitoring reaches the ops port of every service (probes, /metrics) and no API port
+    for name in ("ingest", "analytics", "reports", "gateway"):
+        port, ops = pods[name][2]["http"], pods[name][2]["ops"]
+        assert net.allows(prometheus, pods[name], ops), f"{name} /metrics"
+        assert not net.allows(prometheus, pods[name], port), f"monitoring -> {name} API"
+        assert not net.allows(stranger, pods[name], ops), name
     # out: DNS, NATS, PostgreSQL for every pod; nothing else but the exceptions below
     for name in pods:
         assert net.allows(src(name), dns, 53), name

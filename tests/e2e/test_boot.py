@@ -29,7 +29,7 @@ def test_all_four_services_become_ready_and_expose_health_and_metrics(
         assert metrics.status_code == 200
         assert "cityops_http_requests_total" in metrics.text
         assert "cityops_nats_connected 1.0" in metrics.text
-        assert httpx.get(proc.url + "/openapi.json").json()["info"]["title"] == f"cityops {proc.name}"
+        assert httpx.get(proc.url + "/openapi.json", auth=proc.auth).json()["info"]["title"] == f"cityops {proc.name}"
     for proc in procs:
         assert '"event": "db.connected"' in proc.log_text()
         assert '"event": "nats.connected"' in proc.log_text()

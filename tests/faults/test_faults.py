@@ -217,7 +217,8 @@ def test_every_service_stops_promptly_on_sigterm_as_nats_and_postgres_go_down(
     assert httpx.post(gw + "/api/v1/cameras", json=camera, headers=admin).status_code == 201
     analytics = system.services["analytics"]
     # The camera's frames reach analytics, which then holds its lease and per-minute counts to flush.
-    _wait("analytics owns the camera", lambda: "fault-stop" in httpx.get(analytics.url + "/cameras").json(), 60)
+    owned = analytics.url + "/cameras"
+    _wait("analytics owns the camera", lambda: "fault-stop" in httpx.get(owned, auth=analytics.auth).json(), 60)
     assert all(proc.proc is not None for proc in system.services.values())
     signalled = time.monotonic()
     for proc in system.services.values():

@@ -10,13 +10,15 @@ import httpx
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import SecretStr
 
 from services.gateway.api.deps import Public, Requires, RequiresOnMedia, authenticate
 from services.gateway.app import create_app
 from services.gateway.auth.policy import DEFAULT_API_KEY_SCOPES, granted
+from services.gateway.settings import GatewaySettings
 from shared.identity import Caller
 from tests.gateway.conftest import ADMIN_PASSWORD
-from tests.support import ServiceProcess
+from tests.support import TEST_JWT_KEYS, TEST_SERVICE_KEYS, ServiceProcess
 
 # Routes that need no credentials by design.
 # Refresh and logout: holding the refresh token is the credential.
@@ -61,7 +63,8 @@ def _guard(dependant: Dependant) -> Guard | None:
 
 def _route_table() -> list[tuple[str, str, Guard | None]]:
     table = []
-    for context in iter_route_contexts(create_app().routes):
+    settings = GatewaySettings(jwt_keys=SecretStr(TEST_JWT_KEYS), service_keys=SecretStr(TEST_SERVICE_KEYS))
+    for context in iter_route_contexts(create_app(settings).routes):
         route = context.original_route
         if isinstance(route, APIRoute):
             for method in sorted(route.methods):

@@ -40,7 +40,7 @@ def _decode(path: str | Path) -> tuple[int, float]:
 def _segments(ingest: ServiceProcess) -> list[dict]:
     now = datetime.now(UTC)
     params = {"start": (now - timedelta(hours=1)).isoformat(), "end": (now + timedelta(minutes=1)).isoformat()}
-    r = httpx.get(ingest.url + f"/cameras/{CAMERA}/recordings", params=params)
+    r = httpx.get(ingest.url + f"/cameras/{CAMERA}/recordings", params=params, auth=ingest.auth)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -74,10 +74,11 @@ def test_continuous_recording_survives_a_dead_camera_and_exports_playable_clips(
         CITYOPS_INGEST_RECORDING_RECONCILE_S="1",
     )
     body = {"id": CAMERA, "name": "Recorded", "url": server.url(CLIP), "category": "beach", "sampling_fps": 1}
-    assert httpx.post(proc.url + "/cameras", json=body).status_code == 201
-    r = httpx.put(proc.url + f"/cameras/{CAMERA}/recording", json={"mode": "continuous", "retention_days": 3})
+    assert httpx.post(proc.url + "/cameras", json=body, auth=proc.auth).status_code == 201
+    recording = {"mode": "continuous", "retention_days": 3}
+    r = httpx.put(proc.url + f"/cameras/{CAMERA}/recording", json=recording, auth=proc.auth)
     assert r.status_code == 200, r.text
-    assert httpx.put(proc.url + "/cameras/nope/recording", json={"mode": "continuous"}).status_code == 404
+    assert httpx.put(proc.url + "/cameras/nope/recording", json=recording, auth=proc.auth).status_code == 404
 
     segments = _wait_segments(proc, 3)
     spans = []
@@ -103,7 +104,9 @@ def test_continuous_recording_survives_a_dead_camera_and_exports_playable_clips(
     start = datetime.fromisoformat(segments[0]["start_at"]) + timedelta(seconds=1)
     end = datetime.fromisoformat(segments[2]["end_at"]) - timedelta(seconds=1)
     clip = httpx.get(
-        proc.url + f"/cameras/{CAMERA}/clip.mp4", params={"start": start.isoformat(), "end": end.isoformat()}
+        proc.url + f"/cameras/{CAMERA}/clip.mp4",
+        params={"start": start.isoformat(), "end": end.isoformat()},
+        auth=proc.auth,
     )
     assert clip.status_code == 200
     assert clip.headers["content-type"] == "video/mp4"
@@ -114,6 +117,7 @@ def test_continuous_recording_survives_a_dead_camera_and_exports_playable_clips(
     empty = httpx.get(
         proc.url + f"/cameras/{CAMERA}/clip.mp4",
         params={"start": "2001-01-01T00:00:00Z", "end": "2001-01-01T00:01:00Z"},
+        auth=proc.auth,
     )
     assert empty.status_code == 416
     assert empty.headers["content-type"] == "application/problem+json"

@@ -29,7 +29,7 @@ def camera(cid: str, **over: object) -> dict[str, object]:
 @pytest.fixture
 def api(ingest: Callable[..., ServiceProcess]) -> tuple[httpx.Client, ServiceProcess]:
     proc = ingest()
-    return httpx.Client(base_url=proc.url, timeout=10), proc
+    return httpx.Client(base_url=proc.url, timeout=10, auth=proc.auth), proc
 
 
 def assert_problem(response: httpx.Response, status: int, field: str | None = None) -> dict[str, object]:

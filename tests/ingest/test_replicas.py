@@ -47,7 +47,7 @@ async def test_two_replicas_split_cameras_and_take_over(
     server = rtsp_server()
     replica_a = ingest(CITYOPS_INGEST_REPLICA_ID="replica-a")
     replica_b = ingest(CITYOPS_INGEST_REPLICA_ID="replica-b")
-    client = httpx.AsyncClient(base_url=replica_b.url, timeout=10)
+    client = httpx.AsyncClient(base_url=replica_b.url, timeout=10, auth=replica_b.auth)
     for camera in CAMERAS:
         body = {"id": camera, "name": camera, "url": server.url(CLIP), "category": "residential_cluster"}
         assert (await client.post("/cameras", json=body)).status_code == 201

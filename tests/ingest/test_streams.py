@@ -34,7 +34,7 @@ async def test_frames_published_with_headers_status_and_snapshot(
 ) -> None:
     server = rtsp_server()
     proc = ingest()
-    client = httpx.AsyncClient(base_url=proc.url, timeout=10)
+    client = httpx.AsyncClient(base_url=proc.url, timeout=10, auth=proc.auth)
     frames: asyncio.Queue[Msg] = asyncio.Queue()
     transitions: list[CameraStatusChanged] = []
 
@@ -87,7 +87,7 @@ async def test_kill_restart_cycles_recover_without_leaks_or_leaked_credentials(
 ) -> None:
     server = rtsp_server()
     proc = ingest(**FAST_TUNING)
-    client = httpx.AsyncClient(base_url=proc.url, timeout=10)
+    client = httpx.AsyncClient(base_url=proc.url, timeout=10, auth=proc.auth)
     transitions: list[str] = []
 
     async def on_status(msg: Msg) -> None:
@@ -129,7 +129,7 @@ async def test_stall_and_death_within_10_s_with_default_settings(
 ) -> None:
     server = rtsp_server()
     proc = ingest()
-    client = httpx.AsyncClient(base_url=proc.url, timeout=10)
+    client = httpx.AsyncClient(base_url=proc.url, timeout=10, auth=proc.auth)
     await register(client, "pier-1", server.url(CLIP))
     await wait_for(is_status(client, "pier-1", "online"), 20, "online")
 
@@ -154,7 +154,7 @@ async def test_disable_edit_enable_without_restart(
 ) -> None:
     server = rtsp_server()
     proc = ingest()
-    client = httpx.AsyncClient(base_url=proc.url, timeout=10)
+    client = httpx.AsyncClient(base_url=proc.url, timeout=10, auth=proc.auth)
     frames: list[FrameHeaders] = []
 
     async def on_frame(msg: Msg) -> None:

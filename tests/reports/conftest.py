@@ -12,9 +12,12 @@ import httpx
 import pytest
 
 from devstack.servers import NatsServer, PostgresServer
-from tests.support import ServiceProcess
+from shared.identity import Caller
+from tests.support import ServiceProcess, signed
 
-ADMIN = {"X-Cityops-User": "user:admin", "X-Cityops-Roles": "admin", "X-Cityops-Departments": "*"}
+ADMIN = signed(Caller(name="admin", roles=frozenset({"admin"}), departments=frozenset({"*"})), "reports")
+# What the gateway sends for a member of the public.
+ANONYMOUS = signed(Caller(name="203.0.113.7", kind="anonymous"), "reports")
 
 DEPARTMENTS: list[dict[str, Any]] = [
     {"code": "CITY", "name": "City", "kind": "city"},
@@ -168,7 +171,7 @@ def reports_service(
 
 @pytest.fixture(scope="session")
 async def catalogue(reports_service: ServiceProcess) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=reports_service.url, headers=ADMIN, timeout=30) as c:
+    async with httpx.AsyncClient(base_url=reports_service.url, auth=ADMIN.auth, timeout=30) as c:
         for path, items in (("/departments", DEPARTMENTS), ("/indicators", INDICATORS), ("/forms", FORMS)):
             for item in items:
                 r = await c.post(path, json=item)
@@ -193,7 +196,7 @@ async def api(
         "TRUNCATE reports.data_value, reports.data_value_audit, reports.submission, reports.import_request, "
         "reports.threshold_state"
     )
-    async with httpx.AsyncClient(base_url=reports_service.url, headers=ADMIN, timeout=120) as c:
+    async with httpx.AsyncClient(base_url=reports_service.url, auth=ADMIN.auth, timeout=120) as c:
         yield c
 
 

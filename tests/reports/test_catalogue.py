@@ -7,7 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.reports.conftest import assert_problem
+from shared.identity import Caller
+from tests.reports.conftest import ANONYMOUS, assert_problem
+from tests.support import signed
 
 
 async def test_catalogue_reads(api: httpx.AsyncClient) -> None:
@@ -104,9 +106,11 @@ async def test_department_codes_cannot_hold_header_separators(api: httpx.AsyncCl
 
 
 async def test_catalogue_needs_identity_and_admin(api: httpx.AsyncClient) -> None:
-    r = await api.get("/indicators", headers={"X-Cityops-User": "", "X-Cityops-Roles": ""})
+    r = await api.get("/indicators", headers=ANONYMOUS)
     assert r.status_code == 401
-    dept_user = {"X-Cityops-User": "user:tour-clerk", "X-Cityops-Roles": "department", "X-Cityops-Departments": "TOUR"}
+    dept_user = signed(
+        Caller(name="tour-clerk", roles=frozenset({"department"}), departments=frozenset({"TOUR"})), "reports"
+    )
     r = await api.post("/departments", json={"code": "X2", "name": "x"}, headers=dept_user)
     assert r.status_code == 403
     r = await api.get("/indicators", headers=dept_user)

@@ -7,7 +7,9 @@ from datetime import timedelta
 import httpx
 
 from services.reports.datavalues.periods import PeriodType, local_today, period_containing
+from shared.identity import Caller
 from tests.reports.conftest import values
+from tests.support import signed
 
 
 async def test_completeness_and_overdue(api: httpx.AsyncClient) -> None:
@@ -25,7 +27,7 @@ async def test_completeness_and_overdue(api: httpx.AsyncClient) -> None:
     r = await api.post("/forms/F_TOUR/submissions", json={"department": "W2", "period": prev2.iso})
     assert r.status_code == 201
     assert r.json()["on_time"] is False
-    outsider = {"X-Cityops-User": "user:fin", "X-Cityops-Roles": "department", "X-Cityops-Departments": "FIN"}
+    outsider = signed(Caller(name="fin", roles=frozenset({"department"}), departments=frozenset({"FIN"})), "reports")
     r = await api.post("/forms/F_TOUR/submissions", json={"department": "W2", "period": cur.iso}, headers=outsider)
     assert r.status_code == 403
     r = await api.post("/forms/F_TOUR/submissions", json={"department": "FIN", "period": cur.iso})

@@ -7,7 +7,13 @@ from typing import Any
 
 import httpx
 
-TOUR_CLERK = {"X-Cityops-User": "user:tour-clerk", "X-Cityops-Roles": "department", "X-Cityops-Departments": "TOUR"}
+from shared.identity import Caller
+from tests.reports.conftest import ANONYMOUS
+from tests.support import signed
+
+TOUR_CLERK = signed(
+    Caller(name="tour-clerk", roles=frozenset({"department"}), departments=frozenset({"TOUR"})), "reports"
+)
 
 
 async def test_bulk_shape_with_conflicts(api: httpx.AsyncClient) -> None:
@@ -102,7 +108,7 @@ async def test_dry_run_strategy_and_auth(api: httpx.AsyncClient) -> None:
     s = r.json()["response"]
     assert s["importOptions"]["importStrategy"] == "UPDATE"
     assert s["conflicts"][0]["errorCode"] == "E7632"
-    r = await api.post("/dhis2/api/dataValueSets", json=payload, headers={"X-Cityops-User": "", "X-Cityops-Roles": ""})
+    r = await api.post("/dhis2/api/dataValueSets", json=payload, headers=ANONYMOUS)
     assert r.status_code == 401
     assert r.headers["www-authenticate"].startswith("Basic")
     r = await api.post("/dhis2/api/dataValueSets", json={**payload, "importStrategy": "MERGE"})

@@ -16,10 +16,13 @@ import pytest
 
 from devstack.servers import NatsServer
 from services.reports.datavalues.periods import parse_period
-from tests.reports.conftest import assert_problem, values
-from tests.support import ServiceProcess
+from shared.identity import Caller
+from tests.reports.conftest import ANONYMOUS, assert_problem, values
+from tests.support import ServiceProcess, signed
 
-TOUR_CLERK = {"X-Cityops-User": "user:tour-clerk", "X-Cityops-Roles": "department", "X-Cityops-Departments": "TOUR,W2"}
+TOUR_CLERK = signed(
+    Caller(name="tour-clerk", roles=frozenset({"department"}), departments=frozenset({"TOUR", "W2"})), "reports"
+)
 
 MIXED = values(
     ("ARR", "TOUR", "2025-01", "1200", "January"),  # 0 ok
@@ -178,9 +181,9 @@ async def test_department_scoped_writes(api: httpx.AsyncClient, pg: asyncpg.Conn
     assert s["counts"]["imported"] == 2
     assert [(c["row"], c["field"], c["code"]) for c in s["conflicts"]] == [(1, "department", "E_FORBIDDEN")]
     assert "tour-clerk" in s["conflicts"][0]["reason"]
-    r = await api.post("/datavalues", json=batch, headers={"X-Cityops-User": "", "X-Cityops-Roles": ""})
+    r = await api.post("/datavalues", json=batch, headers=ANONYMOUS)
     assert r.status_code == 401
-    nobody = {"X-Cityops-User": "user:guest", "X-Cityops-Roles": "department", "X-Cityops-Departments": ""}
+    nobody = signed(Caller(name="guest", roles=frozenset({"department"})), "reports")
     r = await api.post("/datavalues", json=batch, headers=nobody)
     assert r.status_code == 409
     s = r.json()["import_summary"]

@@ -3,21 +3,24 @@ however the request names another department (tree: CITY â†’ TOUR, FIN, W2, W3 â
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from shared.identity import Caller
 from tests.reports.conftest import values
+from tests.support import signed
 
 
-def _as(name: str, *departments: str, role: str = "department", kind: str = "user") -> dict[str, str]:
-    return Caller(
+def _as(name: str, *departments: str, role: str = "department", kind: str = "user") -> signed:
+    caller = Caller(
         name=name,
         kind=kind,  # type: ignore[arg-type]
         roles=frozenset({role}),  # type: ignore[arg-type]
         departments=frozenset(departments),
-    ).to_headers()
+    )
+    return signed(caller, "reports")
 
 
 W3 = _as("w3-clerk", "W3")
@@ -35,7 +38,7 @@ async def _seed(api: httpx.AsyncClient) -> None:
     assert r.json()["counts"]["imported"] == 4
 
 
-async def _departments(api: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> list[str]:
+async def _departments(api: httpx.AsyncClient, headers: Mapping[str, str], **params: Any) -> list[str]:
     r = await api.get("/datavalues", params={"indicator": "ARR", **params}, headers=headers)
     assert r.status_code == 200, r.text
     return sorted(v["department"] for v in r.json()["items"])

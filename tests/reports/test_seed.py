@@ -12,7 +12,8 @@ import httpx
 
 from devstack.servers import NatsServer
 from services.reports.seed import load_catalogue, seed_catalogue
-from tests.support import ServiceProcess
+from shared.identity import Caller
+from tests.support import ServiceProcess, signed
 
 
 async def test_seed_catalogue_is_complete_and_idempotent(fresh_database: str) -> None:
@@ -63,9 +64,9 @@ async def test_service_seeds_itself_when_asked(
         CITYOPS_REPORTS_SEED_CATALOGUE="true",
     )
     proc.wait_status("/readyz", 200, timeout=60)
-    headers = {"X-Cityops-User": "user:viewer", "X-Cityops-Roles": "viewer", "X-Cityops-Departments": ""}
+    headers = signed(Caller(name="viewer", roles=frozenset({"viewer"})), "reports")
     deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(base_url=proc.url, headers=headers, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=proc.url, auth=headers.auth, timeout=10) as client:
         while True:
             forms = (await client.get("/forms")).json()
             if len(forms) == len(load_catalogue()["forms"]):

@@ -34,7 +34,7 @@ def _slope_per_minute(samples: list[tuple[float, float]]) -> float:
 
 
 def _statuses(ingest: ServiceProcess) -> dict[str, str]:
-    cameras = httpx.get(ingest.url + "/cameras", params={"limit": 100}, timeout=10).json()["items"]
+    cameras = httpx.get(ingest.url + "/cameras", params={"limit": 100}, timeout=10, auth=ingest.auth).json()["items"]
     return {c["id"]: c["status"]["status"] for c in cameras}
 
 
@@ -58,10 +58,11 @@ def test_four_cameras_with_rtsp_restarts_every_minute_keep_memory_and_fds_flat(
     ingest = services["ingest"]
     for i in range(4):
         body = {"id": f"soak-{i}", "name": f"Soak {i}", "url": servers[i % 2].url(CLIP), "category": "beach"}
-        assert httpx.post(ingest.url + "/cameras", json=body).status_code == 201
+        assert httpx.post(ingest.url + "/cameras", json=body, auth=ingest.auth).status_code == 201
         rule = {"camera": f"soak-{i}", "name": "crowd", "type": "crowd", "object": "person",
                 "zone": [[0, 0], [1, 0], [1, 1], [0, 1]], "min_count": 2, "min_duration_s": 2}  # fmt: skip
-        assert httpx.post(services["analytics"].url + "/rules", json=rule).status_code == 201
+        analytics = services["analytics"]
+        assert httpx.post(analytics.url + "/rules", json=rule, auth=analytics.auth).status_code == 201
 
     samples: dict[str, dict[str, list[tuple[float, float]]]] = {n: {"rss_mb": [], "fds": []} for n in services}
     start = time.monotonic()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.analytics.alerts import service
 from services.analytics.alerts.schemas import AckIn, AlertFilter, AlertOut, AlertStatus, AlertSummaryOut
 from services.analytics.pipeline.rules import RuleType
-from shared.deps import SessionDep
-from shared.identity import Caller
+from shared.deps import SessionDep, VerifiedCallerDep
 from shared.pagination import Cursor, Limit, Page
 from shared.params import Instant
 from shared.problems import PROBLEM_RESPONSES
@@ -66,6 +65,5 @@ async def alert_snapshot(alert_id: uuid.UUID, session: SessionDep) -> Response:
 
 
 @router.post("/{alert_id}/ack", summary="Acknowledge an alert (operator saw it)")
-async def acknowledge(alert_id: uuid.UUID, body: AckIn, session: SessionDep, request: Request) -> AlertOut:
-    caller = Caller.from_headers(request.headers)
+async def acknowledge(alert_id: uuid.UUID, body: AckIn, session: SessionDep, caller: VerifiedCallerDep) -> AlertOut:
     return await service.acknowledge(session=session, alert_id=alert_id, ack_in=body, caller=caller)

@@ -94,7 +94,7 @@ async def login(
         limiter=gw.limiter,
         throttle=gw.throttle,
         hashing=gw.hashing,
-        jwt_secret=gw.jwt_secret,
+        jwt_keys=gw.jwt_keys,
         ttl_s=gw.settings.token_ttl_s,
         refresh_ttl_s=gw.settings.refresh_ttl_s,
         username=form.username,
@@ -128,7 +128,7 @@ async def refresh(
         bus=gw.runtime.bus,
         limiter=gw.limiter,
         throttle=gw.throttle,
-        jwt_secret=gw.jwt_secret,
+        jwt_keys=gw.jwt_keys,
         ttl_s=gw.settings.token_ttl_s,
         refresh_token=grant.refresh_token,
         origin=where,
@@ -166,7 +166,7 @@ async def media_session(
     images, clips, event streams and the event WebSocket then need no token in their URL. Login and
     refresh set it already; this is for clients that got their token elsewhere."""
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    _set_media_cookie(response, request, auth.media_session(jwt_secret=gw.jwt_secret, access_token=token))
+    _set_media_cookie(response, request, auth.media_session(jwt_keys=gw.jwt_keys, access_token=token))
     return response
 
 

@@ -86,7 +86,7 @@ async def identify(conn: HTTPConnection, gw: GatewayState, *, cookie: bool) -> C
         callers=gw.callers,
         throttle=gw.throttle,
         hashing=gw.hashing,
-        jwt_secret=gw.jwt_secret,
+        jwt_keys=gw.jwt_keys,
         scheme=scheme,
         credential=credential,
         origin=origin(conn),

@@ -1,4 +1,4 @@
-"""Tables of authentication: users, department API keys, the token-signing secret."""
+"""Tables of authentication: users and department API keys (token keys are in files, ``shared.keys``)."""
 
 from __future__ import annotations
 
@@ -42,10 +42,3 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class Secret(Base):
-    __tablename__ = "secret"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)

@@ -1,26 +1,19 @@
-"""SQL of authentication: users, API keys, the signing secret."""
+"""SQL of authentication: users and API keys."""
 
 from __future__ import annotations
 
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway.auth.models import ApiKey, Secret, User
+from services.gateway.auth.models import ApiKey, User
 from services.gateway.db import fetch_page
 from shared.db import get_existing
 from shared.pagination import Ordering
 
 USER_ORDER = Ordering.of(User.username, User.created_at, key=[User.id])
 API_KEY_ORDER = Ordering.of(ApiKey.created_at, ApiKey.name, key=[ApiKey.id])
-
-
-async def secret_or_insert(session: AsyncSession, name: str, value: str) -> str:
-    """The stored secret ``name``; ``value`` is stored first when there is none (the first replica wins)."""
-    await session.execute(insert(Secret).values(name=name, value=value).on_conflict_do_nothing(index_elements=["name"]))
-    return (await session.execute(select(Secret.value).where(Secret.name == name))).scalar_one()
 
 
 async def find_user(session: AsyncSession, username: str) -> User | None:

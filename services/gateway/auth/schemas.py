@@ -12,7 +12,8 @@ from services.gateway.auth.policy import API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES,
 from shared.identity import Role
 
 Username = Field(min_length=2, max_length=64, pattern=r"^[a-zA-Z0-9_.-]+$")
-# Codes travel in X-Cityops-Departments joined by ",", "*" meaning all: no ",", "*" or space in one.
+# Codes reach the services in the identity token, where "*" means all departments: no "*" in one, nor
+# "," or a space (lists of codes are written joined by ",").
 Department = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
 
 

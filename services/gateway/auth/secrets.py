@@ -21,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from prometheus_client import Counter
 
 from shared.errors import RateLimitedError, UnauthorizedError
+from shared.keys import KeySet
 
 _hasher = PasswordHasher()
 KEY_PREFIX = "cok"
@@ -119,19 +120,30 @@ def api_key_matches(key_hash: str, key: str) -> bool:
 
 
 def issue_token(
-    secret: str, *, subject: str, ttl_s: int, claims: Mapping[str, Any] | None = None, now: datetime | None = None
+    keys: KeySet, *, subject: str, ttl_s: int, claims: Mapping[str, Any] | None = None, now: datetime | None = None
 ) -> str:
-    """A signed token of ``subject``; ``claims`` add to (or, for ``typ``, replace) the standard ones."""
+    """A signed token of ``subject``; ``claims`` add to (or, for ``typ``, replace) the standard ones. It is
+    signed with the first key and names it (``kid``), so tokens signed before a rotation still verify
+    while their key is listed."""
     now = now or datetime.now(UTC)
     payload = {"typ": "access", **(claims or {}), "sub": subject, "iat": now, "exp": now + timedelta(seconds=ttl_s)}
-    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+    key = keys.signing
+    return jwt.encode(payload, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
-def decode_token(secret: str, token: str) -> dict[str, Any]:
+def decode_token(keys: KeySet, token: str) -> dict[str, Any]:
     try:
-        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = keys.verifying(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise UnauthorizedError("invalid token")
+        claims: dict[str, Any] = jwt.decode(
+            token, key.secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "typ"]}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise UnauthorizedError("token expired") from exc
     except jwt.PyJWTError as exc:
         raise UnauthorizedError("invalid token") from exc
+    if claims["typ"] != "access":
+        raise UnauthorizedError("invalid token")
     return claims

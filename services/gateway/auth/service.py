@@ -1,4 +1,4 @@
-"""Users, API keys, tokens and the signing secret: the rules (no HTTP here).
+"""Users, API keys and tokens: the rules (no HTTP here).
 
 Credentials are verified outside any route's unit of work (``identify``, ``login``), in a session of
 their own that is closed before the password hash is checked (off the event loop, ``secrets.Hashing``),
@@ -54,9 +54,9 @@ from shared.errors import (
     NotFoundError,
     RateLimitedError,
     UnauthorizedError,
-    UnavailableError,
 )
 from shared.identity import Caller, Role
+from shared.keys import KeySet
 from shared.pagination import Page
 
 log = logging.getLogger("cityops.gateway.auth")
@@ -68,18 +68,15 @@ _DUMMY_HASH = crypto.hash_password(secrets.token_hex(8))
 REFRESH_ACCOUNT = "refresh_token"
 
 
-async def prepare(*, database: Database, hashing: Hashing, jwt_secret: str | None, admin_password: str | None) -> str:
-    """At startup, once the database answers: the signing secret, and the first admin if there is none."""
+async def prepare(*, database: Database, hashing: Hashing, admin_password: str | None) -> None:
+    """At startup, once the database answers: the first admin if there is none."""
     await database.wait_ready()
     async with database.session() as session:
-        # Configured, or generated once and shared by every replica through the database.
-        secret = jwt_secret or await repository.secret_or_insert(session, "jwt", secrets.token_urlsafe(48))
         generated = await _ensure_admin(session, hashing, admin_password)
     if generated:
         # Shown once so the operator can log in; set CITYOPS_ADMIN_PASSWORD to choose it instead.
         log.warning("auth.admin_created", extra={"username": ADMIN_USERNAME, "password": generated})
     log.info("auth.ready")
-    return secret
 
 
 async def _ensure_admin(session: AsyncSession, hashing: Hashing, password: str | None) -> str | None:
@@ -97,12 +94,6 @@ async def _ensure_admin(session: AsyncSession, hashing: Hashing, password: str |
     )
     await repository.add_user(session, admin)
     return generated
-
-
-def _ready(jwt_secret: str | None) -> str:
-    if jwt_secret is None:
-        raise UnavailableError("authentication is not ready (database unreachable)", dependency="postgres")
-    return jwt_secret
 
 
 async def _authenticate_user(database: Database, hashing: Hashing, username: str, password: str) -> User:
@@ -149,7 +140,7 @@ async def login(
     limiter: RateLimiter,
     throttle: LoginThrottle,
     hashing: Hashing,
-    jwt_secret: str | None,
+    jwt_keys: KeySet,
     ttl_s: int,
     refresh_ttl_s: int,
     username: str,
@@ -167,9 +158,7 @@ async def login(
         origin=origin,
     )
     limiter.check(f"login:{username}")
-    return await tokens.start(
-        database=database, user=user, jwt_secret=_ready(jwt_secret), ttl_s=ttl_s, refresh_ttl_s=refresh_ttl_s
-    )
+    return await tokens.start(database=database, user=user, jwt_keys=jwt_keys, ttl_s=ttl_s, refresh_ttl_s=refresh_ttl_s)
 
 
 async def refresh(
@@ -179,7 +168,7 @@ async def refresh(
     bus: Bus,
     limiter: RateLimiter,
     throttle: LoginThrottle,
-    jwt_secret: str | None,
+    jwt_keys: KeySet,
     ttl_s: int,
     refresh_token: str,
     origin: Origin,
@@ -187,11 +176,10 @@ async def refresh(
     """Exchange a refresh token, once, for the next pair of its login. Refused tokens count against the
     client like failed logins; a replayed one revokes its login everywhere and is audited."""
     throttle.check(REFRESH_ACCOUNT, origin.client)
-    secret = _ready(jwt_secret)
 
     async def exchange() -> tuple[str, tokens.Issued]:
         try:
-            return await tokens.rotate(database=database, jwt_secret=secret, ttl_s=ttl_s, refresh_token=refresh_token)
+            return await tokens.rotate(database=database, jwt_keys=jwt_keys, ttl_s=ttl_s, refresh_token=refresh_token)
         except tokens.ReplayedRefreshTokenError as exc:
             log.warning(
                 "auth.refresh_replayed",
@@ -223,9 +211,9 @@ async def logout(*, database: Database, callers: CallerCache, bus: Bus, refresh_
         await _forget_callers(callers, bus)
 
 
-def media_session(*, jwt_secret: str | None, access_token: str) -> tokens.MediaToken:
+def media_session(*, jwt_keys: KeySet, access_token: str) -> tokens.MediaToken:
     """The media cookie's token for the caller's (verified) access token."""
-    return tokens.media_token(jwt_secret=_ready(jwt_secret), access_token=access_token)
+    return tokens.media_token(jwt_keys=jwt_keys, access_token=access_token)
 
 
 async def _get_user(session: AsyncSession, username: str) -> User:
@@ -279,13 +267,13 @@ def _account(scheme: str, credential: str) -> str | None:
     return None
 
 
-async def _verify(database: Database, hashing: Hashing, jwt_secret: str | None, scheme: str, credential: str) -> Caller:
+async def _verify(database: Database, hashing: Hashing, jwt_keys: KeySet, scheme: str, credential: str) -> Caller:
     if scheme == "key":
         async with database.session() as session:
             return await _authenticate_api_key(session, credential)
     if scheme in ("bearer", "cookie"):
         typ = tokens.ACCESS if scheme == "bearer" else tokens.MEDIA
-        user = await tokens.verify(database=database, jwt_secret=_ready(jwt_secret), token=credential, typ=typ)
+        user = await tokens.verify(database=database, jwt_keys=jwt_keys, token=credential, typ=typ)
         return _caller_of_user(user)
     username, password = _basic(credential)
     return _caller_of_user(await _authenticate_user(database, hashing, username, password))
@@ -297,7 +285,7 @@ async def identify(
     callers: CallerCache,
     throttle: LoginThrottle,
     hashing: Hashing,
-    jwt_secret: str | None,
+    jwt_keys: KeySet,
     scheme: str,
     credential: str,
     origin: Origin,
@@ -313,7 +301,7 @@ async def identify(
     if caller is None:
 
         def verify() -> Awaitable[Caller]:
-            return _verify(database, hashing, jwt_secret, scheme, credential)
+            return _verify(database, hashing, jwt_keys, scheme, credential)
 
         if account is None:
             caller = await verify()

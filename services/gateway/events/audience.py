@@ -25,10 +25,9 @@ async def readable_codes(upstreams: Upstreams, caller: Caller) -> frozenset[str]
     if own is None:
         return None
     codes = set(own)
-    headers = caller.to_headers()
     for root in sorted(own):
         try:
-            below = await upstreams.json("reports", "/departments", {"root": root}, headers=headers)
+            below = await upstreams.json("reports", "/departments", {"root": root}, caller=caller)
         except (CityOpsError, ValueError) as exc:
             log.warning("events.subtree_unavailable", extra={"department": root, "error": repr(exc)})
             continue

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from services.gateway.proxy.upstream import Service, Upstreams
+from shared.identity import Caller
 
 KEY_INDICATORS = 8
 KEY_ZONES = 20
@@ -19,7 +20,7 @@ def _items(payload: object) -> list[dict[str, Any]]:
     return items
 
 
-async def cameras(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+async def cameras(up: Upstreams, caller: Caller) -> dict[str, Any]:
     summary = await _summary(up, caller, "/cameras/summary", service="ingest")
     return {
         "total": summary["total"],
@@ -28,20 +29,20 @@ async def cameras(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def alerts(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+async def alerts(up: Upstreams, caller: Caller) -> dict[str, Any]:
     summary = await _summary(up, caller, "/alerts/summary", {"status": "active"}, service="analytics")
     return {"active": summary["total"], "unacknowledged": summary["unacknowledged"], "by_type": summary["by_type"]}
 
 
-async def people(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+async def people(up: Upstreams, caller: Caller) -> dict[str, Any]:
     """Latest minute of people occupancy in the zones of crowd rules (the key zones)."""
     params = {"type": "crowd", "enabled": "true", "limit": str(KEY_ZONES)}
-    rules = _items(await up.json("analytics", "/rules", params, headers=caller))
+    rules = _items(await up.json("analytics", "/rules", params, caller=caller))
     since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
 
     async def latest(rule: dict[str, Any]) -> dict[str, Any]:
         params = {"camera": rule["camera"], "rule_id": rule["id"], "since": since}
-        points = _items(await up.json("analytics", "/counts", params, headers=caller))
+        points = _items(await up.json("analytics", "/counts", params, caller=caller))
         last = points[-1] if points else None
         return {
             "camera": rule["camera"],
@@ -55,14 +56,14 @@ async def people(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
     return {"zones": list(await asyncio.gather(*(latest(r) for r in rules)))}
 
 
-async def indicators(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+async def indicators(up: Upstreams, caller: Caller) -> dict[str, Any]:
     """Latest city-wide value vs target of the indicators that have a target this year."""
     year = str(date.today().year)
-    catalogue = _items(await up.json("reports", "/indicators", headers=caller))
+    catalogue = _items(await up.json("reports", "/indicators", caller=caller))
     key = [i for i in catalogue if year in {str(y) for y in (i.get("targets") or {})}][:KEY_INDICATORS]
 
     async def latest(indicator: dict[str, Any]) -> dict[str, Any]:
-        rows = _items(await up.json("reports", "/analytics/latest", {"indicator": indicator["code"]}, headers=caller))
+        rows = _items(await up.json("reports", "/analytics/latest", {"indicator": indicator["code"]}, caller=caller))
         row = rows[0] if rows else {}
         return {
             "code": indicator["code"],
@@ -78,8 +79,8 @@ async def indicators(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
     return {"items": list(await asyncio.gather(*(latest(i) for i in key)))}
 
 
-async def reporting(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
-    overdue = _items(await up.json("reports", "/completeness/overdue", headers=caller))
+async def reporting(up: Upstreams, caller: Caller) -> dict[str, Any]:
+    overdue = _items(await up.json("reports", "/completeness/overdue", caller=caller))
     return {
         "overdue_reports": len(overdue),
         "overdue_departments": sorted({str(o.get("department")) for o in overdue}),
@@ -88,21 +89,21 @@ async def reporting(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
 
 
 async def _summary(
-    up: Upstreams, caller: dict[str, str], path: str, params: dict[str, str] | None = None, service: Service = "reports"
+    up: Upstreams, caller: Caller, path: str, params: dict[str, str] | None = None, service: Service = "reports"
 ) -> dict[str, Any]:
-    payload = await up.json(service, path, params, headers=caller)
+    payload = await up.json(service, path, params, caller=caller)
     if not isinstance(payload, dict):
         raise TypeError(f"{path} is not an object")
     return payload
 
 
-async def cases(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+async def cases(up: Upstreams, caller: Caller) -> dict[str, Any]:
     return await _summary(up, caller, "/cases/summary")
 
 
-async def directives(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+async def directives(up: Upstreams, caller: Caller) -> dict[str, Any]:
     return await _summary(up, caller, "/directives/summary")
 
 
-async def satisfaction(up: Upstreams, caller: dict[str, str]) -> dict[str, Any]:
+async def satisfaction(up: Upstreams, caller: Caller) -> dict[str, Any]:
     return await _summary(up, caller, "/satisfaction/summary")

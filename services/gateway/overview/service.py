@@ -28,7 +28,7 @@ log = logging.getLogger("cityops.gateway.overview")
 PART_TIMEOUT_S = 5.0
 OVERVIEW_TTL_S = 2.0
 
-Part = Callable[[Upstreams, dict[str, str]], Awaitable[dict[str, Any]]]
+Part = Callable[[Upstreams, Caller], Awaitable[dict[str, Any]]]
 PARTS: dict[str, Part] = {
     "cameras": parts.cameras,
     "alerts": parts.alerts,
@@ -63,7 +63,7 @@ class OverviewCache:
 async def _gather_part(name: str, part: Part, upstreams: Upstreams, caller: Caller) -> dict[str, Any]:
     try:
         async with asyncio.timeout(PART_TIMEOUT_S):
-            return {"available": True, **await part(upstreams, caller.to_headers())}
+            return {"available": True, **await part(upstreams, caller)}
     except (CityOpsError, TimeoutError, ValueError, KeyError, TypeError) as exc:
         reason = exc.detail if isinstance(exc, CityOpsError) else f"{type(exc).__name__}: {exc}"
         log.warning("overview.part_unavailable", extra={"part": name, "error": reason})

@@ -1,7 +1,8 @@
 """Forwarding one request to the service that owns the data, as the caller.
 
-The caller is passed on in ``X-Cityops-*`` headers so the owning service can scope department
-writes and hide personal data.
+The caller is passed on in a signed identity token (``Upstreams.send``) so the owning service can scope
+department writes and hide personal data. Only the listed request headers are passed on: a client's
+own ``X-Cityops-*`` headers never reach a service.
 """
 
 from __future__ import annotations
@@ -43,5 +44,6 @@ async def forward_request(
     path = forward.upstream.format(**{k: quote(str(v), safe="") for k, v in params.items()})
     path += f"/{quote(rest, safe='/')}" if rest else ""
     sent = {h: v for h in FORWARDED_HEADERS if (v := headers.get(h)) is not None}
-    sent.update(caller.to_headers())
-    return await upstreams.send(forward.service, method, path, params=query, headers=sent, content=body, stream=True)
+    return await upstreams.send(
+        forward.service, method, path, caller=caller, params=query, headers=sent, content=body, stream=True
+    )

@@ -1,4 +1,8 @@
-"""Calls to the internal services over one pooled ``httpx.AsyncClient``."""
+"""Calls to the internal services over one pooled ``httpx.AsyncClient``, each as a caller.
+
+Every call carries the caller in an ``X-Cityops-Identity`` token signed for the one service it goes to
+(``shared.identity.sign_identity``); no other identity header leaves the gateway.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from prometheus_client import Counter
 
 from services.gateway.settings import GatewaySettings
 from shared.errors import UnavailableError
+from shared.identity import IDENTITY_HEADER, Caller, sign_identity
+from shared.keys import KeySet
 
 log = logging.getLogger("cityops.gateway.upstream")
 
@@ -21,7 +27,9 @@ UPSTREAM_ERRORS = Counter("cityops_gateway_upstream_errors_total", "Failed upstr
 
 
 class Upstreams:
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(self, settings: GatewaySettings, keys: KeySet) -> None:
+        self.keys = keys
+        self.token_ttl_s = settings.service_token_ttl_s
         self.base = {
             "ingest": settings.ingest_url.rstrip("/"),
             "analytics": settings.analytics_url.rstrip("/"),
@@ -42,15 +50,17 @@ class Upstreams:
         method: str,
         path: str,
         *,
+        caller: Caller,
         params: httpx.QueryParams | Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
         stream: bool = False,
     ) -> httpx.Response:
-        """Send one request; connection failures of idempotent calls are retried, then 503."""
-        request = self.client.build_request(
-            method, self.base[service] + path, params=params, headers=headers, content=content
-        )
+        """Send one request as ``caller``; connection failures of idempotent calls are retried, then 503."""
+        token = sign_identity(self.keys, caller, audience=service, ttl_s=self.token_ttl_s)
+        sent = {**(headers or {}), IDENTITY_HEADER: token}
+        url = self.base[service] + path
+        request = self.client.build_request(method, url, params=params, headers=sent, content=content)
         attempts = 1 + self.retries if method in IDEMPOTENT else 1
         for attempt in range(attempts):
             try:
@@ -73,10 +83,10 @@ class Upstreams:
         raise AssertionError("unreachable")
 
     async def json(
-        self, service: Service, path: str, params: Mapping[str, str] | None = None, *, headers: Mapping[str, str]
+        self, service: Service, path: str, params: Mapping[str, str] | None = None, *, caller: Caller
     ) -> Any:
-        """GET JSON for aggregation as ``headers``' caller; a non-2xx answer makes the part unavailable."""
-        response = await self.send(service, "GET", path, params=params, headers=headers)
+        """GET JSON for aggregation as ``caller``; a non-2xx answer makes the part unavailable."""
+        response = await self.send(service, "GET", path, caller=caller, params=params)
         if response.status_code >= 400:
             raise UnavailableError(f"{service} answered {response.status_code} for {path}", dependency=service)
         return response.json()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from services.ingest.recording import service
 from services.ingest.recording.schemas import EvidenceIn, EvidenceOut, RangeOut, RecordingIn, RecordingOut, SegmentOut
-from shared.deps import SessionDep
-from shared.identity import Caller
+from shared.deps import SessionDep, VerifiedCallerDep
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/cameras", tags=["recording"], responses=PROBLEM_RESPONSES)
@@ -56,8 +55,9 @@ async def clip(session: SessionDep, camera_id: str, start: datetime, end: dateti
 
 
 @router.post("/{camera_id}/evidence", status_code=201, summary="Keep a range as evidence until released")
-async def mark_evidence(request: Request, session: SessionDep, camera_id: str, body: EvidenceIn) -> EvidenceOut:
-    caller = Caller.from_headers(request.headers)
+async def mark_evidence(
+    session: SessionDep, caller: VerifiedCallerDep, camera_id: str, body: EvidenceIn
+) -> EvidenceOut:
     return await service.mark_evidence(session=session, camera_id=camera_id, evidence_in=body, created_by=caller.name)
 
 

@@ -5,21 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query
 from pydantic import StringConstraints
 
 from services.reports.access import authenticated, require_admin
 from services.reports.businesses.settings import BusinessSettings, get_business_settings
+from shared.deps import VerifiedCallerDep
 from shared.identity import Caller
 
 
-def caller(request: Request) -> Caller:
-    return authenticated(request.headers)
-
-
-def public_caller(request: Request) -> Caller:
-    """Anyone, signed in or not (Open311, rating links and the public business lookup are public)."""
-    return Caller.from_headers(request.headers)
+def caller(c: VerifiedCallerDep) -> Caller:
+    return authenticated(c)
 
 
 def admin(c: Annotated[Caller, Depends(caller)]) -> Caller:
@@ -32,7 +28,8 @@ def utcnow() -> datetime:
 
 
 CallerDep = Annotated[Caller, Depends(caller)]
-PublicCallerDep = Annotated[Caller, Depends(public_caller)]
+# Anyone, signed in or not (Open311, rating links and the public business lookup are public).
+PublicCallerDep = VerifiedCallerDep
 AdminDep = Annotated[Caller, Depends(admin)]
 BusinessSettingsDep = Annotated[BusinessSettings, Depends(get_business_settings)]
 

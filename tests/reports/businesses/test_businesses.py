@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,13 +15,16 @@ import pytest
 from devstack.servers import NatsServer
 from services.reports.seed import seed_catalogue
 from shared.identity import Caller
+from tests.reports.conftest import ANONYMOUS as PUBLIC
 from tests.reports.conftest import assert_problem
-from tests.support import ServiceProcess
+from tests.support import ServiceProcess, signed
 
-ADMIN = Caller(name="admin", roles=frozenset({"admin"})).to_headers()
-TOURISM = Caller(name="vhtt-officer", roles=frozenset({"department"}), departments=frozenset({"VHTT"})).to_headers()
-FINANCE = Caller(name="tc-officer", roles=frozenset({"department"}), departments=frozenset({"TCKH"})).to_headers()
-VIEWER = Caller(name="viewer", roles=frozenset({"viewer"})).to_headers()
+ADMIN = signed(Caller(name="admin", roles=frozenset({"admin"})), "reports")
+TOURISM = signed(
+    Caller(name="vhtt-officer", roles=frozenset({"department"}), departments=frozenset({"VHTT"})), "reports"
+)
+FINANCE = signed(Caller(name="tc-officer", roles=frozenset({"department"}), departments=frozenset({"TCKH"})), "reports")
+VIEWER = signed(Caller(name="viewer", roles=frozenset({"viewer"})), "reports")
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +112,7 @@ def test_price_list_valid_on_the_complaint_date_is_used_and_discrepancy_is_compu
 
 def test_business_key_edits_only_its_own_prices(reports: ServiceProcess) -> None:
     own, other = _business(reports, name="Xe điện Minh"), _business(reports, name="Xe điện Hòa")
-    key = Caller(name="key#abc", kind="api_key", departments=frozenset({f"business:{own['id']}"})).to_headers()
+    key = signed(Caller(name="key#abc", kind="api_key", departments=frozenset({f"business:{own['id']}"})), "reports")
     assert _price_list(reports, own["id"], key, "Giá vé", "2026-01-01", None, 100_000).status_code == 201
     refused = _price_list(reports, other["id"], key, "Giá vé", "2026-01-01", None, 1)
     assert refused.status_code == 403
@@ -125,24 +128,25 @@ def test_public_lookup_hides_owner_contacts_and_shows_suspension(reports: Servic
     private = httpx.get(reports.url + f"/businesses/{biz['id']}", headers=ADMIN).json()
     assert private["owner"]["phone"] == "0912345678"
     assert httpx.get(reports.url + f"/businesses/{biz['id']}", headers=VIEWER).json()["owner"] is None
-    found = httpx.get(reports.url + "/public/v1/businesses", params={"q": "sao mai", "type": "beach_service"})
+    search = {"q": "sao mai", "type": "beach_service"}
+    found = httpx.get(reports.url + "/public/v1/businesses", params=search, headers=PUBLIC)
     assert found.status_code == 200
     assert [b["id"] for b in found.json()["items"]] == [biz["id"]]
     assert "0912345678" not in found.text
     assert "Hằng" not in found.text
-    prices = httpx.get(reports.url + f"/public/v1/businesses/{biz['id']}/prices")
+    prices = httpx.get(reports.url + f"/public/v1/businesses/{biz['id']}/prices", headers=PUBLIC)
     assert prices.json()["items"][0]["price_vnd"] == 400_000 or prices.json()["items"][0]["code"] == "tom-hum"
     assert "0912345678" not in prices.text
     r = httpx.post(reports.url + f"/businesses/{biz['id']}/status", json={"status": "suspended", "reason": "chặt chém"},
                    headers=TOURISM)  # fmt: skip
     assert r.json()["status"] == "suspended"
-    public = httpx.get(reports.url + f"/public/v1/businesses/{biz['id']}").json()
+    public = httpx.get(reports.url + f"/public/v1/businesses/{biz['id']}", headers=PUBLIC).json()
     assert (public["status"], public["status_reason"]) == ("suspended", "chặt chém")
     history = httpx.get(reports.url + f"/businesses/{biz['id']}/status-history", headers=ADMIN).json()
     assert [h["to_status"] for h in history] == ["active", "suspended"]
 
 
-def _walk(reports: ServiceProcess, path: str, headers: dict[str, str] | None = None, **params: object) -> list[dict]:
+def _walk(reports: ServiceProcess, path: str, headers: Mapping[str, str] = PUBLIC, **params: object) -> list[dict]:
     """Every item of a list, page after page through ``next_cursor``."""
     items: list[dict] = []
     cursor = None
@@ -192,11 +196,12 @@ def test_lists_page_by_cursor_sort_and_filter(reports: ServiceProcess) -> None:
     public = _walk(reports, "/public/v1/businesses", ward=ward, limit=2, sort="-name")
     assert ids(public) == [b for b in by_name[::-1] if b != closed["id"]]
     assert all("owner" not in b and "owner_phone" not in b for b in public)
-    assert "0912345678" not in httpx.get(reports.url + "/public/v1/businesses", params={"ward": ward}).text
+    listed = httpx.get(reports.url + "/public/v1/businesses", params={"ward": ward}, headers=PUBLIC)
+    assert "0912345678" not in listed.text
     assert ids(_walk(reports, "/public/v1/businesses", ward=ward, type="hotel", limit=1)) == hotels
 
     first = httpx.get(reports.url + "/businesses", params={"ward": ward, "limit": 2}, headers=ADMIN).json()
-    for path, headers in (("/businesses", ADMIN), ("/public/v1/businesses", None)):
+    for path, headers in (("/businesses", ADMIN), ("/public/v1/businesses", PUBLIC)):
         assert_problem(httpx.get(reports.url + path, params={"sort": "owner_phone"}, headers=headers), 422, "sort")
         other_sort = {"ward": ward, "sort": "-name", "cursor": first["next_cursor"]}
         assert_problem(httpx.get(reports.url + path, params=other_sort, headers=headers), 422, "cursor")
@@ -290,7 +295,7 @@ def test_a_business_files_its_own_request_and_its_kpis_reach_the_indicators(
 ) -> None:
     asyncio.run(seed_catalogue(module_database, sample_values=False))  # the tourism department (VHTT) exists
     biz, other = _business(reports, name="Khách sạn Kiến Nghị", type="hotel"), _business(reports, name="Khác")
-    key = Caller(name="hotel-key", kind="api_key", departments=frozenset({f"business:{biz['id']}"})).to_headers()
+    key = signed(Caller(name="hotel-key", kind="api_key", departments=frozenset({f"business:{biz['id']}"})), "reports")
     request = {"title": "Xin cấp phép đặt biển quảng cáo", "description": "Trước mặt đường Hồ Xuân Hương"}
     filed = httpx.post(reports.url + f"/businesses/{biz['id']}/requests", json=request, headers=key)
     assert filed.status_code == 201, filed.text

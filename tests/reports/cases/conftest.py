@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from shared.identity import Caller
-from tests.support import ServiceProcess
+from tests.support import ServiceProcess, signed
 
 
-def who(name: str, *roles: str, departments: tuple[str, ...] = ()) -> dict[str, str]:
-    return Caller(name=name, roles=frozenset(roles), departments=frozenset(departments)).to_headers()  # type: ignore[arg-type]
+def who(name: str, *roles: str, departments: tuple[str, ...] = ()) -> signed:
+    return signed(Caller(name=name, roles=frozenset(roles), departments=frozenset(departments)), "reports")  # type: ignore[arg-type]
 
 
 ADMIN = who("admin", "admin", departments=("*",))
@@ -40,7 +40,7 @@ async def cases_pg(reports_db: str, reports_service: ServiceProcess) -> AsyncIte
 
 @pytest.fixture
 async def client(reports_service: ServiceProcess, cases_pg: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=reports_service.url, headers=OPERATOR, timeout=30) as c:
+    async with httpx.AsyncClient(base_url=reports_service.url, auth=OPERATOR.auth, timeout=30) as c:
         yield c
 
 

@@ -13,7 +13,7 @@ from devstack.servers import NatsServer
 from services.reports.cases.calendar import deadline
 from shared.messages import CaseChanged
 from tests.reports.cases.conftest import ADMIN, GPMB, LEADER, QLTT, VIEWER, new_case
-from tests.reports.conftest import assert_problem
+from tests.reports.conftest import ANONYMOUS, assert_problem
 
 
 async def _create(client: httpx.AsyncClient, **over: object) -> dict[str, object]:
@@ -148,7 +148,7 @@ async def test_unknown_category_and_bad_input_name_the_field(client: httpx.Async
     assert "lat" in r.json()["detail"]
     r = await client.post("/cases/999999/transitions", json={"to": "acknowledged"})
     assert r.status_code == 404
-    r = await client.get("/cases", headers={"X-Cityops-User": "anonymous:10.0.0.9"})
+    r = await client.get("/cases", headers=ANONYMOUS)
     assert r.status_code == 401
 
 

@@ -9,8 +9,7 @@ import httpx
 from services.reports.cases.calendar import VIETNAM
 from services.reports.jobs import months_to_refresh
 from tests.reports.cases.conftest import ADMIN, QLTT, new_case
-
-PUBLIC = {"X-Cityops-User": "anonymous:203.0.113.7"}
+from tests.reports.conftest import ANONYMOUS as PUBLIC
 
 
 def test_months_to_refresh() -> None:

@@ -45,7 +45,7 @@ async def test_changes_made_while_nats_is_down_are_published_when_it_returns(
     svc.wait_status("/readyz", 200, timeout=60)
     pg = await asyncpg.connect(fresh_database.replace("postgresql+asyncpg", "postgresql"))
     try:
-        async with httpx.AsyncClient(base_url=svc.url, headers=OPERATOR, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=svc.url, auth=OPERATOR.auth, timeout=30) as client:
             created = await client.post("/cases", json=new_case())
             assert created.status_code == 201, created.text
             case_id = created.json()["id"]

@@ -6,8 +6,7 @@ import asyncpg
 import httpx
 
 from tests.reports.cases.conftest import ADMIN, QLTT, new_case
-
-PUBLIC = {"X-Cityops-User": "anonymous:203.0.113.7", "X-Cityops-Roles": "", "X-Cityops-Departments": ""}
+from tests.reports.conftest import ANONYMOUS as PUBLIC
 
 
 async def _resolve(client: httpx.AsyncClient, case_id: object, **extra: object) -> httpx.Response:

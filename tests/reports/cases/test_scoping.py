@@ -4,6 +4,7 @@ Tree: SC_A → SC_A1; SC_B apart."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 import httpx
@@ -11,12 +12,14 @@ import pytest
 
 from shared.identity import Caller
 from tests.reports.cases.conftest import ADMIN, GPMB, LEADER, OPERATOR, new_case, who
+from tests.support import signed
 
 A = who("a-clerk", "department", departments=("SC_A",))
 A1 = who("a1-clerk", "department", departments=("SC_A1",))
-B_KEY = Caller(
-    name="b-push#k1", kind="api_key", roles=frozenset({"department"}), departments=frozenset({"SC_B"})
-).to_headers()
+B_KEY = signed(
+    Caller(name="b-push#k1", kind="api_key", roles=frozenset({"department"}), departments=frozenset({"SC_B"})),
+    "reports",
+)
 B_CLERK = who("b-clerk", "department", departments=("SC_B",))
 B_LEADER = who("b-head", "leader", departments=("SC_B",))
 
@@ -40,7 +43,7 @@ async def _case_of(client: httpx.AsyncClient, department: str, **over: str) -> i
     return int(case["id"])
 
 
-async def _ids(client: httpx.AsyncClient, path: str, headers: dict[str, str], **params: str) -> set[int]:
+async def _ids(client: httpx.AsyncClient, path: str, headers: Mapping[str, str], **params: str) -> set[int]:
     r = await client.get(path, params=params, headers=headers)
     assert r.status_code == 200, r.text
     return {int(x["id"]) for x in r.json()["items"]}

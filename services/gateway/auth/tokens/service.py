@@ -29,6 +29,7 @@ from services.gateway.auth.tokens import repository
 from services.gateway.auth.tokens.models import RefreshToken, TokenFamily
 from shared.db import Database
 from shared.errors import UnauthorizedError
+from shared.keys import KeySet
 
 # ``typ`` of a token: a bearer token for any route, or the cookie's, for media and event streams only.
 ACCESS, MEDIA = "access", "media"
@@ -57,19 +58,19 @@ class Issued:
     media: MediaToken
 
 
-def _sign(jwt_secret: str, *, username: str, generation: int, family_id: uuid.UUID, ttl_s: int, typ: str) -> str:
+def _sign(jwt_keys: KeySet, *, username: str, generation: int, family_id: uuid.UUID, ttl_s: int, typ: str) -> str:
     # ``jti``: two tokens issued within the same second are still two tokens.
     claims = {"typ": typ, "gen": generation, "sid": str(family_id), "jti": uuid.uuid4().hex}
-    return crypto.issue_token(jwt_secret, subject=username, ttl_s=ttl_s, claims=claims)
+    return crypto.issue_token(jwt_keys, subject=username, ttl_s=ttl_s, claims=claims)
 
 
 def _grant(
-    session: AsyncSession, *, username: str, family: TokenFamily, jwt_secret: str, ttl_s: int, now: datetime
+    session: AsyncSession, *, username: str, family: TokenFamily, jwt_keys: KeySet, ttl_s: int, now: datetime
 ) -> Issued:
     refresh = crypto.new_refresh_token()
     repository.add_refresh_token(session, RefreshToken(token_hash=crypto.hash_random(refresh), family_id=family.id))
     sign = functools.partial(
-        _sign, jwt_secret, username=username, generation=family.generation, family_id=family.id, ttl_s=ttl_s
+        _sign, jwt_keys, username=username, generation=family.generation, family_id=family.id, ttl_s=ttl_s
     )
     body = TokenOut(
         access_token=sign(typ=ACCESS),
@@ -80,7 +81,7 @@ def _grant(
     return Issued(body=body, media=MediaToken(sign(typ=MEDIA), ttl_s))
 
 
-async def start(*, database: Database, user: User, jwt_secret: str, ttl_s: int, refresh_ttl_s: int) -> Issued:
+async def start(*, database: Database, user: User, jwt_keys: KeySet, ttl_s: int, refresh_ttl_s: int) -> Issued:
     """A new login of ``user`` (its password just checked): a family and its first pair."""
     now = datetime.now(UTC)
     async with database.session() as session:
@@ -90,7 +91,7 @@ async def start(*, database: Database, user: User, jwt_secret: str, ttl_s: int, 
             user_id=user.id, generation=user.token_generation, expires_at=now + timedelta(seconds=refresh_ttl_s)
         )
         await repository.add_family(session, family)
-        return _grant(session, username=user.username, family=family, jwt_secret=jwt_secret, ttl_s=ttl_s, now=now)
+        return _grant(session, username=user.username, family=family, jwt_keys=jwt_keys, ttl_s=ttl_s, now=now)
 
 
 def _ended(family: TokenFamily, user: User, now: datetime) -> str | None:
@@ -118,7 +119,7 @@ async def _refusal(session: AsyncSession, token_hash: str, now: datetime) -> Una
     return UnauthorizedError("login revoked: log in again")
 
 
-async def rotate(*, database: Database, jwt_secret: str, ttl_s: int, refresh_token: str) -> tuple[str, Issued]:
+async def rotate(*, database: Database, jwt_keys: KeySet, ttl_s: int, refresh_token: str) -> tuple[str, Issued]:
     """The user and the next pair of the login ``refresh_token`` belongs to; the token is used up.
     ``ReplayedRefreshTokenError`` when it was used before (its login is revoked, committed first)."""
     now = datetime.now(UTC)
@@ -132,9 +133,7 @@ async def rotate(*, database: Database, jwt_secret: str, ttl_s: int, refresh_tok
             family, user = found
             why = _ended(family, user, now)
             if why is None:
-                issued = _grant(
-                    session, username=user.username, family=family, jwt_secret=jwt_secret, ttl_s=ttl_s, now=now
-                )
+                issued = _grant(session, username=user.username, family=family, jwt_keys=jwt_keys, ttl_s=ttl_s, now=now)
                 return user.username, issued
             refusal = UnauthorizedError(why)
     # Out of the unit of work, so that what it did (a token used up, a family revoked) is committed.
@@ -148,9 +147,9 @@ async def end(*, database: Database, refresh_token: str) -> bool:
         return token is not None and await repository.revoke_family(session, token.family_id, datetime.now(UTC))
 
 
-async def verify(*, database: Database, jwt_secret: str, token: str, typ: str) -> User:
+async def verify(*, database: Database, jwt_keys: KeySet, token: str, typ: str) -> User:
     """The user of a signed token of type ``typ``, unless their credentials changed or the login ended."""
-    claims = crypto.decode_token(jwt_secret, token)
+    claims = crypto.decode_token(jwt_keys, token)
     generation, sid = claims.get("gen"), claims.get("sid")
     try:
         family_id = None if sid is None else uuid.UUID(str(sid))
@@ -172,10 +171,10 @@ async def verify(*, database: Database, jwt_secret: str, token: str, typ: str) -
     return user
 
 
-def media_token(*, jwt_secret: str, access_token: str) -> MediaToken:
+def media_token(*, jwt_keys: KeySet, access_token: str) -> MediaToken:
     """The cookie's token for a verified access token: same user, generation and login, no longer life."""
-    claims = crypto.decode_token(jwt_secret, access_token)
+    claims = crypto.decode_token(jwt_keys, access_token)
     ttl_s = int(claims["exp"] - time.time())
     kept: dict[str, Any] = {name: claims[name] for name in ("gen", "sid") if name in claims}
-    value = crypto.issue_token(jwt_secret, subject=str(claims["sub"]), ttl_s=ttl_s, claims={**kept, "typ": MEDIA})
+    value = crypto.issue_token(jwt_keys, subject=str(claims["sub"]), ttl_s=ttl_s, claims={**kept, "typ": MEDIA})
     return MediaToken(value, ttl_s)

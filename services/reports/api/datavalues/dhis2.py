@@ -1,7 +1,7 @@
 """DHIS2 Web API subset, so DHIS2 clients work when pointed at ``<gateway>/dhis2``.
 
 Authentication (HTTP Basic or ``Authorization: ApiToken …``) is checked by the gateway, which
-forwards the caller's identity in the ``X-Cityops-*`` headers like for every other route.
+vouches for the caller in its identity token like for every other route.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from services.reports.access import authenticated
 from services.reports.datavalues.dhis2 import service
 from services.reports.datavalues.periods import PeriodError, parse_period
-from shared.deps import RuntimeDep, SessionDep
+from shared.deps import RuntimeDep, SessionDep, verified_caller
 from shared.errors import InvalidInputError, UnauthorizedError
 from shared.identity import Caller
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/dhis2/api", tags=["dhis2"])
 
 def _caller(request: Request) -> Caller | None:
     try:
-        return authenticated(request.headers)
+        return authenticated(verified_caller(request))
     except UnauthorizedError:
         return None
 
