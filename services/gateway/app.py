@@ -16,7 +16,7 @@ from services.gateway.auth import service as auth_service
 from services.gateway.auth.cache import CallerCache
 from services.gateway.auth.secrets import Hashing
 from services.gateway.auth.throttle import LoginThrottle
-from services.gateway.auth.throttle_sharing import ThrottleSharing
+from services.gateway.auth.throttle_sharing import ThrottleSharing, deployment_of
 from services.gateway.consumers import credentials, login_attempts, usage
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, ETagMiddleware
 from services.gateway.openapi import ApiDocs
@@ -61,7 +61,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         jwt_keys=jwt_keys,
     )
     sharing = UsageSharing(gw.limiter)
-    attempts = ThrottleSharing(gw.throttle)
+    attempts = ThrottleSharing(gw.throttle, deployment=deployment_of(settings.database_url))
     tasks: set[asyncio.Task[None]] = set()
 
     def spawn(job: Coroutine[Any, Any, None]) -> None:

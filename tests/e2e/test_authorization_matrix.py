@@ -21,10 +21,13 @@ from datetime import date, timedelta
 import httpx
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import SecretStr
 from starlette.routing import compile_path
 
 from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
 from tests.e2e.conftest import System
+from tests.support import TEST_JWT_KEYS, TEST_SERVICE_KEYS
 
 DEPT = "MX_A"
 TREE = (
@@ -200,7 +203,8 @@ def test_the_matrix_names_known_actors_and_has_a_row_for_every_gateway_route() -
     for method, path, _, allowed in MATRIX:
         assert set(allowed) <= set(ACTORS), (method, path, allowed)
     rowless = []
-    for context in iter_route_contexts(create_app().routes):
+    settings = GatewaySettings(jwt_keys=SecretStr(TEST_JWT_KEYS), service_keys=SecretStr(TEST_SERVICE_KEYS))
+    for context in iter_route_contexts(create_app(settings).routes):
         if isinstance(context.original_route, APIRoute):
             template, _, _ = compile_path(context.path)
             if not any(template.match(path.split("?")[0]) for _, path, _, _ in MATRIX):

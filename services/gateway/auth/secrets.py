@@ -131,7 +131,9 @@ def issue_token(
     return jwt.encode(payload, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
-def decode_token(keys: KeySet, token: str) -> dict[str, Any]:
+def decode_token(keys: KeySet, token: str, typ: str = "access") -> dict[str, Any]:
+    """The claims of a token of type ``typ`` signed with a listed key (401 otherwise): an access
+    token is never taken for a media cookie's, nor the other way round."""
     try:
         kid = jwt.get_unverified_header(token).get("kid")
         key = keys.verifying(kid) if isinstance(kid, str) else None
@@ -144,6 +146,6 @@ def decode_token(keys: KeySet, token: str) -> dict[str, Any]:
         raise UnauthorizedError("token expired") from exc
     except jwt.PyJWTError as exc:
         raise UnauthorizedError("invalid token") from exc
-    if claims["typ"] != "access":
+    if claims["typ"] != typ:
         raise UnauthorizedError("invalid token")
     return claims

@@ -4,16 +4,19 @@ Each replica keeps its own ``LoginThrottle``; without this, an attacker spreadin
 replicas (a load balancer does it for him) would get N times the attempts before a lockout. Every
 counted failure and success is published at once (core NATS: a lost message costs one count, never a
 lock that should not be) and the other replicas count it too. A lockout is audited by the replica whose
-own attempt started it; the others lock silently.
+own attempt started it; the others lock silently. Replicas of one deployment are those sharing a
+database (``deployment``): another deployment on the same NATS (a staging copy) counts apart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
 
 from services.gateway.auth.throttle import LoginThrottle
 from shared import subjects
@@ -22,9 +25,17 @@ from shared.bus import Bus
 log = logging.getLogger("cityops.gateway.throttle")
 
 
+def deployment_of(database_url: str) -> str:
+    """The name of the deployment a replica belongs to: a digest of its database's address (host, port,
+    database; not the user or password, which replicas may not share)."""
+    url = make_url(database_url)
+    return hashlib.sha256(f"{url.host}:{url.port}/{url.database}".encode()).hexdigest()[:16]
+
+
 class Attempt(BaseModel):
     """One login attempt a replica counted (the bus message)."""
 
+    deployment: str
     replica: str
     account: str
     client: str
@@ -32,15 +43,18 @@ class Attempt(BaseModel):
 
 
 class ThrottleSharing:
-    def __init__(self, throttle: LoginThrottle, backlog: int = 10_000) -> None:
+    def __init__(self, throttle: LoginThrottle, *, deployment: str, backlog: int = 10_000) -> None:
         self.throttle = throttle
+        self.deployment = deployment
         self.replica = uuid.uuid4().hex
         # Bounded: under a flood with NATS away, the oldest news is not worth memory.
         self._outgoing: asyncio.Queue[Attempt] = asyncio.Queue(maxsize=backlog)
         throttle.listener = self._counted
 
     def _counted(self, account: str, client: str, failed: bool) -> None:
-        attempt = Attempt(replica=self.replica, account=account, client=client, failed=failed)
+        attempt = Attempt(
+            deployment=self.deployment, replica=self.replica, account=account, client=client, failed=failed
+        )
         if self._outgoing.full():
             self._outgoing.get_nowait()
         self._outgoing.put_nowait(attempt)
@@ -51,7 +65,7 @@ class ThrottleSharing:
             attempt = Attempt.model_validate_json(data)
         except ValidationError:
             return
-        if attempt.replica == self.replica:
+        if attempt.replica == self.replica or attempt.deployment != self.deployment:
             return
         if attempt.failed:
             self.throttle.failed(attempt.account, attempt.client, told=True)

@@ -149,13 +149,13 @@ async def end(*, database: Database, refresh_token: str) -> bool:
 
 async def verify(*, database: Database, jwt_keys: KeySet, token: str, typ: str) -> User:
     """The user of a signed token of type ``typ``, unless their credentials changed or the login ended."""
-    claims = crypto.decode_token(jwt_keys, token)
+    claims = crypto.decode_token(jwt_keys, token, typ)
     generation, sid = claims.get("gen"), claims.get("sid")
     try:
         family_id = None if sid is None else uuid.UUID(str(sid))
     except ValueError as exc:
         raise UnauthorizedError("invalid token") from exc
-    if claims.get("typ") != typ or not isinstance(generation, int):
+    if not isinstance(generation, int):
         raise UnauthorizedError("invalid token")
     async with database.session() as session:
         user = await users.find_user(session, str(claims["sub"]))
