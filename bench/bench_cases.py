@@ -29,7 +29,7 @@ import nats
 from devstack.servers import embedded_servers
 from shared.messages import AlertEvent, CaseChanged
 from shared.subjects import alert
-from tests.support import ServiceProcess
+from tests.support import NATS_ADMIN, NATS_PASSWORDS, ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATOR = {"X-Cityops-User": "user:bench", "X-Cityops-Roles": "operator", "X-Cityops-Departments": ""}
@@ -168,7 +168,7 @@ async def _case_list(pg: asyncpg.Connection, url: str) -> list[dict[str, Any]]:
 
 
 async def _alert_latency(nats_url: str, pg: asyncpg.Connection) -> list[dict[str, Any]]:
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url, **NATS_ADMIN)
     js = nc.jetstream()
     received: dict[int, float] = {}
     all_in = asyncio.Event()
@@ -248,7 +248,7 @@ async def _measure(db_url: str, nats_url: str, log: Path) -> list[dict[str, Any]
 
 
 def run() -> list[dict[str, Any]]:
-    with embedded_servers("bench-cases-") as (nats_server, pg_server, root):
+    with embedded_servers(nats_passwords=NATS_PASSWORDS, prefix="bench-cases-") as (nats_server, pg_server, root):
         return asyncio.run(_measure(pg_server.url(), nats_server.url, root / "reports.log"))
 
 

@@ -20,7 +20,7 @@ import httpx
 
 from devstack.servers import embedded_servers
 from services.reports.datavalues.imports.merge import DATA_VALUE_COLUMNS as COLUMNS
-from tests.support import ServiceProcess
+from tests.support import NATS_PASSWORDS, ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = {"X-Cityops-User": "user:bench", "X-Cityops-Roles": "admin", "X-Cityops-Departments": "*"}
@@ -236,7 +236,7 @@ async def _measure(db_url: str, nats_url: str, log: Path) -> list[dict[str, obje
 
 
 def run() -> list[dict[str, object]]:
-    with embedded_servers("bench-reports-") as (nats_server, pg_server, root):
+    with embedded_servers(nats_passwords=NATS_PASSWORDS, prefix="bench-reports-") as (nats_server, pg_server, root):
         return asyncio.run(_measure(pg_server.url(), nats_server.url, root / "reports.log"))
 
 

@@ -46,13 +46,22 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.service = service
-        self.bus = Bus(settings.nats_url, name=f"cityops-{service}", replicas=settings.stream_replicas)
+        user, password = settings.nats_credentials(service)
+        self.bus = Bus(
+            settings.nats_url,
+            name=f"cityops-{service}",
+            replicas=settings.stream_replicas,
+            user=user,
+            password=password,
+        )
+        migration_url = settings.migration_database_url
         self.db: Database | None = (
             Database(
                 settings.database_url,
                 schema=service,
                 migrations_dir=migrations_dir,
                 app_name=f"{settings.environment}.{service}",
+                migration_url=migration_url.get_secret_value() if migration_url is not None else None,
             )
             if owns_db
             else None

@@ -11,9 +11,19 @@ from pathlib import Path
 
 import httpx
 
-from devstack.servers import free_port
+from devstack.servers import NatsCredentials, NatsServer, free_port
+from shared.bus.authorization import ADMIN_USER, SERVICE_USERS, USERS
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every nats-server the tests start authenticates with these (nats_server_for), so a client knows
+# them without being handed its server: a test client is the admin, a service process its own user.
+NATS_PASSWORDS = {user: f"test-{user}-nats-password" for user in USERS}
+NATS_ADMIN = NatsCredentials(user=ADMIN_USER, password=NATS_PASSWORDS[ADMIN_USER])
+
+
+def nats_server_for(data_dir: Path, port: int | None = None) -> NatsServer:
+    """A (not yet started) nats-server with the test users' passwords."""
+    return NatsServer(data_dir, port or free_port(), passwords=NATS_PASSWORDS)
 
 
 class ServiceProcess:
@@ -24,7 +34,11 @@ class ServiceProcess:
         self.port = free_port()
         self.log_path = log_dir / f"{name}-{self.port}.log"
         prefix = f"CITYOPS_{name.upper()}_"
-        self.env = {**os.environ, **env, f"{prefix}PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
+        # The service's own NATS user, unless the test says otherwise.
+        own = (
+            {"CITYOPS_NATS_USER": name, "CITYOPS_NATS_PASSWORD": NATS_PASSWORDS[name]} if name in SERVICE_USERS else {}
+        )
+        self.env = {**os.environ, **own, **env, f"{prefix}PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devstack.dbroles import SERVICES, ensure_roles, runtime_url
 from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
 from devstack.servers import NatsServer, free_port
 from services.reports.seed import seed_catalogue
@@ -56,9 +57,24 @@ def login(gateway: str, username: str, password: str) -> dict[str, str]:
     raise AssertionError(f"cannot log in as {username}: {r.status_code} {r.text}")
 
 
+def least_privilege_env(database_url: str) -> dict[str, dict[str, str]]:
+    """Each service's database settings as production runs them: migrations as the owner of
+    ``database_url``, the service as its own role ``cityops_<service>`` (created here, trust auth)."""
+    asyncio.run(ensure_roles(database_url, SERVICES, dict.fromkeys(SERVICES)))
+    return {
+        service: {
+            "CITYOPS_DATABASE_URL": runtime_url(database_url, service),
+            "CITYOPS_MIGRATION_DATABASE_URL": database_url,
+        }
+        for service in SERVICES
+    }
+
+
 @contextmanager
 def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **extra_env: str) -> Iterator[System]:
-    """Start RTSP camera + all services on the given NATS and database; stop them all after."""
+    """Start RTSP camera + all services on the given NATS and database; stop them all after. Each
+    service connects as its own NATS user (ServiceProcess) and its own PostgreSQL role."""
+    roles = least_privilege_env(database_url)
     with tempfile.TemporaryDirectory(prefix="cityops-e2e-") as tmp:
         root = Path(tmp)
         media = root / "media"
@@ -67,7 +83,6 @@ def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **ex
         rtsp = RtspServer(media, free_port(), log_path=root / "rtsp.log").start()
         env = {
             "CITYOPS_NATS_URL": nats.url,
-            "CITYOPS_DATABASE_URL": database_url,
             "CITYOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "CITYOPS_INGEST_RECORDINGS_DIR": str(root / "recordings"),
             "CITYOPS_INGEST_STALL_S": "3",
@@ -80,8 +95,9 @@ def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **ex
         }
         services: dict[str, ServiceProcess] = {}
         for name in ("ingest", "analytics", "reports"):
-            services[name] = ServiceProcess(name, env, root).start()
+            services[name] = ServiceProcess(name, {**roles[name], **env}, root).start()
         gateway_env = {
+            **roles["gateway"],
             **env,
             "CITYOPS_GATEWAY_INGEST_URL": services["ingest"].url,
             "CITYOPS_GATEWAY_ANALYTICS_URL": services["analytics"].url,

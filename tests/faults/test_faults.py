@@ -21,13 +21,14 @@ from devstack.servers import NatsServer, PostgresServer, free_port
 from shared import subjects
 from shared.messages import AlertEvent
 from tests.e2e.conftest import System, running_system
+from tests.support import NATS_ADMIN, nats_server_for
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NatsServer, PostgresServer]]:
     root = tmp_path_factory.mktemp("faults")
     root.chmod(0o755)
-    nats_server = NatsServer(root / "js", free_port())
+    nats_server = nats_server_for(root / "js")
     pg = PostgresServer(root / "pg", free_port())
     try:
         nats_server.start()
@@ -82,7 +83,7 @@ def test_a_stopped_upstream_gives_503_on_its_routes_while_the_others_keep_workin
 
 
 async def _publish_alerts(url: str, ids: range) -> None:
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **NATS_ADMIN)
     js = nc.jetstream()
     now = datetime.now(UTC)
     for n in ids:

@@ -17,7 +17,7 @@ import pytest
 from devstack.servers import NatsServer
 from services.reports.datavalues.periods import parse_period
 from tests.reports.conftest import assert_problem, values
-from tests.support import ServiceProcess
+from tests.support import NATS_ADMIN, ServiceProcess
 
 TOUR_CLERK = {"X-Cityops-User": "user:tour-clerk", "X-Cityops-Roles": "department", "X-Cityops-Departments": "TOUR,W2"}
 
@@ -487,7 +487,7 @@ async def test_fifty_thousand_values_are_accepted(api: httpx.AsyncClient, pg: as
 
 
 async def test_import_publishes_summary_and_threshold_alerts(api: httpx.AsyncClient, nats_server: NatsServer) -> None:
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.url, **NATS_ADMIN)
     js = nc.jetstream()
     imported = await js.subscribe("reports.datavalues.imported", deliver_policy=nats.js.api.DeliverPolicy.NEW)
     alerts = await js.subscribe("alerts.indicator.CMP", deliver_policy=nats.js.api.DeliverPolicy.NEW)

@@ -1,0 +1,148 @@
+"""Who may publish and subscribe to what on NATS, derived from ``shared.subjects`` — never written by hand.
+
+One NATS user per service plus an operator user (``admin``) for tools and tests. A service may
+publish the subjects it owns and subscribe to the ones it consumes (``SUBJECTS``); JetStream adds what
+its client library needs: declaring the streams and buckets (every service declares all of them, so
+any may start first), consumers, acks, flow control and reads on the streams it consumes, ``$KV``
+writes on the buckets it uses (``BucketSpec.users``), the dead letters of its own durable consumers,
+and replies on its own inbox prefix (``_INBOX.<service>``, see ``Bus``), so no service can read
+another's replies. Nothing is anonymous: a server with this block refuses a client without a user.
+
+``authorization_config()`` is the ``authorization { … }`` block of nats-server's configuration; the
+passwords are references to environment variables (``$CITYOPS_NATS_PASSWORD_<USER>``), so the same
+text serves the embedded dev server, compose and Kubernetes (a test compares the manifests with it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from shared.subjects import BUCKETS, DURABLE_CONSUMERS, STREAMS, SUBJECTS
+
+SERVICE_USERS: tuple[str, ...] = ("ingest", "analytics", "reports", "gateway")
+ADMIN_USER = "admin"
+USERS: tuple[str, ...] = (*SERVICE_USERS, ADMIN_USER)
+
+
+def inbox_prefix(user: str) -> str:
+    """The reply-subject prefix a service's connection uses (its only ``_INBOX`` subscriptions)."""
+    return f"_INBOX.{user}"
+
+
+def password_variable(user: str) -> str:
+    """The environment variable nats-server reads ``user``'s password from."""
+    return f"CITYOPS_NATS_PASSWORD_{user.upper()}"
+
+
+def wildcard(pattern: str) -> str:
+    """``alerts.<camera>.<rule>`` → ``alerts.*.*`` (a NATS subject filter)."""
+    return re.sub(r"<[^>]+>", "*", pattern)
+
+
+def covers(filter_: str, subject: str) -> bool:
+    """Whether every subject matched by ``subject`` (itself possibly a filter) is matched by ``filter_``."""
+    want, have = filter_.split("."), subject.split(".")
+    for i, token in enumerate(want):
+        if token == ">":
+            return len(have) > i
+        if i >= len(have) or (token != "*" and token != have[i]) or (token == "*" and have[i] == ">"):
+            return False
+    return len(want) == len(have)
+
+
+def _named(services_text: str) -> set[str]:
+    return {s for s in SERVICE_USERS if re.search(rf"\b{s}\b", services_text)}
+
+
+def _stream_of(transport: str) -> str | None:
+    found = re.search(r"JetStream `([A-Z_]+)`", transport)
+    return found.group(1) if found else None
+
+
+@dataclass(frozen=True)
+class Permissions:
+    publish: tuple[str, ...]
+    publish_deny: tuple[str, ...]
+    subscribe: tuple[str, ...]
+
+
+def _read_stream(stream: str) -> list[str]:
+    """Consumers (durable, ordered, pull), their acks and flow control, and direct reads on ``stream``."""
+    api = "$JS.API"
+    return [
+        f"{api}.CONSUMER.CREATE.{stream}",
+        f"{api}.CONSUMER.CREATE.{stream}.>",
+        f"{api}.CONSUMER.DURABLE.CREATE.{stream}.>",
+        f"{api}.CONSUMER.INFO.{stream}.>",
+        f"{api}.CONSUMER.DELETE.{stream}.>",
+        f"{api}.CONSUMER.MSG.NEXT.{stream}.>",
+        f"{api}.DIRECT.GET.{stream}",
+        f"{api}.DIRECT.GET.{stream}.>",
+        f"{api}.STREAM.MSG.GET.{stream}",
+        f"$JS.ACK.{stream}.>",
+        f"$JS.FC.{stream}.>",
+    ]
+
+
+def _declare_all() -> list[str]:
+    names = [s.name for s in STREAMS] + [f"KV_{b.name}" for b in BUCKETS]
+    ops = ("INFO", "CREATE", "UPDATE")
+    return ["$JS.API.INFO"] + [f"$JS.API.STREAM.{op}.{name}" for name in names for op in ops]
+
+
+def service_permissions(service: str) -> Permissions:
+    """What ``service``'s NATS user may do (see the module docstring)."""
+    publish: list[str] = _declare_all()
+    deny: list[str] = []
+    subscribe: list[str] = []
+    for spec in SUBJECTS:
+        subject = wildcard(spec.pattern)
+        if spec.owner == service:
+            publish.append(subject)
+            # A wider pattern must not let the owner publish a narrower subject another service owns.
+            deny += [
+                wildcard(other.pattern)
+                for other in SUBJECTS
+                if other.owner != service and other.owner in SERVICE_USERS and covers(subject, wildcard(other.pattern))
+            ]
+        if service in _named(spec.consumers):
+            subscribe.append(subject)
+            stream = _stream_of(spec.transport)
+            if stream is not None:
+                publish += [p for p in _read_stream(stream) if p not in publish]
+    for bucket in BUCKETS:
+        if service in bucket.users:
+            publish += [*_read_stream(f"KV_{bucket.name}"), f"$KV.{bucket.name}.>"]
+    durables = [name for name, owner in DURABLE_CONSUMERS.items() if owner == service]
+    publish += [f"deadletter.{name}" for name in durables]
+    subscribe.append(f"{inbox_prefix(service)}.>")
+    return Permissions(tuple(publish), tuple(deny), tuple(subscribe))
+
+
+def _user_block(user: str) -> dict[str, object]:
+    if user == ADMIN_USER:
+        permissions: dict[str, object] = {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
+    else:
+        p = service_permissions(user)
+        publish: dict[str, list[str]] = {"allow": list(p.publish)}
+        if p.publish_deny:
+            publish["deny"] = list(p.publish_deny)
+        permissions = {"publish": publish, "subscribe": {"allow": list(p.subscribe)}}
+    return {"user": user, "password": f"${password_variable(user)}", "permissions": permissions}
+
+
+def authorization_config() -> str:
+    """The ``authorization { users [...] }`` block of nats-server's configuration."""
+    lines = [
+        "# Generated by `python -m shared.subjects nats-config` from shared/subjects.py; do not edit.",
+        "authorization {",
+        "  users = [",
+    ]
+    for user in USERS:
+        # JSON is valid nats-server configuration; a bare $VARIABLE is read from the environment.
+        block = json.dumps(_user_block(user))
+        lines.append("    " + block.replace(f'"${password_variable(user)}"', f"${password_variable(user)}"))
+    lines += ["  ]", "}"]
+    return "\n".join(lines) + "\n"
