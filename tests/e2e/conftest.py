@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import tempfile
 import time
@@ -21,6 +22,7 @@ from services.reports.seed import seed_catalogue
 from tests.support import ServiceProcess
 
 ADMIN_PASSWORD = "e2e-admin-password"
+DENIED = re.compile(r"(?i)permissions violation|authorization violation|permission denied|InsufficientPrivilege")
 CLIP = "vtest.mp4"
 
 
@@ -37,6 +39,15 @@ class System:
 
     def logs(self) -> str:
         return "\n".join(f"== {name}\n{proc.log_text()}" for name, proc in self.services.items())
+
+    def denials(self) -> list[str]:
+        """Log lines where NATS or PostgreSQL refused a service something its role does not allow."""
+        return [
+            f"{name}: {line}"
+            for name, proc in self.services.items()
+            for line in proc.log_text().splitlines()
+            if DENIED.search(line)
+        ]
 
     def user(self, role: str, departments: list[str] | None = None) -> dict[str, str]:
         """Create a user of ``role`` and return its bearer header."""
@@ -111,6 +122,9 @@ def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **ex
             system = System(nats=nats, rtsp=rtsp, services=services)
             system.admin = login(system.gateway, "admin", ADMIN_PASSWORD)
             yield system
+            # Least privilege must not cost a feature: whatever the tests made the system do, no service
+            # was refused by NATS or PostgreSQL.
+            assert not system.denials(), "\n".join(system.denials())
         finally:
             for proc in services.values():
                 proc.stop()
