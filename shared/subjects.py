@@ -155,14 +155,22 @@ def subject_table() -> str:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m shared.subjects``: the README table; ``… nats-config``: the nats-server authorization."""
+    """``python -m shared.subjects``: the README table; ``… nats-config``: the nats-server authorization;
+    ``… nats-helm-values``: the same for the NATS Helm chart (merged into production's nats-values.yaml)."""
     if argv == ["nats-config"]:
         from shared.bus.authorization import authorization_config
 
         sys.stdout.write(authorization_config())
         return 0
+    if argv == ["nats-helm-values"]:
+        import json
+
+        from shared.bus.authorization import helm_values
+
+        sys.stdout.write(json.dumps(helm_values(), indent=2) + "\n")
+        return 0
     if argv:
-        sys.stderr.write("usage: python -m shared.subjects [nats-config]\n")
+        sys.stderr.write("usage: python -m shared.subjects [nats-config | nats-helm-values]\n")
         return 2
     sys.stdout.write(subject_table())
     return 0

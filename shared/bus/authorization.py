@@ -121,7 +121,8 @@ def service_permissions(service: str) -> Permissions:
     return Permissions(tuple(publish), tuple(deny), tuple(subscribe))
 
 
-def _user_block(user: str) -> dict[str, object]:
+def user_entry(user: str) -> dict[str, object]:
+    """One entry of ``authorization.users``; the password is a reference ``$CITYOPS_NATS_PASSWORD_<USER>``."""
     if user == ADMIN_USER:
         permissions: dict[str, object] = {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
     else:
@@ -133,6 +134,14 @@ def _user_block(user: str) -> dict[str, object]:
     return {"user": user, "password": f"${password_variable(user)}", "permissions": permissions}
 
 
+def helm_values() -> dict[str, object]:
+    """The same users as values of the official NATS Helm chart (``config.merge``), where a variable is
+    written ``<< $NAME >>``, and the chart's container gets the passwords from the secret cityops-nats."""
+    users = [{**user_entry(u), "password": f"<< ${password_variable(u)} >>"} for u in USERS]
+    env = {password_variable(u): {"valueFrom": {"secretKeyRef": {"name": "cityops-nats", "key": u}}} for u in USERS}
+    return {"config": {"merge": {"authorization": {"users": users}}}, "container": {"env": env}}
+
+
 def authorization_config() -> str:
     """The ``authorization { users [...] }`` block of nats-server's configuration."""
     lines = [
@@ -142,7 +151,7 @@ def authorization_config() -> str:
     ]
     for user in USERS:
         # JSON is valid nats-server configuration; a bare $VARIABLE is read from the environment.
-        block = json.dumps(_user_block(user))
+        block = json.dumps(user_entry(user))
         lines.append("    " + block.replace(f'"${password_variable(user)}"', f"${password_variable(user)}"))
     lines += ["  ]", "}"]
     return "\n".join(lines) + "\n"
