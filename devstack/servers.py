@@ -252,6 +252,9 @@ class PostgresServer:
     def start(self, timeout: float = 30.0) -> None:
         _let_traverse(self.bin / "postgres")
         self.init()
+        # Again on every start: something may have closed a parent since (a pytest session starting
+        # takes group and other permissions off its pytest-of-<user> directory).
+        _let_traverse(self.data_dir)
         for attempt in (1, 2):
             log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 — owned by the child
             self.proc = subprocess.Popen(
