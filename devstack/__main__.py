@@ -36,7 +36,8 @@ def _embedded_postgres() -> PostgresServer:
 
 
 def _embedded_nats() -> NatsServer:
-    return NatsServer(RUN_DIR / "nats", int(os.environ.get("CITYOPS_DEV_NATS_PORT", DEV_NATS_PORT)))
+    port = int(os.environ.get("CITYOPS_DEV_NATS_PORT", DEV_NATS_PORT))
+    return NatsServer(RUN_DIR / "nats", port, passwords=_nats_passwords())
 
 
 def _refuse_busy_port(what: str, port: int) -> None:
