@@ -162,8 +162,9 @@ def migrate() -> int:
         url = pg.url()
         passwords = dict.fromkeys(SERVICES)  # trust authentication on loopback
     try:
-        asyncio.run(migrate_all(url, passwords, SERVICES))
-        print(f"migrated schemas {', '.join(SERVICES)}", flush=True)
+        asyncio.run(
+            migrate_all(url, passwords, SERVICES, on_migrated=lambda s: print(f"migrated schema {s}", flush=True))
+        )
     finally:
         if pg is not None:
             pg.stop()

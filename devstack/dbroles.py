@@ -11,7 +11,7 @@ CloudNativePG's managed roles) is not granted anything and not created without a
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from sqlalchemy import text
@@ -57,8 +57,14 @@ async def ensure_roles(owner_url: str, services: Iterable[str], passwords: Mappi
         await engine.dispose()
 
 
-async def migrate_all(owner_url: str, passwords: Mapping[str, str | None], services: Iterable[str] = SERVICES) -> None:
-    """Migrate every service's schema as the owner of ``owner_url`` and grant it to the service's role."""
+async def migrate_all(
+    owner_url: str,
+    passwords: Mapping[str, str | None],
+    services: Iterable[str] = SERVICES,
+    on_migrated: Callable[[str], None] | None = None,
+) -> None:
+    """Migrate every service's schema as the owner of ``owner_url`` and grant it to the service's role;
+    ``on_migrated(service)`` after each."""
     services = tuple(services)
     roles = await ensure_roles(owner_url, services, passwords)
     for service in services:
@@ -73,3 +79,5 @@ async def migrate_all(owner_url: str, passwords: Mapping[str, str | None], servi
             await db.migrate()
         finally:
             await db.close()
+        if on_migrated is not None:
+            on_migrated(service)

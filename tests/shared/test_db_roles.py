@@ -149,3 +149,24 @@ async def test_migrations_run_as_the_owner_and_the_runtime_role_sees_new_tables(
             await replica.migrate()
     finally:
         await replica.close()
+
+
+async def test_migrate_sets_and_rotates_a_role_password_given_in_the_environment(fresh_database: str) -> None:
+    """What compose's migrate service and the dev cluster's Job do with CITYOPS_DB_PASSWORD_<SERVICE>."""
+
+    async def stored() -> str:
+        owner = await _connect(fresh_database, "postgres")
+        try:
+            return str(await owner.fetchval("SELECT rolpassword FROM pg_authid WHERE rolname = 'cityops_rotated'"))
+        finally:
+            await owner.close()
+
+    await ensure_roles(fresh_database, ["rotated"], {"rotated": "first-pass'word"})
+    first = await stored()
+    assert first.startswith("SCRAM-SHA-256$")
+    await ensure_roles(fresh_database, ["rotated"], {"rotated": "second-password"})
+    second = await stored()
+    assert second != first
+    # Without a password given the role is left as it is (a role kept by an operator, e.g. CloudNativePG).
+    await ensure_roles(fresh_database, ["rotated"], {})
+    assert await stored() == second
