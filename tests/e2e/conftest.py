@@ -125,6 +125,8 @@ def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **ex
             # Least privilege must not cost a feature: whatever the tests made the system do, no service
             # was refused by NATS or PostgreSQL.
             assert not system.denials(), "\n".join(system.denials())
+            logs = system.logs()
+            assert [user for user, password in nats.passwords.items() if password in logs] == []
         finally:
             for proc in services.values():
                 proc.stop()
