@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.bus import Bus
+from shared.bus.authorization import declared_by
 from shared.db import Database, redacted
 from shared.errors import UnavailableError
 from shared.logging import configure_logging
@@ -47,12 +48,15 @@ class Runtime:
         self.settings = settings
         self.service = service
         user, password = settings.nats_credentials(service)
+        streams, buckets = declared_by(service)
         self.bus = Bus(
             settings.nats_url,
             name=f"cityops-{service}",
             replicas=settings.stream_replicas,
             user=user,
             password=password,
+            streams=streams,
+            buckets=buckets,
         )
         migration_url = settings.migration_database_url
         self.db: Database | None = (

@@ -2,8 +2,9 @@
 
 One NATS user per service plus an operator user (``admin``) for tools and tests. A service may
 publish the subjects it owns and subscribe to the ones it consumes (``SUBJECTS``); JetStream adds what
-its client library needs: declaring the streams and buckets (every service declares all of them, so
-any may start first), consumers, acks, flow control and reads on the streams it consumes, ``$KV``
+its client library needs: declaring the streams and buckets it uses (``declared_by``; each user of a
+stream declares it, so any may start first, and none may change a stream it does not use),
+consumers, acks, flow control and reads on the streams it consumes, ``$KV``
 writes on the buckets it uses (``BucketSpec.users``), the dead letters of its own durable consumers,
 and replies on its own inbox prefix (``_INBOX.<service>``, see ``Bus``), so no service can read
 another's replies. Nothing is anonymous: a server with this block refuses a client without a user.
@@ -19,7 +20,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from shared.subjects import BUCKETS, DURABLE_CONSUMERS, STREAMS, SUBJECTS
+from shared.subjects import BUCKETS, DURABLE_CONSUMERS, STREAMS, SUBJECTS, BucketSpec, StreamSpec
+
+DEAD_LETTERS_STREAM = "DEADLETTERS"
 
 SERVICE_USERS: tuple[str, ...] = ("ingest", "analytics", "reports", "gateway")
 ADMIN_USER = "admin"
@@ -86,15 +89,29 @@ def _read_stream(stream: str) -> list[str]:
     ]
 
 
-def _declare_all() -> list[str]:
-    names = [s.name for s in STREAMS] + [f"KV_{b.name}" for b in BUCKETS]
+def declared_by(service: str) -> tuple[tuple[StreamSpec, ...], tuple[BucketSpec, ...]]:
+    """The streams and buckets ``service`` uses, which it declares (``Bus``) and alone may create or
+    update: those of the subjects it owns or consumes, DEADLETTERS if it runs a durable consumer, and
+    the buckets naming it among their users."""
+    names = {
+        _stream_of(spec.transport) for spec in SUBJECTS if spec.owner == service or service in _named(spec.consumers)
+    }
+    if service in DURABLE_CONSUMERS.values():
+        names.add(DEAD_LETTERS_STREAM)
+    streams = tuple(s for s in STREAMS if s.name in names)
+    return streams, tuple(b for b in BUCKETS if service in b.users)
+
+
+def _declare(service: str) -> list[str]:
+    streams, buckets = declared_by(service)
+    names = [s.name for s in streams] + [f"KV_{b.name}" for b in buckets]
     ops = ("INFO", "CREATE", "UPDATE")
     return ["$JS.API.INFO"] + [f"$JS.API.STREAM.{op}.{name}" for name in names for op in ops]
 
 
 def service_permissions(service: str) -> Permissions:
     """What ``service``'s NATS user may do (see the module docstring)."""
-    publish: list[str] = _declare_all()
+    publish: list[str] = _declare(service)
     deny: list[str] = []
     subscribe: list[str] = []
     for spec in SUBJECTS:

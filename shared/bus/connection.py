@@ -53,6 +53,8 @@ class Bus:
         replicas: int = 1,
         user: str | None = None,
         password: str | None = None,
+        streams: tuple[StreamSpec, ...] = STREAMS,
+        buckets: tuple[BucketSpec, ...] = BUCKETS,
     ) -> None:
         self._servers = [u.strip() for u in url.split(",") if u.strip()]
         self._name = name
@@ -60,6 +62,9 @@ class Bus:
         # subscribe to replies under its own inbox prefix (shared.bus.authorization).
         self._user = user
         self._password = password
+        # What this process declares: a service its own (shared.bus.authorization.declared_by).
+        self._streams = streams
+        self._buckets = buckets
         # JetStream copies of every stream and bucket: 3 on a production cluster, 1 on one server.
         self._replicas = replicas
         self._retry_max_s = retry_max_s
@@ -149,11 +154,11 @@ class Bus:
                 delay = min(delay * 2, self._retry_max_s)
 
     async def declare(self) -> None:
-        """Create or update every stream and bucket of the subject tree (idempotent)."""
+        """Create or update the streams and buckets this process uses (idempotent)."""
         assert self._js is not None
-        for spec in STREAMS:
+        for spec in self._streams:
             await self._declare_stream(spec)
-        for bucket in BUCKETS:
+        for bucket in self._buckets:
             await self._declare_bucket(bucket)
 
     async def _declare_stream(self, spec: StreamSpec) -> None:

@@ -20,7 +20,14 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from devstack.servers import NatsServer
 from shared import subjects
 from shared.bus import Bus
-from shared.bus.authorization import SERVICE_USERS, covers, inbox_prefix, service_permissions, wildcard
+from shared.bus.authorization import (
+    SERVICE_USERS,
+    covers,
+    declared_by,
+    inbox_prefix,
+    service_permissions,
+    wildcard,
+)
 from tests.support import NATS_ADMIN, nats_server_for
 
 Errors = list[str]
@@ -177,13 +184,36 @@ async def test_each_service_connects_with_its_own_user_and_no_password_is_logged
 ) -> None:
     caplog.set_level(logging.INFO, logger="cityops.bus")
     for service in SERVICE_USERS:
-        bus = Bus(nats_server.url, name=f"auth-{service}", retry_max_s=0.5, **nats_server.credentials(service))
+        streams, buckets = declared_by(service)
+        bus = Bus(
+            nats_server.url,
+            name=f"auth-{service}",
+            retry_max_s=0.5,
+            streams=streams,
+            buckets=buckets,
+            **nats_server.credentials(service),
+        )
         await bus.start()
         try:
-            # Declaring every stream and bucket is the first thing a service does on connect.
+            # Declaring its streams and buckets is the first thing a service does on connect.
             await bus.wait_ready(10)
         finally:
             await bus.close()
+    # A stream it does not use it may not create or change (analytics and the REPORTS stream).
+    meddler = Bus(
+        nats_server.url,
+        name="auth-meddler",
+        retry_max_s=0.5,
+        streams=tuple(s for s in subjects.STREAMS if s.name == "REPORTS"),
+        buckets=(),
+        **nats_server.credentials("analytics"),
+    )
+    await meddler.start()
+    with pytest.raises(TimeoutError):
+        await meddler.wait_ready(3)
+    await meddler.close()
+    refusals = [str(getattr(r, "error", "")).lower() for r in caplog.records if r.name == "cityops.bus"]
+    assert any('publish to "$js.api.stream.info.reports"' in e for e in refusals), refusals
     wrong = Bus(nats_server.url, name="auth-wrong", retry_max_s=0.5, user="gateway", password="leaked-guess-123")
     await wrong.start()
     await asyncio.sleep(1.5)
