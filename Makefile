@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt migrate bench soak install clean browser ffmpeg
+.PHONY: run test lint fmt migrate bench soak install clean browser ffmpeg nats-config
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -44,6 +44,12 @@ fmt: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/python -m devstack migrate
+
+# The NATS users and permissions of compose and the dev cluster, generated from shared/subjects.py
+# (tests/deploy fails when a copy differs; production's Helm values are checked against the same source).
+nats-config: $(STAMP)
+	$(BIN)/python -m shared.subjects nats-config > deploy/compose/nats-auth.conf
+	$(BIN)/python -m shared.subjects nats-config > deploy/k8s/overlays/dev/nats-auth.conf
 
 # Baselines of the video benchmarks are Debian's ffmpeg (decode to null, -c copy remux).
 ffmpeg:

@@ -29,7 +29,7 @@ from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 
 from devstack.footage import vtest_avi
-from devstack.servers import NatsServer, PostgresServer, free_port
+from devstack.servers import PostgresServer, free_port
 from services.analytics.pipeline.camera import CameraPipeline
 from services.analytics.pipeline.detectors.hog import HogPersonDetector
 from services.analytics.pipeline.detectors.ssdlite import SsdLitePersonDetector
@@ -37,6 +37,7 @@ from services.analytics.pipeline.gate import GateConfig
 from services.analytics.pipeline.rules import RuleSpec
 from shared import subjects
 from shared.messages import AlertEvent, FrameHeaders
+from tests.support import NATS_ADMIN, nats_server_for
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIP_FRAMES = 150
@@ -105,7 +106,7 @@ async def _latency(nats_url: str, api: str, jpegs: list[bytes], empty: bytes) ->
                 "cooldown_s": 0.5,
             }
             (await client.post("/rules", json=body)).raise_for_status()
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url, **NATS_ADMIN)
     alert_lat: list[float] = []
     frame_lat: list[float] = []
 
@@ -158,7 +159,7 @@ def _service_latency(jpegs: list[bytes], empty: bytes) -> tuple[list[float], lis
     with tempfile.TemporaryDirectory(prefix="bench-analytics-") as tmp:
         root = Path(tmp)
         root.chmod(0o755)
-        nats_server = NatsServer(root / "nats", free_port())
+        nats_server = nats_server_for(root / "nats")
         pg = PostgresServer(root / "pg", free_port())
         nats_server.start()
         pg.start()
@@ -167,7 +168,7 @@ def _service_latency(jpegs: list[bytes], empty: bytes) -> tuple[list[float], lis
         asyncio.run(_create_database(pg, db))
         env = {
             **os.environ,
-            "CITYOPS_NATS_URL": nats_server.url,
+            **nats_server.service_env("analytics"),
             "CITYOPS_DATABASE_URL": pg.url(db),
             "CITYOPS_ANALYTICS_PORT": str(port),
             "CITYOPS_LOG_LEVEL": "WARNING",

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from devstack.servers import NatsServer, PostgresServer, free_port
-from tests.support import ServiceProcess
+from devstack.servers import PostgresServer, free_port
+from tests.support import ServiceProcess, nats_server_for
 
 CLIENTS = 8
 PROBES = 200
@@ -67,7 +67,7 @@ def run() -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         root.chmod(0o755)
-        nats, pg = NatsServer(root / "js", free_port()), PostgresServer(root / "pg", free_port())
+        nats, pg = nats_server_for(root / "js"), PostgresServer(root / "pg", free_port())
         nats.start()
         pg.start()
         env = {

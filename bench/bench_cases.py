@@ -30,7 +30,7 @@ from devstack.servers import embedded_servers
 from shared.identity import Caller
 from shared.messages import AlertEvent, CaseChanged
 from shared.subjects import alert
-from tests.support import ServiceProcess, signed
+from tests.support import NATS_ADMIN, NATS_PASSWORDS, ServiceProcess, signed
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATOR = signed(Caller(name="bench", roles=frozenset({"operator"})), "reports")
@@ -169,7 +169,7 @@ async def _case_list(pg: asyncpg.Connection, url: str) -> list[dict[str, Any]]:
 
 
 async def _alert_latency(nats_url: str, pg: asyncpg.Connection) -> list[dict[str, Any]]:
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url, **NATS_ADMIN)
     js = nc.jetstream()
     received: dict[int, float] = {}
     all_in = asyncio.Event()
@@ -249,7 +249,7 @@ async def _measure(db_url: str, nats_url: str, log: Path) -> list[dict[str, Any]
 
 
 def run() -> list[dict[str, Any]]:
-    with embedded_servers("bench-cases-") as (nats_server, pg_server, root):
+    with embedded_servers(nats_passwords=NATS_PASSWORDS, prefix="bench-cases-") as (nats_server, pg_server, root):
         return asyncio.run(_measure(pg_server.url(), nats_server.url, root / "reports.log"))
 
 

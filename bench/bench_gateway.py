@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from devstack.servers import NatsServer, PostgresServer, free_port
+from devstack.servers import PostgresServer, free_port
 from services.reports.seed import seed_catalogue
 from shared.identity import Caller
-from tests.support import ServiceProcess, signed
+from tests.support import ServiceProcess, nats_server_for, signed
 
 REQUESTS = 2000
 CONCURRENCY = 16
@@ -59,7 +59,7 @@ def run() -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         root.chmod(0o755)
-        nats, pg = NatsServer(root / "js", free_port()), PostgresServer(root / "pg", free_port())
+        nats, pg = nats_server_for(root / "js"), PostgresServer(root / "pg", free_port())
         nats.start()
         pg.start()
         env = {"CITYOPS_NATS_URL": nats.url, "CITYOPS_DATABASE_URL": pg.url(), "CITYOPS_LOG_LEVEL": "WARNING",

@@ -23,11 +23,11 @@ from typing import Any
 import av
 
 from devstack.footage import FOOTAGE_DIR, vtest_avi
-from devstack.servers import NatsServer, free_port
 from services.ingest.streams.metrics import FRAMES_DROPPED
 from services.ingest.streams.runner import CameraRunner
 from services.ingest.streams.worker import StreamConfig, StreamStopped, StreamWorker, Tuning
 from shared.bus import Bus
+from tests.support import NATS_ADMIN, nats_server_for
 
 FPS = 25
 CLIP_FRAMES = 500  # 20 s at 25 fps
@@ -260,7 +260,7 @@ def _gil_parallelism() -> dict[str, Any]:
 
 
 async def _measure(url: str) -> list[dict[str, Any]]:
-    bus = Bus(url, name="bench-ingest")
+    bus = Bus(url, name="bench-ingest", **NATS_ADMIN)
     await bus.start()
     await bus.wait_ready(10)
     try:
@@ -271,7 +271,7 @@ async def _measure(url: str) -> list[dict[str, Any]]:
 
 def run() -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
-        server = NatsServer(Path(tmp), free_port())
+        server = nats_server_for(Path(tmp))
         server.start()
         try:
             figures = asyncio.run(_measure(server.url))

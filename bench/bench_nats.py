@@ -13,8 +13,8 @@ from pathlib import Path
 import nats
 from nats.aio.client import Client as NATS
 
-from devstack.servers import NatsServer, free_port
 from shared.bus import Bus
+from tests.support import NATS_ADMIN, nats_server_for
 
 PAYLOAD = os.urandom(50_000)
 ROUNDS = 3000
@@ -42,10 +42,10 @@ async def _round_trips(publish: Callable[[str, bytes], Awaitable[None]], nc: NAT
 
 
 async def _measure(url: str) -> tuple[list[float], list[float]]:
-    bus = Bus(url, name="bench")
+    bus = Bus(url, name="bench", **NATS_ADMIN)
     await bus.start()
     await bus.wait_ready(10)
-    raw = await nats.connect(url)
+    raw = await nats.connect(url, **NATS_ADMIN)
     ours = await _round_trips(bus.publish, bus.nc, "frames.bench-bus")
     baseline = await _round_trips(raw.publish, raw, "frames.bench-raw")
     await raw.drain()
@@ -55,7 +55,7 @@ async def _measure(url: str) -> tuple[list[float], list[float]]:
 
 def run() -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory() as tmp:
-        server = NatsServer(Path(tmp), free_port())
+        server = nats_server_for(Path(tmp))
         server.start()
         try:
             ours, baseline = asyncio.run(_measure(server.url))

@@ -21,7 +21,7 @@ import httpx
 from devstack.servers import embedded_servers
 from services.reports.datavalues.imports.merge import DATA_VALUE_COLUMNS as COLUMNS
 from shared.identity import Caller
-from tests.support import ServiceProcess, signed
+from tests.support import NATS_PASSWORDS, ServiceProcess, signed
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = signed(Caller(name="bench", roles=frozenset({"admin"})), "reports")
@@ -237,7 +237,7 @@ async def _measure(db_url: str, nats_url: str, log: Path) -> list[dict[str, obje
 
 
 def run() -> list[dict[str, object]]:
-    with embedded_servers("bench-reports-") as (nats_server, pg_server, root):
+    with embedded_servers(nats_passwords=NATS_PASSWORDS, prefix="bench-reports-") as (nats_server, pg_server, root):
         return asyncio.run(_measure(pg_server.url(), nats_server.url, root / "reports.log"))
 
 

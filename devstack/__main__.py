@@ -20,14 +20,16 @@ from pathlib import Path
 
 import httpx
 
+from devstack.dbroles import SERVICES, migrate_all, role_passwords, runtime_url
 from devstack.rtsp import LOOPBACK_CAMERAS_ENV
-from devstack.servers import NatsServer, PostgresServer, port_open
+from devstack.servers import NatsServer, PostgresServer, new_nats_password, port_open
+from shared.bus.authorization import USERS
+from shared.db import runtime_role
 from shared.keys import format_keys
 from shared.settings import DEV_NATS_PORT, DEV_POSTGRES_PORT
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("CITYOPS_RUN_DIR", ROOT / ".run"))
-SERVICES = ("ingest", "analytics", "reports", "gateway")
 PY = sys.executable
 
 
@@ -36,7 +38,8 @@ def _embedded_postgres() -> PostgresServer:
 
 
 def _embedded_nats() -> NatsServer:
-    return NatsServer(RUN_DIR / "nats", int(os.environ.get("CITYOPS_DEV_NATS_PORT", DEV_NATS_PORT)))
+    port = int(os.environ.get("CITYOPS_DEV_NATS_PORT", DEV_NATS_PORT))
+    return NatsServer(RUN_DIR / "nats", port, passwords=_nats_passwords())
 
 
 def _refuse_busy_port(what: str, port: int) -> None:
@@ -74,30 +77,48 @@ def _keys_env() -> dict[str, str]:
     return env
 
 
+def _nats_passwords() -> dict[str, str]:
+    """One password per NATS user of the embedded server, kept in .run/nats-password-<user>."""
+    return {user: _kept_secret(f"nats-password-{user}", new_nats_password).read_text().strip() for user in USERS}
+
+
 def up() -> int:
     from honcho.manager import Manager
 
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # What each service connects as: its own NATS user and PostgreSQL role on the embedded servers.
+    service_env: dict[str, dict[str, str]] = {service: {} for service in SERVICES}
     manager = Manager()
     if "CITYOPS_NATS_URL" not in os.environ:
         nats = _embedded_nats()
         _refuse_busy_port("nats", nats.port)
-        manager.add_process("nats", shlex.join(nats.command()), env=env)
+        nats.data_dir.mkdir(parents=True, exist_ok=True)
+        nats.write_config()
+        manager.add_process("nats", shlex.join(nats.command()), env={**env, **nats.env()})
         env["CITYOPS_NATS_URL"] = nats.url
+        for service in SERVICES:
+            service_env[service].update(nats.service_env(service))
     if "CITYOPS_DATABASE_URL" not in os.environ:
         pg = _embedded_postgres()
         _refuse_busy_port("postgres", pg.port)
         pg.init()
+        # Trust authentication on loopback: the roles need no password.
+        pg.ensure_roles([runtime_role(service) for service in SERVICES])
         manager.add_process("postgres", shlex.join([PY, "-m", "devstack", "postgres"]), env=env)
         env["CITYOPS_DATABASE_URL"] = pg.url()
+        for service in SERVICES:
+            service_env[service].update(
+                CITYOPS_DATABASE_URL=runtime_url(pg.url(), service), CITYOPS_MIGRATION_DATABASE_URL=pg.url()
+            )
     if "CITYOPS_ADMIN_PASSWORD" not in os.environ:
         env["CITYOPS_ADMIN_PASSWORD"] = _admin_password()
     env.update(_keys_env())
     for name, value in LOOPBACK_CAMERAS_ENV.items():
         env.setdefault(name, value)  # the demo camera (devstack.demo) is served on 127.0.0.1
     for service in SERVICES:
-        manager.add_process(service, shlex.join([PY, "-m", f"services.{service}"]), env=env, cwd=str(ROOT))
+        command = shlex.join([PY, "-m", f"services.{service}"])
+        manager.add_process(service, command, env={**env, **service_env[service]}, cwd=str(ROOT))
     manager.add_process("camera", shlex.join([PY, "-m", "devstack.demo"]), env=env, cwd=str(ROOT))
     manager.add_process("announce", shlex.join([PY, "-m", "devstack", "announce"]), env=env)
     manager.loop()
@@ -145,27 +166,22 @@ def announce() -> int:
 
 
 def migrate() -> int:
-    """Apply all migrations; starts the embedded PostgreSQL for the duration if no URL is set."""
-    from shared.db import Database
-
+    """Apply all migrations as the owner role (CITYOPS_MIGRATION_DATABASE_URL, else CITYOPS_DATABASE_URL)
+    and grant each schema to its service's role (devstack.dbroles); starts the embedded PostgreSQL for
+    the duration if no URL is set."""
     pg: PostgresServer | None = None
-    if "CITYOPS_DATABASE_URL" not in os.environ:
+    passwords: dict[str, str | None] = dict(role_passwords())
+    url = os.environ.get("CITYOPS_MIGRATION_DATABASE_URL") or os.environ.get("CITYOPS_DATABASE_URL")
+    if url is None:
         pg = _embedded_postgres()
         if not port_open("127.0.0.1", pg.port):
             pg.start()
-        os.environ["CITYOPS_DATABASE_URL"] = pg.url()
-    url = os.environ["CITYOPS_DATABASE_URL"]
-
-    async def run_all() -> None:
-        for service in SERVICES:
-            migrations = ROOT / "services" / service / "migrations"
-            db = Database(url, schema=service, migrations_dir=migrations, app_name=f"migrate.{service}")
-            await db.migrate()
-            await db.close()
-            print(f"migrated schema {service}", flush=True)
-
+        url = pg.url()
+        passwords = dict.fromkeys(SERVICES)  # trust authentication on loopback
     try:
-        asyncio.run(run_all())
+        asyncio.run(
+            migrate_all(url, passwords, SERVICES, on_migrated=lambda s: print(f"migrated schema {s}", flush=True))
+        )
     finally:
         if pg is not None:
             pg.stop()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -13,11 +15,27 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TypedDict
+
+from shared.bus.authorization import ADMIN_USER, USERS, authorization_config, password_variable
 
 # PostgreSQL refuses to run as root; when we are root its files belong to and it runs as this user.
 UNPRIVILEGED_USER = "nobody"
+
+
+class NatsCredentials(TypedDict):
+    """Keyword arguments of ``nats.connect`` and ``Bus``."""
+
+    user: str
+    password: str
+
+
+def new_nats_password() -> str:
+    """A random NATS password nats-server reads as a plain string from its environment (a value it
+    could take for a number or a date, e.g. one starting with a digit, would not be a string)."""
+    return "n" + secrets.token_hex(24)
 
 
 def free_port() -> int:
@@ -86,32 +104,72 @@ def _make_accessible(path: Path) -> None:
 
 
 class NatsServer:
-    """A nats-server with JetStream on loopback; storage under ``data_dir``."""
+    """A nats-server with JetStream on loopback; storage under ``data_dir``.
 
-    def __init__(self, data_dir: Path, port: int, host: str = "127.0.0.1") -> None:
+    Clients authenticate: one user per service with the permissions of ``shared.bus.authorization``
+    and ``admin`` for tools and tests; anonymous clients are refused. ``passwords`` (user → password)
+    defaults to fresh random ones; nats-server reads them from its environment.
+    """
+
+    def __init__(
+        self, data_dir: Path, port: int, host: str = "127.0.0.1", passwords: Mapping[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.port = port
         self.host = host
+        self.passwords = dict(passwords) if passwords is not None else {u: new_nats_password() for u in USERS}
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"nats://{self.host}:{self.port}"
 
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir.parent / f"{self.data_dir.name}.conf"
+
+    def credentials(self, user: str = ADMIN_USER) -> NatsCredentials:
+        """Keyword arguments of ``nats.connect`` (and ``Bus``) for ``user``."""
+        return {"user": user, "password": self.passwords[user]}
+
+    @property
+    def admin(self) -> NatsCredentials:
+        return self.credentials(ADMIN_USER)
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """The settings a service process needs to connect as its own user."""
+        return {
+            "CITYOPS_NATS_URL": self.url,
+            "CITYOPS_NATS_USER": service,
+            "CITYOPS_NATS_PASSWORD": self.passwords[service],
+        }
+
+    def env(self) -> dict[str, str]:
+        """nats-server's environment: the passwords the generated configuration refers to."""
+        return {password_variable(user): password for user, password in self.passwords.items()}
+
+    def write_config(self) -> Path:
+        """The server's configuration (no secrets in it: the passwords come from ``env()``)."""
+        store = json.dumps(str(self.data_dir))
+        self.config_path.write_text(
+            f"listen: {json.dumps(f'{self.host}:{self.port}')}\n"
+            f"server_name: {json.dumps(f'cityops-{self.port}')}\n"
+            f"jetstream {{ store_dir: {store} }}\n" + authorization_config()
+        )
+        return self.config_path
+
     def command(self) -> list[str]:
-        return [
-            nats_server_binary(),
-            "-js",
-            "-a", self.host,
-            "-p", str(self.port),
-            "-sd", str(self.data_dir),
-            "-n", f"cityops-{self.port}",
-        ]  # fmt: skip
+        return [nats_server_binary(), "-c", str(self.config_path)]
 
     def start(self, timeout: float = 10.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.write_config()
         self.proc = subprocess.Popen(
-            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            self.command(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, **self.env()},
         )
         try:
             wait_port(self.host, self.port, timeout, self.proc)
@@ -169,6 +227,16 @@ class PostgresServer:
             stdin=f"CREATE DATABASE {self.database};\n".encode(),
         )
 
+    def ensure_roles(self, roles: list[str]) -> None:
+        """Create the login roles that do not exist yet, in single-user mode (the server is not running)."""
+        self.init()
+        sql = "".join(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+            f'THEN CREATE ROLE "{role}" LOGIN; END IF; END $$;\n'
+            for role in roles
+        )
+        self._run([str(self.bin / "postgres"), "--single", "-D", str(self.data_dir), "postgres"], stdin=sql.encode())
+
     def command(self) -> list[str]:
         """Foreground server command (privileges are dropped by the caller's preexec)."""
         return [
@@ -184,6 +252,9 @@ class PostgresServer:
     def start(self, timeout: float = 30.0) -> None:
         _let_traverse(self.bin / "postgres")
         self.init()
+        # Again on every start: something may have closed a parent since (a pytest session starting
+        # takes group and other permissions off its pytest-of-<user> directory).
+        _let_traverse(self.data_dir)
         for attempt in (1, 2):
             log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 — owned by the child
             self.proc = subprocess.Popen(
@@ -239,12 +310,15 @@ class PostgresServer:
 
 
 @contextlib.contextmanager
-def embedded_servers(prefix: str) -> Iterator[tuple[NatsServer, PostgresServer, Path]]:
+def embedded_servers(
+    prefix: str, nats_passwords: Mapping[str, str] | None = None
+) -> Iterator[tuple[NatsServer, PostgresServer, Path]]:
     """A throwaway nats-server and PostgreSQL on free ports, in a temporary directory (benchmarks)."""
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         root = Path(tmp)
         root.chmod(0o755)  # PostgreSQL runs as nobody when we are root
-        nats_server, pg_server = NatsServer(root / "nats", free_port()), PostgresServer(root / "pg", free_port())
+        nats_server = NatsServer(root / "nats", free_port(), passwords=nats_passwords)
+        pg_server = PostgresServer(root / "pg", free_port())
         nats_server.start()
         pg_server.start()
         try:

@@ -101,23 +101,55 @@ def configure_alembic_env() -> None:
         context.run_migrations()
 
 
-class Database:
-    """Engine + session factory for one service, migrating its schema once reachable."""
+def runtime_role(service: str) -> str:
+    """The PostgreSQL role a service runs as when roles are separated (``cityops_<service>``)."""
+    return f"cityops_{service}"
 
-    def __init__(self, url: str, *, schema: str, migrations_dir: Path | None, app_name: str) -> None:
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def grant_statements(schema: str, role: str) -> list[str]:
+    """What ``role`` may do in ``schema``: read and write the rows of its tables and use its sequences,
+    now and for the tables later migrations create (run as the schema's owner, the one who creates them).
+    No CREATE on the schema, nothing on any other schema: the role cannot change the structure."""
+    s, r = _ident(schema), _ident(role)
+    return [
+        f"GRANT USAGE ON SCHEMA {s} TO {r}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}",
+        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {r}",
+    ]
+
+
+def _engine(url: str, app_name: str, *, pool_size: int) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": app_name}, "timeout": 5},
+    )
+
+
+class Database:
+    """Engine + session factory for one service, migrating its schema once reachable.
+
+    With ``migration_url`` (the schema owner), migrations run on it and then grant the schema to the
+    role of ``url`` (``grant_statements``); without it, ``url``'s role migrates (a single-role setup).
+    """
+
+    def __init__(
+        self, url: str, *, schema: str, migrations_dir: Path | None, app_name: str, migration_url: str | None = None
+    ) -> None:
         self.url = url
         self.schema = schema
         self._migrations_dir = migrations_dir
-        self.engine: AsyncEngine = create_async_engine(
-            url,
-            pool_size=10,
-            max_overflow=10,
-            pool_pre_ping=True,
-            connect_args={
-                "server_settings": {"application_name": app_name},
-                "timeout": 5,
-            },
-        )
+        self._migration_url = migration_url
+        self._app_name = app_name
+        self.engine: AsyncEngine = _engine(url, app_name, pool_size=10)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -156,17 +188,35 @@ class Database:
 
     async def migrate(self) -> None:
         """Create the schema and apply migrations; replicas starting together serialise on a lock."""
+        if self._migration_url is None:
+            await self._migrate(self.engine, grant_to=None)
+            return
+        owner = _engine(self._migration_url, f"{self._app_name}.migrate", pool_size=1)
+        runtime_user = make_url(self.url).username
+        try:
+            await self._migrate(owner, grant_to=runtime_user if runtime_user != owner.url.username else None)
+        finally:
+            await owner.dispose()
+
+    async def _migrate(self, engine: AsyncEngine, *, grant_to: str | None) -> None:
         lock_id = zlib.crc32(f"cityops-migrate-{self.schema}".encode())
-        async with self.engine.connect() as conn:
+        async with engine.connect() as conn:
             await conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": lock_id})
             try:
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                # Only the owner may create it; a runtime role finding it there (migrated by a job) goes on.
+                exists = await conn.scalar(text("SELECT to_regnamespace(:s) IS NOT NULL"), {"s": self.schema})
+                if not exists:
+                    await conn.execute(text(f"CREATE SCHEMA {_ident(self.schema)}"))
                 await conn.commit()
                 if self._migrations_dir is not None:
                     migrations_dir = self._migrations_dir
                     await conn.run_sync(
                         lambda sync: run_migrations(sync, schema=self.schema, migrations_dir=migrations_dir)
                     )
+                    await conn.commit()
+                if grant_to is not None:
+                    for statement in grant_statements(self.schema, grant_to):
+                        await conn.execute(text(statement))
                     await conn.commit()
             finally:
                 await conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": lock_id})

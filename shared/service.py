@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.bus import Bus
+from shared.bus.authorization import declared_by
 from shared.db import Database, redacted
 from shared.errors import UnauthorizedError, UnavailableError
 from shared.identity import IDENTITY_HEADER, verify_identity
@@ -51,13 +52,25 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.service = service
-        self.bus = Bus(settings.nats_url, name=f"cityops-{service}", replicas=settings.stream_replicas)
+        user, password = settings.nats_credentials(service)
+        streams, buckets = declared_by(service)
+        self.bus = Bus(
+            settings.nats_url,
+            name=f"cityops-{service}",
+            replicas=settings.stream_replicas,
+            user=user,
+            password=password,
+            streams=streams,
+            buckets=buckets,
+        )
+        migration_url = settings.migration_database_url
         self.db: Database | None = (
             Database(
                 settings.database_url,
                 schema=service,
                 migrations_dir=migrations_dir,
                 app_name=f"{settings.environment}.{service}",
+                migration_url=migration_url.get_secret_value() if migration_url is not None else None,
             )
             if owns_db
             else None

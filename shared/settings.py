@@ -32,7 +32,16 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     nats_url: str = Field(DEFAULT_NATS_URL, validation_alias=_common("NATS_URL"))
+    # The service's own NATS user (default: the service's name) and its password, from the variable
+    # or from a file (a mounted secret); never part of the URL.
+    nats_user: str | None = Field(None, validation_alias=_common("NATS_USER"))
+    nats_password: SecretStr | None = Field(None, validation_alias=_common("NATS_PASSWORD"))
+    nats_password_file: Path | None = Field(None, validation_alias=_common("NATS_PASSWORD_FILE"))
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=_common("DATABASE_URL"))
+    # Set, migrations run with this URL (the schema owner's role) and the service runs with
+    # ``database_url`` (its own least-privilege role), to which the migration grants its schema.
+    # Unset, ``database_url`` does both (a single-role dev setup).
+    migration_database_url: SecretStr | None = Field(None, validation_alias=_common("MIGRATION_DATABASE_URL"))
     log_level: str = Field("INFO", validation_alias=_common("LOG_LEVEL"))
     environment: str = Field("dev", validation_alias=_common("ENV"))
     # JetStream replicas of the streams and KV buckets this service declares (3 on a NATS cluster).
@@ -56,3 +65,13 @@ class ServiceSettings(BaseSettings):
     def service_key_set(self) -> KeySet:
         """The service identity keys; ``KeyConfigError`` when none are configured."""
         return KeySet(variable="CITYOPS_SERVICE_KEYS", value=self.service_keys, file=self.service_keys_file)
+
+    def nats_credentials(self, service: str) -> tuple[str | None, str | None]:
+        """(user, password) for ``service``'s NATS connection; (None, None) connects anonymously."""
+        if self.nats_password_file is not None:
+            password: str | None = self.nats_password_file.read_text().strip()
+        else:
+            password = self.nats_password.get_secret_value() if self.nats_password is not None else None
+        if password is None:
+            return self.nats_user, None
+        return self.nats_user or service, password

@@ -8,6 +8,7 @@ only through the functions below.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 FRAMES_ALL = "frames.>"
@@ -64,6 +65,8 @@ class BucketSpec:
     name: str
     ttl_s: float | None
     history: int = 1
+    # The services that read or write the bucket; the NATS authorization grants it to them only.
+    users: tuple[str, ...] = ()
 
 
 DAY = 86_400.0
@@ -74,9 +77,10 @@ STREAMS: tuple[StreamSpec, ...] = (
     # Messages a durable consumer gave up on, kept for an operator to inspect and replay.
     StreamSpec("DEADLETTERS", (DEAD_LETTERS_ALL,), max_age_s=30 * DAY),
 )
-CAMERA_LEASES = BucketSpec("camera_leases", ttl_s=15.0)
-ANALYTICS_LEASES = BucketSpec("analytics_leases", ttl_s=15.0)
-SNAPSHOTS = BucketSpec("snapshots", ttl_s=None)
+CAMERA_LEASES = BucketSpec("camera_leases", ttl_s=15.0, users=("ingest",))
+ANALYTICS_LEASES = BucketSpec("analytics_leases", ttl_s=15.0, users=("analytics",))
+# ingest writes the latest frame of each camera, the gateway serves it.
+SNAPSHOTS = BucketSpec("snapshots", ttl_s=None, users=("ingest", "gateway"))
 BUCKETS: tuple[BucketSpec, ...] = (CAMERA_LEASES, ANALYTICS_LEASES, SNAPSHOTS)
 
 # Durable JetStream consumer of ALERTS that turns alerts into cases (reports). Named here because
@@ -84,6 +88,8 @@ BUCKETS: tuple[BucketSpec, ...] = (CAMERA_LEASES, ANALYTICS_LEASES, SNAPSHOTS)
 ALERT_CASES_CONSUMER = "reports-alert-cases"
 # Durable JetStream consumer of ALERTS that keeps footage around alerts (ingest, events recording mode).
 RECORDING_ALERTS_CONSUMER = "ingest-recording-alerts"
+# Which service runs each durable consumer: it alone may publish that consumer's dead letters.
+DURABLE_CONSUMERS: dict[str, str] = {ALERT_CASES_CONSUMER: "reports", RECORDING_ALERTS_CONSUMER: "ingest"}
 
 
 @dataclass(frozen=True)
@@ -156,5 +162,27 @@ def subject_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def main(argv: list[str]) -> int:
+    """``python -m shared.subjects``: the README table; ``… nats-config``: the nats-server authorization;
+    ``… nats-helm-values``: the same for the NATS Helm chart (merged into production's nats-values.yaml)."""
+    if argv == ["nats-config"]:
+        from shared.bus.authorization import authorization_config
+
+        sys.stdout.write(authorization_config())
+        return 0
+    if argv == ["nats-helm-values"]:
+        import json
+
+        from shared.bus.authorization import helm_values
+
+        sys.stdout.write(json.dumps(helm_values(), indent=2) + "\n")
+        return 0
+    if argv:
+        sys.stderr.write("usage: python -m shared.subjects [nats-config | nats-helm-values]\n")
+        return 2
+    sys.stdout.write(subject_table())
+    return 0
+
+
 if __name__ == "__main__":
-    print(subject_table(), end="")  # noqa: T201 — the command's output is the table
+    sys.exit(main(sys.argv[1:]))

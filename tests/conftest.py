@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from devstack.servers import NatsServer, PostgresServer, free_port
-from tests.support import ServiceProcess
+from tests.support import ServiceProcess, nats_server_for
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +24,7 @@ def tmp_root() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def nats_server(tmp_root: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_root / "nats", free_port())
+    server = nats_server_for(tmp_root / "nats")
     server.start()
     yield server
     server.stop()

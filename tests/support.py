@@ -24,11 +24,22 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from devstack.servers import free_port
+from devstack.servers import NatsCredentials, NatsServer, free_port
+from shared.bus.authorization import ADMIN_USER, SERVICE_USERS, USERS
 from shared.identity import IDENTITY_HEADER, MAX_TOKEN_TTL_S, Caller, sign_identity
 from shared.keys import KeySet, format_keys
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every nats-server the tests start authenticates with these (nats_server_for), so a client knows
+# them without being handed its server: a test client is the admin, a service process its own user.
+NATS_PASSWORDS = {user: f"test-{user}-nats-password" for user in USERS}
+NATS_ADMIN = NatsCredentials(user=ADMIN_USER, password=NATS_PASSWORDS[ADMIN_USER])
+
+
+def nats_server_for(data_dir: Path, port: int | None = None) -> NatsServer:
+    """A (not yet started) nats-server with the test users' passwords."""
+    return NatsServer(data_dir, port or free_port(), passwords=NATS_PASSWORDS)
+
 
 # The keys every service started by the tests has, unless the test gives its own.
 TEST_SERVICE_KEYS = format_keys({"test-service": b"cityops test service identity key, 32+ bytes"})
@@ -85,9 +96,14 @@ class ServiceProcess:
         self.ops_port = free_port()
         self.log_path = log_dir / f"{name}-{self.port}.log"
         prefix = f"CITYOPS_{name.upper()}_"
+        # The service's own NATS user, unless the test says otherwise.
+        own = (
+            {"CITYOPS_NATS_USER": name, "CITYOPS_NATS_PASSWORD": NATS_PASSWORDS[name]} if name in SERVICE_USERS else {}
+        )
         self.env = {
             **os.environ,
             **TEST_KEYS_ENV,
+            **own,
             **env,
             f"{prefix}PORT": str(self.port),
             f"{prefix}OPS_PORT": str(self.ops_port),

@@ -17,6 +17,7 @@ from nats.js.errors import BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 from prometheus_client import Counter, Gauge
 
+from shared.bus.authorization import SERVICE_USERS, inbox_prefix
 from shared.errors import UnavailableError
 from shared.subjects import BUCKETS, STREAMS, BucketSpec, StreamSpec
 
@@ -43,9 +44,27 @@ class Bus:
     """One NATS connection per process: connects in the background until it succeeds, then
     declares the streams and buckets and runs the ready callbacks; reconnects by itself."""
 
-    def __init__(self, url: str, *, name: str, retry_max_s: float = 10.0, replicas: int = 1) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str,
+        retry_max_s: float = 10.0,
+        replicas: int = 1,
+        user: str | None = None,
+        password: str | None = None,
+        streams: tuple[StreamSpec, ...] = STREAMS,
+        buckets: tuple[BucketSpec, ...] = BUCKETS,
+    ) -> None:
         self._servers = [u.strip() for u in url.split(",") if u.strip()]
         self._name = name
+        # The NATS user and password (never in the URL, so never in a log line); a service user may only
+        # subscribe to replies under its own inbox prefix (shared.bus.authorization).
+        self._user = user
+        self._password = password
+        # What this process declares: a service its own (shared.bus.authorization.declared_by).
+        self._streams = streams
+        self._buckets = buckets
         # JetStream copies of every stream and bucket: 3 on a production cluster, 1 on one server.
         self._replicas = replicas
         self._retry_max_s = retry_max_s
@@ -95,6 +114,9 @@ class Bus:
                 self._nc = await nats.connect(
                     servers=self._servers,
                     name=self._name,
+                    user=self._user,
+                    password=self._password,
+                    inbox_prefix=inbox_prefix(self._user) if self._user in SERVICE_USERS else "_INBOX",
                     connect_timeout=2,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
@@ -115,7 +137,7 @@ class Bus:
         self._js = self._nc.jetstream()
         await self._declare_with_retry()
         NATS_CONNECTED.set(1)
-        log.info("nats.connected", extra={"url": self.url, "server": self._server()})
+        log.info("nats.connected", extra={"url": self.url, "user": self._user, "server": self._server()})
         self._ready.set()
         for callback in self._on_ready:
             await callback(self)
@@ -132,11 +154,11 @@ class Bus:
                 delay = min(delay * 2, self._retry_max_s)
 
     async def declare(self) -> None:
-        """Create or update every stream and bucket of the subject tree (idempotent)."""
+        """Create or update the streams and buckets this process uses (idempotent)."""
         assert self._js is not None
-        for spec in STREAMS:
+        for spec in self._streams:
             await self._declare_stream(spec)
-        for bucket in BUCKETS:
+        for bucket in self._buckets:
             await self._declare_bucket(bucket)
 
     async def _declare_stream(self, spec: StreamSpec) -> None:

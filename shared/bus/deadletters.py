@@ -1,5 +1,9 @@
 """Inspect and replay dead letters: ``python -m shared.bus.deadletters [--nats URL] list|replay``.
 
+It connects as the operator's NATS user: ``CITYOPS_NATS_USER`` (default ``admin``) with the password of
+``CITYOPS_NATS_PASSWORD`` or the file ``CITYOPS_NATS_PASSWORD_FILE`` (never an argument: the command line
+of a process is visible to every user of the machine).
+
 A dead letter keeps the original payload and, in headers, where it came from and why it was given up
 on. Replaying publishes the payload again on its original subject (with a fresh ``Nats-Msg-Id``, so the
 stream does not drop it as a duplicate) and removes the dead letter.
@@ -16,6 +20,9 @@ from dataclasses import asdict, dataclass
 import nats
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
+
+from shared.bus.authorization import ADMIN_USER
+from shared.settings import ServiceSettings
 
 STREAM = "DEADLETTERS"
 
@@ -79,7 +86,8 @@ async def replay(js: JetStreamContext, seq: int) -> DeadLetter:
 
 
 async def _main(args: argparse.Namespace) -> None:
-    nc = await nats.connect(args.nats, connect_timeout=5, allow_reconnect=False)
+    user, password = ServiceSettings().nats_credentials(ADMIN_USER)
+    nc = await nats.connect(args.nats, connect_timeout=5, allow_reconnect=False, user=user, password=password)
     try:
         js = nc.jetstream()
         if args.command == "list":

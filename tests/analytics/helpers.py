@@ -15,7 +15,7 @@ from nats.errors import TimeoutError as NatsTimeout
 
 from shared import subjects
 from shared.messages import AlertEvent, FrameHeaders
-from tests.support import TEST_ADMIN, ServiceAuth
+from tests.support import NATS_ADMIN, TEST_ADMIN, ServiceAuth
 
 # 15 s before a minute ends, so a 28 s episode spans two minutes of counts.
 BASE_TIME = datetime(2026, 7, 1, 9, 0, 45, tzinfo=UTC)
@@ -64,7 +64,7 @@ async def wait_processed(api: str, camera: str, last_seq: int, timeout: float = 
 
 async def alert_events(nats_url: str, camera: str, quiet_s: float = 1.5) -> list[tuple[str, AlertEvent]]:
     """Every message of the ALERTS stream for ``camera``: (Nats-Msg-Id, event), in stream order."""
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url, **NATS_ADMIN)
     try:
         js = nc.jetstream()
         sub = await js.subscribe(f"alerts.{camera}.>", ordered_consumer=True)

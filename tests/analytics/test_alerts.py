@@ -12,7 +12,7 @@ import numpy as np
 from devstack.servers import NatsServer
 from shared.identity import Caller
 from tests.analytics.helpers import BASE_TIME, FULL_FRAME, alert_events, create_rule, publish_frames, wait_processed
-from tests.support import signed
+from tests.support import NATS_ADMIN, signed
 
 CROWD = {"type": "crowd", "object": "person", "zone": FULL_FRAME, "min_count": 3, "min_duration_s": 2, "cooldown_s": 5}
 # A line across the road left of the lamp post: in the first 20 s two walkers cross it rightwards
@@ -23,7 +23,7 @@ FAST_FLUSH = {"CITYOPS_ANALYTICS_COUNTS_FLUSH_S": "1", "CITYOPS_ANALYTICS_IDLE_C
 
 async def _feed(nats_url: str, cameras: list[str], frames: list[bytes], empty: bytes) -> None:
     """20 s of people walking, then 8 s of the empty street, to each camera."""
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url, **NATS_ADMIN)
     try:
         await asyncio.gather(*(publish_frames(nc, c, frames[:200] + [empty] * 80) for c in cameras))
     finally:
@@ -165,7 +165,7 @@ async def test_a_restarted_replica_does_not_reemit_alerts(
 ):
     first = start_analytics()
     await create_rule(first.url, {"camera": "restart-cam", "name": "crowd", **CROWD})
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.url, **NATS_ADMIN)
     try:
         # The alert starts on the first replica...
         await publish_frames(nc, "restart-cam", clip_jpegs[:100])
@@ -203,7 +203,7 @@ async def test_moving_object_flow_counts_without_a_vehicle_model(nats_server: Na
         proc.url,
         {"camera": "flow-cam", "name": "Lưu lượng", **LINE, "object": "moving_object", "min_object_area": 0.002},
     )
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.url, **NATS_ADMIN)
     try:
         await publish_frames(nc, "flow-cam", clip_jpegs[:200])
         stats = await wait_processed(proc.url, "flow-cam", 199)

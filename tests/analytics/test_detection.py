@@ -8,6 +8,7 @@ import pytest
 
 from devstack.servers import NatsServer
 from tests.analytics.helpers import publish_frames, wait_processed
+from tests.support import NATS_ADMIN
 
 # People visible in frames of vtest.avi, annotated by looking at the frames: centre (x, y), normalised.
 ANNOTATED = {
@@ -23,7 +24,7 @@ def _contains(box: list[float], point: tuple[float, float]) -> bool:
 
 async def test_people_detected_on_annotated_frames(nats_server: NatsServer, start_analytics, clip_jpegs):
     proc = start_analytics()
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.url, **NATS_ADMIN)
     found = total = 0
     try:
         for index, people in ANNOTATED.items():
@@ -57,7 +58,7 @@ async def test_motion_gating_skips_detection_on_a_static_scene(
         bad = await client.put("/cameras/masked-cam/motion-masks", json={"masks": [[[0, 0], [1, 1]]]})
         assert bad.status_code == 422
         assert bad.json()["invalid_params"][0]["name"] == "masks.0"
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.url, **NATS_ADMIN)
     try:
         # 6 s of a street where nothing moves, and 6 s of the same street with people walking.
         await publish_frames(nc, "static-cam", [empty_scene_jpeg] * 60)
@@ -83,7 +84,7 @@ async def test_a_full_camera_queue_drops_the_oldest_frames(
     nats_server: NatsServer, start_analytics, clip_jpegs, queue_size: int
 ):
     proc = start_analytics(CITYOPS_ANALYTICS_QUEUE_SIZE=str(queue_size))
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.url, **NATS_ADMIN)
     try:
         await publish_frames(nc, "burst-cam", clip_jpegs[:1])
         await wait_processed(proc.url, "burst-cam", 0)

@@ -10,6 +10,7 @@ import nats
 
 from devstack.servers import NatsServer
 from tests.analytics.helpers import AUTH, publish_frames
+from tests.support import NATS_ADMIN
 
 CAMERAS = ["lease-1", "lease-2", "lease-3", "lease-4"]
 
@@ -30,7 +31,7 @@ async def test_replicas_share_cameras_when_scaling_out_and_take_over_a_dead_one(
     nats_server: NatsServer, start_analytics, clip_jpegs
 ):
     a = start_analytics()
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.url, **NATS_ADMIN)
     frames = clip_jpegs[:40]
     try:
 

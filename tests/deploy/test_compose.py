@@ -12,7 +12,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from devstack.dbroles import PASSWORD_ENV
 from devstack.footage import VTEST_IN_DEB
+from shared.bus.authorization import USERS, authorization_config, password_variable
+from shared.db import runtime_role
 from tests.deploy.support import ROOT, services, tool
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -75,12 +78,16 @@ def test_every_service_runs_with_the_env_it_reads() -> None:
         nats = urlsplit(env[svc.env("nats_url")])
         assert nats.hostname in m
         assert "-js" in m[nats.hostname]["command"]
+        # Its own NATS user, with the password the server was given for it.
+        assert env["CITYOPS_NATS_USER"] == svc.name
+        nats_env = m[nats.hostname]["environment"]
+        assert env["CITYOPS_NATS_PASSWORD"] == nats_env[password_variable(svc.name)]
+        # Its own database role, with the password the migrate service sets for it.
         database = urlsplit(env[svc.env("database_url")])
         assert database.scheme == "postgresql+asyncpg"
         pg_env = m[database.hostname]["environment"]
-        assert (database.username, database.password, database.path) == (
-            pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"], "/" + pg_env["POSTGRES_DB"]
-        )  # fmt: skip
+        assert (database.username, database.path) == (runtime_role(svc.name), "/" + pg_env["POSTGRES_DB"])
+        assert database.password == m["migrate"]["environment"][PASSWORD_ENV.format(svc.name.upper())]
         for setting in svc.required():
             if setting.field.endswith("_url") and setting.field not in ("nats_url", "database_url"):
                 target = urlsplit(env[setting.env])
@@ -108,6 +115,28 @@ def test_keys_come_from_the_environment_as_secret_files() -> None:
             assert spec["environment"][variable] == mounted[secret], svc.name
         assert not any(k.endswith("_KEYS") for k in spec["environment"]), svc.name
     assert "secrets" not in m["services"]["migrate"]
+
+
+def test_migrations_run_as_the_owner_role() -> None:
+    m = model()["services"]
+    owner = urlsplit(m["migrate"]["environment"]["CITYOPS_DATABASE_URL"])
+    pg_env = m["postgres"]["environment"]
+    assert (owner.username, owner.password) == (pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"])
+    for svc in services():
+        # The owner's password stays with the migrate service.
+        assert "CITYOPS_MIGRATION_DATABASE_URL" not in m[svc.name]["environment"], svc.name
+
+
+def test_nats_runs_the_generated_users_and_refuses_anonymous_clients() -> None:
+    m = model()["services"]
+    nats = m["nats"]
+    config = nats["command"][nats["command"].index("-c") + 1]
+    (mount,) = [v for v in nats["volumes"] if v["target"] == config]
+    assert Path(mount["source"]) == ROOT / "deploy" / "compose" / "nats-auth.conf"
+    assert Path(mount["source"]).read_text() == authorization_config(), "run `make nats-config`"
+    assert "no_auth_user" not in authorization_config()
+    for user in USERS:
+        assert nats["environment"][password_variable(user)], user
 
 
 def test_start_order_follows_health() -> None:

@@ -17,11 +17,12 @@ from devstack.servers import NatsServer, free_port
 from shared.bus import Bus
 from shared.settings import ServiceSettings
 from shared.subjects import ALERTS_ALL, BUCKETS, STREAMS, alert
+from tests.support import NATS_ADMIN, NATS_PASSWORDS
 
 
 class ClusterNode(NatsServer):
     def __init__(self, data_dir: Path, port: int, cluster_port: int, routes: list[int]) -> None:
-        super().__init__(data_dir, port)
+        super().__init__(data_dir, port, passwords=NATS_PASSWORDS)
         self.cluster_port = cluster_port
         self.routes = routes
 
@@ -67,7 +68,7 @@ def test_stream_replicas_setting_is_read_from_the_environment(monkeypatch: pytes
 
 @pytest.mark.slow
 async def test_bus_declares_r3_streams_that_survive_a_lost_server(cluster: list[ClusterNode]) -> None:
-    bus = Bus(",".join(n.url for n in cluster), name="r3", retry_max_s=1.0, replicas=3)
+    bus = Bus(",".join(n.url for n in cluster), name="r3", retry_max_s=1.0, replicas=3, **NATS_ADMIN)
     await bus.start()
     try:
         # the cluster elects its JetStream meta leader first; the bus retries declarations until then

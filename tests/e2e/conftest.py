@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import tempfile
 import time
@@ -14,12 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devstack.dbroles import SERVICES, ensure_roles, runtime_url
 from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
 from devstack.servers import NatsServer, free_port
 from services.reports.seed import seed_catalogue
 from tests.support import ServiceProcess
 
 ADMIN_PASSWORD = "e2e-admin-password"
+DENIED = re.compile(r"(?i)permissions violation|authorization violation|permission denied|InsufficientPrivilege")
 CLIP = "vtest.mp4"
 
 
@@ -36,6 +39,15 @@ class System:
 
     def logs(self) -> str:
         return "\n".join(f"== {name}\n{proc.log_text()}" for name, proc in self.services.items())
+
+    def denials(self) -> list[str]:
+        """Log lines where NATS or PostgreSQL refused a service something its role does not allow."""
+        return [
+            f"{name}: {line}"
+            for name, proc in self.services.items()
+            for line in proc.log_text().splitlines()
+            if DENIED.search(line)
+        ]
 
     def user(self, role: str, departments: list[str] | None = None) -> dict[str, str]:
         """Create a user of ``role`` and return its bearer header."""
@@ -56,9 +68,24 @@ def login(gateway: str, username: str, password: str) -> dict[str, str]:
     raise AssertionError(f"cannot log in as {username}: {r.status_code} {r.text}")
 
 
+def least_privilege_env(database_url: str) -> dict[str, dict[str, str]]:
+    """Each service's database settings as production runs them: migrations as the owner of
+    ``database_url``, the service as its own role ``cityops_<service>`` (created here, trust auth)."""
+    asyncio.run(ensure_roles(database_url, SERVICES, dict.fromkeys(SERVICES)))
+    return {
+        service: {
+            "CITYOPS_DATABASE_URL": runtime_url(database_url, service),
+            "CITYOPS_MIGRATION_DATABASE_URL": database_url,
+        }
+        for service in SERVICES
+    }
+
+
 @contextmanager
 def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **extra_env: str) -> Iterator[System]:
-    """Start RTSP camera + all services on the given NATS and database; stop them all after."""
+    """Start RTSP camera + all services on the given NATS and database; stop them all after. Each
+    service connects as its own NATS user (ServiceProcess) and its own PostgreSQL role."""
+    roles = least_privilege_env(database_url)
     with tempfile.TemporaryDirectory(prefix="cityops-e2e-") as tmp:
         root = Path(tmp)
         media = root / "media"
@@ -67,7 +94,6 @@ def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **ex
         rtsp = RtspServer(media, free_port(), log_path=root / "rtsp.log").start()
         env = {
             "CITYOPS_NATS_URL": nats.url,
-            "CITYOPS_DATABASE_URL": database_url,
             "CITYOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "CITYOPS_INGEST_RECORDINGS_DIR": str(root / "recordings"),
             "CITYOPS_INGEST_STALL_S": "3",
@@ -80,8 +106,9 @@ def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **ex
         }
         services: dict[str, ServiceProcess] = {}
         for name in ("ingest", "analytics", "reports"):
-            services[name] = ServiceProcess(name, env, root).start()
+            services[name] = ServiceProcess(name, {**roles[name], **env}, root).start()
         gateway_env = {
+            **roles["gateway"],
             **env,
             "CITYOPS_GATEWAY_INGEST_URL": services["ingest"].url,
             "CITYOPS_GATEWAY_ANALYTICS_URL": services["analytics"].url,
@@ -95,6 +122,11 @@ def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **ex
             system = System(nats=nats, rtsp=rtsp, services=services)
             system.admin = login(system.gateway, "admin", ADMIN_PASSWORD)
             yield system
+            # Least privilege must not cost a feature: whatever the tests made the system do, no service
+            # was refused by NATS or PostgreSQL.
+            assert not system.denials(), "\n".join(system.denials())
+            logs = system.logs()
+            assert [user for user, password in nats.passwords.items() if password in logs] == []
         finally:
             for proc in services.values():
                 proc.stop()

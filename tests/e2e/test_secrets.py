@@ -14,6 +14,7 @@ import nats
 from devstack.servers import free_port
 from shared.subjects import STREAMS
 from tests.e2e.conftest import System
+from tests.support import NATS_ADMIN
 
 # A raw '@' in the password: the old scrubber masked up to the first '@' and printed the rest.
 PASSWORD = "plantedPw@tail7Secret"
@@ -36,7 +37,7 @@ def _camera_status_events(nats_url: str) -> list[str]:
     """Every message of the CAMERA_STATUS stream, as text."""
 
     async def read() -> list[str]:
-        nc = await nats.connect(nats_url)
+        nc = await nats.connect(nats_url, **NATS_ADMIN)
         try:
             js = nc.jetstream()
             info = await js.stream_info(STATUS_STREAM)

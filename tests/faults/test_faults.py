@@ -21,13 +21,14 @@ from devstack.servers import NatsServer, PostgresServer, free_port
 from shared import subjects
 from shared.messages import AlertEvent
 from tests.e2e.conftest import System, running_system
+from tests.support import NATS_ADMIN, nats_server_for
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NatsServer, PostgresServer]]:
     root = tmp_path_factory.mktemp("faults")
     root.chmod(0o755)
-    nats_server = NatsServer(root / "js", free_port())
+    nats_server = nats_server_for(root / "js")
     pg = PostgresServer(root / "pg", free_port())
     try:
         nats_server.start()
@@ -82,7 +83,7 @@ def test_a_stopped_upstream_gives_503_on_its_routes_while_the_others_keep_workin
 
 
 async def _publish_alerts(url: str, ids: range) -> None:
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **NATS_ADMIN)
     js = nc.jetstream()
     now = datetime.now(UTC)
     for n in ids:
@@ -202,6 +203,109 @@ def test_postgres_restart_mid_import_applies_all_or_nothing_and_503s_meanwhile(
     again = httpx.post(gw + "/api/v1/datavalues?atomic=true", json=body, headers=admin, timeout=120)
     assert again.status_code == 200, again.text[:500]
     assert asyncio.run(_count(pg)) - before == rows
+
+
+KILLED_ALERT_CASES = (
+    "SELECT alert_id, count(*) AS n FROM reports.case_alert WHERE alert_id LIKE 'kill-%' GROUP BY alert_id"
+)
+PUSHED_VALUES = (
+    "SELECT v.value FROM reports.data_value v JOIN reports.department d ON d.id = v.department_id "
+    "JOIN reports.indicator i ON i.id = v.indicator_id WHERE i.code = 'BEACH_VISITORS_DAILY' "
+    "AND d.code = '{department}' AND v.start_date >= '2026-03-01' AND v.start_date < '2026-03-06'"
+)
+
+
+def _sigkill(proc: subprocess.Popen[bytes] | None) -> None:
+    assert proc is not None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+
+
+async def _owner_fetch(pg: PostgresServer, query: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(host=pg.host, port=pg.port, user="postgres", database=pg.database)
+    try:
+        return list(await conn.fetch(query))
+    finally:
+        await conn.close()
+
+
+async def _alerts_acknowledged(url: str, prefix: str, count: int) -> None:
+    """Publish ``count`` alerts and wait for JetStream's acknowledgement of each (what analytics does)."""
+    nc = await nats.connect(url, **NATS_ADMIN)
+    js = nc.jetstream()
+    now = datetime.now(UTC)
+    for n in range(count):
+        event = AlertEvent(alert_id=f"{prefix}-{n}", phase="started", camera="kill-cam", rule_id="r",
+                           rule_type="crowd", started_at=now, at=now)  # fmt: skip
+        await js.publish(subjects.alert("kill-cam", "r"), event.to_bytes(), headers={"Nats-Msg-Id": f"{prefix}-{n}"})
+    await nc.drain()
+
+
+async def _imports_on_the_bus(url: str) -> list[str]:
+    """The import ids of every ``reports.datavalues.imported`` event the REPORTS stream holds."""
+    nc = await nats.connect(url, **NATS_ADMIN)
+    js = nc.jetstream()
+    try:
+        info = await js.stream_info("REPORTS")
+        ids = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await js.get_msg("REPORTS", seq)
+            if msg.subject == subjects.DATAVALUES_IMPORTED and msg.data:
+                ids.append(json.loads(msg.data)["import_id"])
+        return ids
+    finally:
+        await nc.close()
+
+
+def test_sigkill_of_nats_and_reports_mid_flow_loses_nothing_acknowledged(
+    system: System, servers: tuple[NatsServer, PostgresServer]
+) -> None:
+    """kill -9 of the authenticated nats-server and of reports while alerts are being turned into cases:
+    every service comes back on its own NATS user, every acknowledged alert becomes exactly one case,
+    and a department push acknowledged before the kill is stored and announced on the bus."""
+    nats_server, pg = servers
+    gw, admin = system.gateway, system.admin
+    reports = system.services["reports"]
+    listed = httpx.get(gw + "/api/v1/departments", headers=admin).json()
+    department = next(d["code"] for d in listed if not d["valid_from"] and not d["valid_to"])
+    start = date(2026, 3, 1)
+    values = [
+        {"indicator": "BEACH_VISITORS_DAILY", "department": department,
+         "period": (start + timedelta(days=i)).isoformat(), "value": 100 + i}
+        for i in range(5)
+    ]  # fmt: skip
+    pushed = httpx.post(gw + "/api/v1/datavalues", json={"dataValues": values}, headers=admin, timeout=30)
+    assert pushed.status_code == 200, pushed.text[:500]
+    summary = pushed.json()
+    assert (summary["status"], summary["counts"]["imported"]) == ("SUCCESS", 5), summary
+    asyncio.run(_alerts_acknowledged(nats_server.url, "kill", 20))
+
+    # Mid-flow: reports is consuming the alerts (and relaying its outbox) when both die at once.
+    _sigkill(nats_server.proc)
+    _sigkill(reports.proc)
+    nats_server.stop()  # forgets the dead process
+    applied_at_kill = len(asyncio.run(_owner_fetch(pg, KILLED_ALERT_CASES)))
+    for name in ("ingest", "analytics", "gateway"):
+        proc = system.services[name]
+        _wait(f"{name} sees NATS gone", lambda p=proc: _status(p.url + "/readyz") == 503, 20)
+    nats_server.start()
+    reports.start()
+    for name, proc in system.services.items():
+        _wait(f"{name} back on its own NATS user", lambda p=proc: _status(p.url + "/readyz") == 200, 45)
+    for name in ("ingest", "analytics", "gateway"):
+        assert '"event": "nats.reconnected"' in system.services[name].log_text(), name
+
+    def cases() -> list[asyncpg.Record]:
+        return asyncio.run(_owner_fetch(pg, KILLED_ALERT_CASES))
+
+    _wait(f"every acknowledged alert is a case ({applied_at_kill} were at the kill)", lambda: len(cases()) == 20, 30)
+    assert all(row["n"] == 1 for row in cases()), "an alert was applied twice"
+    stored = asyncio.run(_owner_fetch(pg, PUSHED_VALUES.format(department=department)))
+    assert sorted(float(row["value"]) for row in stored) == [100.0 + i for i in range(5)]
+    # Its event was committed with it (outbox): relayed by the restarted reports if the kill came first.
+    _wait("the outbox is drained", lambda: asyncio.run(_owner_fetch(pg, "SELECT id FROM reports.outbox")) == [], 30)
+    assert summary["import_id"] in asyncio.run(_imports_on_the_bus(nats_server.url))
+    assert not system.denials(), system.denials()
 
 
 def test_every_service_stops_promptly_on_sigterm_as_nats_and_postgres_go_down(

@@ -22,7 +22,7 @@ from devstack.servers import NatsServer
 from shared import subjects
 from shared.messages import AlertEvent, FrameHeaders
 from tests.gateway.conftest import start_gateway
-from tests.support import ServiceProcess
+from tests.support import NATS_ADMIN, ServiceProcess
 
 
 def _alert(n: int) -> AlertEvent:
@@ -40,7 +40,7 @@ def _alert(n: int) -> AlertEvent:
 
 
 async def _publish_alerts(url: str, numbers: range) -> None:
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **NATS_ADMIN)
     js = nc.jetstream()
     for n in numbers:
         await js.publish(subjects.alert("beach-01", "r1"), _alert(n).to_bytes(), headers={"Nats-Msg-Id": f"a-{n}"})
@@ -116,7 +116,7 @@ def _jpeg(seq: int) -> bytes:
 
 
 async def _publish_frames(url: str, camera: str, stop: threading.Event) -> None:
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **NATS_ADMIN)
     seq = 0
     while not stop.is_set():
         seq += 1
@@ -158,7 +158,7 @@ def test_snapshot_comes_from_the_kv_bucket_and_404s_when_missing(
     gateway: ServiceProcess, nats_server: NatsServer, admin: dict[str, str]
 ) -> None:
     async def put() -> None:
-        nc = await nats.connect(nats_server.url)
+        nc = await nats.connect(nats_server.url, **NATS_ADMIN)
         kv = await nc.jetstream().key_value(subjects.SNAPSHOTS.name)
         await kv.put("cam-snap", _jpeg(7))
         await nc.drain()

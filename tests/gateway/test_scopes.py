@@ -22,7 +22,7 @@ from devstack.servers import NatsServer
 from shared import subjects
 from shared.messages import AlertEvent, CaseChanged, DataValuesImported, DirectiveChanged, Message
 from tests.gateway.conftest import login, start_gateway
-from tests.support import ServiceProcess
+from tests.support import NATS_ADMIN, ServiceProcess
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +237,7 @@ def _events(stamp: str) -> list[tuple[str, Message]]:
 
 
 async def _publish(url: str, events: list[tuple[str, Message]]) -> None:
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **NATS_ADMIN)
     js = nc.jetstream()
     for subject, message in events:
         await js.publish(subject, message.to_bytes())

@@ -12,7 +12,7 @@ from nats.aio.client import Client as NATS
 
 from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
 from devstack.servers import NatsServer, free_port
-from tests.support import ServiceProcess
+from tests.support import NATS_ADMIN, ServiceProcess
 
 CLIP = "vtest.mp4"
 # Shorter stall timeout and backoff cap, for tests that repeat failures many times; the others run with
@@ -71,6 +71,6 @@ def ingest(
 
 @pytest.fixture
 async def nc(nats_server: NatsServer) -> AsyncIterator[NATS]:
-    client = await nats.connect(nats_server.url)
+    client = await nats.connect(nats_server.url, **NATS_ADMIN)
     yield client
     await client.close()

@@ -21,6 +21,7 @@ from shared.db import Database
 from shared.errors import UnavailableError
 from shared.messages import AlertEvent
 from tests.ingest.helpers import wait_for
+from tests.support import NATS_ADMIN
 
 
 @asynccontextmanager
@@ -42,7 +43,7 @@ async def test_alert_windows_published_during_a_database_outage_are_stored_once_
     fresh_database: str, nats_server: NatsServer, pg_server: PostgresServer
 ) -> None:
     db = Database(fresh_database, schema="ingest", migrations_dir=MIGRATIONS_DIR, app_name="test")
-    bus = Bus(nats_server.url, name="alert-windows-test")
+    bus = Bus(nats_server.url, name="alert-windows-test", **NATS_ADMIN)
     await db.start()
     await bus.start()
     consumer = alert_window_consumer(bus, db)

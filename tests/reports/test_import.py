@@ -18,7 +18,7 @@ from devstack.servers import NatsServer
 from services.reports.datavalues.periods import parse_period
 from shared.identity import Caller
 from tests.reports.conftest import ANONYMOUS, assert_problem, values
-from tests.support import ServiceProcess, signed
+from tests.support import NATS_ADMIN, ServiceProcess, signed
 
 TOUR_CLERK = signed(
     Caller(name="tour-clerk", roles=frozenset({"department"}), departments=frozenset({"TOUR", "W2"})), "reports"
@@ -490,7 +490,7 @@ async def test_fifty_thousand_values_are_accepted(api: httpx.AsyncClient, pg: as
 
 
 async def test_import_publishes_summary_and_threshold_alerts(api: httpx.AsyncClient, nats_server: NatsServer) -> None:
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.url, **NATS_ADMIN)
     js = nc.jetstream()
     imported = await js.subscribe("reports.datavalues.imported", deliver_policy=nats.js.api.DeliverPolicy.NEW)
     alerts = await js.subscribe("alerts.indicator.CMP", deliver_policy=nats.js.api.DeliverPolicy.NEW)

@@ -10,6 +10,7 @@ import pytest
 from devstack.servers import NatsServer, free_port
 from shared.bus import Bus
 from shared.subjects import BUCKETS, CAMERA_LEASES, STREAMS
+from tests.support import NATS_ADMIN, nats_server_for
 
 
 async def _eventually(predicate, timeout: float = 15.0) -> None:
@@ -21,7 +22,7 @@ async def _eventually(predicate, timeout: float = 15.0) -> None:
 
 
 async def test_declares_every_stream_and_bucket_idempotently(nats_server: NatsServer) -> None:
-    first, second = Bus(nats_server.url, name="t1"), Bus(nats_server.url, name="t2")
+    first, second = Bus(nats_server.url, name="t1", **NATS_ADMIN), Bus(nats_server.url, name="t2", **NATS_ADMIN)
     for bus in (first, second):
         await bus.start()
         await bus.wait_ready(10)
@@ -39,8 +40,8 @@ async def test_declares_every_stream_and_bucket_idempotently(nats_server: NatsSe
 
 
 async def test_connects_when_the_server_appears_later(tmp_path: Path) -> None:
-    server = NatsServer(tmp_path / "js", free_port())
-    bus = Bus(server.url, name="late")
+    server = nats_server_for(tmp_path / "js")
+    bus = Bus(server.url, name="late", **NATS_ADMIN)
     await bus.start()
     try:
         await asyncio.sleep(1.0)
@@ -56,9 +57,9 @@ async def test_connects_when_the_server_appears_later(tmp_path: Path) -> None:
 @pytest.mark.parametrize("keep_storage", [True, False], ids=["same-storage", "storage-lost"])
 async def test_reconnects_after_server_restart_and_redeclares(tmp_path: Path, keep_storage: bool) -> None:
     port = free_port()
-    server = NatsServer(tmp_path / "js-1", port)
+    server = nats_server_for(tmp_path / "js-1", port)
     server.start()
-    bus = Bus(server.url, name="restart")
+    bus = Bus(server.url, name="restart", **NATS_ADMIN)
     await bus.start()
     await bus.wait_ready(10)
     try:
@@ -66,7 +67,7 @@ async def test_reconnects_after_server_restart_and_redeclares(tmp_path: Path, ke
         await kv.put("cam-1", b"replica-a")
         server.stop()
         await _eventually(lambda: not bus.connected)
-        server = NatsServer(tmp_path / ("js-1" if keep_storage else "js-2"), port)
+        server = nats_server_for(tmp_path / ("js-1" if keep_storage else "js-2"), port)
         server.start()
         await _eventually(lambda: bus.connected)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -12,11 +13,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from devstack.servers import NatsServer, free_port
+from devstack.servers import NatsServer
 from shared.bus import Bus, ConsumerSpec, Delivery, DurableConsumer, Reject
 from shared.bus.deadletters import list_dead_letters, replay
 from shared.errors import UnavailableError
 from shared.messages import Message
+from tests.support import NATS_ADMIN, nats_server_for
 
 
 class Ping(Message):
@@ -33,7 +35,7 @@ async def _eventually(predicate, timeout: float = 20.0) -> None:
 
 @pytest.fixture
 async def bus(nats_server: NatsServer) -> AsyncIterator[Bus]:
-    b = Bus(nats_server.url, name="consumer-test")
+    b = Bus(nats_server.url, name="consumer-test", **NATS_ADMIN)
     await b.start()
     await b.wait_ready(10)
     yield b
@@ -162,9 +164,9 @@ async def test_a_dependency_outage_pauses_without_spending_deliveries(bus: Bus) 
 
 
 async def test_closing_after_the_server_is_gone_is_prompt_and_quiet(tmp_path) -> None:
-    server = NatsServer(tmp_path / "js", free_port())
+    server = nats_server_for(tmp_path / "js")
     server.start()
-    bus = Bus(server.url, name="closing")
+    bus = Bus(server.url, name="closing", **NATS_ADMIN)
     await bus.start()
     await bus.wait_ready(10)
     server.stop()
@@ -189,11 +191,17 @@ async def test_operator_lists_and_replays_dead_letters_from_the_command_line(bus
     try:
         await _publish(bus, topic, Ping(n=42).to_bytes())
         cli = [sys.executable, "-m", "shared.bus.deadletters", "--nats", nats_server.url]
+        operator = {**os.environ, "CITYOPS_NATS_PASSWORD": nats_server.passwords["admin"]}
         letters: list[dict] = []
         deadline = time.monotonic() + 20
         while not letters and time.monotonic() < deadline:
             out = await asyncio.to_thread(
-                subprocess.run, [*cli, "list", "--consumer", spec.durable], capture_output=True, text=True, check=True
+                subprocess.run,
+                [*cli, "list", "--consumer", spec.durable],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=operator,
             )
             letters = [json.loads(line) for line in out.stdout.splitlines()]
             await asyncio.sleep(0.2)
@@ -201,7 +209,12 @@ async def test_operator_lists_and_replays_dead_letters_from_the_command_line(bus
         assert "downstream refused" in letters[0]["reason"]
         broken = False
         out = await asyncio.to_thread(
-            subprocess.run, [*cli, "replay", "--consumer", spec.durable], capture_output=True, text=True, check=True
+            subprocess.run,
+            [*cli, "replay", "--consumer", spec.durable],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=operator,
         )
         assert json.loads(out.stdout)["replayed"]["seq"] == letters[0]["seq"]
         await _eventually(lambda: handled == [42])

@@ -12,6 +12,7 @@ from devstack.servers import NatsServer
 from shared.bus import Bus
 from shared.db import Database, schema_metadata
 from shared.outbox import Outbox, OutboxRow
+from tests.support import NATS_ADMIN
 
 
 class _Base(DeclarativeBase):
@@ -30,7 +31,7 @@ async def test_only_committed_events_are_published_in_order_with_their_ids(
     await db.wait_ready(10)
     async with db.engine.begin() as conn:
         await conn.run_sync(_Base.metadata.create_all)
-    bus = Bus(nats_server.url, name="outbox-test")
+    bus = Bus(nats_server.url, name="outbox-test", **NATS_ADMIN)
     await bus.start()
     await bus.wait_ready(10)
     topic = f"t{uuid.uuid4().hex[:10]}"

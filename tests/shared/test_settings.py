@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from services.gateway.settings import GatewaySettings
@@ -33,3 +35,28 @@ def test_bad_port_value_is_rejected_with_the_field_name(monkeypatch: pytest.Monk
     monkeypatch.setenv("CITYOPS_GATEWAY_PORT", "eighty")
     with pytest.raises(ValueError, match="port"):
         GatewaySettings()
+
+
+def test_nats_credentials_come_from_the_variable_or_a_secret_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for var in ("CITYOPS_NATS_USER", "CITYOPS_NATS_PASSWORD", "CITYOPS_NATS_PASSWORD_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    assert IngestSettings().nats_credentials("ingest") == (None, None)  # anonymous: a server with users refuses it
+    monkeypatch.setenv("CITYOPS_NATS_PASSWORD", "from-env")
+    # The user defaults to the service's name; the password never shows in the settings' repr.
+    assert IngestSettings().nats_credentials("ingest") == ("ingest", "from-env")
+    assert "from-env" not in repr(IngestSettings())
+    secret = tmp_path / "nats-password"
+    secret.write_text("from-file\n")
+    monkeypatch.setenv("CITYOPS_NATS_PASSWORD_FILE", str(secret))
+    monkeypatch.setenv("CITYOPS_NATS_USER", "ingest-blue")
+    assert IngestSettings().nats_credentials("ingest") == ("ingest-blue", "from-file")
+
+
+def test_migration_url_is_kept_out_of_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITYOPS_MIGRATION_DATABASE_URL", "postgresql+asyncpg://owner:owner-secret@db/cityops")
+    settings = ReportsSettings()
+    assert settings.migration_database_url is not None
+    assert settings.migration_database_url.get_secret_value().startswith("postgresql+asyncpg://owner:")
+    assert "owner-secret" not in repr(settings)

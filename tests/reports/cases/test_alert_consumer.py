@@ -17,15 +17,15 @@ import nats
 import pytest
 from nats.js import JetStreamContext
 
-from devstack.servers import NatsServer, free_port
+from devstack.servers import NatsServer
 from shared.messages import AlertEvent
 from shared.subjects import ALERT_CASES_CONSUMER, alert, indicator_alert
-from tests.support import ServiceProcess
+from tests.support import NATS_ADMIN, ServiceProcess, nats_server_for
 
 
 @pytest.fixture
 async def own_nats(tmp_path: Path) -> AsyncIterator[NatsServer]:
-    server = NatsServer(tmp_path / "nats", free_port())
+    server = nats_server_for(tmp_path / "nats")
     server.start()
     yield server
     server.stop()
@@ -33,7 +33,7 @@ async def own_nats(tmp_path: Path) -> AsyncIterator[NatsServer]:
 
 @pytest.fixture
 async def js(own_nats: NatsServer) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(own_nats.url)
+    nc = await nats.connect(own_nats.url, **NATS_ADMIN)
     yield nc.jetstream()
     await nc.close()
 

@@ -14,6 +14,7 @@ from services.reports.cases.calendar import deadline
 from shared.messages import CaseChanged
 from tests.reports.cases.conftest import ADMIN, GPMB, LEADER, QLTT, VIEWER, new_case
 from tests.reports.conftest import ANONYMOUS, assert_problem
+from tests.support import NATS_ADMIN
 
 
 async def _create(client: httpx.AsyncClient, **over: object) -> dict[str, object]:
@@ -281,7 +282,7 @@ async def test_department_scope(client: httpx.AsyncClient) -> None:
 
 
 async def test_changes_are_published(client: httpx.AsyncClient, nats_server: NatsServer) -> None:
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.url, **NATS_ADMIN)
     seen: list[tuple[str, CaseChanged]] = []
     got = asyncio.Event()
 

@@ -12,14 +12,13 @@ import asyncpg
 import httpx
 import nats
 
-from devstack.servers import NatsServer, free_port
 from shared.subjects import REPORTS_ALL
 from tests.reports.cases.conftest import OPERATOR, new_case
-from tests.support import ServiceProcess
+from tests.support import NATS_ADMIN, ServiceProcess, nats_server_for
 
 
 async def _case_events(url: str, case_id: int) -> list[str]:
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **NATS_ADMIN)
     try:
         js = nc.jetstream()
         sub = await js.subscribe(REPORTS_ALL, stream="REPORTS", ordered_consumer=True)
@@ -39,7 +38,7 @@ async def _case_events(url: str, case_id: int) -> list[str]:
 async def test_changes_made_while_nats_is_down_are_published_when_it_returns(
     tmp_path: Path, fresh_database: str, service_process: Callable[..., ServiceProcess]
 ) -> None:
-    server = NatsServer(tmp_path / "nats", free_port())
+    server = nats_server_for(tmp_path / "nats")
     server.start()
     svc = service_process("reports", CITYOPS_DATABASE_URL=fresh_database, CITYOPS_NATS_URL=server.url)
     svc.wait_status("/readyz", 200, timeout=60)
