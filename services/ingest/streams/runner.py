@@ -26,6 +26,8 @@ from shared.bus import Bus
 from shared.messages import CameraState, CameraStatusChanged, FrameHeaders
 
 log = logging.getLogger("cityops.ingest.camera")
+# How long a stopping camera waits for its last status and snapshot writes.
+BACKGROUND_GRACE_S = 1.0
 
 
 class CameraRunner:
@@ -87,7 +89,12 @@ class CameraRunner:
         if final is not None:
             self._transition(final, reason)
         if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+            # The last status and snapshot writes get a moment; a snapshot put waits out JetStream's
+            # own timeout when NATS is gone, and a shutdown must not wait for that.
+            _, late = await asyncio.wait(set(self._background), timeout=BACKGROUND_GRACE_S)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         log.info("camera.stopped", extra={"camera": self.camera, "reason": reason})
 
     def _stream_figures(self) -> dict[str, Any]:
