@@ -31,20 +31,23 @@ MAX_FAILURES_PER_CLIENT = 8
 TOKEN = "/api/v1/auth/token"
 
 
+def _replica(nats_server: NatsServer, database: str, logs: str, **env: str) -> ServiceProcess:
+    """A gateway with this module's throttle limits, believing X-Forwarded-For from the tests."""
+    limits = {
+        "CITYOPS_GATEWAY_LOGIN_MAX_FAILURES": str(MAX_FAILURES),
+        "CITYOPS_GATEWAY_LOGIN_MAX_FAILURES_PER_CLIENT": str(MAX_FAILURES_PER_CLIENT),
+        "CITYOPS_GATEWAY_LOGIN_LOCKOUT_S": "1",
+        "CITYOPS_GATEWAY_LOGIN_MAX_LOCKOUT_S": "8",
+        "CITYOPS_GATEWAY_HASH_CONCURRENCY": "2",
+        "CITYOPS_GATEWAY_TRUSTED_PROXIES": "127.0.0.1",
+    }
+    return start_gateway(nats_server, database, Path(logs), **{**limits, **env})
+
+
 @pytest.fixture(scope="module")
 def gateway(nats_server: NatsServer, gateway_db: str) -> Iterator[ServiceProcess]:
     with tempfile.TemporaryDirectory() as logs:
-        proc = start_gateway(
-            nats_server,
-            gateway_db,
-            Path(logs),
-            CITYOPS_GATEWAY_LOGIN_MAX_FAILURES=str(MAX_FAILURES),
-            CITYOPS_GATEWAY_LOGIN_MAX_FAILURES_PER_CLIENT=str(MAX_FAILURES_PER_CLIENT),
-            CITYOPS_GATEWAY_LOGIN_LOCKOUT_S="1",
-            CITYOPS_GATEWAY_LOGIN_MAX_LOCKOUT_S="8",
-            CITYOPS_GATEWAY_HASH_CONCURRENCY="2",
-            CITYOPS_GATEWAY_TRUSTED_PROXIES="127.0.0.1",
-        )
+        proc = _replica(nats_server, gateway_db, logs)
         yield proc
         proc.stop()
 
@@ -220,24 +223,15 @@ def test_throttle_keys_by_account_and_address_and_forgets() -> None:
 
 
 def test_guesses_spread_over_two_replicas_lock_as_soon_as_on_one(
-    gateway: ServiceProcess, admin: dict[str, str], nats_server: NatsServer, gateway_db: str
+    admin: dict[str, str], nats_server: NatsServer, gateway_db: str
 ) -> None:
     """A load balancer spreads an attacker's guesses: the replicas count them together."""
+    long_locks = {"CITYOPS_GATEWAY_LOGIN_LOCKOUT_S": "60", "CITYOPS_GATEWAY_LOGIN_MAX_LOCKOUT_S": "120"}
     with tempfile.TemporaryDirectory() as logs:
-        other = start_gateway(
-            nats_server,
-            gateway_db,
-            Path(logs),
-            CITYOPS_GATEWAY_LOGIN_MAX_FAILURES=str(MAX_FAILURES),
-            CITYOPS_GATEWAY_LOGIN_MAX_FAILURES_PER_CLIENT=str(MAX_FAILURES_PER_CLIENT),
-            CITYOPS_GATEWAY_LOGIN_LOCKOUT_S="30",
-            CITYOPS_GATEWAY_LOGIN_MAX_LOCKOUT_S="60",
-            CITYOPS_GATEWAY_TRUSTED_PROXIES="127.0.0.1",
-        )
+        replicas = [_replica(nats_server, gateway_db, logs, **long_locks) for _ in range(2)]
         try:
-            username, password = _user(gateway, admin)
+            username, password = _user(replicas[0], admin)
             attacker = _ip()
-            replicas = [gateway, other]
             for n in range(MAX_FAILURES - 1):
                 assert _token(replicas[n % 2], username, "guess", attacker).status_code == 401
                 time.sleep(0.2)  # the other replica hears of it over NATS within milliseconds
@@ -248,4 +242,5 @@ def test_guesses_spread_over_two_replicas_lock_as_soon_as_on_one(
                 assert _token(replica, username, password, attacker).status_code == 429
                 assert _token(replica, username, password, _ip()).status_code == 200
         finally:
-            other.stop()
+            for replica in replicas:
+                replica.stop()
