@@ -17,7 +17,9 @@ from types import FrameType
 import httpx
 
 from devstack.footage import FootageUnavailable, vtest_h264
+from devstack.identity import signed_headers
 from devstack.rtsp import RtspServer
+from shared.keys import KeySet
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("CITYOPS_RUN_DIR", ROOT / ".run"))
@@ -38,7 +40,9 @@ def _camera_body(url: str) -> dict[str, object]:
     }
 
 
-def _register(base: str, url: str, timeout_s: float = 120) -> None:
+def register(base: str, url: str, keys: KeySet, timeout_s: float = 120) -> None:
+    """Register the demo camera in ingest at ``base`` (signed as the gateway would), or give an
+    existing one its URL back."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
@@ -50,11 +54,16 @@ def _register(base: str, url: str, timeout_s: float = 120) -> None:
     else:
         print(f"demo: ingest at {base} not ready after {timeout_s:g} s; camera not registered", flush=True)
         return
-    created = httpx.post(f"{base}/cameras", json=_camera_body(url), timeout=10)
+    created = httpx.post(f"{base}/cameras", json=_camera_body(url), headers=signed_headers(keys, "ingest"), timeout=10)
     if created.status_code == 201:
         print(f"demo: camera {CAMERA_ID} registered ({url})", flush=True)
         return
-    patched = httpx.patch(f"{base}/cameras/{CAMERA_ID}", json={"url": url, "enabled": True}, timeout=10)
+    patched = httpx.patch(
+        f"{base}/cameras/{CAMERA_ID}",
+        json={"url": url, "enabled": True},
+        headers=signed_headers(keys, "ingest"),
+        timeout=10,
+    )
     patched.raise_for_status()
     print(f"demo: camera {CAMERA_ID} already registered, URL refreshed ({url})", flush=True)
 
@@ -83,7 +92,7 @@ def main() -> int:
     try:
         print(f"demo: RTSP server playing {clip.name} at {server.url(CLIP)}", flush=True)
         settings = IngestSettings()
-        _register(f"http://{settings.host}:{settings.port}", server.url(CLIP))
+        register(f"http://{settings.host}:{settings.port}", server.url(CLIP), settings.service_key_set())
         while server.proc is not None and server.proc.poll() is None:
             time.sleep(1)
         print("demo: RTSP server exited", flush=True)

@@ -8,8 +8,8 @@ import os
 
 import httpx
 
+from devstack.identity import signed_headers
 from services.reports.seed import seed_catalogue
-from shared.identity import IDENTITY_HEADER, Caller, sign_identity
 from shared.keys import KeySet
 
 DEMO_CAMERA = "demo-vtest"
@@ -25,16 +25,13 @@ DEMO_RULE = {
 }
 
 
-SEEDER = Caller(name="devstack-seed", roles=frozenset({"admin"}))
-
-
 def seed(analytics_url: str, keys: KeySet) -> str:
     """Catalogue straight into the database, the demo rule through analytics' API (signed like the
     gateway signs, with the service keys)."""
     added = asyncio.run(seed_catalogue(os.environ["CITYOPS_DATABASE_URL"]))
 
     def identity() -> dict[str, str]:
-        return {IDENTITY_HEADER: sign_identity(keys, SEEDER, audience="analytics")}
+        return signed_headers(keys, "analytics")
 
     rules = httpx.get(f"{analytics_url}/rules", params={"camera": DEMO_CAMERA}, headers=identity(), timeout=10)
     rules.raise_for_status()

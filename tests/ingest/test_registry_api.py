@@ -7,7 +7,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.support import ServiceProcess
+from devstack.demo import CAMERA_ID as DEMO_CAMERA
+from devstack.demo import register
+from tests.support import TEST_KEYS, ServiceProcess
 
 SECRET = "s3cr3t-pass"
 
@@ -206,3 +208,15 @@ def test_snapshot_404_carries_status(api: tuple[httpx.Client, ServiceProcess]) -
     body = assert_problem(client.get("/cameras/dark/snapshot.jpg"), 404)
     assert body["camera_status"]["status"] in {"connecting", "offline"}  # type: ignore[index]
     assert_problem(client.get("/cameras/none/snapshot.jpg"), 404)
+
+
+def test_make_runs_demo_camera_registers_signed_and_again_on_the_next_start(
+    api: tuple[httpx.Client, ServiceProcess],
+) -> None:
+    """`make run`'s demo camera (devstack.demo) calls ingest directly, as the gateway would: signed."""
+    client, proc = api
+    register(proc.url, "rtsp://127.0.0.1:1/first.mp4", TEST_KEYS, timeout_s=30)
+    register(proc.url, "rtsp://127.0.0.1:1/second.mp4", TEST_KEYS, timeout_s=30)  # the next `make run`
+    camera = client.get(f"/cameras/{DEMO_CAMERA}").json()
+    assert camera["url"] == "rtsp://127.0.0.1:1/second.mp4"
+    assert camera["enabled"] is True
