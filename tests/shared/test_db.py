@@ -11,30 +11,6 @@ from sqlalchemy import text
 from shared.db import Database
 from shared.errors import UnavailableError
 
-REVISION = """
-from alembic import op
-import sqlalchemy as sa
-
-revision = "0001"
-down_revision = None
-
-
-def upgrade() -> None:
-    op.create_table("thing", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text),
-                    schema="svc")
-"""
-
-
-@pytest.fixture
-def migrations_dir(tmp_path: Path) -> Path:
-    src = Path(__file__).resolve().parents[2] / "services" / "ingest" / "migrations" / "env.py"
-    d = tmp_path / "migrations"
-    (d / "versions").mkdir(parents=True)
-    (d / "env.py").write_text(src.read_text())
-    (d / "script.py.mako").write_text("")
-    (d / "versions" / "0001_thing.py").write_text(REVISION)
-    return d
-
 
 async def test_replicas_migrating_at_once_apply_each_revision_once(fresh_database: str, migrations_dir: Path) -> None:
     dbs = [Database(fresh_database, schema="svc", migrations_dir=migrations_dir, app_name="t") for _ in range(3)]

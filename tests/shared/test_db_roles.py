@@ -17,19 +17,7 @@ from sqlalchemy.engine import make_url
 
 from devstack.dbroles import SERVICES, ensure_roles, migrate_all, runtime_url
 from shared.db import Database, runtime_role
-
-REVISION = """
-from alembic import op
-import sqlalchemy as sa
-
-revision = "{rev}"
-down_revision = {down}
-
-
-def upgrade() -> None:
-    op.create_table("{table}", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text),
-                    schema="svc")
-"""
+from tests.shared.conftest import revision
 
 
 @pytest.fixture(scope="module")
@@ -105,17 +93,6 @@ async def test_a_service_role_cannot_change_the_structure(as_reports: asyncpg.Co
     assert await as_reports.fetchval("SELECT to_regclass('reports.department') IS NOT NULL")
 
 
-@pytest.fixture
-def migrations_dir(tmp_path: Path) -> Path:
-    src = Path(__file__).resolve().parents[2] / "services" / "ingest" / "migrations" / "env.py"
-    d = tmp_path / "migrations"
-    (d / "versions").mkdir(parents=True)
-    (d / "env.py").write_text(src.read_text())
-    (d / "script.py.mako").write_text("")
-    (d / "versions" / "0001_thing.py").write_text(REVISION.format(rev="0001", down="None", table="thing"))
-    return d
-
-
 async def test_migrations_run_as_the_owner_and_the_runtime_role_sees_new_tables(
     fresh_database: str, migrations_dir: Path
 ) -> None:
@@ -128,9 +105,7 @@ async def test_migrations_run_as_the_owner_and_the_runtime_role_sees_new_tables(
             assert (await conn.execute(text("SELECT current_user"))).scalar_one() == "cityops_svc"
             await conn.execute(text("INSERT INTO svc.thing (name) VALUES ('a')"))
         # A later release adds a table: the owner creates it, the default privileges hand it over.
-        (migrations_dir / "versions" / "0002_more.py").write_text(
-            REVISION.format(rev="0002", down='"0001"', table="more")
-        )
+        (migrations_dir / "versions" / "0002_more.py").write_text(revision("0002", "0001", "more"))
         await db.migrate()
         async with db.engine.begin() as conn:
             await conn.execute(text("INSERT INTO svc.more (name) VALUES ('b')"))
@@ -142,9 +117,7 @@ async def test_migrations_run_as_the_owner_and_the_runtime_role_sees_new_tables(
     try:
         await replica.migrate()
         # …and cannot apply a pending one itself: it waits for the owner.
-        (migrations_dir / "versions" / "0003_late.py").write_text(
-            REVISION.format(rev="0003", down='"0002"', table="late")
-        )
+        (migrations_dir / "versions" / "0003_late.py").write_text(revision("0003", "0002", "late"))
         with pytest.raises(Exception, match="permission denied"):
             await replica.migrate()
     finally:
