@@ -32,7 +32,8 @@ class Strict(BaseModel):
 class ReporterIn(Strict):
     """Personal data: returned only to administrators, leaders and operators, in single-case views."""
 
-    name: str | None = Field(None, max_length=200)
+    # A business files requests under its own name, which may be up to 300 characters.
+    name: str | None = Field(None, max_length=300)
     phone: str | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=200)
 
