@@ -15,9 +15,10 @@ from devstack.servers import NatsServer, free_port
 from tests.support import NATS_ADMIN, ServiceProcess
 
 CLIP = "vtest.mp4"
-# Shorter stall timeout and backoff cap, for tests that repeat failures many times; the others run with
-# the production defaults, so that they prove the 10 s offline/online targets as shipped.
+# Shorter stall timeout, backoff cap and status debounce, for tests that repeat failures many times; the
+# others run with the production defaults, so that they prove the debounced offline/online targets as shipped.
 FAST_TUNING = {
+    "CITYOPS_INGEST_STATUS_DEBOUNCE_S": "1",
     "CITYOPS_INGEST_STALL_S": "3",
     "CITYOPS_INGEST_OPEN_TIMEOUT_S": "3",
     "CITYOPS_INGEST_BACKOFF_MIN_S": "0.3",
