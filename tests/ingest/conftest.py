@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import nats
@@ -57,9 +57,10 @@ def ingest(
     # Parameter order matters: fixtures tear down in reverse, so the processes stop before the database goes.
     """Start an ingest replica on the test NATS and this test's database; ready when it returns."""
 
-    def start(**env: str) -> ServiceProcess:
+    def start(*, wrapper: Sequence[str] = (), **env: str) -> ServiceProcess:
         proc = service_process(
             "ingest",
+            wrapper=wrapper,
             CITYOPS_NATS_URL=nats_server.url,
             CITYOPS_DATABASE_URL=fresh_database,
             **{**LOOPBACK_CAMERAS_ENV, **env},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 
@@ -17,7 +18,7 @@ def edited_clip(source: Path, target: Path, *, moving: int, still: int = 0) -> P
         out.width, out.height = in_stream.codec_context.width, in_stream.codec_context.height
         out.pix_fmt = "yuv420p"
         out.options = {"preset": "veryfast", "crf": "23", "g": "10", "bf": "0"}
-        pictures = []
+        pictures: list[Any] = []
         for frame in src.decode(in_stream):
             if len(pictures) == moving:
                 break

@@ -124,7 +124,7 @@ async def test_kill_restart_cycles_recover_without_leaks_or_leaked_credentials(
     assert SECRET not in proc.log_text()
 
 
-async def test_stall_and_death_within_10_s_with_default_settings(
+async def test_stall_and_death_reported_after_the_10_s_debounce_with_default_settings(
     ingest: Callable[..., ServiceProcess], rtsp_server: Callable[[], RtspServer]
 ) -> None:
     server = rtsp_server()

@@ -15,7 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.ingest.streams.metrics import (
@@ -195,7 +195,9 @@ class CameraRunner:
             delivering = self._observed in ("online", "frozen")
             if delivering and now - since >= window and stats.decoded - decoded <= 1:
                 self._stalled = True
-                self._observe("offline", f"stalled: no frames for {window:g} s", self._silent_since())
+                # Progress stopped a window ago (FFmpeg may still hand out one leftover frame since).
+                silent = datetime.now(UTC) - timedelta(seconds=window)
+                self._observe("offline", f"stalled: no frames for {window:g} s", max(silent, self._observed_since))
             elif self._stalled and len(history) > 1 and stats.decoded - history[-2][1] >= 2:
                 self._stalled = False  # the same connection delivers again
                 self._observe("online", None)
