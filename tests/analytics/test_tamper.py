@@ -29,7 +29,7 @@ def _jpeg(frame: np.ndarray) -> bytes:
 
 
 def _tampered(jpegs: list[bytes], change: Callable[[np.ndarray], np.ndarray]) -> list[bytes]:
-    return [_jpeg(change(cv2.imdecode(np.frombuffer(j, np.uint8), cv2.IMREAD_COLOR))) for j in jpegs]
+    return [_jpeg(change(np.asarray(cv2.imdecode(np.frombuffer(j, np.uint8), cv2.IMREAD_COLOR)))) for j in jpegs]
 
 
 CHANGES: dict[str, Callable[[np.ndarray], np.ndarray]] = {

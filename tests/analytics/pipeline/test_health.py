@@ -45,20 +45,22 @@ def cloth(frame: Frame) -> Frame:
     # Light through a cloth: the scene's broadest shading at a third of its contrast, nothing sharp.
     h, w = frame.shape[:2]
     shading = cv2.resize(cv2.resize(frame, (4, 3), interpolation=cv2.INTER_AREA), (w, h))
-    return np.clip(shading * 0.3 + 100, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(shading * 0.3 + 100, 0, 255), dtype=np.uint8)
 
 
 def blurred(frame: Frame) -> Frame:
-    return cv2.GaussianBlur(frame, (0, 0), 3)  # spray, a smeared or defocused lens
+    return np.asarray(cv2.GaussianBlur(frame, (0, 0), 3), dtype=np.uint8)  # spray, a smeared or defocused lens
 
 
 def panned(frame: Frame) -> Frame:
-    return np.roll(frame, frame.shape[1] // 3, axis=1)  # turned sideways: the view moved by a third
+    return np.asarray(
+        np.roll(frame, frame.shape[1] // 3, axis=1), dtype=np.uint8
+    )  # turned sideways: the view moved by a third
 
 
 def tilted(frame: Frame) -> Frame:
     h, w = frame.shape[:2]
-    return cv2.resize(frame[h // 2 :], (w, h))  # turned down to the pavement
+    return np.asarray(cv2.resize(frame[h // 2 :], (w, h)), dtype=np.uint8)  # turned down to the pavement
 
 
 @pytest.mark.parametrize(
