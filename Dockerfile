@@ -28,6 +28,9 @@ RUN groupadd --system --gid 10001 cityops \
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /src/app /app
 COPY --chmod=0755 deploy/docker/healthcheck.py /usr/local/bin/cityops-healthcheck
+# The recordings mount point, owned by the service user: a new named volume (compose) copies this
+# ownership, so the service can write to it; Kubernetes sets it through fsGroup.
+RUN install -d -o 10001 -g 10001 -m 0750 /var/lib/cityops/recordings
 WORKDIR /app
 # HOME points at the only writable place (a tmpfs/emptyDir on /tmp) for libraries that cache there.
 ENV PATH=/opt/venv/bin:$PATH \

@@ -72,16 +72,18 @@ def run() -> list[dict[str, object]]:
         root = Path(tmp)
         ours_cpu, base_cpu, base_name = 0.0, 0.0, ""
         closed: list[SegmentClosed] = []
+        store = LocalStore(root / "ours")
         for i in range(LOOPS):
-            ours_cpu += _record(source, LocalStore(root / "ours"), closed)
+            ours_cpu += _record(source, store, closed)
             cpu, base_name = _plain_remux(source, root / f"plain-{i}.mp4")
             base_cpu += cpu
         # Lay the segments end to end in time, as a camera recorded for ten minutes would have them.
         origin = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
         pieces, at = [], origin
         for segment in closed:
-            pieces.append(Piece(path=segment.path, start_at=at))
-            at += timedelta(seconds=_seconds(segment.path))
+            path = str(store.resolve(segment.path))
+            pieces.append(Piece(path=path, start_at=at))
+            at += timedelta(seconds=_seconds(path))
         start, end = origin, origin + timedelta(minutes=10)
         t0 = time.perf_counter()
         clip_bytes = asyncio.run(_export(pieces, start, end))

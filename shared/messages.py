@@ -58,7 +58,8 @@ class FrameHeaders(BaseModel):
         )
 
 
-CameraState = Literal["online", "connecting", "offline", "disabled"]
+# frozen: frames arrive but the picture has not changed for a while (a stuck encoder or a still image).
+CameraState = Literal["online", "connecting", "offline", "frozen", "disabled"]
 
 
 class CameraStatusChanged(Message):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import asyncpg
@@ -56,8 +56,8 @@ def service_process(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
     """Start service processes with the given environment; all are stopped after the test."""
     started: list[ServiceProcess] = []
 
-    def start(name: str, **env: str) -> ServiceProcess:
-        proc = ServiceProcess(name, env, tmp_path).start()
+    def start(name: str, *, wrapper: Sequence[str] = (), **env: str) -> ServiceProcess:
+        proc = ServiceProcess(name, env, tmp_path, wrapper).start()
         started.append(proc)
         return proc
 

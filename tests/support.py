@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -90,8 +90,10 @@ class ServiceAuth(httpx.Auth):
 class ServiceProcess:
     """``python -m services.<name>`` as a child process on a free port, its log in a file."""
 
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, wrapper: Sequence[str] = ()) -> None:
+        """``wrapper``: a command prefix the service runs under (e.g. a read-only root filesystem)."""
         self.name = name
+        self.wrapper = list(wrapper)
         self.port = free_port()
         self.ops_port = free_port()
         self.log_path = log_dir / f"{name}-{self.port}.log"
@@ -124,7 +126,7 @@ class ServiceProcess:
     def start(self) -> ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 — owned by the child
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.name}"],
+            [*self.wrapper, sys.executable, "-m", f"services.{self.name}"],
             cwd=ROOT,
             env=self.env,
             stdout=log,

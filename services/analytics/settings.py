@@ -40,6 +40,18 @@ class AnalyticsSettings(ServiceSettings):
     # A camera that sends nothing this long has its open alerts ended (the stream is gone).
     idle_close_s: float = 30.0
     counts_flush_s: float = 10.0
+    # Built-in health check of every camera (pipeline/health.py): a covered, blurred or turned-away
+    # camera raises a `tamper` alert once the verdict has held tamper_hold_s (frame times), after the
+    # camera's usual picture was learned over tamper_learn_s; it ends after tamper_clear_s of normal.
+    tamper_check: bool = True
+    tamper_learn_s: float = Field(20.0, gt=0)
+    tamper_hold_s: float = Field(20.0, ge=0)
+    tamper_clear_s: float = Field(20.0, ge=0)
+    # Contrast below which the picture counts as covered; edges below this share of the usual count as
+    # blurred; correlation with the usual view below which the camera counts as turned away.
+    tamper_uniform_std: float = Field(12.0, ge=0)
+    tamper_blur_ratio: float = Field(0.35, gt=0, lt=1)
+    tamper_scene_correlation: float = Field(0.5, gt=-1, lt=1)
 
 
 @lru_cache

@@ -46,10 +46,12 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     runtime = Runtime(settings, service="ingest", migrations_dir=MIGRATIONS_DIR)
     supervisor = Supervisor(settings, runtime.bus, runtime.database, _replica_id(settings))
     recording_settings = get_recording_settings()
+    # One recordings root that every replica mounts (store.py): any replica serves any segment.
+    store = LocalStore(recording_settings.recordings_dir)
     # Recording follows decoding: it records the cameras whose lease this replica holds.
     recorder = RecordingManager(
         recording_settings,
-        LocalStore(recording_settings.recordings_dir),
+        store,
         runtime.database,
         lambda: {camera: r.config.url for camera, r in supervisor.runners.items()},
         settings.url_policy(),
@@ -64,6 +66,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     app = create_service_app(runtime, title="cityops ingest", description="Camera registry and stream decoding.")
     app.state.supervisor = supervisor
+    app.state.store = store
     app.include_router(cameras.router)
     app.include_router(layouts.router)
     app.include_router(recording.router)

@@ -29,6 +29,13 @@ class IngestSettings(ServiceSettings):
     snapshot_interval_s: float = 1.0
     # How often the replica re-reads the registry, renews its leases and reports live figures.
     reconcile_interval_s: float = 2.0
+    # A camera's status changes only once the new condition (online, offline, frozen) has held this long,
+    # counted from when it began: a looping clip's reconnect does not flap it (streams/runner.py).
+    status_debounce_s: float = Field(10.0, ge=0)
+    # Frames keep arriving but the picture has not changed for this long: status `frozen`. Changed means
+    # some block of a 64×36 grid of the sampled luma moved by more than frozen_threshold grey levels.
+    frozen_after_s: float = Field(30.0, gt=0)
+    frozen_threshold: float = Field(3.0, ge=0)
     # A status row not refreshed for this long belongs to no live replica and reads as offline.
     status_stale_s: float = 20.0
     # Decode keyframes only when a camera samples at or below this rate (0 disables).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import nats
@@ -15,9 +15,10 @@ from devstack.servers import NatsServer, free_port
 from tests.support import NATS_ADMIN, ServiceProcess
 
 CLIP = "vtest.mp4"
-# Shorter stall timeout and backoff cap, for tests that repeat failures many times; the others run with
-# the production defaults, so that they prove the 10 s offline/online targets as shipped.
+# Shorter stall timeout, backoff cap and status debounce, for tests that repeat failures many times; the
+# others run with the production defaults, so that they prove the debounced offline/online targets as shipped.
 FAST_TUNING = {
+    "CITYOPS_INGEST_STATUS_DEBOUNCE_S": "1",
     "CITYOPS_INGEST_STALL_S": "3",
     "CITYOPS_INGEST_OPEN_TIMEOUT_S": "3",
     "CITYOPS_INGEST_BACKOFF_MIN_S": "0.3",
@@ -56,9 +57,10 @@ def ingest(
     # Parameter order matters: fixtures tear down in reverse, so the processes stop before the database goes.
     """Start an ingest replica on the test NATS and this test's database; ready when it returns."""
 
-    def start(**env: str) -> ServiceProcess:
+    def start(*, wrapper: Sequence[str] = (), **env: str) -> ServiceProcess:
         proc = service_process(
             "ingest",
+            wrapper=wrapper,
             CITYOPS_NATS_URL=nats_server.url,
             CITYOPS_DATABASE_URL=fresh_database,
             **{**LOOPBACK_CAMERAS_ENV, **env},

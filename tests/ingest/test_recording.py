@@ -169,8 +169,8 @@ async def test_sweeper_keeps_evidence_and_deletes_oldest_beyond_budget_and_past_
             start = now - timedelta(hours=hours_ago)
             path = store.new_path("c1", start)
             path.write_bytes(b"x" * 1000)
-            session.add(Segment(camera_id="c1", start_at=start, end_at=start + timedelta(minutes=1), path=str(path),
-                                bytes=1000, codec="h264"))  # fmt: skip
+            session.add(Segment(camera_id="c1", start_at=start, end_at=start + timedelta(minutes=1),
+                                path=store.relative(path), bytes=1000, codec="h264"))  # fmt: skip
         evidence_start = now - timedelta(hours=30)
         session.add(Evidence(camera_id="c1", start_at=evidence_start, end_at=evidence_start + timedelta(seconds=30),
                              reason="price gouging complaint", created_by="operator"))  # fmt: skip
@@ -187,8 +187,9 @@ async def test_sweeper_keeps_evidence_and_deletes_oldest_beyond_budget_and_past_
 
 def test_recording_costs_far_less_cpu_than_decoding_the_same_footage(footage_h264: Path, tmp_path: Path) -> None:
     closed: list[SegmentClosed] = []
+    store = LocalStore(tmp_path)
     recorder = SegmentRecorder(
-        "cpu-cam", str(footage_h264), LocalStore(tmp_path), segment_s=20, open_timeout_s=5, read_timeout_s=5,
+        "cpu-cam", str(footage_h264), store, segment_s=20, open_timeout_s=5, read_timeout_s=5,
         on_segment=closed.append, realtime=False,
     )  # fmt: skip
     t0 = time.thread_time()
@@ -198,7 +199,7 @@ def test_recording_costs_far_less_cpu_than_decoding_the_same_footage(footage_h26
     with av.open(str(footage_h264)) as container:
         decoded = sum(1 for _ in container.decode(container.streams.video[0]))
     decode_cpu = time.thread_time() - t0
-    recorded = sum(_decode(c.path)[0] for c in closed)
+    recorded = sum(_decode(store.resolve(c.path))[0] for c in closed)
     assert recorded == decoded == 795  # every frame is in the segments, none re-encoded or lost
     assert len(closed) == 4  # 79.5 s of footage cut on 2 s keyframes after 20 s
     assert record_cpu < 0.25 * decode_cpu, (record_cpu, decode_cpu)
@@ -208,9 +209,10 @@ def test_http_mjpeg_camera_is_recorded_at_its_real_pace(footage_h264: Path, tmp_
     # MJPEG over HTTP has no timestamps; stamped as FFmpeg numbers it (25 fps), a 10 fps camera's
     # recording would play 2.5 times too fast and its segments would claim 40 % of their real length.
     closed: list[SegmentClosed] = []
+    store = LocalStore(tmp_path)
     with mjpeg_camera(jpeg_frames(footage_h264, 40), fps=10) as url:
         recorder = SegmentRecorder(
-            "mjpeg-cam", url, LocalStore(tmp_path), segment_s=2, open_timeout_s=5, read_timeout_s=5,
+            "mjpeg-cam", url, store, segment_s=2, open_timeout_s=5, read_timeout_s=5,
             on_segment=closed.append,
         )  # fmt: skip
         recorder.start()
@@ -223,7 +225,7 @@ def test_http_mjpeg_camera_is_recorded_at_its_real_pace(footage_h264: Path, tmp_
             recorder.stop()
             assert recorder.join(10)
     for segment in closed[:3]:
-        frames, span = _decode(segment.path)
+        frames, span = _decode(store.resolve(segment.path))
         claimed = (segment.end_at - segment.start_at).total_seconds()
         assert 2.0 <= claimed <= 4.0, segment  # cut at the first frame (all are keyframes) after 2 s
         # 10 frames a second of real time. A stalled server thread on a loaded machine leaves fewer

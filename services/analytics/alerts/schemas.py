@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.analytics.pipeline.rules import RuleType
+from services.analytics.pipeline.rules import AlertType
 
 AlertStatus = Literal["active", "ended"]
 
@@ -20,7 +20,7 @@ class AlertFilter:
 
     cameras: list[str]
     statuses: list[AlertStatus]
-    rule_types: list[RuleType]
+    rule_types: list[AlertType]
     rule_ids: list[uuid.UUID]
     since: datetime | None = None
     until: datetime | None = None

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from services.analytics.alerts import service
 from services.analytics.alerts.schemas import AckIn, AlertFilter, AlertOut, AlertStatus, AlertSummaryOut
-from services.analytics.pipeline.rules import RuleType
+from services.analytics.pipeline.rules import AlertType
 from shared.deps import SessionDep, VerifiedCallerDep
 from shared.pagination import Cursor, Limit, Page
 from shared.params import Instant
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/alerts", tags=["alerts"], responses=PROBLEM_RESPONSE
 def _filter(
     camera: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
     status: Annotated[list[AlertStatus], Query()] = [],  # noqa: B006
-    rule_type: Annotated[list[RuleType], Query()] = [],  # noqa: B006
+    rule_type: Annotated[list[AlertType], Query()] = [],  # noqa: B006
     rule_id: Annotated[list[uuid.UUID], Query()] = [],  # noqa: B006
     since: Annotated[Instant | None, Query(description="alerts started at or after")] = None,
     until: Annotated[Instant | None, Query(description="alerts started before")] = None,

@@ -36,6 +36,7 @@ from services.analytics.pipeline.camera import CameraPipeline, FrameOutcome
 from services.analytics.pipeline.decode import decode
 from services.analytics.pipeline.detectors import build_detector
 from services.analytics.pipeline.gate import GateConfig
+from services.analytics.pipeline.health import TamperConfig
 from services.analytics.pipeline.rules import RuleSpec, Transition
 from services.analytics.rules import service as rules
 from services.analytics.settings import AnalyticsSettings
@@ -246,12 +247,21 @@ class FrameConsumer:
         names = [n.strip() for n in s.onnx_class_names.split(",") if n.strip()]
         detector = build_detector(s.detector, min_score=s.min_score, onnx_model=s.onnx_model, onnx_class_names=names)
         gate = GateConfig(enabled=s.motion_gating, full_detect_interval_s=s.full_detect_interval_s)
+        tamper = TamperConfig(
+            learn_s=s.tamper_learn_s,
+            hold_s=s.tamper_hold_s,
+            clear_s=s.tamper_clear_s,
+            uniform_std=s.tamper_uniform_std,
+            blur_ratio=s.tamper_blur_ratio,
+            scene_correlation=s.tamper_scene_correlation,
+        )
         pipeline = CameraPipeline(
             camera,
             detector,
             gate=gate,
             motion_masks=self._masks.get(camera, []),
             always_detect=s.detector == "motion_blob",
+            tamper=tamper if s.tamper_check else None,
         )
         pipeline.set_rules(self._rules.get(camera, []))
         return pipeline
@@ -260,7 +270,11 @@ class FrameConsumer:
         async with self._runtime.database.session() as session:
             for alert in await alerts.open_alerts(session=session, camera=pipeline.camera):
                 state = pipeline.rules.get(str(alert.rule_id))
-                if state is not None:
+                tamper = pipeline.tamper
+                if tamper is not None and str(alert.rule_id) == tamper.rule.id:
+                    tamper.restore(str(alert.id), alert.started_at, alert.update_seq)
+                    log.info("alert.resumed", extra={"camera": pipeline.camera, "alert_id": str(alert.id)})
+                elif state is not None:
                     state.restore(str(alert.id), alert.started_at, alert.peak_count, alert.last_at, alert.update_seq)
                     log.info("alert.resumed", extra={"camera": pipeline.camera, "alert_id": str(alert.id)})
 

@@ -11,6 +11,7 @@ from services.analytics.pipeline.counts import MinuteCount, MinuteCounter
 from services.analytics.pipeline.detect import DetectStage
 from services.analytics.pipeline.detectors.base import Detection, Detector, Frame
 from services.analytics.pipeline.gate import DEFAULT_GATE, GateConfig, MotionGate, Polygon
+from services.analytics.pipeline.health import TamperConfig, TamperWatch
 from services.analytics.pipeline.rules import Crossing, RuleEngine, RuleSpec, RuleState, Transition
 from services.analytics.pipeline.snapshot import snapshot
 from services.analytics.pipeline.track import Track, Tracker
@@ -40,8 +41,11 @@ class CameraPipeline:
         gate: GateConfig = DEFAULT_GATE,
         motion_masks: Sequence[Polygon] = (),
         always_detect: bool = False,
+        tamper: TamperConfig | None = None,
     ) -> None:
+        """``tamper``: the built-in health check's settings (None: off)."""
         self.camera = camera
+        self.tamper = TamperWatch(camera, tamper) if tamper is not None else None
         self._gate = MotionGate(gate, masks=motion_masks, always=always_detect)
         self._detect = DetectStage(detector)
         self._tracker = Tracker()
@@ -76,6 +80,7 @@ class CameraPipeline:
             (c.rule.id, c.rule.object_class, c.direction) for c in result.crossings
         ]
         closed = self._counter.add(at, result.occupancy, crossings)
+        transitions = result.transitions + (self.tamper.step(frame, at) if self.tamper is not None else [])
         outcome = FrameOutcome(
             at,
             gate.detect,
@@ -83,12 +88,12 @@ class CameraPipeline:
             gate.motion.ratio,
             detections,
             tracks.present,
-            result.transitions,
+            transitions,
             result.crossings,
             closed,
             (w, h),
         )
-        for tr in result.transitions:
+        for tr in transitions:
             if tr.phase != "ended":
                 outcome.snapshots[tr.alert_id] = snapshot(frame, tracks.present, tr)
         return outcome
@@ -97,4 +102,4 @@ class CameraPipeline:
         return self._counter.current()
 
     def close(self, at: datetime) -> list[Transition]:
-        return self._rules.close(at)
+        return self._rules.close(at) + (self.tamper.close(at) if self.tamper is not None else [])

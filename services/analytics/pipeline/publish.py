@@ -43,6 +43,7 @@ def alert_message(tr: Transition, captured_at: datetime | None) -> AlertMessage:
         at=tr.at,
         frame_captured_at=captured_at,
         snapshot_key=snapshot_path(tr.alert_id),
+        detail=tr.detail,
     )
     return AlertMessage(subjects.alert(rule.camera, rule.id), tr.message_id, event)
 

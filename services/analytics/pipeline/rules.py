@@ -20,6 +20,8 @@ from services.analytics.geometry import Point, point_in_polygon, segments_cross,
 from services.analytics.pipeline.track import Track, Tracks
 
 RuleType = Literal["crowd", "intrusion", "loitering", "line_crossing", "stationary"]
+# What an alert can be: a configured rule's type, or the built-in camera health check (pipeline/health.py).
+AlertType = Literal["crowd", "intrusion", "loitering", "line_crossing", "stationary", "tamper"]
 CROSSING_MARGIN = 0.01  # normalised distance from a counting line
 ALERT_NAMESPACE = uuid.UUID("5c6f7a52-3c8e-4c43-9a4e-2b8f61c0a1d7")
 
@@ -29,7 +31,7 @@ class RuleSpec:
     id: str
     camera: str
     name: str
-    type: RuleType
+    type: AlertType
     object_class: str
     zone: tuple[Point, ...] | None = None
     line: tuple[Point, Point] | None = None
@@ -70,6 +72,7 @@ class Transition:
     ended_at: datetime | None
     seq: int  # per alert, 0 for start; makes the bus message id unique and replay-stable
     track_ids: tuple[int, ...] = ()
+    detail: str | None = None  # what was seen, in words (the health check's verdict)
 
     @property
     def message_id(self) -> str:

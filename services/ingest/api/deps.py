@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.ingest.recording.store import SegmentStore
 from services.ingest.settings import IngestSettings
 from services.ingest.streams.supervisor import Supervisor
 
@@ -20,5 +21,12 @@ def settings(request: Request) -> IngestSettings:
     return s
 
 
+def store(request: Request) -> SegmentStore:
+    """The recordings root every replica shares (segments, evidence packages)."""
+    found: SegmentStore = request.app.state.store
+    return found
+
+
 SupervisorDep = Annotated[Supervisor, Depends(supervisor)]
 SettingsDep = Annotated[IngestSettings, Depends(settings)]
+StoreDep = Annotated[SegmentStore, Depends(store)]

@@ -8,6 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from services.ingest.api.deps import StoreDep
 from services.ingest.recording import service
 from services.ingest.recording.schemas import EvidenceIn, EvidenceOut, RangeOut, RecordingIn, RecordingOut, SegmentOut
 from shared.deps import SessionDep, VerifiedCallerDep
@@ -45,8 +46,10 @@ async def get_coverage(session: SessionDep, camera_id: str, start: datetime, end
     responses={200: {"content": {"video/mp4": {}}}, 416: {"description": "no footage covers the range"}},
     summary="One playable MP4 of the range (trimmed to keyframes), streamed",
 )
-async def clip(session: SessionDep, camera_id: str, start: datetime, end: datetime) -> StreamingResponse:
-    exported = await service.export_clip(session=session, camera_id=camera_id, start=start, end=end)
+async def clip(
+    session: SessionDep, store: StoreDep, camera_id: str, start: datetime, end: datetime
+) -> StreamingResponse:
+    exported = await service.export_clip(session=session, store=store, camera_id=camera_id, start=start, end=end)
     return StreamingResponse(
         exported.chunks,
         media_type="video/mp4",

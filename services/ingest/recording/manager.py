@@ -1,7 +1,9 @@
 """Runs a recorder for every camera this replica owns and records, indexes segments, sweeps retention.
 
 Recording follows decoding ownership (the camera lease): one replica talks to a camera, and a camera
-taken over by another replica is recorded there.
+taken over by another replica is recorded there. Every replica writes to the same recordings root (a
+shared volume) and indexes names relative to it, so any replica serves, exports or deletes any segment;
+one replica at a time sweeps.
 """
 
 from __future__ import annotations
@@ -145,6 +147,8 @@ class RecordingManager:
         now = now or datetime.now(UTC)
         deleted = {"retention": 0, "events": 0, "budget": 0}
         async with self._db.session() as session:
+            if not await repository.claim_sweep(session):
+                return deleted  # another replica is sweeping the shared volume right now
             deleted["retention"] = await self._delete(
                 session, await repository.past_retention(session, now), "retention"
             )

@@ -32,7 +32,7 @@ FRAGMENTED_MP4 = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
 @dataclass(frozen=True)
 class SegmentClosed:
     camera: str
-    path: str
+    path: str  # relative to the recordings root (store.py)
     start_at: datetime
     end_at: datetime
     bytes: int
@@ -197,14 +197,16 @@ class SegmentRecorder(CameraThread):
             segment.container.close()
         except (av.FFmpegError, OSError) as exc:
             log.warning("recording.close_failed", extra={"camera": self.camera, "error": repr(exc)})
-        size = self._store.size(str(segment.path))
+        # The index keeps the name under the recordings root, so that any replica finds the file.
+        name = self._store.relative(segment.path)
+        size = self._store.size(name)
         if size == 0:
-            self._store.delete(str(segment.path))
+            self._store.delete(name)
             return
         self.bytes_written += size
         closed = SegmentClosed(
             camera=self.camera,
-            path=str(segment.path),
+            path=name,
             start_at=segment.start_at,
             end_at=segment.start_at + timedelta(seconds=segment.seconds()),
             bytes=size,

@@ -109,6 +109,13 @@ async def outside_alert_windows(session: AsyncSession, now: datetime) -> Sequenc
     return (await session.execute(stmt)).scalars().all()
 
 
+async def claim_sweep(session: AsyncSession) -> bool:
+    """Whether this transaction may sweep: replicas share one volume and one index, and two sweeps at
+    once would delete the same rows twice (the loser's flush fails). Held until the transaction ends."""
+    lock = func.pg_try_advisory_xact_lock(func.hashtext("cityops.ingest.recording.sweep"))
+    return bool((await session.execute(select(lock))).scalar_one())
+
+
 async def total_bytes(session: AsyncSession) -> int:
     return int((await session.execute(select(func.coalesce(func.sum(Segment.bytes), 0)))).scalar_one())
 

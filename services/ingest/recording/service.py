@@ -15,6 +15,7 @@ from services.ingest.recording import repository
 from services.ingest.recording.clips import Piece, stream_clip
 from services.ingest.recording.models import Evidence
 from services.ingest.recording.schemas import EvidenceIn, EvidenceOut, RangeOut, RecordingIn, RecordingOut, SegmentOut
+from services.ingest.recording.store import SegmentStore
 from shared.errors import InvalidInputError, RangeNotSatisfiableError
 from shared.messages import AlertEvent
 
@@ -72,7 +73,9 @@ async def get_coverage(*, session: AsyncSession, camera_id: str, start: datetime
     return [RangeOut(start_at=s, end_at=e) for s, e in ranges]
 
 
-async def export_clip(*, session: AsyncSession, camera_id: str, start: datetime, end: datetime) -> Clip:
+async def export_clip(
+    *, session: AsyncSession, store: SegmentStore, camera_id: str, start: datetime, end: datetime
+) -> Clip:
     """One playable MP4 of the range (trimmed to keyframes), produced while it is sent."""
     start, end = _range(start, end)
     await cameras.get(session, camera_id)
@@ -81,7 +84,7 @@ async def export_clip(*, session: AsyncSession, camera_id: str, start: datetime,
         raise RangeNotSatisfiableError(
             f"no footage of camera {camera_id} between {start.isoformat()} and {end.isoformat()}", camera=camera_id
         )
-    pieces = [Piece(path=s.path, start_at=s.start_at) for s in segments]
+    pieces = [Piece(path=str(store.resolve(s.path)), start_at=s.start_at) for s in segments]
     return Clip(f"{camera_id}-{start.strftime('%Y%m%dT%H%M%S')}.mp4", stream_clip(pieces, start, end))
 
 

@@ -19,3 +19,12 @@ CPU_SECONDS = Counter(
 LAG_SECONDS = Gauge("cityops_ingest_frame_lag_seconds", "Capture-to-publish delay of the last frame", ["camera"])
 ONLINE = Gauge("cityops_ingest_camera_online", "1 while the camera delivers frames", ["camera"])
 OWNED = Gauge("cityops_ingest_cameras_owned", "Cameras whose lease this replica holds")
+# Not per camera: 2,100 cameras × every (from, to) pair would be ~40,000 series for a rarely read
+# figure. Which camera changed is in the CAMERA_STATUS stream and the camera.<status> log lines.
+STATUS_TRANSITIONS = Counter(
+    "cityops_ingest_camera_status_transitions_total", "Reported camera status transitions", ["from", "to"]
+)
+STATUS_SUPPRESSED = Counter(
+    "cityops_ingest_camera_status_flaps_suppressed_total",
+    "Observed status changes that did not hold for the debounce time, so were never reported",
+)

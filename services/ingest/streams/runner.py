@@ -1,4 +1,12 @@
-"""The event-loop side of one camera: status transitions, frame publishing, snapshots."""
+"""The event-loop side of one camera: status transitions, frame publishing, snapshots.
+
+Status is honest and steady: what the stream shows (the observed condition: online, offline, frozen)
+becomes the reported status only once it has held for ``status_debounce_s``, counted from when the
+condition began (the last frame, for a silent stream). A looping clip's reconnect or a one-second
+stall changes nothing; a dead camera still reads offline ``status_debounce_s`` after its last frame.
+The first verdict after start (leaving ``connecting``) and administrative ones (``disabled``, a
+replica stopping) are reported at once.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +15,17 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.ingest.streams.metrics import FRAMES_DROPPED, FRAMES_PUBLISHED, LAG_SECONDS, ONLINE
+from services.ingest.streams.metrics import (
+    FRAMES_DROPPED,
+    FRAMES_PUBLISHED,
+    LAG_SECONDS,
+    ONLINE,
+    STATUS_SUPPRESSED,
+    STATUS_TRANSITIONS,
+)
 from services.ingest.streams.worker import (
     Connected,
     Failed,
@@ -62,6 +77,11 @@ class CameraRunner:
         self._last_snapshot = 0.0
         # Offline because the watchdog saw no progress (not because the thread gave up).
         self._stalled = False
+        # The condition the stream shows now and since when; ``state`` follows it once it has held.
+        self._observed: CameraState = self.state
+        self._observed_reason: str | None = self.reason
+        self._observed_since = self.since
+        self._settle_timer: asyncio.TimerHandle | None = None
 
     @property
     def camera(self) -> str:
@@ -85,6 +105,8 @@ class CameraRunner:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
         ONLINE.labels(self.camera).set(0)
         if final is not None:
             self._transition(final, reason)
@@ -108,7 +130,7 @@ class CameraRunner:
             "status": self.state,
             "reason": self.reason,
             "since": self.since,
-            "fps": stats.fps if self.state == "online" else None,
+            "fps": stats.fps if self.state in ("online", "frozen") else None,
             "decode_errors": stats.decode_errors,
             "owner": self.owner,
             **self._stream_figures(),
@@ -128,7 +150,7 @@ class CameraRunner:
             self._wake.set()
         elif isinstance(event, Connected):
             self._stalled = False
-            self._transition("online", None)
+            self._observe("online", None)
             log.info(
                 "camera.stream_opened",
                 extra={
@@ -144,7 +166,7 @@ class CameraRunner:
                 "camera.stream_failed",
                 extra={"camera": self.camera, "reason": event.reason, "retry_in_s": event.retry_in_s},
             )
-            self._transition("offline", event.reason)
+            self._observe("offline", event.reason, self._silent_since())
         elif isinstance(event, ResolutionChanged):
             log.info(
                 "camera.resolution_changed",
@@ -170,12 +192,58 @@ class CameraRunner:
             while len(history) > 1 and now - history[1][0] >= window:
                 history.popleft()
             since, decoded = history[0]
-            if self.state == "online" and now - since >= window and stats.decoded - decoded <= 1:
+            delivering = self._observed in ("online", "frozen")
+            if delivering and now - since >= window and stats.decoded - decoded <= 1:
                 self._stalled = True
-                self._transition("offline", f"stalled: no frames for {window:g} s")
+                # Progress stopped a window ago (FFmpeg may still hand out one leftover frame since).
+                silent = datetime.now(UTC) - timedelta(seconds=window)
+                self._observe("offline", f"stalled: no frames for {window:g} s", max(silent, self._observed_since))
             elif self._stalled and len(history) > 1 and stats.decoded - history[-2][1] >= 2:
                 self._stalled = False  # the same connection delivers again
-                self._transition("online", None)
+                self._observe("online", None)
+            elif delivering:
+                self._check_frozen()
+
+    def _check_frozen(self) -> None:
+        """Frames arrive: frozen once the picture has not changed for ``frozen_after_s``."""
+        changed = self.worker.stats.picture_changed_at
+        if changed is None:
+            return
+        after = self._tuning.frozen_after_s
+        if (datetime.now(UTC) - changed).total_seconds() >= after:
+            # The condition began at the last change, so it is reported as soon as it is seen.
+            self._observe("frozen", f"frozen: picture unchanged for {after:g} s while frames arrive", changed)
+        elif self._observed == "frozen":
+            self._observe("online", None, changed)
+
+    def _silent_since(self) -> datetime:
+        """When the stream went silent: its last frame (not before the current condition began)."""
+        last = self.worker.stats.last_frame_at
+        return max(last, self._observed_since) if last is not None else datetime.now(UTC)
+
+    def _observe(self, state: CameraState, reason: str | None, since: datetime | None = None) -> None:
+        """The stream shows ``state`` (since ``since``, default now): report it once it has held."""
+        now = datetime.now(UTC)
+        if state != self._observed:
+            if self._observed != self.state:
+                STATUS_SUPPRESSED.inc()  # a condition that did not hold long enough: no flap
+            self._observed, self._observed_since = state, min(since or now, now)
+        self._observed_reason = reason
+        self._settle()
+
+    def _settle(self) -> None:
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+            self._settle_timer = None
+        if self._observed == self.state:
+            self.reason = self._observed_reason
+            return
+        held = (datetime.now(UTC) - self._observed_since).total_seconds()
+        wait = self._tuning.status_debounce_s - held
+        if self.state == "connecting" or wait <= 0:
+            self._transition(self._observed, self._observed_reason)
+        else:
+            self._settle_timer = self._loop.call_later(wait, self._settle)
 
     def _transition(self, state: CameraState, reason: str | None) -> None:
         if state == self.state:
@@ -183,6 +251,7 @@ class CameraRunner:
             return
         previous, self.state, self.reason = self.state, state, reason
         self.since = datetime.now(UTC)
+        STATUS_TRANSITIONS.labels(previous, state).inc()
         ONLINE.labels(self.camera).set(1 if state == "online" else 0)
         log.info(f"camera.{state}", extra={"camera": self.camera, "previous": previous, "reason": reason})
         self._announce(previous)

@@ -55,6 +55,9 @@ class Supervisor:
             keyframes_only_max_fps=settings.keyframes_only_max_fps,
             skip_loop_filter=settings.skip_loop_filter,
             url_policy=settings.url_policy(),
+            status_debounce_s=settings.status_debounce_s,
+            frozen_after_s=settings.frozen_after_s,
+            frozen_threshold=settings.frozen_threshold,
         )
         self.runners: dict[str, CameraRunner] = {}
         self._leases: Leases | None = None

@@ -19,8 +19,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import av
+import numpy as np
+import numpy.typing as npt
 import simplejpeg
 
 from services.ingest.cameras.urls import UrlPolicy, mask_url, redact, refuse_blocked_target
@@ -35,6 +38,8 @@ RTSP_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "3
 MAX_CONSECUTIVE_ERRORS = 200
 # AVFMT_NOTIMESTAMPS: the demuxer invents the timestamps it hands out.
 _NO_TIMESTAMPS = 0x0080
+# The picture a frozen check compares: the sampled luma averaged into this grid of blocks (columns, rows).
+PICTURE_GRID = (64, 36)
 
 
 def invents_timestamps(container: av.container.InputContainer) -> bool:
@@ -65,6 +70,11 @@ class Tuning:
     # Checked before every connection (the supervisor passes the deployment's); None for footage that a
     # test or a benchmark opens itself.
     url_policy: UrlPolicy | None = None
+    # Health: a status holds ``status_debounce_s`` before it is reported; a picture whose blocks all stay
+    # within ``frozen_threshold`` grey levels of the last change for ``frozen_after_s`` is frozen.
+    status_debounce_s: float = 10.0
+    frozen_after_s: float = 30.0
+    frozen_threshold: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,8 @@ class StreamStats:
     height: int | None = None
     codec: str | None = None
     last_frame_at: datetime | None = None
+    # When the sampled picture last changed (frozen check); kept across reconnects.
+    picture_changed_at: datetime | None = None
     cpu_s: float = 0.0
     _arrivals: deque[float] = field(default_factory=lambda: deque(maxlen=64))
 
@@ -160,6 +172,7 @@ class StreamWorker(thread.CameraThread):
         self.keyframes_only = 0 < config.sampling_fps <= tuning.keyframes_only_max_fps
         self._seq = 0
         self._cpu_mark = 0.0
+        self._picture: npt.NDArray[np.float32] | None = None
 
     def _run(self) -> None:
         attempt = 0
@@ -298,6 +311,7 @@ class StreamWorker(thread.CameraThread):
         )
         planes = small.to_ndarray().reshape(-1)
         luma, chroma = width * height, (width // 2) * (height // 2)
+        self._watch_picture(planes[:luma].reshape(height, width), captured_at)
         jpeg = simplejpeg.encode_jpeg_yuv_planes(
             planes[:luma].reshape(height, width),
             planes[luma : luma + chroma].reshape(height // 2, width // 2),
@@ -306,6 +320,24 @@ class StreamWorker(thread.CameraThread):
         )
         self._seq += 1
         self._sink(Sample(jpeg, self._seq, pts, captured_at, width, height))
+
+    def _watch_picture(self, luma: npt.NDArray[Any], at: datetime) -> None:
+        """Note when the picture changed. Block means of the already downscaled luma (one pass over a
+        640-px frame, well under a millisecond): sensor noise averages out within a block, while a
+        moving object or a camera's clock overlay moves some block by several grey levels."""
+        cols, rows = PICTURE_GRID
+        bh, bw = max(1, luma.shape[0] // rows), max(1, luma.shape[1] // cols)
+        rows, cols = luma.shape[0] // bh, luma.shape[1] // bw
+        blocks = luma[: rows * bh, : cols * bw].reshape(rows, bh, cols, bw).mean(axis=(1, 3), dtype=np.float32)
+        reference = self._picture
+        if (
+            reference is None
+            or reference.shape != blocks.shape
+            or float(np.abs(blocks - reference).max()) > self.tuning.frozen_threshold
+        ):
+            # Compared with the picture at the last change, not the previous frame: a slow drift adds up.
+            self._picture = blocks
+            self.stats.picture_changed_at = at
 
     def _account_cpu(self) -> None:
         mark = time.thread_time()
