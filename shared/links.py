@@ -3,10 +3,14 @@ contract, like the messages, built in one place (services never import the gatew
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
 API = "/api/v1"
+# An alert's clip runs from this long before it started to this long after it ended (or its latest step,
+# while active): the defaults of event recording's pre/post window, so an `events` camera has the footage.
+ALERT_CLIP_PRE = timedelta(seconds=10)
+ALERT_CLIP_POST = timedelta(seconds=20)
 
 
 def _instant(at: datetime) -> str:
@@ -19,6 +23,11 @@ def clip_url(camera: str, start: datetime, end: datetime) -> str:
     """The MP4 of ``camera`` over [start, end] (remuxed from the recording when it is asked for)."""
     query = urlencode({"start": _instant(start), "end": _instant(end)})
     return f"{API}/cameras/{quote(camera, safe='')}/clip.mp4?{query}"
+
+
+def alert_clip_url(camera: str, started_at: datetime, last_at: datetime) -> str:
+    """The clip of an alert: [start − pre, end (or latest step) + post]."""
+    return clip_url(camera, started_at - ALERT_CLIP_PRE, last_at + ALERT_CLIP_POST)
 
 
 def alert_snapshot_url(alert_id: str) -> str:

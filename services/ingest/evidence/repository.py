@@ -1,4 +1,4 @@
-"""All SQL of evidence packages: the rows, and claiming work among replicas."""
+"""All SQL of evidence packages (the rows, claiming work among replicas) and of holds asked for on the bus."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.evidence.models import EvidencePackage
+from services.ingest.recording.models import Evidence
 from shared.db import get_existing
 
 
@@ -61,5 +63,12 @@ async def report(session: AsyncSession, package_id: uuid.UUID, builder: str, **v
         .where(EvidencePackage.status == "running")
         .values(**values)
     )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def add_hold(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert an evidence range keyed by its id; False when it is already there (a redelivery)."""
+    stmt = insert(Evidence).values(**values).on_conflict_do_nothing(index_elements=["id"])
     result = await session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]

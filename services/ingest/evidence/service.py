@@ -21,6 +21,7 @@ from shared.db import after_commit
 from shared.errors import ConflictError, InvalidInputError, RangeNotSatisfiableError, UnavailableError
 from shared.identity import Caller
 from shared.links import evidence_download_url
+from shared.messages import EvidenceHoldRequested
 
 log = logging.getLogger("cityops.ingest.evidence")
 
@@ -120,3 +121,20 @@ async def download_package(*, session: AsyncSession, package_id: uuid.UUID, root
 
 def public_key(*, signer: EvidenceSigner | None) -> str:
     return _signer(signer).public_pem
+
+
+async def hold_range(*, session: AsyncSession, hold: EvidenceHoldRequested) -> None:
+    """Keep footage another service asked for (footage attached to a case) until released."""
+    if not await cameras.exists(session, hold.camera):
+        # Nothing is recorded under an unknown id; the case keeps its link, which answers 404.
+        log.warning("evidence.hold_unknown_camera", extra={"camera": hold.camera, "case": hold.case_ref})
+        return
+    added = await repository.add_hold(
+        session,
+        {
+            "id": uuid.UUID(hold.hold_id), "camera_id": hold.camera, "start_at": hold.start, "end_at": hold.end,
+            "reason": hold.reason, "case_ref": hold.case_ref, "created_by": hold.by,
+        },
+    )  # fmt: skip
+    if added:
+        log.info("evidence.hold_added", extra={"camera": hold.camera, "case": hold.case_ref, "hold": hold.hold_id})
