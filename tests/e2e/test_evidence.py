@@ -187,3 +187,83 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
     mine = [(a["method"], a["path"], a["status"]) for a in audit if a["actor"] == f"user:{recorded.operator_name}"]
     assert ("POST", "/api/v1/evidence-packages", 202) in mine, mine
     assert ("GET", f"/api/v1/evidence-packages/{package_id}/download", 200) in mine, mine
+
+
+def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footage_to_cases(
+    system: System, recorded: Recorded
+) -> None:
+    gw, operator = system.gateway, recorded.operator
+    rule = {"camera": "ev-1", "name": "Crowd", "type": "crowd", "object": "person",
+            "zone": [[0, 0], [1, 0], [1, 1], [0, 1]], "min_count": 2, "min_duration_s": 1, "cooldown_s": 5}  # fmt: skip
+    assert httpx.post(gw + "/api/v1/rules", json=rule, headers=operator).status_code == 201
+    alert = _until(
+        "an alert on ev-1",
+        lambda: next(iter(httpx.get(gw + "/api/v1/alerts?camera=ev-1", headers=operator).json()["items"]), None),
+        90,
+        system,
+    )
+    started = datetime.fromisoformat(alert["started_at"])
+    clip = urlsplit(alert["clip_url"])
+    assert clip.path == "/api/v1/cameras/ev-1/clip.mp4"
+    clip_start = datetime.fromisoformat(parse_qs(clip.query)["start"][0])
+    assert abs(clip_start - (started - timedelta(seconds=10))) < timedelta(milliseconds=1)  # to the millisecond
+    assert alert["thumbnail_url"] == f"/api/v1/alerts/{alert['id']}/snapshot.jpg"
+    thumbnail = _until(
+        "alert snapshot", lambda: (r := httpx.get(gw + alert["thumbnail_url"], headers=operator)).is_success and r, 20,
+        system,
+    )  # fmt: skip
+    assert thumbnail.content[:2] == b"\xff\xd8"
+    played = httpx.get(gw + alert["clip_url"], headers=operator, timeout=30)
+    assert played.status_code == 200 and played.headers["content-type"] == "video/mp4"
+
+    # The case opened from the alert has the clip in its timeline.
+    def alert_case() -> dict[str, Any] | None:
+        for c in httpx.get(gw + "/api/v1/cases?source=camera_alert", headers=operator).json()["items"]:
+            detail = httpx.get(f"{gw}/api/v1/cases/{c['id']}", headers=operator).json()
+            if any((e["data"] or {}).get("alert_id") == alert["id"] for e in detail["timeline"]):
+                return dict(detail)
+        return None
+
+    case = _until("the alert's case", alert_case, 30, system)
+    entry = next(e for e in case["timeline"] if (e["data"] or {}).get("alert_id") == alert["id"])
+    assert urlsplit(entry["data"]["clip_url"]).path == "/api/v1/cameras/ev-1/clip.mp4"
+    assert entry["data"]["thumbnail_url"] == alert["thumbnail_url"]
+
+    # An operator attaches another camera's range: in the timeline with its link, and kept as evidence.
+    attach = {"camera": "ev-2", "start": recorded.start.isoformat(), "end": recorded.end.isoformat(),
+              "note": "same crowd, other angle"}  # fmt: skip
+    r = httpx.post(f"{gw}/api/v1/cases/{case['id']}/clips", json=attach, headers=operator)
+    assert r.status_code == 201, r.text
+    clip_entry = next(e for e in r.json()["timeline"] if e["kind"] == "clip")
+    assert clip_entry["comment"] == attach["note"]
+    assert clip_entry["data"]["camera"] == "ev-2"
+    attached = httpx.get(gw + clip_entry["data"]["clip_url"], headers=operator, timeout=30)
+    assert attached.status_code == 200 and attached.headers["content-type"] == "video/mp4"
+    assert len(attached.content) > 10_000
+    _until(
+        "the attached range on evidence hold",
+        lambda: [
+            h for h in httpx.get(gw + "/api/v1/cameras/ev-2/evidence", headers=operator).json()
+            if h["id"] == clip_entry["data"]["hold_id"] and h["case_ref"] == str(case["id"])
+        ],
+        15,
+        system,
+    )  # fmt: skip
+
+    # Scoped: a viewer may not attach; a department user cannot see the city's case (404), and may not
+    # put footage on hold for its own case either (centre staff only).
+    assert (
+        httpx.post(f"{gw}/api/v1/cases/{case['id']}/clips", json=attach, headers=system.user("viewer")).status_code
+        == 403
+    )
+    department = {"code": "EV_DEPT", "name": "Evidence test department"}
+    assert httpx.post(gw + "/api/v1/departments", json=department, headers=system.admin).status_code == 201
+    own = _new_case(system, system.admin)
+    for to, extra in (("acknowledged", {}), ("assigned", {"department": "EV_DEPT"})):
+        moved = httpx.post(f"{gw}/api/v1/cases/{own}/transitions", json={"to": to, **extra}, headers=system.admin)
+        assert moved.status_code == 200, moved.text
+    dept_user = system.user("department", ["EV_DEPT"])
+    assert httpx.post(f"{gw}/api/v1/cases/{case['id']}/clips", json=attach, headers=dept_user).status_code == 404
+    assert httpx.post(f"{gw}/api/v1/cases/{own}/clips", json=attach, headers=dept_user).status_code == 403
+    bad = httpx.post(f"{gw}/api/v1/cases/{own}/clips", json={**attach, "end": attach["start"]}, headers=operator)
+    assert bad.status_code == 422
