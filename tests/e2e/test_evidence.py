@@ -88,7 +88,7 @@ def recorded(system: System) -> Recorded:
         start, end = max(s[0] for s in spans if s), min(s[1] for s in spans if s)
         return (start, end) if end - start >= WINDOW + timedelta(seconds=2) else None
 
-    start, end = _until("a common window of footage", common, 90, system)
+    start, _end = _until("a common window of footage", common, 90, system)
     operator = system.user("operator")
     name = httpx.get(system.gateway + "/api/v1/auth/me", headers=operator).json()["name"]
     return Recorded(start + timedelta(seconds=1), start + timedelta(seconds=1) + WINDOW, operator, name)
@@ -111,7 +111,8 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
     body = {"title": "Touting at the beach", "reason": "complaint 2026-114", "cameras": list(CAMERAS),
             "start": recorded.start.isoformat(), "end": recorded.end.isoformat(), "case_id": str(case_id)}  # fmt: skip
     bad = httpx.post(gw + "/api/v1/evidence-packages", json={**body, "cameras": ["ev-1", "ev-1"]}, headers=operator)
-    assert bad.status_code == 422 and "cameras" in bad.text, bad.text
+    assert bad.status_code == 422, bad.text
+    assert "cameras" in bad.text
     assert httpx.post(gw + "/api/v1/evidence-packages", json=body, headers=viewer).status_code == 403
 
     asked = time.monotonic()
@@ -148,7 +149,8 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
     public_key.write_text(key.text)
 
     code, output = verify(package, public_key)
-    assert code == 0 and output.startswith("OK"), output
+    assert code == 0, output
+    assert output.startswith("OK"), output
 
     found = manifest(package)
     assert (found["package_id"], found["case_id"]) == (package_id, str(case_id))
@@ -164,7 +166,8 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
         assert recorded.start <= datetime.fromisoformat(entry["start"]) < datetime.fromisoformat(entry["end"])
         # Remuxed, not re-encoded: every packet of the MP4 is a recorded packet, byte for byte.
         packets, codec = packet_digests(extract(package, entry["name"], tmp_path / entry["name"]))
-        assert codec == "h264" and len(packets) >= 10 * (WINDOW.seconds - 2), (codec, len(packets))
+        assert codec == "h264"
+        assert len(packets) >= 10 * (WINDOW.seconds - 2), len(packets)
         assert set(packets) <= recorded_digests(recordings / entry["camera"])
 
     # One altered byte in one MP4: the verifier fails and names that file, and only it.
@@ -172,11 +175,13 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
     code, output = verify(altered, public_key)
     assert code == 1, output
     assert "ev-2.mp4: altered" in output
-    assert "ev-1.mp4" not in output and "ev-3.mp4" not in output and "manifest.json" not in output, output
+    for intact in ("ev-1.mp4", "ev-3.mp4", "manifest.json"):
+        assert intact not in output, output
     # A manifest rewritten to match altered files no longer carries the signature.
     forged = rewritten(package, tmp_path / "forged.zip", "manifest.json", lambda b: b.replace(b"Touting", b"Totting"))
     code, output = verify(forged, public_key)
-    assert code == 1 and "manifest.json: signature does not match" in output, output
+    assert code == 1, output
+    assert "manifest.json: signature does not match" in output, output
 
     # Custody: each camera's range is kept as evidence, naming the case and the package.
     for camera in CAMERAS:
@@ -214,7 +219,8 @@ def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footag
     )  # fmt: skip
     assert thumbnail.content[:2] == b"\xff\xd8"
     played = httpx.get(gw + alert["clip_url"], headers=operator, timeout=30)
-    assert played.status_code == 200 and played.headers["content-type"] == "video/mp4"
+    assert played.status_code == 200
+    assert played.headers["content-type"] == "video/mp4"
 
     # The case opened from the alert has the clip in its timeline.
     def alert_case() -> dict[str, Any] | None:
@@ -238,7 +244,8 @@ def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footag
     assert clip_entry["comment"] == attach["note"]
     assert clip_entry["data"]["camera"] == "ev-2"
     attached = httpx.get(gw + clip_entry["data"]["clip_url"], headers=operator, timeout=30)
-    assert attached.status_code == 200 and attached.headers["content-type"] == "video/mp4"
+    assert attached.status_code == 200
+    assert attached.headers["content-type"] == "video/mp4"
     assert len(attached.content) > 10_000
     _until(
         "the attached range on evidence hold",
