@@ -110,7 +110,7 @@ class Download:
 async def download_package(*, session: AsyncSession, package_id: uuid.UUID, root: Path, caller: Caller) -> Download:
     row = await repository.get(session, package_id)
     if row.status != "ready" or row.path is None:
-        raise ConflictError(f"evidence package {package_id} is {row.status}, not ready", status=row.status)
+        raise ConflictError(f"evidence package {package_id} is {row.status}, not ready", package_status=row.status)
     path = resolve(root, row.path)
     if not path.is_file():
         raise UnavailableError(f"the ZIP of evidence package {package_id} is missing from the recordings volume")
