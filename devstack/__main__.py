@@ -77,6 +77,19 @@ def _keys_env() -> dict[str, str]:
     return env
 
 
+def _evidence_key_env() -> dict[str, str]:
+    """The Ed25519 key ingest signs evidence packages with, unless the environment names its own."""
+    if "CITYOPS_INGEST_EVIDENCE_KEY" in os.environ or "CITYOPS_INGEST_EVIDENCE_KEY_FILE" in os.environ:
+        return {}
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    def new_key() -> str:
+        return Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+    return {"CITYOPS_INGEST_EVIDENCE_KEY_FILE": str(_kept_secret("evidence-key", new_key))}
+
+
 def _nats_passwords() -> dict[str, str]:
     """One password per NATS user of the embedded server, kept in .run/nats-password-<user>."""
     return {user: _kept_secret(f"nats-password-{user}", new_nats_password).read_text().strip() for user in USERS}
@@ -114,6 +127,7 @@ def up() -> int:
     if "CITYOPS_ADMIN_PASSWORD" not in os.environ:
         env["CITYOPS_ADMIN_PASSWORD"] = _admin_password()
     env.update(_keys_env())
+    env.update(_evidence_key_env())
     for name, value in LOOPBACK_CAMERAS_ENV.items():
         env.setdefault(name, value)  # the demo camera (devstack.demo) is served on 127.0.0.1
     for service in SERVICES:

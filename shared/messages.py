@@ -102,6 +102,10 @@ class AlertEvent(Message):
     frame_captured_at: datetime | None = None
     snapshot_key: str | None = None
     detail: str | None = None
+    # Gateway paths (shared.links) a client follows: the footage around the alert, its snapshot. Optional:
+    # indicator alerts have neither, and messages from before these fields existed still read.
+    clip_url: str | None = None
+    thumbnail_url: str | None = None
 
 
 class DataValuesImported(Message):
@@ -130,6 +134,20 @@ class CaseChanged(Message):
     department: str | None = None
     at: datetime
     by: str | None = None
+
+
+class EvidenceHoldRequested(Message):
+    """Published on ``reports.evidence.<camera>`` when footage is attached to a case: ingest keeps
+    [start, end] of the camera until the hold is released (``hold_id`` makes a redelivery a no-op)."""
+
+    hold_id: str
+    camera: str
+    start: datetime
+    end: datetime
+    reason: str
+    case_ref: str | None = None
+    by: str
+    at: datetime
 
 
 class DirectiveChanged(Message):

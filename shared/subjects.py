@@ -52,6 +52,13 @@ def directive_event(directive_id: str, event: str) -> str:
     return f"reports.directives.{directive_id}.{event}"
 
 
+def evidence_hold(camera: str) -> str:
+    return f"reports.evidence.{camera}"
+
+
+EVIDENCE_HOLDS_ALL = "reports.evidence.*"
+
+
 @dataclass(frozen=True)
 class StreamSpec:
     name: str
@@ -88,8 +95,14 @@ BUCKETS: tuple[BucketSpec, ...] = (CAMERA_LEASES, ANALYTICS_LEASES, SNAPSHOTS)
 ALERT_CASES_CONSUMER = "reports-alert-cases"
 # Durable JetStream consumer of ALERTS that keeps footage around alerts (ingest, events recording mode).
 RECORDING_ALERTS_CONSUMER = "ingest-recording-alerts"
+# Durable JetStream consumer of REPORTS that keeps footage attached to cases (ingest's evidence table).
+EVIDENCE_HOLDS_CONSUMER = "ingest-evidence-holds"
 # Which service runs each durable consumer: it alone may publish that consumer's dead letters.
-DURABLE_CONSUMERS: dict[str, str] = {ALERT_CASES_CONSUMER: "reports", RECORDING_ALERTS_CONSUMER: "ingest"}
+DURABLE_CONSUMERS: dict[str, str] = {
+    ALERT_CASES_CONSUMER: "reports",
+    RECORDING_ALERTS_CONSUMER: "ingest",
+    EVIDENCE_HOLDS_CONSUMER: "ingest",
+}
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,13 @@ SUBJECTS: tuple[SubjectSpec, ...] = (
     SubjectSpec(DATAVALUES_IMPORTED, "JetStream `REPORTS`", "`DataValuesImported`", "reports", "gateway"),
     SubjectSpec("reports.cases.<id>.<event>", "JetStream `REPORTS`", "`CaseChanged`", "reports", "gateway"),
     SubjectSpec("reports.directives.<id>.<event>", "JetStream `REPORTS`", "`DirectiveChanged`", "reports", "gateway"),
+    SubjectSpec(
+        "reports.evidence.<camera>",
+        "JetStream `REPORTS`",
+        "`EvidenceHoldRequested`",
+        "reports",
+        f"ingest (`{EVIDENCE_HOLDS_CONSUMER}`: footage attached to a case is kept)",
+    ),
     SubjectSpec(
         "deadletter.<consumer>",
         "JetStream `DEADLETTERS`",

@@ -22,6 +22,8 @@ from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from pydantic import SecretStr
 
 from devstack.servers import NatsCredentials, NatsServer, free_port
@@ -44,7 +46,15 @@ def nats_server_for(data_dir: Path, port: int | None = None) -> NatsServer:
 # The keys every service started by the tests has, unless the test gives its own.
 TEST_SERVICE_KEYS = format_keys({"test-service": b"cityops test service identity key, 32+ bytes"})
 TEST_JWT_KEYS = format_keys({"test-jwt": b"cityops test user token signing key, 32+ bytes"})
-TEST_KEYS_ENV = {"CITYOPS_SERVICE_KEYS": TEST_SERVICE_KEYS, "CITYOPS_GATEWAY_JWT_KEYS": TEST_JWT_KEYS}
+# Signs the evidence packages of every ingest the tests start (a fixed seed: the public key is known).
+TEST_EVIDENCE_KEY = Ed25519PrivateKey.from_private_bytes(b"cityops test evidence signing 32").private_bytes(
+    Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+)
+TEST_KEYS_ENV = {
+    "CITYOPS_SERVICE_KEYS": TEST_SERVICE_KEYS,
+    "CITYOPS_GATEWAY_JWT_KEYS": TEST_JWT_KEYS,
+    "CITYOPS_INGEST_EVIDENCE_KEY": TEST_EVIDENCE_KEY.decode(),
+}
 TEST_KEYS = KeySet(variable="CITYOPS_SERVICE_KEYS", value=SecretStr(TEST_SERVICE_KEYS))
 TEST_ADMIN = Caller(name="test", roles=frozenset({"admin"}))
 

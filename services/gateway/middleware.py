@@ -1,4 +1,5 @@
-"""Gateway-wide ASGI middleware (HTTP plumbing): request body limits, ETags, the audit of writes."""
+"""Gateway-wide ASGI middleware (HTTP plumbing): request body limits, ETags, the audit of writes (and of
+the reads a route marks as audited)."""
 
 from __future__ import annotations
 
@@ -54,21 +55,23 @@ class BodyLimitMiddleware:
 
 
 class AuditMiddleware:
-    """Record every write (who, what, when, from where, outcome) after its response is sent."""
+    """Record every write (who, what, when, from where, outcome) after its response is sent, and every
+    read whose route called ``audit.mark_audited`` (an evidence download: custody of a copy)."""
 
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         capture = StatusCapture(send)
         try:
             await self.app(scope, receive, capture)
         finally:
-            await self._record(scope, capture.status)
+            if scope["method"] in WRITE_METHODS or audit.is_audited(scope.get("state", {})):
+                await self._record(scope, capture.status)
 
     async def _record(self, scope: Scope, status: int) -> None:
         caller = scope.get("state", {}).get("caller")

@@ -10,8 +10,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.ingest.api import cameras, layouts, recording
+from services.ingest.api import cameras, evidence_packages, layouts, recording
 from services.ingest.consumers.alert_windows import alert_window_consumer
+from services.ingest.consumers.evidence_holds import evidence_hold_consumer
+from services.ingest.evidence.builder import PackageBuilder
+from services.ingest.evidence.settings import get_evidence_settings
+from services.ingest.evidence.signing import load_signer
 from services.ingest.recording.manager import RecordingManager
 from services.ingest.recording.settings import get_recording_settings
 from services.ingest.recording.store import LocalStore
@@ -57,18 +61,33 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         settings.url_policy(),
     )
     alert_windows = alert_window_consumer(runtime.bus, runtime.database)
+    evidence_holds = evidence_hold_consumer(runtime.bus, runtime.database)
+    evidence_settings = get_evidence_settings()
+    # A malformed key stops the start here (KeyConfigError); a missing one only refuses packages.
+    evidence = PackageBuilder(
+        evidence_settings,
+        runtime.database,
+        store,
+        load_signer(evidence_settings),
+        _replica_id(settings),
+    )
 
     # Started in this order, stopped in the reverse one.
     _run_with(runtime, supervisor.start, supervisor.close)
     _run_with(runtime, recorder.start, recorder.close)
     runtime.on_startup(alert_windows.start)
     runtime.on_shutdown(alert_windows.stop)
+    runtime.on_startup(evidence_holds.start)
+    runtime.on_shutdown(evidence_holds.stop)
+    _run_with(runtime, evidence.start, evidence.close)
 
     app = create_service_app(runtime, title="cityops ingest", description="Camera registry and stream decoding.")
     app.state.supervisor = supervisor
     app.state.store = store
+    app.state.evidence = evidence
     app.include_router(cameras.router)
     app.include_router(layouts.router)
     app.include_router(recording.router)
     app.include_router(recording.evidence_router)
+    app.include_router(evidence_packages.router)
     return app

@@ -104,12 +104,15 @@ def test_keys_come_from_the_environment_as_secret_files() -> None:
     m = model()
     assert m["secrets"]["service-keys"]["environment"] == "CITYOPS_SERVICE_KEYS"
     assert m["secrets"]["jwt-keys"]["environment"] == "CITYOPS_GATEWAY_JWT_KEYS"
+    assert m["secrets"]["evidence-key"]["environment"] == "CITYOPS_INGEST_EVIDENCE_KEY"
     for svc in services():
         spec = m["services"][svc.name]
         mounted = {s["source"]: s["target"] for s in spec["secrets"]}
         files = {"service-keys": "CITYOPS_SERVICE_KEYS_FILE"}
         if svc.name == "gateway":
             files["jwt-keys"] = "CITYOPS_GATEWAY_JWT_KEYS_FILE"
+        if svc.name == "ingest":
+            files["evidence-key"] = "CITYOPS_INGEST_EVIDENCE_KEY_FILE"
         assert set(mounted) == set(files), svc.name
         for secret, variable in files.items():
             assert spec["environment"][variable] == mounted[secret], svc.name

@@ -108,6 +108,12 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/alerts/999999/snapshot.jpg", None, CITY),
     ("DELETE", "/api/v1/evidence/999999", None, "ALO"),
     ("DELETE", "/api/v1/evidence", None, "ALO"),
+    # evidence packages: made and copied out by who handles evidence (audited); anyone may verify one
+    ("POST", "/api/v1/evidence-packages", {}, "ALO"),
+    ("GET", f"/api/v1/evidence-packages/{_NIL}", None, CITY),
+    ("GET", f"/api/v1/evidence-packages/{_NIL}/download", None, "ALO"),
+    ("GET", "/api/v1/evidence-packages/public-key", None, ACTORS),
+    ("POST", "/api/v1/cases/999999/clips", {}, "ALOD"),
     ("GET", "/api/v1/groups/no-such-group", None, CITY),
     ("GET", "/api/v1/walls/no-such-wall", None, CITY),
     ("GET", "/api/v1/rules/999999", None, CITY),

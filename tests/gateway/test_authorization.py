@@ -41,6 +41,7 @@ MEDIA_ROUTES = {
     ("GET", "/api/v1/cameras/{camera}/mjpeg"),
     ("GET", "/api/v1/cameras/{camera}/clip.mp4"),
     ("GET", "/api/v1/alerts/{alert_id}/snapshot.jpg"),
+    ("GET", "/api/v1/evidence-packages/{package_id}/download"),
 }
 ROLES = ("admin", "leader", "operator", "department", "viewer")
 

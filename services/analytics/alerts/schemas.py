@@ -44,6 +44,10 @@ class AlertOut(BaseModel):
     acknowledged_by: str | None
     ack_note: str | None
     snapshot_url: str
+    clip_url: str = Field(
+        description="the gateway's MP4 of the alert's camera, from before it started to after it ended"
+    )
+    thumbnail_url: str = Field(description="the gateway's path of the alert snapshot")
 
 
 class AlertSummaryOut(BaseModel):

@@ -16,16 +16,22 @@ from services.analytics.pipeline.rules import Transition
 from services.analytics.pipeline.snapshot import snapshot_path
 from shared.errors import ConflictError, InvalidInputError, NotFoundError
 from shared.identity import Caller
+from shared.links import alert_clip_url, alert_snapshot_url
 from shared.outbox import Outbox
 from shared.pagination import Page
 
 # The ``sort`` parameter of the alert list (its choices are the sortable columns).
 sort_alerts = repository.ALERT_ORDER.sort_query("-started_at")
-_ROW_FIELDS = AlertOut.model_fields.keys() - {"snapshot_url"}
+_ROW_FIELDS = AlertOut.model_fields.keys() - {"snapshot_url", "clip_url", "thumbnail_url"}
 
 
 def _out(row: Alert) -> AlertOut:
-    return AlertOut(**{name: getattr(row, name) for name in _ROW_FIELDS}, snapshot_url=snapshot_path(str(row.id)))
+    return AlertOut(
+        **{name: getattr(row, name) for name in _ROW_FIELDS},
+        snapshot_url=snapshot_path(str(row.id)),
+        clip_url=alert_clip_url(row.camera, row.started_at, row.ended_at or row.last_at),
+        thumbnail_url=alert_snapshot_url(str(row.id)),
+    )
 
 
 async def list_alerts(

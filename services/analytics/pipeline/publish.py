@@ -15,6 +15,7 @@ from services.analytics import metrics
 from services.analytics.pipeline.rules import Transition
 from services.analytics.pipeline.snapshot import snapshot_path
 from shared import subjects
+from shared.links import alert_clip_url, alert_snapshot_url
 from shared.messages import AlertEvent
 from shared.outbox import OutboxRow
 
@@ -44,6 +45,8 @@ def alert_message(tr: Transition, captured_at: datetime | None) -> AlertMessage:
         frame_captured_at=captured_at,
         snapshot_key=snapshot_path(tr.alert_id),
         detail=tr.detail,
+        clip_url=alert_clip_url(rule.camera, tr.started_at, tr.ended_at or tr.at),
+        thumbnail_url=alert_snapshot_url(tr.alert_id),
     )
     return AlertMessage(subjects.alert(rule.camera, rule.id), tr.message_id, event)
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response, StreamingResponse
 
 from services.gateway.api.deps import Public, Requires, State, public, require
+from services.gateway.audit import service as audit
 from services.gateway.auth.policy import Permission as P
 from services.gateway.proxy import service as proxy
 from services.gateway.proxy.forwards import FORWARDS, PUBLIC, WRITE, Forward
@@ -20,6 +21,8 @@ from shared.problems import problem_responses
 
 def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaitable[Response]]:
     async def handler(request: Request, gw: State, caller: Annotated[Caller, Depends(guard)]) -> Response:
+        if forward.audited:
+            audit.mark_audited(request.scope.setdefault("state", {}))
         response = await proxy.forward_request(
             upstreams=gw.upstreams,
             forward=forward,

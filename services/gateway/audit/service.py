@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,18 @@ from shared.db import Database
 from shared.pagination import Page
 
 log = logging.getLogger("cityops.gateway.audit")
+
+# Set in a request's state by a read that must be audited like a write (AuditMiddleware records it).
+_AUDITED = "cityops_audited_read"
+
+
+def mark_audited(state: MutableMapping[str, Any]) -> None:
+    """Have this request (a read) recorded in the audit log once its response is sent."""
+    state[_AUDITED] = True
+
+
+def is_audited(state: Mapping[str, Any]) -> bool:
+    return bool(state.get(_AUDITED))
 
 
 async def record_write(

@@ -33,6 +33,8 @@ class Forward:
     write_methods: tuple[str, ...] = WRITE
     # Read by <img>/<video> tags, which send no headers: the media cookie is accepted on GET.
     media: bool = False
+    # Reads recorded in the audit log like writes (a copy of evidence leaving the system).
+    audited: bool = False
 
 
 FORWARDS: tuple[Forward, ...] = (
@@ -57,6 +59,36 @@ FORWARDS: tuple[Forward, ...] = (
         None,
         subpaths=False,
         media=True,
+    ),
+    # Evidence packages: anyone may verify (the public key); a copy goes only to who handles evidence.
+    Forward(
+        "/api/v1/evidence-packages/public-key",
+        "ingest",
+        "/evidence-packages/public-key",
+        "evidence",
+        PUBLIC,
+        None,
+        subpaths=False,
+    ),
+    Forward(
+        "/api/v1/evidence-packages/{package_id}/download",
+        "ingest",
+        "/evidence-packages/{package_id}/download",
+        "evidence",
+        P.EVIDENCE_WRITE,
+        None,
+        subpaths=False,
+        media=True,
+        audited=True,
+    ),
+    Forward(
+        "/api/v1/evidence-packages",
+        "ingest",
+        "/evidence-packages",
+        "evidence",
+        P.CAMERAS_READ,
+        P.EVIDENCE_WRITE,
+        write_methods=("POST",),
     ),
     Forward("/api/v1/cameras", "ingest", "/cameras", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
     Forward("/api/v1/groups", "ingest", "/groups", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),

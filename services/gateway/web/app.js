@@ -1,5 +1,6 @@
 // The operations-center dashboard: plain ES modules on the public /api/v1 only.
 import { LABELS } from "./i18n.js";
+import { timelineMedia } from "./timeline.js";
 
 // The access token goes in an Authorization header; <img> and <video> are let in by the HttpOnly media
 // cookie the gateway sets with every token, so no token is ever written into a URL.
@@ -341,7 +342,8 @@ async function openCase(id) {
   box.hidden = false;
   box.replaceChildren(el("h3", {}, c.title), el("p", {}, `${c.category} · ${c.status}`), el("p", {}, c.description ?? ""),
     el("div", {}, comment, department, ...tourism, ...moves), el("h4", {}, t("timeline")),
-    el("ol", {}, ...(c.timeline ?? []).map((e) => el("li", {}, `${new Date(e.at).toLocaleString(state.lang)} · ${e.actor ?? ""} · ${e.to_status ? `${e.from_status ?? ""} → ${e.to_status}` : e.kind} ${e.comment ?? ""}`))));
+    el("ol", {}, ...(c.timeline ?? []).map((e) => el("li", {}, `${new Date(e.at).toLocaleString(state.lang)} · ${e.actor ?? ""} · ${e.to_status ? `${e.from_status ?? ""} → ${e.to_status}` : e.kind} ${e.comment ?? ""}`,
+      ...timelineMedia(e, el, state.lang)))));
 }
 
 // ---- wiring ---------------------------------------------------------------------------------

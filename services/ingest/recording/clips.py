@@ -23,7 +23,7 @@ class Piece:
     start_at: datetime
 
 
-def _write_clip(pieces: Sequence[Piece], start: datetime, end: datetime, fd: int) -> None:
+def write_clip(pieces: Sequence[Piece], start: datetime, end: datetime, fd: int) -> None:
     """Copy packets from ``start`` (back to the keyframe before it) to ``end`` into one fragmented MP4."""
     with os.fdopen(fd, "wb") as sink:
         out = av.open(sink, "w", format="mp4", options=FRAGMENTED_MP4)
@@ -71,7 +71,7 @@ def _write_clip(pieces: Sequence[Piece], start: datetime, end: datetime, fd: int
 async def stream_clip(pieces: Sequence[Piece], start: datetime, end: datetime) -> AsyncIterator[bytes]:
     """Bytes of the clip, produced by a writer thread through a pipe (bounded memory)."""
     read_fd, write_fd = os.pipe()
-    writer = threading.Thread(target=_write_clip, args=(pieces, start, end, write_fd), daemon=True)
+    writer = threading.Thread(target=write_clip, args=(pieces, start, end, write_fd), daemon=True)
     writer.start()
     try:
         while True:

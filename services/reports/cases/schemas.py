@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from services.reports.access import DepartmentCode
 
@@ -13,6 +13,8 @@ Status = Literal["new", "acknowledged", "assigned", "in_progress", "resolved", "
 Source = Literal["citizen", "business", "hotline", "department", "camera_alert"]
 Priority = Literal["low", "normal", "high", "urgent"]
 SlaClass = Literal["emergency", "quick", "normal"]
+# The longest clip ingest exports (its clip route refuses more).
+MAX_CLIP_S = 3 * 3600
 Measure = Literal["warning", "fine", "refund", "licence_action", "none"]
 HandoverStatus = Literal["not_inventoried", "inventoried", "plan_approved", "paid", "handed_over", "enforced"]
 Obstacle = Literal[
@@ -171,3 +173,20 @@ class CasesSummaryOut(BaseModel):
     open: int
     overdue: int
     by_category: dict[str, dict[str, int]]
+
+
+class ClipIn(Strict):
+    """A camera's footage over [start, end] attached to a case (kept as evidence while attached)."""
+
+    camera: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    start: AwareDatetime
+    end: AwareDatetime
+    note: str | None = Field(None, max_length=2_000)
+
+    @model_validator(mode="after")
+    def _range(self) -> ClipIn:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if (self.end - self.start).total_seconds() > MAX_CLIP_S:
+            raise ValueError(f"a clip may span at most {MAX_CLIP_S // 3600} hours")
+        return self

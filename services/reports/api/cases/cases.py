@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from services.reports.api.deps import CallerDep, utcnow
-from services.reports.cases import service
+from services.reports.cases import clips, service
 from services.reports.cases.repository import CASE_ORDER, CaseFilter
 from services.reports.cases.schemas import (
     CaseDetailOut,
@@ -15,6 +15,7 @@ from services.reports.cases.schemas import (
     CaseOut,
     CasesSummaryOut,
     ClearanceIn,
+    ClipIn,
     CommentIn,
     MergeIn,
     Source,
@@ -80,6 +81,15 @@ async def transition(case_id: int, body: TransitionIn, session: SessionDep, call
 @router.post("/{case_id}/comments", status_code=201, summary="Add a comment to the timeline")
 async def add_comment(case_id: int, body: CommentIn, session: SessionDep, caller: CallerDep) -> CaseDetailOut:
     return await service.comment(session=session, case_id=case_id, comment_in=body, caller=caller, now=utcnow())
+
+
+@router.post(
+    "/{case_id}/clips",
+    status_code=201,
+    summary="Attach a camera's footage of a range to the case (timeline clip link; kept as evidence)",
+)
+async def attach_clip(case_id: int, body: ClipIn, session: SessionDep, caller: CallerDep) -> CaseDetailOut:
+    return await clips.attach_clip(session=session, case_id=case_id, clip_in=body, caller=caller, now=utcnow())
 
 
 @router.put("/{case_id}/clearance", summary="Update the site-clearance details of a case")

@@ -76,6 +76,8 @@ async def apply_alert(
         "count": event.count,
         "peak_count": event.peak_count,
         "snapshot_key": event.snapshot_key,
+        "clip_url": event.clip_url,
+        "thumbnail_url": event.thumbnail_url,
         "at": event.at.isoformat(),
     }
     if case_id is None:

@@ -1,0 +1,1 @@
+"""Signed multi-camera evidence packages: built in the background, downloaded as one ZIP."""

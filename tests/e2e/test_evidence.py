@@ -1,0 +1,276 @@
+"""Evidence end to end through the gateway, on real RTSP cameras recorded by ingest: a signed package of
+three cameras (built, downloaded, verified offline, tampering named), custody (holds, audit), and clips
+where people work (alert clip and thumbnail, the clip in the alert's case, footage attached to a case)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
+
+from devstack.servers import NatsServer
+from tests.e2e.conftest import CLIP, System, running_system
+from tests.evidence import (
+    extract,
+    flip_one_byte,
+    manifest,
+    member_sha256,
+    packet_digests,
+    recorded_digests,
+    rewritten,
+    verify,
+)
+from tests.support import TEST_EVIDENCE_KEY
+
+CAMERAS = ("ev-1", "ev-2", "ev-3")
+WINDOW = timedelta(seconds=8)
+
+
+@pytest.fixture(scope="module")
+def system(nats_server: NatsServer, module_database: str, footage_h264: Path) -> Iterator[System]:
+    # Short segments, so footage of every camera is indexed within seconds.
+    env = {"CITYOPS_INGEST_SEGMENT_S": "3", "CITYOPS_INGEST_RECORDING_RECONCILE_S": "1"}
+    with running_system(nats_server, module_database, footage_h264, **env) as system:
+        yield system
+
+
+def _until(what: str, probe: Callable[[], Any], timeout: float, system: System) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.3)
+    raise AssertionError(f"{what} not seen within {timeout}s (last: {last})\n{system.logs()[-6000:]}")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    start: datetime
+    end: datetime
+    operator: dict[str, str]
+    operator_name: str
+
+
+def _covered(system: System, camera: str) -> tuple[datetime, datetime] | None:
+    now = datetime.now(UTC)
+    params = {"start": (now - timedelta(minutes=10)).isoformat(), "end": (now + timedelta(minutes=1)).isoformat()}
+    r = httpx.get(f"{system.gateway}/api/v1/cameras/{camera}/coverage", params=params, headers=system.admin)
+    assert r.status_code == 200, r.text
+    spans = [(datetime.fromisoformat(s["start_at"]), datetime.fromisoformat(s["end_at"])) for s in r.json()]
+    return (spans[-1][0], spans[-1][1]) if spans else None
+
+
+@pytest.fixture(scope="module")
+def recorded(system: System) -> Recorded:
+    """The three cameras registered, recorded continuously, until they share WINDOW of footage."""
+    for camera in CAMERAS:
+        body = {"id": camera, "name": camera, "url": system.rtsp.url(CLIP), "category": "street", "sampling_fps": 2}
+        assert httpx.post(system.gateway + "/api/v1/cameras", json=body, headers=system.admin).status_code == 201
+        r = httpx.put(
+            f"{system.gateway}/api/v1/cameras/{camera}/recording", json={"mode": "continuous"}, headers=system.admin
+        )
+        assert r.status_code == 200, r.text
+
+    def common() -> tuple[datetime, datetime] | None:
+        spans = [_covered(system, camera) for camera in CAMERAS]
+        if any(s is None for s in spans):
+            return None
+        start, end = max(s[0] for s in spans if s), min(s[1] for s in spans if s)
+        return (start, end) if end - start >= WINDOW + timedelta(seconds=2) else None
+
+    start, _end = _until("a common window of footage", common, 90, system)
+    operator = system.user("operator")
+    name = httpx.get(system.gateway + "/api/v1/auth/me", headers=operator).json()["name"]
+    return Recorded(start + timedelta(seconds=1), start + timedelta(seconds=1) + WINDOW, operator, name)
+
+
+def _new_case(system: System, headers: dict[str, str], **extra: object) -> int:
+    body = {"category": "tourism_price_gouging", "title": "Evidence case", "description": "x", "source": "hotline",
+            **extra}  # fmt: skip
+    created = httpx.post(system.gateway + "/api/v1/cases", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
+def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audited(
+    system: System, recorded: Recorded, tmp_path: Path
+) -> None:
+    gw, operator = system.gateway, recorded.operator
+    viewer = system.user("viewer")
+    case_id = _new_case(system, operator)
+    body = {"title": "Touting at the beach", "reason": "complaint 2026-114", "cameras": list(CAMERAS),
+            "start": recorded.start.isoformat(), "end": recorded.end.isoformat(), "case_id": str(case_id)}  # fmt: skip
+    bad = httpx.post(gw + "/api/v1/evidence-packages", json={**body, "cameras": ["ev-1", "ev-1"]}, headers=operator)
+    assert bad.status_code == 422, bad.text
+    assert "cameras" in bad.text
+    assert httpx.post(gw + "/api/v1/evidence-packages", json=body, headers=viewer).status_code == 403
+
+    asked = time.monotonic()
+    created = httpx.post(gw + "/api/v1/evidence-packages", json=body, headers=operator)
+    assert created.status_code == 202, created.text
+    package_id = created.json()["id"]
+    assert created.json()["status"] in ("queued", "running", "ready")
+
+    def ready() -> dict[str, Any] | None:
+        r = httpx.get(f"{gw}/api/v1/evidence-packages/{package_id}", headers=viewer)
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] != "failed", r.json()
+        return r.json() if r.json()["status"] == "ready" else None
+
+    state = _until("package ready", ready, 30, system)
+    took = time.monotonic() - asked
+    assert took <= 10, f"3 cameras × {WINDOW.seconds} s took {took:.1f} s"
+    assert state["progress"] == 1.0
+    assert state["download_url"] == f"/api/v1/evidence-packages/{package_id}/download"
+
+    assert httpx.get(gw + state["download_url"], headers=viewer).status_code == 403
+    download = httpx.get(gw + state["download_url"], headers=operator, timeout=30)
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"] == "application/zip"
+    package = tmp_path / "package.zip"
+    package.write_bytes(download.content)
+
+    # Anyone may fetch the public key (a court, a lawyer); it is the one ingest signs with.
+    key = httpx.get(gw + "/api/v1/evidence-packages/public-key")
+    assert key.status_code == 200
+    private = load_pem_private_key(TEST_EVIDENCE_KEY, None)
+    assert key.text == private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    public_key = tmp_path / "public.pem"
+    public_key.write_text(key.text)
+
+    code, output = verify(package, public_key)
+    assert code == 0, output
+    assert output.startswith("OK"), output
+
+    found = manifest(package)
+    assert (found["package_id"], found["case_id"]) == (package_id, str(case_id))
+    assert (found["title"], found["reason"]) == (body["title"], body["reason"])
+    assert found["exported_by"] == recorded.operator_name
+    assert found["software"].startswith("cityops ")
+    assert datetime.fromisoformat(found["exported_at"]) > datetime.now(UTC) - timedelta(minutes=5)
+    assert [f["camera"] for f in found["files"]] == list(CAMERAS)
+    recordings = Path(system.services["ingest"].env["CITYOPS_INGEST_RECORDINGS_DIR"])
+    for entry in found["files"]:
+        assert entry["name"] == f"{entry['camera']}.mp4"
+        assert member_sha256(package, entry["name"]) == (entry["size"], entry["sha256"])
+        assert recorded.start <= datetime.fromisoformat(entry["start"]) < datetime.fromisoformat(entry["end"])
+        # Remuxed, not re-encoded: every packet of the MP4 is a recorded packet, byte for byte.
+        packets, codec = packet_digests(extract(package, entry["name"], tmp_path / entry["name"]))
+        assert codec == "h264"
+        assert len(packets) >= 10 * (WINDOW.seconds - 2), len(packets)
+        assert set(packets) <= recorded_digests(recordings / entry["camera"])
+
+    # One altered byte in one MP4: the verifier fails and names that file, and only it.
+    altered = rewritten(package, tmp_path / "altered.zip", "ev-2.mp4", flip_one_byte)
+    code, output = verify(altered, public_key)
+    assert code == 1, output
+    assert "ev-2.mp4: altered" in output
+    for intact in ("ev-1.mp4", "ev-3.mp4", "manifest.json"):
+        assert intact not in output, output
+    # A manifest rewritten to match altered files no longer carries the signature.
+    forged = rewritten(package, tmp_path / "forged.zip", "manifest.json", lambda b: b.replace(b"Touting", b"Totting"))
+    code, output = verify(forged, public_key)
+    assert code == 1, output
+    assert "manifest.json: signature does not match" in output, output
+
+    # Custody: each camera's range is kept as evidence, naming the case and the package.
+    for camera in CAMERAS:
+        holds = httpx.get(f"{gw}/api/v1/cameras/{camera}/evidence", headers=operator).json()
+        assert any(h["case_ref"] == str(case_id) and package_id in h["reason"] for h in holds), holds
+    # Custody: the creation and the download are in the audit log, with who did them.
+    audit = httpx.get(gw + "/api/v1/audit?limit=200", headers=system.admin).json()["items"]
+    mine = [(a["method"], a["path"], a["status"]) for a in audit if a["actor"] == f"user:{recorded.operator_name}"]
+    assert ("POST", "/api/v1/evidence-packages", 202) in mine, mine
+    assert ("GET", f"/api/v1/evidence-packages/{package_id}/download", 200) in mine, mine
+
+
+def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footage_to_cases(
+    system: System, recorded: Recorded
+) -> None:
+    gw, operator = system.gateway, recorded.operator
+    rule = {"camera": "ev-1", "name": "Crowd", "type": "crowd", "object": "person",
+            "zone": [[0, 0], [1, 0], [1, 1], [0, 1]], "min_count": 2, "min_duration_s": 1, "cooldown_s": 5}  # fmt: skip
+    assert httpx.post(gw + "/api/v1/rules", json=rule, headers=operator).status_code == 201
+    alert = _until(
+        "an alert on ev-1",
+        lambda: next(iter(httpx.get(gw + "/api/v1/alerts?camera=ev-1", headers=operator).json()["items"]), None),
+        90,
+        system,
+    )
+    started = datetime.fromisoformat(alert["started_at"])
+    clip = urlsplit(alert["clip_url"])
+    assert clip.path == "/api/v1/cameras/ev-1/clip.mp4"
+    clip_start = datetime.fromisoformat(parse_qs(clip.query)["start"][0])
+    assert abs(clip_start - (started - timedelta(seconds=10))) < timedelta(milliseconds=1)  # to the millisecond
+    assert alert["thumbnail_url"] == f"/api/v1/alerts/{alert['id']}/snapshot.jpg"
+    thumbnail = _until(
+        "alert snapshot", lambda: (r := httpx.get(gw + alert["thumbnail_url"], headers=operator)).is_success and r, 20,
+        system,
+    )  # fmt: skip
+    assert thumbnail.content[:2] == b"\xff\xd8"
+    played = httpx.get(gw + alert["clip_url"], headers=operator, timeout=30)
+    assert played.status_code == 200
+    assert played.headers["content-type"] == "video/mp4"
+
+    # The case opened from the alert has the clip in its timeline.
+    def alert_case() -> dict[str, Any] | None:
+        for c in httpx.get(gw + "/api/v1/cases?source=camera_alert", headers=operator).json()["items"]:
+            detail = httpx.get(f"{gw}/api/v1/cases/{c['id']}", headers=operator).json()
+            if any((e["data"] or {}).get("alert_id") == alert["id"] for e in detail["timeline"]):
+                return dict(detail)
+        return None
+
+    case = _until("the alert's case", alert_case, 30, system)
+    entry = next(e for e in case["timeline"] if (e["data"] or {}).get("alert_id") == alert["id"])
+    assert urlsplit(entry["data"]["clip_url"]).path == "/api/v1/cameras/ev-1/clip.mp4"
+    assert entry["data"]["thumbnail_url"] == alert["thumbnail_url"]
+
+    # An operator attaches another camera's range: in the timeline with its link, and kept as evidence.
+    attach = {"camera": "ev-2", "start": recorded.start.isoformat(), "end": recorded.end.isoformat(),
+              "note": "same crowd, other angle"}  # fmt: skip
+    r = httpx.post(f"{gw}/api/v1/cases/{case['id']}/clips", json=attach, headers=operator)
+    assert r.status_code == 201, r.text
+    clip_entry = next(e for e in r.json()["timeline"] if e["kind"] == "clip")
+    assert clip_entry["comment"] == attach["note"]
+    assert clip_entry["data"]["camera"] == "ev-2"
+    attached = httpx.get(gw + clip_entry["data"]["clip_url"], headers=operator, timeout=30)
+    assert attached.status_code == 200
+    assert attached.headers["content-type"] == "video/mp4"
+    assert len(attached.content) > 10_000
+    _until(
+        "the attached range on evidence hold",
+        lambda: [
+            h for h in httpx.get(gw + "/api/v1/cameras/ev-2/evidence", headers=operator).json()
+            if h["id"] == clip_entry["data"]["hold_id"] and h["case_ref"] == str(case["id"])
+        ],
+        15,
+        system,
+    )  # fmt: skip
+
+    # Scoped: a viewer may not attach; a department user cannot see the city's case (404), and may not
+    # put footage on hold for its own case either (centre staff only).
+    assert (
+        httpx.post(f"{gw}/api/v1/cases/{case['id']}/clips", json=attach, headers=system.user("viewer")).status_code
+        == 403
+    )
+    department = {"code": "EV_DEPT", "name": "Evidence test department"}
+    assert httpx.post(gw + "/api/v1/departments", json=department, headers=system.admin).status_code == 201
+    own = _new_case(system, system.admin)
+    for to, extra in (("acknowledged", {}), ("assigned", {"department": "EV_DEPT"})):
+        moved = httpx.post(f"{gw}/api/v1/cases/{own}/transitions", json={"to": to, **extra}, headers=system.admin)
+        assert moved.status_code == 200, moved.text
+    dept_user = system.user("department", ["EV_DEPT"])
+    assert httpx.post(f"{gw}/api/v1/cases/{case['id']}/clips", json=attach, headers=dept_user).status_code == 404
+    assert httpx.post(f"{gw}/api/v1/cases/{own}/clips", json=attach, headers=dept_user).status_code == 403
+    bad = httpx.post(f"{gw}/api/v1/cases/{own}/clips", json={**attach, "end": attach["start"]}, headers=operator)
+    assert bad.status_code == 422
