@@ -9,7 +9,8 @@ import { refreshOrEnd, session } from "./session.js";
 // means the connection died without a word (a dropped NAT entry, a half-open socket), so open another.
 const SILENCE_MS = 9000;
 const RETRY_MS = [500, 1000, 2000, 3000];
-let lastEventId = null, listening = false;
+// Connections that failed in a row; a connection that opened starts the count again.
+let lastEventId = null, listening = false, failures = 0;
 
 function dispatch(block) {
   let type = "message", data = null;
@@ -33,6 +34,7 @@ async function stream(path, onState) {
     const response = await fetch(path, { headers, signal: controller.signal });
     if (response.status === 401) return (await refreshOrEnd()) === "ok";
     if (!response.ok) throw new Error(String(response.status));
+    failures = 0;
     onState("live");
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
@@ -58,9 +60,8 @@ export async function listen(types, onState) {
   if (listening) return;
   listening = true;
   const path = `/api/v1/events?${types.map((type) => `types=${type}`).join("&")}`;
-  let failures = 0;
   while (session.token) {
-    if (await stream(path, onState)) { failures = 0; continue; }
+    if (await stream(path, onState)) continue;
     if (!session.token) break;
     onState("reconnecting");
     await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]));

@@ -7,6 +7,7 @@
 const TOKEN = "cityops.token", REFRESH = "cityops.refresh";
 // Waits between refreshes that did not reach the gateway: soon at first, then every few seconds.
 const RETRY_MS = [1000, 2000, 3000];
+const REFRESH_TIMEOUT_MS = 8000;
 
 export const session = {
   token: sessionStorage.getItem(TOKEN),
@@ -34,8 +35,10 @@ export function keep(tokens) {
 // refresh token is good once, and a second use would end the login.
 export function refresh() {
   if (!session.refreshToken) return Promise.resolve("refused");
+  // With a time limit: a request on a connection that died silently would otherwise wait for ever.
   pending ??= fetch("/api/v1/auth/refresh", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ grant_type: "refresh_token", refresh_token: session.refreshToken }) })
+      body: JSON.stringify({ grant_type: "refresh_token", refresh_token: session.refreshToken }),
+      signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS) })
     .then(async (response) => {
       if (response.ok) { keep(await response.json()); return "ok"; }
       // 401: expired, idle, revoked or replayed. A 429, or a proxy's 502/503 while the gateway restarts, is not an answer.
