@@ -30,11 +30,16 @@ class GatewaySettings(ServiceSettings):
     # verify; the file wins and is re-read when it changes). Required: the gateway does not start without.
     jwt_keys: SecretStr | None = None
     jwt_keys_file: Path | None = None
-    token_ttl_s: int = Field(900, ge=30)
+    # Low bounds allow compressed-time tests (a shift in a minute); production keeps the defaults.
+    token_ttl_s: int = Field(900, ge=2)
     # Lifetime of the identity token of each call to an internal service.
     service_token_ttl_s: int = Field(DEFAULT_TOKEN_TTL_S, ge=1, le=MAX_TOKEN_TTL_S)
-    # How long a login lasts through refreshes (a shift): every rotated refresh token keeps its family's end.
-    refresh_ttl_s: int = Field(12 * 3600, ge=60)
+    # A login's absolute end, however often it is refreshed: a 12-hour shift plus an hour of handover
+    # and overtime (exactly 12 h would log the operator out at the shift's last minute).
+    refresh_ttl_s: int = Field(13 * 3600, ge=2)
+    # A refresh token not exchanged within this long ends its login: a dashboard refreshes every few
+    # minutes while it runs, so only a tab that stopped (closed, asleep) meets this limit.
+    refresh_idle_s: int = Field(3600, ge=2)
     # Peers (IPs or CIDRs, comma-separated) whose X-Forwarded-For / X-Forwarded-Proto are believed: the
     # ingress controller's pods. Empty: no forwarded header is, and the peer is the client.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)

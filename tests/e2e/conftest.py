@@ -1,4 +1,4 @@
-"""The whole system as separate processes: real NATS, PostgreSQL, RTSP camera, all four services."""
+"""The whole system as separate processes: real NATS, PostgreSQL, RTSP camera, all four services; and Chromium."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from devstack.dbroles import SERVICES, ensure_roles, runtime_url
 from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
@@ -137,3 +138,26 @@ def running_system(nats: NatsServer, database_url: str, footage_h264: Path, **ex
 def system(nats_server: NatsServer, module_database: str, footage_h264: Path) -> Iterator[System]:
     with running_system(nats_server, module_database, footage_h264) as system:
         yield system
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium (it plays H.264 through MSE), driven by Playwright."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Debian's chromium is not installed: run `make browser` as root (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()

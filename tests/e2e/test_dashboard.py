@@ -6,14 +6,13 @@ Screenshots go to tests/artifacts/ for a person to look at.
 from __future__ import annotations
 
 import base64
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from devstack.servers import NatsServer
 from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System, running_system
@@ -34,28 +33,6 @@ def system(nats_server: NatsServer, module_database: str, footage_h264: Path) ->
         basic = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
         system.admin = {"Authorization": f"Basic {basic}"}
         yield system
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is not installed: run `make browser` as root (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 def _shot(page: Page, name: str) -> None:

@@ -97,6 +97,7 @@ async def login(
         jwt_keys=gw.jwt_keys,
         ttl_s=gw.settings.token_ttl_s,
         refresh_ttl_s=gw.settings.refresh_ttl_s,
+        refresh_idle_s=gw.settings.refresh_idle_s,
         username=form.username,
         password=form.password,
         origin=where,
@@ -120,8 +121,9 @@ async def refresh(
 ) -> schemas.TokenOut:
     """Exchange a refresh token for a new access token and a new refresh token; the one sent is used
     up. Sending a used one again revokes the whole login (both holders are logged out) and is audited.
-    Refused tokens are throttled per address like failed logins. The login ends at the time fixed when
-    it began (`refresh_expires_in`), however often it is refreshed."""
+    Refused tokens are throttled per address like failed logins. A refresh token must be exchanged
+    within `refresh_expires_in` seconds (the idle limit), and the login ends at the time fixed when it
+    began (`login_expires_in`), however often it is refreshed; no token of it lives longer."""
     issued = await auth.refresh(
         database=gw.runtime.database,
         callers=gw.callers,
@@ -130,6 +132,7 @@ async def refresh(
         throttle=gw.throttle,
         jwt_keys=gw.jwt_keys,
         ttl_s=gw.settings.token_ttl_s,
+        refresh_idle_s=gw.settings.refresh_idle_s,
         refresh_token=grant.refresh_token,
         origin=where,
     )

@@ -61,7 +61,8 @@ async def events(
         try:
             async for event in feed.events(for_s=gw.settings.token_ttl_s):
                 if event is None:
-                    yield b": keepalive\n\n"
+                    # With the cursor: a reconnect then skips what this client's filter dropped meanwhile.
+                    yield f"id: {feed.id}\n: keepalive\n\n".encode()
                     continue
                 kind, payload = event
                 yield f"id: {feed.id}\nevent: {kind}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()

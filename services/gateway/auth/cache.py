@@ -30,12 +30,15 @@ class CallerCache:
             return None
         return entry[0]
 
-    def put(self, key: str, caller: Caller) -> None:
-        if self.ttl_s <= 0:
+    def put(self, key: str, caller: Caller, *, at_most_s: float | None = None) -> None:
+        """Keep ``caller`` for ``ttl_s``, or ``at_most_s`` when shorter (a token's life left: the cache
+        must not accept a token after it expired)."""
+        ttl_s = self.ttl_s if at_most_s is None else min(self.ttl_s, at_most_s)
+        if ttl_s <= 0:
             return
         if len(self._entries) >= self._max:
             self._entries.clear()
-        self._entries[key] = (caller, time.monotonic() + self.ttl_s)
+        self._entries[key] = (caller, time.monotonic() + ttl_s)
 
     def clear(self) -> None:
         self._entries.clear()

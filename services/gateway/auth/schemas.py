@@ -24,7 +24,11 @@ class TokenOut(BaseModel):
     token_type: str = "bearer"
     expires_in: int = Field(description="seconds the access token lives")
     refresh_token: str = Field(description="exchanged once at /api/v1/auth/refresh for the next pair")
-    refresh_expires_in: int = Field(description="seconds until the login ends, however often it is refreshed")
+    refresh_expires_in: int = Field(
+        description="seconds within which this refresh token must be exchanged (the idle limit; less near the "
+        "login's end)"
+    )
+    login_expires_in: int = Field(description="seconds until the login ends, however often it is refreshed")
 
 
 RefreshTokenField = Annotated[str, StringConstraints(min_length=20, max_length=200)]

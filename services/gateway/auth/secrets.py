@@ -131,6 +131,12 @@ def issue_token(
     return jwt.encode(payload, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
+def token_seconds_left(token: str) -> float:
+    """Seconds until a token expires; only for a token just verified (its signature is not checked here)."""
+    exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
+    return float(exp) - datetime.now(UTC).timestamp() if isinstance(exp, int | float) else 0.0
+
+
 def decode_token(keys: KeySet, token: str, typ: str = "access") -> dict[str, Any]:
     """The claims of a token of type ``typ`` signed with a listed key (401 otherwise): an access
     token is never taken for a media cookie's, nor the other way round."""

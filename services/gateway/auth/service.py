@@ -143,6 +143,7 @@ async def login(
     jwt_keys: KeySet,
     ttl_s: int,
     refresh_ttl_s: int,
+    refresh_idle_s: int,
     username: str,
     password: str,
     origin: Origin,
@@ -158,7 +159,14 @@ async def login(
         origin=origin,
     )
     limiter.check(f"login:{username}")
-    return await tokens.start(database=database, user=user, jwt_keys=jwt_keys, ttl_s=ttl_s, refresh_ttl_s=refresh_ttl_s)
+    return await tokens.start(
+        database=database,
+        user=user,
+        jwt_keys=jwt_keys,
+        ttl_s=ttl_s,
+        refresh_ttl_s=refresh_ttl_s,
+        refresh_idle_s=refresh_idle_s,
+    )
 
 
 async def refresh(
@@ -170,6 +178,7 @@ async def refresh(
     throttle: LoginThrottle,
     jwt_keys: KeySet,
     ttl_s: int,
+    refresh_idle_s: int,
     refresh_token: str,
     origin: Origin,
 ) -> tokens.Issued:
@@ -179,7 +188,13 @@ async def refresh(
 
     async def exchange() -> tuple[str, tokens.Issued]:
         try:
-            return await tokens.rotate(database=database, jwt_keys=jwt_keys, ttl_s=ttl_s, refresh_token=refresh_token)
+            return await tokens.rotate(
+                database=database,
+                jwt_keys=jwt_keys,
+                ttl_s=ttl_s,
+                refresh_idle_s=refresh_idle_s,
+                refresh_token=refresh_token,
+            )
         except tokens.ReplayedRefreshTokenError as exc:
             log.warning(
                 "auth.refresh_replayed",
@@ -307,7 +322,8 @@ async def identify(
             caller = await verify()
         else:
             caller = await _counted(verify, database=database, throttle=throttle, account=account, origin=origin)
-        callers.put(cache_key, caller)
+        left_s = crypto.token_seconds_left(credential) if scheme in ("bearer", "cookie") else None
+        callers.put(cache_key, caller, at_most_s=left_s)
     return caller
 
 

@@ -29,7 +29,9 @@ from shared.errors import InvalidInputError
 
 EventType = Literal["alert", "camera_status", "case", "directive", "datavalues_imported"]
 ALL_TYPES: tuple[EventType, ...] = ("alert", "camera_status", "case", "directive", "datavalues_imported")
-KEEPALIVE_S = 15.0
+# A client hearing nothing for two of these takes its connection for dead and reconnects (web/feed.js):
+# short enough that a silently dropped connection is replaced within seconds, not minutes.
+KEEPALIVE_S = 5.0
 QUEUE_LIMIT = 2000
 
 
@@ -147,16 +149,24 @@ class EventFeed:
         return format_cursor(self.cursor)
 
     async def events(self, *, for_s: float | None = None) -> AsyncIterator[tuple[EventType, dict[str, Any]] | None]:
-        """Each wanted event as (type, {"subject", "data"}); None when nothing came for a while. Ends
-        after ``for_s`` seconds (checked at least every keepalive), when given."""
+        """Each wanted event as (type, {"subject", "data"}); None when nothing was yielded for
+        ``KEEPALIVE_S``. Ends after ``for_s`` seconds, when given."""
         end = None if for_s is None else time.monotonic() + for_s
+        # Measured from the last thing sent, not the last message received: a feed that filters out
+        # everything it receives still tells its client, within KEEPALIVE_S, that it is alive.
+        quiet_until = time.monotonic() + KEEPALIVE_S
         while not (self._overflow.is_set() and self._queue.empty()):
-            if end is not None and time.monotonic() >= end:
+            now = time.monotonic()
+            if end is not None and now >= end:
                 return
-            try:
-                key, seq, subject, data = await asyncio.wait_for(self._queue.get(), KEEPALIVE_S)
-            except TimeoutError:
+            if now >= quiet_until:
+                quiet_until = now + KEEPALIVE_S
                 yield None
+                continue
+            wait_s = quiet_until - now if end is None else min(quiet_until, end) - now
+            try:
+                key, seq, subject, data = await asyncio.wait_for(self._queue.get(), wait_s)
+            except TimeoutError:
                 continue
             if seq <= self.cursor[key]:
                 continue
@@ -170,6 +180,7 @@ class EventFeed:
                 continue
             if self._departments is not None and not departments_of(body) & self._departments:
                 continue
+            quiet_until = time.monotonic() + KEEPALIVE_S
             yield kind, {"subject": subject, "data": body}
 
     async def close(self) -> None:

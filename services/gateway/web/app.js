@@ -1,11 +1,10 @@
 // The operations-center dashboard: plain ES modules on the public /api/v1 only.
 import { LABELS } from "./i18n.js";
 import { timelineMedia } from "./timeline.js";
+import { api, keep, logout, resume, session } from "./session.js";
+import { listen } from "./feed.js";
 
-// The access token goes in an Authorization header; <img> and <video> are let in by the HttpOnly media
-// cookie the gateway sets with every token, so no token is ever written into a URL.
-const state = { token: sessionStorage.getItem("cityops.token"), refresh: sessionStorage.getItem("cityops.refresh"),
-  lang: localStorage.getItem("cityops.lang") || "vi", cameras: [], alerts: new Map(), lastEventId: null, tab: "wall" };
+const state = { lang: localStorage.getItem("cityops.lang") || "vi", cameras: [], alerts: new Map(), tab: "wall" };
 const $ = (sel) => document.querySelector(sel);
 const t = (key) => LABELS[state.lang][key] ?? key;
 
@@ -20,22 +19,6 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function api(path, { method = "GET", body, form, retried = false } = {}) {
-  const headers = { Accept: "application/json" };
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  let payload;
-  if (form) { payload = new URLSearchParams(form); }
-  else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
-  const response = await fetch(path, { method, headers, body: payload });
-  if (response.status === 401 && path !== "/api/v1/auth/token") {
-    // An access token that expired (the tab slept past its refresh) or was revoked: one refresh, one retry.
-    if (!retried && (await refresh())) return api(path, { method, body, form, retried: true });
-    endSession(); throw new Error("unauthorized");
-  }
-  const data = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
-  if (!response.ok) throw Object.assign(new Error(data?.detail || response.statusText), { status: response.status, data });
-  return data;
-}
 const items = (page) => (Array.isArray(page) ? page : page?.items ?? []);
 
 // Every item of a paged list, following next_cursor (a wall or a map shows the whole city).
@@ -49,26 +32,6 @@ async function allItems(path, maxPages = 20) {
     if (!cursor) break;
   }
   return all;
-}
-
-// ---- session: a login's tokens, refreshed before the access token expires, for a whole shift ----
-function keep(tokens) {
-  state.token = tokens.access_token; state.refresh = tokens.refresh_token;
-  sessionStorage.setItem("cityops.token", state.token); sessionStorage.setItem("cityops.refresh", state.refresh);
-  clearTimeout(state.refreshTimer);
-  // At four fifths of its life: a slow answer still arrives before the access token expires.
-  state.refreshTimer = setTimeout(() => refresh().then((ok) => { if (!ok) endSession(); }), tokens.expires_in * 800);
-}
-
-// One exchange at a time: a refresh token is good once, and a second use would end the login.
-function refresh() {
-  if (!state.refresh) return Promise.resolve(false);
-  state.refreshing ??= fetch("/api/v1/auth/refresh", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ grant_type: "refresh_token", refresh_token: state.refresh }) })
-    .then(async (response) => { if (!response.ok) return false; keep(await response.json()); return true; })
-    .catch(() => false)
-    .finally(() => { state.refreshing = null; });
-  return state.refreshing;
 }
 
 function translate() {
@@ -93,17 +56,8 @@ async function login(event) {
   } catch (e) { $("#login-error").textContent = t("login.failed"); }
 }
 
-// The operator logs out: the login is revoked on the gateway (its tokens and the media cookie).
-function logout() {
-  if (state.refresh) fetch("/api/v1/auth/logout", { method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ refresh_token: state.refresh }) }).catch(console.warn);
-  endSession();
-}
-
+// The login is over (logged out, or refused by the gateway): back to the login form.
 function endSession() {
-  state.token = null; state.refresh = null;
-  clearTimeout(state.refreshTimer);
-  sessionStorage.removeItem("cityops.token"); sessionStorage.removeItem("cityops.refresh");
   $("#login").hidden = false; $("#tabs").hidden = true; $("#logout").hidden = true; $("#who").textContent = "";
   for (const id of ["wall", "map", "alerts", "kpis", "cases"]) $(`#${id}`).hidden = true;
 }
@@ -113,7 +67,11 @@ async function start() {
   state.me = me;
   $("#who").textContent = `${me.name} (${me.roles.join(", ") || me.kind})`;
   $("#login").hidden = true; $("#tabs").hidden = false; $("#logout").hidden = false;
-  listen();
+  listen(["alert", "camera_status", "case"], (live) => {
+    const node = $("#live-state");
+    node.dataset.state = live;
+    node.textContent = t(live === "live" ? "live.on" : "live.off");
+  });
   show(state.tab);
 }
 
@@ -191,43 +149,8 @@ async function loadMap() {
   }
 }
 
-// ---- live alerts over SSE (fetch stream, so the token stays in a header) -----------------------
-// Reconnects with the current token and Last-Event-ID, so nothing is missed across a refresh.
-async function listen() {
-  if (state.listening) return;
-  state.listening = true;
-  while (state.token) {
-    try {
-      const headers = { Authorization: `Bearer ${state.token}` };
-      if (state.lastEventId) headers["Last-Event-ID"] = state.lastEventId;
-      const response = await fetch("/api/v1/events?types=alert&types=camera_status&types=case", { headers });
-      if (response.status === 401 && (await refresh())) continue;
-      if (!response.ok) throw new Error(String(response.status));
-      $("#live-state").textContent = t("live.on");
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) { handleEvent(buffer.slice(0, cut)); buffer = buffer.slice(cut + 2); }
-      }
-    } catch (e) { console.warn("events", e); }
-    $("#live-state").textContent = t("live.off");
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-  state.listening = false;
-}
-
-function handleEvent(block) {
-  let type = "message", data = null;
-  for (const line of block.split("\n")) {
-    if (line.startsWith("id: ")) state.lastEventId = line.slice(4);
-    else if (line.startsWith("event: ")) type = line.slice(7);
-    else if (line.startsWith("data: ")) data = JSON.parse(line.slice(6));
-  }
-  if (!data) return;
+// ---- live events (feed.js) ------------------------------------------------------------------
+function handleEvent({ type, data }) {
   if (type === "alert") {
     const alert = data.data;
     state.alerts.set(alert.alert_id, alert);
@@ -349,6 +272,8 @@ async function openCase(id) {
 // ---- wiring ---------------------------------------------------------------------------------
 $("#login-form").addEventListener("submit", login);
 $("#logout").addEventListener("click", logout);
+session.onEnd = endSession;
+document.addEventListener("cityops:event", (e) => handleEvent(e.detail));
 $("#lang").addEventListener("change", (e) => { state.lang = e.target.value; localStorage.setItem("cityops.lang", state.lang); translate(); show(state.tab); });
 $("#wall-select").addEventListener("change", () => loadWall());
 $("#detail-close").addEventListener("click", () => { $("#camera-detail").hidden = true; $("#detail-img").src = ""; });
@@ -356,5 +281,5 @@ $("#case-filter").addEventListener("submit", loadCases);
 document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
 for (const s of ["new", "acknowledged", "assigned", "in_progress", "resolved", "closed", "rejected", "reopened"]) $("#case-status").append(el("option", { value: s }, s));
 translate();
-// A reload keeps the login: a fresh pair first (the stored access token and the cookie may have expired).
-if (state.refresh) refresh().then((ok) => (ok ? start() : endSession())).catch(() => endSession()); else endSession();
+// A reload keeps the login (session.js: a fresh pair first).
+if (session.refreshToken) resume().then((ok) => (ok ? start() : endSession())); else endSession();

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,16 +27,22 @@ async def delete_expired_families(session: AsyncSession, before: datetime) -> No
     await session.execute(delete(TokenFamily).where(TokenFamily.expires_at < before))
 
 
-async def use_refresh_token(session: AsyncSession, token_hash: str, now: datetime) -> uuid.UUID | None:
-    """Mark the token used, if it was unused; its family. One statement, so two exchanges of one token
-    racing each other cannot both succeed."""
+class UsedToken(NamedTuple):
+    family_id: uuid.UUID
+    created_at: datetime
+
+
+async def use_refresh_token(session: AsyncSession, token_hash: str, now: datetime) -> UsedToken | None:
+    """Mark the token used, if it was unused; its family and when it was issued. One statement, so two
+    exchanges of one token racing each other cannot both succeed."""
     stmt = (
         update(RefreshToken)
         .where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
         .values(used_at=now)
-        .returning(RefreshToken.family_id)
+        .returning(RefreshToken.family_id, RefreshToken.created_at)
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    row = (await session.execute(stmt)).first()
+    return None if row is None else UsedToken(row[0], row[1])
 
 
 async def find_refresh_token(session: AsyncSession, token_hash: str) -> RefreshToken | None:

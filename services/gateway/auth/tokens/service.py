@@ -2,9 +2,12 @@
 
 A login is a family: ``start`` issues its first pair, an access token (a JWT living ``token_ttl_s``) and
 an opaque refresh token (kept only as a hash), plus the media token of the HttpOnly cookie. ``rotate``
-exchanges a refresh token, once, for the next pair of the same family, which ends at the time fixed at
-login. A refresh token presented a second time means two parties hold it, one of them a thief: the
-family is revoked, logging both out, with the access tokens it bought (they name it in ``sid``).
+exchanges a refresh token, once, for the next pair of the same family. A login has two limits: each
+refresh token must be exchanged within ``refresh_idle_s`` of its issue (a tab that stopped running, a
+closed laptop, is logged out after that), and the family ends at the time fixed at login
+(``refresh_ttl_s``), however often it is refreshed; no token of a login outlives that end. A refresh
+token presented a second time means two parties hold it, one of them a thief: the family is revoked,
+logging both out, with the access tokens it bought (they name it in ``sid``).
 
 Every token carries the user's ``token_generation`` (``gen``); a change of password, roles, departments
 or of ``active`` moves it on (auth/service.py:update_user) and ``verify`` refuses older tokens.
@@ -65,10 +68,22 @@ def _sign(jwt_keys: KeySet, *, username: str, generation: int, family_id: uuid.U
 
 
 def _grant(
-    session: AsyncSession, *, username: str, family: TokenFamily, jwt_keys: KeySet, ttl_s: int, now: datetime
+    session: AsyncSession,
+    *,
+    username: str,
+    family: TokenFamily,
+    jwt_keys: KeySet,
+    ttl_s: int,
+    refresh_idle_s: int,
+    now: datetime,
 ) -> Issued:
     refresh = crypto.new_refresh_token()
-    repository.add_refresh_token(session, RefreshToken(token_hash=crypto.hash_random(refresh), family_id=family.id))
+    # Issued at ``now`` by this clock, the one ``rotate`` measures idleness with (not the database's).
+    token = RefreshToken(token_hash=crypto.hash_random(refresh), family_id=family.id, created_at=now)
+    repository.add_refresh_token(session, token)
+    # Nothing outlives the login: near its end the tokens are shorter, so the login ends when it says.
+    left_s = max(1, int((family.expires_at - now).total_seconds()))
+    ttl_s = min(ttl_s, left_s)
     sign = functools.partial(
         _sign, jwt_keys, username=username, generation=family.generation, family_id=family.id, ttl_s=ttl_s
     )
@@ -76,12 +91,15 @@ def _grant(
         access_token=sign(typ=ACCESS),
         expires_in=ttl_s,
         refresh_token=refresh,
-        refresh_expires_in=int((family.expires_at - now).total_seconds()),
+        refresh_expires_in=min(refresh_idle_s, left_s),
+        login_expires_in=left_s,
     )
     return Issued(body=body, media=MediaToken(sign(typ=MEDIA), ttl_s))
 
 
-async def start(*, database: Database, user: User, jwt_keys: KeySet, ttl_s: int, refresh_ttl_s: int) -> Issued:
+async def start(
+    *, database: Database, user: User, jwt_keys: KeySet, ttl_s: int, refresh_ttl_s: int, refresh_idle_s: int
+) -> Issued:
     """A new login of ``user`` (its password just checked): a family and its first pair."""
     now = datetime.now(UTC)
     async with database.session() as session:
@@ -91,15 +109,25 @@ async def start(*, database: Database, user: User, jwt_keys: KeySet, ttl_s: int,
             user_id=user.id, generation=user.token_generation, expires_at=now + timedelta(seconds=refresh_ttl_s)
         )
         await repository.add_family(session, family)
-        return _grant(session, username=user.username, family=family, jwt_keys=jwt_keys, ttl_s=ttl_s, now=now)
+        return _grant(
+            session,
+            username=user.username,
+            family=family,
+            jwt_keys=jwt_keys,
+            ttl_s=ttl_s,
+            refresh_idle_s=refresh_idle_s,
+            now=now,
+        )
 
 
-def _ended(family: TokenFamily, user: User, now: datetime) -> str | None:
-    """Why a login can no longer be refreshed, or None."""
+def _ended(family: TokenFamily, user: User, issued_at: datetime, idle_s: int, now: datetime) -> str | None:
+    """Why a login can no longer be refreshed with a token issued at ``issued_at``, or None."""
     if family.revoked_at is not None:
         return "login revoked: log in again"
     if family.expires_at <= now:
         return "login expired: log in again"
+    if issued_at + timedelta(seconds=idle_s) <= now:
+        return "login idle too long: log in again"
     if not user.active:
         return "user disabled"
     if family.generation != user.token_generation:
@@ -119,21 +147,31 @@ async def _refusal(session: AsyncSession, token_hash: str, now: datetime) -> Una
     return UnauthorizedError("login revoked: log in again")
 
 
-async def rotate(*, database: Database, jwt_keys: KeySet, ttl_s: int, refresh_token: str) -> tuple[str, Issued]:
+async def rotate(
+    *, database: Database, jwt_keys: KeySet, ttl_s: int, refresh_idle_s: int, refresh_token: str
+) -> tuple[str, Issued]:
     """The user and the next pair of the login ``refresh_token`` belongs to; the token is used up.
     ``ReplayedRefreshTokenError`` when it was used before (its login is revoked, committed first)."""
     now = datetime.now(UTC)
     token_hash = crypto.hash_random(refresh_token)
     async with database.session() as session:
-        family_id = await repository.use_refresh_token(session, token_hash, now)
-        found = None if family_id is None else await repository.family_and_user(session, family_id)
-        if found is None:
+        used = await repository.use_refresh_token(session, token_hash, now)
+        found = None if used is None else await repository.family_and_user(session, used.family_id)
+        if used is None or found is None:
             refusal = await _refusal(session, token_hash, now)
         else:
             family, user = found
-            why = _ended(family, user, now)
+            why = _ended(family, user, used.created_at, refresh_idle_s, now)
             if why is None:
-                issued = _grant(session, username=user.username, family=family, jwt_keys=jwt_keys, ttl_s=ttl_s, now=now)
+                issued = _grant(
+                    session,
+                    username=user.username,
+                    family=family,
+                    jwt_keys=jwt_keys,
+                    ttl_s=ttl_s,
+                    refresh_idle_s=refresh_idle_s,
+                    now=now,
+                )
                 return user.username, issued
             refusal = UnauthorizedError(why)
     # Out of the unit of work, so that what it did (a token used up, a family revoked) is committed.
