@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from services.ingest.api import cameras, layouts, recording
 from services.ingest.consumers.alert_windows import alert_window_consumer
+from services.ingest.live.relay import LiveDemand
 from services.ingest.recording.manager import RecordingManager
 from services.ingest.recording.settings import get_recording_settings
 from services.ingest.recording.store import LocalStore
@@ -55,10 +56,13 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         settings.url_policy(),
     )
     alert_windows = alert_window_consumer(runtime.bus, runtime.database)
+    # Live video follows decoding too: only the owner of a camera relays it.
+    live = LiveDemand(runtime.bus, lambda: supervisor.runners, settings.live_linger_s)
 
     # Started in this order, stopped in the reverse one.
     _run_with(runtime, supervisor.start, supervisor.close)
     _run_with(runtime, recorder.start, recorder.close)
+    _run_with(runtime, live.start, live.close)
     runtime.on_startup(alert_windows.start)
     runtime.on_shutdown(alert_windows.stop)
 

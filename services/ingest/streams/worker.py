@@ -24,6 +24,7 @@ import av
 import simplejpeg
 
 from services.ingest.cameras.urls import UrlPolicy, mask_url, redact, refuse_blocked_target
+from services.ingest.live.tap import LiveTap
 from services.ingest.streams import thread
 from services.ingest.streams.metrics import CPU_SECONDS, DECODE_ERRORS, FRAMES_DECODED, RECONNECTS
 
@@ -160,6 +161,8 @@ class StreamWorker(thread.CameraThread):
         self.keyframes_only = 0 < config.sampling_fps <= tuning.keyframes_only_max_fps
         self._seq = 0
         self._cpu_mark = 0.0
+        # The live relay rides on this connection (live/tap.py); set by the owner before start().
+        self.live: LiveTap | None = None
 
     def _run(self) -> None:
         attempt = 0
@@ -209,6 +212,8 @@ class StreamWorker(thread.CameraThread):
                 raise RuntimeError("no video stream")
             stream = container.streams.video[0]
             ctx = stream.codec_context
+            if self.live is not None:
+                self.live.open(stream)
             if self.keyframes_only:
                 ctx.skip_frame = "NONKEY"
             if self.tuning.skip_loop_filter:
@@ -224,6 +229,8 @@ class StreamWorker(thread.CameraThread):
                     raise StreamStopped
                 if packet.is_corrupt:
                     self._count_error()
+                if self.live is not None:
+                    self.live.packet(packet)
                 try:
                     frames = packet.decode()
                     consecutive_errors = 0
@@ -240,6 +247,8 @@ class StreamWorker(thread.CameraThread):
                         self.stats.codec = ctx.name
                         self.stats.width, self.stats.height = frame.width, frame.height
                         self._sink(Connected(ctx.name, frame.width, frame.height))
+                    if self.live is not None:
+                        self.live.frame(frame)
                     if self._is_file:
                         clock_origin = self._pace(frame.time, clock_origin)
                     next_due = self._on_frame(frame, frame.time if source_clock else None, next_due)
@@ -247,6 +256,8 @@ class StreamWorker(thread.CameraThread):
                 if now - last_frame > self.tuning.stall_s:
                     raise Stalled(f"stalled: packets but no decodable frame for {self.tuning.stall_s:g} s")
         finally:
+            if self.live is not None:
+                self.live.close()
             container.close()
             self._account_cpu()
 
