@@ -23,7 +23,7 @@ CREDENTIALS_CHANGED = "gateway.credentials.changed"
 RATELIMIT_USAGE = "gateway.ratelimit.usage"
 LOGIN_ATTEMPTS = "gateway.login.attempts"
 # Live video (fragmented MP4) and the gateway's demand for it; both core NATS, nothing stored.
-LIVE_WANT_ALL = "live.want.>"
+LIVE_WANT_ALL = "live.want.*.*"
 LIVE_QUALITIES = ("main", "sub")
 
 

@@ -110,13 +110,22 @@ class Fmp4Muxer:
             chunks += self.mux(packet)
         return chunks
 
+    def copy(self, packet: av.Packet[Any]) -> list[Chunk]:
+        """Mux a copy of a demuxed packet: muxing takes the packet's data away, and the stream thread
+        still decodes it."""
+        duplicate = av.Packet(bytes(packet))
+        duplicate.pts, duplicate.dts, duplicate.time_base = packet.pts, packet.dts, packet.time_base
+        duplicate.is_keyframe = packet.is_keyframe
+        return self.mux(duplicate)
+
     def mux(self, packet: av.Packet[Any]) -> list[Chunk]:
-        """Add ``packet``; what became ready: the previous packet's fragment, with the init segment
-        first when that one is a keyframe (so that a viewer can join at any keyframe)."""
+        """Add ``packet`` (it is consumed); what became ready: the previous packet's fragment, with the
+        init segment first when that one is a keyframe (so that a viewer can join at any keyframe)."""
         packet.stream = self._stream
+        is_keyframe = packet.is_keyframe
         self._out.mux(packet)
         data = self._sink.take()
-        keyframe, self._pending_keyframe = self._pending_keyframe, packet.is_keyframe
+        keyframe, self._pending_keyframe = self._pending_keyframe, is_keyframe
         if not data:
             return []
         fragment = Chunk("fragment", keyframe, self.codec, data)

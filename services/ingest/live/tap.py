@@ -61,7 +61,7 @@ class LiveTap:
             self._muxer = self._guarded(lambda: Fmp4Muxer.passthrough(self._source))  # type: ignore[arg-type]
         muxer = self._muxer
         if muxer is not None:
-            self._send(self._guarded(lambda: muxer.mux(packet)))
+            self._send(self._guarded(lambda: muxer.copy(packet)))
 
     def frame(self, frame: av.VideoFrame) -> None:
         """Transcode a decoded frame (non-H.264 sources only) to H.264 at tile size."""
