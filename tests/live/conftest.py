@@ -3,9 +3,11 @@ the gateway as processes (analytics and reports are not needed to watch a camera
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +59,14 @@ class LiveSystem:
             r = httpx.post(self.url + "/api/v1/cameras", json=body, headers=self.admin)
             assert r.status_code == 201, r.text
         return ids
+
+    async def wait_online(self, cameras: list[str], timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(base_url=self.url, headers=self.admin) as client:
+            for camera in cameras:
+                while (await client.get(f"/api/v1/cameras/{camera}")).json()["status"]["status"] != "online":
+                    assert time.monotonic() < deadline, f"{camera} never online"
+                    await asyncio.sleep(0.5)
 
     def restart_gateway(self) -> None:
         """Kill the gateway (no goodbye to its clients) and start it again on the same port."""

@@ -98,9 +98,11 @@ async def test_a_watched_camera_arrives_as_its_own_h264_in_playable_fmp4_and_sto
         first_media = next(i for i, m in enumerate(messages) if isinstance(m, tuple))
         assert time.monotonic() - started < 20
         statuses = [m["status"] for m in messages if isinstance(m, dict)]
-        assert statuses[:1] == ["waiting"] and "live" in statuses, statuses
+        assert statuses[:1] == ["waiting"], statuses
+        assert "live" in statuses
         media = [m for m in messages if isinstance(m, tuple)]
-        assert first_media > 0 and media[0][0]["kind"] == "init", "a viewer starts with an init segment"
+        assert first_media > 0
+        assert media[0][0]["kind"] == "init", "a viewer starts with an init segment"
         assert media[1][0] == {"camera": camera, "quality": "sub", "kind": "fragment", "codec": media[0][0]["codec"],
                                "keyframe": True}  # fmt: skip
         # A second viewer of the same camera starts at once from the gateway's cache (init + GOP).
@@ -129,7 +131,8 @@ async def test_a_watched_camera_arrives_as_its_own_h264_in_playable_fmp4_and_sto
     fragments = sum(1 for header, _ in media if header["kind"] == "fragment")
     assert len(frames) == fragments >= 40
     times = [f.time for f in frames]
-    assert times == sorted(times) and times[-1] - times[0] == pytest.approx((len(times) - 1) / 10, abs=0.15)
+    assert times == sorted(times)
+    assert times[-1] - times[0] == pytest.approx((len(times) - 1) / 10, abs=0.15)
     source.close()
 
     # Nobody watches any more: within the linger (plus a demand period) the relay stops.
@@ -158,5 +161,6 @@ async def test_a_client_without_credentials_or_with_a_token_in_the_url_is_refuse
     async with connect(url) as ws:
         with pytest.raises(ConnectionClosed) as closed:
             await ws.recv()
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
     assert closed.value.rcvd.reason.startswith("401")
