@@ -20,6 +20,7 @@ from shared.errors import CityOpsError
 from shared.identity import Caller
 
 router = APIRouter(prefix="/api/v1", tags=["cameras"])
+KEEPALIVE_S = 5.0
 CAMERA_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -54,7 +55,7 @@ async def live(websocket: WebSocket) -> None:
     "kind": "init"|"fragment", "codec", "keyframe"}` and the fMP4 bytes (an init segment precedes every
     keyframe; H.264 is passed through as the camera sent it), and JSON text
     `{"camera", "quality", "status": "waiting"|"live"|"offline"|"unknown"|"forbidden"}` or
-    `{"error", "field"}` for a bad command. Authentication as `/api/v1/events/ws`: `Authorization` or
+    `{"error", "field"}` for a bad command, and `{"keepalive": true}` after 5 s without anything else. Authentication as `/api/v1/events/ws`: `Authorization` or
     `X-API-Key`, or from this gateway's own pages the media cookie; a token in the URL is refused.
     Closed (1000) after `token_ttl_s`, so that credentials are checked again: the client reconnects."""
     gw = gateway_state(websocket)
@@ -107,7 +108,11 @@ async def _command(gw: GatewayState, hub: LiveHub, caller: Caller, viewer: Viewe
 async def _send(websocket: WebSocket, viewer: Viewer) -> None:
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
         while True:
-            item: Any = await viewer.next()
+            try:
+                item: Any = await asyncio.wait_for(viewer.next(), KEEPALIVE_S)
+            except TimeoutError:
+                # A page whose cameras are all silent still hears from us: it can tell a dead socket.
+                item = {"keepalive": True}
             if isinstance(item, bytes):
                 await websocket.send_bytes(item)
             else:
