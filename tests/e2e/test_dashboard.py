@@ -83,8 +83,9 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
     expect(tile).to_be_visible(timeout=15_000)
     # The tile turns online live (camera status events over SSE), without a reload.
     expect(tile).to_have_attribute("data-status", "online", timeout=30_000)
+    # Its live video (fMP4 over the page's one WebSocket) plays.
     page.wait_for_function(
-        f"document.querySelector('.tile[data-camera=\"{CAMERA}\"] img').naturalWidth > 0", timeout=20_000
+        f"document.querySelector('.tile[data-camera=\"{CAMERA}\"] video').currentTime > 0", timeout=20_000
     )
     _shot(page, "wall")
     first_token = page.evaluate("sessionStorage.getItem('cityops.token')")

@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -23,6 +23,7 @@ from tests.support import ServiceProcess
 
 # Short demand linger, so that a test sees a relay stop in seconds rather than 15.
 LINGER_S = 3
+CAMERAS_PER_RTSP = 4
 
 
 @dataclass
@@ -34,6 +35,9 @@ class LiveSystem:
     admin: dict[str, str]
     media: Path
     footage: Path
+    # More RTSP servers for more cameras: the toolkit streams each session from a thread of asyncio's
+    # default pool (six threads on two cores), so one server plays at most six cameras at once.
+    extra_rtsp: list[RtspServer] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -44,7 +48,12 @@ class LiveSystem:
         ``sampling_fps`` ≤ 0.5 makes ingest decode keyframes only (what a big wall test can afford on
         two cores); live video passes every packet through whatever ingest decodes."""
         ids = [f"{prefix}-{i}" for i in range(count)]
-        for camera in ids:
+        for n, camera in enumerate(ids):
+            server = self.rtsp
+            if n >= CAMERAS_PER_RTSP:
+                if len(self.extra_rtsp) < n // CAMERAS_PER_RTSP:
+                    self.extra_rtsp.append(RtspServer(self.media, free_port()).start())
+                server = self.extra_rtsp[n // CAMERAS_PER_RTSP - 1]
             try:
                 os.link(self.footage, self.media / f"{camera}.mp4")
             except OSError:  # another file system
@@ -52,7 +61,7 @@ class LiveSystem:
             body = {
                 "id": camera,
                 "name": camera,
-                "url": self.rtsp.url(f"{camera}.mp4"),
+                "url": server.url(f"{camera}.mp4"),
                 "category": "market",
                 "sampling_fps": sampling_fps,
             }
@@ -101,17 +110,21 @@ def live_system(nats: NatsServer, database_url: str, footage: Path) -> Iterator[
              "CITYOPS_GATEWAY_REPORTS_URL": f"http://127.0.0.1:{free_port()}"},
             root,
         ).start()  # fmt: skip
+        system: LiveSystem | None = None
         try:
             for proc in (ingest, gateway):
                 proc.wait_status("/readyz", 200, timeout=90)
             admin = login(gateway.url, "admin", ADMIN_PASSWORD)
-            yield LiveSystem(
+            system = LiveSystem(
                 nats=nats, rtsp=rtsp, ingest=ingest, gateway=gateway, admin=admin, media=media, footage=footage
             )
+            yield system
         finally:
             gateway.stop()
             ingest.stop()
             rtsp.stop()
+            for server in system.extra_rtsp if system else ():
+                server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ plays at once, and tiles that come back by themselves after the gateway is resta
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from devstack.servers import NatsServer
 from tests.e2e.conftest import ADMIN_PASSWORD
 from tests.live.conftest import LiveSystem, live_system
 
+log = logging.getLogger(__name__)
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 TILES = 16
 # Every tile's video, as the page sees it.
@@ -33,9 +35,15 @@ def chromium() -> Iterator[Browser]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=path,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required",
-                  "--disable-background-media-suspend", "--disable-background-timer-throttling"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--autoplay-policy=no-user-gesture-required",
+                "--disable-background-media-suspend",
+                "--disable-background-timer-throttling",
+            ],
+        )
         yield browser
         browser.close()
 
@@ -99,12 +107,9 @@ def wall(system: LiveSystem, browser: Browser, cameras: list[str]) -> Iterator[P
     page.close()
 
 
-def test_a_16_tile_wall_plays_every_tile_at_once(system: LiveSystem, wall: Page, cameras: list[str]) -> None:
+def test_a_16_tile_wall_plays_every_tile_at_once(wall: Page, cameras: list[str]) -> None:
     # More tiles than the browser's six connections per host: all on one WebSocket.
-    try:
-        wait_all_advancing(wall, cameras, timeout=45)
-    finally:
-        Path("/tmp/ingest.log").write_text(system.ingest.log_text() + "\n=====\n" + system.gateway.log_text())
+    wait_all_advancing(wall, cameras, timeout=45)
     before = playback(wall)
     wall.wait_for_timeout(3000)
     after = playback(wall)
@@ -126,4 +131,4 @@ def test_live_tiles_recover_by_themselves_after_a_gateway_restart(
     frozen = playback(wall)
     # No reload, no click: the page's socket reconnects and watches its cameras again.
     took = wait_all_advancing(wall, cameras, timeout=10, since=frozen)
-    print(f"gateway down→ready {ready - killed:.1f} s; every tile advancing again {took:.1f} s after ready")
+    log.info(f"gateway down→ready {ready - killed:.1f} s; every tile advancing again {took:.1f} s after ready")

@@ -55,7 +55,8 @@ async def live(websocket: WebSocket) -> None:
     "kind": "init"|"fragment", "codec", "keyframe"}` and the fMP4 bytes (an init segment precedes every
     keyframe; H.264 is passed through as the camera sent it), and JSON text
     `{"camera", "quality", "status": "waiting"|"live"|"offline"|"unknown"|"forbidden"}` or
-    `{"error", "field"}` for a bad command, and `{"keepalive": true}` after 5 s without anything else. Authentication as `/api/v1/events/ws`: `Authorization` or
+    `{"error", "field"}` for a bad command, and `{"keepalive": true}` after 5 s without anything else.
+    Authentication as `/api/v1/events/ws`: `Authorization` or
     `X-API-Key`, or from this gateway's own pages the media cookie; a token in the URL is refused.
     Closed (1000) after `token_ttl_s`, so that credentials are checked again: the client reconnects."""
     gw = gateway_state(websocket)

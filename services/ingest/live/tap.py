@@ -36,6 +36,7 @@ class LiveTap:
         self._emit = emit
         self._source: av.video.stream.VideoStream | None = None
         self._muxer: Fmp4Muxer | None = None
+        self._last_dts: int | None = None
 
     @property
     def transcodes(self) -> bool:
@@ -54,6 +55,9 @@ class LiveTap:
         """Pass a demuxed packet through (H.264): starts at a keyframe, stops when no longer wanted."""
         if not self._active() or self.transcodes or packet.dts is None or packet.pts is None:
             return
+        if self._muxer is not None and self._last_dts is not None and packet.dts <= self._last_dts:
+            return  # a repeated or backward timestamp (RTP jitter): the muxer would refuse it
+        self._last_dts = packet.dts
         if self._muxer is None:
             if not packet.is_keyframe:
                 return
@@ -99,6 +103,7 @@ class LiveTap:
             self._emit(chunks)
 
     def _stop_muxing(self) -> None:
+        self._last_dts = None
         if self._muxer is not None:
             self._muxer.close()
             self._muxer = None
