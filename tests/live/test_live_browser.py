@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ PLAYBACK = """() => [...document.querySelectorAll('.tile .live')].map((n) => {
 })"""
 
 
-def chromium() -> Iterator[Browser]:
+def chromium() -> Generator[Browser, None, None]:
     path = shutil.which("chromium")
     if path is None:
         pytest.fail("Debian's chromium is not installed: run `make browser` as root (apt-get install chromium)")
