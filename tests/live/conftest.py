@@ -38,6 +38,7 @@ class LiveSystem:
     # More RTSP servers for more cameras: the toolkit streams each session from a thread of asyncio's
     # default pool (six threads on two cores), so one server plays at most six cameras at once.
     extra_rtsp: list[RtspServer] = field(default_factory=list)
+    registered: int = 0
 
     @property
     def url(self) -> str:
@@ -48,7 +49,10 @@ class LiveSystem:
         ``sampling_fps`` ≤ 0.5 makes ingest decode keyframes only (what a big wall test can afford on
         two cores); live video passes every packet through whatever ingest decodes."""
         ids = [f"{prefix}-{i}" for i in range(count)]
-        for n, camera in enumerate(ids):
+        for camera in ids:
+            # Cameras fill the servers in order, CAMERAS_PER_RTSP each, whichever call registered them.
+            n = self.registered
+            self.registered += 1
             server = self.rtsp
             if n >= CAMERAS_PER_RTSP:
                 if len(self.extra_rtsp) < n // CAMERAS_PER_RTSP:
