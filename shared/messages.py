@@ -58,6 +58,34 @@ class FrameHeaders(BaseModel):
         )
 
 
+LiveKind = Literal["init", "fragment"]
+
+
+class LiveHeaders(BaseModel):
+    """Headers of a ``live.<camera>.<quality>`` message: what the fMP4 bytes are (header values are strings)."""
+
+    kind: LiveKind
+    keyframe: bool
+    codec: str = Field(description='RFC 6381 codec string, e.g. "avc1.64001f"')
+
+    def to_headers(self) -> dict[str, str]:
+        return {
+            "Cityops-Live-Kind": self.kind,
+            "Cityops-Live-Keyframe": "1" if self.keyframe else "0",
+            "Cityops-Live-Codec": self.codec,
+        }
+
+    @classmethod
+    def from_headers(cls, headers: dict[str, str]) -> LiveHeaders:
+        return cls.model_validate(
+            {
+                "kind": headers.get("Cityops-Live-Kind"),
+                "keyframe": headers.get("Cityops-Live-Keyframe") == "1",
+                "codec": headers.get("Cityops-Live-Codec"),
+            }
+        )
+
+
 # frozen: frames arrive but the picture has not changed for a while (a stuck encoder or a still image).
 CameraState = Literal["online", "connecting", "offline", "frozen", "disabled"]
 

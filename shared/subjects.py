@@ -22,10 +22,21 @@ REGISTRY_CHANGED = "ingest.registry.changed"
 CREDENTIALS_CHANGED = "gateway.credentials.changed"
 RATELIMIT_USAGE = "gateway.ratelimit.usage"
 LOGIN_ATTEMPTS = "gateway.login.attempts"
+# Live video (fragmented MP4) and the gateway's demand for it; both core NATS, nothing stored.
+LIVE_WANT_ALL = "live.want.*.*"
+LIVE_QUALITIES = ("main", "sub")
 
 
 def frames(camera: str) -> str:
     return f"frames.{camera}"
+
+
+def live(camera: str, quality: str) -> str:
+    return f"live.{camera}.{quality}"
+
+
+def live_want(camera: str, quality: str) -> str:
+    return f"live.want.{camera}.{quality}"
 
 
 def camera_status(camera: str) -> str:
@@ -121,6 +132,21 @@ SUBJECTS: tuple[SubjectSpec, ...] = (
         "JPEG; metadata in headers `Cityops-Camera`, `-Seq`, `-Pts`, `-Captured-At`, `-Width`, `-Height`",
         "ingest",
         "analytics, gateway (MJPEG)",
+    ),
+    SubjectSpec(
+        "live.<camera>.<quality>",
+        "core NATS",
+        "fragmented MP4 (`init`: ftyp+moov before every keyframe; `fragment`: moof+mdat); headers "
+        "`Cityops-Live-Kind`, `-Keyframe`, `-Codec` (RFC 6381); quality `main` or `sub`",
+        "ingest",
+        "gateway (live WebSocket)",
+    ),
+    SubjectSpec(
+        "live.want.<camera>.<quality>",
+        "core NATS",
+        "empty; repeated while a gateway has a viewer (the owner replica relays until 15 s after the last)",
+        "gateway",
+        "ingest",
     ),
     SubjectSpec(
         "cameras.status.<camera>",

@@ -11,13 +11,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from services.gateway.api import audit, auth, events, media, overview, proxy, web
+from services.gateway.api import audit, auth, events, live, media, overview, proxy, web
 from services.gateway.auth import service as auth_service
 from services.gateway.auth.cache import CallerCache
 from services.gateway.auth.secrets import Hashing
 from services.gateway.auth.throttle import LoginThrottle
 from services.gateway.auth.throttle_sharing import ThrottleSharing, deployment_of
 from services.gateway.consumers import credentials, login_attempts, usage
+from services.gateway.live.hub import LiveHub
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, ETagMiddleware
 from services.gateway.openapi import ApiDocs
 from services.gateway.proxy.upstream import Upstreams
@@ -61,6 +62,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         jwt_keys=jwt_keys,
     )
     sharing = UsageSharing(gw.limiter)
+    hub = LiveHub(
+        runtime.bus, want_interval_s=settings.live_want_interval_s, offline_after_s=settings.live_offline_after_s
+    )
     attempts = ThrottleSharing(gw.throttle, deployment=deployment_of(settings.database_url))
     tasks: set[asyncio.Task[None]] = set()
 
@@ -77,8 +81,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def start(_: Runtime) -> None:
         spawn(prepare_auth())
         spawn(docs.run())
+        await hub.start()
 
     async def stop(_: Runtime) -> None:
+        await hub.close()
         for task in tasks:
             task.cancel()
         await gw.upstreams.close()
@@ -98,10 +104,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         runtime, title="cityops gateway", description=DESCRIPTION, verify_callers=False, version="1.0.0"
     )
     app.state.gateway = gw
+    app.state.live = hub
     app.include_router(auth.router)
     app.include_router(audit.router)
     app.include_router(media.router)
     app.include_router(events.router)
+    app.include_router(live.router)
     app.include_router(overview.router)
     app.include_router(proxy.build_router())
     app.include_router(web.router)

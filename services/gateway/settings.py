@@ -32,6 +32,12 @@ class GatewaySettings(ServiceSettings):
     jwt_keys_file: Path | None = None
     # Low bounds allow compressed-time tests (a shift in a minute); production keeps the defaults.
     token_ttl_s: int = Field(900, ge=2)
+    # Live video (/api/v1/live): how often a watched camera's demand is repeated to ingest (which
+    # relays until CITYOPS_INGEST_LIVE_LINGER_S after the last), when a silent camera reads offline,
+    # and the bytes one page may have waiting before its cameras skip to their next keyframe.
+    live_want_interval_s: float = Field(3.0, gt=0)
+    live_offline_after_s: float = Field(6.0, gt=0)
+    live_viewer_max_bytes: int = Field(8 * 1024 * 1024, ge=65536)
     # Lifetime of the identity token of each call to an internal service.
     service_token_ttl_s: int = Field(DEFAULT_TOKEN_TTL_S, ge=1, le=MAX_TOKEN_TTL_S)
     # A login's absolute end, however often it is refreshed: a 12-hour shift plus an hour of handover

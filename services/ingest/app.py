@@ -16,6 +16,7 @@ from services.ingest.consumers.evidence_holds import evidence_hold_consumer
 from services.ingest.evidence.builder import PackageBuilder
 from services.ingest.evidence.settings import get_evidence_settings
 from services.ingest.evidence.signing import load_signer
+from services.ingest.live.relay import LiveDemand
 from services.ingest.recording.manager import RecordingManager
 from services.ingest.recording.settings import get_recording_settings
 from services.ingest.recording.store import LocalStore
@@ -71,10 +72,13 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         load_signer(evidence_settings),
         _replica_id(settings),
     )
+    # Live video follows decoding too: only the owner of a camera relays it.
+    live = LiveDemand(runtime.bus, lambda: supervisor.runners, settings.live_linger_s)
 
     # Started in this order, stopped in the reverse one.
     _run_with(runtime, supervisor.start, supervisor.close)
     _run_with(runtime, recorder.start, recorder.close)
+    _run_with(runtime, live.start, live.close)
     runtime.on_startup(alert_windows.start)
     runtime.on_shutdown(alert_windows.stop)
     runtime.on_startup(evidence_holds.start)

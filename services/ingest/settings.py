@@ -43,6 +43,8 @@ class IngestSettings(ServiceSettings):
     # Skip H.264/HEVC deblocking: ~25 % less decode CPU; at the 640-px analytics size the frames stay
     # within 42 dB PSNR of an exact decode (measured on the demo footage). Turn off for exact pixels.
     skip_loop_filter: bool = True
+    # A camera's live fMP4 relay runs while a gateway asks for it, and stops this long after the last ask.
+    live_linger_s: float = Field(15.0, gt=0)
     # Camera URL policy (cameras/urls.py). file:// sources (recorded footage) are for development: on a
     # server they would read any file the service can.
     allow_file_urls: bool = False

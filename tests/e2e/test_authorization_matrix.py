@@ -14,15 +14,18 @@ and P is a department user of MX_P.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import httpx
 import pytest
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from pydantic import SecretStr
 from starlette.routing import compile_path
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
@@ -104,6 +107,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("POST", "/api/v1/businesses", {}, "AOD"),
     # the rest of each area's routes
     ("GET", "/api/v1/cameras/no-such-camera/mjpeg", None, CITY),
+    ("WS", "/api/v1/live", {"op": "watch", "camera": "no-such-camera"}, CITY),  # as the MJPEG view
     ("GET", "/api/v1/cameras/no-such-camera/clip.mp4", None, CITY),
     ("GET", "/api/v1/alerts/999999/snapshot.jpg", None, CITY),
     ("DELETE", "/api/v1/evidence/999999", None, "ALO"),
@@ -119,6 +123,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/rules/999999", None, CITY),
     ("GET", "/api/v1/counts/no-such-view", None, CITY),
     ("GET", "/api/v1/events", None, "ALOVD"),
+    ("WS", "/api/v1/events/ws", None, "ALOVD"),
     ("GET", "/api/v1/departments/MX_A", None, ALL_SIGNED_IN),
     ("GET", "/api/v1/indicators/MX_N", None, ALL_SIGNED_IN),
     ("GET", "/api/v1/forms/no-such-form", None, ALL_SIGNED_IN),
@@ -197,6 +202,8 @@ def actors(system: System) -> Actors:
 
 
 def _status(gateway: str, method: str, path: str, body: dict[str, object] | None, headers: dict[str, str]) -> int:
+    if method == "WS":
+        return _websocket_status(gateway, path, body, headers)
     with httpx.stream(method, gateway + path, json=body, headers=headers, timeout=20) as response:
         return response.status_code
 
@@ -205,13 +212,26 @@ def _expected_denial(actor: str) -> int:
     return 401 if actor == "N" else 403
 
 
+def _websocket_status(gateway: str, path: str, command: dict[str, object] | None, headers: dict[str, str]) -> int:
+    """A WebSocket's answer as an HTTP status: the refusal's close reason ("401 ...", "403 ..."), or 200
+    when the command sent is answered."""
+    with connect(gateway.replace("http://", "ws://") + path, additional_headers=headers) as ws:
+        try:
+            ws.send(json.dumps(command))
+            ws.recv(timeout=20)
+        except ConnectionClosed as closed:
+            reason = closed.rcvd.reason if closed.rcvd else ""
+            return int(reason.split()[0]) if reason[:3].isdigit() else 1000
+    return 200
+
+
 def test_the_matrix_names_known_actors_and_has_a_row_for_every_gateway_route() -> None:
     for method, path, _, allowed in MATRIX:
         assert set(allowed) <= set(ACTORS), (method, path, allowed)
     rowless = []
     settings = GatewaySettings(jwt_keys=SecretStr(TEST_JWT_KEYS), service_keys=SecretStr(TEST_SERVICE_KEYS))
     for context in iter_route_contexts(create_app(settings).routes):
-        if isinstance(context.original_route, APIRoute):
+        if isinstance(context.original_route, APIRoute | APIWebSocketRoute):
             template, _, _ = compile_path(context.path)
             if not any(template.match(path.split("?")[0]) for _, path, _, _ in MATRIX):
                 rowless.append(context.path)

@@ -60,8 +60,9 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
     expect(tile).to_be_visible(timeout=15_000)
     # The tile turns online live (camera status events over SSE), without a reload.
     expect(tile).to_have_attribute("data-status", "online", timeout=30_000)
+    # Its live video (fMP4 over the page's one WebSocket) plays.
     page.wait_for_function(
-        f"document.querySelector('.tile[data-camera=\"{CAMERA}\"] img').naturalWidth > 0", timeout=20_000
+        f"document.querySelector('.tile[data-camera=\"{CAMERA}\"] video').currentTime > 0", timeout=20_000
     )
     _shot(page, "wall")
     first_token = page.evaluate("sessionStorage.getItem('cityops.token')")
@@ -121,12 +122,13 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
     expect(page.locator("#map-canvas circle.camera").first).to_be_attached(timeout=10_000)
     _shot(page, "map-en")
 
-    # Once the first media cookie has expired, the wall's images still load (the cookie is renewed
-    # with every refresh), and no request ever carried a token in its URL.
+    # Once the first media cookie has expired, the wall's video still plays (the cookie is renewed with
+    # every refresh; the live socket, closed by the gateway after a token lifetime, reconnects with it),
+    # and no request ever carried a token in its URL.
     page.wait_for_timeout(max(0.0, logged_in + TOKEN_TTL_S + 1 - time.monotonic()) * 1000)
     page.get_by_role("button", name="Video wall").click()
     page.wait_for_function(
-        f"document.querySelector('.tile[data-camera=\"{CAMERA}\"] img')?.naturalWidth > 0", timeout=20_000
+        f"document.querySelector('.tile[data-camera=\"{CAMERA}\"] video')?.currentTime > 0", timeout=20_000
     )
     assert sum(url.endswith("/api/v1/auth/refresh") for url in urls) >= 1
     assert [url for url in urls if "access_token" in url] == []

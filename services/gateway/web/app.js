@@ -3,6 +3,7 @@ import { LABELS } from "./i18n.js";
 import { timelineMedia } from "./timeline.js";
 import { api, keep, logout, resume, session } from "./session.js";
 import { listen } from "./feed.js";
+import { liveTile } from "./live.js";
 
 const state = { lang: localStorage.getItem("cityops.lang") || "vi", cameras: [], alerts: new Map(), tab: "wall" };
 const $ = (sel) => document.querySelector(sel);
@@ -82,7 +83,7 @@ function tile(camera) {
   const status = camera.status?.status ?? "offline";
   return el("div", { class: "tile", tabindex: "0", role: "button", "data-camera": camera.id, "data-status": status,
       "aria-label": `${camera.name} — ${t(status)}`, onclick: () => openCamera(camera), onkeydown: (e) => { if (e.key === "Enter") openCamera(camera); } },
-    el("img", { src: `/api/v1/cameras/${camera.id}/mjpeg?max_fps=2`, alt: camera.name, loading: "lazy" }),
+    liveTile(camera, { quality: "sub" }),
     el("div", { class: "meta" }, el("strong", {}, camera.name), el("span", {}, camera.category), badge(status)));
 }
 
@@ -109,8 +110,7 @@ async function loadWall() {
 async function openCamera(camera) {
   $("#camera-detail").hidden = false;
   $("#detail-name").textContent = `${camera.name} · ${camera.category}`;
-  $("#detail-img").src = `/api/v1/cameras/${camera.id}/mjpeg?max_fps=5`;
-  $("#detail-img").alt = camera.name;
+  $("#detail-video").replaceChildren(liveTile(camera, { quality: "main" }));
   const [rules, alerts] = await Promise.all([api(`/api/v1/rules?camera=${camera.id}`), api(`/api/v1/alerts?camera=${camera.id}&limit=10`)]);
   const svg = $("#detail-zones");
   svg.replaceChildren();
@@ -276,7 +276,7 @@ session.onEnd = endSession;
 document.addEventListener("cityops:event", (e) => handleEvent(e.detail));
 $("#lang").addEventListener("change", (e) => { state.lang = e.target.value; localStorage.setItem("cityops.lang", state.lang); translate(); show(state.tab); });
 $("#wall-select").addEventListener("change", () => loadWall());
-$("#detail-close").addEventListener("click", () => { $("#camera-detail").hidden = true; $("#detail-img").src = ""; });
+$("#detail-close").addEventListener("click", () => { $("#camera-detail").hidden = true; $("#detail-video").replaceChildren(); });
 $("#case-filter").addEventListener("submit", loadCases);
 document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
 for (const s of ["new", "acknowledged", "assigned", "in_progress", "resolved", "closed", "rejected", "reopened"]) $("#case-status").append(el("option", { value: s }, s));

@@ -13,6 +13,7 @@ export const LABELS = {
     ack: "Xác nhận", acked: "Đã xác nhận", "live.on": "Đang nhận sự kiện trực tiếp", "live.off": "Mất kết nối, đang thử lại…",
     target: "Mục tiêu", overdue: "Quá hạn", unavailable: "Không có dữ liệu", move: "Chuyển sang",
     comment: "Ghi chú", timeline: "Diễn biến", people: "người", department: "Đơn vị xử lý", satisfied: "Hài lòng", ratings: "đánh giá", on_time: "Giải quyết đúng hạn", measure: "Biện pháp xử lý", fine: "Tiền phạt (đồng)",
+    "video.waiting": "đang chờ hình", "video.offline": "không có hình", "video.unknown": "không có camera này", "video.forbidden": "không có quyền xem", "video.unsupported": "trình duyệt không phát được", "video.reconnecting": "đang kết nối lại…",
   },
   en: {
     title: "Intelligent Operations Center", "tab.wall": "Video wall", "tab.map": "Map", "tab.alerts": "Alerts",
@@ -26,5 +27,6 @@ export const LABELS = {
     disabled: "disabled", frozen: "frozen picture", ack: "Acknowledge", acked: "Acknowledged", "live.on": "Receiving live events",
     "live.off": "Disconnected, retrying…", target: "Target", overdue: "Overdue", unavailable: "No data",
     move: "Move to", comment: "Comment", timeline: "Timeline", people: "people", department: "Department", satisfied: "Satisfied", ratings: "ratings", on_time: "Resolved on time", measure: "Measure taken", fine: "Fine (VND)",
+    "video.waiting": "waiting for video", "video.offline": "no video", "video.unknown": "no such camera", "video.forbidden": "not allowed", "video.unsupported": "the browser cannot play this", "video.reconnecting": "reconnecting…",
   },
 };

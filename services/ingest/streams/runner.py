@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.ingest.live.relay import LiveRelay
 from services.ingest.streams.metrics import (
     FRAMES_DROPPED,
     FRAMES_PUBLISHED,
@@ -70,6 +71,9 @@ class CameraRunner:
         self._on_status = on_status
         self._loop = asyncio.get_running_loop()
         self.worker = worker_type(config, tuning, self._from_thread)
+        # Live fMP4 for browsers, muxed from this worker's packets while a gateway wants it.
+        self.live = LiveRelay(config.camera, bus)
+        self.worker.live = self.live.tap
         self._latest: Sample | None = None
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -94,6 +98,7 @@ class CameraRunner:
             asyncio.create_task(self._watchdog(), name=f"watchdog-{self.camera}"),
         ]
         self._announce(None)
+        self.live.start()
         self.worker.start()
 
     async def stop(self, final: CameraState | None = None, reason: str | None = None) -> None:
@@ -107,6 +112,7 @@ class CameraRunner:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._settle_timer is not None:
             self._settle_timer.cancel()
+        await self.live.stop()
         ONLINE.labels(self.camera).set(0)
         if final is not None:
             self._transition(final, reason)

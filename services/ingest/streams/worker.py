@@ -27,6 +27,7 @@ import numpy.typing as npt
 import simplejpeg
 
 from services.ingest.cameras.urls import UrlPolicy, mask_url, redact, refuse_blocked_target
+from services.ingest.live.tap import LiveTap
 from services.ingest.streams import thread
 from services.ingest.streams.metrics import CPU_SECONDS, DECODE_ERRORS, FRAMES_DECODED, RECONNECTS
 
@@ -173,6 +174,8 @@ class StreamWorker(thread.CameraThread):
         self._seq = 0
         self._cpu_mark = 0.0
         self._picture: npt.NDArray[np.float32] | None = None
+        # The live relay rides on this connection (live/tap.py); set by the owner before start().
+        self.live: LiveTap | None = None
 
     def _run(self) -> None:
         attempt = 0
@@ -222,6 +225,8 @@ class StreamWorker(thread.CameraThread):
                 raise RuntimeError("no video stream")
             stream = container.streams.video[0]
             ctx = stream.codec_context
+            if self.live is not None:
+                self.live.open(stream)
             if self.keyframes_only:
                 ctx.skip_frame = "NONKEY"
             if self.tuning.skip_loop_filter:
@@ -237,6 +242,8 @@ class StreamWorker(thread.CameraThread):
                     raise StreamStopped
                 if packet.is_corrupt:
                     self._count_error()
+                if self.live is not None:
+                    self.live.packet(packet)
                 try:
                     frames = packet.decode()
                     consecutive_errors = 0
@@ -253,6 +260,8 @@ class StreamWorker(thread.CameraThread):
                         self.stats.codec = ctx.name
                         self.stats.width, self.stats.height = frame.width, frame.height
                         self._sink(Connected(ctx.name, frame.width, frame.height))
+                    if self.live is not None:
+                        self.live.frame(frame)
                     if self._is_file:
                         clock_origin = self._pace(frame.time, clock_origin)
                     next_due = self._on_frame(frame, frame.time if source_clock else None, next_due)
@@ -260,6 +269,8 @@ class StreamWorker(thread.CameraThread):
                 if now - last_frame > self.tuning.stall_s:
                     raise Stalled(f"stalled: packets but no decodable frame for {self.tuning.stall_s:g} s")
         finally:
+            if self.live is not None:
+                self.live.close()
             container.close()
             self._account_cpu()
 

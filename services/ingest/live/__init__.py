@@ -1,0 +1,1 @@
+"""Live video for browsers: the camera's packets as fragmented MP4 on ``live.<camera>.<quality>``, on demand."""

@@ -1,0 +1,109 @@
+"""The stream thread's side of the live relay: its demuxed packets (or, for a codec the browsers do not
+play, its decoded frames) become fMP4 chunks while someone wants them.
+
+It rides on the ``StreamWorker``'s own connection and demux loop rather than opening a second RTSP
+session: the camera sees one client whatever the number of viewers, nothing is decoded twice (the
+transcode of an HEVC camera reuses the frames the worker decodes anyway), and the relay follows the
+worker's lease for free: only the replica that owns a camera relays it. ``wanted`` is written by the
+event loop and read here (a single attribute: atomic); chunks leave through ``emit`` (thread-safe by
+contract).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any, TypeVar
+
+import av
+
+from services.ingest.live.fmp4 import PASSTHROUGH_CODECS, Chunk, Fmp4Muxer
+
+log = logging.getLogger("cityops.ingest.live")
+# Tile width of the H.264 made from other codecs: enough for a wall tile and a single view alike,
+# and about 5 ms of x264 ultrafast per frame.
+TRANSCODE_MAX_WIDTH = 640
+TRANSCODE_GOP = 20
+_TRANSCODE_TIME_BASE = Fraction(1, 90_000)
+T = TypeVar("T")
+
+
+class LiveTap:
+    def __init__(self, camera: str, emit: Callable[[list[Chunk]], None]) -> None:
+        self.camera = camera
+        self.wanted = False
+        self._emit = emit
+        self._source: av.video.stream.VideoStream | None = None
+        self._muxer: Fmp4Muxer | None = None
+        self._last_dts: int | None = None
+
+    @property
+    def transcodes(self) -> bool:
+        return self._source is not None and self._source.codec_context.name not in PASSTHROUGH_CODECS
+
+    def open(self, source: av.video.stream.VideoStream) -> None:
+        """A new connection: its parameters may differ, so the next chunk comes with a new init."""
+        self._stop_muxing()
+        self._source = source
+
+    def close(self) -> None:
+        self._stop_muxing()
+        self._source = None
+
+    def packet(self, packet: av.Packet[Any]) -> None:
+        """Pass a demuxed packet through (H.264): starts at a keyframe, stops when no longer wanted."""
+        if not self._active() or self.transcodes or packet.dts is None or packet.pts is None:
+            return
+        if self._muxer is not None and self._last_dts is not None and packet.dts <= self._last_dts:
+            return  # a repeated or backward timestamp (RTP jitter): the muxer would refuse it
+        self._last_dts = packet.dts
+        if self._muxer is None:
+            if not packet.is_keyframe:
+                return
+            assert self._source is not None
+            self._muxer = self._guarded(lambda: Fmp4Muxer.passthrough(self._source))  # type: ignore[arg-type]
+        muxer = self._muxer
+        if muxer is not None:
+            self._send(self._guarded(lambda: muxer.copy(packet)))
+
+    def frame(self, frame: av.VideoFrame) -> None:
+        """Transcode a decoded frame (non-H.264 sources only) to H.264 at tile size."""
+        if not self._active() or not self.transcodes or frame.time is None:
+            return
+        if self._muxer is None:
+            width = min(TRANSCODE_MAX_WIDTH, frame.width) & ~1
+            height = max(2, round(frame.height * width / frame.width / 2) * 2)
+            self._muxer = self._guarded(lambda: Fmp4Muxer.transcoding(width, height, TRANSCODE_GOP))
+        muxer = self._muxer
+        if muxer is None:
+            return
+        small = frame.reformat(width=muxer.width, height=muxer.height, format="yuv420p")
+        small.pts, small.time_base = round(frame.time / _TRANSCODE_TIME_BASE), _TRANSCODE_TIME_BASE
+        self._send(self._guarded(lambda: muxer.encode(small)))
+
+    def _active(self) -> bool:
+        if not self.wanted:
+            self._stop_muxing()
+            return False
+        return self._source is not None
+
+    def _guarded(self, step: Callable[[], T]) -> T | None:
+        """Run a muxing step; on failure (a timestamp going back, a parameter change FFmpeg refuses) drop
+        this muxing session: the next keyframe starts a new one with its own init."""
+        try:
+            return step()
+        except (av.error.FFmpegError, ValueError) as exc:
+            log.warning("live.mux_failed", extra={"camera": self.camera, "error": f"{type(exc).__name__}: {exc}"})
+            self._stop_muxing()
+            return None
+
+    def _send(self, chunks: list[Chunk] | None) -> None:
+        if chunks:
+            self._emit(chunks)
+
+    def _stop_muxing(self) -> None:
+        self._last_dts = None
+        if self._muxer is not None:
+            self._muxer.close()
+            self._muxer = None
