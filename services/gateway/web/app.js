@@ -1,5 +1,7 @@
 // The operations-center dashboard: plain ES modules on the public /api/v1 only.
 import { LABELS } from "./i18n.js";
+import * as walls from "./walls.js";
+import * as playback from "./playback.js";
 
 // The access token goes in an Authorization header; <img> and <video> are let in by the HttpOnly media
 // cookie the gateway sets with every token, so no token is ever written into a URL.
@@ -100,11 +102,24 @@ function logout() {
 }
 
 function endSession() {
-  state.token = null; state.refresh = null;
+  state.token = null; state.refresh = null; state.me = null;
   clearTimeout(state.refreshTimer);
   sessionStorage.removeItem("cityops.token"); sessionStorage.removeItem("cityops.refresh");
   $("#login").hidden = false; $("#tabs").hidden = true; $("#logout").hidden = true; $("#who").textContent = "";
   for (const id of ["wall", "map", "alerts", "kpis", "cases"]) $(`#${id}`).hidden = true;
+  walls.route(""); playback.route("");
+}
+
+// A place of its own (a wall, a tour, playback) comes from the URL, so a reload or a link opens it again.
+function route() {
+  if (!state.me) return;
+  const onWall = walls.route(location.hash);
+  if (!playback.route(onWall ? "" : location.hash) && !onWall) show(state.tab);
+}
+
+function go(tab) {
+  state.tab = tab;
+  if (location.hash.length > 2) location.hash = "#/"; else show(tab);
 }
 
 async function start() {
@@ -113,7 +128,7 @@ async function start() {
   $("#who").textContent = `${me.name} (${me.roles.join(", ") || me.kind})`;
   $("#login").hidden = true; $("#tabs").hidden = false; $("#logout").hidden = false;
   listen();
-  show(state.tab);
+  route();
 }
 
 // ---- video wall -------------------------------------------------------------------------------
@@ -129,7 +144,7 @@ function tile(camera) {
 
 async function loadWall() {
   const [cams, walls] = await Promise.all([allItems("/api/v1/cameras?limit=500"), api("/api/v1/walls").catch(() => [])]);
-  state.cameras = cams;
+  state.cameras = cams.sort(walls.byName);
   const select = $("#wall-select");
   const current = select.value;
   select.replaceChildren(el("option", { value: "" }, t("wall.all")), ...items(walls).map((w) => el("option", { value: w.id }, w.name)));
@@ -160,7 +175,8 @@ async function openCamera(camera) {
     if (points) svg.append(svgEl("polygon", { points }));
     if (rule.line) svg.append(svgEl("polyline", { points: rule.line.map((p) => p.join(",")).join(" ") }));
   }
-  $("#detail-alerts").replaceChildren(...items(alerts).map((a) => el("li", {}, `${new Date(a.started_at).toLocaleString(state.lang)} — ${a.rule_name} (${a.peak_count})`)));
+  $("#detail-alerts").replaceChildren(...items(alerts).map((a) => el("li", {}, `${new Date(a.started_at).toLocaleString(state.lang)} — ${a.rule_name} (${a.peak_count}) `,
+    el("a", { href: playback.alertLink(a) }, t("replay")))));
 }
 
 function svgEl(tag, attrs) {
@@ -250,7 +266,7 @@ function alertItem(alert) {
     el("img", { src: `/api/v1/alerts/${id}/snapshot.jpg`, alt: alert.rule_name ?? alert.rule_type }),
     el("div", {}, el("strong", {}, `${alert.rule_name ?? alert.rule_type} — ${alert.camera}`),
       el("div", {}, `${alert.phase ?? alert.status} · ${alert.peak_count ?? alert.count ?? ""} · ${new Date(alert.started_at).toLocaleString(state.lang)}`)),
-    button);
+    el("a", { class: "replay", href: playback.alertLink(alert) }, t("replay")), button);
 }
 
 function renderAlert(alert, fresh) {
@@ -347,11 +363,14 @@ async function openCase(id) {
 // ---- wiring ---------------------------------------------------------------------------------
 $("#login-form").addEventListener("submit", login);
 $("#logout").addEventListener("click", logout);
-$("#lang").addEventListener("change", (e) => { state.lang = e.target.value; localStorage.setItem("cityops.lang", state.lang); translate(); show(state.tab); });
-$("#wall-select").addEventListener("change", () => loadWall());
+$("#lang").addEventListener("change", (e) => { state.lang = e.target.value; localStorage.setItem("cityops.lang", state.lang); translate(); route(); });
+$("#wall-select").addEventListener("change", (e) => { if (e.target.value) location.hash = `#/walls/${encodeURIComponent(e.target.value)}`; else loadWall(); });
+window.addEventListener("hashchange", route);
+const context = { api, allItems, el, t, cameraTile: tile };
+walls.setup(context); playback.setup(context);
 $("#detail-close").addEventListener("click", () => { $("#camera-detail").hidden = true; $("#detail-img").src = ""; });
 $("#case-filter").addEventListener("submit", loadCases);
-document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
+document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => go(b.dataset.tab)));
 for (const s of ["new", "acknowledged", "assigned", "in_progress", "resolved", "closed", "rejected", "reopened"]) $("#case-status").append(el("option", { value: s }, s));
 translate();
 // A reload keeps the login: a fresh pair first (the stored access token and the cookie may have expired).

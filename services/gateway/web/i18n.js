@@ -13,6 +13,8 @@ export const LABELS = {
     ack: "Xác nhận", acked: "Đã xác nhận", "live.on": "Đang nhận sự kiện trực tiếp", "live.off": "Mất kết nối, đang thử lại…",
     target: "Mục tiêu", overdue: "Quá hạn", unavailable: "Không có dữ liệu", move: "Chuyển sang",
     comment: "Ghi chú", timeline: "Diễn biến", people: "người", department: "Đơn vị xử lý", satisfied: "Hài lòng", ratings: "đánh giá", on_time: "Giải quyết đúng hạn", measure: "Biện pháp xử lý", fine: "Tiền phạt (đồng)",
+    fullscreen: "Toàn màn hình", exit: "Thoát", "tour.start": "Tuần tra nhóm", "tour.prev": "◀ Trước", "tour.next": "Sau ▶", "tour.pause": "Tạm dừng", "tour.resume": "Tiếp tục", "tour.every": "Mỗi (giây)", "tour.empty": "Không có nhóm camera nào",
+    playback: "Xem lại", replay: "▶ Xem lại", play: "Phát", pause: "Tạm dừng", nofootage: "Không có ghi hình ở thời điểm này",
   },
   en: {
     title: "Intelligent Operations Center", "tab.wall": "Video wall", "tab.map": "Map", "tab.alerts": "Alerts",
@@ -26,5 +28,7 @@ export const LABELS = {
     disabled: "disabled", ack: "Acknowledge", acked: "Acknowledged", "live.on": "Receiving live events",
     "live.off": "Disconnected, retrying…", target: "Target", overdue: "Overdue", unavailable: "No data",
     move: "Move to", comment: "Comment", timeline: "Timeline", people: "people", department: "Department", satisfied: "Satisfied", ratings: "ratings", on_time: "Resolved on time", measure: "Measure taken", fine: "Fine (VND)",
+    fullscreen: "Full screen", exit: "Exit", "tour.start": "Group tour", "tour.prev": "◀ Previous", "tour.next": "Next ▶", "tour.pause": "Pause", "tour.resume": "Resume", "tour.every": "Every (s)", "tour.empty": "No camera groups",
+    playback: "Playback", replay: "▶ Play back", play: "Play", pause: "Pause", nofootage: "No footage at this time",
   },
 };
