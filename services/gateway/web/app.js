@@ -1,6 +1,6 @@
 // The operations-center dashboard: plain ES modules on the public /api/v1 only.
 import { LABELS } from "./i18n.js";
-import * as walls from "./walls.js";
+import * as places from "./walls.js";
 import * as playback from "./playback.js";
 
 // The access token goes in an Authorization header; <img> and <video> are let in by the HttpOnly media
@@ -107,13 +107,13 @@ function endSession() {
   sessionStorage.removeItem("cityops.token"); sessionStorage.removeItem("cityops.refresh");
   $("#login").hidden = false; $("#tabs").hidden = true; $("#logout").hidden = true; $("#who").textContent = "";
   for (const id of ["wall", "map", "alerts", "kpis", "cases"]) $(`#${id}`).hidden = true;
-  walls.route(""); playback.route("");
+  places.route(""); playback.route("");
 }
 
 // A place of its own (a wall, a tour, playback) comes from the URL, so a reload or a link opens it again.
 function route() {
   if (!state.me) return;
-  const onWall = walls.route(location.hash);
+  const onWall = places.route(location.hash);
   if (!playback.route(onWall ? "" : location.hash) && !onWall) show(state.tab);
 }
 
@@ -144,7 +144,7 @@ function tile(camera) {
 
 async function loadWall() {
   const [cams, walls] = await Promise.all([allItems("/api/v1/cameras?limit=500"), api("/api/v1/walls").catch(() => [])]);
-  state.cameras = cams.sort(walls.byName);
+  state.cameras = cams.sort(places.byName);
   const select = $("#wall-select");
   const current = select.value;
   select.replaceChildren(el("option", { value: "" }, t("wall.all")), ...items(walls).map((w) => el("option", { value: w.id }, w.name)));
@@ -367,7 +367,7 @@ $("#lang").addEventListener("change", (e) => { state.lang = e.target.value; loca
 $("#wall-select").addEventListener("change", (e) => { if (e.target.value) location.hash = `#/walls/${encodeURIComponent(e.target.value)}`; else loadWall(); });
 window.addEventListener("hashchange", route);
 const context = { api, allItems, el, t, cameraTile: tile };
-walls.setup(context); playback.setup(context);
+places.setup(context); playback.setup(context);
 $("#detail-close").addEventListener("click", () => { $("#camera-detail").hidden = true; $("#detail-img").src = ""; });
 $("#case-filter").addEventListener("submit", loadCases);
 document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => go(b.dataset.tab)));
