@@ -1,9 +1,11 @@
 // Playback of recorded footage: #/playback/<camera>[,<camera>…]?t=<ISO time>[&alert=<id>].
-// Each camera plays the remuxed clip (clip.mp4, H.264 as recorded, no re-encoding) in a <video>, let in
-// by the media cookie; GET …/clip with the same range says which wall-clock instant is media time 0.
+// Each camera plays the remuxed clip (clip.mp4, H.264 as recorded, no re-encoding) in a <video>, fetched
+// with the media cookie into a Blob: a streamed clip has no byte ranges, so Chromium could not seek in it
+// (its seekable range stays [0, 0]); a Blob is seekable throughout. GET …/clip with the same range says
+// which wall-clock instant is media time 0.
 // A timeline shows recorded coverage and alert markers; a click plays from that moment. With several
 // cameras the first is the master clock and the others follow it (rate nudged, or a seek if far off).
-const WINDOW_MS = 10 * 60 * 1000; // one clip request: ten minutes from the position
+const WINDOW_MS = 2 * 60 * 1000; // one clip request: two minutes from the position (a few MB)
 const SPAN_MS = 60 * 60 * 1000; // the timeline shows the hour around the position
 const SPEEDS = [1, 2, 4];
 const MAX_CAMERAS = 4;
@@ -45,7 +47,7 @@ export function route(hash) {
 function close() {
   if (!session) return;
   clearInterval(session.tick);
-  session.players.forEach((p) => { p.video.removeAttribute("src"); p.video.load(); });
+  session.players.forEach((p) => { p.video.removeAttribute("src"); p.video.load(); if (p.blob) URL.revokeObjectURL(p.blob); });
   session = null;
 }
 
@@ -74,13 +76,16 @@ async function player(camera, from, to) {
     ctx.allItems(`/api/v1/alerts?camera=${encodeURIComponent(camera)}&since=${encodeURIComponent(new Date(from).toISOString())}&until=${encodeURIComponent(new Date(to).toISOString())}&limit=200`, 5)]);
   const video = ctx.el("video", { muted: "", playsinline: "", preload: "auto" });
   video.muted = true;
-  const p = { camera, video, origin: null, clipEnd: 0, loading: null, node: null, line: null };
+  const p = { camera, video, origin: null, clipEnd: 0, loading: null, node: null, line: null, blob: null };
   const line = timeline(p, coverage, alerts, from, to);
   p.line = line;
   p.node = ctx.el("figure", { class: "player", "data-camera": camera },
     ctx.el("div", { class: "screen" }, video, ctx.el("p", { class: "nofootage", hidden: "" }, ctx.t("nofootage"))),
     ctx.el("figcaption", {}, info.name), line);
-  video.addEventListener("ended", () => { if (p.origin !== null && session?.playing) load(p, wallclock(p)).catch(console.warn); });
+  // The end of a clip window: the next window from there, still playing.
+  video.addEventListener("ended", () => {
+    if (p.origin !== null && session?.playing) load(p, wallclock(p)).then(() => session?.playing && video.play()).catch(console.warn);
+  });
   return p;
 }
 
@@ -124,7 +129,11 @@ async function load(p, at) {
   p.node.querySelector(".nofootage").hidden = true;
   p.origin = Date.parse(clip.start_at);
   p.clipEnd = Date.parse(clip.end_at);
-  p.video.src = `${base}/clip.mp4?${range}`;
+  const response = await fetch(`${base}/clip.mp4?${range}`, { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`clip ${p.camera}: ${response.status}`);
+  if (p.blob) URL.revokeObjectURL(p.blob);
+  p.blob = URL.createObjectURL(await response.blob());
+  p.video.src = p.blob;
   p.video.playbackRate = session.rate;
   await once(p.video, "loadedmetadata");
   await moveTo(p, at);
@@ -146,7 +155,7 @@ async function moveTo(p, at) {
 // Within what the player already holds the seek is local; elsewhere a new clip is fetched.
 function holds(p, at) {
   if (p.origin === null || at < p.origin) return false;
-  const t = (at - p.origin) / 1000, b = p.video.buffered;
+  const t = (at - p.origin) / 1000, b = p.video.seekable;
   for (let i = 0; i < b.length; i++) if (t >= b.start(i) && t <= b.end(i) - 0.2) return true;
   return false;
 }
