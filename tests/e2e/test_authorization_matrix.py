@@ -109,6 +109,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/cameras/no-such-camera/mjpeg", None, CITY),
     ("WS", "/api/v1/live", {"op": "watch", "camera": "no-such-camera"}, CITY),  # as the MJPEG view
     ("GET", "/api/v1/cameras/no-such-camera/clip.mp4", None, CITY),
+    ("GET", "/api/v1/cameras/no-such-camera/clip", None, CITY),
     ("GET", "/api/v1/alerts/999999/snapshot.jpg", None, CITY),
     ("DELETE", "/api/v1/evidence/999999", None, "ALO"),
     ("DELETE", "/api/v1/evidence", None, "ALO"),

@@ -202,6 +202,24 @@ def test_groups_and_walls(api: tuple[httpx.Client, ServiceProcess]) -> None:
     assert_problem(client.get("/groups/beaches"), 404)
 
 
+def test_names_sort_naturally_in_vietnamese_order_across_pages(api: tuple[httpx.Client, ServiceProcess]) -> None:
+    client, _ = api
+    names = ["Tường 10", "Tường 2", "Tường 1", "Ủy ban", "Tường 11", "Cầu", "Chợ"]
+    for i, name in enumerate(names):
+        client.post("/cameras", json=camera(f"n-{i}", name=name)).raise_for_status()
+        client.post("/groups", json={"id": f"g-{i}", "name": name}).raise_for_status()
+        client.post("/walls", json={"id": f"w-{i}", "name": name, "rows": 1, "cols": 1}).raise_for_status()
+    # Numbers by value; Vietnamese letters in their alphabet (â before h: "Cầu" before "Chợ"; Ủ after T).
+    expected = ["Cầu", "Chợ", "Tường 1", "Tường 2", "Tường 10", "Tường 11", "Ủy ban"]
+    first = client.get("/cameras", params={"sort": "name", "limit": 4}).json()
+    rest = client.get("/cameras", params={"sort": "name", "limit": 4, "cursor": first["next_cursor"]}).json()
+    assert [c["name"] for c in first["items"] + rest["items"]] == expected
+    backwards = client.get("/cameras", params={"sort": "-name", "limit": 10}).json()
+    assert [c["name"] for c in backwards["items"]] == expected[::-1]
+    assert [g["name"] for g in client.get("/groups").json()] == expected
+    assert [w["name"] for w in client.get("/walls").json()] == expected
+
+
 def test_snapshot_404_carries_status(api: tuple[httpx.Client, ServiceProcess]) -> None:
     client, _ = api
     client.post("/cameras", json=camera("dark")).raise_for_status()

@@ -4,6 +4,8 @@ import { timelineMedia } from "./timeline.js";
 import { api, keep, logout, resume, session } from "./session.js";
 import { listen } from "./feed.js";
 import { liveTile } from "./live.js";
+import * as places from "./walls.js";
+import * as playback from "./playback.js";
 
 const state = { lang: localStorage.getItem("cityops.lang") || "vi", cameras: [], alerts: new Map(), tab: "wall" };
 const $ = (sel) => document.querySelector(sel);
@@ -61,6 +63,19 @@ async function login(event) {
 function endSession() {
   $("#login").hidden = false; $("#tabs").hidden = true; $("#logout").hidden = true; $("#who").textContent = "";
   for (const id of ["wall", "map", "alerts", "kpis", "cases"]) $(`#${id}`).hidden = true;
+  places.route(""); playback.route("");
+}
+
+// A place of its own (a wall, a tour, playback) comes from the URL, so a reload or a link opens it again.
+function route() {
+  if (!state.me) return;
+  const onWall = places.route(location.hash);
+  if (!playback.route(onWall ? "" : location.hash) && !onWall) show(state.tab);
+}
+
+function go(tab) {
+  state.tab = tab;
+  if (location.hash.length > 2) location.hash = "#/"; else show(tab);
 }
 
 async function start() {
@@ -73,7 +88,7 @@ async function start() {
     node.dataset.state = live;
     node.textContent = t(live === "live" ? "live.on" : "live.off");
   });
-  show(state.tab);
+  route();
 }
 
 // ---- video wall -------------------------------------------------------------------------------
@@ -89,7 +104,7 @@ function tile(camera) {
 
 async function loadWall() {
   const [cams, walls] = await Promise.all([allItems("/api/v1/cameras?limit=500"), api("/api/v1/walls").catch(() => [])]);
-  state.cameras = cams;
+  state.cameras = cams.sort(places.byName);
   const select = $("#wall-select");
   const current = select.value;
   select.replaceChildren(el("option", { value: "" }, t("wall.all")), ...items(walls).map((w) => el("option", { value: w.id }, w.name)));
@@ -119,7 +134,8 @@ async function openCamera(camera) {
     if (points) svg.append(svgEl("polygon", { points }));
     if (rule.line) svg.append(svgEl("polyline", { points: rule.line.map((p) => p.join(",")).join(" ") }));
   }
-  $("#detail-alerts").replaceChildren(...items(alerts).map((a) => el("li", {}, `${new Date(a.started_at).toLocaleString(state.lang)} — ${a.rule_name} (${a.peak_count})`)));
+  $("#detail-alerts").replaceChildren(...items(alerts).map((a) => el("li", {}, `${new Date(a.started_at).toLocaleString(state.lang)} — ${a.rule_name} (${a.peak_count}) `,
+    el("a", { href: playback.alertLink(a) }, t("replay")))));
 }
 
 function svgEl(tag, attrs) {
@@ -174,7 +190,7 @@ function alertItem(alert) {
     el("img", { src: `/api/v1/alerts/${id}/snapshot.jpg`, alt: alert.rule_name ?? alert.rule_type }),
     el("div", {}, el("strong", {}, `${alert.rule_name ?? alert.rule_type} — ${alert.camera}`),
       el("div", {}, `${alert.phase ?? alert.status} · ${alert.peak_count ?? alert.count ?? ""} · ${new Date(alert.started_at).toLocaleString(state.lang)}`)),
-    button);
+    el("a", { class: "replay", href: playback.alertLink(alert) }, t("replay")), button);
 }
 
 function renderAlert(alert, fresh) {
@@ -274,11 +290,14 @@ $("#login-form").addEventListener("submit", login);
 $("#logout").addEventListener("click", logout);
 session.onEnd = endSession;
 document.addEventListener("cityops:event", (e) => handleEvent(e.detail));
-$("#lang").addEventListener("change", (e) => { state.lang = e.target.value; localStorage.setItem("cityops.lang", state.lang); translate(); show(state.tab); });
-$("#wall-select").addEventListener("change", () => loadWall());
+$("#lang").addEventListener("change", (e) => { state.lang = e.target.value; localStorage.setItem("cityops.lang", state.lang); translate(); route(); });
+$("#wall-select").addEventListener("change", (e) => { if (e.target.value) location.hash = `#/walls/${encodeURIComponent(e.target.value)}`; else loadWall(); });
+window.addEventListener("hashchange", route);
+const context = { api, allItems, el, t, cameraTile: tile };
+places.setup(context); playback.setup(context);
 $("#detail-close").addEventListener("click", () => { $("#camera-detail").hidden = true; $("#detail-video").replaceChildren(); });
 $("#case-filter").addEventListener("submit", loadCases);
-document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
+document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => go(b.dataset.tab)));
 for (const s of ["new", "acknowledged", "assigned", "in_progress", "resolved", "closed", "rejected", "reopened"]) $("#case-status").append(el("option", { value: s }, s));
 translate();
 // A reload keeps the login (session.js: a fresh pair first).

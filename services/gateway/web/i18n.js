@@ -14,6 +14,8 @@ export const LABELS = {
     target: "Mục tiêu", overdue: "Quá hạn", unavailable: "Không có dữ liệu", move: "Chuyển sang",
     comment: "Ghi chú", timeline: "Diễn biến", people: "người", department: "Đơn vị xử lý", satisfied: "Hài lòng", ratings: "đánh giá", on_time: "Giải quyết đúng hạn", measure: "Biện pháp xử lý", fine: "Tiền phạt (đồng)",
     "video.waiting": "đang chờ hình", "video.offline": "không có hình", "video.unknown": "không có camera này", "video.forbidden": "không có quyền xem", "video.unsupported": "trình duyệt không phát được", "video.reconnecting": "đang kết nối lại…",
+    fullscreen: "Toàn màn hình", exit: "Thoát", "tour.start": "Tuần tra nhóm", "tour.prev": "◀ Trước", "tour.next": "Sau ▶", "tour.pause": "Tạm dừng", "tour.resume": "Tiếp tục", "tour.every": "Mỗi (giây)", "tour.empty": "Không có nhóm camera nào",
+    playback: "Xem lại", replay: "▶ Xem lại", play: "Phát", pause: "Tạm dừng", nofootage: "Không có ghi hình ở thời điểm này",
   },
   en: {
     title: "Intelligent Operations Center", "tab.wall": "Video wall", "tab.map": "Map", "tab.alerts": "Alerts",
@@ -28,5 +30,7 @@ export const LABELS = {
     "live.off": "Disconnected, retrying…", target: "Target", overdue: "Overdue", unavailable: "No data",
     move: "Move to", comment: "Comment", timeline: "Timeline", people: "people", department: "Department", satisfied: "Satisfied", ratings: "ratings", on_time: "Resolved on time", measure: "Measure taken", fine: "Fine (VND)",
     "video.waiting": "waiting for video", "video.offline": "no video", "video.unknown": "no such camera", "video.forbidden": "not allowed", "video.unsupported": "the browser cannot play this", "video.reconnecting": "reconnecting…",
+    fullscreen: "Full screen", exit: "Exit", "tour.start": "Group tour", "tour.prev": "◀ Previous", "tour.next": "Next ▶", "tour.pause": "Pause", "tour.resume": "Resume", "tour.every": "Every (s)", "tour.empty": "No camera groups",
+    playback: "Playback", replay: "▶ Play back", play: "Play", pause: "Pause", nofootage: "No footage at this time",
   },
 };

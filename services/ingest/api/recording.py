@@ -10,7 +10,15 @@ from fastapi.responses import StreamingResponse
 
 from services.ingest.api.deps import StoreDep
 from services.ingest.recording import service
-from services.ingest.recording.schemas import EvidenceIn, EvidenceOut, RangeOut, RecordingIn, RecordingOut, SegmentOut
+from services.ingest.recording.schemas import (
+    ClipOut,
+    EvidenceIn,
+    EvidenceOut,
+    RangeOut,
+    RecordingIn,
+    RecordingOut,
+    SegmentOut,
+)
 from shared.deps import SessionDep, VerifiedCallerDep
 from shared.problems import PROBLEM_RESPONSES
 
@@ -55,6 +63,17 @@ async def clip(
         media_type="video/mp4",
         headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
     )
+
+
+@router.get(
+    "/{camera_id}/clip",
+    responses={416: {"description": "no footage covers the range"}},
+    summary="Where the clip of the same range starts (playback maps media time to the wall clock with it)",
+)
+async def describe_clip(
+    session: SessionDep, store: StoreDep, camera_id: str, start: datetime, end: datetime
+) -> ClipOut:
+    return await service.describe_clip(session=session, store=store, camera_id=camera_id, start=start, end=end)
 
 
 @router.post("/{camera_id}/evidence", status_code=201, summary="Keep a range as evidence until released")

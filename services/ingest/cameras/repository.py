@@ -15,8 +15,16 @@ from services.ingest.cameras.schemas import CameraFilter
 from shared.db import get_existing
 from shared.pagination import Ordering, any_of
 
-CAMERA_ORDER = Ordering.of(
-    CameraRow.id, CameraRow.name, CameraRow.category, CameraRow.created_at, CameraRow.updated_at, key=[CameraRow.id]
+# "name" orders by the natural sort key ("Tường 2" before "Tường 10"), not by the text's code points.
+CAMERA_ORDER = Ordering(
+    fields={
+        "id": CameraRow.id,
+        "name": CameraRow.name_key,
+        "category": CameraRow.category,
+        "created_at": CameraRow.created_at,
+        "updated_at": CameraRow.updated_at,
+    },
+    key=[CameraRow.id],
 )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.cameras import repository as cameras
+from services.ingest.cameras.natural import sort_key
 from services.ingest.layouts import repository
 from services.ingest.layouts.models import GroupMemberRow, GroupRow, WallCellRow, WallRow
 from services.ingest.layouts.schemas import GroupIn, GroupOut, GroupPatch, WallCell, WallIn, WallOut, WallPatch
@@ -60,8 +61,13 @@ async def create_group(*, session: AsyncSession, group_in: GroupIn) -> GroupOut:
     return to_group(row)
 
 
+def _by_name(rows: Sequence[GroupRow | WallRow]) -> list[Any]:
+    """Natural name order ("Tường 2" before "Tường 10"): lists an operator picks from."""
+    return sorted(rows, key=lambda row: (sort_key(row.name), row.id))
+
+
 async def list_groups(*, session: AsyncSession) -> list[GroupOut]:
-    return [to_group(r) for r in await repository.list_groups(session)]
+    return [to_group(r) for r in _by_name(await repository.list_groups(session))]
 
 
 async def get_group(*, session: AsyncSession, group_id: str) -> GroupOut:
@@ -112,7 +118,7 @@ async def create_wall(*, session: AsyncSession, wall_in: WallIn) -> WallOut:
 
 
 async def list_walls(*, session: AsyncSession) -> list[WallOut]:
-    return [to_wall(r) for r in await repository.list_walls(session)]
+    return [to_wall(r) for r in _by_name(await repository.list_walls(session))]
 
 
 async def get_wall(*, session: AsyncSession, wall_id: str) -> WallOut:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import av
@@ -23,47 +23,62 @@ class Piece:
     start_at: datetime
 
 
+def _packets(pieces: Sequence[Piece], start: datetime, end: datetime) -> Iterator[tuple[float, av.Packet[Any]]]:
+    """The packets of the clip (from the keyframe before ``start`` to ``end``), each with its wall-clock
+    time, their timestamps moved onto the first piece's timeline; the first one yielded is a keyframe."""
+    origin = pieces[0].start_at
+    started = False
+    for piece in pieces:
+        with av.open(piece.path) as src:
+            stream = src.streams.video[0]
+            base = stream.time_base
+            assert base is not None
+            shift = int((piece.start_at - origin).total_seconds() / base)
+            keyframe_before: list[av.Packet[Any]] = []
+            for packet in src.demux(stream):
+                if packet.dts is None or packet.pts is None:
+                    continue
+                at = piece.start_at.timestamp() + float(packet.pts * base)
+                if not started:
+                    # Keep the GOP that contains ``start`` so the clip opens on a keyframe.
+                    if packet.is_keyframe:
+                        keyframe_before = []
+                    keyframe_before.append(packet)
+                    if at < start.timestamp():
+                        continue
+                    started = True
+                    batch = keyframe_before if keyframe_before[0].is_keyframe else []
+                else:
+                    batch = [packet]
+                if at > end.timestamp() and packet.is_keyframe:
+                    return
+                for p in batch:
+                    assert p.pts is not None
+                    assert p.dts is not None
+                    p_at = piece.start_at.timestamp() + float(p.pts * base)
+                    p.pts += shift
+                    p.dts += shift
+                    yield p_at, p
+
+
+def first_frame_at(pieces: Sequence[Piece], start: datetime, end: datetime) -> datetime | None:
+    """Wall-clock time of the clip's first frame, which players show at media time 0 (the muxer starts
+    the clip's timeline at its first packet); None when no packet falls in the range."""
+    for at, _ in _packets(pieces, start, end):
+        return datetime.fromtimestamp(at, UTC)
+    return None
+
+
 def write_clip(pieces: Sequence[Piece], start: datetime, end: datetime, fd: int) -> None:
     """Copy packets from ``start`` (back to the keyframe before it) to ``end`` into one fragmented MP4."""
     with os.fdopen(fd, "wb") as sink:
         out = av.open(sink, "w", format="mp4", options=FRAGMENTED_MP4)
-        out_stream = None
-        origin = pieces[0].start_at
         try:
-            started = False
-            for piece in pieces:
-                with av.open(piece.path) as src:
-                    stream = src.streams.video[0]
-                    if out_stream is None:
-                        out_stream = out.add_stream_from_template(stream)
-                    base = stream.time_base
-                    assert base is not None
-                    shift = int((piece.start_at - origin).total_seconds() / base)
-                    keyframe_before: list[av.Packet[Any]] = []
-                    for packet in src.demux(stream):
-                        if packet.dts is None or packet.pts is None:
-                            continue
-                        at = piece.start_at.timestamp() + float(packet.pts * base)
-                        if not started:
-                            # Keep the GOP that contains ``start`` so the clip opens on a keyframe.
-                            if packet.is_keyframe:
-                                keyframe_before = []
-                            keyframe_before.append(packet)
-                            if at < start.timestamp():
-                                continue
-                            started = True
-                            batch = keyframe_before if keyframe_before[0].is_keyframe else []
-                        else:
-                            batch = [packet]
-                        if at > end.timestamp() and packet.is_keyframe:
-                            return
-                        for p in batch:
-                            assert p.pts is not None
-                            assert p.dts is not None
-                            p.pts += shift
-                            p.dts += shift
-                            p.stream = out_stream
-                            out.mux(p)
+            with av.open(pieces[0].path) as first:
+                out_stream = out.add_stream_from_template(first.streams.video[0])
+            for _, packet in _packets(pieces, start, end):
+                packet.stream = out_stream
+                out.mux(packet)
         finally:
             out.close()
 

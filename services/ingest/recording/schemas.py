@@ -37,6 +37,15 @@ class RangeOut(BaseModel):
     end_at: datetime
 
 
+class ClipOut(BaseModel):
+    """Where a clip of ``clip.mp4`` with the same range sits in time: a player shows the frame of
+    ``start_at + t`` at media time ``t``."""
+
+    camera_id: str
+    start_at: datetime = Field(description="wall-clock time of the clip's first frame (its media time 0)")
+    end_at: datetime
+
+
 class EvidenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

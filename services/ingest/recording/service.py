@@ -3,6 +3,7 @@ that `events` recording keeps footage around."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,9 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.cameras import repository as cameras
 from services.ingest.recording import repository
-from services.ingest.recording.clips import Piece, stream_clip
+from services.ingest.recording.clips import Piece, first_frame_at, stream_clip
 from services.ingest.recording.models import Evidence
-from services.ingest.recording.schemas import EvidenceIn, EvidenceOut, RangeOut, RecordingIn, RecordingOut, SegmentOut
+from services.ingest.recording.schemas import (
+    ClipOut,
+    EvidenceIn,
+    EvidenceOut,
+    RangeOut,
+    RecordingIn,
+    RecordingOut,
+    SegmentOut,
+)
 from services.ingest.recording.store import SegmentStore
 from shared.errors import InvalidInputError, RangeNotSatisfiableError
 from shared.messages import AlertEvent
@@ -73,19 +82,37 @@ async def get_coverage(*, session: AsyncSession, camera_id: str, start: datetime
     return [RangeOut(start_at=s, end_at=e) for s, e in ranges]
 
 
-async def export_clip(
-    *, session: AsyncSession, store: SegmentStore, camera_id: str, start: datetime, end: datetime
-) -> Clip:
-    """One playable MP4 of the range (trimmed to keyframes), produced while it is sent."""
-    start, end = _range(start, end)
+async def _pieces(
+    session: AsyncSession, store: SegmentStore, camera_id: str, start: datetime, end: datetime
+) -> list[Piece]:
     await cameras.get(session, camera_id)
     segments = await repository.segments_between(session, camera_id, start, end)
     if not segments:
         raise RangeNotSatisfiableError(
             f"no footage of camera {camera_id} between {start.isoformat()} and {end.isoformat()}", camera=camera_id
         )
-    pieces = [Piece(path=str(store.resolve(s.path)), start_at=s.start_at) for s in segments]
+    return [Piece(path=str(store.resolve(s.path)), start_at=s.start_at) for s in segments]
+
+
+async def export_clip(
+    *, session: AsyncSession, store: SegmentStore, camera_id: str, start: datetime, end: datetime
+) -> Clip:
+    """One playable MP4 of the range (trimmed to keyframes), produced while it is sent."""
+    start, end = _range(start, end)
+    pieces = await _pieces(session, store, camera_id, start, end)
     return Clip(f"{camera_id}-{start.strftime('%Y%m%dT%H%M%S')}.mp4", stream_clip(pieces, start, end))
+
+
+async def describe_clip(
+    *, session: AsyncSession, store: SegmentStore, camera_id: str, start: datetime, end: datetime
+) -> ClipOut:
+    """When the clip of the same range starts: playback maps the player's media time to the wall clock."""
+    start, end = _range(start, end)
+    pieces = await _pieces(session, store, camera_id, start, end)
+    first = await asyncio.to_thread(first_frame_at, pieces, start, end)
+    if first is None:
+        raise RangeNotSatisfiableError(f"no frame of camera {camera_id} in the range", camera=camera_id)
+    return ClipOut(camera_id=camera_id, start_at=first, end_at=end)
 
 
 async def mark_evidence(
