@@ -38,7 +38,7 @@ def system(nats_server: NatsServer, module_database: str, footage_h264: Path) ->
 
 
 @pytest.fixture(scope="module")
-def page(system: System, browser: Browser) -> Iterator[Page]:  # noqa: F811
+def page(system: System, browser: Browser) -> Iterator[Page]:
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     page.goto(system.gateway + "/")
     page.get_by_label("Tên đăng nhập").fill("admin")
