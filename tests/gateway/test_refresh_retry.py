@@ -25,14 +25,13 @@ API = "/api/v1"
 RETRY_S = 3
 # Refused tokens count against 127.0.0.1 like failed logins: the throttle is not what is tested here.
 LENIENT = {"CITYOPS_GATEWAY_LOGIN_MAX_FAILURES": "1000", "CITYOPS_GATEWAY_LOGIN_MAX_FAILURES_PER_CLIENT": "1000"}
+WINDOW = {"CITYOPS_GATEWAY_REFRESH_RETRY_S": str(RETRY_S), **LENIENT}
 
 
 @pytest.fixture(scope="module")
 def gateway(nats_server: NatsServer, gateway_db: str) -> Iterator[ServiceProcess]:
     with tempfile.TemporaryDirectory() as logs:
-        proc = start_gateway(
-            nats_server, gateway_db, Path(logs), CITYOPS_GATEWAY_REFRESH_RETRY_S=str(RETRY_S), **LENIENT
-        )
+        proc = start_gateway(nats_server, gateway_db, Path(logs), **WINDOW)
         yield proc
         proc.stop()
 
@@ -122,6 +121,21 @@ def test_a_retry_after_the_window_revokes_the_login(gateway: ServiceProcess, adm
     assert _audit(gateway, admin, username) == ["refresh.reused"]
 
 
+def test_a_window_of_zero_makes_every_retry_a_replay(
+    nats_server: NatsServer, gateway_db: str, gateway: ServiceProcess, admin: dict[str, str], tmp_path: Path
+) -> None:
+    strict = start_gateway(nats_server, gateway_db, tmp_path, CITYOPS_GATEWAY_REFRESH_RETRY_S="0", **LENIENT)
+    try:
+        username, first = _login(strict, admin)
+        lost = _refresh(strict, first["refresh_token"]).json()
+        retry = _refresh(strict, first["refresh_token"])
+        assert retry.status_code == 401
+        assert _me(strict, lost) == 401
+    finally:
+        strict.stop()
+    assert _audit(gateway, admin, username) == ["refresh.reused"]
+
+
 def test_the_parent_presented_after_its_child_was_used_revokes_the_login(
     gateway: ServiceProcess, admin: dict[str, str]
 ) -> None:
@@ -136,11 +150,12 @@ def test_the_parent_presented_after_its_child_was_used_revokes_the_login(
     assert _audit(gateway, admin, username) == ["refresh.reused"]
 
 
-async def _retry_together(gateway: ServiceProcess, refresh_token: str, retries: int) -> list[httpx.Response]:
-    """``retries`` refreshes with one token, sent at once on connections opened beforehand, so that they
-    reach the gateway's database together."""
+async def _retry_together(replicas: list[ServiceProcess], refresh_token: str, retries: int) -> list[httpx.Response]:
+    """``retries`` refreshes with one token, spread over ``replicas``, sent at once on connections opened
+    beforehand, so that they reach the shared database together."""
     grant = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    clients = [httpx.AsyncClient(base_url=gateway.url, timeout=30) for _ in range(retries)]
+    urls = [replicas[i % len(replicas)].url for i in range(retries)]
+    clients = [httpx.AsyncClient(base_url=url, timeout=30) for url in urls]
     try:
         await asyncio.gather(*(client.get("/readyz") for client in clients))
         return await asyncio.gather(*(client.post(f"{API}/auth/refresh", json=grant) for client in clients))
@@ -148,13 +163,24 @@ async def _retry_together(gateway: ServiceProcess, refresh_token: str, retries: 
         await asyncio.gather(*(client.aclose() for client in clients))
 
 
+@pytest.mark.parametrize("replicas", [1, 2], ids=["one-replica", "two-replicas"])
 def test_concurrent_retries_of_one_token_leave_one_usable_pair(
-    gateway: ServiceProcess, gateway_db: str, admin: dict[str, str]
+    nats_server: NatsServer,
+    gateway_db: str,
+    gateway: ServiceProcess,
+    admin: dict[str, str],
+    tmp_path: Path,
+    replicas: int,
 ) -> None:
     username, first = _login(gateway, admin)
     lost = _refresh(gateway, first["refresh_token"]).json()
     retries = 8
-    answers = asyncio.run(_retry_together(gateway, first["refresh_token"], retries))
+    others = [start_gateway(nats_server, gateway_db, tmp_path, **WINDOW) for _ in range(replicas - 1)]
+    try:
+        answers = asyncio.run(_retry_together([gateway, *others], first["refresh_token"], retries))
+    finally:
+        for other in others:
+            other.stop()
     # They took turns on the parent's row: each replaced the child of the one before it.
     assert [a.status_code for a in answers] == [200] * retries, [a.text for a in answers]
     answered = {_hash(a.json()["refresh_token"]): a.json() for a in answers}

@@ -197,8 +197,8 @@ async def rotate(
     refresh_token: str,
 ) -> Rotated:
     """The next pair of the login ``refresh_token`` belongs to; the token is used up. Presented again
-    within ``refresh_retry_s`` while its child is unused, a fresh child replaces that one (``retried``).
-    ``ReplayedRefreshTokenError`` when it was used before otherwise (its login is revoked, committed first)."""
+    within ``refresh_retry_s`` while its child is unused, a fresh child replaces that one (``retried``);
+    presented again otherwise, ``ReplayedRefreshTokenError`` (its login is revoked, committed first)."""
     now = datetime.now(UTC)
     token_hash = crypto.hash_random(refresh_token)
     async with database.session() as session:
