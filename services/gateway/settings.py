@@ -46,6 +46,10 @@ class GatewaySettings(ServiceSettings):
     # A refresh token not exchanged within this long ends its login: a dashboard refreshes every few
     # minutes while it runs, so only a tab that stopped (closed, asleep) meets this limit.
     refresh_idle_s: int = Field(3600, ge=2)
+    # A used refresh token presented again within this long of its exchange, while the token it was
+    # exchanged for is unused, is a retry of an exchange whose answer was lost (not a theft): it gets a
+    # fresh pair replacing that one. Covers a dashboard's retries (8 s timeout, then 1-3 s waits); 0: off.
+    refresh_retry_s: int = Field(30, ge=0)
     # Peers (IPs or CIDRs, comma-separated) whose X-Forwarded-For / X-Forwarded-Proto are believed: the
     # ingress controller's pods. Empty: no forwarded header is, and the peer is the client.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -120,7 +120,10 @@ async def refresh(
     grant: Annotated[schemas.RefreshIn, Depends(_refresh_grant)],
 ) -> schemas.TokenOut:
     """Exchange a refresh token for a new access token and a new refresh token; the one sent is used
-    up. Sending a used one again revokes the whole login (both holders are logged out) and is audited.
+    up. Sending a used one again revokes the whole login (both holders are logged out) and is audited,
+    except a retry of an exchange whose answer was lost: sent again within `CITYOPS_GATEWAY_REFRESH_RETRY_S`
+    of its exchange, before the refresh token answered has been used, it gets a fresh pair that replaces
+    that one (audited as a retry).
     Refused tokens are throttled per address like failed logins. A refresh token must be exchanged
     within `refresh_expires_in` seconds (the idle limit), and the login ends at the time fixed when it
     began (`login_expires_in`), however often it is refreshed; no token of it lives longer."""
@@ -133,6 +136,7 @@ async def refresh(
         jwt_keys=gw.jwt_keys,
         ttl_s=gw.settings.token_ttl_s,
         refresh_idle_s=gw.settings.refresh_idle_s,
+        refresh_retry_s=gw.settings.refresh_retry_s,
         refresh_token=grant.refresh_token,
         origin=where,
     )

@@ -179,20 +179,23 @@ async def refresh(
     jwt_keys: KeySet,
     ttl_s: int,
     refresh_idle_s: int,
+    refresh_retry_s: int,
     refresh_token: str,
     origin: Origin,
 ) -> tokens.Issued:
     """Exchange a refresh token, once, for the next pair of its login. Refused tokens count against the
-    client like failed logins; a replayed one revokes its login everywhere and is audited."""
+    client like failed logins; a replayed one revokes its login everywhere and is audited
+    (``refresh.reused``), and so is a retry of an exchange whose answer was lost (``refresh.retried``)."""
     throttle.check(REFRESH_ACCOUNT, origin.client)
 
-    async def exchange() -> tuple[str, tokens.Issued]:
+    async def exchange() -> tokens.Rotated:
         try:
             return await tokens.rotate(
                 database=database,
                 jwt_keys=jwt_keys,
                 ttl_s=ttl_s,
                 refresh_idle_s=refresh_idle_s,
+                refresh_retry_s=refresh_retry_s,
                 refresh_token=refresh_token,
             )
         except tokens.ReplayedRefreshTokenError as exc:
@@ -207,16 +210,27 @@ async def refresh(
                 path=origin.path,
                 status=UnauthorizedError.status,
                 client=origin.client,
-                detail=f"refresh token replayed: login {exc.family_id} revoked",
+                detail=f"refresh.reused: refresh token replayed, login {exc.family_id} revoked",
             )
             await _forget_callers(callers, bus)
             raise
 
-    username, issued = await _counted(
-        exchange, database=database, throttle=throttle, account=REFRESH_ACCOUNT, origin=origin
-    )
-    limiter.check(f"login:{username}")
-    return issued
+    rotated = await _counted(exchange, database=database, throttle=throttle, account=REFRESH_ACCOUNT, origin=origin)
+    if rotated.retried:
+        # Not a theft, but a token shown twice all the same: left where a reviewer of replays looks.
+        log.info("auth.refresh_retried", extra={"user": rotated.username, "login": str(rotated.family_id)})
+        await audit.record_write(
+            database=database,
+            actor=f"user:{rotated.username}",
+            method=origin.method,
+            path=origin.path,
+            status=200,
+            client=origin.client,
+            detail=f"refresh.retried: refresh token presented again within the retry window, login "
+            f"{rotated.family_id} kept, the pair issued before replaced",
+        )
+    limiter.check(f"login:{rotated.username}")
+    return rotated.issued
 
 
 async def logout(*, database: Database, callers: CallerCache, bus: Bus, refresh_token: str) -> None:

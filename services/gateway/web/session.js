@@ -3,6 +3,8 @@
 // send, so no token is ever written into a URL. The login ends only when the gateway refuses a refresh
 // (its absolute end, a refresh token left unused past the idle limit, a revocation): a refresh that did
 // not reach the gateway (restarting, network down) is tried again, and a tab that slept refreshes on waking.
+// A refresh whose answer was lost is tried again with the same refresh token too: the gateway answers
+// such a retry with a fresh pair within CITYOPS_GATEWAY_REFRESH_RETRY_S (30 s) rather than ending the login.
 
 const TOKEN = "cityops.token", REFRESH = "cityops.refresh";
 // Waits between refreshes that did not reach the gateway: soon at first, then every few seconds.

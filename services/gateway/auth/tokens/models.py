@@ -37,5 +37,9 @@ class RefreshToken(Base):
         ForeignKey(f"{SCHEMA}.token_family.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    # Set when it is exchanged; a second exchange is a replay and ends the family.
+    # Set when it is exchanged, or replaced by a retry of the exchange that issued it; presenting it
+    # again is a replay and ends the family (unless it is a retry of its own exchange, see ``parent_hash``).
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The token exchanged for this one (None for a login's first): a retry of that exchange, its answer
+    # lost on the way, finds the unused child here and replaces it rather than ending the login.
+    parent_hash: Mapped[str | None] = mapped_column(String(64), index=True)

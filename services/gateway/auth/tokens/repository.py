@@ -49,6 +49,26 @@ async def find_refresh_token(session: AsyncSession, token_hash: str) -> RefreshT
     return await session.get(RefreshToken, token_hash)
 
 
+async def lock_refresh_token(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    """The token, its row locked until the unit of work ends: retries of one exchange, on any replica,
+    take turns, and each one sees the child the one before it issued (and replaces it)."""
+    stmt = select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def use_up_child(session: AsyncSession, parent_hash: str, now: datetime) -> bool:
+    """Use up the unused child of ``parent_hash`` (a retry of its exchange replaces it); False when there
+    is none: the child was exchanged already, its holder has moved on. One statement, so a retry and an
+    exchange of that child racing each other cannot both succeed."""
+    stmt = (
+        update(RefreshToken)
+        .where(RefreshToken.parent_hash == parent_hash, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .returning(RefreshToken.token_hash)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
 async def family_and_user(session: AsyncSession, family_id: uuid.UUID) -> tuple[TokenFamily, User] | None:
     stmt = select(TokenFamily, User).join(User, User.id == TokenFamily.user_id).where(TokenFamily.id == family_id)
     row = (await session.execute(stmt)).first()

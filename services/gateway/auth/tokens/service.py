@@ -7,7 +7,13 @@ refresh token must be exchanged within ``refresh_idle_s`` of its issue (a tab th
 closed laptop, is logged out after that), and the family ends at the time fixed at login
 (``refresh_ttl_s``), however often it is refreshed; no token of a login outlives that end. A refresh
 token presented a second time means two parties hold it, one of them a thief: the family is revoked,
-logging both out, with the access tokens it bought (they name it in ``sid``).
+logging both out, with the access tokens it bought (they name it in ``sid``). One exception: an exchange
+whose answer was lost on the way (network, a gateway killed after its commit) is retried by the client
+with the same token. Within ``refresh_retry_s`` of the exchange, and only while the child it issued is
+unused, the retry gets a fresh child that replaces the first (used up: presenting it later is a replay),
+so at most one live child exists; once the child has been exchanged, its holder has moved on and the
+parent presented again is a replay. The parent's row is locked for this, so that concurrent retries on
+any replica take turns.
 
 Every token carries the user's ``token_generation`` (``gen``); a change of password, roles, departments
 or of ``active`` moves it on (auth/service.py:update_user) and ``verify`` refuses older tokens.
@@ -61,6 +67,16 @@ class Issued:
     media: MediaToken
 
 
+@dataclass(frozen=True)
+class Rotated:
+    """The next pair of a login; ``retried`` when it answers a retry of an exchange already made."""
+
+    username: str
+    family_id: uuid.UUID
+    issued: Issued
+    retried: bool
+
+
 def _sign(jwt_keys: KeySet, *, username: str, generation: int, family_id: uuid.UUID, ttl_s: int, typ: str) -> str:
     # ``jti``: two tokens issued within the same second are still two tokens.
     claims = {"typ": typ, "gen": generation, "sid": str(family_id), "jti": uuid.uuid4().hex}
@@ -76,10 +92,13 @@ def _grant(
     ttl_s: int,
     refresh_idle_s: int,
     now: datetime,
+    parent_hash: str | None,
 ) -> Issued:
     refresh = crypto.new_refresh_token()
     # Issued at ``now`` by this clock, the one ``rotate`` measures idleness with (not the database's).
-    token = RefreshToken(token_hash=crypto.hash_random(refresh), family_id=family.id, created_at=now)
+    token = RefreshToken(
+        token_hash=crypto.hash_random(refresh), family_id=family.id, created_at=now, parent_hash=parent_hash
+    )
     repository.add_refresh_token(session, token)
     # Nothing outlives the login: near its end the tokens are shorter, so the login ends when it says.
     left_s = max(1, int((family.expires_at - now).total_seconds()))
@@ -117,6 +136,7 @@ async def start(
             ttl_s=ttl_s,
             refresh_idle_s=refresh_idle_s,
             now=now,
+            parent_hash=None,
         )
 
 
@@ -135,44 +155,76 @@ def _ended(family: TokenFamily, user: User, issued_at: datetime, idle_s: int, no
     return None
 
 
-async def _refusal(session: AsyncSession, token_hash: str, now: datetime) -> UnauthorizedError:
-    """Why a token that could not be marked used is refused; a replay revokes its family here."""
-    token = await repository.find_refresh_token(session, token_hash)
+async def _retry_or_refusal(
+    session: AsyncSession,
+    token_hash: str,
+    *,
+    now: datetime,
+    refresh_idle_s: int,
+    refresh_retry_s: int,
+    grant: functools.partial[Issued],
+) -> Rotated | UnauthorizedError:
+    """A token that could not be marked used: the answer to a retry of its exchange, or why it is
+    refused (a replay revokes its family here)."""
+    token = await repository.lock_refresh_token(session, token_hash)
     found = None if token is None else await repository.family_and_user(session, token.family_id)
-    if found is None:
+    if token is None or found is None:
         return UnauthorizedError("unknown refresh token")
     family, user = found
+    exchanged_at = token.used_at
+    # The window runs from the first exchange, not from the last retry: retries cannot stretch it.
+    if (
+        refresh_retry_s > 0
+        and exchanged_at is not None
+        and now < exchanged_at + timedelta(seconds=refresh_retry_s)
+        and _ended(family, user, exchanged_at, refresh_idle_s, now) is None
+        and await repository.use_up_child(session, token_hash, now)
+    ):
+        issued = grant(username=user.username, family=family, parent_hash=token_hash)
+        return Rotated(username=user.username, family_id=family.id, issued=issued, retried=True)
     if await repository.revoke_family(session, family.id, now):
         return ReplayedRefreshTokenError(username=user.username, family_id=family.id)
     return UnauthorizedError("login revoked: log in again")
 
 
 async def rotate(
-    *, database: Database, jwt_keys: KeySet, ttl_s: int, refresh_idle_s: int, refresh_token: str
-) -> tuple[str, Issued]:
-    """The user and the next pair of the login ``refresh_token`` belongs to; the token is used up.
-    ``ReplayedRefreshTokenError`` when it was used before (its login is revoked, committed first)."""
+    *,
+    database: Database,
+    jwt_keys: KeySet,
+    ttl_s: int,
+    refresh_idle_s: int,
+    refresh_retry_s: int,
+    refresh_token: str,
+) -> Rotated:
+    """The next pair of the login ``refresh_token`` belongs to; the token is used up. Presented again
+    within ``refresh_retry_s`` while its child is unused, a fresh child replaces that one (``retried``);
+    presented again otherwise, ``ReplayedRefreshTokenError`` (its login is revoked, committed first)."""
     now = datetime.now(UTC)
     token_hash = crypto.hash_random(refresh_token)
     async with database.session() as session:
+        grant = functools.partial(
+            _grant, session, jwt_keys=jwt_keys, ttl_s=ttl_s, refresh_idle_s=refresh_idle_s, now=now
+        )
         used = await repository.use_refresh_token(session, token_hash, now)
         found = None if used is None else await repository.family_and_user(session, used.family_id)
         if used is None or found is None:
-            refusal = await _refusal(session, token_hash, now)
+            outcome = await _retry_or_refusal(
+                session,
+                token_hash,
+                now=now,
+                refresh_idle_s=refresh_idle_s,
+                refresh_retry_s=refresh_retry_s,
+                grant=grant,
+            )
+            if isinstance(outcome, Rotated):
+                return outcome
+            refusal = outcome
         else:
             family, user = found
             why = _ended(family, user, used.created_at, refresh_idle_s, now)
             if why is None:
-                issued = _grant(
-                    session,
-                    username=user.username,
-                    family=family,
-                    jwt_keys=jwt_keys,
-                    ttl_s=ttl_s,
-                    refresh_idle_s=refresh_idle_s,
-                    now=now,
-                )
-                return user.username, issued
+                issued = grant(username=user.username, family=family, parent_hash=token_hash)
+                return Rotated(username=user.username, family_id=family.id, issued=issued, retried=False)
             refusal = UnauthorizedError(why)
     # Out of the unit of work, so that what it did (a token used up, a family revoked) is committed.
     raise refusal
