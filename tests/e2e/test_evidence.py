@@ -134,6 +134,7 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
     assert state["download_url"] == f"/api/v1/evidence-packages/{package_id}/download"
 
     assert httpx.get(gw + state["download_url"], headers=viewer).status_code == 403
+    assert httpx.get(gw + state["download_url"]).status_code == 401
     download = httpx.get(gw + state["download_url"], headers=operator, timeout=30)
     assert download.status_code == 200, download.text
     assert download.headers["content-type"] == "application/zip"
@@ -192,6 +193,9 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
     mine = [(a["method"], a["path"], a["status"]) for a in audit if a["actor"] == f"user:{recorded.operator_name}"]
     assert ("POST", "/api/v1/evidence-packages", 202) in mine, mine
     assert ("GET", f"/api/v1/evidence-packages/{package_id}/download", 200) in mine, mine
+    # Refused downloads are custody too: who tried, which package, and that it was refused.
+    downloads = [(a["actor"].split("-")[0], a["status"]) for a in audit if a["path"] == state["download_url"]]
+    assert sorted(downloads) == [("anonymous", 401), ("user:operator", 200), ("user:viewer", 403)], downloads
 
 
 def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footage_to_cases(
