@@ -158,7 +158,7 @@ async def list_evidence(session: AsyncSession, camera_id: str) -> list[tuple[Evi
         .where(Evidence.camera_id == camera_id)
         .order_by(Evidence.start_at)
     )
-    return [(row, closed_at) for row, closed_at in (await session.execute(stmt)).tuples()]
+    return [(row, closed_at) for row, closed_at in await session.execute(stmt)]
 
 
 async def get_evidence(session: AsyncSession, evidence_id: uuid.UUID) -> Evidence:
