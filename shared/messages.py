@@ -178,6 +178,18 @@ class EvidenceHoldRequested(Message):
     at: datetime
 
 
+class EvidenceHoldsReleased(Message):
+    """Published on ``reports.evidence-release.<case>`` when a case with attached footage becomes final
+    (closed or rejected: ``closed_at`` is when) or is reopened (``closed_at`` is None: keep its holds
+    again). Ingest lets the case's holds lapse once its keep period after ``closed_at`` has passed; the
+    newest ``at`` wins, so a late or redelivered message never undoes a later one."""
+
+    case_ref: str
+    closed_at: datetime | None
+    by: str
+    at: datetime
+
+
 class DirectiveChanged(Message):
     """Published on ``reports.directives.<id>.<event>``."""
 

@@ -70,6 +70,13 @@ def evidence_hold(camera: str) -> str:
 EVIDENCE_HOLDS_ALL = "reports.evidence.*"
 
 
+def evidence_release(case_id: str) -> str:
+    return f"reports.evidence-release.{case_id}"
+
+
+EVIDENCE_RELEASES_ALL = "reports.evidence-release.*"
+
+
 @dataclass(frozen=True)
 class StreamSpec:
     name: str
@@ -108,11 +115,14 @@ ALERT_CASES_CONSUMER = "reports-alert-cases"
 RECORDING_ALERTS_CONSUMER = "ingest-recording-alerts"
 # Durable JetStream consumer of REPORTS that keeps footage attached to cases (ingest's evidence table).
 EVIDENCE_HOLDS_CONSUMER = "ingest-evidence-holds"
+# Durable JetStream consumer of REPORTS that lets a final case's holds lapse after the keep period.
+EVIDENCE_RELEASES_CONSUMER = "ingest-evidence-releases"
 # Which service runs each durable consumer: it alone may publish that consumer's dead letters.
 DURABLE_CONSUMERS: dict[str, str] = {
     ALERT_CASES_CONSUMER: "reports",
     RECORDING_ALERTS_CONSUMER: "ingest",
     EVIDENCE_HOLDS_CONSUMER: "ingest",
+    EVIDENCE_RELEASES_CONSUMER: "ingest",
 }
 
 
@@ -178,6 +188,13 @@ SUBJECTS: tuple[SubjectSpec, ...] = (
         "`EvidenceHoldRequested`",
         "reports",
         f"ingest (`{EVIDENCE_HOLDS_CONSUMER}`: footage attached to a case is kept)",
+    ),
+    SubjectSpec(
+        "reports.evidence-release.<case>",
+        "JetStream `REPORTS`",
+        "`EvidenceHoldsReleased`",
+        "reports",
+        f"ingest (`{EVIDENCE_RELEASES_CONSUMER}`: a final case's holds lapse after the keep period)",
     ),
     SubjectSpec(
         "deadletter.<consumer>",

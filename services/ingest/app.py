@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from services.ingest.api import cameras, evidence_packages, layouts, recording
 from services.ingest.consumers.alert_windows import alert_window_consumer
-from services.ingest.consumers.evidence_holds import evidence_hold_consumer
+from services.ingest.consumers.evidence_holds import evidence_hold_consumer, evidence_release_consumer
 from services.ingest.evidence.builder import PackageBuilder
 from services.ingest.evidence.settings import get_evidence_settings
 from services.ingest.evidence.signing import load_signer
@@ -63,6 +63,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     )
     alert_windows = alert_window_consumer(runtime.bus, runtime.database)
     evidence_holds = evidence_hold_consumer(runtime.bus, runtime.database)
+    evidence_releases = evidence_release_consumer(runtime.bus, runtime.database)
     evidence_settings = get_evidence_settings()
     # A malformed key stops the start here (KeyConfigError); a missing one only refuses packages.
     evidence = PackageBuilder(
@@ -83,6 +84,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     runtime.on_shutdown(alert_windows.stop)
     runtime.on_startup(evidence_holds.start)
     runtime.on_shutdown(evidence_holds.stop)
+    runtime.on_startup(evidence_releases.start)
+    runtime.on_shutdown(evidence_releases.stop)
     _run_with(runtime, evidence.start, evidence.close)
 
     app = create_service_app(runtime, title="cityops ingest", description="Camera registry and stream decoding.")

@@ -15,9 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
+from playwright.sync_api import Browser, expect
 
 from devstack.servers import NatsServer
-from tests.e2e.conftest import CLIP, System, running_system
+from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System, running_system
 from tests.evidence import (
     extract,
     flip_one_byte,
@@ -124,7 +125,7 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
     def ready() -> dict[str, Any] | None:
         r = httpx.get(f"{gw}/api/v1/evidence-packages/{package_id}", headers=viewer)
         assert r.status_code == 200, r.text
-        assert r.json()["status"] != "failed", r.json()
+        assert r.json()["status"] != "failed", r.json().get("error")
         return r.json() if r.json()["status"] == "ready" else None
 
     state = _until("package ready", ready, 30, system)
@@ -134,6 +135,7 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
     assert state["download_url"] == f"/api/v1/evidence-packages/{package_id}/download"
 
     assert httpx.get(gw + state["download_url"], headers=viewer).status_code == 403
+    assert httpx.get(gw + state["download_url"]).status_code == 401
     download = httpx.get(gw + state["download_url"], headers=operator, timeout=30)
     assert download.status_code == 200, download.text
     assert download.headers["content-type"] == "application/zip"
@@ -192,11 +194,20 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
     mine = [(a["method"], a["path"], a["status"]) for a in audit if a["actor"] == f"user:{recorded.operator_name}"]
     assert ("POST", "/api/v1/evidence-packages", 202) in mine, mine
     assert ("GET", f"/api/v1/evidence-packages/{package_id}/download", 200) in mine, mine
+    # Refused downloads are custody too: who tried, which package, and that it was refused.
+    downloads = [(a["actor"].split("-")[0], a["status"]) for a in audit if a["path"] == state["download_url"]]
+    assert sorted(downloads) == [("anonymous", 401), ("user:operator", 200), ("user:viewer", 403)], downloads
 
 
-def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footage_to_cases(
-    system: System, recorded: Recorded
-) -> None:
+@dataclass(frozen=True)
+class Alerted:
+    alert: dict[str, Any]
+    case: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def alerted(system: System, recorded: Recorded) -> Alerted:
+    """An alert on ev-1 and the case opened from it (its timeline holds the alert's clip and thumbnail)."""
     gw, operator = system.gateway, recorded.operator
     rule = {"camera": "ev-1", "name": "Crowd", "type": "crowd", "object": "person",
             "zone": [[0, 0], [1, 0], [1, 1], [0, 1]], "min_count": 2, "min_duration_s": 1, "cooldown_s": 5}  # fmt: skip
@@ -207,6 +218,22 @@ def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footag
         90,
         system,
     )
+
+    def alert_case() -> dict[str, Any] | None:
+        for c in httpx.get(gw + "/api/v1/cases?source=camera_alert", headers=operator).json()["items"]:
+            detail = httpx.get(f"{gw}/api/v1/cases/{c['id']}", headers=operator).json()
+            if any((e["data"] or {}).get("alert_id") == alert["id"] for e in detail["timeline"]):
+                return dict(detail)
+        return None
+
+    return Alerted(alert, _until("the alert's case", alert_case, 30, system))
+
+
+def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footage_to_cases(
+    system: System, recorded: Recorded, alerted: Alerted
+) -> None:
+    gw, operator = system.gateway, recorded.operator
+    alert = alerted.alert
     started = datetime.fromisoformat(alert["started_at"])
     clip = urlsplit(alert["clip_url"])
     assert clip.path == "/api/v1/cameras/ev-1/clip.mp4"
@@ -223,14 +250,7 @@ def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footag
     assert played.headers["content-type"] == "video/mp4"
 
     # The case opened from the alert has the clip in its timeline.
-    def alert_case() -> dict[str, Any] | None:
-        for c in httpx.get(gw + "/api/v1/cases?source=camera_alert", headers=operator).json()["items"]:
-            detail = httpx.get(f"{gw}/api/v1/cases/{c['id']}", headers=operator).json()
-            if any((e["data"] or {}).get("alert_id") == alert["id"] for e in detail["timeline"]):
-                return dict(detail)
-        return None
-
-    case = _until("the alert's case", alert_case, 30, system)
+    case = alerted.case
     entry = next(e for e in case["timeline"] if (e["data"] or {}).get("alert_id") == alert["id"])
     assert urlsplit(entry["data"]["clip_url"]).path == "/api/v1/cameras/ev-1/clip.mp4"
     assert entry["data"]["thumbnail_url"] == alert["thumbnail_url"]
@@ -274,3 +294,84 @@ def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footag
     assert httpx.post(f"{gw}/api/v1/cases/{own}/clips", json=attach, headers=dept_user).status_code == 403
     bad = httpx.post(f"{gw}/api/v1/cases/{own}/clips", json={**attach, "end": attach["start"]}, headers=operator)
     assert bad.status_code == 422
+
+
+def test_a_rejected_cases_footage_lapses_after_the_keep_period_and_reopening_keeps_it(
+    system: System, recorded: Recorded
+) -> None:
+    gw, operator = system.gateway, recorded.operator
+    case_id = _new_case(system, operator)
+    attach = {"camera": "ev-3", "start": recorded.start.isoformat(), "end": recorded.end.isoformat()}
+    r = httpx.post(f"{gw}/api/v1/cases/{case_id}/clips", json=attach, headers=operator)
+    assert r.status_code == 201, r.text
+    hold_id = next(e for e in r.json()["timeline"] if e["kind"] == "clip")["data"]["hold_id"]
+
+    def hold() -> dict[str, Any] | None:
+        holds = httpx.get(gw + "/api/v1/cameras/ev-3/evidence", headers=operator).json()
+        return next((h for h in holds if h["id"] == hold_id), None)
+
+    assert _until("the attached range on evidence hold", hold, 15, system)["lapses_at"] is None
+
+    def move(to: str, **extra: str) -> datetime:
+        moved = httpx.post(f"{gw}/api/v1/cases/{case_id}/transitions", json={"to": to, **extra}, headers=operator)
+        assert moved.status_code == 200, moved.text
+        return datetime.fromisoformat(moved.json()["case"]["updated_at"])
+
+    rejected = move("rejected", comment="not within the city's remit")
+    lapsing = _until("the hold lapsing with its case", lambda: (h := hold()) and h["lapses_at"] and h, 15, system)
+    assert lapsing["origin"] == "case"
+    # The default keep period, counted from the rejection.
+    assert datetime.fromisoformat(lapsing["lapses_at"]) - rejected == timedelta(days=90)
+    move("reopened")
+    _until("the hold kept again", lambda: (h := hold()) and h["lapses_at"] is None, 15, system)
+    # Evidence packages' holds never lapse with a case.
+    package_holds = [h for h in httpx.get(gw + "/api/v1/cameras/ev-3/evidence", headers=operator).json()
+                     if h["origin"] == "package"]  # fmt: skip
+    assert all(h["lapses_at"] is None for h in package_holds)
+
+
+def test_the_case_view_plays_its_clips_and_shows_the_alert_thumbnail_in_chromium(
+    system: System, recorded: Recorded, alerted: Alerted, browser: Browser
+) -> None:
+    gw, operator, case_id = system.gateway, recorded.operator, alerted.case["id"]
+    attach = {"camera": "ev-2", "start": recorded.start.isoformat(), "end": recorded.end.isoformat(),
+              "note": "for the browser"}  # fmt: skip
+    attached = httpx.post(f"{gw}/api/v1/cases/{case_id}/clips", json=attach, headers=operator)
+    assert attached.status_code == 201, attached.text
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(gw + "/")
+        page.get_by_label("Tên đăng nhập").fill("admin")
+        page.get_by_label("Mật khẩu").fill(ADMIN_PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.get_by_role("button", name="Vụ việc").click()
+        row = page.locator(f'#case-table tbody tr[data-case="{case_id}"]')
+        expect(row).to_be_visible(timeout=15_000)
+        row.click()
+        detail = page.locator("#case-detail")
+        expect(detail).to_be_visible()
+
+        # The alert's thumbnail (the media cookie lets <img> in) is a decoded picture, not a broken icon.
+        thumb = detail.locator(f'img.case-thumb[src="{alerted.alert["thumbnail_url"]}"]').first
+        thumb.scroll_into_view_if_needed()
+        thumb.evaluate("img => img.decode()")
+        assert thumb.evaluate("img => img.naturalWidth") > 0
+
+        # The attached range plays in place: frames decoded (readyState ≥ 2) and time moving on.
+        video = detail.locator('.case-clip video[data-camera="ev-2"]').last
+        video.scroll_into_view_if_needed()
+        # Muted, as the browser lets a page start a muted video without a click.
+        video.evaluate("v => { v.muted = true; return v.play(); }")
+        page.wait_for_function(
+            "v => v.readyState >= 2 && v.currentTime > 1 && !v.error", arg=video.element_handle(), timeout=20_000
+        )
+        assert video.evaluate("v => v.videoWidth") > 0
+        # So does the alert's own clip.
+        alert_video = detail.locator('.case-clip video[data-camera="ev-1"]').first
+        alert_video.evaluate("v => { v.muted = true; return v.play(); }")
+        page.wait_for_function(
+            "v => v.readyState >= 2 && v.currentTime > 0.5", arg=alert_video.element_handle(), timeout=20_000
+        )
+    finally:
+        page.close()

@@ -19,10 +19,14 @@ from shared.identity import Caller
 from shared.problems import problem_responses
 
 
+def _audited(request: Request) -> None:
+    """A route dependency, so it runs before the guard: an attempt the guard refuses (401, 403) is
+    recorded as well as a copy that left (who tried which package is custody too)."""
+    audit.mark_audited(request.scope.setdefault("state", {}))
+
+
 def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaitable[Response]]:
     async def handler(request: Request, gw: State, caller: Annotated[Caller, Depends(guard)]) -> Response:
-        if forward.audited:
-            audit.mark_audited(request.scope.setdefault("state", {}))
         response = await proxy.forward_request(
             upstreams=gw.upstreams,
             forward=forward,
@@ -70,5 +74,6 @@ def build_router() -> APIRouter:
                     tags=[forward.tag],
                     response_class=StreamingResponse,
                     openapi_extra={"parameters": templated} if templated else None,
+                    dependencies=[Depends(_audited)] if forward.audited else None,
                 )
     return router

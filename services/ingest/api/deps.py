@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.ingest.recording.settings import RecordingSettings, get_recording_settings
 from services.ingest.recording.store import SegmentStore
 from services.ingest.settings import IngestSettings
 from services.ingest.streams.supervisor import Supervisor
@@ -27,6 +28,12 @@ def store(request: Request) -> SegmentStore:
     return found
 
 
+def recording_settings() -> RecordingSettings:
+    """The settings the recorder and its sweeper were built with (read once per process)."""
+    return get_recording_settings()
+
+
 SupervisorDep = Annotated[Supervisor, Depends(supervisor)]
 SettingsDep = Annotated[IngestSettings, Depends(settings)]
 StoreDep = Annotated[SegmentStore, Depends(store)]
+RecordingSettingsDep = Annotated[RecordingSettings, Depends(recording_settings)]

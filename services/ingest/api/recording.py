@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from services.ingest.api.deps import StoreDep
+from services.ingest.api.deps import RecordingSettingsDep, StoreDep
 from services.ingest.recording import service
 from services.ingest.recording.schemas import (
     ClipOut,
@@ -84,8 +84,10 @@ async def mark_evidence(
 
 
 @router.get("/{camera_id}/evidence", summary="Evidence ranges of a camera")
-async def list_evidence(session: SessionDep, camera_id: str) -> list[EvidenceOut]:
-    return await service.list_evidence(session=session, camera_id=camera_id)
+async def list_evidence(session: SessionDep, camera_id: str, settings: RecordingSettingsDep) -> list[EvidenceOut]:
+    return await service.list_evidence(
+        session=session, camera_id=camera_id, case_keep=timedelta(days=settings.case_evidence_keep_days)
+    )
 
 
 @evidence_router.delete("/{evidence_id}", summary="Release evidence: retention applies again")

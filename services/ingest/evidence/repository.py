@@ -1,4 +1,5 @@
-"""All SQL of evidence packages (the rows, claiming work among replicas) and of holds asked for on the bus."""
+"""All SQL of evidence packages (the rows, claiming work among replicas) and of holds asked for on the bus
+(with the final state of the cases they were asked for)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.evidence.models import EvidencePackage
-from services.ingest.recording.models import Evidence
+from services.ingest.recording.models import CaseEvidence, Evidence
 from shared.db import get_existing
 
 
@@ -70,5 +71,17 @@ async def report(session: AsyncSession, package_id: uuid.UUID, builder: str, **v
 async def add_hold(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert an evidence range keyed by its id; False when it is already there (a redelivery)."""
     stmt = insert(Evidence).values(**values).on_conflict_do_nothing(index_elements=["id"])
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_case_final(session: AsyncSession, *, case_ref: str, closed_at: datetime | None, at: datetime) -> bool:
+    """Record when a case became final (None: open again) unless a newer message already did; False then."""
+    stmt = insert(CaseEvidence).values(case_ref=case_ref, closed_at=closed_at, changed_at=at)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["case_ref"],
+        set_={"closed_at": stmt.excluded.closed_at, "changed_at": stmt.excluded.changed_at},
+        where=CaseEvidence.changed_at < stmt.excluded.changed_at,
+    )
     result = await session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from shared.db import after_commit
 from shared.errors import ConflictError, InvalidInputError, RangeNotSatisfiableError, UnavailableError
 from shared.identity import Caller
 from shared.links import evidence_download_url
-from shared.messages import EvidenceHoldRequested
+from shared.messages import EvidenceHoldRequested, EvidenceHoldsReleased
 
 log = logging.getLogger("cityops.ingest.evidence")
 
@@ -79,7 +79,7 @@ async def create_package(
     for camera in body.cameras:
         hold = Evidence(
             camera_id=camera, start_at=body.start, end_at=body.end, reason=f"evidence package {row.id}: {body.reason}",
-            case_ref=body.case_id, created_by=caller.name,
+            case_ref=body.case_id, created_by=caller.name, origin="package",
         )  # fmt: skip
         await recordings.add_evidence(session, hold)
     after_commit(session, wake)
@@ -129,7 +129,17 @@ async def hold_range(*, session: AsyncSession, hold: EvidenceHoldRequested) -> N
         {
             "id": uuid.UUID(hold.hold_id), "camera_id": hold.camera, "start_at": hold.start, "end_at": hold.end,
             "reason": hold.reason, "case_ref": hold.case_ref, "created_by": hold.by,
+            # Without a case there is nothing to lapse with: such a hold stays until released.
+            "origin": "case" if hold.case_ref else "manual",
         },
     )  # fmt: skip
     if added:
         log.info("evidence.hold_added", extra={"camera": hold.camera, "case": hold.case_ref, "hold": hold.hold_id})
+
+
+async def case_final(*, session: AsyncSession, release: EvidenceHoldsReleased) -> None:
+    """Note that a case became final (or was reopened): its holds lapse ``case_evidence_keep_days`` after
+    ``closed_at`` (the sweeper decides, so a restart loses nothing and the setting applies to all)."""
+    if await repository.set_case_final(session, case_ref=release.case_ref, closed_at=release.closed_at, at=release.at):
+        event = "evidence.case_reopened" if release.closed_at is None else "evidence.case_final"
+        log.info(event, extra={"case": release.case_ref, "closed_at": release.closed_at, "by": release.by})

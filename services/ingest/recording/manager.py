@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -145,21 +145,22 @@ class RecordingManager:
     async def sweep(self, now: datetime | None = None) -> dict[str, int]:
         """Delete what no rule keeps: past retention, outside alert windows (events mode), over budget."""
         now = now or datetime.now(UTC)
+        keep = timedelta(days=self._settings.case_evidence_keep_days)
         deleted = {"retention": 0, "events": 0, "budget": 0}
         async with self._db.session() as session:
             if not await repository.claim_sweep(session):
                 return deleted  # another replica is sweeping the shared volume right now
             deleted["retention"] = await self._delete(
-                session, await repository.past_retention(session, now), "retention"
+                session, await repository.past_retention(session, now, keep), "retention"
             )
             deleted["events"] = await self._delete(
-                session, await repository.outside_alert_windows(session, now), "events"
+                session, await repository.outside_alert_windows(session, now, keep), "events"
             )
             total = await repository.total_bytes(session)
             over = total - self._settings.disk_budget_bytes
             if over > 0:
                 freed = 0
-                for segment in await repository.oldest_unprotected(session):
+                for segment in await repository.oldest_unprotected(session, now, keep):
                     if freed >= over:
                         break
                     freed += segment.bytes

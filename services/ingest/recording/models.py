@@ -50,6 +50,22 @@ class Evidence(Base):
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who asked: "manual" (the API), "package" (an evidence package) or "case" (footage attached to a
+    # case in reports). Only "case" holds lapse with their case; the others stay until released.
+    origin: Mapped[str] = mapped_column(Text, default="manual", server_default="manual")
+
+
+class CaseEvidence(Base):
+    """Whether a case in reports is final, as last told on the bus: its "case" holds lapse once the keep
+    period after ``closed_at`` has passed. One row per case, whichever message came first, so a hold
+    that arrives after its case closed lapses with it."""
+
+    __tablename__ = "case_evidence"
+
+    case_ref: Mapped[str] = mapped_column(Text, primary_key=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The ``at`` of the message that set this row: an older message never overwrites a newer one.
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AlertWindow(Base):

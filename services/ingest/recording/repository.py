@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ingest.recording.models import AlertWindow, Evidence, RecordingConfig, Segment
+from services.ingest.recording.models import AlertWindow, CaseEvidence, Evidence, RecordingConfig, Segment
 from shared.db import get_existing
 
 
@@ -62,12 +62,18 @@ async def delete_segment(session: AsyncSession, segment: Segment) -> None:
     await session.delete(segment)
 
 
-def _kept_as_evidence() -> ColumnElement[bool]:
+def _kept_as_evidence(now: datetime, case_keep: timedelta) -> ColumnElement[bool]:
+    """A hold not released covers the segment, unless it is a case's hold and its case has been final
+    for longer than ``case_keep`` (the hold lapses on its own: nothing has to run at that moment)."""
+    lapsed = (Evidence.origin == "case") & exists().where(
+        CaseEvidence.case_ref == Evidence.case_ref, CaseEvidence.closed_at < now - case_keep
+    )
     return exists().where(
         Evidence.camera_id == Segment.camera_id,
         Evidence.released_at.is_(None),
         Evidence.start_at < Segment.end_at,
         Evidence.end_at > Segment.start_at,
+        ~lapsed,
     )
 
 
@@ -75,20 +81,20 @@ def _seconds(seconds: Any) -> Any:
     return func.make_interval(0, 0, 0, 0, 0, 0, seconds)
 
 
-async def past_retention(session: AsyncSession, now: datetime) -> Sequence[Segment]:
+async def past_retention(session: AsyncSession, now: datetime, case_keep: timedelta) -> Sequence[Segment]:
     """Segments older than their camera's retention (7 days without settings), unless evidence."""
     stmt = (
         select(Segment)
         .join(RecordingConfig, RecordingConfig.camera_id == Segment.camera_id, isouter=True)
         .where(
             Segment.end_at < now - func.make_interval(0, 0, 0, func.coalesce(RecordingConfig.retention_days, 7)),
-            ~_kept_as_evidence(),
+            ~_kept_as_evidence(now, case_keep),
         )
     )
     return (await session.execute(stmt)).scalars().all()
 
 
-async def outside_alert_windows(session: AsyncSession, now: datetime) -> Sequence[Segment]:
+async def outside_alert_windows(session: AsyncSession, now: datetime, case_keep: timedelta) -> Sequence[Segment]:
     """Segments of `events` cameras no alert window (± pre/post) touches, unless evidence."""
     in_window = exists().where(
         AlertWindow.camera_id == Segment.camera_id,
@@ -103,7 +109,7 @@ async def outside_alert_windows(session: AsyncSession, now: datetime) -> Sequenc
             RecordingConfig.mode == "events",
             Segment.end_at < now - _seconds(RecordingConfig.post_s + 30),
             ~in_window,
-            ~_kept_as_evidence(),
+            ~_kept_as_evidence(now, case_keep),
         )
     )
     return (await session.execute(stmt)).scalars().all()
@@ -120,9 +126,9 @@ async def total_bytes(session: AsyncSession) -> int:
     return int((await session.execute(select(func.coalesce(func.sum(Segment.bytes), 0)))).scalar_one())
 
 
-async def oldest_unprotected(session: AsyncSession) -> Sequence[Segment]:
+async def oldest_unprotected(session: AsyncSession, now: datetime, case_keep: timedelta) -> Sequence[Segment]:
     """Every segment that is not evidence, oldest first (the budget sweep stops once enough is freed)."""
-    stmt = select(Segment).where(~_kept_as_evidence()).order_by(Segment.start_at)
+    stmt = select(Segment).where(~_kept_as_evidence(now, case_keep)).order_by(Segment.start_at)
     return (await session.execute(stmt)).scalars().all()
 
 
@@ -144,9 +150,15 @@ async def add_evidence(session: AsyncSession, row: Evidence) -> None:
     await session.refresh(row)
 
 
-async def list_evidence(session: AsyncSession, camera_id: str) -> list[Evidence]:
-    rows = await session.execute(select(Evidence).where(Evidence.camera_id == camera_id).order_by(Evidence.start_at))
-    return list(rows.scalars())
+async def list_evidence(session: AsyncSession, camera_id: str) -> list[tuple[Evidence, datetime | None]]:
+    """A camera's holds, each with when its case became final (None: no case, or the case is open)."""
+    stmt = (
+        select(Evidence, CaseEvidence.closed_at)
+        .join(CaseEvidence, CaseEvidence.case_ref == Evidence.case_ref, isouter=True)
+        .where(Evidence.camera_id == camera_id)
+        .order_by(Evidence.start_at)
+    )
+    return [(row, closed_at) for row, closed_at in await session.execute(stmt)]
 
 
 async def get_evidence(session: AsyncSession, evidence_id: uuid.UUID) -> Evidence:

@@ -70,3 +70,7 @@ class EvidenceOut(EvidenceIn):
     created_by: str
     created_at: datetime
     released_at: datetime | None
+    origin: str = Field(description='"manual", "package" or "case" (lapses with its case once final)')
+    lapses_at: datetime | None = Field(
+        None, description="when a case's hold stops keeping footage: its case is final and the keep period ends"
+    )

@@ -124,8 +124,14 @@ async def mark_evidence(
     return EvidenceOut.model_validate(row)
 
 
-async def list_evidence(*, session: AsyncSession, camera_id: str) -> list[EvidenceOut]:
-    return [EvidenceOut.model_validate(r) for r in await repository.list_evidence(session, camera_id)]
+async def list_evidence(*, session: AsyncSession, camera_id: str, case_keep: timedelta) -> list[EvidenceOut]:
+    """A camera's holds; a case's hold says when it lapses once its case is final (the sweeper's rule)."""
+    out = []
+    for row, closed_at in await repository.list_evidence(session, camera_id):
+        hold = EvidenceOut.model_validate(row)
+        hold.lapses_at = closed_at + case_keep if closed_at is not None and row.origin == "case" else None
+        out.append(hold)
+    return out
 
 
 async def release_evidence(*, session: AsyncSession, evidence_id: uuid.UUID) -> EvidenceOut:

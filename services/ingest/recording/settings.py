@@ -19,6 +19,9 @@ class RecordingSettings(BaseSettings):
     segment_s: float = Field(60.0, ge=2, le=3600)
     # Oldest segments are deleted first once the total goes over this (evidence is never deleted).
     disk_budget_bytes: int = Field(50 * 1024**3, ge=1)
+    # How long footage attached to a case stays held after the case is closed or rejected: long enough
+    # for the complaint and appeal periods that follow a decision; a reopened case holds it again.
+    case_evidence_keep_days: float = Field(90.0, ge=0)
     sweep_interval_s: float = Field(30.0, gt=0)
     recording_reconcile_s: float = Field(2.0, gt=0)
     open_timeout_s: float = 5.0

@@ -3,7 +3,9 @@
 Reports does not call ingest: the hold goes out as an ``EvidenceHoldRequested`` event through the outbox,
 in the unit of work that adds the timeline entry, and ingest's durable consumer stores it. So the hold
 exists if and only if the attachment was committed, survives ingest being down (the stream keeps it), and
-the gateway stays a router with no use case of its own.
+the gateway stays a router with no use case of its own. When the case is closed or rejected an
+``EvidenceHoldsReleased`` follows the same way (``service.transition``) and ingest lets the case's holds
+lapse after its keep period; reopening keeps them again.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.access import require_role
 from services.reports.cases import repository
-from services.reports.cases.events import stage
+from services.reports.cases.events import stage, stage_holds_final
 from services.reports.cases.schemas import CaseDetailOut, ClipIn
 from services.reports.cases.service import changed, get_case, record
+from services.reports.cases.workflow import FINAL_STATUSES
 from services.reports.outbox import OUTBOX
 from shared.identity import Caller
 from shared.links import clip_url
@@ -47,5 +50,8 @@ async def attach_clip(
     }
     record(session, case, actor=caller.name, kind="clip", at=now, comment=clip_in.note, data=data)
     OUTBOX.stage(session, evidence_hold(clip_in.camera), hold)
+    if case.status in FINAL_STATUSES:
+        # Footage attached to a finished case is kept for the keep period from now, not forever.
+        stage_holds_final(session, case.id, closed_at=now, by=caller.name, at=now)
     stage(session, [changed(case, "clip_attached", caller.name, now)])
     return await get_case(session=session, case_id=case.id, caller=caller, now=now)

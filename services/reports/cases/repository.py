@@ -42,6 +42,12 @@ async def timeline(session: AsyncSession, case_id: int) -> Sequence[CaseEvent]:
     return (await session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))).all()
 
 
+async def has_clips(session: AsyncSession, case_id: int) -> bool:
+    """Whether footage was ever attached to the case (ingest holds it for the case)."""
+    found = select(CaseEvent.id).where(CaseEvent.case_id == case_id, CaseEvent.kind == "clip").limit(1)
+    return (await session.scalar(found)) is not None
+
+
 async def latest_rating(session: AsyncSession, case_id: int) -> int | None:
     return await session.scalar(
         select(Rating.rating).where(Rating.case_id == case_id).order_by(Rating.id.desc()).limit(1)

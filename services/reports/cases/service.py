@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reports.access import require_role, sees_personal_data
 from services.reports.cases import calendar, repository
 from services.reports.cases.duplicates import candidates
-from services.reports.cases.events import stage
+from services.reports.cases.events import stage, stage_holds_final
 from services.reports.cases.metrics import CASES_CREATED, TRANSITIONS
 from services.reports.cases.models import CLEARANCE_CATEGORY, Case, CaseEvent, Category
 from services.reports.cases.repository import CaseFilter
@@ -34,6 +34,7 @@ from services.reports.cases.schemas import (
     TransitionOut,
 )
 from services.reports.cases.workflow import (
+    FINAL_STATUSES,
     OPEN_STATUSES,
     allowed_moves,
     case_code,
@@ -207,6 +208,9 @@ async def transition(
     moved = await _move(session, case_id, transition_in, caller, now)
     out = await _detail(session, moved.case, now, personal_data=sees_personal_data(caller))
     stage(session, [moved.event])
+    to = transition_in.to
+    if (to in FINAL_STATUSES or to == "reopened") and await repository.has_clips(session, case_id):
+        stage_holds_final(session, case_id, closed_at=now if to in FINAL_STATUSES else None, by=caller.name, at=now)
 
     async def count() -> None:
         TRANSITIONS.labels(transition_in.to).inc()

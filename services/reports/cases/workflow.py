@@ -10,6 +10,8 @@ from shared.identity import Caller
 
 STATUSES = ("new", "acknowledged", "assigned", "in_progress", "resolved", "closed", "rejected", "reopened")
 OPEN_STATUSES = ("new", "acknowledged", "assigned", "in_progress", "reopened")
+# Where a case ends unless reopened: the footage held for it lapses after the keep period (ingest).
+FINAL_STATUSES = ("closed", "rejected")
 SOURCES = ("citizen", "business", "hotline", "department", "camera_alert")
 PRIORITIES = ("low", "normal", "high", "urgent")
 
