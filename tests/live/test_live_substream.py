@@ -1,0 +1,106 @@
+"""A camera's substream feeds its wall tiles: over the real WebSocket, ``sub`` is the small stream from
+``substream_url`` and ``main`` the camera's full resolution, each from its own RTSP session; the
+substream is open only while someone watches the tiles, and stopping the camera closes it."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import shutil
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+from websockets.asyncio.client import connect
+
+from tests.live.conftest import LINGER_S, LiveSystem
+from tests.live.test_live_ws import metric, receive, ws_url
+
+SUB_SIZE = (320, 240)
+SUBSTREAMS = "cityops_ingest_live_substreams"
+
+
+def small_clip(source: Path, target: Path, frames: int = 100) -> Path:
+    """The first ``frames`` of ``source`` at SUB_SIZE, 10 fps, a keyframe every second: a camera's
+    substream."""
+    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
+        out = dst.add_stream("libx264", rate=Fraction(10, 1))
+        out.width, out.height = SUB_SIZE
+        out.pix_fmt = "yuv420p"
+        out.options = {"preset": "veryfast", "crf": "28", "g": "10", "bf": "0"}
+        for i, frame in enumerate(src.decode(video=0)):
+            if i == frames:
+                break
+            small = frame.reformat(width=SUB_SIZE[0], height=SUB_SIZE[1], format="yuv420p")
+            small.pts = None
+            for packet in out.encode(small):
+                dst.mux(packet)
+        for packet in out.encode():
+            dst.mux(packet)
+    return target
+
+
+def decoded_sizes(media: list[tuple[dict[str, Any], bytes]], quality: str) -> set[tuple[int, int]]:
+    """The picture sizes of the ``quality`` fMP4 a viewer got (its first init, then its fragments)."""
+    mine = [(header, payload) for header, payload in media if header["quality"] == quality]
+    init = next(payload for header, payload in mine if header["kind"] == "init")
+    stream = b"".join([init] + [payload for header, payload in mine if header["kind"] == "fragment"])
+    with av.open(io.BytesIO(stream)) as played:
+        return {(f.width, f.height) for f in played.decode(video=0)}
+
+
+async def wait_metric(system: LiveSystem, name: str, value: float, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while (seen := await metric(system, name)) != value:
+        assert time.monotonic() < deadline, f"{name} stayed {seen}, not {value}"
+        await asyncio.sleep(0.5)
+
+
+def media_count(quality: str) -> Any:
+    return lambda got: sum(isinstance(m, tuple) and m[0]["quality"] == quality for m in got) >= 25
+
+
+async def test_tiles_show_the_substream_and_single_view_the_main_stream(system: LiveSystem, footage_h264: Path) -> None:
+    camera = "subcam"
+    shutil.copyfile(footage_h264, system.media / f"{camera}.mp4")
+    small_clip(footage_h264, system.media / f"{camera}-sub.mp4")
+    body = {
+        "id": camera,
+        "name": camera,
+        "url": system.rtsp.url(f"{camera}.mp4"),
+        "substream_url": system.rtsp.url(f"{camera}-sub.mp4"),
+        "category": "market",
+    }
+    async with httpx.AsyncClient(base_url=system.url, headers=system.admin) as api:
+        r = await api.post("/api/v1/cameras", json=body)
+        assert r.status_code == 201, r.text
+        assert r.json()["substream_url"] == body["substream_url"]
+        await system.wait_online([camera])
+        with av.open(str(footage_h264)) as source:
+            main_size = (source.streams.video[0].codec_context.width, source.streams.video[0].codec_context.height)
+        # Nobody watches the tiles: the camera's one RTSP session is the worker's.
+        assert await metric(system, SUBSTREAMS) == 0
+
+        async with connect(ws_url(system), additional_headers=system.admin) as ws:
+            await ws.send(json.dumps({"op": "watch", "camera": camera, "quality": "sub"}))
+            tiles = [m for m in await receive(ws, 25, until=media_count("sub")) if isinstance(m, tuple)]
+            assert await metric(system, SUBSTREAMS) == 1
+            await ws.send(json.dumps({"op": "watch", "camera": camera, "quality": "main"}))
+            both = [m for m in await receive(ws, 25, until=media_count("main")) if isinstance(m, tuple)]
+            assert decoded_sizes(tiles + both, "sub") == {SUB_SIZE}
+            assert decoded_sizes(both, "main") == {main_size}
+
+            # Stopping the camera closes its substream although the tiles are still watched.
+            r = await api.patch(f"/api/v1/cameras/{camera}", json={"enabled": False})
+            assert r.status_code == 200, r.text
+            await wait_metric(system, SUBSTREAMS, 0, timeout=10)
+
+            # Back on: the watched tiles get their substream again, and lose it once nobody watches.
+            r = await api.patch(f"/api/v1/cameras/{camera}", json={"enabled": True})
+            assert r.status_code == 200, r.text
+            await wait_metric(system, SUBSTREAMS, 1, timeout=20)
+        await wait_metric(system, SUBSTREAMS, 0, timeout=LINGER_S + 5)
