@@ -17,11 +17,13 @@ import av
 import httpx
 from websockets.asyncio.client import connect
 
+from devstack.servers import free_port
 from tests.live.conftest import LINGER_S, LiveSystem
 from tests.live.test_live_ws import metric, receive, ws_url
 
 SUB_SIZE = (320, 240)
 SUBSTREAMS = "cityops_ingest_live_substreams"
+SECRET = "Sub-s3cret-xyz"
 
 
 def small_clip(source: Path, target: Path, frames: int = 100) -> Path:
@@ -104,3 +106,46 @@ async def test_tiles_show_the_substream_and_single_view_the_main_stream(system: 
             assert r.status_code == 200, r.text
             await wait_metric(system, SUBSTREAMS, 1, timeout=20)
         await wait_metric(system, SUBSTREAMS, 0, timeout=LINGER_S + 5)
+
+
+async def test_a_dead_substream_is_retried_without_falling_back_and_its_credentials_never_shown(
+    system: LiveSystem, footage_h264: Path
+) -> None:
+    camera = "subdead"
+    shutil.copyfile(footage_h264, system.media / f"{camera}.mp4")
+    dead = free_port()  # nothing listens: every connection is refused
+    body = {
+        "id": camera,
+        "name": camera,
+        "url": system.rtsp.url(f"{camera}.mp4"),
+        "substream_url": f"rtsp://op:{SECRET}@127.0.0.1:{dead}/sub",
+        "category": "market",
+    }
+    async with httpx.AsyncClient(base_url=system.url, headers=system.admin) as api:
+        created = await api.post("/api/v1/cameras", json=body)
+        assert created.status_code == 201, created.text
+        masked = f"rtsp://op:***@127.0.0.1:{dead}/sub"
+        assert created.json()["substream_url"] == masked
+        listed = (await api.get("/api/v1/cameras")).text
+        await system.wait_online([camera])
+
+        def failures() -> list[str]:
+            return [
+                line
+                for line in system.ingest.log_text().splitlines()
+                if "live.substream_failed" in line and f'"{camera}"' in line
+            ]
+
+        async with connect(ws_url(system), additional_headers=system.admin) as ws:
+            await ws.send(json.dumps({"op": "watch", "camera": camera, "quality": "sub"}))
+            deadline = time.monotonic() + 20
+            while len(failures()) < 2:  # it keeps trying, with backoff
+                assert time.monotonic() < deadline, system.ingest.log_tail()
+                await asyncio.sleep(0.5)
+            # Tiles wait for their substream rather than pull the main stream behind the operator's back.
+            got = await receive(ws, 2)
+            assert [m for m in got if isinstance(m, tuple)] == []
+        metrics = (await api.get(system.ingest.ops_url + "/metrics")).text
+    logs = system.ingest.log_text() + system.gateway.log_text()
+    assert any("camera.created" in line and masked in line for line in logs.splitlines())
+    assert SECRET not in logs + metrics + created.text + listed
