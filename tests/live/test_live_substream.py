@@ -26,14 +26,17 @@ SUBSTREAMS = "cityops_ingest_live_substreams"
 SECRET = "Sub-s3cret-xyz"
 
 
-def small_clip(source: Path, target: Path, frames: int = 100) -> Path:
+def small_clip(source: Path, target: Path, frames: int = 100, codec: str = "libx264") -> Path:
     """The first ``frames`` of ``source`` at SUB_SIZE, 10 fps, a keyframe every second: a camera's
     substream."""
     with av.open(str(source)) as src, av.open(str(target), "w") as dst:
-        out = dst.add_stream("libx264", rate=Fraction(10, 1))
+        out = dst.add_stream(codec, rate=Fraction(10, 1))
         out.width, out.height = SUB_SIZE
         out.pix_fmt = "yuv420p"
-        out.options = {"preset": "veryfast", "crf": "28", "g": "10", "bf": "0"}
+        if codec == "libx264":
+            out.options = {"preset": "veryfast", "crf": "28", "g": "10", "bf": "0"}
+        else:
+            out.options = {"preset": "ultrafast", "x265-params": "keyint=10:bframes=0:log-level=error"}
         for i, frame in enumerate(src.decode(video=0)):
             if i == frames:
                 break
@@ -46,12 +49,14 @@ def small_clip(source: Path, target: Path, frames: int = 100) -> Path:
     return target
 
 
-def decoded_sizes(media: list[tuple[dict[str, Any], bytes]], quality: str) -> set[tuple[int, int]]:
-    """The picture sizes of the ``quality`` fMP4 a viewer got (its first init, then its fragments)."""
+def decoded_sizes(media: list[tuple[dict[str, Any], bytes]], quality: str, codec: str = "h264") -> set[tuple[int, int]]:
+    """The picture sizes of the ``quality`` fMP4 a viewer got (its first init, then its fragments),
+    checking that it is ``codec``."""
     mine = [(header, payload) for header, payload in media if header["quality"] == quality]
     init = next(payload for header, payload in mine if header["kind"] == "init")
     stream = b"".join([init] + [payload for header, payload in mine if header["kind"] == "fragment"])
     with av.open(io.BytesIO(stream)) as played:
+        assert played.streams.video[0].codec_context.name == codec
         return {(f.width, f.height) for f in played.decode(video=0)}
 
 
@@ -145,7 +150,33 @@ async def test_a_dead_substream_is_retried_without_falling_back_and_its_credenti
             # Tiles wait for their substream rather than pull the main stream behind the operator's back.
             got = await receive(ws, 2)
             assert [m for m in got if isinstance(m, tuple)] == []
-        metrics = (await api.get(system.ingest.ops_url + "/metrics")).text
+    async with httpx.AsyncClient() as plain:
+        metrics = (await plain.get(system.ingest.ops_url + "/metrics")).text
     logs = system.ingest.log_text() + system.gateway.log_text()
     assert any("camera.created" in line and masked in line for line in logs.splitlines())
     assert SECRET not in logs + metrics + created.text + listed
+
+
+async def test_an_hevc_substream_reaches_the_tiles_transcoded_to_h264(system: LiveSystem, footage_h264: Path) -> None:
+    camera = "subhevc"
+    shutil.copyfile(footage_h264, system.media / f"{camera}.mp4")
+    small_clip(footage_h264, system.media / f"{camera}-sub.mp4", codec="libx265")
+    body = {
+        "id": camera,
+        "name": camera,
+        "url": system.rtsp.url(f"{camera}.mp4"),
+        "substream_url": system.rtsp.url(f"{camera}-sub.mp4"),
+        "category": "market",
+    }
+    async with httpx.AsyncClient(base_url=system.url, headers=system.admin) as api:
+        created = await api.post("/api/v1/cameras", json=body)
+        assert created.status_code == 201, created.text
+    await system.wait_online([camera])
+    async with connect(ws_url(system), additional_headers=system.admin) as ws:
+        await ws.send(json.dumps({"op": "watch", "camera": camera, "quality": "sub"}))
+        tiles = [m for m in await receive(ws, 25, until=media_count("sub")) if isinstance(m, tuple)]
+    # Chromium's MSE does not play HEVC: the substream is decoded and made H.264 (it is under 640 px).
+    opened = [line for line in system.ingest.log_text().splitlines() if "live.substream_opened" in line]
+    assert any(f'"{camera}"' in line and '"hevc"' in line for line in opened), opened
+    assert tiles[0][0]["codec"].startswith("avc1.")
+    assert decoded_sizes(tiles, "sub", codec="h264") == {SUB_SIZE}
