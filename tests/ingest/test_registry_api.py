@@ -247,8 +247,14 @@ def test_make_runs_demo_camera_registers_signed_and_again_on_the_next_start(
 ) -> None:
     """`make run`'s demo camera (devstack.demo) calls ingest directly, as the gateway would: signed."""
     client, proc = api
-    register(proc.url, "rtsp://127.0.0.1:1/first.mp4", TEST_KEYS, timeout_s=30)
-    register(proc.url, "rtsp://127.0.0.1:1/second.mp4", TEST_KEYS, timeout_s=30)  # the next `make run`
+    register(
+        proc.url, "rtsp://127.0.0.1:1/first.mp4", TEST_KEYS, timeout_s=30, substream_url="rtsp://127.0.0.1:1/a.mp4"
+    )
+    assert client.get(f"/cameras/{DEMO_CAMERA}").json()["substream_url"] == "rtsp://127.0.0.1:1/a.mp4"
+    # The next `make run`:
+    register(
+        proc.url, "rtsp://127.0.0.1:1/second.mp4", TEST_KEYS, timeout_s=30, substream_url="rtsp://127.0.0.1:1/b.mp4"
+    )
     camera = client.get(f"/cameras/{DEMO_CAMERA}").json()
-    assert camera["url"] == "rtsp://127.0.0.1:1/second.mp4"
+    assert (camera["url"], camera["substream_url"]) == ("rtsp://127.0.0.1:1/second.mp4", "rtsp://127.0.0.1:1/b.mp4")
     assert camera["enabled"] is True
