@@ -64,7 +64,7 @@ def _clip(height: int) -> Path:
 class UnpacedWorker(StreamWorker):
     """The production worker minus real-time pacing, ending at end of file: measures cost, not time."""
 
-    def _pace(self, pts: float | None, origin: tuple[float, float] | None) -> tuple[float, float] | None:
+    def _keep_pace(self, pts: float | None, origin: tuple[float, float] | None) -> tuple[float, float] | None:
         return origin
 
     def _session(self, online_since: list[float]) -> None:

@@ -65,7 +65,15 @@ def vtest_avi() -> Path:
 
 def vtest_h264(gop: int = 20) -> Path:
     """vtest.avi transcoded to H.264 in MP4 (keyframe every ``gop`` frames = 2 s), made once."""
-    target = FOOTAGE_DIR / "vtest-h264.mp4"
+    return _vtest_as_h264(FOOTAGE_DIR / "vtest-h264.mp4", gop, shrink=1)
+
+
+def vtest_h264_substream(gop: int = 20) -> Path:
+    """The same at half size (384x288, about what a camera's substream is), for wall tiles, made once."""
+    return _vtest_as_h264(FOOTAGE_DIR / "vtest-h264-sub.mp4", gop, shrink=2)
+
+
+def _vtest_as_h264(target: Path, gop: int, shrink: int) -> Path:
     if target.exists():
         return target
     import av
@@ -76,13 +84,13 @@ def vtest_h264(gop: int = 20) -> Path:
         in_stream = src.streams.video[0]
         fps = Fraction(10, 1)
         out = dst.add_stream("libx264", rate=fps)
-        out.width = in_stream.codec_context.width
-        out.height = in_stream.codec_context.height
+        out.width = in_stream.codec_context.width // shrink
+        out.height = in_stream.codec_context.height // shrink
         out.pix_fmt = "yuv420p"
         out.options = {"preset": "veryfast", "crf": "23", "g": str(gop), "bf": "0"}
         for frame in src.decode(in_stream):
             frame.pts = None
-            for packet in out.encode(frame.reformat(format="yuv420p")):
+            for packet in out.encode(frame.reformat(width=out.width, height=out.height, format="yuv420p")):
                 dst.mux(packet)
         for packet in out.encode():
             dst.mux(packet)

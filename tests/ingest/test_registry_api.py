@@ -46,10 +46,12 @@ def assert_problem(response: httpx.Response, status: int, field: str | None = No
 
 def test_camera_crud_masks_credentials(api: tuple[httpx.Client, ServiceProcess]) -> None:
     client, proc = api
-    created = client.post("/cameras", json=camera("beach-01"))
+    substream = f"rtsp://admin:{SECRET}@127.0.0.1:9/stream1?token={SECRET}&profile=sub"
+    created = client.post("/cameras", json=camera("beach-01", substream_url=substream))
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["url"] == "rtsp://admin:***@127.0.0.1:9/stream1"
+    assert body["substream_url"] == "rtsp://admin:***@127.0.0.1:9/stream1?token=***&profile=sub"
     assert body["has_credentials"] is True
     assert (body["sampling_fps"], body["output_width"], body["enabled"]) == (5, 640, True)
     assert body["location"]["ward"] == "Trường Sơn"
@@ -64,6 +66,13 @@ def test_camera_crud_masks_credentials(api: tuple[httpx.Client, ServiceProcess])
     assert patched.status_code == 200, patched.text
     assert patched.json()["url"] == masked
     assert patched.json()["has_credentials"]
+    # The substream's masked URL comes back the same way; null removes the substream.
+    masked_sub = "rtsp://admin:***@127.0.0.1:9/stream2?token=***&profile=sub"
+    patched_sub = client.patch("/cameras/beach-01", json={"substream_url": masked_sub})
+    assert patched_sub.json()["substream_url"] == masked_sub, patched_sub.text
+    foreign = client.patch("/cameras/beach-01", json={"substream_url": "rtsp://admin:***@10.0.0.9/sub"})
+    assert_problem(foreign, 422, "substream_url")
+    assert client.patch("/cameras/beach-01", json={"substream_url": None}).json()["substream_url"] is None
 
     disabled = client.patch("/cameras/beach-01", json={"enabled": False}).json()
     assert disabled["status"]["status"] == "disabled"
@@ -74,7 +83,7 @@ def test_camera_crud_masks_credentials(api: tuple[httpx.Client, ServiceProcess])
 
     listing = client.get("/cameras").text
     openapi = client.get("/openapi.json").text
-    assert SECRET not in listing + openapi + created.text + patched.text
+    assert SECRET not in listing + openapi + created.text + patched.text + patched_sub.text
     assert SECRET not in proc.log_text()
 
 
@@ -88,6 +97,11 @@ def test_camera_crud_masks_credentials(api: tuple[httpx.Client, ServiceProcess])
         ({"url": "http://169.254.169.254/latest/meta-data/"}, "url"),
         ({"url": "http://metadata.google.internal/computeMetadata/v1/"}, "url"),
         ({"url": "rtsp://[fe80::1]:554/stream"}, "url"),
+        # The substream is held to the same policy, and named as itself.
+        ({"substream_url": "ftp://cam.local/x"}, "substream_url"),
+        ({"substream_url": "file:///etc/passwd"}, "substream_url"),
+        ({"substream_url": "http://169.254.169.254/latest/meta-data/"}, "substream_url"),
+        ({"substream_url": ""}, "substream_url"),
         ({"location": {"lat": 91, "lon": 105}}, "location.lat"),
         ({"location": {"lat": 19, "lon": -181}}, "location.lon"),
         ({"id": "Bad Id!"}, "id"),
@@ -233,8 +247,14 @@ def test_make_runs_demo_camera_registers_signed_and_again_on_the_next_start(
 ) -> None:
     """`make run`'s demo camera (devstack.demo) calls ingest directly, as the gateway would: signed."""
     client, proc = api
-    register(proc.url, "rtsp://127.0.0.1:1/first.mp4", TEST_KEYS, timeout_s=30)
-    register(proc.url, "rtsp://127.0.0.1:1/second.mp4", TEST_KEYS, timeout_s=30)  # the next `make run`
+    register(
+        proc.url, "rtsp://127.0.0.1:1/first.mp4", TEST_KEYS, timeout_s=30, substream_url="rtsp://127.0.0.1:1/a.mp4"
+    )
+    assert client.get(f"/cameras/{DEMO_CAMERA}").json()["substream_url"] == "rtsp://127.0.0.1:1/a.mp4"
+    # The next `make run`:
+    register(
+        proc.url, "rtsp://127.0.0.1:1/second.mp4", TEST_KEYS, timeout_s=30, substream_url="rtsp://127.0.0.1:1/b.mp4"
+    )
     camera = client.get(f"/cameras/{DEMO_CAMERA}").json()
-    assert camera["url"] == "rtsp://127.0.0.1:1/second.mp4"
+    assert (camera["url"], camera["substream_url"]) == ("rtsp://127.0.0.1:1/second.mp4", "rtsp://127.0.0.1:1/b.mp4")
     assert camera["enabled"] is True

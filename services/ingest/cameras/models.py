@@ -21,6 +21,8 @@ class CameraRow(Base):
     name_key: Mapped[str] = mapped_column(String(1000, collation="C"), index=True)
     # Secret when it carries credentials: only ever rendered through cameras.urls.mask_url.
     url: Mapped[str] = mapped_column(Text)
+    # The camera's low-resolution stream, for wall tiles (live/substream.py); secret like ``url``.
+    substream_url: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(64), index=True)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)

@@ -41,6 +41,13 @@ class CameraIn(BaseModel):
     id: Slug
     name: str = Field(min_length=1, max_length=200)
     url: str = Field(min_length=1, max_length=2000, description="rtsp://, rtsps://, http(s):// or file://")
+    substream_url: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2000,
+        description="the camera's low-resolution stream, shown on wall tiles (same rules as url); "
+        "without it tiles show the main stream",
+    )
     category: Category = Field(description=f"e.g. {', '.join(KNOWN_CATEGORIES)}; extensible")
     location: Location | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=50)
@@ -57,6 +64,8 @@ class CameraPatch(BaseModel):
 
     name: str | None = Field(None, min_length=1, max_length=200)
     url: str | None = Field(None, min_length=1, max_length=2000)
+    # null removes the substream: tiles then show the main stream.
+    substream_url: str | None = Field(None, min_length=1, max_length=2000)
     category: Category | None = None
     location: Location | None = None
     tags: list[Tag] | None = Field(None, max_length=50)
@@ -86,7 +95,8 @@ class CameraOut(BaseModel):
     id: str
     name: str
     url: str = Field(description="credentials are always masked")
-    has_credentials: bool
+    has_credentials: bool = Field(description="whether url carries credentials")
+    substream_url: str | None = Field(None, description="credentials are always masked")
     category: str
     location: Location | None
     tags: list[str]

@@ -34,7 +34,7 @@ from shared.pagination import Page
 log = logging.getLogger("cityops.ingest.api")
 
 # Fields whose change means the stream worker must start over with the new configuration.
-WORKER_FIELDS = frozenset({"url", "enabled", "sampling_fps", "output_width"})
+WORKER_FIELDS = frozenset({"url", "substream_url", "enabled", "sampling_fps", "output_width"})
 # The ``sort`` query parameter of the camera list (its choices are the sortable columns).
 CAMERA_SORT = repository.CAMERA_ORDER.sort_query("id")
 
@@ -74,6 +74,7 @@ def to_camera(row: CameraRow, stale_s: float) -> CameraOut:
         name=row.name,
         url=mask_url(row.url),
         has_credentials=has_credentials(row.url),
+        substream_url=mask_url(row.substream_url) if row.substream_url else None,
         category=row.category,
         location=location,
         tags=list(row.tags or []),
@@ -108,17 +109,31 @@ async def create_camera(
     *, session: AsyncSession, camera_in: CameraIn, stale_s: float, url_policy: UrlPolicy, notify: AfterCommit
 ) -> CameraOut:
     url = await check_stream_url(camera_in.url, policy=url_policy)
+    substream_url = camera_in.substream_url
+    if substream_url is not None:
+        substream_url = await check_stream_url(substream_url, policy=url_policy, field="substream_url")
     if await repository.exists(session, camera_in.id):
         raise InvalidInputError(f"a camera with id {camera_in.id!r} already exists", field="id")
     at = now()
     row = CameraRow(
-        **camera_in.model_dump(exclude={"url", "location"}), url=url, revision=1, created_at=at, updated_at=at
+        **camera_in.model_dump(exclude={"url", "substream_url", "location"}),
+        url=url,
+        substream_url=substream_url,
+        revision=1,
+        created_at=at,
+        updated_at=at,
     )
     _apply_location(row, camera_in.location)
     await repository.add(session, row)
     camera = to_camera(row, stale_s)
     _announce_after_commit(
-        session, notify, "camera.created", camera=camera.id, url=camera.url, category=camera.category
+        session,
+        notify,
+        "camera.created",
+        camera=camera.id,
+        url=camera.url,
+        substream_url=camera.substream_url,
+        category=camera.category,
     )
     return camera
 
@@ -158,6 +173,12 @@ async def update_camera(
         if changes["url"] is None:
             raise InvalidInputError("url cannot be null", field="url")
         changes["url"] = await check_stream_url(keep_masked_credentials(changes["url"], row.url), policy=url_policy)
+    if changes.get("substream_url") is not None:  # null removes it
+        changes["substream_url"] = await check_stream_url(
+            keep_masked_credentials(changes["substream_url"], row.substream_url or "", field="substream_url"),
+            policy=url_policy,
+            field="substream_url",
+        )
     for key in ("name", "category", "enabled", "sampling_fps", "output_width", "tags"):
         if key in changes and changes[key] is None:
             raise InvalidInputError(f"{key} cannot be null", field=key)

@@ -201,23 +201,23 @@ def redact(text: str, url: str) -> str:
     return scrub(text)
 
 
-def keep_masked_credentials(new_url: str, stored_url: str) -> str:
+def keep_masked_credentials(new_url: str, stored_url: str, field: str = "url") -> str:
     """A client that sends back the masked URL it was shown keeps the stored secrets: a masked password
     (``user:***@``, or the whole ``***@`` of older responses) and masked query values take the stored ones,
     as long as the host and user are the stored ones."""
     if MASK not in new_url:
         return new_url
-    new, old = _split(new_url, "url"), urlsplit(stored_url)
+    new, old = _split(new_url, field), urlsplit(stored_url)
     new_info, new_at, new_host = new.netloc.rpartition("@")
     old_info, old_at, old_host = old.netloc.rpartition("@")
     if new_host != old_host:
-        raise InvalidInputError("URL contains the credentials mask but not the stored host", field="url")
+        raise InvalidInputError("URL contains the credentials mask but not the stored host", field=field)
     netloc = new.netloc
     if new_at and new_info == MASK:
         netloc = old.netloc
     elif new_at and new_info.partition(":")[2] == MASK:
         if not old_at or new_info.partition(":")[0] != old_info.partition(":")[0]:
-            raise InvalidInputError("URL contains the password mask but not the stored user", field="url")
+            raise InvalidInputError("URL contains the password mask but not the stored user", field=field)
         netloc = old.netloc
     stored_values = {m.group("name"): m.group("value") for m in SECRET_QUERY_VALUE.finditer(old.query)}
 
@@ -225,7 +225,7 @@ def keep_masked_credentials(new_url: str, stored_url: str) -> str:
         if m.group("value") != MASK:
             return m.group(0)
         if m.group("name") not in stored_values:
-            raise InvalidInputError(f"URL masks {m.group('name')[:-1]!r}, which the stored URL has not", field="url")
+            raise InvalidInputError(f"URL masks {m.group('name')[:-1]!r}, which the stored URL has not", field=field)
         return m.group("name") + stored_values[m.group("name")]
 
     return urlunsplit((new.scheme, netloc, new.path, SECRET_QUERY_VALUE.sub(restore, new.query), new.fragment))

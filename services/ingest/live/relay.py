@@ -2,8 +2,10 @@
 
 A gateway with a viewer repeats ``live.want.<camera>.<quality>`` every few seconds; this replica relays
 the cameras it owns (it holds their ``StreamWorker``) until ``linger_s`` after the last want, then
-stops muxing, so an unwatched camera costs no NATS bandwidth. ``sub`` is the same stream as ``main``
-(the registry has no sub-stream URL yet): one muxing session feeds both subjects.
+stops muxing, so an unwatched camera costs no NATS bandwidth. ``main`` comes from the worker's own
+connection. ``sub`` (wall tiles) comes from the camera's substream when it has one: a reader of its own
+(live/substream.py) runs while ``sub`` is wanted; without one, the main stream's muxing session feeds
+both subjects.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from prometheus_client import Counter, Gauge
 
 from services.ingest.live.fmp4 import Chunk
 from services.ingest.live.tap import LiveTap
+from services.ingest.streams.thread import CameraThread
 from shared import subjects
 from shared.bus import Bus
 from shared.messages import LiveHeaders
@@ -32,26 +35,39 @@ LIVE_DROPPED = Counter(
 )
 # Chunks waiting for the bus; beyond it the relay skips to the next keyframe (about 10 s at 25 fps).
 QUEUE_CHUNKS = 256
+# Where chunks come from: the worker's connection, or the substream's.
+MAIN, SUB = "main", "sub"
+# Starts a substream reader feeding the given tap (the camera's URL and tuning are the caller's).
+SubstreamStarter = Callable[[LiveTap], CameraThread]
 
 
 class LiveRelay:
-    """One camera's relay: owns the thread-side ``LiveTap`` and publishes what it makes."""
+    """One camera's relay: owns the thread-side ``LiveTap`` of the main stream (and, while wanted, the
+    substream's reader) and publishes what they make."""
 
-    def __init__(self, camera: str, bus: Bus) -> None:
+    def __init__(self, camera: str, bus: Bus, substream: SubstreamStarter | None = None) -> None:
         self.camera = camera
-        self.tap = LiveTap(camera, self._from_thread)
+        self.tap = LiveTap(camera, lambda chunks: self._from_thread(MAIN, chunks))
         self.qualities: frozenset[str] = frozenset()
         self._bus = bus
+        self._substream = substream
+        self._reader: CameraThread | None = None
+        # Readers started and not yet joined (one being stopped may still be closing its connection).
+        self._readers: set[CameraThread] = set()
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[Chunk] = asyncio.Queue(QUEUE_CHUNKS)
-        self._resync = False
+        self._queue: asyncio.Queue[tuple[str, Chunk]] = asyncio.Queue(QUEUE_CHUNKS)
+        self._resync: set[str] = set()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._publish_loop(), name=f"live-{self.camera}")
 
-    async def stop(self) -> None:
+    async def stop(self, join_timeout_s: float = 10.0) -> None:
         self.want(frozenset())
+        readers, self._readers = self._readers, set()
+        for reader in readers:
+            if not await asyncio.to_thread(reader.join, join_timeout_s):
+                log.error("live.substream_stuck", extra={"camera": self.camera, "waited_s": join_timeout_s})
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -61,32 +77,55 @@ class LiveRelay:
             LIVE_RELAYS.inc(1 if qualities else -1)
             log.info("live.relay_started" if qualities else "live.relay_stopped", extra={"camera": self.camera})
         self.qualities = qualities
-        self.tap.wanted = bool(qualities)
+        self.tap.wanted = bool(self._serves(MAIN))
+        if self._substream is not None:
+            self._run_substream(SUB in qualities, self._substream)
 
-    def _from_thread(self, chunks: list[Chunk]) -> None:
+    def _serves(self, source: str) -> frozenset[str]:
+        """The qualities the chunks of ``source`` are published as now."""
+        if source == SUB:
+            return self.qualities & {SUB}
+        return self.qualities if self._substream is None else self.qualities & {MAIN}
+
+    def _run_substream(self, wanted: bool, starter: SubstreamStarter) -> None:
+        if wanted and self._reader is None:
+            # A tap per reader: one being stopped still holds its own, which no longer emits.
+            tap = LiveTap(self.camera, lambda chunks: self._from_thread(SUB, chunks))
+            tap.wanted = True
+            self._readers = {r for r in self._readers if not r.join(0)}
+            self._reader = starter(tap)
+            self._readers.add(self._reader)
+            self._reader.start()
+            log.info("live.substream_started", extra={"camera": self.camera})
+        elif not wanted and self._reader is not None:
+            self._reader.stop()
+            self._reader = None
+            log.info("live.substream_stopped", extra={"camera": self.camera})
+
+    def _from_thread(self, source: str, chunks: list[Chunk]) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is gone: shutting down
-            self._loop.call_soon_threadsafe(self._enqueue, chunks)
+            self._loop.call_soon_threadsafe(self._enqueue, source, chunks)
 
-    def _enqueue(self, chunks: list[Chunk]) -> None:
+    def _enqueue(self, source: str, chunks: list[Chunk]) -> None:
         for chunk in chunks:
-            if self._resync and chunk.kind != "init":
+            if source in self._resync and chunk.kind != "init":
                 LIVE_DROPPED.labels(self.camera).inc()
                 continue
-            self._resync = False
+            self._resync.discard(source)
             try:
-                self._queue.put_nowait(chunk)
+                self._queue.put_nowait((source, chunk))
             except asyncio.QueueFull:
                 # The bus is slower than the camera: a gap, then a clean start at the next keyframe.
                 LIVE_DROPPED.labels(self.camera).inc(self._queue.qsize() + 1)
                 while not self._queue.empty():
                     self._queue.get_nowait()
-                self._resync = True
+                self._resync = {MAIN, SUB}
 
     async def _publish_loop(self) -> None:
         while True:
-            chunk = await self._queue.get()
+            source, chunk = await self._queue.get()
             headers = LiveHeaders(kind=chunk.kind, keyframe=chunk.keyframe, codec=chunk.codec).to_headers()
-            for quality in self.qualities:
+            for quality in self._serves(source):
                 try:
                     await self._bus.publish(subjects.live(self.camera, quality), chunk.data, headers)
                 except Exception as exc:

@@ -4,7 +4,8 @@ play, its decoded frames) become fMP4 chunks while someone wants them.
 It rides on the ``StreamWorker``'s own connection and demux loop rather than opening a second RTSP
 session: the camera sees one client whatever the number of viewers, nothing is decoded twice (the
 transcode of an HEVC camera reuses the frames the worker decodes anyway), and the relay follows the
-worker's lease for free: only the replica that owns a camera relays it. ``wanted`` is written by the
+worker's lease for free: only the replica that owns a camera relays it. (A camera's substream, a
+second URL for wall tiles, feeds a tap of its own from live/substream.py.) ``wanted`` is written by the
 event loop and read here (a single attribute: atomic); chunks leave through ``emit`` (thread-safe by
 contract).
 """

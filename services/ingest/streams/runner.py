@@ -18,7 +18,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.ingest.live.relay import LiveRelay
+from services.ingest.live.relay import LiveRelay, SubstreamStarter
+from services.ingest.live.substream import SubstreamReader
+from services.ingest.live.tap import LiveTap
 from services.ingest.streams.metrics import (
     FRAMES_DROPPED,
     FRAMES_PUBLISHED,
@@ -71,8 +73,9 @@ class CameraRunner:
         self._on_status = on_status
         self._loop = asyncio.get_running_loop()
         self.worker = worker_type(config, tuning, self._from_thread)
-        # Live fMP4 for browsers, muxed from this worker's packets while a gateway wants it.
-        self.live = LiveRelay(config.camera, bus)
+        # Live fMP4 for browsers, muxed from this worker's packets (and the substream's, for wall tiles)
+        # while a gateway wants it.
+        self.live = LiveRelay(config.camera, bus, self._substream_starter())
         self.worker.live = self.live.tap
         self._latest: Sample | None = None
         self._wake = asyncio.Event()
@@ -90,6 +93,16 @@ class CameraRunner:
     @property
     def camera(self) -> str:
         return self.config.camera
+
+    def _substream_starter(self) -> SubstreamStarter | None:
+        url = self.config.substream_url
+        if url is None:
+            return None
+
+        def start(tap: LiveTap) -> SubstreamReader:
+            return SubstreamReader(self.camera, url, self._tuning, tap)
+
+        return start
 
     def start(self) -> None:
         log.info("camera.starting", extra={"camera": self.camera, "revision": self.config.revision})
@@ -112,7 +125,7 @@ class CameraRunner:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._settle_timer is not None:
             self._settle_timer.cancel()
-        await self.live.stop()
+        await self.live.stop(budget)
         ONLINE.labels(self.camera).set(0)
         if final is not None:
             self._transition(final, reason)

@@ -33,6 +33,7 @@ def _config(row: CameraRow) -> StreamConfig:
     return StreamConfig(
         camera=row.id,
         url=row.url,
+        substream_url=row.substream_url,
         sampling_fps=row.sampling_fps,
         output_width=row.output_width,
         revision=row.revision,

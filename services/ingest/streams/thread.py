@@ -1,4 +1,5 @@
-"""The thread life cycle both camera threads share: the stream worker (decode) and the recorder (remux).
+"""The thread life cycle the camera threads share: the stream worker (decode), the recorder (remux) and
+the live substream reader (demux).
 
 Each runs FFmpeg's blocking reads on a daemon thread of its own until ``stop()``; ``_stop`` is the
 event its loop waits on between reconnects, so a stop interrupts a backoff at once.
@@ -8,6 +9,11 @@ from __future__ import annotations
 
 import random
 import threading
+import time
+
+
+class StreamStopped(Exception):
+    """Raised inside a camera thread's loop to leave it once ``stop()`` was called."""
 
 
 class CameraThread:
@@ -25,6 +31,19 @@ class CameraThread:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def _keep_pace(self, pts: float | None, origin: tuple[float, float] | None) -> tuple[float, float] | None:
+        """Play recorded footage at its own speed, as a camera would send it: ``origin`` is (monotonic
+        time, pts) of the clip's start; raises ``StreamStopped`` if stopped while waiting."""
+        if pts is None:
+            return origin
+        now = time.monotonic()
+        if origin is None or pts < origin[1]:
+            return (now, pts)
+        ahead = (pts - origin[1]) - (now - origin[0])
+        if ahead > 0 and self._stop.wait(ahead):
+            raise StreamStopped
+        return origin
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread; whether it has ended."""

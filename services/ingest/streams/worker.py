@@ -56,6 +56,8 @@ class StreamConfig:
     sampling_fps: float
     output_width: int
     revision: int
+    # The low-resolution stream wall tiles show (live/substream.py), if the camera has one.
+    substream_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,8 @@ class StreamStats:
             self.fps = round((len(self._arrivals) - 1) / window, 2)
 
 
-class StreamStopped(Exception):
-    pass
+# Where the stream threads' loops leave on ``stop()`` (re-exported: the benchmark stops a worker with it).
+StreamStopped = thread.StreamStopped
 
 
 class Stalled(Exception):
@@ -150,6 +152,20 @@ def describe(exc: BaseException, tuning: Tuning, url: str) -> str:
         # PyAV's open/read timeouts interrupt FFmpeg, which reports them as an "immediate exit".
         return f"stalled: no answer or no data for {tuning.stall_s:g} s"
     return redact(f"{type(exc).__name__}: {exc}", url)
+
+
+def open_stream(url: str, tuning: Tuning) -> av.container.InputContainer:
+    """Open a camera URL for demuxing (after the URL policy's check, when the tuning carries one)."""
+    if tuning.url_policy is not None:
+        refuse_blocked_target(url, tuning.url_policy)
+    options: dict[str, str] = {}
+    if url.startswith(("rtsp://", "rtsps://")):
+        options = dict(RTSP_OPTIONS)
+    elif url.startswith(("http://", "https://")):
+        options = {"reconnect": "0"}
+    elif url.startswith("file://"):
+        url = url.removeprefix("file://")
+    return av.open(url, options=options, timeout=(tuning.open_timeout_s, tuning.stall_s))
 
 
 def output_size(width: int, height: int, output_width: int) -> tuple[int, int]:
@@ -205,17 +221,7 @@ class StreamWorker(thread.CameraThread):
         self._account_cpu()
 
     def _open(self) -> av.container.InputContainer:
-        url = self.config.url
-        if self.tuning.url_policy is not None:
-            refuse_blocked_target(url, self.tuning.url_policy)
-        options: dict[str, str] = {}
-        if url.startswith(("rtsp://", "rtsps://")):
-            options = dict(RTSP_OPTIONS)
-        elif url.startswith(("http://", "https://")):
-            options = {"reconnect": "0"}
-        elif self._is_file:
-            url = url.removeprefix("file://")
-        return av.open(url, options=options, timeout=(self.tuning.open_timeout_s, self.tuning.stall_s))
+        return open_stream(self.config.url, self.tuning)
 
     def _session(self, online_since: list[float]) -> None:
         """One connection: returns at end of stream, raises on failure or stall."""
@@ -263,7 +269,7 @@ class StreamWorker(thread.CameraThread):
                     if self.live is not None:
                         self.live.frame(frame)
                     if self._is_file:
-                        clock_origin = self._pace(frame.time, clock_origin)
+                        clock_origin = self._keep_pace(frame.time, clock_origin)
                     next_due = self._on_frame(frame, frame.time if source_clock else None, next_due)
                     last_frame = time.monotonic()
                 if now - last_frame > self.tuning.stall_s:
@@ -273,18 +279,6 @@ class StreamWorker(thread.CameraThread):
                 self.live.close()
             container.close()
             self._account_cpu()
-
-    def _pace(self, pts: float | None, origin: tuple[float, float] | None) -> tuple[float, float] | None:
-        """Play recorded footage at its own speed, as a camera would send it."""
-        if pts is None:
-            return origin
-        now = time.monotonic()
-        if origin is None or pts < origin[1]:
-            return (now, pts)
-        ahead = (pts - origin[1]) - (now - origin[0])
-        if ahead > 0 and self._stop.wait(ahead):
-            raise StreamStopped
-        return origin
 
     def _count_error(self) -> None:
         self.stats.decode_errors += 1
