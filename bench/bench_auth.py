@@ -12,14 +12,12 @@ import asyncio
 import base64
 import itertools
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
-from devstack.servers import PostgresServer, free_port
-from tests.support import ServiceProcess, nats_server_for
+from bench.infra import infra
+from tests.support import ServiceProcess
 
 CLIENTS = 8
 PROBES = 200
@@ -64,21 +62,16 @@ def _p99_ms(values: list[float]) -> float:
 
 
 def run() -> list[dict[str, object]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        root.chmod(0o755)
-        nats, pg = nats_server_for(root / "js"), PostgresServer(root / "pg", free_port())
-        nats.start()
-        pg.start()
+    with infra() as real:
         env = {
-            "CITYOPS_NATS_URL": nats.url,
-            "CITYOPS_DATABASE_URL": pg.url(),
+            "CITYOPS_NATS_URL": real.nats.url,
+            "CITYOPS_DATABASE_URL": real.pg.url(),
             "CITYOPS_LOG_LEVEL": "WARNING",
             "CITYOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "CITYOPS_GATEWAY_RATE_LIMIT_PER_MINUTE": "1000000",
             "CITYOPS_GATEWAY_TRUSTED_PROXIES": "127.0.0.1",
         }
-        gateway = ServiceProcess("gateway", env, root).start()
+        gateway = ServiceProcess("gateway", env, real.root).start()
         try:
             gateway.wait_status("/readyz", 200, timeout=120)
             idle, _ = asyncio.run(_healthz_under_guessing(gateway.url, 0, spread=False))
@@ -86,8 +79,6 @@ def run() -> list[dict[str, object]]:
             locked, refused = asyncio.run(_healthz_under_guessing(gateway.url, CLIENTS, spread=False))
         finally:
             gateway.stop()
-            nats.stop()
-            pg.stop()
     baseline = _p99_ms(idle)
     note = f"{PROBES} sequential /healthz, {CLIENTS} clients guessing Basic passwords on /api/v1/auth/me"
     return [

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import time
 from collections.abc import Mapping
-from pathlib import Path
 
 import httpx
 
-from devstack.servers import PostgresServer, free_port
+from bench.infra import infra
 from services.reports.seed import seed_catalogue
 from shared.identity import Caller
-from tests.support import ServiceProcess, nats_server_for, signed
+from tests.support import ServiceProcess, signed
 
 REQUESTS = 2000
 CONCURRENCY = 16
@@ -56,22 +54,17 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def run() -> list[dict[str, object]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        root.chmod(0o755)
-        nats, pg = nats_server_for(root / "js"), PostgresServer(root / "pg", free_port())
-        nats.start()
-        pg.start()
-        env = {"CITYOPS_NATS_URL": nats.url, "CITYOPS_DATABASE_URL": pg.url(), "CITYOPS_LOG_LEVEL": "WARNING",
+    with infra() as real:
+        env = {"CITYOPS_NATS_URL": real.nats.url, "CITYOPS_DATABASE_URL": real.pg.url(), "CITYOPS_LOG_LEVEL": "WARNING",
                "CITYOPS_ADMIN_PASSWORD": ADMIN_PASSWORD}  # fmt: skip
-        services = {name: ServiceProcess(name, env, root).start() for name in ("ingest", "analytics", "reports")}
+        services = {name: ServiceProcess(name, env, real.root).start() for name in ("ingest", "analytics", "reports")}
         gateway_env = {**env, "CITYOPS_GATEWAY_RATE_LIMIT_PER_MINUTE": "1000000",
                        **{f"CITYOPS_GATEWAY_{n.upper()}_URL": p.url for n, p in services.items()}}  # fmt: skip
-        gateway = services["gateway"] = ServiceProcess("gateway", gateway_env, root).start()
+        gateway = services["gateway"] = ServiceProcess("gateway", gateway_env, real.root).start()
         try:
             for proc in services.values():
                 proc.wait_status("/readyz", 200, timeout=120)
-            asyncio.run(seed_catalogue(pg.url(), sample_values=True))
+            asyncio.run(seed_catalogue(real.pg.url(), sample_values=True))
             token = httpx.post(
                 gateway.url + "/api/v1/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD}
             )
@@ -87,8 +80,6 @@ def run() -> list[dict[str, object]]:
         finally:
             for proc in services.values():
                 proc.stop()
-            nats.stop()
-            pg.stop()
     note = f"{REQUESTS} GET /indicators (27 indicators), {CONCURRENCY} concurrent, one client process, 2 cores"
     return [
         {"name": "proxied_get_rps", "unit": "req/s", "value": proxied_rps, "baseline_name": "direct reports GET req/s",

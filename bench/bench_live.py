@@ -9,17 +9,15 @@ and gateway processes together.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
+from bench.infra import infra
 from devstack.footage import vtest_h264
-from devstack.servers import PostgresServer, free_port
 from tests.live.conftest import LiveSystem, live_system
 from tests.live.test_live_browser import chromium, open_wall, playback, wait_all_advancing
-from tests.support import nats_server_for
 
 WINDOW_S = 20.0
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -53,19 +51,8 @@ def _wait_online(system: LiveSystem, cameras: list[str]) -> None:
 
 
 def run() -> list[dict[str, object]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        root.chmod(0o755)
-        nats, pg = nats_server_for(root / "js"), PostgresServer(root / "pg", free_port())
-        nats.start()
-        pg.start()
-        try:
-            with live_system(nats, pg.url(), vtest_h264()) as system:
-                figures = _measure(system)
-        finally:
-            nats.stop()
-            pg.stop()
-    return figures
+    with infra() as real, live_system(real.nats, real.pg.url(), vtest_h264()) as system:
+        return _measure(system)
 
 
 def _measure(system: LiveSystem) -> list[dict[str, object]]:

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import av
@@ -26,11 +24,11 @@ from playwright.sync_api import Page, expect
 
 from bench.bench_live import _wait_online
 from bench.clockcam import LAYOUT, ClockCamera, read_ms
+from bench.infra import infra
 from devstack.footage import vtest_h264
-from devstack.servers import PostgresServer, free_port
+from devstack.servers import free_port
 from tests.live.conftest import LiveSystem, live_system
 from tests.live.test_live_browser import chromium, open_wall
-from tests.support import nats_server_for
 
 GOAL_MS = 1000.0
 SKIP_S = 3.0  # after the single view is live: the first seconds include the start of playback
@@ -125,21 +123,13 @@ def _stats(samples: list[float]) -> dict[str, float]:
 
 
 def run() -> list[dict[str, object]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        root.chmod(0o755)
-        nats, pg = nats_server_for(root / "js"), PostgresServer(root / "pg", free_port())
-        nats.start()
-        pg.start()
-        camera = ClockCamera(free_port(), log_path=root / "clockcam.log").start()
+    with infra() as real:
+        camera = ClockCamera(free_port(), log_path=real.root / "clockcam.log").start()
         try:
-            with live_system(nats, pg.url(), vtest_h264()) as system:
-                figures = _measure(system, camera.url(CAMERA))
+            with live_system(real.nats, real.pg.url(), vtest_h264()) as system:
+                return _measure(system, camera.url(CAMERA))
         finally:
             camera.stop()
-            nats.stop()
-            pg.stop()
-    return figures
 
 
 def single_view_latency(page: Page, skip_s: float = SKIP_S, window_s: float = WINDOW_S) -> dict[str, Any]:

@@ -273,7 +273,7 @@ def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footag
             h for h in httpx.get(gw + "/api/v1/cameras/ev-2/evidence", headers=operator).json()
             if h["id"] == clip_entry["data"]["hold_id"] and h["case_ref"] == str(case["id"])
         ],
-        15,
+        30,
         system,
     )  # fmt: skip
 
@@ -310,7 +310,7 @@ def test_a_rejected_cases_footage_lapses_after_the_keep_period_and_reopening_kee
         holds = httpx.get(gw + "/api/v1/cameras/ev-3/evidence", headers=operator).json()
         return next((h for h in holds if h["id"] == hold_id), None)
 
-    assert _until("the attached range on evidence hold", hold, 15, system)["lapses_at"] is None
+    assert _until("the attached range on evidence hold", hold, 30, system)["lapses_at"] is None
 
     def move(to: str, **extra: str) -> datetime:
         moved = httpx.post(f"{gw}/api/v1/cases/{case_id}/transitions", json={"to": to, **extra}, headers=operator)
@@ -318,12 +318,12 @@ def test_a_rejected_cases_footage_lapses_after_the_keep_period_and_reopening_kee
         return datetime.fromisoformat(moved.json()["case"]["updated_at"])
 
     rejected = move("rejected", comment="not within the city's remit")
-    lapsing = _until("the hold lapsing with its case", lambda: (h := hold()) and h["lapses_at"] and h, 15, system)
+    lapsing = _until("the hold lapsing with its case", lambda: (h := hold()) and h["lapses_at"] and h, 30, system)
     assert lapsing["origin"] == "case"
     # The default keep period, counted from the rejection.
     assert datetime.fromisoformat(lapsing["lapses_at"]) - rejected == timedelta(days=90)
     move("reopened")
-    _until("the hold kept again", lambda: (h := hold()) and h["lapses_at"] is None, 15, system)
+    _until("the hold kept again", lambda: (h := hold()) and h["lapses_at"] is None, 30, system)
     # Evidence packages' holds never lapse with a case.
     package_holds = [h for h in httpx.get(gw + "/api/v1/cameras/ev-3/evidence", headers=operator).json()
                      if h["origin"] == "package"]  # fmt: skip

@@ -69,7 +69,9 @@ def _dashboard(browser: Browser, base_url: str, gateway: ServiceProcess) -> tupl
     """A new operator logged in to the dashboard at ``base_url``, on the alerts tab, its feed live."""
     username, password = f"op-{uuid.uuid4().hex[:8]}", "shift-operator-password"
     body = {"username": username, "password": password, "roles": ["operator"]}
-    assert httpx.post(gateway.url + "/api/v1/users", json=body, auth=("admin", ADMIN_PASSWORD)).status_code == 201
+    # Basic auth hashes the admin's password (argon2, at lowered priority): slow on a loaded machine.
+    created = httpx.post(gateway.url + "/api/v1/users", json=body, auth=("admin", ADMIN_PASSWORD), timeout=30)
+    assert created.status_code == 201, created.text
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     page.goto(base_url + "/")
     page.get_by_label("Tên đăng nhập").fill(username)

@@ -81,6 +81,7 @@ def test_refreshing_keeps_a_login_and_its_media_cookie_alive_until_its_absolute_
     assert tokens["login_expires_in"] == LOGIN_S
     assert tokens["refresh_expires_in"] == IDLE_S
     responses = [first]
+    checked = tried = 0
     # Refreshed like the dashboard does (before the access token expires), far more often than the idle
     # limit requires: every access token and every media cookie works while the login lasts.
     while True:
@@ -90,8 +91,13 @@ def test_refreshing_keeps_a_login_and_its_media_cookie_alive_until_its_absolute_
             break
         tokens = r.json()
         responses.append(r)
-        assert _me(gateway, tokens["access_token"]) == 200
-        assert _events_with_cookie(gateway, r) == 200
+        checked += 1
+        # Near the end a token is cut to the login's last second or two (``exp`` in whole seconds), and on a
+        # loaded machine it can lapse before it is tried: only tokens with a full lifetime are tried here.
+        if tokens["expires_in"] == TOKEN_S:
+            assert _me(gateway, tokens["access_token"]) == 200
+            assert _events_with_cookie(gateway, r) == 200
+            tried += 1
         # The cookie is renewed with every refresh, as long as the access token (shorter near the end).
         assert _max_age(r) == tokens["expires_in"] <= TOKEN_S
         assert tokens["login_expires_in"] <= LOGIN_S - (time.monotonic() - began) + 1
@@ -100,6 +106,7 @@ def test_refreshing_keeps_a_login_and_its_media_cookie_alive_until_its_absolute_
     assert r.json()["detail"] == "login expired: log in again"
     assert LOGIN_S - 1 <= ended <= LOGIN_S + TOKEN_S, ended
     assert len(responses) >= 8
+    assert tried >= checked - 2, (tried, checked)
     # The first cookie expired long ago; the last tokens die with the login (they were cut to its end).
     assert _events_with_cookie(gateway, first) == 401
     assert _me(gateway, tokens["access_token"]) == 401
