@@ -3,7 +3,7 @@
 A use case calls ``Outbox.stage`` inside its unit of work; the row is committed (or rolled back) with
 the change. ``OutboxRelay`` publishes the rows to JetStream in id order and deletes them, so a change is
 never committed without its event (NATS down, the process killed after the commit). Each row carries
-its ``Nats-Msg-Id`` (its own, or ``<service>-outbox-<id>``): a row published but not yet deleted when the
+its ``Nats-Msg-Id`` (its own, or ``<service>-outbox-<id>-<created, µs>``): a row published but not yet deleted when the
 relay dies is stored once by the stream's de-duplication window.
 
 Each service that publishes events maps the ``outbox`` table in its own schema::
@@ -116,7 +116,10 @@ class Outbox:
                 select(model).order_by(model.id).limit(RELAY_BATCH).with_for_update(skip_locked=True)
             )
             for row in rows:
-                msg_id = row.msg_id or f"{self._service}-outbox-{row.id}"
+                # The row's time is part of the id: ids alone repeat across databases on one bus (a restored
+                # backup, a rebuilt database, the test suite), and JetStream would drop those as duplicates.
+                stamp = int(row.created_at.timestamp() * 1_000_000)
+                msg_id = row.msg_id or f"{self._service}-outbox-{row.id}-{stamp}"
                 try:
                     await bus.js.publish(row.subject, row.payload, headers={"Nats-Msg-Id": msg_id}, timeout=5)
                 except Exception as exc:
