@@ -7,7 +7,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,24 +140,22 @@ def system(nats_server: NatsServer, module_database: str, footage_h264: Path) ->
         yield system
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium (it plays H.264 through MSE), driven by Playwright."""
-    chromium = shutil.which("chromium")
-    if chromium is None:
+def chromium(*args: str) -> Generator[Browser, None, None]:
+    """Debian's Chromium (it plays H.264 through MSE), driven by Playwright, with ``args`` beyond the
+    ones every run needs in a container."""
+    path = shutil.which("chromium")
+    if path is None:
         pytest.fail("Debian's chromium is not installed: run `make browser` as root (apt-get install chromium)")
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            executable_path=path, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", *args]
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from chromium(
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"
+    )

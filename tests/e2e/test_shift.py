@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import nats
@@ -30,7 +28,7 @@ from playwright.sync_api import Browser, Page, expect
 from devstack.servers import NatsServer
 from shared import subjects
 from shared.messages import AlertEvent
-from tests.gateway.conftest import ADMIN_PASSWORD, start_gateway
+from tests.gateway.conftest import ADMIN_PASSWORD, running_gateway
 from tests.netblip import BlipProxy
 from tests.support import NATS_ADMIN, ServiceProcess
 
@@ -52,17 +50,14 @@ RECORD = """() => {
 
 @pytest.fixture(scope="module")
 def gateway(nats_server: NatsServer, module_database: str) -> Iterator[ServiceProcess]:
-    with tempfile.TemporaryDirectory() as logs:
-        proc = start_gateway(
-            nats_server,
-            module_database,
-            Path(logs),
-            CITYOPS_GATEWAY_TOKEN_TTL_S=str(TOKEN_S),
-            CITYOPS_GATEWAY_REFRESH_IDLE_S=str(IDLE_S),
-            CITYOPS_GATEWAY_REFRESH_TTL_S=str(LOGIN_S),
-        )
+    with running_gateway(
+        nats_server,
+        module_database,
+        CITYOPS_GATEWAY_TOKEN_TTL_S=str(TOKEN_S),
+        CITYOPS_GATEWAY_REFRESH_IDLE_S=str(IDLE_S),
+        CITYOPS_GATEWAY_REFRESH_TTL_S=str(LOGIN_S),
+    ) as proc:
         yield proc
-        proc.stop()
 
 
 def _dashboard(browser: Browser, base_url: str, gateway: ServiceProcess) -> tuple[Page, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -61,12 +62,21 @@ def start_gateway(nats_server: NatsServer, database: str, logs: Path, **env: str
     return proc
 
 
+@contextlib.contextmanager
+def running_gateway(nats_server: NatsServer, database: str, **env: str) -> Iterator[ServiceProcess]:
+    """``start_gateway`` with its own log directory, stopped however the block ends."""
+    with tempfile.TemporaryDirectory() as logs:
+        proc = start_gateway(nats_server, database, Path(logs), **env)
+        try:
+            yield proc
+        finally:
+            proc.stop()
+
+
 @pytest.fixture(scope="module")
 def gateway(nats_server: NatsServer, gateway_db: str) -> Iterator[ServiceProcess]:
-    with tempfile.TemporaryDirectory() as logs:
-        proc = start_gateway(nats_server, gateway_db, Path(logs))
+    with running_gateway(nats_server, gateway_db) as proc:
         yield proc
-        proc.stop()
 
 
 def _wait_login(proc: ServiceProcess) -> None:

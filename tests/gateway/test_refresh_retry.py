@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from devstack.servers import NatsServer
-from tests.gateway.conftest import start_gateway
+from tests.gateway.conftest import running_gateway, start_gateway
 from tests.support import ServiceProcess
 
 API = "/api/v1"
@@ -30,10 +29,8 @@ WINDOW = {"CITYOPS_GATEWAY_REFRESH_RETRY_S": str(RETRY_S), **LENIENT}
 
 @pytest.fixture(scope="module")
 def gateway(nats_server: NatsServer, gateway_db: str) -> Iterator[ServiceProcess]:
-    with tempfile.TemporaryDirectory() as logs:
-        proc = start_gateway(nats_server, gateway_db, Path(logs), **WINDOW)
+    with running_gateway(nats_server, gateway_db, **WINDOW) as proc:
         yield proc
-        proc.stop()
 
 
 def _login(gateway: ServiceProcess, admin: dict[str, str]) -> tuple[str, dict[str, str]]:

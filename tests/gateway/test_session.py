@@ -4,17 +4,15 @@ dashboard's side of it, in Chromium, is tests/e2e/test_shift.py."""
 
 from __future__ import annotations
 
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from devstack.servers import NatsServer
-from tests.gateway.conftest import ADMIN_PASSWORD, start_gateway
+from tests.gateway.conftest import ADMIN_PASSWORD, running_gateway
 from tests.support import ServiceProcess
 
 API = "/api/v1"
@@ -23,17 +21,14 @@ TOKEN_S, IDLE_S, LOGIN_S = 2, 4, 12
 
 @pytest.fixture(scope="module")
 def gateway(nats_server: NatsServer, gateway_db: str) -> Iterator[ServiceProcess]:
-    with tempfile.TemporaryDirectory() as logs:
-        proc = start_gateway(
-            nats_server,
-            gateway_db,
-            Path(logs),
-            CITYOPS_GATEWAY_TOKEN_TTL_S=str(TOKEN_S),
-            CITYOPS_GATEWAY_REFRESH_IDLE_S=str(IDLE_S),
-            CITYOPS_GATEWAY_REFRESH_TTL_S=str(LOGIN_S),
-        )
+    with running_gateway(
+        nats_server,
+        gateway_db,
+        CITYOPS_GATEWAY_TOKEN_TTL_S=str(TOKEN_S),
+        CITYOPS_GATEWAY_REFRESH_IDLE_S=str(IDLE_S),
+        CITYOPS_GATEWAY_REFRESH_TTL_S=str(LOGIN_S),
+    ) as proc:
         yield proc
-        proc.stop()
 
 
 def _operator(gateway: ServiceProcess) -> tuple[str, str]:

@@ -4,7 +4,6 @@ tokens in URLs — through real gateway processes, PostgreSQL and NATS."""
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from devstack.servers import NatsServer
-from tests.gateway.conftest import start_gateway
+from tests.gateway.conftest import running_gateway, start_gateway
 from tests.support import ServiceProcess
 
 API = "/api/v1"
@@ -27,10 +26,8 @@ LENIENT = {"CITYOPS_GATEWAY_LOGIN_MAX_FAILURES": "1000", "CITYOPS_GATEWAY_LOGIN_
 
 @pytest.fixture(scope="module")
 def gateway(nats_server: NatsServer, gateway_db: str) -> Iterator[ServiceProcess]:
-    with tempfile.TemporaryDirectory() as logs:
-        proc = start_gateway(nats_server, gateway_db, Path(logs), **LENIENT)
+    with running_gateway(nats_server, gateway_db, **LENIENT) as proc:
         yield proc
-        proc.stop()
 
 
 def _user(gateway: ServiceProcess, admin: dict[str, str], role: str = "operator") -> tuple[str, str]:

@@ -4,17 +4,17 @@ plays at once, and tiles that come back by themselves after the gateway is resta
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from devstack.servers import NatsServer
 from tests.e2e.conftest import ADMIN_PASSWORD
+from tests.e2e.conftest import chromium as e2e_chromium
 from tests.live.conftest import LiveSystem, live_system
 
 log = logging.getLogger(__name__)
@@ -29,23 +29,12 @@ PLAYBACK = """() => [...document.querySelectorAll('.tile .live')].map((n) => {
 
 
 def chromium() -> Generator[Browser, None, None]:
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail("Debian's chromium is not installed: run `make browser` as root (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=path,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--autoplay-policy=no-user-gesture-required",
-                "--disable-background-media-suspend",
-                "--disable-background-timer-throttling",
-            ],
-        )
-        yield browser
-        browser.close()
+    """Chromium that plays muted video unprompted and keeps decoding tiles it thinks are in the background."""
+    return e2e_chromium(
+        "--autoplay-policy=no-user-gesture-required",
+        "--disable-background-media-suspend",
+        "--disable-background-timer-throttling",
+    )
 
 
 def open_wall(browser: Browser, gateway: str, viewport: dict[str, int]) -> Page:
