@@ -7,10 +7,11 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -159,3 +160,15 @@ def browser() -> Iterator[Browser]:
     yield from chromium(
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"
     )
+
+
+def until(what: str, probe: Callable[[], Any], timeout: float, system: System) -> Any:
+    """``probe()`` once it is truthy; fails with the last answer and the system's logs after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.3)
+    raise AssertionError(f"{what} not seen within {timeout}s (last: {last})\n{system.logs()[-6000:]}")

@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import CLIP, System
+from tests.e2e.conftest import CLIP, System, until
 
 CAMERA = "e2e-beach"
-
-
-def _until(what: str, probe: Callable[[], Any], timeout: float, system: System) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what} not seen within {timeout}s (last: {last})\n{system.logs()[-6000:]}")
 
 
 def _sse_alerts(url: str, headers: dict[str, str], found: list[dict], stop: threading.Event) -> None:
@@ -63,13 +50,13 @@ def test_a_crowd_seen_by_a_camera_becomes_a_resolved_rated_case_visible_in_the_o
     created = httpx.post(gw + "/api/v1/cameras", json=camera, headers=admin)
     assert created.status_code == 201, created.text
     assert "s3cret-pass" not in created.text
-    _until(
+    until(
         "camera online",
         lambda: httpx.get(gw + f"/api/v1/cameras/{CAMERA}", headers=operator).json()["status"]["status"] == "online",
         30,
         system,
     )
-    snapshot = _until(
+    snapshot = until(
         "snapshot",
         lambda: (
             (r := httpx.get(gw + f"/api/v1/cameras/{CAMERA}/snapshot.jpg", headers=operator)).status_code == 200 and r
@@ -84,13 +71,13 @@ def test_a_crowd_seen_by_a_camera_becomes_a_resolved_rated_case_visible_in_the_o
     r = httpx.post(gw + "/api/v1/rules", json=rule, headers=operator)
     assert r.status_code == 201, r.text
 
-    first = _until(
+    first = until(
         "alert on SSE", lambda: next((a for a in alerts if a["data"].get("camera") == CAMERA), None), 90, system
     )
     assert first["data"]["rule_type"] == "crowd"
     assert first["subject"].startswith(f"alerts.{CAMERA}.")
 
-    case = _until(
+    case = until(
         "case from the alert",
         lambda: next(
             (

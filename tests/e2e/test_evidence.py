@@ -5,7 +5,7 @@ where people work (alert clip and thumbnail, the clip in the alert's case, foota
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat,
 from playwright.sync_api import Browser, expect
 
 from devstack.servers import NatsServer
-from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System, running_system
+from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System, running_system, until
 from tests.evidence import (
     extract,
     flip_one_byte,
@@ -41,17 +41,6 @@ def system(nats_server: NatsServer, module_database: str, footage_h264: Path) ->
     env = {"CITYOPS_INGEST_SEGMENT_S": "3", "CITYOPS_INGEST_RECORDING_RECONCILE_S": "1"}
     with running_system(nats_server, module_database, footage_h264, **env) as system:
         yield system
-
-
-def _until(what: str, probe: Callable[[], Any], timeout: float, system: System) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"{what} not seen within {timeout}s (last: {last})\n{system.logs()[-6000:]}")
 
 
 @dataclass(frozen=True)
@@ -89,7 +78,7 @@ def recorded(system: System) -> Recorded:
         start, end = max(s[0] for s in spans if s), min(s[1] for s in spans if s)
         return (start, end) if end - start >= WINDOW + timedelta(seconds=2) else None
 
-    start, _end = _until("a common window of footage", common, 90, system)
+    start, _end = until("a common window of footage", common, 90, system)
     operator = system.user("operator")
     name = httpx.get(system.gateway + "/api/v1/auth/me", headers=operator).json()["name"]
     return Recorded(start + timedelta(seconds=1), start + timedelta(seconds=1) + WINDOW, operator, name)
@@ -128,7 +117,7 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
         assert r.json()["status"] != "failed", r.json().get("error")
         return r.json() if r.json()["status"] == "ready" else None
 
-    state = _until("package ready", ready, 30, system)
+    state = until("package ready", ready, 30, system)
     took = time.monotonic() - asked
     assert took <= 10, f"3 cameras × {WINDOW.seconds} s took {took:.1f} s"
     assert state["progress"] == 1.0
@@ -212,7 +201,7 @@ def alerted(system: System, recorded: Recorded) -> Alerted:
     rule = {"camera": "ev-1", "name": "Crowd", "type": "crowd", "object": "person",
             "zone": [[0, 0], [1, 0], [1, 1], [0, 1]], "min_count": 2, "min_duration_s": 1, "cooldown_s": 5}  # fmt: skip
     assert httpx.post(gw + "/api/v1/rules", json=rule, headers=operator).status_code == 201
-    alert = _until(
+    alert = until(
         "an alert on ev-1",
         lambda: next(iter(httpx.get(gw + "/api/v1/alerts?camera=ev-1", headers=operator).json()["items"]), None),
         90,
@@ -226,7 +215,7 @@ def alerted(system: System, recorded: Recorded) -> Alerted:
                 return dict(detail)
         return None
 
-    return Alerted(alert, _until("the alert's case", alert_case, 30, system))
+    return Alerted(alert, until("the alert's case", alert_case, 30, system))
 
 
 def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footage_to_cases(
@@ -240,7 +229,7 @@ def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footag
     clip_start = datetime.fromisoformat(parse_qs(clip.query)["start"][0])
     assert abs(clip_start - (started - timedelta(seconds=10))) < timedelta(milliseconds=1)  # to the millisecond
     assert alert["thumbnail_url"] == f"/api/v1/alerts/{alert['id']}/snapshot.jpg"
-    thumbnail = _until(
+    thumbnail = until(
         "alert snapshot", lambda: (r := httpx.get(gw + alert["thumbnail_url"], headers=operator)).is_success and r, 20,
         system,
     )  # fmt: skip
@@ -267,7 +256,7 @@ def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footag
     assert attached.status_code == 200
     assert attached.headers["content-type"] == "video/mp4"
     assert len(attached.content) > 10_000
-    _until(
+    until(
         "the attached range on evidence hold",
         lambda: [
             h for h in httpx.get(gw + "/api/v1/cameras/ev-2/evidence", headers=operator).json()
@@ -310,7 +299,7 @@ def test_a_rejected_cases_footage_lapses_after_the_keep_period_and_reopening_kee
         holds = httpx.get(gw + "/api/v1/cameras/ev-3/evidence", headers=operator).json()
         return next((h for h in holds if h["id"] == hold_id), None)
 
-    assert _until("the attached range on evidence hold", hold, 30, system)["lapses_at"] is None
+    assert until("the attached range on evidence hold", hold, 30, system)["lapses_at"] is None
 
     def move(to: str, **extra: str) -> datetime:
         moved = httpx.post(f"{gw}/api/v1/cases/{case_id}/transitions", json={"to": to, **extra}, headers=operator)
@@ -318,12 +307,12 @@ def test_a_rejected_cases_footage_lapses_after_the_keep_period_and_reopening_kee
         return datetime.fromisoformat(moved.json()["case"]["updated_at"])
 
     rejected = move("rejected", comment="not within the city's remit")
-    lapsing = _until("the hold lapsing with its case", lambda: (h := hold()) and h["lapses_at"] and h, 30, system)
+    lapsing = until("the hold lapsing with its case", lambda: (h := hold()) and h["lapses_at"] and h, 30, system)
     assert lapsing["origin"] == "case"
     # The default keep period, counted from the rejection.
     assert datetime.fromisoformat(lapsing["lapses_at"]) - rejected == timedelta(days=90)
     move("reopened")
-    _until("the hold kept again", lambda: (h := hold()) and h["lapses_at"] is None, 30, system)
+    until("the hold kept again", lambda: (h := hold()) and h["lapses_at"] is None, 30, system)
     # Evidence packages' holds never lapse with a case.
     package_holds = [h for h in httpx.get(gw + "/api/v1/cameras/ev-3/evidence", headers=operator).json()
                      if h["origin"] == "package"]  # fmt: skip

@@ -9,6 +9,7 @@ import base64
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from devstack.servers import NatsServer
-from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System, running_system
+from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System, running_system, until
 
 SEGMENT_S = 4
 
@@ -123,22 +124,17 @@ def test_a_tour_cycles_groups_at_its_interval_and_pauses(system: System, page: P
     page.goto(system.gateway + "/#/")
 
 
-def _until(what: str, check: Any, timeout: float, system: System) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout} s\n{system.services['ingest'].log_tail()}")
-
-
 def _covered_until(system: System, camera: str) -> datetime | None:
     now = datetime.now(UTC)
     params = {"start": (now - timedelta(minutes=10)).isoformat(), "end": (now + timedelta(minutes=1)).isoformat()}
     r = httpx.get(system.gateway + f"/api/v1/cameras/{camera}/coverage", params=params, headers=system.admin)
     assert r.status_code == 200, r.text
     return datetime.fromisoformat(r.json()[-1]["end_at"]) if r.json() else None
+
+
+def _recorded_past(system: System, camera: str, moment: datetime) -> bool:
+    covered = _covered_until(system, camera)
+    return covered is not None and covered > moment
 
 
 def _recorded_frames(system: System, camera: str, around: datetime, seconds: float) -> list[tuple[float, np.ndarray]]:
@@ -197,12 +193,12 @@ def test_playback_seeks_to_an_alert_shows_its_frame_plays_at_2x_and_keeps_camera
                       headers=system.admin)  # fmt: skip
         assert r.status_code == 200, r.text
     # The rule once footage is being kept, so that the alert's moment is recorded.
-    _until("pb-a recording", lambda: _covered_until(system, "pb-a"), 30, system)
+    until("pb-a recording", lambda: _covered_until(system, "pb-a"), 30, system)
     _post(system, "/api/v1/rules", {"camera": "pb-a", "name": "Đông người", "type": "crowd", "object": "person",
                                     "zone": [[0, 0], [1, 0], [1, 1], [0, 1]], "min_count": 2, "min_duration_s": 1,
                                     "cooldown_s": 5})  # fmt: skip
     alerts = system.gateway + "/api/v1/alerts"
-    alert = _until(
+    alert = until(
         "an alert on pb-a",
         lambda: next(iter(httpx.get(alerts, params={"camera": "pb-a"}, headers=system.admin).json()["items"]), None),
         60,
@@ -213,7 +209,7 @@ def test_playback_seeks_to_an_alert_shows_its_frame_plays_at_2x_and_keeps_camera
     # frame), at 2x, has room to run within the clip it loads.
     after = alert_at + timedelta(seconds=20)
     for cid in ("pb-a", "pb-b"):
-        _until(f"{cid} recorded", lambda c=cid: (u := _covered_until(system, c)) and u > after, 50, system)
+        until(f"{cid} recorded", partial(_recorded_past, system, cid, after), 50, system)
 
     # From the alert in the feed: playback of its camera, from 10 s before, playing.
     page.goto(system.gateway + "/#/")

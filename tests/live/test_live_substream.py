@@ -49,6 +49,20 @@ def small_clip(source: Path, target: Path, frames: int = 100, codec: str = "libx
     return target
 
 
+def camera_with_substream(system: LiveSystem, footage: Path, camera: str, codec: str = "libx264") -> dict[str, str]:
+    """The body registering ``camera``: ``footage`` as its main stream, a small ``codec`` copy as its
+    substream, both served by the test's RTSP server."""
+    shutil.copyfile(footage, system.media / f"{camera}.mp4")
+    small_clip(footage, system.media / f"{camera}-sub.mp4", codec=codec)
+    return {
+        "id": camera,
+        "name": camera,
+        "url": system.rtsp.url(f"{camera}.mp4"),
+        "substream_url": system.rtsp.url(f"{camera}-sub.mp4"),
+        "category": "market",
+    }
+
+
 def decoded_sizes(media: list[tuple[dict[str, Any], bytes]], quality: str, codec: str = "h264") -> set[tuple[int, int]]:
     """The picture sizes of the ``quality`` fMP4 a viewer got (its first init, then its fragments),
     checking that it is ``codec``."""
@@ -73,15 +87,7 @@ def media_count(quality: str) -> Any:
 
 async def test_tiles_show_the_substream_and_single_view_the_main_stream(system: LiveSystem, footage_h264: Path) -> None:
     camera = "subcam"
-    shutil.copyfile(footage_h264, system.media / f"{camera}.mp4")
-    small_clip(footage_h264, system.media / f"{camera}-sub.mp4")
-    body = {
-        "id": camera,
-        "name": camera,
-        "url": system.rtsp.url(f"{camera}.mp4"),
-        "substream_url": system.rtsp.url(f"{camera}-sub.mp4"),
-        "category": "market",
-    }
+    body = camera_with_substream(system, footage_h264, camera)
     async with httpx.AsyncClient(base_url=system.url, headers=system.admin) as api:
         r = await api.post("/api/v1/cameras", json=body)
         assert r.status_code == 201, r.text
@@ -159,15 +165,7 @@ async def test_a_dead_substream_is_retried_without_falling_back_and_its_credenti
 
 async def test_an_hevc_substream_reaches_the_tiles_transcoded_to_h264(system: LiveSystem, footage_h264: Path) -> None:
     camera = "subhevc"
-    shutil.copyfile(footage_h264, system.media / f"{camera}.mp4")
-    small_clip(footage_h264, system.media / f"{camera}-sub.mp4", codec="libx265")
-    body = {
-        "id": camera,
-        "name": camera,
-        "url": system.rtsp.url(f"{camera}.mp4"),
-        "substream_url": system.rtsp.url(f"{camera}-sub.mp4"),
-        "category": "market",
-    }
+    body = camera_with_substream(system, footage_h264, camera, codec="libx265")
     async with httpx.AsyncClient(base_url=system.url, headers=system.admin) as api:
         created = await api.post("/api/v1/cameras", json=body)
         assert created.status_code == 201, created.text
