@@ -38,7 +38,32 @@ def new_nats_password() -> str:
     return "n" + secrets.token_hex(24)
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
+    """A port nothing listens on, chosen below the kernel's ephemeral range: a port the kernel
+    hands out itself (bind to 0) can be taken as the source port of an outgoing connection before
+    the server that was meant to listen on it starts. Never the same port twice in one process."""
+    floor = _ephemeral_floor()
+    for _ in range(200):
+        port = secrets.choice(range(max(1025, floor - 12000), floor))
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
