@@ -104,9 +104,19 @@ class CameraStatusChanged(Message):
     height: int | None = None
     codec: str | None = None
     reconnects: int = 0
+    # Where the camera is, so that cameras failing together can be grouped into one outage incident.
+    ward: str | None = None
+    tags: list[str] = Field(default_factory=list)
 
 
 AlertPhase = Literal["started", "updated", "ended"]
+# camera: a rule or health check of one camera; indicator: a department indicator off target;
+# outage: an incident grouping cameras that went offline together (``cameras`` lists them).
+AlertSource = Literal["camera", "indicator", "outage"]
+Severity = Literal["info", "low", "medium", "high", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
+# What reports does with an alert: open a case (auto), offer one to open with one click (suggest), nothing.
+CasePolicy = Literal["auto", "suggest", "never"]
 
 
 class AlertEvent(Message):
@@ -114,7 +124,7 @@ class AlertEvent(Message):
 
     alert_id: str
     phase: AlertPhase
-    source: Literal["camera", "indicator"] = "camera"
+    source: AlertSource = "camera"
     camera: str | None = None
     # The department an indicator alert is about; camera alerts have none (cameras belong to no department).
     department: str | None = None
@@ -134,6 +144,40 @@ class AlertEvent(Message):
     # indicator alerts have neither, and messages from before these fields existed still read.
     clip_url: str | None = None
     thumbnail_url: str | None = None
+    severity: Severity = "medium"
+    case_policy: CasePolicy = "auto"
+    # Outage incidents: every camera down in the incident so far (the latest step has the full list).
+    cameras: list[str] = Field(default_factory=list)
+
+
+class AlertAcknowledged(Message):
+    """Published on ``analytics.acks.<camera>`` when an operator acknowledges an alert (escalation stops)."""
+
+    alert_id: str
+    camera: str | None = None
+    rule_id: str | None = None
+    by: str
+    note: str | None = None
+    at: datetime
+
+
+class TrafficCount(BaseModel):
+    object_class: str
+    direction: Literal["in", "out"]
+    count: int = Field(ge=0)
+
+
+class TrafficCounts(Message):
+    """Published on ``analytics.traffic.<camera>`` for each closed 15-minute period of a line-crossing
+    rule: crossings by class and direction. Reports stores them as traffic-volume data values."""
+
+    camera: str
+    rule_id: str
+    rule_name: str
+    road: str | None = None
+    period_start: datetime
+    period_end: datetime
+    counts: list[TrafficCount]
 
 
 class DataValuesImported(Message):

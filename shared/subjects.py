@@ -51,6 +51,22 @@ def indicator_alert(indicator: str) -> str:
     return f"alerts.indicator.{indicator}"
 
 
+def outage(incident: str) -> str:
+    return f"alerts.outage.{incident}"
+
+
+def alert_ack(camera: str) -> str:
+    return f"analytics.acks.{camera}"
+
+
+def traffic_counts(camera: str) -> str:
+    return f"analytics.traffic.{camera}"
+
+
+ALERT_ACKS_ALL = "analytics.acks.*"
+TRAFFIC_COUNTS_ALL = "analytics.traffic.*"
+
+
 def dead_letter(consumer: str) -> str:
     return f"deadletter.{consumer}"
 
@@ -99,6 +115,7 @@ STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("CAMERA_STATUS", (CAMERA_STATUS_ALL,), max_age_s=7 * DAY),
     StreamSpec("ALERTS", (ALERTS_ALL,), max_age_s=30 * DAY),
     StreamSpec("REPORTS", (REPORTS_ALL,), max_age_s=30 * DAY),
+    StreamSpec("ANALYTICS", ("analytics.>",), max_age_s=30 * DAY),
     # Messages a durable consumer gave up on, kept for an operator to inspect and replay.
     StreamSpec("DEADLETTERS", (DEAD_LETTERS_ALL,), max_age_s=30 * DAY),
 )
@@ -117,12 +134,26 @@ RECORDING_ALERTS_CONSUMER = "ingest-recording-alerts"
 EVIDENCE_HOLDS_CONSUMER = "ingest-evidence-holds"
 # Durable JetStream consumer of REPORTS that lets a final case's holds lapse after the keep period.
 EVIDENCE_RELEASES_CONSUMER = "ingest-evidence-releases"
+# Durable JetStream consumer of CAMERA_STATUS that groups cameras going offline into outage incidents.
+OUTAGES_CONSUMER = "analytics-outages"
+# Durable JetStream consumer of ANALYTICS traffic counts that stores them as department data (reports).
+TRAFFIC_CONSUMER = "reports-traffic-volume"
+# Durable JetStream consumers feeding notifications (reports): alerts and incidents, acknowledgements,
+# case and directive events.
+NOTIFY_ALERTS_CONSUMER = "reports-notify-alerts"
+NOTIFY_ACKS_CONSUMER = "reports-notify-acks"
+NOTIFY_EVENTS_CONSUMER = "reports-notify-events"
 # Which service runs each durable consumer: it alone may publish that consumer's dead letters.
 DURABLE_CONSUMERS: dict[str, str] = {
     ALERT_CASES_CONSUMER: "reports",
     RECORDING_ALERTS_CONSUMER: "ingest",
     EVIDENCE_HOLDS_CONSUMER: "ingest",
     EVIDENCE_RELEASES_CONSUMER: "ingest",
+    OUTAGES_CONSUMER: "analytics",
+    TRAFFIC_CONSUMER: "reports",
+    NOTIFY_ALERTS_CONSUMER: "reports",
+    NOTIFY_ACKS_CONSUMER: "reports",
+    NOTIFY_EVENTS_CONSUMER: "reports",
 }
 
 
@@ -163,14 +194,36 @@ SUBJECTS: tuple[SubjectSpec, ...] = (
         "JetStream `CAMERA_STATUS`",
         "`CameraStatusChanged`",
         "ingest",
-        "gateway (live events)",
+        f"gateway (live events), analytics (`{OUTAGES_CONSUMER}`: outage incidents)",
     ),
     SubjectSpec(
         "alerts.<camera>.<rule>",
         "JetStream `ALERTS` (dedup by `Nats-Msg-Id`)",
         "`AlertEvent`",
         "analytics",
-        f"reports (`{ALERT_CASES_CONSUMER}`: cases), ingest (`{RECORDING_ALERTS_CONSUMER}`: event recording), gateway",
+        f"reports (`{ALERT_CASES_CONSUMER}`: cases; `{NOTIFY_ALERTS_CONSUMER}`: notifications), "
+        f"ingest (`{RECORDING_ALERTS_CONSUMER}`: event recording), gateway",
+    ),
+    SubjectSpec(
+        "alerts.outage.<incident>",
+        "JetStream `ALERTS`",
+        '`AlertEvent` (`source="outage"`, `cameras`)',
+        "analytics",
+        "reports (cases, notifications), gateway",
+    ),
+    SubjectSpec(
+        "analytics.acks.<camera>",
+        "JetStream `ANALYTICS`",
+        "`AlertAcknowledged`",
+        "analytics",
+        f"reports (`{NOTIFY_ACKS_CONSUMER}`: escalation stops)",
+    ),
+    SubjectSpec(
+        "analytics.traffic.<camera>",
+        "JetStream `ANALYTICS`",
+        "`TrafficCounts` (15-minute line crossings by class and direction)",
+        "analytics",
+        f"reports (`{TRAFFIC_CONSUMER}`: traffic-volume data values)",
     ),
     SubjectSpec(
         "alerts.indicator.<indicator>",
@@ -180,8 +233,20 @@ SUBJECTS: tuple[SubjectSpec, ...] = (
         "reports, gateway",
     ),
     SubjectSpec(DATAVALUES_IMPORTED, "JetStream `REPORTS`", "`DataValuesImported`", "reports", "gateway"),
-    SubjectSpec("reports.cases.<id>.<event>", "JetStream `REPORTS`", "`CaseChanged`", "reports", "gateway"),
-    SubjectSpec("reports.directives.<id>.<event>", "JetStream `REPORTS`", "`DirectiveChanged`", "reports", "gateway"),
+    SubjectSpec(
+        "reports.cases.<id>.<event>",
+        "JetStream `REPORTS`",
+        "`CaseChanged`",
+        "reports",
+        f"gateway, reports (`{NOTIFY_EVENTS_CONSUMER}`: notifications)",
+    ),
+    SubjectSpec(
+        "reports.directives.<id>.<event>",
+        "JetStream `REPORTS`",
+        "`DirectiveChanged`",
+        "reports",
+        f"gateway, reports (`{NOTIFY_EVENTS_CONSUMER}`: notifications)",
+    ),
     SubjectSpec(
         "reports.evidence.<camera>",
         "JetStream `REPORTS`",
