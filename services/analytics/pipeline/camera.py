@@ -46,8 +46,10 @@ class CameraPipeline:
         """``tamper``: the built-in health check's settings (None: off)."""
         self.camera = camera
         self.tamper = TamperWatch(camera, tamper) if tamper is not None else None
-        self._gate = MotionGate(gate, masks=motion_masks, always=always_detect)
+        self._gate = MotionGate(gate, masks=motion_masks)
         self._detect = DetectStage(detector)
+        self._detector_name = detector.name
+        self._always_detect = always_detect
         self._tracker = Tracker()
         self._rules = RuleEngine()
         self._counter = MinuteCounter(camera)
@@ -62,12 +64,24 @@ class CameraPipeline:
     def set_motion_masks(self, masks: Sequence[Polygon]) -> None:
         self._gate.set_masks(masks)
 
+    @property
+    def detector_name(self) -> str:
+        return self._detector_name
+
+    def set_detector(self, detector: Detector, *, always_detect: bool = False) -> None:
+        """Tracks and rule states stay; objects the new detector does not report age out of the tracker."""
+        self._detect = DetectStage(detector)
+        self._detector_name = detector.name
+        self._always_detect = always_detect
+
     def process(self, frame: Frame, at: datetime) -> FrameOutcome:
         gate = self._gate.check(frame, at, unsure=self._tracker.unsure)
         h, w = frame.shape[:2]
         detections: list[Detection] = []
         detect_ms = 0.0
-        if gate.detect:
+        # A detector that is itself a motion detector (motion_blob) runs on every frame.
+        run = gate.detect or self._always_detect
+        if run:
             found = self._detect.run(frame)
             detections, detect_ms = found.detections, found.ms
             self._gate.detected(at)
@@ -83,7 +97,7 @@ class CameraPipeline:
         transitions = result.transitions + (self.tamper.step(frame, at) if self.tamper is not None else [])
         outcome = FrameOutcome(
             at,
-            gate.detect,
+            run,
             detect_ms,
             gate.motion.ratio,
             detections,
