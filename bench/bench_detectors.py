@@ -128,7 +128,8 @@ def run() -> list[dict[str, object]]:
     ssd_median = statistics.median(times["ssdlite"])
     ssd_cameras = 1000 / (FPS * statistics.median(cpu["ssdlite"]))
     for name in detectors:
-        median, p95, cpu_median = statistics.median(times[name]), _quantile(times[name], 0.95), statistics.median(cpu[name])
+        median, p95 = statistics.median(times[name]), _quantile(times[name], 0.95)
+        cpu_median = statistics.median(cpu[name])
         if name in bare:
             base_name = f"bare {name} net.forward (blob made beforehand) ms"
             base = statistics.median(times[f"{name}_bare"])
