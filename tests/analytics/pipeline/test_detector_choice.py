@@ -4,16 +4,17 @@ category a frame carries, and each rule's confidence limit."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from services.analytics.pipeline.camera import CameraPipeline
 from services.analytics.pipeline.detectors.base import Detection, Frame
 from services.analytics.pipeline.detectors.choice import VEHICLE_CATEGORIES, CameraDetectors, choose_detector
 from services.analytics.pipeline.detectors.pool import Detectors, SharedDetector
 from services.analytics.pipeline.rules import RuleSpec, RuleState
 from shared.messages import FrameHeaders
-from tests.analytics.pipeline.support import ZONE, track
+from tests.analytics.pipeline.support import T0, ZONE, track
 
 
 def test_the_camera_s_choice_beats_its_category_s_which_beats_the_default():
@@ -120,3 +121,29 @@ def test_a_rule_ignores_objects_scored_below_its_min_confidence():
     lenient = RuleState(RuleSpec("s", "c", "parked", "crowd", "car", zone=ZONE, min_confidence=0.25))
     assert strict.occupancy([sure, unsure]) == 1
     assert lenient.occupancy([sure, unsure]) == 2
+
+
+class _Labelled:
+    def __init__(self, name: str, label: str) -> None:
+        self.name, self.labels, self._label = name, frozenset({label}), label
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        return [Detection(self._label, 0.9, 10, 10, 60, 40)]
+
+
+def test_a_camera_switches_detector_between_frames():
+    still = np.zeros((120, 160, 3), np.uint8)
+    pipeline = CameraPipeline("c", _Labelled("ssdlite", "person"))
+    assert pipeline.detector_name == "ssdlite"
+    first = pipeline.process(still, T0)
+    assert first.detected
+    assert [d.label for d in first.detections] == ["person"]
+    assert not pipeline.process(still, T0 + timedelta(seconds=0.2)).detected  # nothing moved
+    # A detector that is itself a motion detector runs on every frame.
+    pipeline.set_detector(_Labelled("motion_blob", "moving_object"), always_detect=True)
+    assert pipeline.detector_name == "motion_blob"
+    after = pipeline.process(still, T0 + timedelta(seconds=0.4))
+    assert after.detected
+    assert [d.label for d in after.detections] == ["moving_object"]
+    pipeline.set_detector(_Labelled("yolov4_tiny", "car"))
+    assert not pipeline.process(still, T0 + timedelta(seconds=0.6)).detected
