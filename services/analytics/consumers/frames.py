@@ -262,6 +262,7 @@ class FrameConsumer:
             motion_masks=self._masks.get(camera, []),
             always_detect=s.detector == "motion_blob",
             tamper=tamper if s.tamper_check else None,
+            traffic_period_s=s.traffic_period_s,
         )
         pipeline.set_rules(self._rules.get(camera, []))
         return pipeline
@@ -314,9 +315,11 @@ class FrameConsumer:
         outcome = await loop.run_in_executor(self._executor, _run_stages, worker.pipeline, frame)
         worker.account(frame.headers, outcome)
         await self._handle(worker, outcome.transitions, outcome.snapshots, frame.headers.captured_at)
-        if outcome.closed_minutes:
+        if outcome.closed_minutes or outcome.closed_periods:
             async with self._runtime.database.session() as session:
-                await counts.save_counts(session=session, counts=outcome.closed_minutes)
+                await counts.record_counts(
+                    session=session, outbox=self._outbox, minutes=outcome.closed_minutes, periods=outcome.closed_periods
+                )
         if time.monotonic() - worker.last_counts_flush >= self._settings.counts_flush_s:
             await self._flush_counts(worker)
 

@@ -1,9 +1,15 @@
-"""Per-minute occupancy and line-crossing counts of each rule, closed when frame time moves on."""
+"""Per-minute occupancy and line-crossing counts of each rule, closed when frame time moves on, and
+the traffic periods (15 minutes by default, aligned to :00/:15/:30/:45 of capture time) they add up to."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from services.analytics.pipeline.rules import RuleSpec
+
+TRAFFIC_PERIOD_S = 900
 
 
 @dataclass
@@ -17,6 +23,8 @@ class MinuteCount:
     occupancy_max: int = 0
     crossings_in: int = 0
     crossings_out: int = 0
+    # Crossings by (object class, direction): what traffic volume is made of.
+    by_class: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @property
     def occupancy_avg(self) -> float:
@@ -25,6 +33,23 @@ class MinuteCount:
 
 def minute_of(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class TrafficPeriod:
+    """A closed traffic period of a counting line: its crossings are summed from the stored minutes."""
+
+    rule: RuleSpec
+    start: datetime
+    end: datetime
+
+
+def period_of(at: datetime, period_s: int) -> tuple[datetime, datetime]:
+    """The traffic period holding ``at``: periods are aligned to the epoch, so with 900 s they start at
+    :00, :15, :30 and :45 of every hour (UTC and Vietnam time alike)."""
+    epoch = int(at.timestamp())
+    start = datetime.fromtimestamp(epoch - epoch % period_s, UTC)
+    return start, start + timedelta(seconds=period_s)
 
 
 class MinuteCounter:
@@ -44,7 +69,8 @@ class MinuteCounter:
     def add(
         self, at: datetime, occupancy: dict[str, tuple[str, int]], crossings: list[tuple[str, str, str]]
     ) -> list[MinuteCount]:
-        """``occupancy``: rule id → (class, objects in zone); ``crossings``: (rule id, class, direction)."""
+        """``occupancy``: rule id → (its classes, objects in zone); ``crossings``: (rule id, class of the
+        object that crossed, direction)."""
         minute = minute_of(at)
         closed = [b for b in self._open.values() if b.minute != minute]
         for bucket in closed:
@@ -60,6 +86,7 @@ class MinuteCounter:
                 bucket.crossings_in += 1
             else:
                 bucket.crossings_out += 1
+            bucket.by_class[(object_class, direction)] += 1
         return closed
 
     def current(self) -> list[MinuteCount]:
