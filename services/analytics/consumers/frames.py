@@ -245,7 +245,13 @@ class FrameConsumer:
     def _new_pipeline(self, camera: str) -> CameraPipeline:
         s = self._settings
         names = [n.strip() for n in s.onnx_class_names.split(",") if n.strip()]
-        detector = build_detector(s.detector, min_score=s.min_score, onnx_model=s.onnx_model, onnx_class_names=names)
+        detector = build_detector(
+            s.detector,
+            min_score=s.min_score,
+            onnx_model=s.onnx_model,
+            onnx_class_names=names,
+            yolo_input_size=s.yolo_input_size,
+        )
         gate = GateConfig(enabled=s.motion_gating, full_detect_interval_s=s.full_detect_interval_s)
         tamper = TamperConfig(
             learn_s=s.tamper_learn_s,

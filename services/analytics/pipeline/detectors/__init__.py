@@ -13,7 +13,12 @@ log = logging.getLogger("cityops.analytics.detectors")
 
 
 def build_detector(
-    kind: str, *, min_score: float, onnx_model: Path | None = None, onnx_class_names: Sequence[str] = ()
+    kind: str,
+    *,
+    min_score: float,
+    onnx_model: Path | None = None,
+    onnx_class_names: Sequence[str] = (),
+    yolo_input_size: int = 416,
 ) -> Detector:
     if kind == "ssdlite":
         from services.analytics.pipeline.detectors.ssdlite import ModelUnavailableError, SsdLitePersonDetector
@@ -24,6 +29,11 @@ def build_detector(
             # Weaker on far-field people, but needs no file: better than no detection at all.
             log.warning("detector.fallback", extra={"wanted": "ssdlite", "using": "hog", "reason": str(exc)})
             kind = "hog"
+    if kind == "yolov4_tiny":
+        from services.analytics.pipeline.detectors.yolov4_tiny import YoloV4TinyDetector
+
+        # Its own low base confidence, not ``min_score``: rules filter by their ``min_confidence``.
+        return YoloV4TinyDetector(input_size=yolo_input_size)
     if kind == "hog":
         from services.analytics.pipeline.detectors.hog import HogPersonDetector
 
