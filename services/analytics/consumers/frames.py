@@ -323,8 +323,10 @@ class FrameConsumer:
         await self._handle(worker, outcome.transitions, outcome.snapshots, frame.headers.captured_at)
         if outcome.closed_minutes or outcome.closed_periods:
             async with self._runtime.database.session() as session:
+                # A period shorter than a minute ends inside the open minute: its slots are stored first.
+                minutes = outcome.closed_minutes + (worker.pipeline.open_minutes() if outcome.closed_periods else [])
                 await counts.record_counts(
-                    session=session, outbox=self._outbox, minutes=outcome.closed_minutes, periods=outcome.closed_periods
+                    session=session, outbox=self._outbox, minutes=minutes, periods=outcome.closed_periods
                 )
         if time.monotonic() - worker.last_counts_flush >= self._settings.counts_flush_s:
             await self._flush_counts(worker)

@@ -11,7 +11,7 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics.counts.models import CountClassMinute, CountMinute
+from services.analytics.counts.models import CountMinute, CrossingSlot
 from services.analytics.pipeline.counts import MinuteCount, TrafficPeriod
 from services.analytics.rules.models import Rule
 
@@ -44,33 +44,31 @@ async def save_counts(session: AsyncSession, counts: Sequence[MinuteCount]) -> N
                 },
             )
         )
-        for (object_class, direction), n in c.by_class.items():
-            row = insert(CountClassMinute).values(
+        for (slot_start, object_class, direction), n in c.by_class.items():
+            row = insert(CrossingSlot).values(
                 camera=c.camera,
                 rule_id=uuid.UUID(c.rule_id),
-                minute=c.minute,
+                slot_start=slot_start,
                 object_class=object_class,
                 direction=direction,
                 crossings=n,
             )
             await session.execute(
-                row.on_conflict_do_update(
-                    constraint="pk_count_class_minute", set_={"crossings": row.excluded.crossings}
-                )
+                row.on_conflict_do_update(constraint="pk_crossing_slot", set_={"crossings": row.excluded.crossings})
             )
 
 
 async def period_crossings(session: AsyncSession, period: TrafficPeriod) -> dict[tuple[str, str], int]:
-    """Crossings of a line rule over a traffic period, by (class, direction), from the stored minutes."""
+    """Crossings of a line rule over a traffic period, by (class, direction), from the stored slots."""
     stmt = (
-        select(CountClassMinute.object_class, CountClassMinute.direction, func.sum(CountClassMinute.crossings))
+        select(CrossingSlot.object_class, CrossingSlot.direction, func.sum(CrossingSlot.crossings))
         .where(
-            CountClassMinute.camera == period.rule.camera,
-            CountClassMinute.rule_id == uuid.UUID(period.rule.id),
-            CountClassMinute.minute >= period.start,
-            CountClassMinute.minute < period.end,
+            CrossingSlot.camera == period.rule.camera,
+            CrossingSlot.rule_id == uuid.UUID(period.rule.id),
+            CrossingSlot.slot_start >= period.start,
+            CrossingSlot.slot_start < period.end,
         )
-        .group_by(CountClassMinute.object_class, CountClassMinute.direction)
+        .group_by(CrossingSlot.object_class, CrossingSlot.direction)
     )
     return {(cls, direction): int(n) for cls, direction, n in (await session.execute(stmt)).all()}
 

@@ -3,6 +3,7 @@ motion gate → detect → track → rules → counts and snapshots. Publishing 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,7 +54,7 @@ class CameraPipeline:
         self._detect = DetectStage(detector)
         self._tracker = Tracker()
         self._rules = RuleEngine()
-        self._counter = MinuteCounter(camera)
+        self._counter = MinuteCounter(camera, math.gcd(traffic_period_s, 60))
         self._period_s = traffic_period_s
         self._period: tuple[datetime, datetime] | None = None
 

@@ -23,8 +23,9 @@ class MinuteCount:
     occupancy_max: int = 0
     crossings_in: int = 0
     crossings_out: int = 0
-    # Crossings by (object class, direction): what traffic volume is made of.
-    by_class: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # Crossings by (slot start, object class, direction): what traffic volume is made of. Slots divide
+    # the minute and the traffic period (a minute for quarter-hours), so periods sum whole slots.
+    by_class: Counter[tuple[datetime, str, str]] = field(default_factory=Counter)
 
     @property
     def occupancy_avg(self) -> float:
@@ -55,8 +56,9 @@ def period_of(at: datetime, period_s: int) -> tuple[datetime, datetime]:
 class MinuteCounter:
     """Aggregates one camera's counts; ``add`` returns the minutes that just closed (to be stored)."""
 
-    def __init__(self, camera: str) -> None:
+    def __init__(self, camera: str, slot_s: int = 60) -> None:
         self._camera = camera
+        self._slot_s = slot_s
         self._open: dict[str, MinuteCount] = {}
 
     def _bucket(self, rule_id: str, object_class: str, minute: datetime) -> MinuteCount:
@@ -86,7 +88,7 @@ class MinuteCounter:
                 bucket.crossings_in += 1
             else:
                 bucket.crossings_out += 1
-            bucket.by_class[(object_class, direction)] += 1
+            bucket.by_class[(period_of(at, self._slot_s)[0], object_class, direction)] += 1
         return closed
 
     def current(self) -> list[MinuteCount]:

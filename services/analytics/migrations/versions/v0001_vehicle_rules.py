@@ -1,5 +1,6 @@
 """Vehicle rules: several classes per rule, wrong-way direction, crowd density, the road a counting
-line measures, and line crossings per minute by class and direction (what traffic volume is summed from).
+line measures, and line crossings per slot (a minute, or a shorter traffic period) by class and
+direction (what traffic volume is summed from).
 ``count_minute.object_class`` widens: a rule on several classes shows them all ("car,motorbike,...").
 
 Revision ID: v0001
@@ -27,22 +28,22 @@ def upgrade() -> None:
     op.add_column("rule", sa.Column("road", sa.String(200)), schema=S)
     op.alter_column("count_minute", "object_class", type_=sa.String(200), schema=S)
     op.create_table(
-        "count_class_minute",
+        "crossing_slot",
         sa.Column("camera", sa.String(128), nullable=False),
         sa.Column("rule_id", sa.Uuid, nullable=False),
-        sa.Column("minute", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("slot_start", sa.DateTime(timezone=True), nullable=False),
         sa.Column("object_class", sa.String(32), nullable=False),
         sa.Column("direction", sa.String(3), nullable=False),
         sa.Column("crossings", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint(
-            "camera", "rule_id", "minute", "object_class", "direction", name="pk_count_class_minute"
+            "camera", "rule_id", "slot_start", "object_class", "direction", name="pk_crossing_slot"
         ),
         schema=S,
     )
 
 
 def downgrade() -> None:
-    op.drop_table("count_class_minute", schema=S)
+    op.drop_table("crossing_slot", schema=S)
     op.alter_column("count_minute", "object_class", type_=sa.String(32), schema=S)
     for column in ("road", "max_density", "zone_area_m2", "allowed_direction", "objects"):
         op.drop_column("rule", column, schema=S)
