@@ -190,3 +190,16 @@ def test_traffic_periods_are_quarter_hours_and_their_message_id_is_stable():
         ("motorbike", "in", 0),
         ("motorbike", "out", 9),
     ]
+
+
+def test_crossings_by_class_are_kept_in_slots_that_traffic_periods_sum():
+    counter = MinuteCounter("c", slot_s=2)  # a 2-second traffic period: slots of 2 s inside the minute
+    for seconds, cls in ((0.5, "car"), (1.5, "car"), (2.5, "bus"), (59.9, "car")):
+        counter.add(T0 + timedelta(seconds=seconds), {"l": ("car,bus", 1)}, [("l", cls, "in")])
+    (minute,) = counter.add(T0 + timedelta(minutes=1), {}, [])
+    assert dict(minute.by_class) == {
+        (T0, "car", "in"): 2,
+        (T0 + timedelta(seconds=2), "bus", "in"): 1,
+        (T0 + timedelta(seconds=58), "car", "in"): 1,
+    }
+    assert (minute.crossings_in, minute.crossings_out) == (4, 0)
