@@ -158,3 +158,10 @@ async def test_traffic_counts_become_daily_values_per_road_and_redelivery_never_
         ("r1", "03:15", "motorbike", "in"): 7,
         ("r1", "03:15", "motorbike", "out"): 1,
     }
+
+
+async def test_the_new_analytics_alert_types_have_a_case_category(api: httpx.AsyncClient) -> None:
+    traffic = (await api.get("/categories/traffic")).json()["alert_rule_types"]
+    public_order = (await api.get("/categories/public_order")).json()["alert_rule_types"]
+    assert {"line_crossing", "stationary", "illegal_parking", "wrong_way"} <= set(traffic)
+    assert "density" in public_order

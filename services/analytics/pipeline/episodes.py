@@ -55,7 +55,7 @@ class ObjectAlerts:
         """An alert a previous replica left open: the next parked vehicle found continues it."""
         self.open.append(Episode(alert_id, ADOPTED, "", None, started_at, last_at, seq))
 
-    def _match(self, track: Track) -> Episode | None:
+    def _match(self, track: Track, *, parked: bool) -> Episode | None:
         for ep in self.open:
             if ep.track_id == track.id:
                 return ep
@@ -64,22 +64,25 @@ class ObjectAlerts:
         fx, fy = track.foot
         for ep in self.open:
             if ep.foot is None:
-                return ep
+                # An adopted alert goes to a vehicle parked for the dwell time, not one driving through.
+                if parked:
+                    return ep
+                continue
             if abs(ep.foot[0] - fx) <= self.rule.max_movement and abs(ep.foot[1] - fy) <= self.rule.max_movement:
                 return ep
         return None
 
     def hit(self, at: datetime, track: Track, detail: str) -> list[EpisodeStep]:
-        if self.touch(at, track):
+        if self.touch(at, track, parked=True):
             return []
         ep = Episode(self._alert_id(f"{self.rule.id}|{track.id}", at), track.id, track.label, track.foot, at, at)
         self.open.append(ep)
         return [EpisodeStep("started", ep, at, detail)]
 
-    def touch(self, at: datetime, track: Track) -> bool:
+    def touch(self, at: datetime, track: Track, *, parked: bool = False) -> bool:
         """``track`` is still there: its open episode (if any) goes on. A parked car found again under
         a new track id is not yet still for the dwell time, but it is where the episode's car stood."""
-        ep = self._match(track)
+        ep = self._match(track, parked=parked)
         if ep is None:
             return False
         # Where the vehicle parked stays the episode's place: a car driving past cannot drag it along.

@@ -82,11 +82,14 @@ def test_an_illegal_parking_alert_left_open_by_another_replica_is_continued():
     state = RuleState(parking_rule())
     state.restore("a-1", T0 - timedelta(minutes=5), 1, T0 - timedelta(seconds=1), 0)
     car = track(1, 0.3, 0.9, label="car")
+    truck = track(2, 0.1, 0.8, label="truck")  # drives through meanwhile: it does not take the alert
     out = []
     for i in range(100):
         at = T0 + timedelta(seconds=i / 10)
         car.path.append((at, 0.3, 0.9))
-        out += state.step(at, [car])[0]
+        truck.path.append((at, 0.1 + i * 0.008, 0.8))
+        truck.box = (0.08 + i * 0.008, 0.7, 0.12 + i * 0.008, 0.8)
+        out += state.step(at, [truck, car])[0]
     assert out == []  # found again after its 5 s dwell (within dwell + cooldown): no second alert
     (ended,) = state.close(T0 + timedelta(seconds=10))
     assert (ended.alert_id, ended.phase, ended.seq, ended.object_class) == ("a-1", "ended", 1, "car")
