@@ -363,24 +363,28 @@ class RuleEngine:
 
     def set_rules(self, rules: Sequence[RuleSpec], at: datetime | None = None) -> list[Transition]:
         """Apply a new rule set; unchanged rules keep their state (pending/active alerts, dwell times),
-        edited ones keep their open alert, and open alerts of deleted rules end (at ``at``)."""
+        edited ones keep their open alerts, and open alerts of deleted rules, or of rules whose type
+        changed, end (at ``at``)."""
         states = {}
+        replaced = []
         for rule in rules:
             old = self.states.get(rule.id)
             if old is not None and old.rule == rule:
                 states[rule.id] = old
-            else:
-                states[rule.id] = RuleState(rule)
-                if old is not None:
-                    states[rule.id].active = old.active
-                    if old.episodes is not None and old.rule.type == rule.type:
-                        old.episodes.rule = rule
-                        states[rule.id].episodes = old.episodes
+                continue
+            states[rule.id] = RuleState(rule)
+            if old is not None and old.rule.type != rule.type:
+                replaced.append(old)
+            elif old is not None:
+                states[rule.id].active = old.active
+                if old.episodes is not None:
+                    old.episodes.rule = rule
+                    states[rule.id].episodes = old.episodes
         ended: list[Transition] = []
         if at is not None:
-            for rule_id, state in self.states.items():
-                if rule_id not in states:
-                    ended += state.close(at)
+            replaced += [state for rule_id, state in self.states.items() if rule_id not in states]
+            for state in replaced:
+                ended += state.close(at)
         self.states = states
         return ended
 

@@ -206,3 +206,19 @@ def test_crossings_by_class_are_kept_in_slots_that_traffic_periods_sum():
         (T0 + timedelta(seconds=58), "car", "in"): 1,
     }
     assert (minute.crossings_in, minute.crossings_out) == (4, 0)
+
+
+def test_an_edited_parking_rule_keeps_its_alerts_and_a_rule_changing_type_ends_them():
+    engine = RuleEngine()
+    rule = parking_rule()
+    engine.set_rules([rule])
+    car = track(1, 0.3, 0.9, label="car")
+    car.path.append((T0 + timedelta(seconds=6), 0.3, 0.9))
+    (started,) = engine.step(T0 + timedelta(seconds=6), Tracks([car], [car])).transitions
+    longer = RuleSpec(**{**rule.__dict__, "cooldown_s": 60})
+    assert engine.set_rules([longer], T0 + timedelta(seconds=7)) == []
+    assert engine.states["p"].episodes is not None
+    assert [ep.alert_id for ep in engine.states["p"].episodes.open] == [started.alert_id]
+    crowd = RuleSpec(**{**rule.__dict__, "type": "crowd"})
+    (ended,) = engine.set_rules([crowd], T0 + timedelta(seconds=8))
+    assert (ended.alert_id, ended.phase, ended.object_class) == (started.alert_id, "ended", "car")
