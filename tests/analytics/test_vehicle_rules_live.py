@@ -1,6 +1,6 @@
 """Vehicle rules on one real system per module (RTSP server, ingest, analytics with the YOLOv4-tiny
 detector, real NATS and PostgreSQL): their checks (422 naming the field) and, on real RTSP footage
-(vtest.avi), illegal parking, crowd density and line counts by class.
+(vtest.avi), illegal parking, wrong way, crowd density and line counts by class.
 
 What was counted by hand, looking at the frames (PNG every 0.6 s, then every frame near the line):
 - A white car stands at the top right edge (box about x 733–768, y 49–94 px of 768×576) and a white
@@ -144,11 +144,13 @@ async def test_vehicle_rules_are_checked_and_stored(street: Street) -> None:
         assert (await client.get(f"/rules/{wrong_way.json()['id']}")).json()["allowed_direction"] == "out"
 
 
-async def test_illegal_parking_density_and_class_counts_on_real_rtsp_footage(
+async def test_illegal_parking_wrong_way_density_and_class_counts_on_real_rtsp_footage(
     street: Street, nats_server: NatsServer
 ) -> None:
     rules = [
         {"name": "Road mouth", "type": "line_crossing", "objects": ALL, "line": LINE, "road": "Đường Hồ Xuân Hương"},
+        # The same line as a one-way street for people, allowed only downwards: the 3 going up are wrong way.
+        {"name": "One way", "type": "wrong_way", "objects": ["person"], "line": LINE, "allowed_direction": "out"},
         {"name": "By the door", "type": "illegal_parking", "zone": CAR_ZONE, "min_duration_s": 5, "cooldown_s": 30},
         {"name": "Loading bay", "type": "illegal_parking", "zone": VAN_ZONE, "min_duration_s": 5, "cooldown_s": 30},
         {"name": "Lawn", "type": "illegal_parking", "zone": LAWN_ZONE, "min_duration_s": 5},
@@ -221,6 +223,15 @@ async def test_illegal_parking_density_and_class_counts_on_real_rtsp_footage(
     assert by_rule == Counter({(ids["By the door"], "car"): 1, (ids["Loading bay"], "truck"): 1}), parked
     started = [a for a in alerts if a.rule_id == ids["By the door"] and a.phase == "started"]
     assert [(a.object_class, a.detail) for a in started] == [("car", "car parked ≥ 5 s")]
+
+    # Each person going up the one-way line is a wrong-way alert of its own, with the class.
+    wrong_way = [
+        a
+        for a in alerts
+        if a.rule_id == ids["One way"] and a.phase == "started" and a.at < starts[0] + timedelta(seconds=COUNTED_S)
+    ]
+    assert [(a.object_class, a.detail) for a in wrong_way] == [("person", "person crossed the line in")] * 3
+    assert len({a.alert_id for a in wrong_way}) == 3
 
     # The crowd on the road, in persons per m², in its alert and its counts.
     (dense, *_) = [a for a in alerts if a.rule_id == ids["Road crowd"] and a.phase == "started"]
