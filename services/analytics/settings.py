@@ -6,7 +6,7 @@ import uuid
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.analytics.pipeline.detectors.choice import VEHICLE_CATEGORIES, DetectorName
@@ -46,6 +46,9 @@ class AnalyticsSettings(ServiceSettings):
     # A camera that sends nothing this long has its open alerts ended (the stream is gone).
     idle_close_s: float = 30.0
     counts_flush_s: float = 10.0
+    # Line rules publish their crossings by class and direction for each period of this length (aligned
+    # to the epoch: 900 s = :00/:15/:30/:45); shorter in tests. Must divide a day.
+    traffic_period_s: int = Field(900, ge=1, le=86_400)
     # Built-in health check of every camera (pipeline/health.py): a covered, blurred or turned-away
     # camera raises a `tamper` alert once the verdict has held tamper_hold_s (frame times), after the
     # camera's usual picture was learned over tamper_learn_s; it ends after tamper_clear_s of normal.
@@ -58,6 +61,13 @@ class AnalyticsSettings(ServiceSettings):
     tamper_uniform_std: float = Field(12.0, ge=0)
     tamper_blur_ratio: float = Field(0.35, gt=0, lt=1)
     tamper_scene_correlation: float = Field(0.5, gt=-1, lt=1)
+
+    @field_validator("traffic_period_s")
+    @classmethod
+    def _divides_a_day(cls, value: int) -> int:
+        if 86_400 % value:
+            raise ValueError("traffic_period_s must divide a day (e.g. 900 for quarter-hours)")
+        return value
 
 
 @lru_cache

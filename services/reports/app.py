@@ -1,5 +1,5 @@
 """FastAPI app factory of the reports service: routers of the three areas, the outbox relay, the
-alert → case consumer and the hourly KPI refreshers."""
+alert → case and traffic-volume consumers and the hourly KPI refreshers."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from services.reports import seed
 from services.reports.api.businesses import cases as business_cases
 from services.reports.api.businesses import public, registry
 from services.reports.api.cases import cases, categories, directives, kpis, open311, projects, satisfaction
-from services.reports.api.datavalues import aggregation, catalogue, completeness, dhis2, values
+from services.reports.api.datavalues import aggregation, catalogue, completeness, dhis2, traffic, values
 from services.reports.businesses.kpis.service import publish_kpis
 from services.reports.businesses.settings import get_business_settings
 from services.reports.cases.kpis.service import publish_month
 from services.reports.consumers.alert_cases import alert_case_consumer
+from services.reports.consumers.traffic_volume import traffic_volume_consumer
 from services.reports.jobs import KpiRefresher
 from services.reports.outbox import OUTBOX
 from services.reports.settings import ReportsSettings, get_settings
@@ -29,6 +30,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ROUTERS = (
     catalogue.router,
     values.router,
+    traffic.router,
     aggregation.router,
     completeness.router,
     dhis2.router,
@@ -66,6 +68,7 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
     runtime.on_shutdown(OUTBOX.stop)
     workers = (
         alert_case_consumer(runtime),
+        traffic_volume_consumer(runtime),
         KpiRefresher(runtime, publish_month, name="cases"),
         KpiRefresher(runtime, _business_month, name="businesses"),
     )

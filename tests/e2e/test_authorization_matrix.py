@@ -131,6 +131,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/indicators/MX_N", None, ALL_SIGNED_IN),
     ("GET", "/api/v1/forms/no-such-form", None, ALL_SIGNED_IN),
     ("GET", "/api/v1/datavalues/audit?indicator=MX_N&department=MX_A&period=2025-09", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/datavalues/traffic?department=MX_A", None, ALL_SIGNED_IN),
     ("GET", "/api/v1/analytics", None, ALL_SIGNED_IN),
     ("GET", "/api/v1/completeness/overdue", None, ALL_SIGNED_IN),
     ("POST", "/dhis2/api/dataValueSets/no-such", {}, "ADK"),

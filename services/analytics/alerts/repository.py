@@ -83,7 +83,7 @@ async def record_transition(session: AsyncSession, tr: Transition, message: Aler
                 rule_id=uuid.UUID(tr.rule.id),
                 rule_type=tr.rule.type,
                 rule_name=tr.rule.name,
-                object_class=tr.rule.object_class,
+                object_class=tr.object_class or tr.rule.object_class,
                 status="active",
                 count=tr.count,
                 peak_count=tr.peak,

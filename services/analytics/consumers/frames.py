@@ -285,6 +285,7 @@ class FrameConsumer:
             motion_masks=self._masks.get(camera, []),
             always_detect=kind == "motion_blob",
             tamper=tamper if s.tamper_check else None,
+            traffic_period_s=s.traffic_period_s,
         )
         pipeline.set_rules(self._rules.get(camera, []))
         return pipeline
@@ -343,9 +344,13 @@ class FrameConsumer:
         outcome = await loop.run_in_executor(self._executor, _run_stages, worker.pipeline, frame)
         worker.account(frame.headers, outcome)
         await self._handle(worker, outcome.transitions, outcome.snapshots, frame.headers.captured_at)
-        if outcome.closed_minutes:
+        if outcome.closed_minutes or outcome.closed_periods:
             async with self._runtime.database.session() as session:
-                await counts.save_counts(session=session, counts=outcome.closed_minutes)
+                # A period shorter than a minute ends inside the open minute: its slots are stored first.
+                minutes = outcome.closed_minutes + (worker.pipeline.open_minutes() if outcome.closed_periods else [])
+                await counts.record_counts(
+                    session=session, outbox=self._outbox, minutes=minutes, periods=outcome.closed_periods
+                )
         if time.monotonic() - worker.last_counts_flush >= self._settings.counts_flush_s:
             await self._flush_counts(worker)
 

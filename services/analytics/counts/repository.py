@@ -11,8 +11,9 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics.counts.models import CountMinute
-from services.analytics.pipeline.counts import MinuteCount
+from services.analytics.counts.models import CountMinute, CrossingSlot
+from services.analytics.pipeline.counts import MinuteCount, TrafficPeriod
+from services.analytics.rules.models import Rule
 
 
 async def save_counts(session: AsyncSession, counts: Sequence[MinuteCount]) -> None:
@@ -43,6 +44,33 @@ async def save_counts(session: AsyncSession, counts: Sequence[MinuteCount]) -> N
                 },
             )
         )
+        for (slot_start, object_class, direction), n in c.by_class.items():
+            row = insert(CrossingSlot).values(
+                camera=c.camera,
+                rule_id=uuid.UUID(c.rule_id),
+                slot_start=slot_start,
+                object_class=object_class,
+                direction=direction,
+                crossings=n,
+            )
+            await session.execute(
+                row.on_conflict_do_update(constraint="pk_crossing_slot", set_={"crossings": row.excluded.crossings})
+            )
+
+
+async def period_crossings(session: AsyncSession, period: TrafficPeriod) -> dict[tuple[str, str], int]:
+    """Crossings of a line rule over a traffic period, by (class, direction), from the stored slots."""
+    stmt = (
+        select(CrossingSlot.object_class, CrossingSlot.direction, func.sum(CrossingSlot.crossings))
+        .where(
+            CrossingSlot.camera == period.rule.camera,
+            CrossingSlot.rule_id == uuid.UUID(period.rule.id),
+            CrossingSlot.slot_start >= period.start,
+            CrossingSlot.slot_start < period.end,
+        )
+        .group_by(CrossingSlot.object_class, CrossingSlot.direction)
+    )
+    return {(cls, direction): int(n) for cls, direction, n in (await session.execute(stmt)).all()}
 
 
 async def count_series(
@@ -72,9 +100,11 @@ async def count_series(
             func.max(CountMinute.occupancy_max).label("occupancy_max"),
             func.sum(CountMinute.crossings_in).label("crossings_in"),
             func.sum(CountMinute.crossings_out).label("crossings_out"),
+            Rule.zone_area_m2,
         )
+        .outerjoin(Rule, Rule.id == CountMinute.rule_id)
         .where(CountMinute.camera == camera)
-        .group_by(start, CountMinute.rule_id, CountMinute.object_class)
+        .group_by(start, CountMinute.rule_id, CountMinute.object_class, Rule.zone_area_m2)
         .order_by(start, CountMinute.rule_id)
         .limit(limit)
     )

@@ -23,3 +23,6 @@ class CountPointOut(BaseModel):
     occupancy_max: int
     crossings_in: int
     crossings_out: int
+    # A density rule's zone: persons per m² (occupancy over the zone's area); None for other rules.
+    density_avg: float | None = None
+    density_max: float | None = None

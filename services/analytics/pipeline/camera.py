@@ -3,11 +3,12 @@ motion gate → detect → track → rules → counts and snapshots. Publishing 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.analytics.pipeline.counts import MinuteCount, MinuteCounter
+from services.analytics.pipeline.counts import TRAFFIC_PERIOD_S, MinuteCount, MinuteCounter, TrafficPeriod, period_of
 from services.analytics.pipeline.detect import DetectStage
 from services.analytics.pipeline.detectors.base import Detection, Detector, Frame
 from services.analytics.pipeline.gate import DEFAULT_GATE, GateConfig, MotionGate, Polygon
@@ -30,6 +31,7 @@ class FrameOutcome:
     closed_minutes: list[MinuteCount]
     size: tuple[int, int]  # width, height of the frame
     snapshots: dict[str, bytes] = field(default_factory=dict)  # alert id → JPEG
+    closed_periods: list[TrafficPeriod] = field(default_factory=list)
 
 
 class CameraPipeline:
@@ -42,8 +44,10 @@ class CameraPipeline:
         motion_masks: Sequence[Polygon] = (),
         always_detect: bool = False,
         tamper: TamperConfig | None = None,
+        traffic_period_s: int = TRAFFIC_PERIOD_S,
     ) -> None:
-        """``tamper``: the built-in health check's settings (None: off)."""
+        """``tamper``: the built-in health check's settings (None: off); ``traffic_period_s``: the period
+        of the line rules' traffic counts."""
         self.camera = camera
         self.tamper = TamperWatch(camera, tamper) if tamper is not None else None
         self._gate = MotionGate(gate, masks=motion_masks)
@@ -52,7 +56,9 @@ class CameraPipeline:
         self._always_detect = always_detect
         self._tracker = Tracker()
         self._rules = RuleEngine()
-        self._counter = MinuteCounter(camera)
+        self._counter = MinuteCounter(camera, math.gcd(traffic_period_s, 60))
+        self._period_s = traffic_period_s
+        self._period: tuple[datetime, datetime] | None = None
 
     @property
     def rules(self) -> dict[str, RuleState]:
@@ -90,9 +96,7 @@ class CameraPipeline:
         # move nor age.
         tracks = self._tracker.tracks()
         result = self._rules.step(at, tracks)
-        crossings: list[tuple[str, str, str]] = [
-            (c.rule.id, c.rule.object_class, c.direction) for c in result.crossings
-        ]
+        crossings: list[tuple[str, str, str]] = [(c.rule.id, c.object_class, c.direction) for c in result.crossings]
         closed = self._counter.add(at, result.occupancy, crossings)
         transitions = result.transitions + (self.tamper.step(frame, at) if self.tamper is not None else [])
         outcome = FrameOutcome(
@@ -107,10 +111,23 @@ class CameraPipeline:
             closed,
             (w, h),
         )
+        outcome.closed_periods = self._closed_periods(at)
         for tr in transitions:
             if tr.phase != "ended":
                 outcome.snapshots[tr.alert_id] = snapshot(frame, tracks.present, tr)
         return outcome
+
+    def _closed_periods(self, at: datetime) -> list[TrafficPeriod]:
+        """The line rules' traffic period that frame time has just left (frames of a later period only)."""
+        period = period_of(at, self._period_s)
+        last, closed = self._period, []
+        if last is None or period[0] > last[0]:
+            self._period = period
+        if last is not None and period[0] > last[0]:
+            closed = [
+                TrafficPeriod(s.rule, *last) for s in self._rules.states.values() if s.rule.type == "line_crossing"
+            ]
+        return closed
 
     def open_minutes(self) -> list[MinuteCount]:
         return self._counter.current()

@@ -36,7 +36,7 @@ def alert_message(tr: Transition, captured_at: datetime | None) -> AlertMessage:
         rule_id=rule.id,
         rule_type=rule.type,
         rule_name=rule.name,
-        object_class=rule.object_class,
+        object_class=tr.object_class or rule.object_class,
         count=tr.count,
         peak_count=tr.peak,
         started_at=tr.started_at,
@@ -52,7 +52,9 @@ def alert_message(tr: Transition, captured_at: datetime | None) -> AlertMessage:
 
 
 async def count_published(row: OutboxRow) -> None:
-    """Metrics of an alert message the outbox relay has just published."""
+    """Metrics of an alert message the outbox relay has just published (other messages have none)."""
+    if not row.subject.startswith(subjects.ALERTS_ALL.removesuffix(">")):
+        return
     event = AlertEvent.model_validate_json(row.payload)
     metrics.ALERTS.labels(event.rule_type, event.phase).inc()
     if event.frame_captured_at is not None:

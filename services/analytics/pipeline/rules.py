@@ -11,17 +11,32 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from services.analytics.geometry import Point, point_in_polygon, segments_cross, side_of_line
+from services.analytics.pipeline.episodes import OBJECT_ALERT_RULES, EpisodeStep, ObjectAlerts
 from services.analytics.pipeline.track import Track, Tracks
 
-RuleType = Literal["crowd", "intrusion", "loitering", "line_crossing", "stationary"]
+RuleType = Literal[
+    "crowd", "intrusion", "loitering", "line_crossing", "stationary", "illegal_parking", "wrong_way", "density"
+]
 # What an alert can be: a configured rule's type, or the built-in camera health check (pipeline/health.py).
-AlertType = Literal["crowd", "intrusion", "loitering", "line_crossing", "stationary", "tamper"]
+AlertType = Literal[
+    "crowd",
+    "intrusion",
+    "loitering",
+    "line_crossing",
+    "stationary",
+    "illegal_parking",
+    "wrong_way",
+    "density",
+    "tamper",
+]
+# Rules on a line (the others watch a zone).
+LINE_RULES = ("line_crossing", "wrong_way")
 CROSSING_MARGIN = 0.01  # normalised distance from a counting line
 ALERT_NAMESPACE = uuid.UUID("5c6f7a52-3c8e-4c43-9a4e-2b8f61c0a1d7")
 
@@ -49,6 +64,24 @@ class RuleSpec:
     # confidence, so each rule sets its own trade-off between misses and false alerts.
     min_confidence: float = 0.0
     update_interval_s: float = 5.0
+    # Several classes on one rule (a line counting cars and motorbikes); empty: ``object_class`` alone.
+    object_classes: tuple[str, ...] = ()
+    # wrong_way: the direction allowed across its line ("in" = from the left of a→b to its right).
+    allowed_direction: Literal["in", "out"] | None = None
+    # density: the zone's ground area and the persons per m² above which it alerts.
+    zone_area_m2: float | None = None
+    max_density: float | None = None
+    # line_crossing: the road its crossings are traffic volume of (reports' department data).
+    road: str | None = None
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.object_classes or (self.object_class,)
+
+    @property
+    def class_label(self) -> str:
+        """The rule's classes in one word, for counts and alerts that are about all of them."""
+        return ",".join(self.classes)
 
     def active_at(self, at: datetime) -> bool:
         """Inside the rule's daily window (which may wrap past midnight, e.g. 20:00–05:00)."""
@@ -76,6 +109,7 @@ class Transition:
     seq: int  # per alert, 0 for start; makes the bus message id unique and replay-stable
     track_ids: tuple[int, ...] = ()
     detail: str | None = None  # what was seen, in words (the health check's verdict)
+    object_class: str | None = None  # the class of the one object an alert is about (a parked car)
 
     @property
     def message_id(self) -> str:
@@ -88,6 +122,7 @@ class Crossing:
     track_id: int
     direction: Literal["in", "out"]
     at: datetime
+    object_class: str = ""
 
 
 def alert_id_for(rule_id: str, started_at: datetime) -> str:
@@ -115,9 +150,17 @@ class RuleState:
     entered: dict[int, datetime] = field(default_factory=dict)
     last_side: dict[int, float] = field(default_factory=dict)
     last_foot: dict[int, Point] = field(default_factory=dict)
+    episodes: ObjectAlerts | None = None
+
+    def __post_init__(self) -> None:
+        if self.rule.type in OBJECT_ALERT_RULES:
+            self.episodes = ObjectAlerts(self.rule, alert_id_for)
 
     def restore(self, alert_id: str, started_at: datetime, peak: int, last_at: datetime, seq: int) -> None:
         """Continue an alert a previous replica left open instead of starting a second one."""
+        if self.episodes is not None:
+            self.episodes.adopt(alert_id, started_at, last_at, seq)
+            return
         self.active = _Active(alert_id, started_at, peak, last_at, seq, last_at, peak)
 
     def in_zone(self, track: Track) -> bool:
@@ -127,7 +170,7 @@ class RuleState:
         x1, y1, x2, y2 = track.box
         area = (x2 - x1) * (y2 - y1)
         return (
-            track.label == self.rule.object_class
+            track.label in self.rule.classes
             and self.rule.min_object_area <= area <= self.rule.max_object_area
             and track.score >= self.rule.min_confidence
         )
@@ -138,8 +181,56 @@ class RuleState:
     def step(self, at: datetime, tracks: Sequence[Track]) -> tuple[list[Transition], list[Crossing]]:
         if self.rule.type == "line_crossing":
             return [], self._crossings(at, tracks)
+        if self.episodes is not None:
+            return self._object_alerts(at, tracks)
         hits = self._matching(at, tracks)
-        return self._lifecycle(at, hits), []
+        transitions = self._lifecycle(at, hits)
+        if self.rule.type == "density":
+            transitions = [t if t.phase == "ended" else replace(t, detail=self._density(t.count)) for t in transitions]
+        return transitions, []
+
+    def _density(self, count: int) -> str:
+        area = self.rule.zone_area_m2 or 1.0
+        return f"{count / area:.2f} persons/m² ({count} in {area:g} m²)"
+
+    def _object_alerts(self, at: datetime, tracks: Sequence[Track]) -> tuple[list[Transition], list[Crossing]]:
+        """One alert per object: each vehicle parked in the zone, each crossing against the direction."""
+        episodes = self.episodes
+        assert episodes is not None
+        steps: list[EpisodeStep] = []
+        crossings: list[Crossing] = []
+        if self.rule.type == "wrong_way":
+            crossings = self._crossings(at, tracks)
+            by_id = {t.id: t for t in tracks}
+            for c in crossings:
+                if c.direction != self.rule.allowed_direction:
+                    steps += episodes.hit(at, by_id[c.track_id], f"{c.object_class} crossed the line {c.direction}")
+        else:
+            inside = [t for t in tracks if self.wanted(t) and self.in_zone(t)]
+            parked = self._still(inside, at)
+            for t in inside:
+                if t in parked:
+                    steps += episodes.hit(at, t, f"{t.label} parked ≥ {self.rule.min_duration_s:g} s")
+                else:
+                    episodes.touch(at, t)
+        return [self._transition(s) for s in steps + episodes.expire(at)], crossings
+
+    def _transition(self, step: EpisodeStep) -> Transition:
+        ep, started = step.episode, step.phase == "started"
+        return Transition(
+            ep.alert_id,
+            step.phase,
+            self.rule,
+            1 if started else 0,
+            1,
+            ep.started_at,
+            step.at,
+            None if started else step.at,
+            ep.seq,
+            (ep.track_id,) if started else (),
+            step.detail,
+            ep.object_class or None,
+        )
 
     def _matching(self, at: datetime, tracks: Sequence[Track]) -> list[Track]:
         rule = self.rule
@@ -156,7 +247,15 @@ class RuleState:
         if rule.type == "loitering":
             hits = [t for t in inside if (at - self.entered[t.id]).total_seconds() >= rule.min_duration_s]
             return hits if len(hits) >= rule.min_count else []
-        # stationary: in the zone long enough and its foot point stayed within max_movement meanwhile.
+        if rule.type == "density":
+            area = rule.zone_area_m2 or 1.0
+            return inside if rule.max_density is not None and len(inside) / area > rule.max_density else []
+        hits = self._still(inside, at)
+        return hits if len(hits) >= rule.min_count else []
+
+    def _still(self, inside: list[Track], at: datetime) -> list[Track]:
+        """Stationary: in the zone long enough and its foot point stayed within max_movement meanwhile."""
+        rule = self.rule
         hits = []
         for t in inside:
             if t.age_s(at) < rule.min_duration_s:
@@ -165,14 +264,14 @@ class RuleState:
             xs, ys = [p[0] for p in window], [p[1] for p in window]
             if max(xs) - min(xs) <= rule.max_movement and max(ys) - min(ys) <= rule.max_movement:
                 hits.append(t)
-        return hits if len(hits) >= rule.min_count else []
+        return hits
 
     def _lifecycle(self, at: datetime, hits: list[Track]) -> list[Transition]:
         rule = self.rule
         count = len(hits)
         ids = tuple(sorted(t.id for t in hits))
         # Loitering and stationary already wait min_duration_s per object; crowd/intrusion wait here.
-        hold = rule.min_duration_s if rule.type in ("crowd", "intrusion") else 0.0
+        hold = rule.min_duration_s if rule.type in ("crowd", "intrusion", "density") else 0.0
         out: list[Transition] = []
         if count:
             if self.active is None:
@@ -234,7 +333,7 @@ class RuleState:
                 crossed = before is not None and prev_foot is not None and before * side < 0
                 if crossed and prev_foot is not None and segments_cross(prev_foot, foot, line[0], line[1]):
                     # "in" = from the left of a→b to its right (image coordinates).
-                    out.append(Crossing(self.rule, t.id, "in" if (before or 0) > 0 else "out", at))
+                    out.append(Crossing(self.rule, t.id, "in" if (before or 0) > 0 else "out", at, t.label))
                 self.last_side[t.id] = side
                 self.last_foot[t.id] = foot
         for tid in [k for k in self.last_side if k not in alive]:
@@ -244,6 +343,8 @@ class RuleState:
 
     def close(self, at: datetime) -> list[Transition]:
         """End an open alert because the camera stopped sending frames."""
+        if self.episodes is not None:
+            return [self._transition(s) for s in self.episodes.close(at)]
         if self.active is None:
             return []
         active, self.active = self.active, None
@@ -269,21 +370,28 @@ class RuleEngine:
 
     def set_rules(self, rules: Sequence[RuleSpec], at: datetime | None = None) -> list[Transition]:
         """Apply a new rule set; unchanged rules keep their state (pending/active alerts, dwell times),
-        edited ones keep their open alert, and open alerts of deleted rules end (at ``at``)."""
+        edited ones keep their open alerts, and open alerts of deleted rules, or of rules whose type
+        changed, end (at ``at``)."""
         states = {}
+        replaced = []
         for rule in rules:
             old = self.states.get(rule.id)
             if old is not None and old.rule == rule:
                 states[rule.id] = old
-            else:
-                states[rule.id] = RuleState(rule)
-                if old is not None:
-                    states[rule.id].active = old.active
+                continue
+            states[rule.id] = RuleState(rule)
+            if old is not None and old.rule.type != rule.type:
+                replaced.append(old)
+            elif old is not None:
+                states[rule.id].active = old.active
+                if old.episodes is not None:
+                    old.episodes.rule = rule
+                    states[rule.id].episodes = old.episodes
         ended: list[Transition] = []
         if at is not None:
-            for rule_id, state in self.states.items():
-                if rule_id not in states:
-                    ended += state.close(at)
+            replaced += [state for rule_id, state in self.states.items() if rule_id not in states]
+            for state in replaced:
+                ended += state.close(at)
         self.states = states
         return ended
 
@@ -291,11 +399,11 @@ class RuleEngine:
         result = RulesResult([], [], {})
         for rule_id, state in self.states.items():
             transitions, crossings = state.step(
-                at, tracks.followed if state.rule.type == "line_crossing" else tracks.present
+                at, tracks.followed if state.rule.type in LINE_RULES else tracks.present
             )
             result.transitions.extend(transitions)
             result.crossings.extend(crossings)
-            result.occupancy[rule_id] = (state.rule.object_class, state.occupancy(tracks.present))
+            result.occupancy[rule_id] = (state.rule.class_label, state.occupancy(tracks.present))
         return result
 
     def close(self, at: datetime) -> list[Transition]:

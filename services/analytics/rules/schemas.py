@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.analytics.pipeline.rules import RuleType
 
 ObjectClass = Literal["person", "car", "motorbike", "bus", "truck", "bicycle", "moving_object"]
+# What may park: the classes of an illegal_parking rule (all of them unless `objects` names some).
+VEHICLES: tuple[ObjectClass, ...] = ("car", "motorbike", "bus", "truck")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,17 @@ class RuleIn(BaseModel):
     )
     min_confidence: float = Field(
         0.4, ge=0, le=1, description="ignore objects the detector scored lower (its last sighting)"
+    )
+    objects: list[ObjectClass] | None = Field(
+        None, min_length=1, description="several classes on one rule (replaces `object`), e.g. a line counting vehicles"
+    )
+    allowed_direction: Literal["in", "out"] | None = Field(
+        None, description="wrong_way: the direction allowed across the line ('in' = from the left of a→b to its right)"
+    )
+    zone_area_m2: float | None = Field(None, gt=0, le=10_000_000, description="density: the zone's ground area")
+    max_density: float | None = Field(None, gt=0, le=100, description="density: persons per m² above which it alerts")
+    road: str | None = Field(
+        None, min_length=1, max_length=200, description="line_crossing: the road whose traffic volume it counts"
     )
     enabled: bool = True
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.geometry import line_problem, polygon_problem
-from services.analytics.pipeline.rules import RuleSpec
+from services.analytics.pipeline.rules import LINE_RULES, RuleSpec
 from services.analytics.rules import repository
 from services.analytics.rules.models import Rule
-from services.analytics.rules.schemas import RuleFilter, RuleIn, RuleOut
+from services.analytics.rules.schemas import VEHICLES, RuleFilter, RuleIn, RuleOut
 from shared.db import AfterCommit, after_commit
 from shared.errors import InvalidInputError
 from shared.pagination import Page
@@ -25,16 +25,16 @@ def check_rule_geometry(
     rule_type: str, zone: Sequence[Sequence[float]] | None, line: Sequence[Sequence[float]] | None
 ) -> None:
     """Checks of a rule's geometry that pydantic's types cannot express."""
-    if rule_type == "line_crossing":
+    if rule_type in LINE_RULES:
         if line is None:
-            raise InvalidInputError("a line_crossing rule needs a line [[x1, y1], [x2, y2]]", field="line")
+            raise InvalidInputError(f"a {rule_type} rule needs a line [[x1, y1], [x2, y2]]", field="line")
         problem = line_problem(line)
         if problem:
             raise InvalidInputError(problem, field="line")
     elif line is not None:
-        raise InvalidInputError(f"only line_crossing rules take a line, not {rule_type}", field="line")
+        raise InvalidInputError(f"only line_crossing and wrong_way rules take a line, not {rule_type}", field="line")
     if zone is None:
-        if rule_type != "line_crossing":
+        if rule_type not in LINE_RULES:
             raise InvalidInputError(f"a {rule_type} rule needs a zone polygon", field="zone")
         return
     problem = polygon_problem(zone)
@@ -42,8 +42,43 @@ def check_rule_geometry(
         raise InvalidInputError(problem, field="zone")
 
 
+# Fields that only some rule types take, and need: (field, those types).
+_TYPE_FIELDS = (
+    ("allowed_direction", ("wrong_way",)),
+    ("zone_area_m2", ("density",)),
+    ("max_density", ("density",)),
+)
+
+
+def _check_type_fields(rule_in: RuleIn) -> None:
+    for name, types in _TYPE_FIELDS:
+        given = getattr(rule_in, name) is not None
+        if rule_in.type in types and not given:
+            raise InvalidInputError(f"a {rule_in.type} rule needs {name}", field=name)
+        if given and rule_in.type not in types:
+            raise InvalidInputError(f"only {' and '.join(types)} rules take {name}, not {rule_in.type}", field=name)
+    if rule_in.road is not None and rule_in.type != "line_crossing":
+        raise InvalidInputError(f"only line_crossing rules count traffic of a road, not {rule_in.type}", field="road")
+    if rule_in.type == "density" and (rule_in.objects or [rule_in.object]) != ["person"]:
+        raise InvalidInputError("a density rule counts persons only", field="objects")
+    if rule_in.type == "illegal_parking":
+        others = [c for c in (rule_in.objects or []) if c not in VEHICLES]
+        if others:
+            raise InvalidInputError(f"only vehicles ({', '.join(VEHICLES)}) park, not {others[0]}", field="objects")
+
+
+def _normalise(rule_in: RuleIn) -> RuleIn:
+    """An illegal_parking rule without `objects` watches every vehicle class."""
+    if rule_in.type == "illegal_parking" and rule_in.objects is None:
+        return rule_in.model_copy(update={"objects": list(VEHICLES), "object": VEHICLES[0]})
+    if rule_in.objects is not None:
+        return rule_in.model_copy(update={"object": rule_in.objects[0]})
+    return rule_in
+
+
 def _check(rule_in: RuleIn) -> None:
     check_rule_geometry(rule_in.type, rule_in.zone, rule_in.line)
+    _check_type_fields(rule_in)
     if rule_in.min_object_area >= rule_in.max_object_area:
         raise InvalidInputError("min_object_area must be below max_object_area", field="min_object_area")
     if (rule_in.active_from is None) != (rule_in.active_to is None):
@@ -63,6 +98,7 @@ def _out(row: Rule) -> RuleOut:
 async def create_rule(*, session: AsyncSession, rule_in: RuleIn, on_change: AfterCommit) -> RuleOut:
     """``on_change`` runs once the new rule is committed (the consumer reloads its rules)."""
     _check(rule_in)
+    rule_in = _normalise(rule_in)
     row = Rule(id=uuid.uuid4(), created_at=datetime.now(UTC))
     _apply(row, rule_in)
     repository.add(session, row)
@@ -85,6 +121,7 @@ async def replace_rule(
     *, session: AsyncSession, rule_id: uuid.UUID, rule_in: RuleIn, on_change: AfterCommit
 ) -> RuleOut:
     _check(rule_in)
+    rule_in = _normalise(rule_in)
     row = await repository.get(session, rule_id)
     _apply(row, rule_in)
     after_commit(session, on_change)
@@ -117,6 +154,11 @@ def _spec(row: Rule) -> RuleSpec:
         min_object_area=row.min_object_area,
         max_object_area=row.max_object_area,
         min_confidence=row.min_confidence,
+        object_classes=tuple(row.objects or ()),
+        allowed_direction=row.allowed_direction,  # type: ignore[arg-type]  # constrained by the API on the way in
+        zone_area_m2=row.zone_area_m2,
+        max_density=row.max_density,
+        road=row.road,
     )
 
 

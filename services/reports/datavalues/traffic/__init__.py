@@ -1,0 +1,1 @@
+"""Traffic volume by road: the analytics line rules' 15-minute crossings, stored as department data."""
