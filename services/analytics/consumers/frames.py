@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import cv2
 from nats.aio.msg import Msg
@@ -38,8 +38,10 @@ from services.analytics.pipeline.detectors import build_detector
 from services.analytics.pipeline.gate import GateConfig
 from services.analytics.pipeline.health import TamperConfig
 from services.analytics.pipeline.rules import RuleSpec, Transition
+from services.analytics.pipeline.snooze import Snooze
 from services.analytics.rules import service as rules
 from services.analytics.settings import AnalyticsSettings
+from services.analytics.snoozes import service as snoozes
 from shared import subjects
 from shared.bus import Bus
 from shared.leases import Leases, Survey
@@ -137,6 +139,7 @@ class FrameConsumer:
         self._acquire_lock = asyncio.Lock()
         self._rules: dict[str, list[RuleSpec]] = {}
         self._masks: dict[str, list[list[list[float]]]] = {}
+        self._snoozes: dict[str, list[Snooze]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._sub: object | None = None
         cv2.setNumThreads(settings.opencv_threads)
@@ -264,6 +267,7 @@ class FrameConsumer:
             tamper=tamper if s.tamper_check else None,
         )
         pipeline.set_rules(self._rules.get(camera, []))
+        pipeline.set_snoozes(self._snoozes.get(camera, []))
         return pipeline
 
     async def _restore(self, pipeline: CameraPipeline) -> None:
@@ -313,6 +317,9 @@ class FrameConsumer:
         loop = asyncio.get_running_loop()
         outcome = await loop.run_in_executor(self._executor, _run_stages, worker.pipeline, frame)
         worker.account(frame.headers, outcome)
+        for rule in outcome.suppressed:
+            metrics.ALERTS_SNOOZED.labels(worker.camera, rule.type).inc()
+            log.info("alert.snoozed", extra={"camera": worker.camera, "rule_id": rule.id})
         await self._handle(worker, outcome.transitions, outcome.snapshots, frame.headers.captured_at)
         if outcome.closed_minutes:
             async with self._runtime.database.session() as session:
@@ -356,13 +363,18 @@ class FrameConsumer:
             )
 
     async def refresh_rules(self) -> None:
+        """Rules, motion masks and snoozes from PostgreSQL: every replica, every ``rules_refresh_s``,
+        and the replica that changed one at once after the commit."""
         async with self._runtime.database.session() as session:
             by_camera = await rules.enabled_rules_by_camera(session=session)
             self._masks = await cameras.motion_masks_by_camera(session=session)
+            self._snoozes = await snoozes.snoozes_by_camera(session=session, now=datetime.now(UTC))
         self._rules = by_camera
         for camera, worker in self.workers.items():
             worker.pending_rules = by_camera.get(camera, [])
             worker.pending_masks = self._masks.get(camera, [])
+            # Replaced whole (a tuple) between two frames' rule steps; the snoozes change no state.
+            worker.pipeline.set_snoozes(self._snoozes.get(camera, []))
 
     async def _every(self, seconds: float, step: Callable[[], Awaitable[None]], failed: str) -> None:
         """Run ``step`` every ``seconds``; a failing round is logged as ``failed`` and the next one tried."""

@@ -17,7 +17,10 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from services.analytics.geometry import Point, point_in_polygon, segments_cross, side_of_line
+from services.analytics.pipeline.schedule import Schedule
+from services.analytics.pipeline.snooze import Snooze, is_snoozed
 from services.analytics.pipeline.track import Track, Tracks
+from shared.messages import CasePolicy, Severity
 
 RuleType = Literal["crowd", "intrusion", "loitering", "line_crossing", "stationary"]
 # What an alert can be: a configured rule's type, or the built-in camera health check (pipeline/health.py).
@@ -46,9 +49,17 @@ class RuleSpec:
     min_object_area: float = 0.0
     max_object_area: float = 1.0
     update_interval_s: float = 5.0
+    # Weekly windows with holiday handling (pipeline/schedule.py); None: always.
+    schedule: Schedule | None = None
+    # Carried on every AlertEvent of the rule: how urgent, and whether reports opens a case.
+    severity: Severity = "medium"
+    case_policy: CasePolicy = "auto"
 
     def active_at(self, at: datetime) -> bool:
-        """Inside the rule's daily window (which may wrap past midnight, e.g. 20:00–05:00)."""
+        """Inside the rule's schedule, and inside its daily window (which may wrap past midnight, e.g.
+        20:00–05:00) if it has one; the API takes one or the other."""
+        if self.schedule is not None and not self.schedule.active_at(at):
+            return False
         if self.active_from is None or self.active_to is None:
             return True
         local = at.astimezone(ZoneInfo(self.timezone)).time()
@@ -112,6 +123,8 @@ class RuleState:
     entered: dict[int, datetime] = field(default_factory=dict)
     last_side: dict[int, float] = field(default_factory=dict)
     last_foot: dict[int, Point] = field(default_factory=dict)
+    # A start held back by a snooze, counted once until the condition clears (metrics).
+    suppressed: bool = False
 
     def restore(self, alert_id: str, started_at: datetime, peak: int, last_at: datetime, seq: int) -> None:
         """Continue an alert a previous replica left open instead of starting a second one."""
@@ -128,11 +141,14 @@ class RuleState:
     def occupancy(self, tracks: Sequence[Track]) -> int:
         return sum(1 for t in tracks if self.wanted(t) and self.in_zone(t))
 
-    def step(self, at: datetime, tracks: Sequence[Track]) -> tuple[list[Transition], list[Crossing]]:
+    def step(
+        self, at: datetime, tracks: Sequence[Track], *, snoozed: bool = False
+    ) -> tuple[list[Transition], list[Crossing]]:
+        """``snoozed``: no new alert may start now (an open one goes on and ends as usual)."""
         if self.rule.type == "line_crossing":
             return [], self._crossings(at, tracks)
         hits = self._matching(at, tracks)
-        return self._lifecycle(at, hits), []
+        return self._lifecycle(at, hits, snoozed), []
 
     def _matching(self, at: datetime, tracks: Sequence[Track]) -> list[Track]:
         rule = self.rule
@@ -142,10 +158,13 @@ class RuleState:
             del self.entered[tid]
         for t in inside:
             self.entered.setdefault(t.id, at)
+        # Outside its schedule a rule's condition is false: nothing starts, an open alert cools down.
+        if not rule.active_at(at):
+            return []
         if rule.type == "crowd":
             return inside if len(inside) >= rule.min_count else []
         if rule.type == "intrusion":
-            return inside if rule.active_at(at) and len(inside) >= rule.min_count else []
+            return inside if len(inside) >= rule.min_count else []
         if rule.type == "loitering":
             hits = [t for t in inside if (at - self.entered[t.id]).total_seconds() >= rule.min_duration_s]
             return hits if len(hits) >= rule.min_count else []
@@ -160,7 +179,7 @@ class RuleState:
                 hits.append(t)
         return hits if len(hits) >= rule.min_count else []
 
-    def _lifecycle(self, at: datetime, hits: list[Track]) -> list[Transition]:
+    def _lifecycle(self, at: datetime, hits: list[Track], snoozed: bool = False) -> list[Transition]:
         rule = self.rule
         count = len(hits)
         ids = tuple(sorted(t.id for t in hits))
@@ -172,6 +191,10 @@ class RuleState:
                 if self.pending_since is None:
                     self.pending_since = at
                 if (at - self.pending_since).total_seconds() >= hold:
+                    if snoozed:
+                        # Stays pending: if the condition still holds when the snooze ends, it starts then.
+                        self.suppressed = True
+                        return out
                     self.pending_since = None
                     self.active = _Active(alert_id_for(rule.id, at), at, count, at, 0, at, count)
                     out.append(Transition(self.active.alert_id, "started", rule, count, count, at, at, None, 0, ids))
@@ -201,6 +224,7 @@ class RuleState:
                 )
             return out
         self.pending_since = None
+        self.suppressed = False
         if self.active is not None and (at - self.active.last_true).total_seconds() >= rule.cooldown_s:
             active, self.active = self.active, None
             out.append(
@@ -252,6 +276,8 @@ class RulesResult:
     # Rule id → (object class, objects of that class in its zone). A line has no zone: its occupancy
     # is the objects of its class in view, so that every minute has a row, crossings or not.
     occupancy: dict[str, tuple[str, int]]
+    # Rules whose alert would have started now but a snooze held it back (once per held-back alert).
+    suppressed: list[RuleSpec] = field(default_factory=list)
 
 
 class RuleEngine:
@@ -259,6 +285,7 @@ class RuleEngine:
 
     def __init__(self) -> None:
         self.states: dict[str, RuleState] = {}
+        self.snoozes: tuple[Snooze, ...] = ()
 
     def set_rules(self, rules: Sequence[RuleSpec], at: datetime | None = None) -> list[Transition]:
         """Apply a new rule set; unchanged rules keep their state (pending/active alerts, dwell times),
@@ -282,10 +309,16 @@ class RuleEngine:
 
     def step(self, at: datetime, tracks: Tracks) -> RulesResult:
         result = RulesResult([], [], {})
+        snoozes = self.snoozes  # one read: the consumer replaces the tuple from another thread
         for rule_id, state in self.states.items():
+            held_back = state.suppressed
             transitions, crossings = state.step(
-                at, tracks.followed if state.rule.type == "line_crossing" else tracks.present
+                at,
+                tracks.followed if state.rule.type == "line_crossing" else tracks.present,
+                snoozed=is_snoozed(snoozes, state.rule.camera, rule_id, at),
             )
+            if state.suppressed and not held_back:
+                result.suppressed.append(state.rule)
             result.transitions.extend(transitions)
             result.crossings.extend(crossings)
             result.occupancy[rule_id] = (state.rule.object_class, state.occupancy(tracks.present))

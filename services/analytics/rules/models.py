@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, Float, Integer, String, Time, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -32,6 +33,10 @@ class Rule(Base):
     max_movement: Mapped[float] = mapped_column(Float)
     min_object_area: Mapped[float] = mapped_column(Float)
     max_object_area: Mapped[float] = mapped_column(Float)
+    # [{"days": [...], "from": "19:00", "to": "05:00", "holidays": "include"}, ...] as the API takes it.
+    schedule: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    severity: Mapped[str] = mapped_column(String(16), server_default="medium")
+    case_policy: Mapped[str] = mapped_column(String(16), server_default="auto")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
