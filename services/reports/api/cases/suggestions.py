@@ -25,7 +25,7 @@ async def list_suggestions(
     pending: bool = True,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SuggestionOut]:
-    return await service.list_suggestions(session=session, pending=pending, limit=limit)
+    return await service.list_suggestions(session=session, caller=caller, pending=pending, limit=limit)
 
 
 @router.post(

@@ -169,7 +169,7 @@ async def open_case_from_alert(
 ) -> tuple[CaseDetailOut, bool]:
     """The one click on a suggested alert: open its case (or add it to the open case of its origin) and
     return it, with whether it was opened now. A second call returns the same case."""
-    require_role(caller, "admin", "operator")
+    require_role(caller, "admin", "operator", "leader")
     row = await repository.suggestion(session, alert_id)
     if row is None:
         raise NotFoundError(f"alert {alert_id} has no case suggestion", alert_id=alert_id)
@@ -193,7 +193,9 @@ async def open_case_from_alert(
     return await get_case_detail(session=session, case_id=case_id, caller=caller, now=now), created
 
 
-async def list_suggestions(*, session: AsyncSession, pending: bool, limit: int) -> list[SuggestionOut]:
+async def list_suggestions(*, session: AsyncSession, caller: Caller, pending: bool, limit: int) -> list[SuggestionOut]:
+    # Camera alerts belong to no department: the center's staff see them, as they see the alerts.
+    require_role(caller, "admin", "operator", "leader", "viewer")
     out = []
     for row in await repository.suggestions(session, pending=pending, limit=limit):
         event = AlertEvent.model_validate(row.event)
