@@ -146,7 +146,9 @@ def test_rule_schedules_and_snoozes_validate_naming_the_field_and_snoozes_are_au
     assert httpx.get(gw + "/api/v1/snoozes", params={"camera": "beach-07"}, headers=operator).json() == []
     history = httpx.get(gw + "/api/v1/snoozes", params={"camera": "beach-07", "active": "false"}, headers=admin)
     assert [s["reason"] for s in history.json()] == ["pháo hoa"]
-    audit = httpx.get(gw + "/api/v1/audit", params={"actor": who, "limit": 200}, headers=admin).json()["items"]
+    audit = httpx.get(gw + "/api/v1/audit", params={"actor": f"user:{who}", "limit": 200}, headers=admin).json()[
+        "items"
+    ]
     lines = {(a["method"], a["path"], a["status"]) for a in audit}
     assert ("POST", "/api/v1/snoozes", 201) in lines
     assert ("DELETE", f"/api/v1/snoozes/{snoozed['id']}", 200) in lines
