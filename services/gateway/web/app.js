@@ -190,11 +190,11 @@ function alertItem(alert) {
     el("img", { src: `/api/v1/alerts/${id}/snapshot.jpg`, alt: alert.rule_name ?? alert.rule_type }),
     el("div", {}, el("strong", {}, `${alert.rule_name ?? alert.rule_type} — ${alert.camera}`),
       el("div", {}, `${alert.phase ?? alert.status} · ${alert.peak_count ?? alert.count ?? ""} · ${new Date(alert.started_at).toLocaleString(state.lang)}`)),
-    el("a", { class: "replay", href: playback.alertLink(alert) }, t("replay")), button, openCase(alert, id));
+    el("a", { class: "replay", href: playback.alertLink(alert) }, t("replay")), button, caseButton(alert, id));
 }
 
 // Alerts whose rule suggests a case (case_policy "suggest"): one click opens it (a second returns the same).
-function openCase(alert, id) {
+function caseButton(alert, id) {
   if (alert.case_policy !== "suggest" && !state.suggested.has(id)) return null;
   const button = el("button", { type: "button", class: "open-case", onclick: async () => {
     const opened = await api(`/api/v1/cases/from-alert/${id}`, { method: "POST" });
