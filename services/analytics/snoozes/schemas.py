@@ -13,7 +13,8 @@ from shared.params import Instant
 class SnoozeIn(BaseModel):
     """Hold back a camera's alerts (every rule) or one rule's, until ``until``. Give camera or rule_id."""
 
-    model_config = ConfigDict(extra="forbid")
+    # A reason of blanks is no reason.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     camera: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
     rule_id: uuid.UUID | None = None
