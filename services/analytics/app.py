@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.analytics.api import alerts, cameras, counts, rules
+from services.analytics.api import alerts, cameras, counts, rules, snoozes
 from services.analytics.consumers.frames import FrameConsumer
 from services.analytics.db import OutboxEvent
 from services.analytics.pipeline.publish import count_published
@@ -39,6 +39,6 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         runtime, title="cityops analytics", description="Motion-gated detection, zone rules and alerts."
     )
     app.state.consumer = consumer
-    for module in (rules, alerts, counts, cameras):
+    for module in (rules, snoozes, alerts, counts, cameras):
         app.include_router(module.router)
     return app

@@ -16,6 +16,9 @@ DETECT_SECONDS = Histogram(
 MOTION_RATIO = Gauge("cityops_analytics_motion_ratio", "Share of the frame that changed", ["camera"])
 ACTIVE_TRACKS = Gauge("cityops_analytics_active_tracks", "Confirmed tracks", ["camera"])
 ALERTS = Counter("cityops_analytics_alerts_total", "Alert lifecycle events published", ["rule_type", "phase"])
+ALERTS_SNOOZED = Counter(
+    "cityops_analytics_alerts_snoozed_total", "Alert starts a snooze held back", ["camera", "rule_type"]
+)
 OWNED_CAMERAS = Gauge("cityops_analytics_owned_cameras", "Cameras this replica holds the lease of")
 FRAME_TO_ALERT = Histogram(
     "cityops_analytics_frame_to_alert_seconds",

@@ -11,7 +11,16 @@ from fastapi import FastAPI
 from services.reports import seed
 from services.reports.api.businesses import cases as business_cases
 from services.reports.api.businesses import public, registry
-from services.reports.api.cases import cases, categories, directives, kpis, open311, projects, satisfaction
+from services.reports.api.cases import (
+    cases,
+    categories,
+    directives,
+    kpis,
+    open311,
+    projects,
+    satisfaction,
+    suggestions,
+)
 from services.reports.api.datavalues import aggregation, catalogue, completeness, dhis2, traffic, values
 from services.reports.businesses.kpis.service import publish_kpis
 from services.reports.businesses.settings import get_business_settings
@@ -39,6 +48,7 @@ ROUTERS = (
     public.router,
     categories.router,
     kpis.router,
+    suggestions.router,  # before cases: /cases/suggestions is not a case id
     cases.router,
     open311.router,
     satisfaction.public,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import cv2
 import httpx
@@ -11,7 +12,15 @@ import numpy as np
 
 from devstack.servers import NatsServer
 from shared.identity import Caller
-from tests.analytics.helpers import BASE_TIME, FULL_FRAME, alert_events, create_rule, publish_frames, wait_processed
+from tests.analytics.helpers import (
+    AUTH,
+    BASE_TIME,
+    FULL_FRAME,
+    alert_events,
+    create_rule,
+    publish_frames,
+    wait_processed,
+)
 from tests.support import NATS_ADMIN, signed
 
 CROWD = {"type": "crowd", "object": "person", "zone": FULL_FRAME, "min_count": 3, "min_duration_s": 2, "cooldown_s": 5}
@@ -158,6 +167,32 @@ async def test_crowd_alert_lifecycle_counts_and_deterministic_replay(
         assert 'cityops_analytics_alerts_total{phase="started",rule_type="crowd"} 2.0' in metrics
         assert "cityops_analytics_detect_seconds_count" in metrics
     assert "alert.started" in proc.log_text()
+    await _snoozed_until_expiry(proc.url, nats_server.url, clip_jpegs)
+
+
+async def _snoozed_until_expiry(api: str, nats_url: str, frames: list[bytes]) -> None:
+    """A camera snoozed until T (API → PostgreSQL → the pipeline): the crowd there raises no alert
+    before T, and does once T has passed, without anything else happening. Live capture times."""
+    rule = await create_rule(api, {"camera": "crowd-s", "name": "Đông người", "case_policy": "suggest", **CROWD})
+    until = datetime.now(UTC) + timedelta(seconds=5)
+    async with httpx.AsyncClient(base_url=api, timeout=10, auth=AUTH) as client:
+        body = {"camera": "crowd-s", "until": until.isoformat(), "reason": "diễn tập"}
+        made = await client.post("/snoozes", json=body)
+        assert made.status_code == 201, made.text
+        nc = await nats.connect(nats_url, **NATS_ADMIN)
+        try:
+            await publish_frames(nc, "crowd-s", frames[:200], live=True)  # 8 s of a crowd, live time
+        finally:
+            await nc.close()
+        await wait_processed(api, "crowd-s", 199)
+        events = [e for _, e in await alert_events(nats_url, "crowd-s")]
+        started = [e for e in events if e.phase == "started"]
+        assert len(started) == 1, [(e.phase, e.at) for e in events]
+        assert started[0].started_at >= until  # held back until the expiry, then raised at once
+        assert (started[0].rule_id, started[0].case_policy, started[0].severity) == (rule["id"], "suggest", "medium")
+        metrics = (await client.get("/metrics")).text
+        assert 'cityops_analytics_alerts_snoozed_total{camera="crowd-s",rule_type="crowd"} 1.0' in metrics
+        assert [s["active"] for s in (await client.get("/snoozes", params={"active": "false"})).json()] == [False]
 
 
 async def test_a_restarted_replica_does_not_reemit_alerts(

@@ -79,6 +79,9 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("PUT", "/api/v1/cameras/no-such-camera/detector", {}, "AO"),
     ("GET", "/api/v1/alerts", None, CITY),
     ("POST", "/api/v1/alerts/999999/ack", {}, "ALO"),
+    ("GET", "/api/v1/snoozes", None, CITY),
+    ("POST", "/api/v1/snoozes", {}, "ALO"),
+    ("DELETE", f"/api/v1/snoozes/{_NIL}", None, "ALO"),
     ("GET", "/api/v1/counts", None, CITY),
     ("GET", "/api/v1/overview", None, CITY),
     # department data: every department reads the catalogue and pushes its own figures
@@ -97,6 +100,9 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/cases", None, "ALOVD"),
     ("POST", "/api/v1/cases", {}, "ALOD"),
     ("GET", "/api/v1/cases/999999", None, "ALOVD"),
+    # alerts whose rule suggests a case: camera alerts, so the center's staff; one click opens the case
+    ("GET", "/api/v1/cases/suggestions", None, CITY),
+    ("POST", "/api/v1/cases/from-alert/no-such-alert", None, "ALO"),
     ("GET", "/api/v1/categories", None, "ALOVD"),
     ("POST", "/api/v1/categories", {}, "A"),
     ("GET", "/api/v1/directives", None, "ALOVD"),

@@ -4,6 +4,7 @@ wrongly, Vietnamese text round-trips, and no secret appears in any response or s
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -92,3 +93,62 @@ def test_no_secret_appears_in_responses_or_logs(system: System) -> None:
     assert "secret-cam" in logs  # the logs were captured and mention the camera…
     for secret in secrets:
         assert secret not in logs  # …but never its credentials, keys, passwords or reporters' contacts
+
+
+def _field_named(r: httpx.Response, field: str) -> None:
+    names = [p["name"] for p in _problem(r, 422)["invalid_params"]]
+    assert any(n == field or n.startswith(field + ".") for n in names), names
+
+
+def test_rule_schedules_and_snoozes_validate_naming_the_field_and_snoozes_are_audited(system: System) -> None:
+    gw, admin = system.gateway, system.admin
+    operator = system.user("operator")
+    tet_nights = [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "from": "19:00", "to": "05:00",
+                   "holidays": "only"}]  # fmt: skip
+    rule = {"camera": "beach-07", "name": "Đêm Tết trên bãi biển", "type": "intrusion",
+            "zone": [[0, 0], [1, 0], [1, 1], [0, 1]], "schedule": tet_nights, "severity": "high",
+            "case_policy": "suggest"}  # fmt: skip
+    created = httpx.post(gw + "/api/v1/rules", json=rule, headers=admin)
+    assert created.status_code == 201, created.text
+    got = httpx.get(gw + f"/api/v1/rules/{created.json()['id']}", headers=admin).json()
+    assert got["schedule"] == [{**tet_nights[0], "from": "19:00:00", "to": "05:00:00"}]
+    assert (got["severity"], got["case_policy"]) == ("high", "suggest")
+    bad_window = {**tet_nights[0], "from": "25:00"}
+    _field_named(httpx.post(gw + "/api/v1/rules", json={**rule, "schedule": [bad_window]}, headers=admin), "schedule")
+    bad_day = {**tet_nights[0], "days": ["caturday"]}
+    _field_named(httpx.post(gw + "/api/v1/rules", json={**rule, "schedule": [bad_day]}, headers=admin), "schedule")
+    both = {**rule, "active_from": "20:00:00", "active_to": "05:00:00"}
+    _field_named(httpx.post(gw + "/api/v1/rules", json=both, headers=admin), "schedule")
+    _field_named(
+        httpx.post(gw + "/api/v1/rules", json={**rule, "case_policy": "sometimes"}, headers=admin), "case_policy"
+    )
+
+    snooze = {"rule_id": created.json()["id"], "until": "2099-01-01T00:00:00Z", "reason": "pháo hoa"}
+    _field_named(httpx.post(gw + "/api/v1/snoozes", json={**snooze, "reason": ""}, headers=operator), "reason")
+    _field_named(httpx.post(gw + "/api/v1/snoozes", json={**snooze, "camera": "beach-07"}, headers=operator), "camera")
+    _field_named(
+        httpx.post(gw + "/api/v1/snoozes", json={**snooze, "until": "2020-01-01T00:00:00Z"}, headers=operator), "until"
+    )
+    _field_named(httpx.post(gw + "/api/v1/snoozes", json=snooze, headers=operator), "until")  # beyond 30 days
+    until = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    made = httpx.post(gw + "/api/v1/snoozes", json={**snooze, "until": until}, headers=operator)
+    assert made.status_code == 201, made.text
+    snoozed = made.json()
+    assert (snoozed["camera"], snoozed["reason"], snoozed["active"]) == ("beach-07", "pháo hoa", True)
+    who = snoozed["created_by"]  # the signed-in operator, not a body field
+    assert who.startswith("operator-")
+    listed = httpx.get(gw + "/api/v1/snoozes", params={"camera": "beach-07"}, headers=operator).json()
+    assert [s["id"] for s in listed] == [snoozed["id"]]
+    ended = httpx.delete(gw + f"/api/v1/snoozes/{snoozed['id']}", headers=operator)
+    assert ended.status_code == 200, ended.text
+    assert (ended.json()["active"], ended.json()["ended_by"]) == (False, who)
+    _problem(httpx.delete(gw + f"/api/v1/snoozes/{snoozed['id']}", headers=operator), 409)
+    assert httpx.get(gw + "/api/v1/snoozes", params={"camera": "beach-07"}, headers=operator).json() == []
+    history = httpx.get(gw + "/api/v1/snoozes", params={"camera": "beach-07", "active": "false"}, headers=admin)
+    assert [s["reason"] for s in history.json()] == ["pháo hoa"]
+    audit = httpx.get(gw + "/api/v1/audit", params={"actor": f"user:{who}", "limit": 200}, headers=admin).json()[
+        "items"
+    ]
+    lines = {(a["method"], a["path"], a["status"]) for a in audit}
+    assert ("POST", "/api/v1/snoozes", 201) in lines
+    assert ("DELETE", f"/api/v1/snoozes/{snoozed['id']}", 200) in lines

@@ -5,17 +5,26 @@ Screenshots go to tests/artifacts/ for a person to look at.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import re
 import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import nats
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from devstack.servers import NatsServer
+from shared import subjects
+from shared.messages import AlertEvent
 from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System, running_system
+from tests.support import NATS_ADMIN
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CAMERA = "dash-market"
@@ -144,3 +153,57 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
     )
     assert refused.status_code == 401
     assert refused.json()["detail"] == "login revoked: log in again"
+
+
+def test_an_alert_whose_rule_suggests_a_case_opens_it_with_one_click(system: System, browser: Browser) -> None:
+    gw, admin = system.gateway, system.admin
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(gw + "/")
+    page.get_by_label("Tên đăng nhập").fill("admin")
+    page.get_by_label("Mật khẩu").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    # The tab's list is loaded before the alert is announced (a list arriving later replaces the feed).
+    with (
+        page.expect_response(lambda r: "/api/v1/alerts?" in r.url),
+        page.expect_response(lambda r: r.url.endswith("/api/v1/cases/suggestions")),
+    ):
+        page.get_by_role("button", name="Cảnh báo").click()
+    # The live feed is open (it starts after now): what is announced from here on shows up.
+    expect(page.locator("#alerts").get_by_text("Đang nhận sự kiện trực tiếp")).to_be_visible(timeout=15_000)
+    # As analytics announces an alert of a rule with case_policy "suggest" (on the bus, the only contract).
+    now = datetime.now(UTC)
+    event = AlertEvent(alert_id=str(uuid.uuid4()), phase="started", camera="dash-beach", rule_id="suggest-rule",
+                       rule_type="intrusion", rule_name="Bãi tắm đêm", count=1, started_at=now, at=now,
+                       case_policy="suggest")  # fmt: skip
+    # Playwright's sync API runs an event loop in this thread: the publisher gets its own.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _announce(system.nats.url, event)).result(timeout=30)
+    item = page.locator(f'#alert-feed li[data-alert="{event.alert_id}"]')
+    expect(item).to_be_visible(timeout=30_000)
+    # Reports has remembered the suggestion before the button can be used.
+    deadline = time.monotonic() + 30
+    while event.alert_id not in {
+        s["alert_id"] for s in httpx.get(gw + "/api/v1/cases/suggestions", headers=admin).json()
+    }:
+        assert time.monotonic() < deadline, "the suggestion was not stored"
+        time.sleep(0.3)
+    opened = item.locator("button.open-case")
+    expect(opened).to_have_text("Mở vụ việc")
+    opened.click()
+    expect(opened).to_have_text(re.compile(r"^Vụ việc #\d+$"), timeout=10_000)
+    case_id = opened.inner_text().split("#")[1]
+    case = httpx.get(gw + f"/api/v1/cases/{case_id}", headers=admin).json()
+    assert (case["source"], case["title"]) == ("camera_alert", "Camera dash-beach: Bãi tắm đêm")
+    again = httpx.post(gw + f"/api/v1/cases/from-alert/{event.alert_id}", headers=admin)
+    assert (again.status_code, again.json()["id"]) == (200, int(case_id))
+    assert errors == []
+
+
+async def _announce(nats_url: str, event: AlertEvent) -> None:
+    nc = await nats.connect(nats_url, **NATS_ADMIN)
+    try:
+        await nc.jetstream().publish(subjects.alert(event.camera or "", event.rule_id or ""), event.to_bytes())
+    finally:
+        await nc.close()

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import cv2
 from nats.aio.msg import Msg
@@ -40,8 +40,10 @@ from services.analytics.pipeline.detectors.choice import DETECTOR_NAMES, CameraD
 from services.analytics.pipeline.gate import GateConfig
 from services.analytics.pipeline.health import TamperConfig
 from services.analytics.pipeline.rules import RuleSpec, Transition
+from services.analytics.pipeline.snooze import Snooze
 from services.analytics.rules import service as rules
 from services.analytics.settings import AnalyticsSettings
+from services.analytics.snoozes import service as snoozes
 from shared import subjects
 from shared.bus import Bus
 from shared.leases import Leases, Survey
@@ -158,6 +160,7 @@ class FrameConsumer:
             # onnx needs the operator's model file
             available=[n for n in DETECTOR_NAMES if n != "onnx" or settings.onnx_model is not None],
         )
+        self._snoozes: dict[str, list[Snooze]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._sub: object | None = None
         cv2.setNumThreads(settings.opencv_threads)
@@ -288,6 +291,7 @@ class FrameConsumer:
             traffic_period_s=s.traffic_period_s,
         )
         pipeline.set_rules(self._rules.get(camera, []))
+        pipeline.set_snoozes(self._snoozes.get(camera, []))
         return pipeline
 
     async def _restore(self, pipeline: CameraPipeline) -> None:
@@ -343,6 +347,9 @@ class FrameConsumer:
             worker.pipeline.set_detector(detector, always_detect=kind == "motion_blob")
         outcome = await loop.run_in_executor(self._executor, _run_stages, worker.pipeline, frame)
         worker.account(frame.headers, outcome)
+        for rule in outcome.suppressed:
+            metrics.ALERTS_SNOOZED.labels(worker.camera, rule.type).inc()
+            log.info("alert.snoozed", extra={"camera": worker.camera, "rule_id": rule.id})
         await self._handle(worker, outcome.transitions, outcome.snapshots, frame.headers.captured_at)
         if outcome.closed_minutes or outcome.closed_periods:
             async with self._runtime.database.session() as session:
@@ -390,14 +397,19 @@ class FrameConsumer:
             )
 
     async def refresh_rules(self) -> None:
+        """Rules, motion masks and snoozes from PostgreSQL: every replica, every ``rules_refresh_s``,
+        and the replica that changed one at once after the commit."""
         async with self._runtime.database.session() as session:
             by_camera = await rules.enabled_rules_by_camera(session=session)
             self._masks = await cameras.motion_masks_by_camera(session=session)
             self.detectors.choices = await cameras.detectors_by_camera(session=session)
+            self._snoozes = await snoozes.snoozes_by_camera(session=session, now=datetime.now(UTC))
         self._rules = by_camera
         for camera, worker in self.workers.items():
             worker.pending_rules = by_camera.get(camera, [])
             worker.pending_masks = self._masks.get(camera, [])
+            # Replaced whole (a tuple) between two frames' rule steps; the snoozes change no state.
+            worker.pipeline.set_snoozes(self._snoozes.get(camera, []))
 
     async def _every(self, seconds: float, step: Callable[[], Awaitable[None]], failed: str) -> None:
         """Run ``step`` every ``seconds``; a failing round is logged as ``failed`` and the next one tried."""

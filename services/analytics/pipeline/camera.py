@@ -15,6 +15,7 @@ from services.analytics.pipeline.gate import DEFAULT_GATE, GateConfig, MotionGat
 from services.analytics.pipeline.health import TamperConfig, TamperWatch
 from services.analytics.pipeline.rules import Crossing, RuleEngine, RuleSpec, RuleState, Transition
 from services.analytics.pipeline.snapshot import snapshot
+from services.analytics.pipeline.snooze import Snooze
 from services.analytics.pipeline.track import Track, Tracker
 
 
@@ -32,6 +33,7 @@ class FrameOutcome:
     size: tuple[int, int]  # width, height of the frame
     snapshots: dict[str, bytes] = field(default_factory=dict)  # alert id → JPEG
     closed_periods: list[TrafficPeriod] = field(default_factory=list)
+    suppressed: list[RuleSpec] = field(default_factory=list)  # alert starts a snooze held back
 
 
 class CameraPipeline:
@@ -66,6 +68,10 @@ class CameraPipeline:
 
     def set_rules(self, rules: Sequence[RuleSpec], at: datetime | None = None) -> list[Transition]:
         return self._rules.set_rules(rules, at)
+
+    def set_snoozes(self, snoozes: Sequence[Snooze]) -> None:
+        """Takes effect from the next frame; an open alert is not touched."""
+        self._rules.snoozes = tuple(snoozes)
 
     def set_motion_masks(self, masks: Sequence[Polygon]) -> None:
         self._gate.set_masks(masks)
@@ -110,6 +116,7 @@ class CameraPipeline:
             result.crossings,
             closed,
             (w, h),
+            suppressed=result.suppressed,
         )
         outcome.closed_periods = self._closed_periods(at)
         for tr in transitions:

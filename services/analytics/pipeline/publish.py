@@ -47,6 +47,8 @@ def alert_message(tr: Transition, captured_at: datetime | None) -> AlertMessage:
         detail=tr.detail,
         clip_url=alert_clip_url(rule.camera, tr.started_at, tr.ended_at or tr.at),
         thumbnail_url=alert_snapshot_url(tr.alert_id),
+        severity=rule.severity,
+        case_policy=rule.case_policy,
     )
     return AlertMessage(subjects.alert(rule.camera, rule.id), tr.message_id, event)
 

@@ -18,7 +18,10 @@ from zoneinfo import ZoneInfo
 
 from services.analytics.geometry import Point, point_in_polygon, segments_cross, side_of_line
 from services.analytics.pipeline.episodes import OBJECT_ALERT_RULES, EpisodeStep, ObjectAlerts
+from services.analytics.pipeline.schedule import Schedule
+from services.analytics.pipeline.snooze import Snooze, is_snoozed
 from services.analytics.pipeline.track import Track, Tracks
+from shared.messages import CasePolicy, Severity
 
 RuleType = Literal[
     "crowd", "intrusion", "loitering", "line_crossing", "stationary", "illegal_parking", "wrong_way", "density"
@@ -83,8 +86,17 @@ class RuleSpec:
         """The rule's classes in one word, for counts and alerts that are about all of them."""
         return ",".join(self.classes)
 
+    # Weekly windows with holiday handling (pipeline/schedule.py); None: always.
+    schedule: Schedule | None = None
+    # Carried on every AlertEvent of the rule: how urgent, and whether reports opens a case.
+    severity: Severity = "medium"
+    case_policy: CasePolicy = "auto"
+
     def active_at(self, at: datetime) -> bool:
-        """Inside the rule's daily window (which may wrap past midnight, e.g. 20:00–05:00)."""
+        """Inside the rule's schedule, and inside its daily window (which may wrap past midnight, e.g.
+        20:00–05:00) if it has one; the API takes one or the other."""
+        if self.schedule is not None and not self.schedule.active_at(at):
+            return False
         if self.active_from is None or self.active_to is None:
             return True
         local = at.astimezone(ZoneInfo(self.timezone)).time()
@@ -156,6 +168,9 @@ class RuleState:
         if self.rule.type in OBJECT_ALERT_RULES:
             self.episodes = ObjectAlerts(self.rule, alert_id_for)
 
+    # A start held back by a snooze, counted once until the condition clears (metrics).
+    suppressed: bool = False
+
     def restore(self, alert_id: str, started_at: datetime, peak: int, last_at: datetime, seq: int) -> None:
         """Continue an alert a previous replica left open instead of starting a second one."""
         if self.episodes is not None:
@@ -178,13 +193,16 @@ class RuleState:
     def occupancy(self, tracks: Sequence[Track]) -> int:
         return sum(1 for t in tracks if self.wanted(t) and self.in_zone(t))
 
-    def step(self, at: datetime, tracks: Sequence[Track]) -> tuple[list[Transition], list[Crossing]]:
+    def step(
+        self, at: datetime, tracks: Sequence[Track], *, snoozed: bool = False
+    ) -> tuple[list[Transition], list[Crossing]]:
+        """``snoozed``: no new alert may start now (an open one goes on and ends as usual)."""
         if self.rule.type == "line_crossing":
             return [], self._crossings(at, tracks)
         if self.episodes is not None:
-            return self._object_alerts(at, tracks)
+            return self._object_alerts(at, tracks, snoozed)
         hits = self._matching(at, tracks)
-        transitions = self._lifecycle(at, hits)
+        transitions = self._lifecycle(at, hits, snoozed)
         if self.rule.type == "density":
             transitions = [t if t.phase == "ended" else replace(t, detail=self._density(t.count)) for t in transitions]
         return transitions, []
@@ -193,26 +211,39 @@ class RuleState:
         area = self.rule.zone_area_m2 or 1.0
         return f"{count / area:.2f} persons/m² ({count} in {area:g} m²)"
 
-    def _object_alerts(self, at: datetime, tracks: Sequence[Track]) -> tuple[list[Transition], list[Crossing]]:
-        """One alert per object: each vehicle parked in the zone, each crossing against the direction."""
+    def _object_alerts(
+        self, at: datetime, tracks: Sequence[Track], snoozed: bool
+    ) -> tuple[list[Transition], list[Crossing]]:
+        """One alert per object: each vehicle parked in the zone, each crossing against the direction.
+        While snoozed, an object without an open alert starts none (one already open goes on)."""
         episodes = self.episodes
         assert episodes is not None
         steps: list[EpisodeStep] = []
         crossings: list[Crossing] = []
+        held_back = False
+
+        def hit(track: Track, detail: str) -> list[EpisodeStep]:
+            nonlocal held_back
+            if snoozed and not episodes.touch(at, track, parked=True):
+                held_back = True
+                return []
+            return episodes.hit(at, track, detail)
+
         if self.rule.type == "wrong_way":
             crossings = self._crossings(at, tracks)
             by_id = {t.id: t for t in tracks}
             for c in crossings:
                 if c.direction != self.rule.allowed_direction:
-                    steps += episodes.hit(at, by_id[c.track_id], f"{c.object_class} crossed the line {c.direction}")
+                    steps += hit(by_id[c.track_id], f"{c.object_class} crossed the line {c.direction}")
         else:
             inside = [t for t in tracks if self.wanted(t) and self.in_zone(t)]
             parked = self._still(inside, at)
             for t in inside:
                 if t in parked:
-                    steps += episodes.hit(at, t, f"{t.label} parked ≥ {self.rule.min_duration_s:g} s")
+                    steps += hit(t, f"{t.label} parked ≥ {self.rule.min_duration_s:g} s")
                 else:
                     episodes.touch(at, t)
+        self.suppressed = held_back
         return [self._transition(s) for s in steps + episodes.expire(at)], crossings
 
     def _transition(self, step: EpisodeStep) -> Transition:
@@ -240,10 +271,13 @@ class RuleState:
             del self.entered[tid]
         for t in inside:
             self.entered.setdefault(t.id, at)
+        # Outside its schedule a rule's condition is false: nothing starts, an open alert cools down.
+        if not rule.active_at(at):
+            return []
         if rule.type == "crowd":
             return inside if len(inside) >= rule.min_count else []
         if rule.type == "intrusion":
-            return inside if rule.active_at(at) and len(inside) >= rule.min_count else []
+            return inside if len(inside) >= rule.min_count else []
         if rule.type == "loitering":
             hits = [t for t in inside if (at - self.entered[t.id]).total_seconds() >= rule.min_duration_s]
             return hits if len(hits) >= rule.min_count else []
@@ -266,7 +300,7 @@ class RuleState:
                 hits.append(t)
         return hits
 
-    def _lifecycle(self, at: datetime, hits: list[Track]) -> list[Transition]:
+    def _lifecycle(self, at: datetime, hits: list[Track], snoozed: bool = False) -> list[Transition]:
         rule = self.rule
         count = len(hits)
         ids = tuple(sorted(t.id for t in hits))
@@ -278,6 +312,10 @@ class RuleState:
                 if self.pending_since is None:
                     self.pending_since = at
                 if (at - self.pending_since).total_seconds() >= hold:
+                    if snoozed:
+                        # Stays pending: if the condition still holds when the snooze ends, it starts then.
+                        self.suppressed = True
+                        return out
                     self.pending_since = None
                     self.active = _Active(alert_id_for(rule.id, at), at, count, at, 0, at, count)
                     out.append(Transition(self.active.alert_id, "started", rule, count, count, at, at, None, 0, ids))
@@ -307,6 +345,7 @@ class RuleState:
                 )
             return out
         self.pending_since = None
+        self.suppressed = False
         if self.active is not None and (at - self.active.last_true).total_seconds() >= rule.cooldown_s:
             active, self.active = self.active, None
             out.append(
@@ -360,6 +399,8 @@ class RulesResult:
     # Rule id → (object class, objects of that class in its zone). A line has no zone: its occupancy
     # is the objects of its class in view, so that every minute has a row, crossings or not.
     occupancy: dict[str, tuple[str, int]]
+    # Rules whose alert would have started now but a snooze held it back (once per held-back alert).
+    suppressed: list[RuleSpec] = field(default_factory=list)
 
 
 class RuleEngine:
@@ -367,6 +408,7 @@ class RuleEngine:
 
     def __init__(self) -> None:
         self.states: dict[str, RuleState] = {}
+        self.snoozes: tuple[Snooze, ...] = ()
 
     def set_rules(self, rules: Sequence[RuleSpec], at: datetime | None = None) -> list[Transition]:
         """Apply a new rule set; unchanged rules keep their state (pending/active alerts, dwell times),
@@ -397,10 +439,16 @@ class RuleEngine:
 
     def step(self, at: datetime, tracks: Tracks) -> RulesResult:
         result = RulesResult([], [], {})
+        snoozes = self.snoozes  # one read: the consumer replaces the tuple from another thread
         for rule_id, state in self.states.items():
+            held_back = state.suppressed
             transitions, crossings = state.step(
-                at, tracks.followed if state.rule.type in LINE_RULES else tracks.present
+                at,
+                tracks.followed if state.rule.type in LINE_RULES else tracks.present,
+                snoozed=is_snoozed(snoozes, state.rule.camera, rule_id, at),
             )
+            if state.suppressed and not held_back:
+                result.suppressed.append(state.rule)
             result.transitions.extend(transitions)
             result.crossings.extend(crossings)
             result.occupancy[rule_id] = (state.rule.class_label, state.occupancy(tracks.present))

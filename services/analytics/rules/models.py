@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, Float, Integer, String, Time, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -38,6 +39,10 @@ class Rule(Base):
     zone_area_m2: Mapped[float | None] = mapped_column(Float)
     max_density: Mapped[float | None] = mapped_column(Float)
     road: Mapped[str | None] = mapped_column(String(200))
+    # [{"days": [...], "from": "19:00", "to": "05:00", "holidays": "include"}, ...] as the API takes it.
+    schedule: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    severity: Mapped[str] = mapped_column(String(16), server_default="medium")
+    case_policy: Mapped[str] = mapped_column(String(16), server_default="auto")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

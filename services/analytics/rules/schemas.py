@@ -10,10 +10,29 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.analytics.pipeline.rules import RuleType
+from services.analytics.pipeline.schedule import HolidayMode
+from shared.messages import CasePolicy, Severity
 
 ObjectClass = Literal["person", "car", "motorbike", "bus", "truck", "bicycle", "moving_object"]
 # What may park: the classes of an illegal_parking rule (all of them unless `objects` names some).
 VEHICLES: tuple[ObjectClass, ...] = ("car", "motorbike", "bus", "truck")
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+EVERY_DAY: list[Day] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class ScheduleWindow(BaseModel):
+    """One weekly window in local time (Asia/Ho_Chi_Minh). It belongs to the day it opens on: a Friday
+    19:00–05:00 window runs into Saturday morning. ``from`` equal to ``to`` is a whole day."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    days: list[Day] = Field(default_factory=lambda: list(EVERY_DAY), min_length=1)
+    from_: time = Field(alias="from", description="local time the window opens, e.g. 19:00")
+    to: time = Field(description="local time it closes; earlier than from = the next morning")
+    holidays: HolidayMode = Field(
+        "include",
+        description="Vietnamese public holidays and Tết: include (like any day), skip, or only (festival days)",
+    )
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,13 @@ class RuleIn(BaseModel):
     cooldown_s: float = Field(10.0, ge=0, le=3_600)
     active_from: time | None = Field(None, description="local time the rule starts applying each day")
     active_to: time | None = None
+    schedule: list[ScheduleWindow] | None = Field(
+        None, min_length=1, max_length=32, description="weekly windows the rule applies in (none: always)"
+    )
+    severity: Severity = "medium"
+    case_policy: CasePolicy = Field(
+        "auto", description="auto: each alert opens a case; suggest: an operator opens it in one click; never"
+    )
     max_movement: float = Field(0.02, gt=0, le=1, description="stationary: how far (normalised) counts as still")
     min_object_area: float = Field(
         0.0, ge=0, le=1, description="ignore objects whose box is a smaller share of the frame"

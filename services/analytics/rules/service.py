@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.geometry import line_problem, polygon_problem
 from services.analytics.pipeline.rules import LINE_RULES, RuleSpec
+from services.analytics.pipeline.schedule import Schedule, window_of
 from services.analytics.rules import repository
 from services.analytics.rules.models import Rule
-from services.analytics.rules.schemas import VEHICLES, RuleFilter, RuleIn, RuleOut
+from services.analytics.rules.schemas import VEHICLES, RuleFilter, RuleIn, RuleOut, ScheduleWindow
 from shared.db import AfterCommit, after_commit
 from shared.errors import InvalidInputError
 from shared.pagination import Page
@@ -83,11 +85,19 @@ def _check(rule_in: RuleIn) -> None:
         raise InvalidInputError("min_object_area must be below max_object_area", field="min_object_area")
     if (rule_in.active_from is None) != (rule_in.active_to is None):
         raise InvalidInputError("give both active_from and active_to, or neither", field="active_to")
+    if rule_in.schedule is not None and rule_in.active_from is not None:
+        raise InvalidInputError(
+            "give either a schedule or active_from/active_to (one daily window), not both", field="schedule"
+        )
 
 
 def _apply(row: Rule, rule_in: RuleIn) -> None:
-    for name, value in rule_in.model_dump().items():
+    for name, value in rule_in.model_dump(exclude={"schedule"}).items():
         setattr(row, name, value)
+    # Stored as the API spells it ("from", "19:00"), so that it reads back unchanged.
+    row.schedule = (
+        None if rule_in.schedule is None else [w.model_dump(mode="json", by_alias=True) for w in rule_in.schedule]
+    )
     row.updated_at = datetime.now(UTC)
 
 
@@ -134,6 +144,13 @@ async def delete_rule(*, session: AsyncSession, rule_id: uuid.UUID, on_change: A
     after_commit(session, on_change)
 
 
+def _schedule(windows: list[dict[str, Any]] | None) -> Schedule | None:
+    if windows is None:
+        return None
+    parsed = (ScheduleWindow.model_validate(w) for w in windows)
+    return Schedule(tuple(window_of(w.days, w.from_, w.to, w.holidays) for w in parsed))
+
+
 def _spec(row: Rule) -> RuleSpec:
     zone = tuple((float(x), float(y)) for x, y in row.zone) if row.zone else None
     line = ((row.line[0][0], row.line[0][1]), (row.line[1][0], row.line[1][1])) if row.line else None
@@ -159,6 +176,9 @@ def _spec(row: Rule) -> RuleSpec:
         zone_area_m2=row.zone_area_m2,
         max_density=row.max_density,
         road=row.road,
+        schedule=_schedule(row.schedule),
+        severity=row.severity,  # type: ignore[arg-type]  # constrained by the API on the way in
+        case_policy=row.case_policy,  # type: ignore[arg-type]
     )
 
 

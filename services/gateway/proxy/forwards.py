@@ -117,6 +117,8 @@ FORWARDS: tuple[Forward, ...] = (
         media=True,
     ),
     Forward("/api/v1/alerts", "analytics", "/alerts", "alerts", P.ALERTS_READ, P.ALERTS_ACK),
+    # Holding alerts back is an acknowledger's call; each creation and early end is audited as a write.
+    Forward("/api/v1/snoozes", "analytics", "/snoozes", "alerts", P.ALERTS_READ, P.ALERTS_ACK),
     Forward("/api/v1/counts", "analytics", "/counts", "counts", P.ALERTS_READ, None),
     # reports: department data
     Forward("/api/v1/departments", "reports", "/departments", "metadata", P.DATA_READ, P.METADATA_WRITE),

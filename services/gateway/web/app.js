@@ -7,7 +7,7 @@ import { liveTile } from "./live.js";
 import * as places from "./walls.js";
 import * as playback from "./playback.js";
 
-const state = { lang: localStorage.getItem("cityops.lang") || "vi", cameras: [], alerts: new Map(), tab: "wall" };
+const state = { lang: localStorage.getItem("cityops.lang") || "vi", cameras: [], alerts: new Map(), suggested: new Set(), tab: "wall" };
 const $ = (sel) => document.querySelector(sel);
 const t = (key) => LABELS[state.lang][key] ?? key;
 
@@ -190,7 +190,17 @@ function alertItem(alert) {
     el("img", { src: `/api/v1/alerts/${id}/snapshot.jpg`, alt: alert.rule_name ?? alert.rule_type }),
     el("div", {}, el("strong", {}, `${alert.rule_name ?? alert.rule_type} — ${alert.camera}`),
       el("div", {}, `${alert.phase ?? alert.status} · ${alert.peak_count ?? alert.count ?? ""} · ${new Date(alert.started_at).toLocaleString(state.lang)}`)),
-    el("a", { class: "replay", href: playback.alertLink(alert) }, t("replay")), button);
+    el("a", { class: "replay", href: playback.alertLink(alert) }, t("replay")), button, caseButton(alert, id));
+}
+
+// Alerts whose rule suggests a case (case_policy "suggest"): one click opens it (a second returns the same).
+function caseButton(alert, id) {
+  if (alert.case_policy !== "suggest" && !state.suggested.has(id)) return null;
+  const button = el("button", { type: "button", class: "open-case", onclick: async () => {
+    const opened = await api(`/api/v1/cases/from-alert/${id}`, { method: "POST" });
+    state.suggested.delete(id);
+    button.textContent = `${t("case.opened")} #${opened.id}`; button.disabled = true; } }, t("case.open"));
+  return button;
 }
 
 function renderAlert(alert, fresh) {
@@ -202,7 +212,8 @@ function renderAlert(alert, fresh) {
 }
 
 async function loadAlerts() {
-  const page = await api("/api/v1/alerts?limit=30");
+  const [page, suggested] = await Promise.all([api("/api/v1/alerts?limit=30"), api("/api/v1/cases/suggestions").catch(() => [])]);
+  state.suggested = new Set(items(suggested).map((s) => s.alert_id));
   $("#alert-feed").replaceChildren(...items(page).map(alertItem));
 }
 

@@ -11,16 +11,19 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import nats
 import pytest
 from nats.js import JetStreamContext
 
 from devstack.servers import NatsServer
+from shared.identity import Caller
 from shared.messages import AlertEvent
 from shared.subjects import ALERT_CASES_CONSUMER, alert, indicator_alert
-from tests.support import NATS_ADMIN, ServiceProcess, nats_server_for
+from tests.support import NATS_ADMIN, ServiceProcess, nats_server_for, signed
 
 
 @pytest.fixture
@@ -38,7 +41,9 @@ async def js(own_nats: NatsServer) -> AsyncIterator[JetStreamContext]:
     await nc.close()
 
 
-def _event(alert_id: str, phase: str, at: datetime, *, camera: str = "cam1", rule: str = "crowd") -> AlertEvent:
+def _event(
+    alert_id: str, phase: str, at: datetime, *, camera: str = "cam1", rule: str = "crowd", **more: Any
+) -> AlertEvent:
     return AlertEvent(
         alert_id=alert_id,
         phase=phase,
@@ -51,6 +56,7 @@ def _event(alert_id: str, phase: str, at: datetime, *, camera: str = "cam1", rul
         at=at,
         detail=f"{phase} {alert_id}",
         snapshot_key=f"{camera}/snap.jpg",
+        **more,
     )
 
 
@@ -171,5 +177,55 @@ async def test_alerts_become_cases_exactly_once(
             "WHERE kind = 'alert' GROUP BY 1, 2 HAVING count(*) > 1"
         )
         assert per_alert == []
+
+        await _case_policies(js, pg, svc)
     finally:
         await pg.close()
+
+
+async def _case_policies(js: JetStreamContext, pg: asyncpg.Connection, svc: ServiceProcess) -> None:
+    """The rule's case_policy through the real consumer: never opens nothing, suggest waits for one
+    operator call (idempotent), auto opens at once."""
+    cases_before, alerts_before, _ = await _counts(pg)
+    t2 = datetime.now(UTC)
+    never = {"camera": "cam3", "rule": "stationary", "case_policy": "never"}
+    suggest = {"camera": "cam4", "rule": "loitering", "case_policy": "suggest", "severity": "high"}
+    await _publish(js, alert("cam3", "stationary"), _event("N", "started", t2, **never))
+    await _publish(js, alert("cam3", "stationary"), _event("N", "ended", t2 + timedelta(seconds=9), **never))
+    await _publish(js, alert("cam4", "loitering"), _event("S", "started", t2, **suggest))
+    await _publish(js, alert("cam4", "loitering"), _event("S", "updated", t2 + timedelta(seconds=5), **suggest))
+    await _publish(js, alert("cam5", "crowd"), _event("U", "started", t2, camera="cam5", case_policy="auto"))
+    await _drained(js)
+    assert await _counts(pg) == (cases_before + 1, alerts_before + 1, alerts_before + 1)  # only U's case
+    assert await pg.fetchval("SELECT count(*) FROM reports.city_case WHERE alert_key LIKE 'cam3.%'") == 0
+    assert '"outcome": "ignored"' in svc.log_text()
+
+    operator = signed(Caller(name="op1", roles=frozenset({"operator"})), "reports")
+    viewer = signed(Caller(name="viewer1", roles=frozenset({"viewer"})), "reports")
+    async with httpx.AsyncClient(base_url=svc.url, auth=operator.auth, timeout=30) as client:
+        pending = (await client.get("/cases/suggestions")).json()
+        assert [(p["alert_id"], p["phase"], p["severity"], p["case_id"]) for p in pending] == [
+            ("S", "updated", "high", None)
+        ]
+        forbidden = await client.post("/cases/from-alert/S", headers=dict(viewer))
+        assert forbidden.status_code == 403
+        assert (await client.post("/cases/from-alert/N")).status_code == 404  # never: nothing to open
+
+        first = await client.post("/cases/from-alert/S")
+        assert first.status_code == 201, first.text
+        again = await client.post("/cases/from-alert/S")
+        assert again.status_code == 200
+        assert again.json()["id"] == first.json()["id"]
+        assert (await client.get("/cases/suggestions")).json() == []
+        opened = (await client.get("/cases/suggestions", params={"pending": "false"})).json()
+        assert [(p["alert_id"], p["case_id"]) for p in opened] == [("S", first.json()["id"])]
+
+    # The alert's later steps join the case the operator opened.
+    await _publish(js, alert("cam4", "loitering"), _event("S", "ended", t2 + timedelta(seconds=20), **suggest))
+    await _drained(js)
+    phases = await pg.fetch(
+        "SELECT data->>'phase' AS p, actor FROM reports.case_event WHERE case_id = $1 AND kind = 'alert' ORDER BY id",
+        first.json()["id"],
+    )
+    assert [(r["p"], r["actor"]) for r in phases] == [("updated", "op1"), ("ended", "alerts")]
+    assert await _counts(pg) == (cases_before + 2, alerts_before + 3, alerts_before + 3)

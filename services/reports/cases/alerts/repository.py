@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reports.cases.alerts.models import CaseSuggestion
 from services.reports.cases.models import Case, CaseAlert
 from services.reports.cases.workflow import OPEN_STATUSES
 
@@ -29,3 +30,20 @@ async def open_case_of_origin(session: AsyncSession, key: str) -> int | None:
     return await session.scalar(
         select(Case.id).where(Case.alert_key == key, Case.status.in_(OPEN_STATUSES)).order_by(Case.id.desc()).limit(1)
     )
+
+
+async def suggestion(session: AsyncSession, alert_id: str) -> CaseSuggestion | None:
+    return await session.get(CaseSuggestion, alert_id, populate_existing=True)
+
+
+def add_suggestion(session: AsyncSession, row: CaseSuggestion) -> None:
+    session.add(row)
+
+
+async def suggestions(session: AsyncSession, *, pending: bool, limit: int) -> list[CaseSuggestion]:
+    """Newest first; ``pending``: only those without a case yet."""
+    stmt = select(CaseSuggestion)
+    if pending:
+        stmt = stmt.where(CaseSuggestion.case_id.is_(None))
+    stmt = stmt.order_by(CaseSuggestion.suggested_at.desc(), CaseSuggestion.alert_id).limit(limit)
+    return list((await session.scalars(stmt)).all())

@@ -1,0 +1,1 @@
+"""Snoozes: a camera's or a rule's alerts held back until an expiry, with a reason."""
