@@ -1,5 +1,5 @@
 """FastAPI app factory of the reports service: routers of the three areas, the outbox relay, the
-alert → case consumer and the hourly KPI refreshers."""
+alert → case consumer, the hourly KPI refreshers and the notification consumers and workers."""
 
 from __future__ import annotations
 
@@ -13,11 +13,16 @@ from services.reports.api.businesses import cases as business_cases
 from services.reports.api.businesses import public, registry
 from services.reports.api.cases import cases, categories, directives, kpis, open311, projects, satisfaction
 from services.reports.api.datavalues import aggregation, catalogue, completeness, dhis2, values
+from services.reports.api.notifications import router as notifications_router
 from services.reports.businesses.kpis.service import publish_kpis
 from services.reports.businesses.settings import get_business_settings
 from services.reports.cases.kpis.service import publish_month
 from services.reports.consumers.alert_cases import alert_case_consumer
+from services.reports.consumers.notify import ack_notify_consumer, alert_notify_consumer, events_notify_consumer
 from services.reports.jobs import KpiRefresher
+from services.reports.notifications.checks import NotificationChecks
+from services.reports.notifications.dispatch import Dispatcher
+from services.reports.notifications.settings import get_notify_settings
 from services.reports.outbox import OUTBOX
 from services.reports.settings import ReportsSettings, get_settings
 from shared.bus import Bus
@@ -43,6 +48,7 @@ ROUTERS = (
     satisfaction.router,
     directives.router,
     projects.router,
+    notifications_router,
 )
 
 
@@ -64,8 +70,17 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
 
     runtime.bus.on_ready(start_outbox)
     runtime.on_shutdown(OUTBOX.stop)
+    notify = get_notify_settings()
+    dispatcher = Dispatcher(
+        runtime, notify, notify.key_set(), allow_private=notify.private_urls_allowed(settings.environment)
+    )
     workers = (
         alert_case_consumer(runtime),
+        dispatcher,
+        alert_notify_consumer(runtime, notify, dispatcher.wake),
+        ack_notify_consumer(runtime),
+        events_notify_consumer(runtime, notify, dispatcher.wake),
+        NotificationChecks(runtime, notify, dispatcher.wake),
         KpiRefresher(runtime, publish_month, name="cases"),
         KpiRefresher(runtime, _business_month, name="businesses"),
     )
