@@ -188,3 +188,8 @@ async def announce_overdue(*, session: AsyncSession, now: datetime, limit: int) 
     for change in changes:
         log.info("notify.overdue", extra={"event": change.event, "subject": change.model_dump(mode="json")})
     return len(changes)
+
+
+async def purge(*, session: AsyncSession, settings: NotifySettings, now: datetime) -> int:
+    """Keep the delivery log and the escalations of the last ``retention_days``."""
+    return await repository.purge(session, before=now - timedelta(days=settings.retention_days))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Text, and_, cast, func, or_, select, update
+from sqlalchemy import Date, Text, and_, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -205,3 +205,12 @@ async def overdue_directives(
 def directive_deadline(deadline: date) -> datetime:
     """How a directive's deadline (a date) is kept in ``notify_overdue``: that day at 00:00 UTC."""
     return datetime(deadline.year, deadline.month, deadline.day, tzinfo=UTC)
+
+
+async def purge(session: AsyncSession, *, before: datetime) -> int:
+    """Forget finished deliveries and escalations older than ``before``; how many deliveries went."""
+    gone = await session.execute(
+        delete(Delivery).where(Delivery.status != "pending", Delivery.created_at < before).returning(Delivery.id)
+    )
+    await session.execute(delete(Escalation).where(Escalation.due_at.is_(None), Escalation.updated_at < before))
+    return len(gone.all())

@@ -39,6 +39,8 @@ class NotifySettings(BaseSettings):
     escalate_min_severity: str = "medium"
     # How often the escalation and overdue checks run (any replica may; each step happens once).
     check_s: float = Field(30.0, gt=0)
+    # Delivered and dead deliveries, and finished escalations, are deleted after this many days.
+    retention_days: int = Field(30, ge=1)
     # SMTP; unset host: no e-mail is sent (contacts are kept).
     smtp_host: str | None = None
     smtp_port: int = Field(587, ge=1, le=65535)
