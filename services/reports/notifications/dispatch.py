@@ -137,15 +137,38 @@ class Dispatcher:
                 log.warning("notify.round_failed", extra={"error": repr(exc)})
 
     async def round(self) -> int:
-        """Claim one batch, send it concurrently, record every outcome; how many were claimed."""
+        """Claim one batch, send it concurrently, record every outcome in one transaction; how many were
+        claimed."""
         async with self.runtime.database.session() as session:
             attempts = await service.claim(session=session, settings=self.settings, now=datetime.now(UTC))
-        if attempts:
-            await asyncio.gather(*(self._attempt(a) for a in attempts))
+        if not attempts:
+            return 0
+        results = await asyncio.gather(*(self._attempt(a) for a in attempts))
+        async with self.runtime.database.session() as session:
+            outcomes = [
+                await service.record(
+                    session=session,
+                    attempt=attempt,
+                    error=error,
+                    status_code=status,
+                    settings=self.settings,
+                    jitter=random.random(),
+                    now=datetime.now(UTC),
+                )
+                for attempt, error, status in results
+            ]
+        for (attempt, error, status), outcome in zip(results, outcomes, strict=True):
+            channel = "webhook" if attempt.url is not None else "email"
+            SENT.labels(channel, "delivered" if error is None else ("dead" if outcome == "dead" else "failed")).inc()
+            log.info(
+                "notify.attempt",
+                extra={"delivery": str(attempt.id), "event": attempt.event, "channel": channel,
+                       "attempt": attempt.attempt, "status": status, "outcome": outcome, "error": error},
+            )  # fmt: skip
         return len(attempts)
 
-    async def _attempt(self, attempt: Attempt) -> None:
-        channel = "webhook" if attempt.url is not None else "email"
+    async def _attempt(self, attempt: Attempt) -> tuple[Attempt, str | None, int | None]:
+        """(attempt, error or None, HTTP status) of one send."""
         error: str | None = None
         status: int | None = None
         started = time.perf_counter()
@@ -156,23 +179,8 @@ class Dispatcher:
                 error, status = str(exc), exc.status
             except Exception as exc:  # a key that does not open the secret, a bug: retried, then dead
                 error = f"{type(exc).__name__}: {exc}"
-        SEND_SECONDS.labels(channel).observe(time.perf_counter() - started)
-        async with self.runtime.database.session() as session:
-            outcome = await service.record(
-                session=session,
-                attempt=attempt,
-                error=error,
-                status_code=status,
-                settings=self.settings,
-                jitter=random.random(),
-                now=datetime.now(UTC),
-            )
-        SENT.labels(channel, "delivered" if error is None else ("dead" if outcome == "dead" else "failed")).inc()
-        log.info(
-            "notify.attempt",
-            extra={"delivery": str(attempt.id), "event": attempt.event, "channel": channel, "attempt": attempt.attempt,
-                   "status": status, "outcome": outcome, "error": error},
-        )  # fmt: skip
+        SEND_SECONDS.labels("webhook" if attempt.url is not None else "email").observe(time.perf_counter() - started)
+        return attempt, error, status
 
     async def _send(self, attempt: Attempt) -> int | None:
         if attempt.url is None:

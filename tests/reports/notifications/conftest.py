@@ -71,7 +71,7 @@ def notify_service(
     }
     proc = ServiceProcess("reports", env, tmp_path_factory.mktemp("notify-svc")).start()
     try:
-        proc.wait_status("/readyz", 200, timeout=90)
+        proc.wait_status("/readyz", 200, timeout=150)
         yield proc
     finally:
         proc.stop()
