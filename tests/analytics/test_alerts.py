@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import cv2
 import httpx
@@ -12,8 +11,6 @@ import numpy as np
 
 from devstack.servers import NatsServer
 from shared.identity import Caller
-from shared.messages import AlertAcknowledged
-from shared.subjects import alert_ack
 from tests.analytics.helpers import BASE_TIME, FULL_FRAME, alert_events, create_rule, publish_frames, wait_processed
 from tests.support import NATS_ADMIN, signed
 
@@ -29,21 +26,6 @@ async def _feed(nats_url: str, cameras: list[str], frames: list[bytes], empty: b
     nc = await nats.connect(nats_url, **NATS_ADMIN)
     try:
         await asyncio.gather(*(publish_frames(nc, c, frames[:200] + [empty] * 80) for c in cameras))
-    finally:
-        await nc.close()
-
-
-async def _acks(nats_url: str, camera: str) -> list[AlertAcknowledged]:
-    """Every ``AlertAcknowledged`` of ``camera`` on the ANALYTICS stream, once the outbox relayed one."""
-    nc = await nats.connect(nats_url, **NATS_ADMIN)
-    try:
-        js = nc.jetstream()
-        sub = await js.subscribe(alert_ack(camera), ordered_consumer=True)
-        acks = [AlertAcknowledged.model_validate_json((await sub.next_msg(timeout=10)).data)]
-        with contextlib.suppress(nats.errors.TimeoutError):
-            while True:
-                acks.append(AlertAcknowledged.model_validate_json((await sub.next_msg(timeout=1)).data))
-        return acks
     finally:
         await nc.close()
 
@@ -134,9 +116,6 @@ async def test_crowd_alert_lifecycle_counts_and_deterministic_replay(
         again = await client.post(f"/alerts/{alert['id']}/ack", json={"by": "operator2"}, headers=operator2)
         assert again.status_code == 409
         assert again.headers["content-type"] == "application/problem+json"
-        # The acknowledgement is published (reports stops escalating it); the refused second one is not.
-        acks = await _acks(nats_server.url, "crowd-a")
-        assert [(a.alert_id, a.by, a.note) for a in acks] == [(alert["id"], "operator1", "đã cử người")]
         assert len((await client.get("/alerts", params={"acknowledged": True})).json()["items"]) == 1
         assert (await client.get("/alerts/summary")).json()["unacknowledged"] == 1
 
