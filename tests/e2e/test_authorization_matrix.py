@@ -137,6 +137,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/satisfaction", None, "ALOVD"),
     ("GET", "/api/v1/businesses/999999", None, "ALOVD"),
     # outbound notifications: webhooks (signing secrets), contacts, the delivery log; administrators only
+    ("GET", "/api/v1/notifications", None, "A"),
     ("GET", "/api/v1/notifications/webhooks", None, "A"),
     ("POST", "/api/v1/notifications/webhooks", {}, "A"),
     ("GET", f"/api/v1/notifications/webhooks/{_NIL}", None, "A"),
