@@ -4,7 +4,7 @@ the same run; and a receiver outage with the number of events lost.
 
 The outage here is short (CITYOPS_BENCH_NOTIFY_OUTAGE_S, default 60 s, with retries of 1-10 s); the
 10-minute outage with the default retry settings is ``make soak`` (tests/soak/test_notify_outage.py),
-which runs ``outage_run`` below.
+which runs ``outage_run`` below. Last, two replicas share the work and one is killed with SIGKILL.
 """
 
 from __future__ import annotations
@@ -48,8 +48,7 @@ def _quantile(samples: list[float], q: float) -> float:
     return statistics.quantiles(samples, n=100)[int(q * 100) - 1]
 
 
-@contextmanager
-def reports(inf: Infra, env: dict[str, str]) -> Iterator[ServiceProcess]:
+def new_database(inf: Infra) -> str:
     name = f"notify_{uuid.uuid4().hex[:8]}"
 
     async def create() -> None:
@@ -58,7 +57,13 @@ def reports(inf: Infra, env: dict[str, str]) -> Iterator[ServiceProcess]:
         await conn.close()
 
     asyncio.run(create())
-    env = {"CITYOPS_DATABASE_URL": inf.pg.url(name), "CITYOPS_NATS_URL": inf.nats.url, **BASE_ENV, **env}
+    return inf.pg.url(name)
+
+
+@contextmanager
+def reports(inf: Infra, env: dict[str, str], database: str | None = None) -> Iterator[ServiceProcess]:
+    """A reports replica on ``database`` (a new one if None)."""
+    env = {"CITYOPS_DATABASE_URL": database or new_database(inf), "CITYOPS_NATS_URL": inf.nats.url, **BASE_ENV, **env}
     proc = ServiceProcess("reports", env, inf.root).start()
     try:
         proc.wait_status("/readyz", 200, timeout=120)
@@ -201,6 +206,39 @@ def outage_run(inf: Infra, *, outage_s: float, events: int, env: dict[str, str],
     }
 
 
+def replicas_kill_run(inf: Infra, events: int) -> dict[str, Any]:
+    """Two replicas share the consumers and the deliveries; one is killed with SIGKILL halfway through a
+    burst. Every event must reach the receiver under one delivery id; a delivery the killed replica had
+    sent but not recorded is sent again after its lease with the same id (counted as ``resent``)."""
+    receiver = Receiver(SECRET).start()
+    database = new_database(inf)
+    lease = {"CITYOPS_REPORTS_NOTIFY_LEASE_S": "5"}
+    try:
+        with reports(inf, lease, database) as first, reports(inf, lease, database) as second:
+            subscribe(first, receiver)
+
+            async def burst() -> dict[str, float]:
+                sent = await _publish_alerts(inf.nats.url, events // 2, 0.02)
+                assert second.proc is not None
+                second.proc.kill()  # SIGKILL: no shutdown, claimed deliveries stay leased
+                return sent | await _publish_alerts(inf.nats.url, events - events // 2, 0.02)
+
+            sent = asyncio.run(burst())
+            got = _wait_for(receiver, set(sent), 90)
+            time.sleep(6)  # past the lease: a resend would arrive by now
+    finally:
+        receiver.stop()
+    per_event: dict[str, set[str]] = {}
+    for delivery, body in receiver.events():
+        per_event.setdefault(body["data"]["alert_id"], set()).add(delivery)
+    return {
+        "events": len(sent),
+        "lost": len(set(sent) - got.keys()),
+        "events_with_several_delivery_ids": sum(1 for ids in per_event.values() if len(ids) > 1),
+        "resent_same_id": sum(len(bodies) - 1 for bodies in receiver.by_id.values()),
+    }
+
+
 def run() -> list[dict[str, Any]]:
     outage_s = float(os.environ.get("CITYOPS_BENCH_NOTIFY_OUTAGE_S", "60"))
     fast = {
@@ -211,6 +249,7 @@ def run() -> list[dict[str, Any]]:
     with infra() as inf:
         figures = latency_run(inf)
         outage = outage_run(inf, outage_s=outage_s, events=OUTAGE_EVENTS, env=fast, drain_s=120)
+        killed = replicas_kill_run(inf, 200)
     figures.append(
         {
             "name": "webhook_outage_lost",
@@ -220,6 +259,17 @@ def run() -> list[dict[str, Any]]:
             "baseline_value": float(outage["events"]),
             "ratio": (outage["lost"] + outage["duplicate_deliveries"]) / outage["events"],
             "notes": f"receiver down {outage_s:.0f} s (retries 1-10 s); lost + duplicates; details: {outage}",
+        }
+    )
+    figures.append(
+        {
+            "name": "two_replicas_one_killed_lost",
+            "unit": "events",
+            "value": float(killed["lost"] + killed["events_with_several_delivery_ids"]),
+            "baseline_name": "events published",
+            "baseline_value": float(killed["events"]),
+            "ratio": (killed["lost"] + killed["events_with_several_delivery_ids"]) / killed["events"],
+            "notes": f"two reports replicas, one SIGKILLed halfway; lost + events under two ids; details: {killed}",
         }
     )
     return figures
