@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -35,7 +35,7 @@ _INFO = b"cityops notifications webhook secret v1"
 @dataclass(frozen=True)
 class Sealed:
     kid: str
-    data: bytes  # nonce || ciphertext+tag
+    data: bytes = field(repr=False)  # nonce || ciphertext+tag
 
 
 def _aes(raw: bytes) -> AESGCM:

@@ -65,6 +65,10 @@ async def test_webhook_subscription_keeps_its_secret(api: httpx.AsyncClient, not
     bad = await api.post("/notifications/webhooks", json={**body, "url": "http://a/", "events": ["nope"]})
     assert bad.status_code == 422
     assert any(p["name"].startswith("events") for p in bad.json()["invalid_params"])
+    short = await api.post("/notifications/webhooks", json={**body, "url": "http://a/", "secret": "too-short-1"})
+    assert short.status_code == 422
+    assert [p["name"] for p in short.json()["invalid_params"]] == ["secret"]
+    assert "too-short-1" not in short.text
     assert (await api.delete(f"/notifications/webhooks/{hook['id']}")).status_code == 204
     assert (await api.get(f"/notifications/webhooks/{hook['id']}")).status_code == 404
     # Neither the secret nor its sealed form is ever logged.
