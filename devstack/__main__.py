@@ -69,9 +69,14 @@ def _new_keys(kid: str) -> str:
 
 def _keys_env() -> dict[str, str]:
     """Key files for every service, unless the environment names its own: the service identity keys
-    (the gateway signs, the others verify) and the gateway's user token keys. Edit them to rotate."""
+    (the gateway signs, the others verify), the gateway's user token keys and the keys reports seals
+    webhook secrets with. Edit them to rotate."""
     env = {}
-    for variable, name in (("CITYOPS_SERVICE_KEYS", "service-keys"), ("CITYOPS_GATEWAY_JWT_KEYS", "jwt-keys")):
+    for variable, name in (
+        ("CITYOPS_SERVICE_KEYS", "service-keys"),
+        ("CITYOPS_GATEWAY_JWT_KEYS", "jwt-keys"),
+        ("CITYOPS_REPORTS_NOTIFY_KEYS", "notify-keys"),
+    ):
         if variable not in os.environ and f"{variable}_FILE" not in os.environ:
             env[f"{variable}_FILE"] = str(_kept_secret(name, partial(_new_keys, f"dev-{name}-1")))
     return env

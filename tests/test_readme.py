@@ -12,12 +12,14 @@ from services.gateway.settings import GatewaySettings
 from services.ingest.recording.settings import RecordingSettings
 from services.ingest.settings import IngestSettings
 from services.reports.businesses.settings import BusinessSettings
+from services.reports.notifications.settings import NotifySettings
 from services.reports.settings import ReportsSettings
 from shared.settings import ServiceSettings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 SETTINGS: list[type[BaseSettings]] = [
     IngestSettings, AnalyticsSettings, ReportsSettings, GatewaySettings, RecordingSettings, BusinessSettings,
+    NotifySettings,
 ]  # fmt: skip
 # Documented once for all services as CITYOPS_<SVC>_HOST and so on.
 PER_SERVICE = set(ServiceSettings.model_fields) - {"nats_url", "database_url", "log_level", "environment"}

@@ -39,6 +39,8 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         runtime, title="cityops analytics", description="Motion-gated detection, zone rules and alerts."
     )
     app.state.consumer = consumer
+    # The acknowledgement route stages AlertAcknowledged through the same outbox.
+    app.state.outbox = outbox
     for module in (rules, snoozes, alerts, counts, cameras):
         app.include_router(module.router)
     return app

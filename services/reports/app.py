@@ -1,5 +1,6 @@
 """FastAPI app factory of the reports service: routers of the three areas, the outbox relay, the
-alert → case and traffic-volume consumers and the hourly KPI refreshers."""
+alert → case, traffic-volume and notification consumers, the notification workers and the hourly KPI
+refreshers."""
 
 from __future__ import annotations
 
@@ -22,12 +23,17 @@ from services.reports.api.cases import (
     suggestions,
 )
 from services.reports.api.datavalues import aggregation, catalogue, completeness, dhis2, traffic, values
+from services.reports.api.notifications import router as notifications_router
 from services.reports.businesses.kpis.service import publish_kpis
 from services.reports.businesses.settings import get_business_settings
 from services.reports.cases.kpis.service import publish_month
 from services.reports.consumers.alert_cases import alert_case_consumer
+from services.reports.consumers.notify import ack_notify_consumer, alert_notify_consumer, events_notify_consumer
 from services.reports.consumers.traffic_volume import traffic_volume_consumer
 from services.reports.jobs import KpiRefresher
+from services.reports.notifications.checks import NotificationChecks
+from services.reports.notifications.dispatch import Dispatcher
+from services.reports.notifications.settings import get_notify_settings
 from services.reports.outbox import OUTBOX
 from services.reports.settings import ReportsSettings, get_settings
 from shared.bus import Bus
@@ -55,6 +61,7 @@ ROUTERS = (
     satisfaction.router,
     directives.router,
     projects.router,
+    notifications_router,
 )
 
 
@@ -76,9 +83,18 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
 
     runtime.bus.on_ready(start_outbox)
     runtime.on_shutdown(OUTBOX.stop)
+    notify = get_notify_settings()
+    dispatcher = Dispatcher(
+        runtime, notify, notify.key_set(), allow_private=notify.private_urls_allowed(settings.environment)
+    )
     workers = (
         alert_case_consumer(runtime),
         traffic_volume_consumer(runtime),
+        dispatcher,
+        alert_notify_consumer(runtime, notify, dispatcher.wake),
+        ack_notify_consumer(runtime),
+        events_notify_consumer(runtime, notify, dispatcher.wake),
+        NotificationChecks(runtime, notify, dispatcher.wake),
         KpiRefresher(runtime, publish_month, name="cases"),
         KpiRefresher(runtime, _business_month, name="businesses"),
     )

@@ -17,8 +17,10 @@ from services.analytics.pipeline.snapshot import snapshot_path
 from shared.errors import ConflictError, InvalidInputError, NotFoundError
 from shared.identity import Caller
 from shared.links import alert_clip_url, alert_snapshot_url
+from shared.messages import AlertAcknowledged
 from shared.outbox import Outbox
 from shared.pagination import Page
+from shared.subjects import alert_ack
 
 # The ``sort`` parameter of the alert list (its choices are the sortable columns).
 sort_alerts = repository.ALERT_ORDER.sort_query("-started_at")
@@ -56,7 +58,10 @@ async def snapshot_jpeg(*, session: AsyncSession, alert_id: uuid.UUID) -> bytes:
     return snap.jpeg
 
 
-async def acknowledge(*, session: AsyncSession, alert_id: uuid.UUID, ack_in: AckIn, caller: Caller) -> AlertOut:
+async def acknowledge(
+    *, session: AsyncSession, outbox: Outbox, alert_id: uuid.UUID, ack_in: AckIn, caller: Caller
+) -> AlertOut:
+    """Mark the alert seen and publish ``AlertAcknowledged`` with that change (escalation stops)."""
     # Through the gateway the acknowledging person is the authenticated caller, not a body field.
     by = caller.name if caller.kind != "anonymous" else ack_in.by
     if not by:
@@ -67,6 +72,16 @@ async def acknowledge(*, session: AsyncSession, alert_id: uuid.UUID, ack_in: Ack
     row.acknowledged_at = datetime.now(UTC)
     row.acknowledged_by = by
     row.ack_note = ack_in.note
+    ack = AlertAcknowledged(
+        alert_id=str(row.id),
+        camera=row.camera,
+        rule_id=str(row.rule_id),
+        by=by,
+        note=ack_in.note,
+        at=row.acknowledged_at,
+    )
+    # One acknowledgement per alert (a second is refused above): the alert id is the message id.
+    outbox.stage(session, alert_ack(row.camera), ack, msg_id=f"ack-{row.id}")
     return _out(row)
 
 

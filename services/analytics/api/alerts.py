@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.analytics.alerts import service
 from services.analytics.alerts.schemas import AckIn, AlertFilter, AlertOut, AlertStatus, AlertSummaryOut
 from services.analytics.pipeline.rules import AlertType
 from shared.deps import SessionDep, VerifiedCallerDep
+from shared.outbox import Outbox
 from shared.pagination import Cursor, Limit, Page
 from shared.params import Instant
 from shared.problems import PROBLEM_RESPONSES
@@ -65,5 +66,8 @@ async def alert_snapshot(alert_id: uuid.UUID, session: SessionDep) -> Response:
 
 
 @router.post("/{alert_id}/ack", summary="Acknowledge an alert (operator saw it)")
-async def acknowledge(alert_id: uuid.UUID, body: AckIn, session: SessionDep, caller: VerifiedCallerDep) -> AlertOut:
-    return await service.acknowledge(session=session, alert_id=alert_id, ack_in=body, caller=caller)
+async def acknowledge(
+    alert_id: uuid.UUID, body: AckIn, session: SessionDep, caller: VerifiedCallerDep, request: Request
+) -> AlertOut:
+    outbox: Outbox = request.app.state.outbox
+    return await service.acknowledge(session=session, outbox=outbox, alert_id=alert_id, ack_in=body, caller=caller)

@@ -39,6 +39,8 @@ class Permission(StrEnum):
     USERS_ADMIN = "users:admin"
     KEYS_ADMIN = "keys:admin"
     AUDIT_READ = "audit:read"
+    # Webhook subscriptions, e-mail contacts and the delivery log: where the city's events leave the system.
+    NOTIFICATIONS_ADMIN = "notifications:admin"
 
 
 P = Permission

@@ -149,4 +149,13 @@ FORWARDS: tuple[Forward, ...] = (
     # reports: tourism businesses
     Forward("/api/v1/businesses", "reports", "/businesses", "businesses", P.CASES_READ, P.BUSINESSES_WRITE),
     Forward("/public/v1/businesses", "reports", "/public/v1/businesses", "public", PUBLIC, None),
+    # reports: outbound notifications (webhooks carry signing secrets; administrators only)
+    Forward(
+        "/api/v1/notifications",
+        "reports",
+        "/notifications",
+        "notifications",
+        P.NOTIFICATIONS_ADMIN,
+        P.NOTIFICATIONS_ADMIN,
+    ),
 )

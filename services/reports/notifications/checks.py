@@ -1,0 +1,66 @@
+"""The periodic notification checks every reports replica runs: escalate unacknowledged alerts whose next
+level is due, announce cases and directives past their deadline, and (hourly) forget finished deliveries
+older than the retention. Any number of replicas may run them
+at once: escalations are taken with SKIP LOCKED and each overdue deadline is marked once, so every step
+happens once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from services.reports.notifications.fanout import announce_overdue, escalate_due, purge
+from services.reports.notifications.settings import NotifySettings
+from shared.bus import Bus
+from shared.service import Runtime
+
+log = logging.getLogger("cityops.reports.notifications")
+
+# Deadlines announced per round; a backlog (the first run on an old database) takes a few rounds.
+OVERDUE_BATCH = 200
+PURGE_EVERY = timedelta(hours=1)
+
+
+class NotificationChecks:
+    def __init__(self, runtime: Runtime, settings: NotifySettings, on_deliveries: Callable[[], None]) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        # Wakes this replica's dispatcher when a round stored deliveries.
+        self.on_deliveries = on_deliveries
+        self._task: asyncio.Task[None] | None = None
+        self._purge_at = datetime.min.replace(tzinfo=UTC)
+
+    async def start(self, _bus: Bus) -> None:
+        self._task = asyncio.create_task(self._run(), name="notify-checks")
+
+    async def stop(self, _runtime: Runtime) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        await self.runtime.database.wait_ready()
+        while True:
+            try:
+                await self.round()
+            except Exception as exc:
+                log.warning("notify.checks_failed", extra={"error": repr(exc)})
+            await asyncio.sleep(self.settings.check_s)
+
+    async def round(self) -> None:
+        now = datetime.now(UTC)
+        async with self.runtime.database.session() as session:
+            created = await escalate_due(session=session, settings=self.settings, now=now)
+        if created:
+            self.on_deliveries()
+        async with self.runtime.database.session() as session:
+            await announce_overdue(session=session, now=now, limit=OVERDUE_BATCH)
+        if now >= self._purge_at:
+            async with self.runtime.database.session() as session:
+                purged = await purge(session=session, settings=self.settings, now=now)
+            self._purge_at = now + PURGE_EVERY
+            log.info("notify.purged", extra={"deliveries": purged})
