@@ -389,7 +389,11 @@ def test_network_policies_isolate_the_services(overlay: str, docs: tuple[Doc, ..
         assert net.allows(src(name), infra["nats"], 4222), f"{name} -> nats"
         assert net.allows(src(name), infra["postgres"], 5432), f"{name} -> postgres"
         assert not net.allows(src(name), infra["postgres"], 22), name
-        assert not net.allows(src(name), ({}, "default", {}), 443, dst_ip="93.184.216.34"), f"{name} -> internet"
+        # only reports leaves the cluster on HTTPS and SMTP submission: webhook and e-mail notifications
+        for port in (443, 587):
+            internet = net.allows(src(name), ({}, "default", {}), port, dst_ip="93.184.216.34")
+            assert internet == (name == "reports"), f"{name} -> internet:{port}"
+        assert not net.allows(src(name), ({}, "default", {}), 5432, dst_ip="93.184.216.34"), f"{name} -> internet"
         assert net.allows(src(name), ({}, "outside", {}), 554, dst_ip="10.20.1.7") == (name == "ingest"), name
     # NATS and PostgreSQL accept the services but not an arbitrary pod
     assert not net.allows(stranger, infra["nats"], 4222)
