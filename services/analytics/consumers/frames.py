@@ -252,7 +252,9 @@ class FrameConsumer:
             onnx_class_names=names,
             yolo_input_size=s.yolo_input_size,
         )
-        gate = GateConfig(enabled=s.motion_gating, full_detect_interval_s=s.full_detect_interval_s)
+        gate = GateConfig(
+            enabled=s.motion_gating, full_detect_interval_s=s.full_detect_interval_s, regions=s.region_gating
+        )
         tamper = TamperConfig(
             learn_s=s.tamper_learn_s,
             hold_s=s.tamper_hold_s,

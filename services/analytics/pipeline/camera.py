@@ -30,6 +30,8 @@ class FrameOutcome:
     closed_minutes: list[MinuteCount]
     size: tuple[int, int]  # width, height of the frame
     snapshots: dict[str, bytes] = field(default_factory=dict)  # alert id → JPEG
+    detect_pixels: int = 0  # pixels the detector was given (0: it did not run)
+    regions: tuple[tuple[int, int, int, int], ...] = ()  # crops detected (empty: the whole frame)
 
 
 class CameraPipeline:
@@ -63,15 +65,20 @@ class CameraPipeline:
         self._gate.set_masks(masks)
 
     def process(self, frame: Frame, at: datetime) -> FrameOutcome:
-        gate = self._gate.check(frame, at, unsure=self._tracker.unsure)
+        gate = self._gate.check(frame, at, unsure=self._tracker.unsure, revisit=self._tracker.missed_boxes())
         h, w = frame.shape[:2]
         detections: list[Detection] = []
         detect_ms = 0.0
+        pixels = 0
         if gate.detect:
-            found = self._detect.run(frame)
-            detections, detect_ms = found.detections, found.ms
-            self._gate.detected(at)
-            self._tracker.update(detections, (w, h), at)
+            found = self._detect.run(frame, gate.regions)
+            detections, detect_ms, pixels = found.detections, found.ms, found.pixels
+            covered = None
+            if gate.full:
+                self._gate.detected(at)
+            else:
+                covered = [(x1 / w, y1 / h, x2 / w, y2 / h) for x1, y1, x2, y2 in gate.regions]
+            self._tracker.update(detections, (w, h), at, covered=covered)
         # Without a detection (nothing moved) every object is where it was last seen: tracks neither
         # move nor age.
         tracks = self._tracker.tracks()
@@ -92,6 +99,8 @@ class CameraPipeline:
             result.crossings,
             closed,
             (w, h),
+            detect_pixels=pixels,
+            regions=gate.regions,
         )
         for tr in transitions:
             if tr.phase != "ended":

@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from services.analytics.pipeline.detectors import Detection, Detector, Frame
+from services.analytics.pipeline.gate import PixelBox
 
 
 @dataclass(frozen=True)
 class DetectResult:
     detections: list[Detection]
     ms: float
+    pixels: int  # pixels the detector was given (the whole frame, or the sum of the crops)
 
 
 class DetectStage:
     def __init__(self, detector: Detector) -> None:
         self._detector = detector
 
-    def run(self, frame: Frame) -> DetectResult:
+    def run(self, frame: Frame, regions: Sequence[PixelBox] = ()) -> DetectResult:
+        """The whole frame, or only ``regions`` (crops that do not overlap, so an object is found once)."""
         t0 = time.perf_counter()
-        detections = [d for d in self._detector.detect(frame) if d.area > 0]
-        return DetectResult(detections, (time.perf_counter() - t0) * 1000)
+        if not regions:
+            detections = [d for d in self._detector.detect(frame) if d.area > 0]
+            h, w = frame.shape[:2]
+            return DetectResult(detections, (time.perf_counter() - t0) * 1000, w * h)
+        detections = []
+        pixels = 0
+        for x1, y1, x2, y2 in regions:
+            crop = np.ascontiguousarray(frame[y1:y2, x1:x2])
+            pixels += crop.shape[0] * crop.shape[1]
+            for d in self._detector.detect(crop):
+                if d.area > 0:
+                    detections.append(replace(d, x1=d.x1 + x1, y1=d.y1 + y1, x2=d.x2 + x1, y2=d.y2 + y1))
+        return DetectResult(detections, (time.perf_counter() - t0) * 1000, pixels)

@@ -68,11 +68,24 @@ class Tracker:
         """The last detection missed a confirmed object: has it left, or was it only not seen?"""
         return any(t.misses == 1 for t in self.confirmed)
 
+    def missed_boxes(self) -> list[Box]:
+        """Where the confirmed objects missed by the last detection were: the gate looks there again."""
+        return [t.box for t in self.confirmed if t.misses == 1]
+
     def tracks(self) -> Tracks:
         followed = self.confirmed
         return Tracks(followed, [t for t in followed if t.misses <= 1])
 
-    def update(self, detections: list[Detection], frame_size: tuple[int, int], at: datetime) -> list[Track]:
+    def update(
+        self,
+        detections: list[Detection],
+        frame_size: tuple[int, int],
+        at: datetime,
+        *,
+        covered: list[Box] | None = None,
+    ) -> list[Track]:
+        """``covered``: the normalised crops the detector saw (None: the whole frame). A track whose
+        centre lies outside them was not looked for: it keeps its box and does not age."""
         w, h = frame_size
         boxes = [(d.x1 / w, d.y1 / h, d.x2 / w, d.y2 / h) for d in detections]
         pairs = []
@@ -103,7 +116,7 @@ class Tracker:
             track.misses = 0
             track.path.append((at, *track.foot))
         for ti, track in enumerate(self._tracks):
-            if ti not in used_t:
+            if ti not in used_t and (covered is None or _inside(track.box, covered)):
                 track.misses += 1
         self._tracks = [t for t in self._tracks if t.misses <= self._max_misses]
         for di, det in enumerate(detections):
@@ -114,3 +127,8 @@ class Tracker:
             self._tracks.append(track)
             self._next_id += 1
         return self.confirmed
+
+
+def _inside(box: Box, regions: list[Box]) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return any(r[0] <= cx <= r[2] and r[1] <= cy <= r[3] for r in regions)
