@@ -4,11 +4,11 @@ motion gate → detect → track → rules → counts and snapshots. Publishing 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from services.analytics.pipeline.counts import MinuteCount, MinuteCounter
-from services.analytics.pipeline.detect import DetectStage
+from services.analytics.pipeline.detect import DetectStage, crops_pay_off
 from services.analytics.pipeline.detectors.base import Detection, Detector, Frame
 from services.analytics.pipeline.gate import DEFAULT_GATE, GateConfig, MotionGate, Polygon
 from services.analytics.pipeline.health import TamperConfig, TamperWatch
@@ -48,6 +48,8 @@ class CameraPipeline:
         """``tamper``: the built-in health check's settings (None: off)."""
         self.camera = camera
         self.tamper = TamperWatch(camera, tamper) if tamper is not None else None
+        if not crops_pay_off(detector):
+            gate = replace(gate, regions=False)
         self._gate = MotionGate(gate, masks=motion_masks, always=always_detect)
         self._detect = DetectStage(detector)
         self._tracker = Tracker()

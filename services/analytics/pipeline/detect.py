@@ -5,11 +5,25 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from services.analytics.pipeline.detectors import Detection, Detector, Frame
 from services.analytics.pipeline.gate import PixelBox
+
+
+@runtime_checkable
+class CropDetector(Protocol):
+    """A detector that can run a crop at the scale of the whole frame with a smaller network input,
+    so detecting crops costs in proportion to their area. Detectors with a fixed input (SSDLite's
+    300x300) would spend a whole frame's work on every crop: the gate gives them whole frames."""
+
+    def detect_scaled(self, crop: Frame, frame_size: tuple[int, int]) -> list[Detection]: ...
+
+
+def crops_pay_off(detector: Detector) -> bool:
+    return isinstance(detector, CropDetector)
 
 
 @dataclass(frozen=True)
@@ -32,10 +46,13 @@ class DetectStage:
             return DetectResult(detections, (time.perf_counter() - t0) * 1000, w * h)
         detections = []
         pixels = 0
+        h, w = frame.shape[:2]
+        scaled = self._detector if isinstance(self._detector, CropDetector) else None
         for x1, y1, x2, y2 in regions:
             crop = np.ascontiguousarray(frame[y1:y2, x1:x2])
             pixels += crop.shape[0] * crop.shape[1]
-            for d in self._detector.detect(crop):
+            found = scaled.detect_scaled(crop, (w, h)) if scaled is not None else self._detector.detect(crop)
+            for d in found:
                 if d.area > 0:
                     detections.append(replace(d, x1=d.x1 + x1, y1=d.y1 + y1, x2=d.x2 + x1, y2=d.y2 + y1))
         return DetectResult(detections, (time.perf_counter() - t0) * 1000, pixels)

@@ -119,10 +119,10 @@ class RegionConfig:
     object is never cut in two crops; when crops cover ``full_ratio`` of the frame the whole frame is
     cheaper (one detector call) and is used instead."""
 
-    pad: float = 0.5  # of the motion box's larger side, on each side
-    min_pad_px: int = 24
-    min_size_px: int = 192
-    full_ratio: float = 0.5
+    pad: float = 0.25  # of the motion box's larger side, on each side
+    min_pad_px: int = 16
+    min_size_px: int = 160
+    full_ratio: float = 0.6
 
 
 def _span(lo: float, hi: float, limit: int, min_side: int) -> tuple[int, int]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from services.analytics.pipeline.detect import DetectStage
-from services.analytics.pipeline.detectors.base import Detection, Frame
+from services.analytics.pipeline.detectors.base import Detection, Frame, iou
 from services.analytics.pipeline.detectors.hog import HogPersonDetector
 from services.analytics.pipeline.detectors.motion_blob import MotionBlobDetector
 from services.analytics.pipeline.detectors.onnx_yolo import COCO_NAMES, decode, letterbox, to_tensor
@@ -158,3 +158,24 @@ def test_the_stage_on_a_busy_frame_of_the_clip(footage_avi: Path):
     assert result.detections
     assert all(d.area > 0 for d in result.detections)
     assert result.ms > 0
+
+
+def test_crops_are_detected_at_the_whole_frames_scale_and_mapped_back(footage_avi: Path):
+    from services.analytics.pipeline.detectors.yolov4_tiny import YoloV4TinyDetector
+
+    (frame,) = footage_frames(footage_avi, range(300, 301))
+    yolo = YoloV4TinyDetector(input_size=416, min_score=0.5)
+    stage = DetectStage(yolo)
+    whole = stage.run(frame)
+    people = [d for d in whole.detections if d.label == "person"]
+    assert len(people) >= 4
+    target = max(people, key=lambda d: d.score)
+    cx, cy = round((target.x1 + target.x2) / 2), round((target.y1 + target.y2) / 2)
+    crop = (max(0, cx - 80), max(0, cy - 80), min(768, cx + 80), min(576, cy + 80))
+    cropped = stage.run(frame, [crop])
+    assert cropped.pixels == (crop[2] - crop[0]) * (crop[3] - crop[1]) < whole.pixels / 10
+    again = [d for d in cropped.detections if d.label == "person"]
+    assert max(iou((d.x1, d.y1, d.x2, d.y2), (target.x1, target.y1, target.x2, target.y2)) for d in again) > 0.7
+    for d in again:  # every box is in frame pixels, inside the crop
+        assert crop[0] - 1 <= d.x1 < d.x2 <= crop[2] + 1
+        assert crop[1] - 1 <= d.y1 < d.y2 <= crop[3] + 1
