@@ -31,10 +31,13 @@ class FrameHeaders(BaseModel):
     captured_at: datetime
     width: int
     height: int
+    # The camera's category in the registry (e.g. traffic_route): analytics picks its detector by it.
+    # Optional: frames of publishers that do not send it still parse.
+    category: str | None = None
     schema_version: int = 1
 
     def to_headers(self) -> dict[str, str]:
-        return {
+        headers = {
             "Cityops-Schema": str(self.schema_version),
             "Cityops-Camera": self.camera,
             "Cityops-Seq": str(self.seq),
@@ -43,6 +46,9 @@ class FrameHeaders(BaseModel):
             "Cityops-Width": str(self.width),
             "Cityops-Height": str(self.height),
         }
+        if self.category is not None:
+            headers["Cityops-Category"] = self.category
+        return headers
 
     @classmethod
     def from_headers(cls, headers: dict[str, str]) -> FrameHeaders:
@@ -55,6 +61,7 @@ class FrameHeaders(BaseModel):
             captured_at=datetime.fromisoformat(headers["Cityops-Captured-At"]),
             width=int(headers["Cityops-Width"]),
             height=int(headers["Cityops-Height"]),
+            category=headers.get("Cityops-Category") or None,
         )
 
 

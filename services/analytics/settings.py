@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.analytics.pipeline.detectors.choice import VEHICLE_CATEGORIES, DetectorName
 from shared.settings import ServiceSettings
 
 
@@ -18,7 +18,11 @@ class AnalyticsSettings(ServiceSettings):
 
     port: int = 8082
     replica_id: str = Field(default_factory=lambda: f"analytics-{uuid.uuid4().hex[:8]}")
-    detector: Literal["ssdlite", "yolov4_tiny", "hog", "onnx", "motion_blob"] = "ssdlite"
+    # The detector of every camera unless its category (below) or the camera itself
+    # (PUT /cameras/{camera}/detector) says otherwise.
+    detector: DetectorName = "ssdlite"
+    # Category (as in ingest's camera registry) → detector, as JSON in the environment.
+    detector_by_category: dict[str, DetectorName] = Field(default_factory=lambda: dict(VEHICLE_CATEGORIES))
     # Square input of yolov4_tiny: 416 (published default) or 608 (farther objects, ~2.3x the time).
     yolo_input_size: int = Field(416, ge=320, le=1024, multiple_of=32)
     onnx_model: Path | None = None

@@ -34,13 +34,16 @@ async def publish_frames(
     pace: float | None = 25.0,
     base: datetime = BASE_TIME,
     live: bool = False,
+    category: str | None = None,
 ) -> None:
     """Publish frames with ``FrameHeaders``; capture times are ``fps`` apart from ``base`` (or now if
     ``live``), published ``pace`` per second of wall time (None: as fast as possible)."""
     for i, jpeg in enumerate(jpegs):
         seq = first_seq + i
         at = datetime.now(UTC) if live else base + timedelta(seconds=seq / fps)
-        headers = FrameHeaders(camera=camera, seq=seq, pts=seq / fps, captured_at=at, width=768, height=576)
+        headers = FrameHeaders(
+            camera=camera, seq=seq, pts=seq / fps, captured_at=at, width=768, height=576, category=category
+        )
         await nc.publish(subjects.frames(camera), jpeg, headers=headers.to_headers())
         if pace:
             await asyncio.sleep(1 / pace)

@@ -75,6 +75,8 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     # video analytics: operators tune rules; leaders and operators acknowledge alerts
     ("GET", "/api/v1/rules", None, CITY),
     ("POST", "/api/v1/rules", {}, "AO"),
+    ("GET", "/api/v1/cameras/no-such-camera/detector", None, CITY),
+    ("PUT", "/api/v1/cameras/no-such-camera/detector", {}, "AO"),
     ("GET", "/api/v1/alerts", None, CITY),
     ("POST", "/api/v1/alerts/999999/ack", {}, "ALO"),
     ("GET", "/api/v1/counts", None, CITY),

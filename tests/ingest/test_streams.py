@@ -48,6 +48,7 @@ async def test_frames_published_with_headers_status_and_snapshot(
     received = [await asyncio.wait_for(frames.get(), 20) for _ in range(12)]
     headers = [FrameHeaders.from_headers(m.headers or {}) for m in received]
     assert {h.camera for h in headers} == {"street-1"}
+    assert {h.category for h in headers} == {"public_place"}  # analytics chooses the detector by it
     assert [h.seq for h in headers] == list(range(headers[0].seq, headers[0].seq + 12))
     # 768x576 footage downscaled to the default 640 px width, aspect kept.
     assert {(h.width, h.height) for h in headers} == {(640, 480)}

@@ -19,3 +19,13 @@ class CameraMask(Base):
     camera: Mapped[str] = mapped_column(String(128), primary_key=True)
     polygons: Mapped[list[list[list[float]]]] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CameraDetector(Base):
+    """The detector a camera runs, chosen for that camera (over its category's and the default)."""
+
+    __tablename__ = "camera_detector"
+
+    camera: Mapped[str] = mapped_column(String(128), primary_key=True)
+    detector: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.analytics.pipeline.detectors.choice import DetectorName
+
 
 class MotionMasksIn(BaseModel):
     """Polygons (normalised coordinates) where motion is ignored, e.g. trees moving in the wind."""
@@ -16,6 +18,18 @@ class MotionMasksIn(BaseModel):
 
 
 class MotionMasksOut(MotionMasksIn):
+    pass
+
+
+class DetectorIn(BaseModel):
+    """The detector of this camera, over its category's and the service default; null removes the choice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detector: DetectorName | None
+
+
+class DetectorOut(DetectorIn):
     pass
 
 
@@ -39,5 +53,6 @@ class CameraStatsOut(BaseModel):
     motion_ratio: float
     active_tracks: int
     queue_depth: int
+    detector: str = Field(description="the detector this camera runs (camera's choice > category's > default)")
     detections_seq: int | None = Field(None, description="frame of the last detector run")
     detections: list[DetectionOut] = Field(default_factory=list)

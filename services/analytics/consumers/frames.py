@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import deque
@@ -35,6 +36,7 @@ from services.analytics.counts import service as counts
 from services.analytics.pipeline.camera import CameraPipeline, FrameOutcome
 from services.analytics.pipeline.decode import decode
 from services.analytics.pipeline.detectors import build_detector
+from services.analytics.pipeline.detectors.choice import DETECTOR_NAMES, CameraDetectors
 from services.analytics.pipeline.gate import GateConfig
 from services.analytics.pipeline.health import TamperConfig
 from services.analytics.pipeline.rules import RuleSpec, Transition
@@ -61,6 +63,7 @@ class CameraWorker:
     camera: str
     pipeline: CameraPipeline
     queue: deque[_Frame]
+    detector_kind: str  # chosen (camera > category > default); what runs may be its fallback
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     pending_rules: list[RuleSpec] | None = None
@@ -115,6 +118,10 @@ class CameraWorker:
     def queue_depth(self) -> int:
         return len(self.queue)
 
+    @property
+    def detector(self) -> str:
+        return self.pipeline.detector_name
+
     def stats(self) -> CameraStatsOut:
         return CameraStatsOut.model_validate(self)
 
@@ -137,6 +144,20 @@ class FrameConsumer:
         self._acquire_lock = asyncio.Lock()
         self._rules: dict[str, list[RuleSpec]] = {}
         self._masks: dict[str, list[list[list[float]]]] = {}
+        names = [n.strip() for n in settings.onnx_class_names.split(",") if n.strip()]
+        self.detectors = CameraDetectors(
+            functools.partial(
+                build_detector,
+                min_score=settings.min_score,
+                onnx_model=settings.onnx_model,
+                onnx_class_names=names,
+                yolo_input_size=settings.yolo_input_size,
+            ),
+            default=settings.detector,
+            by_category=settings.detector_by_category,
+            # onnx needs the operator's model file
+            available=[n for n in DETECTOR_NAMES if n != "onnx" or settings.onnx_model is not None],
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self._sub: object | None = None
         cv2.setNumThreads(settings.opencv_threads)
@@ -194,6 +215,7 @@ class FrameConsumer:
         frame = _Frame(headers, msg.data)
         now = time.monotonic()
         self._seen[headers.camera] = now
+        self.detectors.categories[headers.camera] = headers.category
         worker = self.workers.get(headers.camera)
         if worker is not None:
             worker.push(frame)
@@ -225,9 +247,12 @@ class FrameConsumer:
                 await asyncio.sleep(self._settings.lease_spread_s * len(leases.owned))
                 if not await leases.acquire(camera):
                     return
-            pipeline = await asyncio.get_running_loop().run_in_executor(self._executor, self._new_pipeline, camera)
+            kind = self.detectors.kind(camera)
+            pipeline = await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._new_pipeline, camera, kind
+            )
             await self._restore(pipeline)
-            worker = CameraWorker(camera, pipeline, deque(maxlen=self._settings.queue_size))
+            worker = CameraWorker(camera, pipeline, deque(maxlen=self._settings.queue_size), kind)
             worker.task = self._spawn(self._run_worker(worker), f"camera-{camera}")
             self.workers[camera] = worker
             for frame in self._acquiring.get(camera, ()):
@@ -242,16 +267,8 @@ class FrameConsumer:
         finally:
             self._acquiring.pop(camera, None)
 
-    def _new_pipeline(self, camera: str) -> CameraPipeline:
+    def _new_pipeline(self, camera: str, kind: str) -> CameraPipeline:
         s = self._settings
-        names = [n.strip() for n in s.onnx_class_names.split(",") if n.strip()]
-        detector = build_detector(
-            s.detector,
-            min_score=s.min_score,
-            onnx_model=s.onnx_model,
-            onnx_class_names=names,
-            yolo_input_size=s.yolo_input_size,
-        )
         gate = GateConfig(
             enabled=s.motion_gating, full_detect_interval_s=s.full_detect_interval_s, regions=s.region_gating
         )
@@ -265,10 +282,10 @@ class FrameConsumer:
         )
         pipeline = CameraPipeline(
             camera,
-            detector,
+            self.detectors.get(kind),
             gate=gate,
             motion_masks=self._masks.get(camera, []),
-            always_detect=s.detector == "motion_blob",
+            always_detect=kind == "motion_blob",
             tamper=tamper if s.tamper_check else None,
         )
         pipeline.set_rules(self._rules.get(camera, []))
@@ -319,6 +336,12 @@ class FrameConsumer:
             worker.pipeline.set_motion_masks(worker.pending_masks)
             worker.pending_masks = None
         loop = asyncio.get_running_loop()
+        kind = self.detectors.kind(worker.camera)
+        if kind != worker.detector_kind:  # the camera's choice, its category or the default changed
+            log.info("camera.detector", extra={"camera": worker.camera, "from": worker.detector_kind, "to": kind})
+            worker.detector_kind = kind  # a model that fails to load is not tried again on every frame
+            detector = await loop.run_in_executor(self._executor, self.detectors.get, kind)
+            worker.pipeline.set_detector(detector, always_detect=kind == "motion_blob")
         outcome = await loop.run_in_executor(self._executor, _run_stages, worker.pipeline, frame)
         worker.account(frame.headers, outcome)
         await self._handle(worker, outcome.transitions, outcome.snapshots, frame.headers.captured_at)
@@ -367,6 +390,7 @@ class FrameConsumer:
         async with self._runtime.database.session() as session:
             by_camera = await rules.enabled_rules_by_camera(session=session)
             self._masks = await cameras.motion_masks_by_camera(session=session)
+            self.detectors.choices = await cameras.detectors_by_camera(session=session)
         self._rules = by_camera
         for camera, worker in self.workers.items():
             worker.pending_rules = by_camera.get(camera, [])

@@ -4,7 +4,7 @@ motion gate → detect → track → rules → counts and snapshots. Publishing 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.analytics.pipeline.counts import MinuteCount, MinuteCounter
@@ -48,10 +48,11 @@ class CameraPipeline:
         """``tamper``: the built-in health check's settings (None: off)."""
         self.camera = camera
         self.tamper = TamperWatch(camera, tamper) if tamper is not None else None
-        if not crops_pay_off(detector):
-            gate = replace(gate, regions=False)
-        self._gate = MotionGate(gate, masks=motion_masks, always=always_detect)
+        self._gate = MotionGate(gate, masks=motion_masks)
         self._detect = DetectStage(detector)
+        self._crops = crops_pay_off(detector)
+        self._detector_name = detector.name
+        self._always_detect = always_detect
         self._tracker = Tracker()
         self._rules = RuleEngine()
         self._counter = MinuteCounter(camera)
@@ -66,20 +67,35 @@ class CameraPipeline:
     def set_motion_masks(self, masks: Sequence[Polygon]) -> None:
         self._gate.set_masks(masks)
 
+    @property
+    def detector_name(self) -> str:
+        return self._detector_name
+
+    def set_detector(self, detector: Detector, *, always_detect: bool = False) -> None:
+        """Tracks and rule states stay; objects the new detector does not report age out of the tracker."""
+        self._detect = DetectStage(detector)
+        self._crops = crops_pay_off(detector)
+        self._detector_name = detector.name
+        self._always_detect = always_detect
+
     def process(self, frame: Frame, at: datetime) -> FrameOutcome:
         gate = self._gate.check(frame, at, unsure=self._tracker.unsure, revisit=self._tracker.missed_boxes())
         h, w = frame.shape[:2]
         detections: list[Detection] = []
         detect_ms = 0.0
         pixels = 0
-        if gate.detect:
-            found = self._detect.run(frame, gate.regions)
+        # A detector that is itself a motion detector (motion_blob) runs on every frame; crops go only
+        # to detectors that run them at a smaller input (the others would pay a whole frame per crop).
+        regions = gate.regions if self._crops else ()
+        run = gate.detect or self._always_detect
+        if run:
+            found = self._detect.run(frame, regions)
             detections, detect_ms, pixels = found.detections, found.ms, found.pixels
             covered = None
-            if gate.full:
-                self._gate.detected(at)
+            if regions:
+                covered = [(x1 / w, y1 / h, x2 / w, y2 / h) for x1, y1, x2, y2 in regions]
             else:
-                covered = [(x1 / w, y1 / h, x2 / w, y2 / h) for x1, y1, x2, y2 in gate.regions]
+                self._gate.detected(at)
             self._tracker.update(detections, (w, h), at, covered=covered)
         # Without a detection (nothing moved) every object is where it was last seen: tracks neither
         # move nor age.
@@ -92,7 +108,7 @@ class CameraPipeline:
         transitions = result.transitions + (self.tamper.step(frame, at) if self.tamper is not None else [])
         outcome = FrameOutcome(
             at,
-            gate.detect,
+            run,
             detect_ms,
             gate.motion.ratio,
             detections,
@@ -102,7 +118,7 @@ class CameraPipeline:
             closed,
             (w, h),
             detect_pixels=pixels,
-            regions=gate.regions,
+            regions=regions,
         )
         for tr in transitions:
             if tr.phase != "ended":

@@ -45,6 +45,9 @@ class RuleSpec:
     # Size filter of the zone (share of the frame), e.g. to count only car-sized moving blobs.
     min_object_area: float = 0.0
     max_object_area: float = 1.0
+    # Detector score below which an object is ignored (0: all). Detectors report boxes from a low base
+    # confidence, so each rule sets its own trade-off between misses and false alerts.
+    min_confidence: float = 0.0
     update_interval_s: float = 5.0
 
     def active_at(self, at: datetime) -> bool:
@@ -123,7 +126,11 @@ class RuleState:
     def wanted(self, track: Track) -> bool:
         x1, y1, x2, y2 = track.box
         area = (x2 - x1) * (y2 - y1)
-        return track.label == self.rule.object_class and self.rule.min_object_area <= area <= self.rule.max_object_area
+        return (
+            track.label == self.rule.object_class
+            and self.rule.min_object_area <= area <= self.rule.max_object_area
+            and track.score >= self.rule.min_confidence
+        )
 
     def occupancy(self, tracks: Sequence[Track]) -> int:
         return sum(1 for t in tracks if self.wanted(t) and self.in_zone(t))

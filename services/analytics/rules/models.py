@@ -32,6 +32,7 @@ class Rule(Base):
     max_movement: Mapped[float] = mapped_column(Float)
     min_object_area: Mapped[float] = mapped_column(Float)
     max_object_area: Mapped[float] = mapped_column(Float)
+    min_confidence: Mapped[float] = mapped_column(Float)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

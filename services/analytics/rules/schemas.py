@@ -46,6 +46,9 @@ class RuleIn(BaseModel):
     max_object_area: float = Field(
         1.0, gt=0, le=1, description="ignore objects whose box is a larger share of the frame"
     )
+    min_confidence: float = Field(
+        0.4, ge=0, le=1, description="ignore objects the detector scored lower (its last sighting)"
+    )
     enabled: bool = True
 
 

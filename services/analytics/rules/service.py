@@ -116,6 +116,7 @@ def _spec(row: Rule) -> RuleSpec:
         max_movement=row.max_movement,
         min_object_area=row.min_object_area,
         max_object_area=row.max_object_area,
+        min_confidence=row.min_confidence,
     )
 
 

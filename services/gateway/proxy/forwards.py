@@ -90,6 +90,17 @@ FORWARDS: tuple[Forward, ...] = (
         P.EVIDENCE_WRITE,
         write_methods=("POST",),
     ),
+    # analytics: which detector a camera runs is tuned with its rules (before the ingest camera routes)
+    Forward(
+        "/api/v1/cameras/{camera}/detector",
+        "analytics",
+        "/cameras/{camera}/detector",
+        "rules",
+        P.RULES_READ,
+        P.RULES_WRITE,
+        subpaths=False,
+        write_methods=("PUT",),
+    ),
     Forward("/api/v1/cameras", "ingest", "/cameras", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
     Forward("/api/v1/groups", "ingest", "/groups", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),
     Forward("/api/v1/walls", "ingest", "/walls", "cameras", P.CAMERAS_READ, P.CAMERAS_WRITE),

@@ -33,8 +33,9 @@ from shared.pagination import Page
 
 log = logging.getLogger("cityops.ingest.api")
 
-# Fields whose change means the stream worker must start over with the new configuration.
-WORKER_FIELDS = frozenset({"url", "substream_url", "enabled", "sampling_fps", "output_width"})
+# Fields whose change means the stream worker must start over with the new configuration (category
+# too: every frame carries it, and analytics chooses the camera's detector by it).
+WORKER_FIELDS = frozenset({"url", "substream_url", "enabled", "sampling_fps", "output_width", "category"})
 # The ``sort`` query parameter of the camera list (its choices are the sortable columns).
 CAMERA_SORT = repository.CAMERA_ORDER.sort_query("id")
 

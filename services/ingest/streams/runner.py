@@ -313,6 +313,7 @@ class CameraRunner:
                 captured_at=sample.captured_at,
                 width=sample.width,
                 height=sample.height,
+                category=self.config.category,
             )
             try:
                 await self._bus.publish(subjects.frames(self.camera), sample.jpeg, headers.to_headers())

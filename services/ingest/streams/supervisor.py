@@ -37,6 +37,7 @@ def _config(row: CameraRow) -> StreamConfig:
         sampling_fps=row.sampling_fps,
         output_width=row.output_width,
         revision=row.revision,
+        category=row.category,
     )
 
 

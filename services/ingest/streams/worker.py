@@ -58,6 +58,8 @@ class StreamConfig:
     revision: int
     # The low-resolution stream wall tiles show (live/substream.py), if the camera has one.
     substream_url: str | None = None
+    # Sent with every frame: analytics chooses the camera's detector by it.
+    category: str | None = None
 
 
 @dataclass(frozen=True)

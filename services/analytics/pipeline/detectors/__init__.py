@@ -20,6 +20,16 @@ def build_detector(
     onnx_class_names: Sequence[str] = (),
     yolo_input_size: int = 416,
 ) -> Detector:
+    if kind == "yolov4_tiny":
+        from services.analytics.pipeline.detectors import yolov4_tiny
+
+        try:
+            # Its own low base confidence, not ``min_score``: rules filter by their ``min_confidence``.
+            return yolov4_tiny.YoloV4TinyDetector(input_size=yolo_input_size)
+        except yolov4_tiny.ModelUnavailableError as exc:
+            # People at least, until the wheel is installed; the camera's stats show what runs.
+            log.warning("detector.fallback", extra={"wanted": kind, "using": "ssdlite", "reason": str(exc)})
+            kind = "ssdlite"
     if kind == "ssdlite":
         from services.analytics.pipeline.detectors.ssdlite import ModelUnavailableError, SsdLitePersonDetector
 
@@ -29,11 +39,6 @@ def build_detector(
             # Weaker on far-field people, but needs no file: better than no detection at all.
             log.warning("detector.fallback", extra={"wanted": "ssdlite", "using": "hog", "reason": str(exc)})
             kind = "hog"
-    if kind == "yolov4_tiny":
-        from services.analytics.pipeline.detectors.yolov4_tiny import YoloV4TinyDetector
-
-        # Its own low base confidence, not ``min_score``: rules filter by their ``min_confidence``.
-        return YoloV4TinyDetector(input_size=yolo_input_size)
     if kind == "hog":
         from services.analytics.pipeline.detectors.hog import HogPersonDetector
 
