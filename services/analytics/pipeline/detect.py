@@ -5,21 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from services.analytics.pipeline.detectors import Detection, Detector, Frame
+from services.analytics.pipeline.detectors.base import CropDetector
 from services.analytics.pipeline.gate import PixelBox
-
-
-@runtime_checkable
-class CropDetector(Protocol):
-    """A detector that can run a crop at the scale of the whole frame with a smaller network input,
-    so detecting crops costs in proportion to their area. Detectors with a fixed input (SSDLite's
-    300x300) would spend a whole frame's work on every crop: the gate gives them whole frames."""
-
-    def detect_scaled(self, crop: Frame, frame_size: tuple[int, int]) -> list[Detection]: ...
 
 
 def crops_pay_off(detector: Detector) -> bool:

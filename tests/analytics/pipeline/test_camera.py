@@ -10,6 +10,7 @@ import pytest
 from services.analytics.pipeline.camera import CameraPipeline
 from services.analytics.pipeline.detectors.base import Detection, Frame
 from services.analytics.pipeline.detectors.motion_blob import MotionBlobDetector
+from services.analytics.pipeline.detectors.pool import Detectors
 from services.analytics.pipeline.rules import RuleSpec
 from tests.analytics.pipeline.support import T0, footage_frames
 
@@ -107,3 +108,14 @@ def test_a_detector_with_a_fixed_input_gets_whole_frames(footage_avi: Path):
     assert moved.detected
     assert moved.regions == ()
     assert finder.shown == [(768, 576), (768, 576)]
+
+
+def test_a_shared_detector_keeps_taking_crops_and_a_fixed_input_one_does_not(footage_avi: Path):
+    (still,) = footage_frames(footage_avi, range(0, 1))
+    pool = Detectors(lambda name: CentreFinderOfCrops() if name == "crops" else CentreFinder())
+    for name, cropped in (("crops", True), ("fixed", False)):
+        pipeline = CameraPipeline("c", pool.get(name))
+        pipeline.process(still.copy(), T0)
+        moved = pipeline.process(_square_at(still, 40), T0 + timedelta(seconds=1))
+        assert bool(moved.regions) is cropped
+        assert moved.detect_pixels < 768 * 576 if cropped else moved.detect_pixels == 768 * 576
