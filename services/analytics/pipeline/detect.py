@@ -12,6 +12,8 @@ from services.analytics.pipeline.detectors import Detection, Detector, Frame
 from services.analytics.pipeline.detectors.base import CropDetector
 from services.analytics.pipeline.gate import PixelBox
 
+EDGE_PX = 2
+
 
 def crops_pay_off(detector: Detector) -> bool:
     return isinstance(detector, CropDetector)
@@ -43,7 +45,11 @@ class DetectStage:
             crop = np.ascontiguousarray(frame[y1:y2, x1:x2])
             pixels += crop.shape[0] * crop.shape[1]
             found = scaled.detect_scaled(crop, (w, h)) if scaled is not None else self._detector.detect(crop)
+            # A box on an edge of the crop that is not an edge of the frame is an object the crop cut:
+            # only part of it was seen (its track keeps the last whole box instead).
+            inner = (x1 > 0, y1 > 0, x2 < w, y2 < h)
             for d in found:
-                if d.area > 0:
+                cut = (d.x1 <= EDGE_PX, d.y1 <= EDGE_PX, d.x2 >= x2 - x1 - EDGE_PX, d.y2 >= y2 - y1 - EDGE_PX)
+                if d.area > 0 and not any(i and c for i, c in zip(inner, cut, strict=True)):
                     detections.append(replace(d, x1=d.x1 + x1, y1=d.y1 + y1, x2=d.x2 + x1, y2=d.y2 + y1))
         return DetectResult(detections, (time.perf_counter() - t0) * 1000, pixels)

@@ -84,8 +84,8 @@ class Tracker:
         *,
         covered: list[Box] | None = None,
     ) -> list[Track]:
-        """``covered``: the normalised crops the detector saw (None: the whole frame). A track whose
-        centre lies outside them was not looked for: it keeps its box and does not age."""
+        """``covered``: the normalised crops the detector saw (None: the whole frame). A track not wholly
+        inside one of them was not looked for: it keeps its box and does not age."""
         w, h = frame_size
         boxes = [(d.x1 / w, d.y1 / h, d.x2 / w, d.y2 / h) for d in detections]
         pairs = []
@@ -129,6 +129,9 @@ class Tracker:
         return self.confirmed
 
 
-def _inside(box: Box, regions: list[Box]) -> bool:
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return any(r[0] <= cx <= r[2] and r[1] <= cy <= r[3] for r in regions)
+def _inside(box: Box, regions: list[Box], slack: float = 0.005) -> bool:
+    """Wholly inside one crop: an object a crop cuts through could not be seen whole, so it is not missed."""
+    return any(
+        r[0] - slack <= box[0] and r[1] - slack <= box[1] and box[2] <= r[2] + slack and box[3] <= r[3] + slack
+        for r in regions
+    )

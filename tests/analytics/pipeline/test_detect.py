@@ -179,3 +179,26 @@ def test_crops_are_detected_at_the_whole_frames_scale_and_mapped_back(footage_av
     for d in again:  # every box is in frame pixels, inside the crop
         assert crop[0] - 1 <= d.x1 < d.x2 <= crop[2] + 1
         assert crop[1] - 1 <= d.y1 < d.y2 <= crop[3] + 1
+
+
+class _EdgeFinder:
+    """Sees a person cut by the left edge of whatever it is shown, and one wholly inside it."""
+
+    name = "edge"
+    labels = frozenset({"person"})
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        w = frame.shape[1]
+        return [Detection("person", 0.9, 0, 10, 20, 60), Detection("person", 0.8, w / 2, 10, w / 2 + 20, 60)]
+
+    def detect_scaled(self, crop: Frame, frame_size: tuple[int, int]) -> list[Detection]:
+        return self.detect(crop)
+
+
+def test_a_box_cut_by_a_crop_edge_is_dropped_unless_that_edge_is_the_frames():
+    frame = np.zeros((576, 768, 3), np.uint8)
+    stage = DetectStage(_EdgeFinder())
+    inner = stage.run(frame, [(200, 100, 400, 300)])
+    assert [(d.x1, d.y1) for d in inner.detections] == [(300, 110)]  # the cut one is gone
+    at_frame_edge = stage.run(frame, [(0, 100, 200, 300)])
+    assert [(d.x1, d.y1) for d in at_frame_edge.detections] == [(0, 110), (100, 110)]
