@@ -33,8 +33,7 @@ from bench.quality import (
 from devstack.footage import vtest_avi
 from services.analytics.geometry import point_in_polygon
 from services.analytics.pipeline.camera import CameraPipeline
-from services.analytics.pipeline.detect import CropDetector
-from services.analytics.pipeline.detectors.base import Detection, Detector, Frame
+from services.analytics.pipeline.detectors.base import CropDetector, Detection, Detector, Frame
 from services.analytics.pipeline.detectors.ssdlite import SsdLitePersonDetector
 from services.analytics.pipeline.detectors.yolov4_tiny import YoloV4TinyDetector
 from services.analytics.pipeline.rules import RuleSpec

@@ -79,7 +79,7 @@ class CameraPipeline:
         self._always_detect = always_detect
 
     def process(self, frame: Frame, at: datetime) -> FrameOutcome:
-        gate = self._gate.check(frame, at, unsure=self._tracker.unsure, revisit=self._tracker.missed_boxes())
+        gate = self._gate.check(frame, at, unsure=self._tracker.unsure, revisit=self._tracker.revisit_boxes())
         h, w = frame.shape[:2]
         detections: list[Detection] = []
         detect_ms = 0.0

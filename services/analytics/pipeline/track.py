@@ -68,9 +68,14 @@ class Tracker:
         """The last detection missed a confirmed object: has it left, or was it only not seen?"""
         return any(t.misses == 1 for t in self.confirmed)
 
-    def missed_boxes(self) -> list[Box]:
-        """Where the confirmed objects missed by the last detection were: the gate looks there again."""
-        return [t.box for t in self.confirmed if t.misses == 1]
+    def revisit_boxes(self) -> list[Box]:
+        """Where the region gate looks again: confirmed objects the last detection missed (have they
+        left?) and objects seen once (confirm them now, not at the next full detection)."""
+        return [
+            t.box
+            for t in self._tracks
+            if (t.hits >= self._min_hits and t.misses == 1) or (t.hits < self._min_hits and t.misses == 0)
+        ]
 
     def tracks(self) -> Tracks:
         followed = self.confirmed

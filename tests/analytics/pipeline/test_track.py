@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from services.analytics.pipeline.detectors.base import Detection
 from services.analytics.pipeline.track import Tracker
 from tests.analytics.pipeline.support import T0
@@ -52,7 +54,14 @@ def test_an_object_outside_the_crops_detected_is_not_missed_and_a_missed_one_is_
     present = tracker.tracks().present
     assert [round(t.box[0] * 768) for t in present] == [600]  # the right one was not looked for
     assert present[0].misses == 0
-    assert tracker.missed_boxes() == []  # the left one, missed twice, is no longer revisited
+    assert tracker.revisit_boxes() == []  # the left one, missed twice, is no longer revisited
     tracker.update([], (768, 576), T0 + timedelta(seconds=0.5))  # a whole frame without the right one
-    (revisit,) = tracker.missed_boxes()
+    (revisit,) = tracker.revisit_boxes()
     assert revisit == present[0].box
+    # An object seen once is looked at again at once, to be confirmed; not after a miss.
+    newcomer = Detection("person", 0.9, 300, 300, 330, 380)
+    tracker.update([newcomer], (768, 576), T0 + timedelta(seconds=0.6), covered=[(0.3, 0.4, 0.5, 0.8)])
+    seen_once = pytest.approx((300 / 768, 300 / 576, 330 / 768, 380 / 576))
+    assert tracker.revisit_boxes() == [revisit, seen_once]  # the right one was not looked for again yet
+    tracker.update([], (768, 576), T0 + timedelta(seconds=0.7), covered=[(0.3, 0.4, 0.5, 0.8)])
+    assert tracker.revisit_boxes() == [revisit]
