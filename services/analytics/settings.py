@@ -32,6 +32,8 @@ class AnalyticsSettings(ServiceSettings):
     # Frames waiting per camera; when full the oldest is dropped (latest wins).
     queue_size: int = Field(2, ge=1, le=10_000)
     motion_gating: bool = True
+    # Between full detections, detect only on crops around what moved (pipeline/gate.py).
+    region_gating: bool = True
     full_detect_interval_s: float = 5.0
     # Threads running decode + detection; each camera is processed by one thread at a time.
     workers: int = Field(2, ge=1, le=64)

@@ -272,7 +272,9 @@ class FrameConsumer:
 
     def _new_pipeline(self, camera: str, kind: str) -> CameraPipeline:
         s = self._settings
-        gate = GateConfig(enabled=s.motion_gating, full_detect_interval_s=s.full_detect_interval_s)
+        gate = GateConfig(
+            enabled=s.motion_gating, full_detect_interval_s=s.full_detect_interval_s, regions=s.region_gating
+        )
         tamper = TamperConfig(
             learn_s=s.tamper_learn_s,
             hold_s=s.tamper_hold_s,

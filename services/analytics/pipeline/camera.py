@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.analytics.pipeline.counts import TRAFFIC_PERIOD_S, MinuteCount, MinuteCounter, TrafficPeriod, period_of
-from services.analytics.pipeline.detect import DetectStage
+from services.analytics.pipeline.detect import DetectStage, crops_pay_off
 from services.analytics.pipeline.detectors.base import Detection, Detector, Frame
 from services.analytics.pipeline.gate import DEFAULT_GATE, GateConfig, MotionGate, Polygon
 from services.analytics.pipeline.health import TamperConfig, TamperWatch
@@ -34,6 +34,8 @@ class FrameOutcome:
     snapshots: dict[str, bytes] = field(default_factory=dict)  # alert id → JPEG
     closed_periods: list[TrafficPeriod] = field(default_factory=list)
     suppressed: list[RuleSpec] = field(default_factory=list)  # alert starts a snooze held back
+    detect_pixels: int = 0  # pixels the detector was given (0: it did not run)
+    regions: tuple[tuple[int, int, int, int], ...] = ()  # crops detected (empty: the whole frame)
 
 
 class CameraPipeline:
@@ -54,6 +56,7 @@ class CameraPipeline:
         self.tamper = TamperWatch(camera, tamper) if tamper is not None else None
         self._gate = MotionGate(gate, masks=motion_masks)
         self._detect = DetectStage(detector)
+        self._crops = crops_pay_off(detector)
         self._detector_name = detector.name
         self._always_detect = always_detect
         self._tracker = Tracker()
@@ -83,21 +86,29 @@ class CameraPipeline:
     def set_detector(self, detector: Detector, *, always_detect: bool = False) -> None:
         """Tracks and rule states stay; objects the new detector does not report age out of the tracker."""
         self._detect = DetectStage(detector)
+        self._crops = crops_pay_off(detector)
         self._detector_name = detector.name
         self._always_detect = always_detect
 
     def process(self, frame: Frame, at: datetime) -> FrameOutcome:
-        gate = self._gate.check(frame, at, unsure=self._tracker.unsure)
+        gate = self._gate.check(frame, at, unsure=self._tracker.unsure, revisit=self._tracker.revisit_boxes())
         h, w = frame.shape[:2]
         detections: list[Detection] = []
         detect_ms = 0.0
-        # A detector that is itself a motion detector (motion_blob) runs on every frame.
+        pixels = 0
+        # A detector that is itself a motion detector (motion_blob) runs on every frame; crops go only
+        # to detectors that run them at a smaller input (the others would pay a whole frame per crop).
+        regions = gate.regions if self._crops else ()
         run = gate.detect or self._always_detect
         if run:
-            found = self._detect.run(frame)
-            detections, detect_ms = found.detections, found.ms
-            self._gate.detected(at)
-            self._tracker.update(detections, (w, h), at)
+            found = self._detect.run(frame, regions)
+            detections, detect_ms, pixels = found.detections, found.ms, found.pixels
+            covered = None
+            if regions:
+                covered = [(x1 / w, y1 / h, x2 / w, y2 / h) for x1, y1, x2, y2 in regions]
+            else:
+                self._gate.detected(at)
+            self._tracker.update(detections, (w, h), at, covered=covered)
         # Without a detection (nothing moved) every object is where it was last seen: tracks neither
         # move nor age.
         tracks = self._tracker.tracks()
@@ -117,6 +128,8 @@ class CameraPipeline:
             closed,
             (w, h),
             suppressed=result.suppressed,
+            detect_pixels=pixels,
+            regions=regions,
         )
         outcome.closed_periods = self._closed_periods(at)
         for tr in transitions:

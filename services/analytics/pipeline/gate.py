@@ -19,6 +19,8 @@ import numpy.typing as npt
 from services.analytics.pipeline.detectors.base import Frame
 
 Polygon = Sequence[Sequence[float]]
+Box = tuple[float, float, float, float]  # normalised x1, y1, x2, y2
+PixelBox = tuple[int, int, int, int]  # x1, y1, x2, y2 in frame pixels
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,65 @@ class MotionDetector:
 
 
 @dataclass(frozen=True)
+class RegionConfig:
+    """How motion boxes become detector crops. Motion often covers only part of an object (legs, an
+    arm), so boxes are padded generously; a crop is at least ``min_size_px`` a side so the detector
+    sees context and small far objects are enlarged, not squeezed; crops that touch are merged so an
+    object is never cut in two crops; when crops cover ``full_ratio`` of the frame the whole frame is
+    cheaper (one detector call) and is used instead."""
+
+    pad: float = 0.25  # of the motion box's larger side, on each side
+    min_pad_px: int = 16
+    min_size_px: int = 160
+    full_ratio: float = 0.6
+
+
+def _span(lo: float, hi: float, limit: int, min_side: int) -> tuple[int, int]:
+    """[lo, hi] widened to ``min_side`` around its centre, moved inside [0, limit]."""
+    side = min(max(hi - lo, min_side), limit)
+    start = min(max(0.0, (lo + hi - side) / 2), limit - side)
+    return round(start), round(start + side)
+
+
+def _grow(box: tuple[float, float, float, float], size: tuple[int, int], cfg: RegionConfig) -> PixelBox:
+    x1, y1, x2, y2 = box
+    pad = max(cfg.min_pad_px, cfg.pad * max(x2 - x1, y2 - y1))
+    cx1, cx2 = _span(x1 - pad, x2 + pad, size[0], cfg.min_size_px)
+    cy1, cy2 = _span(y1 - pad, y2 + pad, size[1], cfg.min_size_px)
+    return cx1, cy1, cx2, cy2
+
+
+def _touch(a: PixelBox, b: PixelBox) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def crop_regions(boxes: Sequence[Box], size: tuple[int, int], cfg: RegionConfig) -> list[PixelBox]:
+    """Normalised motion boxes → padded, enlarged, merged crops in frame pixels (none overlap)."""
+    w, h = size
+    crops = [_grow((b[0] * w, b[1] * h, b[2] * w, b[3] * h), size, cfg) for b in boxes]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(crops)):
+            for j in range(i + 1, len(crops)):
+                if _touch(crops[i], crops[j]):
+                    a, b = crops[i], crops.pop(j)
+                    crops[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    merged = True
+                    break
+            if merged:
+                break
+    return sorted(crops)
+
+
+@dataclass(frozen=True)
 class GateConfig:
     enabled: bool = True
     # Even a scene without motion gets a full detection this often, so stationary crowds are counted.
     full_detect_interval_s: float = 5.0
+    # Between full detections, detect only on crops around what moved (False: the whole frame).
+    regions: bool = True
+    region: RegionConfig = RegionConfig()
 
 
 DEFAULT_GATE = GateConfig()
@@ -123,11 +180,19 @@ DEFAULT_GATE = GateConfig()
 class GateDecision:
     detect: bool
     motion: MotionResult
+    # Crops to detect on; empty with ``detect``: the whole frame.
+    regions: tuple[PixelBox, ...] = ()
+
+    @property
+    def full(self) -> bool:
+        return self.detect and not self.regions
 
 
 class MotionGate:
     """Runs the detector only when it can see something new: on motion, on the frame after a tracked
-    object was missed (has it left?), and every ``full_detect_interval_s`` so a still crowd is counted."""
+    object was missed (has it left?), and every ``full_detect_interval_s`` so a still crowd is counted.
+    With ``regions``, only the crops around what moved (and around missed objects) are detected
+    between full detections; objects elsewhere keep the boxes of the last detection."""
 
     def __init__(self, config: GateConfig = DEFAULT_GATE, *, masks: Sequence[Polygon] = (), always: bool = False):
         self._config = config
@@ -142,13 +207,23 @@ class MotionGate:
             self._masks = [list(m) for m in masks]
             self._motion = MotionDetector(masks=self._masks)
 
-    def check(self, frame: Frame, at: datetime, *, unsure: bool) -> GateDecision:
-        """``unsure``: a tracked object was missed by the last detection."""
+    def check(self, frame: Frame, at: datetime, *, unsure: bool, revisit: Sequence[Box] = ()) -> GateDecision:
+        """``unsure``: a tracked object was missed by the last detection; ``revisit``: the normalised
+        boxes of such objects (where to look again; without them an unsure gate detects everywhere)."""
         motion = self._motion.update(frame)
         last = self._last_detect
         due = last is None or (at - last).total_seconds() >= self._config.full_detect_interval_s
-        return GateDecision(self._always or motion.moving or due or unsure, motion)
+        if self._always or due or not self._config.regions or (unsure and not revisit):
+            return GateDecision(self._always or motion.moving or due or unsure, motion)
+        boxes = [*motion.boxes, *revisit]
+        if not boxes:
+            return GateDecision(False, motion)
+        h, w = frame.shape[:2]
+        crops = crop_regions(boxes, (w, h), self._config.region)
+        if sum((c[2] - c[0]) * (c[3] - c[1]) for c in crops) >= self._config.region.full_ratio * w * h:
+            return GateDecision(True, motion)
+        return GateDecision(True, motion, tuple(crops))
 
     def detected(self, at: datetime) -> None:
-        """The detector ran on the frame captured at ``at``: the next full detection is due from then."""
+        """The detector ran on the whole frame captured at ``at``: the next full detection is due from then."""
         self._last_detect = at

@@ -68,11 +68,29 @@ class Tracker:
         """The last detection missed a confirmed object: has it left, or was it only not seen?"""
         return any(t.misses == 1 for t in self.confirmed)
 
+    def revisit_boxes(self) -> list[Box]:
+        """Where the region gate looks again: confirmed objects the last detection missed (have they
+        left?) and objects seen once (confirm them now, not at the next full detection)."""
+        return [
+            t.box
+            for t in self._tracks
+            if (t.hits >= self._min_hits and t.misses == 1) or (t.hits < self._min_hits and t.misses == 0)
+        ]
+
     def tracks(self) -> Tracks:
         followed = self.confirmed
         return Tracks(followed, [t for t in followed if t.misses <= 1])
 
-    def update(self, detections: list[Detection], frame_size: tuple[int, int], at: datetime) -> list[Track]:
+    def update(
+        self,
+        detections: list[Detection],
+        frame_size: tuple[int, int],
+        at: datetime,
+        *,
+        covered: list[Box] | None = None,
+    ) -> list[Track]:
+        """``covered``: the normalised crops the detector saw (None: the whole frame). A track not wholly
+        inside one of them was not looked for: it keeps its box and does not age."""
         w, h = frame_size
         boxes = [(d.x1 / w, d.y1 / h, d.x2 / w, d.y2 / h) for d in detections]
         pairs = []
@@ -103,7 +121,7 @@ class Tracker:
             track.misses = 0
             track.path.append((at, *track.foot))
         for ti, track in enumerate(self._tracks):
-            if ti not in used_t:
+            if ti not in used_t and (covered is None or _inside(track.box, covered)):
                 track.misses += 1
         self._tracks = [t for t in self._tracks if t.misses <= self._max_misses]
         for di, det in enumerate(detections):
@@ -114,3 +132,11 @@ class Tracker:
             self._tracks.append(track)
             self._next_id += 1
         return self.confirmed
+
+
+def _inside(box: Box, regions: list[Box], slack: float = 0.005) -> bool:
+    """Wholly inside one crop: an object a crop cuts through could not be seen whole, so it is not missed."""
+    return any(
+        r[0] - slack <= box[0] and r[1] - slack <= box[1] and box[2] <= r[2] + slack and box[3] <= r[3] + slack
+        for r in regions
+    )

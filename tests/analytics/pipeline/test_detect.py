@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from services.analytics.pipeline.detect import DetectStage
-from services.analytics.pipeline.detectors.base import Detection, Frame
+from services.analytics.pipeline.detectors.base import Detection, Frame, iou
 from services.analytics.pipeline.detectors.hog import HogPersonDetector
 from services.analytics.pipeline.detectors.motion_blob import MotionBlobDetector
 from services.analytics.pipeline.detectors.onnx_yolo import COCO_NAMES, decode, letterbox, to_tensor
@@ -158,3 +158,47 @@ def test_the_stage_on_a_busy_frame_of_the_clip(footage_avi: Path):
     assert result.detections
     assert all(d.area > 0 for d in result.detections)
     assert result.ms > 0
+
+
+def test_crops_are_detected_at_the_whole_frames_scale_and_mapped_back(footage_avi: Path):
+    from services.analytics.pipeline.detectors.yolov4_tiny import YoloV4TinyDetector
+
+    (frame,) = footage_frames(footage_avi, range(300, 301))
+    yolo = YoloV4TinyDetector(input_size=416, min_score=0.5)
+    stage = DetectStage(yolo)
+    whole = stage.run(frame)
+    people = [d for d in whole.detections if d.label == "person"]
+    assert len(people) >= 4
+    target = max(people, key=lambda d: d.score)
+    cx, cy = round((target.x1 + target.x2) / 2), round((target.y1 + target.y2) / 2)
+    crop = (max(0, cx - 80), max(0, cy - 80), min(768, cx + 80), min(576, cy + 80))
+    cropped = stage.run(frame, [crop])
+    assert cropped.pixels == (crop[2] - crop[0]) * (crop[3] - crop[1]) < whole.pixels / 10
+    again = [d for d in cropped.detections if d.label == "person"]
+    assert max(iou((d.x1, d.y1, d.x2, d.y2), (target.x1, target.y1, target.x2, target.y2)) for d in again) > 0.7
+    for d in again:  # every box is in frame pixels, inside the crop
+        assert crop[0] - 1 <= d.x1 < d.x2 <= crop[2] + 1
+        assert crop[1] - 1 <= d.y1 < d.y2 <= crop[3] + 1
+
+
+class _EdgeFinder:
+    """Sees a person cut by the left edge of whatever it is shown, and one wholly inside it."""
+
+    name = "edge"
+    labels = frozenset({"person"})
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        w = frame.shape[1]
+        return [Detection("person", 0.9, 0, 10, 20, 60), Detection("person", 0.8, w / 2, 10, w / 2 + 20, 60)]
+
+    def detect_scaled(self, crop: Frame, frame_size: tuple[int, int]) -> list[Detection]:
+        return self.detect(crop)
+
+
+def test_a_box_cut_by_a_crop_edge_is_dropped_unless_that_edge_is_the_frames():
+    frame = np.zeros((576, 768, 3), np.uint8)
+    stage = DetectStage(_EdgeFinder())
+    inner = stage.run(frame, [(200, 100, 400, 300)])
+    assert [(d.x1, d.y1) for d in inner.detections] == [(300, 110)]  # the cut one is gone
+    at_frame_edge = stage.run(frame, [(0, 100, 200, 300)])
+    assert [(d.x1, d.y1) for d in at_frame_edge.detections] == [(0, 110), (100, 110)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from services.analytics.pipeline.detectors.base import Detection
 from services.analytics.pipeline.track import Tracker
 from tests.analytics.pipeline.support import T0
@@ -38,3 +40,28 @@ def test_a_missed_object_stays_followed_but_leaves_the_zones_after_a_second_miss
     assert not tracker.unsure
     assert [t.id for t in seen.followed] == [1]
     assert seen.present == []
+
+
+def test_an_object_outside_the_crops_detected_is_not_missed_and_a_missed_one_is_revisited():
+    tracker = Tracker(min_hits=2)
+    left = Detection("person", 0.9, 100, 100, 130, 180)
+    right = Detection("person", 0.9, 600, 100, 630, 180)
+    for i in range(2):
+        tracker.update([left, right], (768, 576), T0 + timedelta(seconds=i / 10))
+    left_crop = [(0.0, 0.0, 0.4, 0.5)]  # the detector saw only the left of the frame, and nobody there
+    for i in range(2, 5):
+        tracker.update([], (768, 576), T0 + timedelta(seconds=i / 10), covered=left_crop)
+    present = tracker.tracks().present
+    assert [round(t.box[0] * 768) for t in present] == [600]  # the right one was not looked for
+    assert present[0].misses == 0
+    assert tracker.revisit_boxes() == []  # the left one, missed twice, is no longer revisited
+    tracker.update([], (768, 576), T0 + timedelta(seconds=0.5))  # a whole frame without the right one
+    (revisit,) = tracker.revisit_boxes()
+    assert revisit == present[0].box
+    # An object seen once is looked at again at once, to be confirmed; not after a miss.
+    newcomer = Detection("person", 0.9, 300, 300, 330, 380)
+    tracker.update([newcomer], (768, 576), T0 + timedelta(seconds=0.6), covered=[(0.3, 0.4, 0.5, 0.8)])
+    seen_once = pytest.approx((300 / 768, 300 / 576, 330 / 768, 380 / 576))
+    assert tracker.revisit_boxes() == [revisit, seen_once]  # the right one was not looked for again yet
+    tracker.update([], (768, 576), T0 + timedelta(seconds=0.7), covered=[(0.3, 0.4, 0.5, 0.8)])
+    assert tracker.revisit_boxes() == [revisit]

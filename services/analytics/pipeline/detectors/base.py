@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +30,15 @@ class Detector(Protocol):
     labels: frozenset[str]
 
     def detect(self, frame: Frame) -> list[Detection]: ...
+
+
+@runtime_checkable
+class CropDetector(Protocol):
+    """A detector that can run a crop at the scale of the whole frame with a smaller network input,
+    so detecting crops costs in proportion to their area. Detectors with a fixed input (SSDLite's
+    300x300) would spend a whole frame's work on every crop: the gate gives them whole frames."""
+
+    def detect_scaled(self, crop: Frame, frame_size: tuple[int, int]) -> list[Detection]: ...
 
 
 def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:

@@ -11,16 +11,17 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from typing import cast
 
-from services.analytics.pipeline.detectors.base import Detection, Detector, Frame
+from services.analytics.pipeline.detectors.base import CropDetector, Detection, Detector, Frame
 
 # Keeps a background model of its own camera's picture: never shared.
 PER_CAMERA = frozenset({"motion_blob"})
 
 
 class SharedDetector:
-    def __init__(self, build: Callable[[], Detector]) -> None:
-        first = build()
+    def __init__(self, build: Callable[[], Detector], first: Detector | None = None) -> None:
+        first = first if first is not None else build()
         # The name of what actually runs (ssdlite falls back to hog when its weights are missing).
         self.name = first.name
         self.labels = first.labels
@@ -29,16 +30,36 @@ class SharedDetector:
         self._idle.put(first)
         self.copies = 1
 
-    def detect(self, frame: Frame) -> list[Detection]:
+    def _borrow(self) -> Detector:
         try:
-            detector = self._idle.get_nowait()
+            return self._idle.get_nowait()
         except queue.Empty:
-            detector = self._build()
             self.copies += 1
+            return self._build()
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        detector = self._borrow()
         try:
             return detector.detect(frame)
         finally:
             self._idle.put(detector)
+
+
+class SharedCropDetector(SharedDetector):
+    """A shared detector that also runs crops at a smaller input (the region gate gives it crops)."""
+
+    def detect_scaled(self, crop: Frame, frame_size: tuple[int, int]) -> list[Detection]:
+        detector = self._borrow()
+        try:
+            return cast(CropDetector, detector).detect_scaled(crop, frame_size)
+        finally:
+            self._idle.put(detector)
+
+
+def share(build: Callable[[], Detector]) -> SharedDetector:
+    first = build()
+    kind = SharedCropDetector if isinstance(first, CropDetector) else SharedDetector
+    return kind(build, first)
 
 
 class Detectors:
@@ -56,5 +77,5 @@ class Detectors:
         with self._lock:
             shared = self._shared.get(name)
             if shared is None:
-                shared = self._shared[name] = SharedDetector(lambda: self._build(name))
+                shared = self._shared[name] = share(lambda: self._build(name))
             return shared

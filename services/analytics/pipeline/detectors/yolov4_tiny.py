@@ -37,6 +37,7 @@ DARKNET_TO_CITYOPS: Mapping[str, str] = {
 }
 BASE_MIN_SCORE = 0.25
 NMS_IOU = 0.45
+CROP_NETS = 6  # networks kept for region crops, one per input shape (most recently used)
 
 
 class ModelUnavailableError(RuntimeError):
@@ -100,6 +101,11 @@ def suppress(found: Sequence[Detection], *, iou: float = NMS_IOU) -> list[Detect
     return sorted((found[int(k)] for k in np.asarray(kept).reshape(-1)), key=lambda d: -d.score)
 
 
+def _net_side(side: int, input_size: int, frame_side: int) -> int:
+    """The network input side for ``side`` crop pixels at the whole frame's scale, a multiple of 64."""
+    return max(64, -(-round(side * input_size / frame_side) // 64) * 64)
+
+
 class YoloV4TinyDetector:
     name = "yolov4_tiny"
     labels = frozenset(DARKNET_TO_CITYOPS.values())
@@ -108,7 +114,9 @@ class YoloV4TinyDetector:
         if input_size % 32:
             raise ValueError(f"input size {input_size} is not a multiple of 32")
         cfg, weights, names = model_files()
+        self._files = (cfg, weights)
         self._net = cv2.dnn.readNetFromDarknet(str(cfg), str(weights))
+        self._crop_nets: dict[tuple[int, int], cv2.dnn.Net] = {}
         self._outputs = list(self._net.getUnconnectedOutLayersNames())
         self._class_names = tuple(n.strip() for n in names.read_text().splitlines() if n.strip())
         self._size = input_size
@@ -124,4 +132,22 @@ class YoloV4TinyDetector:
     def detect(self, frame: Frame) -> list[Detection]:
         h, w = frame.shape[:2]
         found = candidates(self.forward(frame), self._class_names, frame_size=(w, h), min_score=self._min_score)
+        return suppress(found, iou=self._nms_iou)
+
+    def detect_scaled(self, crop: Frame, frame_size: tuple[int, int]) -> list[Detection]:
+        """A crop of a frame of ``frame_size``, seen at the scale the whole frame is seen at: the network
+        input shrinks with the crop (sides rounded up to multiples of 64), so the region gate's crops
+        cost in proportion to their area and objects keep the size the model sees on the whole frame."""
+        h, w = crop.shape[:2]
+        shape = (_net_side(w, self._size, frame_size[0]), _net_side(h, self._size, frame_size[1]))
+        net = self._crop_nets.pop(shape, None)
+        if net is None:
+            # One network per input shape: OpenCV re-plans a network whose input shape changes.
+            net = cv2.dnn.readNetFromDarknet(str(self._files[0]), str(self._files[1]))
+            if len(self._crop_nets) >= CROP_NETS:
+                self._crop_nets.pop(next(iter(self._crop_nets)))
+        self._crop_nets[shape] = net
+        net.setInput(cv2.dnn.blobFromImage(crop, 1 / 255.0, shape, swapRB=True, crop=False))
+        outputs = [np.asarray(o, np.float32) for o in net.forward(self._outputs)]
+        found = candidates(outputs, self._class_names, frame_size=(w, h), min_score=self._min_score)
         return suppress(found, iou=self._nms_iou)
