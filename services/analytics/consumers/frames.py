@@ -32,6 +32,7 @@ from services.analytics.alerts import service as alerts
 from services.analytics.cameras import service as cameras
 from services.analytics.cameras.schemas import CameraStatsOut, DetectionOut
 from services.analytics.counts import service as counts
+from services.analytics.maintenance.cache import MaintenanceCache
 from services.analytics.pipeline.camera import CameraPipeline, FrameOutcome
 from services.analytics.pipeline.decode import decode
 from services.analytics.pipeline.detectors import build_detector
@@ -120,8 +121,11 @@ class CameraWorker:
 
 
 class FrameConsumer:
-    def __init__(self, runtime: Runtime, settings: AnalyticsSettings, outbox: Outbox) -> None:
+    def __init__(
+        self, runtime: Runtime, settings: AnalyticsSettings, outbox: Outbox, maintenance: MaintenanceCache
+    ) -> None:
         self._runtime = runtime
+        self._maintenance = maintenance
         self._outbox = outbox
         self._settings = settings
         self._executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="analytics")
@@ -311,7 +315,9 @@ class FrameConsumer:
             worker.pipeline.set_motion_masks(worker.pending_masks)
             worker.pending_masks = None
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self._executor, _run_stages, worker.pipeline, frame)
+        # A camera under maintenance raises no health alert (its open one ends).
+        quiet = self._maintenance.covers(worker.camera, frame.headers.captured_at)
+        outcome = await loop.run_in_executor(self._executor, _run_stages, worker.pipeline, frame, quiet)
         worker.account(frame.headers, outcome)
         await self._handle(worker, outcome.transitions, outcome.snapshots, frame.headers.captured_at)
         if outcome.closed_minutes:
@@ -441,6 +447,6 @@ class FrameConsumer:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _run_stages(pipeline: CameraPipeline, frame: _Frame) -> FrameOutcome:
+def _run_stages(pipeline: CameraPipeline, frame: _Frame, health_suppressed: bool) -> FrameOutcome:
     """The CPU-bound stages of one frame, on a worker thread."""
-    return pipeline.process(decode(frame.payload), frame.headers.captured_at)
+    return pipeline.process(decode(frame.payload), frame.headers.captured_at, health_suppressed=health_suppressed)

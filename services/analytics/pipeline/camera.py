@@ -62,7 +62,8 @@ class CameraPipeline:
     def set_motion_masks(self, masks: Sequence[Polygon]) -> None:
         self._gate.set_masks(masks)
 
-    def process(self, frame: Frame, at: datetime) -> FrameOutcome:
+    def process(self, frame: Frame, at: datetime, *, health_suppressed: bool = False) -> FrameOutcome:
+        """``health_suppressed``: the camera is under maintenance (no tamper alert; an open one ends)."""
         gate = self._gate.check(frame, at, unsure=self._tracker.unsure)
         h, w = frame.shape[:2]
         detections: list[Detection] = []
@@ -80,7 +81,10 @@ class CameraPipeline:
             (c.rule.id, c.rule.object_class, c.direction) for c in result.crossings
         ]
         closed = self._counter.add(at, result.occupancy, crossings)
-        transitions = result.transitions + (self.tamper.step(frame, at) if self.tamper is not None else [])
+        health: list[Transition] = []
+        if self.tamper is not None:
+            health = self.tamper.suppress(at) if health_suppressed else self.tamper.step(frame, at)
+        transitions = result.transitions + health
         outcome = FrameOutcome(
             at,
             gate.detect,

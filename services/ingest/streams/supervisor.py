@@ -37,6 +37,8 @@ def _config(row: CameraRow) -> StreamConfig:
         sampling_fps=row.sampling_fps,
         output_width=row.output_width,
         revision=row.revision,
+        ward=row.ward,
+        tags=tuple(row.tags or ()),
     )
 
 
@@ -122,6 +124,8 @@ class Supervisor:
                 log.info("camera.reconfigured", extra={"camera": camera, "revision": config.revision})
                 await runner.stop()
                 self._launch(config)
+            else:
+                runner.config = config  # the same stream; ward and tags may have changed
         await self._renew_due()
 
         share = survey.share(len(wanted))

@@ -58,6 +58,10 @@ class StreamConfig:
     revision: int
     # The low-resolution stream wall tiles show (live/substream.py), if the camera has one.
     substream_url: str | None = None
+    # Where the camera is (registry ward and tags): carried on its status messages so that analytics can
+    # group cameras failing together into one outage. Not part of the stream: a change needs no restart.
+    ward: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
