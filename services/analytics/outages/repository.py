@@ -32,8 +32,15 @@ async def camera(session: AsyncSession, camera_id: str) -> OutageCamera | None:
     return await session.get(OutageCamera, camera_id)
 
 
-def add(session: AsyncSession, row: OutageCamera | OutageIncident | OutageMember) -> None:
+def add(session: AsyncSession, row: OutageCamera | OutageMember) -> None:
     session.add(row)
+
+
+async def add_incident(session: AsyncSession, row: OutageIncident) -> None:
+    # Written at once: the cameras and members that name it are written after (no ORM relationship
+    # tells the unit of work that order).
+    session.add(row)
+    await session.flush()
 
 
 async def down_cameras(session: AsyncSession) -> list[OutageCamera]:

@@ -119,7 +119,7 @@ async def _join(
                 id=planned.id, group_key=planned.group_key, status="open", started_at=planned.started_at,
                 detail="", down=0, peak_down=0, seq=0,
             )  # fmt: skip
-            repository.add(session, row)
+            await repository.add_incident(session, row)
             incidents[row.id] = row
         row.keys = sorted(planned.keys)
         row.dirty = True

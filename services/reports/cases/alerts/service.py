@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,9 @@ from shared.messages import AlertEvent, CaseChanged
 
 CAMERA_FALLBACK_CATEGORY = "public_order"
 INDICATOR_FALLBACK_CATEGORY = "indicator_alert"
+# Cameras going offline are a fault of the city's equipment, not an order problem.
+OUTAGE_FALLBACK_CATEGORY = "infrastructure"
+_FALLBACKS = {"indicator": INDICATOR_FALLBACK_CATEGORY, "outage": OUTAGE_FALLBACK_CATEGORY}
 
 Outcome = Literal["created", "appended", "duplicate"]
 
@@ -44,14 +47,16 @@ async def _category(session: AsyncSession, event: AlertEvent) -> Category:
     found = await for_alert(session, event.rule_type)
     if found is not None:
         return found
-    fallback = INDICATOR_FALLBACK_CATEGORY if event.source == "indicator" else CAMERA_FALLBACK_CATEGORY
-    return await category(session, fallback)
+    return await category(session, _FALLBACKS.get(event.source, CAMERA_FALLBACK_CATEGORY))
 
 
 def _title(event: AlertEvent) -> str:
     what = event.rule_name or event.rule_type
     if event.source == "indicator":
         return f"Indicator alert: {what}"
+    if event.source == "outage":
+        # One case per incident (its subject alerts.outage.<incident> is its origin), named by its size.
+        return f"Camera outage: {len(event.cameras)} cameras offline"
     return f"Camera {event.camera}: {what}"
 
 
@@ -68,7 +73,7 @@ async def apply_alert(
     case_id = await repository.case_of_alert(session, event.alert_id)
     if case_id is None:
         case_id = await repository.open_case_of_origin(session, key)
-    data = {
+    data: dict[str, Any] = {
         "alert_id": event.alert_id,
         "phase": event.phase,
         "rule_type": event.rule_type,
@@ -80,6 +85,8 @@ async def apply_alert(
         "thumbnail_url": event.thumbnail_url,
         "at": event.at.isoformat(),
     }
+    if event.cameras:
+        data["cameras"] = event.cameras
     if case_id is None:
         cat = await _category(session, event)
         body = CaseIn(
