@@ -64,13 +64,16 @@ def test_a_camera_joining_through_the_window_brings_its_site_for_later_cameras()
 def test_a_different_ward_long_after_starts_its_own_incident() -> None:
     open_one = Incident(uuid.uuid4(), "ward:A", T0, {"ward:A"})
     incidents = plan([_down("late", 300, "B")], [open_one], window_s=30)
-    assert len(incidents) == 1 and incidents[0].new and incidents[0].group_key == "ward:B"
+    assert len(incidents) == 1
+    assert incidents[0].new
+    assert incidents[0].group_key == "ward:B"
 
 
 def test_two_hundred_cameras_cut_together_make_one_incident_and_replays_give_the_same_id() -> None:
     downs = [_down(f"cam-{i:03d}", i * 0.02, f"ward-{i % 7}") for i in range(200)]
     first, again = plan(downs, [], window_s=30), plan(list(reversed(downs)), [], window_s=30)
-    assert len(first) == 1 and len(first[0].joined) == 200
+    assert len(first) == 1
+    assert len(first[0].joined) == 200
     assert [i.id for i in again] == [first[0].id]
 
 
@@ -87,9 +90,13 @@ def test_a_window_covers_its_cameras_ward_or_tag_only_while_it_lasts() -> None:
     by_ward = Window(frozenset(), "W", None, T0, end)
     by_tag = Window(frozenset(), None, "site:hq", T0, end)
     inside, before, after = T0 + timedelta(minutes=1), T0 - timedelta(seconds=1), end
-    assert by_camera.covers("a", None, (), inside) and not by_camera.covers("b", "W", ("site:hq",), inside)
-    assert by_ward.covers("b", "W", (), inside) and not by_ward.covers("b", "V", (), inside)
-    assert by_tag.covers("c", None, ("x", "site:hq"), inside) and not by_tag.covers("c", None, ("x",), inside)
-    assert not by_camera.covers("a", None, (), before) and not by_camera.covers("a", None, (), after)
+    assert by_camera.covers("a", None, (), inside)
+    assert not by_camera.covers("b", "W", ("site:hq",), inside)
+    assert by_ward.covers("b", "W", (), inside)
+    assert not by_ward.covers("b", "V", (), inside)
+    assert by_tag.covers("c", None, ("x", "site:hq"), inside)
+    assert not by_tag.covers("c", None, ("x",), inside)
+    assert not by_camera.covers("a", None, (), before)
+    assert not by_camera.covers("a", None, (), after)
     assert covered([by_ward, by_tag], "c", None, ["site:hq"], inside)
     assert not covered([], "a", None, [], inside)

@@ -5,7 +5,6 @@ maintenance window are in none."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
 from collections.abc import Callable
@@ -102,9 +101,10 @@ async def test_cameras_killed_at_once_make_one_incident_that_ends_when_they_retu
             return next((e for e in events if set(e.cameras) == down and e.count == len(down)), None)
 
         full = await wait_for(all_listed, 30, "one incident listing every camera cut")
-        listed_after = time.monotonic() - cut
+        time.monotonic() - cut
         assert {e.alert_id for e in events} == {full.alert_id}, "more than one incident"
-        assert events[0].phase == "started" and events[0].source == "outage"
+        assert events[0].phase == "started"
+        assert events[0].source == "outage"
         assert events[0].rule_type == "camera_outage"
         assert not any(set(HELD) & set(e.cameras) for e in events), "a camera under maintenance was included"
         # Cameras drop over a second or two: a handful of steps, not one per camera.
@@ -114,15 +114,16 @@ async def test_cameras_killed_at_once_make_one_incident_that_ends_when_they_retu
         page = (await outages.get("/incidents", params={"status": "open"})).json()
         assert [i["id"] for i in page["items"]] == [full.alert_id]
         one = (await outages.get(f"/incidents/{full.alert_id}")).json()
-        assert one["down"] == len(down) and {c["camera"] for c in one["cameras"]} == down
+        assert one["down"] == len(down)
+        assert {c["camera"] for c in one["cameras"]} == down
         assert one["group_key"] in ("site:hq", "ward:W2")
 
         server = RtspServer(media, port, log_path=tmp_path / "rtsp-2.log").start()
         ended = await wait_for(lambda: next((e for e in events if e.phase == "ended"), None), 60, "incident ended")
-        assert ended.alert_id == full.alert_id and ended.count == 0
+        assert ended.alert_id == full.alert_id
+        assert ended.count == 0
         assert set(ended.cameras) == down
         assert (await outages.get(f"/incidents/{full.alert_id}")).json()["status"] == "ended"
-        print(f"all {len(down)} of {total} cameras listed {listed_after:.1f} s after the cut; {len(events)} steps")
     finally:
         server.stop()
         await nc.close()
