@@ -86,7 +86,8 @@ async def step(
         if cam.camera in held and cam.incident_id is not None:
             # Under maintenance: no incident includes it, not even one it was in before the window.
             await repository.remove_member(session, cam.incident_id, cam.camera)
-            incidents[cam.incident_id].dirty = True
+            if (row := incidents.get(cam.incident_id)) is not None:
+                row.dirty = True
             cam.incident_id = None
     due = [
         c
