@@ -69,12 +69,12 @@ def test_a_different_ward_long_after_starts_its_own_incident() -> None:
     assert incidents[0].group_key == "ward:B"
 
 
-def test_two_hundred_cameras_cut_together_make_one_incident_and_replays_give_the_same_id() -> None:
+def test_two_hundred_cameras_cut_together_make_one_incident_whatever_their_order() -> None:
     downs = [_down(f"cam-{i:03d}", i * 0.02, f"ward-{i % 7}") for i in range(200)]
-    first, again = plan(downs, [], window_s=30), plan(list(reversed(downs)), [], window_s=30)
-    assert len(first) == 1
-    assert len(first[0].joined) == 200
-    assert [i.id for i in again] == [first[0].id]
+    for batch in (downs, list(reversed(downs))):
+        (incident,) = plan(batch, [], window_s=30)
+        assert len(incident.joined) == 200
+        assert incident.group_key == "ward:ward-0"  # named after the first camera down
 
 
 def test_describe_names_the_group() -> None:

@@ -58,8 +58,8 @@ async def test_one_incident_across_replicas_maintenance_and_return(database: Dat
     await _apply(
         database,
         _status("a", "online", T0 - timedelta(minutes=1), "W", "site:hq"),
-        _status("a", "offline", T0, "W", "site:hq"),
-        _status("b", "offline", T0 + timedelta(seconds=1), "W", "site:hq"),
+        _status("a", "offline", T0 + timedelta(seconds=1), "W", "site:hq"),
+        _status("b", "offline", T0, "W", "site:hq"),  # b founds the incident
         _status("c", "offline", T0 + timedelta(seconds=1), "V"),
     )
     # Within the debounce: nothing yet.
@@ -100,7 +100,7 @@ async def test_one_incident_across_replicas_maintenance_and_return(database: Dat
     assert [e.phase for e in final] == ["started", "updated", "ended"]
     assert final[-1].count == 0
     assert {e.alert_id for e in final} == {events[0].alert_id}
-    # Once the window is over, b (still offline) starts an incident of its own.
+    # Once the window is over, b (still offline, down since the same time) starts an incident of its own.
     assert await _step(database, outbox, T0 + timedelta(hours=2), [window]) == 1
     last = (await _staged(database))[-1]
     assert (last.phase, last.cameras) == ("started", ["b"])

@@ -18,7 +18,6 @@ from datetime import datetime
 # Most specific first: the cameras behind one switch share a cause more surely than those of one ward.
 KEY_PREFIXES = ("switch:", "site:", "ward:")
 WINDOW_GROUP = "window"
-INCIDENT_NAMESPACE = uuid.UUID("0f4b6f0e-7f0e-4d3c-9a53-0a7c1f2b9e11")
 
 
 def group_keys(ward: str | None, tags: Iterable[str]) -> frozenset[str]:
@@ -68,9 +67,10 @@ def choose(down: Down, incidents: Sequence[Incident], window_s: float) -> Incide
     return min(near, key=lambda i: (i.started_at, str(i.id))) if near else None
 
 
-def incident_id(founder: Down) -> uuid.UUID:
-    """Derived from the founding camera and time: replaying the same statuses gives the same incident."""
-    return uuid.uuid5(INCIDENT_NAMESPACE, f"{founder.camera}|{founder.at.isoformat()}")
+def incident_id(_: Down) -> uuid.UUID:
+    # Random, not derived from the founding camera: a camera still down after a maintenance window took
+    # it out of the incident it founded founds another one, with the same down time.
+    return uuid.uuid4()
 
 
 def plan(
