@@ -144,6 +144,7 @@ async def _measure(
 
         try:
             ended_in_time = await _wait(ended, ENDED_TIMEOUT_S)
+            await all_online()
         finally:
             restarted.stop()
         return {
@@ -158,6 +159,8 @@ async def _measure(
             "first_offline_s": min(cut_offline, default=float("nan")),
             "last_offline_s": max(cut_offline, default=float("nan")),
             "offline_statuses": len(cut_offline),
+            "online_at_end": len(online),
+            "last_count": incidents[-1][1].count if incidents else None,
             "ended_s": next((t - back for t, e in incidents if e.phase == "ended"), float("nan"))
             if ended_in_time
             else float("nan"),

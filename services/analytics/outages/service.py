@@ -97,10 +97,10 @@ async def step(
         and c.down_since is not None
         and c.down_since <= now - timedelta(seconds=config.debounce_s)
     ]
-    await _join(session, due, incidents, config.window_s)
     members: dict[uuid.UUID, list[OutageMember]] = defaultdict(list)
     for m in await repository.members(session, list(incidents)):
         members[m.incident_id].append(m)
+    await _join(session, due, incidents, members, config.window_s)
     staged = 0
     for row in incidents.values():
         staged += _publish(session, outbox, row, members[row.id], config, now)
@@ -108,8 +108,13 @@ async def step(
 
 
 async def _join(
-    session: AsyncSession, due: list[OutageCamera], incidents: dict[uuid.UUID, OutageIncident], window_s: float
+    session: AsyncSession,
+    due: list[OutageCamera],
+    incidents: dict[uuid.UUID, OutageIncident],
+    members: dict[uuid.UUID, list[OutageMember]],
+    window_s: float,
 ) -> None:
+    """Place the cameras ``due`` in incidents; ``members`` (of the open incidents) gains the new ones."""
     by_camera = {c.camera: c for c in due}
     known = [Incident(r.id, r.group_key, r.started_at, set(r.keys)) for r in incidents.values()]
     downs = [Down(c.camera, group_keys(c.ward, c.tags), c.down_since) for c in due if c.down_since is not None]
@@ -124,13 +129,15 @@ async def _join(
             incidents[row.id] = row
         row.keys = sorted(planned.keys)
         row.dirty = True
+        listed = {m.camera: m for m in members[row.id]}
         for d in planned.joined:
             cam = by_camera[d.camera]
             cam.incident_id = row.id
-            member = await repository.member(session, row.id, d.camera)
+            member = listed.get(d.camera)
             if member is None:
                 member = OutageMember(incident_id=row.id, camera=d.camera)
                 repository.add(session, member)
+                members[row.id].append(member)
             # A camera back and down again within the same incident is listed once, down since now.
             member.down_at, member.up_at, member.reason = d.at, None, cam.reason
 
