@@ -77,7 +77,7 @@ async def _wait(check: Any, timeout: float) -> bool:
 
 
 async def _measure(
-    nats_url: str, ingest: ServiceProcess, server: RtspServer, media: Path, log_dir: Path
+    nats_url: str, ingest: ServiceProcess, analytics: ServiceProcess, server: RtspServer, media: Path, log_dir: Path
 ) -> dict[str, Any]:
     incidents: list[tuple[float, AlertEvent]] = []
     offline: dict[str, float] = {}  # camera → its first offline status after the cut
@@ -92,6 +92,7 @@ async def _measure(
 
     nc = await nats.connect(nats_url, **NATS_ADMIN)
     client = httpx.AsyncClient(base_url=ingest.url, timeout=30, auth=ingest.auth)
+    outages = httpx.AsyncClient(base_url=analytics.url, timeout=30, auth=analytics.auth)
     try:
         for i in range(CAMERAS):
             body = {
@@ -113,10 +114,14 @@ async def _measure(
             online.update(c["id"] for c in response.json()["items"])
             return len(online) == CAMERAS
 
+        async def steady() -> bool:
+            # Every camera online and no incident open (cameras starting on a busy machine may flap).
+            response = await outages.get("/incidents", params={"status": "open"})
+            return await all_online() and not response.json()["items"]
+
         registered = time.monotonic()
         await _wait(all_online, ONLINE_TIMEOUT_S)
-        await asyncio.sleep(5)  # a steady state before the cut
-        await all_online()
+        await _wait(steady, 60)
         came_online = set(online)
         online_after_s = time.monotonic() - registered
         await nc.subscribe("alerts.outage.*", cb=on_incident)
@@ -135,12 +140,16 @@ async def _measure(
         listed = await _wait(all_listed, 90)
         await asyncio.sleep(5)  # anything late (a second incident, more steps) still counts
         during = list(incidents)
+        main = next((e.alert_id for _, e in during if lists_all(e)), None)
         cut_offline = [t - cut for camera, t in offline.items() if camera in came_online]
         restarted = RtspServer(media, server.port, log_path=log_dir / "rtsp-2.log").start()
         back = time.monotonic()
 
+        def the_end(e: AlertEvent) -> bool:
+            return e.phase == "ended" and e.alert_id == main
+
         async def ended() -> bool:
-            return any(e.phase == "ended" for _, e in incidents)
+            return any(the_end(e) for _, e in incidents)
 
         try:
             ended_in_time = await _wait(ended, ENDED_TIMEOUT_S)
@@ -154,19 +163,21 @@ async def _measure(
             "started_s": next((t - cut for t, e in during if e.phase == "started"), float("nan")),
             "all_listed_s": next((t - cut for t, e in during if lists_all(e)), float("nan")),
             "counts": [e.count for _, e in during],
-            "incidents": len({e.alert_id for _, e in during}),
+            # Incidents open after the cut (one already open when it happened counts too).
+            "incidents": len({e.alert_id for _, e in during if e.phase != "ended"}),
             "steps": len(during),
             "first_offline_s": min(cut_offline, default=float("nan")),
             "last_offline_s": max(cut_offline, default=float("nan")),
             "offline_statuses": len(cut_offline),
             "online_at_end": len(online),
             "last_count": incidents[-1][1].count if incidents else None,
-            "ended_s": next((t - back for t, e in incidents if e.phase == "ended"), float("nan"))
+            "ended_s": next((t - back for t, e in incidents if the_end(e)), float("nan"))
             if ended_in_time
             else float("nan"),
         }
     finally:
         await client.aclose()
+        await outages.aclose()
         await nc.close()
 
 
@@ -185,7 +196,7 @@ def run() -> list[dict[str, Any]]:
         try:
             analytics.wait_status("/readyz", 200, timeout=120)
             ingest.start().wait_status("/readyz", 200, timeout=120)
-            m = asyncio.run(_measure(env.nats.url, ingest, server, media, logs))
+            m = asyncio.run(_measure(env.nats.url, ingest, analytics, server, media, logs))
         finally:
             ingest.stop()
             analytics.stop()

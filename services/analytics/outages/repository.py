@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, func, null, or_, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics.outages.models import OutageCamera, OutageIncident, OutageMember
@@ -14,26 +15,61 @@ from shared.db import get_existing
 from shared.pagination import Ordering
 
 INCIDENT_ORDER = Ordering.of(OutageIncident.started_at, OutageIncident.peak_down, key=[OutageIncident.id])
-# One transaction-scoped advisory lock for all outage state: grouping looks at every open incident
-# (the time-window rule crosses groups), so a lock per group could not keep two replicas from founding
-# two incidents for one outage. Each holder is a few milliseconds of SQL.
+# One transaction-scoped advisory lock for grouping: it looks at every open incident (the time-window
+# rule crosses groups), so a lock per group could not keep two replicas from founding two incidents
+# for one outage. Only the stepper takes it; the status consumer never waits for it.
 _LOCK_KEY = 0x6F75746167657321  # "outages!"
-
-
-async def lock(session: AsyncSession) -> None:
-    await session.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
 
 
 async def try_lock(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(_LOCK_KEY))))
 
 
-async def camera(session: AsyncSession, camera_id: str) -> OutageCamera | None:
-    return await session.get(OutageCamera, camera_id)
+async def record_status(
+    session: AsyncSession,
+    *,
+    camera: str,
+    ward: str | None,
+    tags: list[str],
+    status: str,
+    reason: str | None,
+    at: datetime,
+    back: Collection[str],
+) -> None:
+    """Store a camera's status unless a later one is stored: offline keeps the time it went down, a
+    status in ``back`` clears it, any other (connecting) leaves it."""
+    table = OutageCamera.__table__.c
+    stmt = insert(OutageCamera).values(
+        camera=camera,
+        ward=ward,
+        tags=tags,
+        status=status,
+        reason=reason,
+        at=at,
+        down_since=at if status == "offline" else None,
+    )
+    new = stmt.excluded
+    down_since = case(
+        (new.status == "offline", func.coalesce(table.down_since, new.at)),
+        (new.status.in_(list(back)), null()),
+        else_=table.down_since,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[table.camera],
+            set_={"ward": new.ward, "tags": new.tags, "status": new.status, "reason": new.reason, "at": new.at,
+                  "down_since": down_since},
+            where=new.at >= table.at,
+        )
+    )  # fmt: skip
 
 
-def add(session: AsyncSession, row: OutageCamera | OutageMember) -> None:
+def add(session: AsyncSession, row: OutageMember) -> None:
     session.add(row)
+
+
+async def remove(session: AsyncSession, row: OutageMember) -> None:
+    await session.delete(row)
 
 
 async def add_incident(session: AsyncSession, row: OutageIncident) -> None:
@@ -43,8 +79,13 @@ async def add_incident(session: AsyncSession, row: OutageIncident) -> None:
     await session.flush()
 
 
-async def down_cameras(session: AsyncSession) -> list[OutageCamera]:
-    stmt = select(OutageCamera).where(OutageCamera.down_since.is_not(None)).order_by(OutageCamera.down_since)
+async def watched_cameras(session: AsyncSession) -> list[OutageCamera]:
+    """Cameras offline or still in an incident."""
+    stmt = (
+        select(OutageCamera)
+        .where(or_(OutageCamera.down_since.is_not(None), OutageCamera.incident_id.is_not(None)))
+        .order_by(OutageCamera.down_since, OutageCamera.camera)
+    )
     return list((await session.scalars(stmt)).all())
 
 
@@ -62,10 +103,6 @@ async def open_incidents(session: AsyncSession) -> list[OutageIncident]:
     return list((await session.scalars(stmt)).all())
 
 
-async def member(session: AsyncSession, incident_id: uuid.UUID, camera_id: str) -> OutageMember | None:
-    return await session.get(OutageMember, (incident_id, camera_id))
-
-
 async def members(session: AsyncSession, incident_ids: Sequence[uuid.UUID]) -> list[OutageMember]:
     if not incident_ids:
         return []
@@ -75,12 +112,6 @@ async def members(session: AsyncSession, incident_ids: Sequence[uuid.UUID]) -> l
         .order_by(OutageMember.down_at, OutageMember.camera)
     )
     return list((await session.scalars(stmt)).all())
-
-
-async def remove_member(session: AsyncSession, incident_id: uuid.UUID, camera_id: str) -> None:
-    await session.execute(
-        delete(OutageMember).where(OutageMember.incident_id == incident_id, OutageMember.camera == camera_id)
-    )
 
 
 async def page(

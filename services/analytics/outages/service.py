@@ -1,11 +1,12 @@
 """Use cases of the outage incidents: apply a camera's status, step the incidents, read them.
 
-``apply_status`` (the CAMERA_STATUS consumer, one message at a time) only records what a camera does:
-offline since when, back when. ``step`` (every replica, a few times a second) does the rest under the
-same lock: cameras offline for ``debounce_s`` join or found incidents (``grouping``), cameras under a
-maintenance window leave them, and each incident's lifecycle step is staged in the outbox: ``started``
-at once, ``updated`` at most every ``update_interval_s`` while cameras drop or return, ``ended`` once
-all its cameras are back. Every replica can step; whoever holds the lock does, the others skip.
+``apply_status`` (the CAMERA_STATUS consumer, one message at a time per replica) only records what a
+camera does: offline since when, or delivering again. ``step`` (every replica, a few times a second)
+does the rest under one advisory lock: cameras back or under a maintenance window leave their
+incident, cameras offline for ``debounce_s`` join or found one (``grouping``), and each incident's
+lifecycle step is staged in the outbox: ``started`` at once, ``updated`` at most every
+``update_interval_s`` while cameras drop or return, ``ended`` once all its cameras are back. Every
+replica can step; whoever holds the lock does, the others skip the round.
 """
 
 from __future__ import annotations
@@ -46,65 +47,74 @@ class OutageConfig:
 
 
 async def apply_status(*, session: AsyncSession, message: CameraStatusChanged) -> None:
-    await repository.lock(session)
-    cam = await repository.camera(session, message.camera)
-    if cam is not None and message.at < cam.at:
-        return  # a redelivery older than what is known
-    if cam is None:
-        cam = OutageCamera(camera=message.camera, down_since=None, incident_id=None)
-        repository.add(session, cam)
-    cam.ward, cam.tags, cam.status, cam.reason, cam.at = (
-        message.ward,
-        message.tags,
-        message.status,
-        message.reason,
-        message.at,
+    """One statement, no lock: the consumer keeps up with hundreds of cameras changing at once, and a
+    status older than the one stored (a redelivery, another replica's message) changes nothing."""
+    await repository.record_status(
+        session,
+        camera=message.camera,
+        ward=message.ward,
+        tags=message.tags,
+        status=message.status,
+        reason=message.reason,
+        at=message.at,
+        back=_BACK,
     )
-    if message.status == "offline":
-        cam.down_since = cam.down_since or message.at
-    elif message.status in _BACK:
-        cam.down_since = None
-        if cam.incident_id is not None:
-            member = await repository.member(session, cam.incident_id, cam.camera)
-            if member is not None:
-                member.up_at = message.at
-            (await repository.incident(session, cam.incident_id)).dirty = True
-            cam.incident_id = None
 
 
 async def step(
     *, session: AsyncSession, outbox: Outbox, config: OutageConfig, windows: Sequence[Window], now: datetime
 ) -> int:
     """One round of grouping and publishing; the number of lifecycle steps staged (0 when another
-    replica holds the lock)."""
+    replica holds the lock).
+
+    It reads what the consumer wrote without locking it out: a camera whose status changes during the
+    round is seen as it was, and the next round (``tick_s`` later) sees the change; what a round writes
+    to a camera row is only which incident it is in."""
     if not await repository.try_lock(session):
         return 0
     incidents = {row.id: row for row in await repository.open_incidents(session)}
-    down = await repository.down_cameras(session)
-    held = {c.camera for c in down if covered(windows, c.camera, c.ward, c.tags, now)}
-    for cam in down:
-        if cam.camera in held and cam.incident_id is not None:
-            # Under maintenance: no incident includes it, not even one it was in before the window.
-            await repository.remove_member(session, cam.incident_id, cam.camera)
-            if (row := incidents.get(cam.incident_id)) is not None:
-                row.dirty = True
-            cam.incident_id = None
-    due = [
-        c
-        for c in down
-        if c.incident_id is None
-        and c.camera not in held
-        and c.down_since is not None
-        and c.down_since <= now - timedelta(seconds=config.debounce_s)
-    ]
     members: dict[uuid.UUID, list[OutageMember]] = defaultdict(list)
     for m in await repository.members(session, list(incidents)):
         members[m.incident_id].append(m)
+    watched = await repository.watched_cameras(session)
+    for cam in watched:
+        if cam.incident_id is not None and (
+            cam.down_since is None or covered(windows, cam.camera, cam.ward, cam.tags, now)
+        ):
+            await _leave(session, cam, incidents, members)
+    due = [
+        c
+        for c in watched
+        if c.down_since is not None
+        and c.incident_id is None
+        and c.down_since <= now - timedelta(seconds=config.debounce_s)
+        and not covered(windows, c.camera, c.ward, c.tags, now)
+    ]
     await _join(session, due, incidents, members, config.window_s)
     staged = 0
     for row in incidents.values():
         staged += _publish(session, outbox, row, members[row.id], config, now)
     return staged
+
+
+async def _leave(
+    session: AsyncSession,
+    cam: OutageCamera,
+    incidents: dict[uuid.UUID, OutageIncident],
+    members: dict[uuid.UUID, list[OutageMember]],
+) -> None:
+    """``cam`` is back (marked so in its incident) or under maintenance (no incident includes it)."""
+    assert cam.incident_id is not None
+    row, listed = incidents.get(cam.incident_id), members.get(cam.incident_id, [])
+    member = next((m for m in listed if m.camera == cam.camera), None)
+    if row is not None and member is not None:
+        row.dirty = True
+        if cam.down_since is None:
+            member.up_at = cam.at
+        else:
+            listed.remove(member)
+            await repository.remove(session, member)
+    cam.incident_id = None
 
 
 async def _join(
