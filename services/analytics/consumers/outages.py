@@ -1,7 +1,7 @@
 """Camera statuses → outage incidents: the durable consumer ``analytics-outages`` of CAMERA_STATUS
-(one message at a time per replica, shared by the replicas) and the stepper that groups cameras and
-publishes incidents (``outages.service``). Both take the same database lock, so replicas never found
-two incidents for one outage, and a restarted replica continues from the tables."""
+(one message at a time per replica, shared by the replicas; it only records each camera's status) and
+the stepper that groups cameras and publishes incidents (``outages.service``) under a database lock, so
+replicas never found two incidents for one outage, and a restarted replica continues from the tables."""
 
 from __future__ import annotations
 
