@@ -235,6 +235,8 @@ def run() -> list[dict[str, Any]]:
             m["ended_s"],
             "goal for the cut",
             GOAL_S,
-            "server back → ended (reconnect backoff up to 5 s, then the 10 s status debounce); NaN if not within 240 s",
+            "server back → ended (reconnect backoff up to 5 s, then the 10 s status debounce); NaN if not "
+            f"within {ENDED_TIMEOUT_S:g} s; then {m['online_at_end']} cameras online, the incident's last step "
+            f"counted {m['last_count']} down",
         ),
     ]
