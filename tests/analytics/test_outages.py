@@ -124,6 +124,22 @@ async def test_cameras_killed_at_once_make_one_incident_that_ends_when_they_retu
         assert ended.count == 0
         assert set(ended.cameras) == down
         assert (await outages.get(f"/incidents/{full.alert_id}")).json()["status"] == "ended"
+
+        # The window API: bad input names the field; a deleted window is gone.
+        soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+        two = await outages.post(
+            "/maintenance-windows", json={"ward": "W1", "tag": "x", "ends_at": soon, "reason": "r"}
+        )
+        past = await outages.post(
+            "/maintenance-windows", json={"ward": "W1", "ends_at": "2020-01-01T00:00:00Z", "reason": "r"}
+        )
+        assert (two.status_code, past.status_code) == (422, 422)
+        assert "cameras" in two.text
+        assert "ends_at" in past.text
+        current = (await outages.get("/maintenance-windows", params={"current": "true"})).json()
+        assert [w["tag"] for w in current] == ["site:depot"]
+        assert (await outages.delete(f"/maintenance-windows/{current[0]['id']}")).status_code == 204
+        assert (await outages.get(f"/maintenance-windows/{current[0]['id']}")).status_code == 404
     finally:
         server.stop()
         await nc.close()
