@@ -73,7 +73,13 @@ def vtest_h264_substream(gop: int = 20) -> Path:
     return _vtest_as_h264(FOOTAGE_DIR / "vtest-h264-sub.mp4", gop, shrink=2)
 
 
-def _vtest_as_h264(target: Path, gop: int, shrink: int) -> Path:
+def vtest_h264_sparse(every: int = 5) -> Path:
+    """Substream size at 10/``every`` fps (2 fps by default), keyframe every 2 s: many cameras on one
+    machine (the outage test and benchmark) without the RTSP server and the decoders eating its cores."""
+    return _vtest_as_h264(FOOTAGE_DIR / f"vtest-h264-sub-every{every}.mp4", max(20 // every, 1), 2, every)
+
+
+def _vtest_as_h264(target: Path, gop: int, shrink: int, every: int = 1) -> Path:
     if target.exists():
         return target
     import av
@@ -82,14 +88,18 @@ def _vtest_as_h264(target: Path, gop: int, shrink: int) -> Path:
     partial = target.with_suffix(".part.mp4")
     with av.open(str(source)) as src, av.open(str(partial), "w") as dst:
         in_stream = src.streams.video[0]
-        fps = Fraction(10, 1)
+        fps = Fraction(10, every)
         out = dst.add_stream("libx264", rate=fps)
         out.width = in_stream.codec_context.width // shrink
         out.height = in_stream.codec_context.height // shrink
         out.pix_fmt = "yuv420p"
         out.options = {"preset": "veryfast", "crf": "23", "g": str(gop), "bf": "0"}
-        for frame in src.decode(in_stream):
-            frame.pts = None
+        for i, frame in enumerate(src.decode(in_stream)):
+            if i % every:
+                continue
+            # Decimated frames get their own clock; the others keep the encoder's (unchanged footage).
+            frame.pts = i // every if every > 1 else None
+            frame.time_base = 1 / fps
             for packet in out.encode(frame.reformat(width=out.width, height=out.height, format="yuv420p")):
                 dst.mux(packet)
         for packet in out.encode():

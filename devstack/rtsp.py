@@ -13,6 +13,7 @@ import logging
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from devstack.servers import wait_port
@@ -71,12 +72,23 @@ class RtspServer:
         self.kill()
 
 
+# The toolkit reads each playing session's media on a thread of the default executor, which has
+# min(32, CPUs + 4) threads: beyond that many sessions, new ones never get a frame. The outage test and
+# benchmark play tens to hundreds of cameras from one server.
+MAX_SESSIONS = 256
+
+
 def serve(media_dir: str, port: int, host: str = "127.0.0.1") -> None:
     import aio_rtsp_toolkit.server as toolkit
 
     logging.basicConfig(level=logging.WARNING)
-    # No control port: the toolkit's HTTP "voice" endpoint is not needed and would clash between instances.
-    asyncio.run(toolkit.serve(media_dir, host, port, control_port=None))
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(MAX_SESSIONS, "rtsp-session"))
+        # No control port: the toolkit's HTTP "voice" endpoint is not needed and would clash between instances.
+        await toolkit.serve(media_dir, host, port, control_port=None)
+
+    asyncio.run(main())
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ from sqlalchemy.orm import DeclarativeBase
 from shared.db import schema_metadata
 from shared.outbox import OutboxRow
 
+SCHEMA = "analytics"
+
 
 class Base(DeclarativeBase):
-    metadata = schema_metadata("analytics")
+    metadata = schema_metadata(SCHEMA)
 
 
 class OutboxEvent(OutboxRow, Base):

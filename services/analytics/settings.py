@@ -63,6 +63,17 @@ class AnalyticsSettings(ServiceSettings):
     tamper_uniform_std: float = Field(12.0, ge=0)
     tamper_blur_ratio: float = Field(0.35, gt=0, lt=1)
     tamper_scene_correlation: float = Field(0.5, gt=-1, lt=1)
+    # Outage incidents (outages/): a camera reported offline joins one once it has stayed offline
+    # outage_debounce_s (ingest has already debounced its own status); with no site, switch or ward in
+    # common it joins an incident started within outage_window_s; `updated` steps at most every
+    # outage_update_interval_s; the incidents are stepped every outage_tick_s.
+    outage_debounce_s: float = Field(3.0, ge=0)
+    outage_window_s: float = Field(30.0, ge=0)
+    outage_update_interval_s: float = Field(1.0, ge=0)
+    outage_tick_s: float = Field(0.5, gt=0)
+    # How often a replica reloads the maintenance windows (those made on another replica apply here
+    # within this; on the replica that made them at once).
+    maintenance_refresh_s: float = Field(2.0, gt=0)
 
     @field_validator("traffic_period_s")
     @classmethod

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import cv2
 import httpx
@@ -48,11 +48,22 @@ async def test_covered_blurred_and_turned_away_cameras_raise_a_tamper_alert_a_no
     feeds = {"tamper-ok": normal}
     for i, change in enumerate(CHANGES.values()):
         feeds[f"tamper-{i}"] = normal[:NORMAL] + _tampered(normal[NORMAL:], change)
+    # Covered as well, but under a maintenance window: no health alert (its frames are captured now,
+    # inside the window).
+    now = datetime.now(UTC)
+    async with httpx.AsyncClient(base_url=proc.url, timeout=10, auth=proc.auth) as client:
+        window = {"cameras": ["tamper-held"], "starts_at": (now - timedelta(minutes=2)).isoformat(),
+                  "ends_at": (now + timedelta(hours=1)).isoformat(), "reason": "lens cleaning"}  # fmt: skip
+        assert (await client.post("/maintenance-windows", json=window)).status_code == 201
     nc = await nats.connect(nats_server.url, **NATS_ADMIN)
     try:
-        await asyncio.gather(*(publish_frames(nc, camera, frames, fps=FPS) for camera, frames in feeds.items()))
+        await asyncio.gather(
+            *(publish_frames(nc, camera, frames, fps=FPS) for camera, frames in feeds.items()),
+            publish_frames(nc, "tamper-held", feeds["tamper-0"], fps=FPS, base=now - timedelta(minutes=1)),
+        )
     finally:
         await nc.close()
+    await wait_processed(proc.url, "tamper-held", len(feeds["tamper-0"]) - 1)
     for camera, frames in feeds.items():
         await wait_processed(proc.url, camera, len(frames) - 1)
 
@@ -70,6 +81,7 @@ async def test_covered_blurred_and_turned_away_cameras_raise_a_tamper_alert_a_no
         assert event.detail.startswith(kind), event.detail
         assert onset < event.started_at <= onset + timedelta(seconds=60)
     assert await alert_events(nats_server.url, "tamper-ok", quiet_s=1.0) == []
+    assert await alert_events(nats_server.url, "tamper-held", quiet_s=1.0) == []
 
     # Operators find them like any alert, by type.
     async with httpx.AsyncClient(base_url=proc.url, timeout=10, auth=proc.auth) as client:

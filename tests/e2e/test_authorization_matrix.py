@@ -83,6 +83,11 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("POST", "/api/v1/snoozes", {}, "ALO"),
     ("DELETE", f"/api/v1/snoozes/{_NIL}", None, "ALO"),
     ("GET", "/api/v1/counts", None, CITY),
+    ("GET", "/api/v1/incidents", None, CITY),
+    ("GET", f"/api/v1/incidents/{_NIL}", None, CITY),
+    ("GET", "/api/v1/maintenance-windows", None, CITY),
+    ("POST", "/api/v1/maintenance-windows", {}, "AO"),
+    ("DELETE", f"/api/v1/maintenance-windows/{_NIL}", None, "AO"),
     ("GET", "/api/v1/overview", None, CITY),
     # department data: every department reads the catalogue and pushes its own figures
     ("GET", "/api/v1/departments", None, ALL_SIGNED_IN),

@@ -47,6 +47,26 @@ async def _publish_alerts(url: str, numbers: range) -> None:
     await nc.drain()
 
 
+async def _publish_outages(url: str) -> None:
+    """Two outage incidents: the first does not list beach-01, the second does."""
+    nc = await nats.connect(url, **NATS_ADMIN)
+    js = nc.jetstream()
+    now = datetime.now(UTC)
+    for incident, cameras in (("inc-1", ["pier-01", "pier-02"]), ("inc-2", ["pier-03", "beach-01"])):
+        event = AlertEvent(
+            alert_id=incident,
+            phase="started",
+            source="outage",
+            rule_type="camera_outage",
+            count=2,
+            started_at=now,
+            at=now,
+            cameras=cameras,
+        )
+        await js.publish(subjects.outage(incident), event.to_bytes(), headers={"Nats-Msg-Id": uuid.uuid4().hex})
+    await nc.drain()
+
+
 def _read_events(url: str, headers: dict[str, str], count: int, started: threading.Event) -> list[tuple[str, dict]]:
     events: list[tuple[str, dict]] = []
     event_id = ""
@@ -97,6 +117,11 @@ def test_websocket_carries_the_same_feed_resumes_from_an_id_and_refuses_without_
         assert hello["type"] == "connected"
         asyncio.run(_publish_alerts(nats_server.url, range(10, 12)))
         received = [json.loads(ws.recv(timeout=10)) for _ in range(2)]
+        # An outage incident matches the camera filter when it lists the camera.
+        asyncio.run(_publish_outages(nats_server.url))
+        incident = json.loads(ws.recv(timeout=10))
+    assert incident["data"]["alert_id"] == "inc-2"
+    assert incident["subject"] == "alerts.outage.inc-2"
     assert [m["data"]["alert_id"] for m in received] == ["alert-10", "alert-11"]
     assert {m["type"] for m in received} == {"alert"}
     with connect(f"{url}&since={received[0]['id']}", additional_headers=admin, open_timeout=10) as ws:

@@ -33,8 +33,8 @@ from services.analytics.alerts import service as alerts
 from services.analytics.cameras import service as cameras
 from services.analytics.cameras.schemas import CameraStatsOut, DetectionOut
 from services.analytics.counts import service as counts
+from services.analytics.maintenance.cache import MaintenanceCache
 from services.analytics.pipeline.camera import CameraPipeline, FrameOutcome
-from services.analytics.pipeline.decode import decode
 from services.analytics.pipeline.detectors import build_detector
 from services.analytics.pipeline.detectors.choice import DETECTOR_NAMES, CameraDetectors
 from services.analytics.pipeline.gate import GateConfig
@@ -129,8 +129,11 @@ class CameraWorker:
 
 
 class FrameConsumer:
-    def __init__(self, runtime: Runtime, settings: AnalyticsSettings, outbox: Outbox) -> None:
+    def __init__(
+        self, runtime: Runtime, settings: AnalyticsSettings, outbox: Outbox, maintenance: MaintenanceCache
+    ) -> None:
         self._runtime = runtime
+        self._maintenance = maintenance
         self._outbox = outbox
         self._settings = settings
         self._executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="analytics")
@@ -347,7 +350,10 @@ class FrameConsumer:
             worker.detector_kind = kind  # a model that fails to load is not tried again on every frame
             detector = await loop.run_in_executor(self._executor, self.detectors.get, kind)
             worker.pipeline.set_detector(detector, always_detect=kind == "motion_blob")
-        outcome = await loop.run_in_executor(self._executor, _run_stages, worker.pipeline, frame)
+        # A camera under maintenance raises no health alert (its open one ends).
+        quiet = self._maintenance.covers(worker.camera, frame.headers.captured_at)
+        run = functools.partial(worker.pipeline.process_jpeg, frame.payload, frame.headers.captured_at, quiet)
+        outcome = await loop.run_in_executor(self._executor, run)
         worker.account(frame.headers, outcome)
         for rule in outcome.suppressed:
             metrics.ALERTS_SNOOZED.labels(worker.camera, rule.type).inc()
@@ -488,8 +494,3 @@ class FrameConsumer:
                 await self._leases.withdraw()
         self.workers.clear()
         self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _run_stages(pipeline: CameraPipeline, frame: _Frame) -> FrameOutcome:
-    """The CPU-bound stages of one frame, on a worker thread."""
-    return pipeline.process(decode(frame.payload), frame.headers.captured_at)

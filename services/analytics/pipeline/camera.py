@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.analytics.pipeline.counts import TRAFFIC_PERIOD_S, MinuteCount, MinuteCounter, TrafficPeriod, period_of
+from services.analytics.pipeline.decode import decode
 from services.analytics.pipeline.detect import DetectStage, crops_pay_off
 from services.analytics.pipeline.detectors.base import Detection, Detector, Frame
 from services.analytics.pipeline.gate import DEFAULT_GATE, GateConfig, MotionGate, Polygon
@@ -90,7 +91,12 @@ class CameraPipeline:
         self._detector_name = detector.name
         self._always_detect = always_detect
 
-    def process(self, frame: Frame, at: datetime) -> FrameOutcome:
+    def process_jpeg(self, payload: bytes, at: datetime, health_suppressed: bool = False) -> FrameOutcome:
+        """The CPU-bound stages of one frame as it comes off the bus, on a worker thread."""
+        return self.process(decode(payload), at, health_suppressed=health_suppressed)
+
+    def process(self, frame: Frame, at: datetime, *, health_suppressed: bool = False) -> FrameOutcome:
+        """``health_suppressed``: the camera is under maintenance (no tamper alert; an open one ends)."""
         gate = self._gate.check(frame, at, unsure=self._tracker.unsure, revisit=self._tracker.revisit_boxes())
         h, w = frame.shape[:2]
         detections: list[Detection] = []
@@ -115,7 +121,10 @@ class CameraPipeline:
         result = self._rules.step(at, tracks)
         crossings: list[tuple[str, str, str]] = [(c.rule.id, c.object_class, c.direction) for c in result.crossings]
         closed = self._counter.add(at, result.occupancy, crossings)
-        transitions = result.transitions + (self.tamper.step(frame, at) if self.tamper is not None else [])
+        health: list[Transition] = []
+        if self.tamper is not None:
+            health = self.tamper.suppress(at) if health_suppressed else self.tamper.step(frame, at)
+        transitions = result.transitions + health
         outcome = FrameOutcome(
             at,
             run,

@@ -149,6 +149,12 @@ class TamperWatch:
             return []
         return self.close(at)
 
+    def suppress(self, at: datetime) -> list[Transition]:
+        """The camera is under maintenance: judge nothing (and learn nothing from the work on it), end
+        the open alert; a verdict afterwards must hold ``hold_s`` again."""
+        self._pending = None
+        return self.close(at)
+
     def close(self, at: datetime) -> list[Transition]:
         """End the open alert (the picture is normal again, or the camera stopped sending)."""
         if self.active is None:

@@ -75,13 +75,15 @@ def format_cursor(cursor: dict[str, int]) -> str:
     return f"A{cursor['A']}.C{cursor['C']}.R{cursor['R']}"
 
 
-def _camera_of(subject: str, body: object) -> str | None:
+def _cameras_of(subject: str, body: object) -> set[str]:
     if isinstance(body, dict) and isinstance(body.get("camera"), str):
-        return str(body["camera"])
+        return {str(body["camera"])}
+    if isinstance(body, dict) and isinstance(body.get("cameras"), list):
+        return {str(c) for c in body["cameras"]}  # an outage incident: every camera it lists
     parts = subject.split(".")
     if parts[0] == "alerts" and len(parts) >= 3:
-        return parts[1]
-    return None
+        return {parts[1]}
+    return set()
 
 
 class EventFeed:
@@ -176,7 +178,11 @@ class EventFeed:
                 body = json.loads(data)
             except ValueError:
                 continue
-            if kind is None or kind not in self._wanted or (self._camera and _camera_of(subject, body) != self._camera):
+            if (
+                kind is None
+                or kind not in self._wanted
+                or (self._camera and self._camera not in _cameras_of(subject, body))
+            ):
                 continue
             if self._departments is not None and not departments_of(body) & self._departments:
                 continue

@@ -120,6 +120,18 @@ FORWARDS: tuple[Forward, ...] = (
     # Holding alerts back is an acknowledger's call; each creation and early end is audited as a write.
     Forward("/api/v1/snoozes", "analytics", "/snoozes", "alerts", P.ALERTS_READ, P.ALERTS_ACK),
     Forward("/api/v1/counts", "analytics", "/counts", "counts", P.ALERTS_READ, None),
+    # Outage incidents are alerts (read-only); maintenance windows silence alerts, so they are set by
+    # whoever tunes the rules (operators), read by whoever reads them.
+    Forward("/api/v1/incidents", "analytics", "/incidents", "alerts", P.ALERTS_READ, None),
+    Forward(
+        "/api/v1/maintenance-windows",
+        "analytics",
+        "/maintenance-windows",
+        "rules",
+        P.RULES_READ,
+        P.RULES_WRITE,
+        write_methods=("POST", "DELETE"),
+    ),
     # reports: department data
     Forward("/api/v1/departments", "reports", "/departments", "metadata", P.DATA_READ, P.METADATA_WRITE),
     Forward("/api/v1/indicators", "reports", "/indicators", "metadata", P.DATA_READ, P.METADATA_WRITE),

@@ -283,6 +283,8 @@ class CameraRunner:
             reason=self.reason,
             at=self.since,
             fps=self.worker.stats.fps,
+            ward=self.config.ward,
+            tags=list(self.config.tags),
             **self._stream_figures(),
         )
         self._spawn(self._publish_status(message))

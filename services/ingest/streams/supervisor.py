@@ -38,6 +38,8 @@ def _config(row: CameraRow) -> StreamConfig:
         output_width=row.output_width,
         revision=row.revision,
         category=row.category,
+        ward=row.ward,
+        tags=tuple(row.tags or ()),
     )
 
 
@@ -123,6 +125,8 @@ class Supervisor:
                 log.info("camera.reconfigured", extra={"camera": camera, "revision": config.revision})
                 await runner.stop()
                 self._launch(config)
+            else:
+                runner.config = config  # the same stream; ward and tags may have changed
         await self._renew_due()
 
         share = survey.share(len(wanted))

@@ -60,6 +60,10 @@ class StreamConfig:
     substream_url: str | None = None
     # Sent with every frame: analytics chooses the camera's detector by it.
     category: str | None = None
+    # Where the camera is (registry ward and tags): carried on its status messages so that analytics can
+    # group cameras failing together into one outage. Not part of the stream: a change needs no restart.
+    ward: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from nats.js import JetStreamContext
 from devstack.servers import NatsServer
 from shared.identity import Caller
 from shared.messages import AlertEvent
-from shared.subjects import ALERT_CASES_CONSUMER, alert, indicator_alert
+from shared.subjects import ALERT_CASES_CONSUMER, alert, indicator_alert, outage
 from tests.support import NATS_ADMIN, ServiceProcess, nats_server_for, signed
 
 
@@ -126,16 +126,32 @@ async def test_alerts_become_cases_exactly_once(
             detail="TOUR_COMPLAINTS = 9 above threshold 5 (VHTT, 2026W10)",
         )
         await _publish(js, indicator_alert("TOUR_COMPLAINTS"), indicator)
+        # An outage incident: one case for the incident, its steps appended, named by its size.
+        for phase, cameras in (("started", ["o1", "o2"]), ("updated", ["o1", "o2", "o3"])):
+            step = AlertEvent(
+                alert_id="inc-1",
+                phase=phase,  # type: ignore[arg-type]
+                source="outage",
+                rule_type="camera_outage",
+                count=len(cameras),
+                started_at=t0,
+                at=t0 + timedelta(seconds=len(cameras)),
+                detail=f"{len(cameras)} of {len(cameras)} cameras offline at site hq",
+                cameras=cameras,
+            )
+            await _publish(js, outage("inc-1"), step)
         await _drained(js)
 
-        assert await _counts(pg) == (3, 6, 6)
+        assert await _counts(pg) == (4, 8, 8)
         cases = {
             r["alert_key"]: r
-            for r in await pg.fetch("SELECT id, alert_key, category, source, department FROM reports.city_case")
+            for r in await pg.fetch("SELECT id, alert_key, category, source, department, title FROM reports.city_case")
         }
         assert cases["cam1.crowd"]["category"] == "public_order"
         assert cases["cam2.line_crossing"]["category"] == "traffic"
         assert cases["indicator.TOUR_COMPLAINTS"]["category"] == "indicator_alert"
+        assert cases["outage.inc-1"]["category"] == "infrastructure"
+        assert cases["outage.inc-1"]["title"] == "Camera outage: 2 cameras offline"
         assert {r["source"] for r in cases.values()} == {"camera_alert"}
         phases = [
             (r["data"])
@@ -153,7 +169,7 @@ async def test_alerts_become_cases_exactly_once(
         svc.start()
         svc.wait_status("/readyz", 200, timeout=60)
         await _drained(js)
-        assert await _counts(pg) == (3, 6, 6)
+        assert await _counts(pg) == (4, 8, 8)
         assert svc.log_text().count('"outcome": "duplicate"') >= 7
 
         # A crash in the middle of a burst: whatever was applied but not acknowledged comes back.
@@ -171,7 +187,7 @@ async def test_alerts_become_cases_exactly_once(
         svc.start()
         svc.wait_status("/readyz", 200, timeout=60)
         await _drained(js)
-        assert await _counts(pg) == (43, 46, 46)
+        assert await _counts(pg) == (44, 48, 48)
         per_alert = await pg.fetch(
             "SELECT data->>'alert_id' AS a, data->>'phase' AS p, count(*) AS n FROM reports.case_event "
             "WHERE kind = 'alert' GROUP BY 1, 2 HAVING count(*) > 1"

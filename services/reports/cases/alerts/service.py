@@ -30,6 +30,9 @@ from shared.messages import AlertEvent, CaseChanged
 
 CAMERA_FALLBACK_CATEGORY = "public_order"
 INDICATOR_FALLBACK_CATEGORY = "indicator_alert"
+# Cameras going offline are a fault of the city's equipment, not an order problem.
+OUTAGE_FALLBACK_CATEGORY = "infrastructure"
+_FALLBACKS = {"indicator": INDICATOR_FALLBACK_CATEGORY, "outage": OUTAGE_FALLBACK_CATEGORY}
 
 # suggested: remembered for an operator to open (case_policy suggest); ignored: case_policy never.
 Outcome = Literal["created", "appended", "duplicate", "suggested", "ignored"]
@@ -51,19 +54,21 @@ async def _category(session: AsyncSession, event: AlertEvent) -> Category:
     found = await for_alert(session, event.rule_type)
     if found is not None:
         return found
-    fallback = INDICATOR_FALLBACK_CATEGORY if event.source == "indicator" else CAMERA_FALLBACK_CATEGORY
-    return await category(session, fallback)
+    return await category(session, _FALLBACKS.get(event.source, CAMERA_FALLBACK_CATEGORY))
 
 
 def _title(event: AlertEvent) -> str:
     what = event.rule_name or event.rule_type
     if event.source == "indicator":
         return f"Indicator alert: {what}"
+    if event.source == "outage":
+        # One case per incident (its subject alerts.outage.<incident> is its origin), named by its size.
+        return f"Camera outage: {len(event.cameras)} cameras offline"
     return f"Camera {event.camera}: {what}"
 
 
 def _data(event: AlertEvent) -> dict[str, object]:
-    return {
+    data: dict[str, object] = {
         "alert_id": event.alert_id,
         "phase": event.phase,
         "rule_type": event.rule_type,
@@ -75,6 +80,9 @@ def _data(event: AlertEvent) -> dict[str, object]:
         "thumbnail_url": event.thumbnail_url,
         "at": event.at.isoformat(),
     }
+    if event.cameras:
+        data["cameras"] = event.cameras
+    return data
 
 
 async def _into_case(
