@@ -70,7 +70,9 @@ async def test_motion_gating_skips_detection_on_a_static_scene(
     finally:
         await nc.close()
     assert masked["frames_processed"] == 60
-    assert masked["detections_run"] <= 2, masked
+    # The full detections (first frame, every 5 s) and the region gate's second looks at what they
+    # found (to confirm it, or see it gone): a few runs, not one per frame.
+    assert masked["detections_run"] <= 10, masked
     assert static["frames_processed"] == 60
     # First frame, then only the periodic full detection (every 5 s of capture time).
     assert static["detections_run"] <= 2, static

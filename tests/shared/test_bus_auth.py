@@ -236,8 +236,8 @@ def test_every_owner_may_publish_its_subjects_and_every_consumer_subscribe() -> 
             assert may_publish == (spec.owner == service), (service, subject)
             if service in spec.consumers:
                 assert any(covers(a, subject) for a in p.subscribe), (service, subject)
-    # A service that consumes one subject may subscribe to that and to replies on its own inbox only.
-    assert service_permissions("analytics").subscribe == ("frames.*", "_INBOX.analytics.>")
+    # A service may subscribe to the subjects it consumes and to replies on its own inbox only.
+    assert service_permissions("analytics").subscribe == ("frames.*", "cameras.status.*", "_INBOX.analytics.>")
 
 
 def test_subject_filter_cover() -> None:
