@@ -21,8 +21,8 @@ def test_all_four_services_become_ready_and_expose_health_and_metrics(
     procs = [service_process(name, **env) for name in SERVICES]
     for proc in procs:
         ready = proc.wait_status("/readyz", 200).json()
-        # Analytics is ready only once it consumes frames.
-        own = {"frames": "ok"} if proc.name == "analytics" else {}
+        # Analytics is ready only once it consumes frames and camera status (outage incidents).
+        own = {"frames": "ok", "outages": "ok"} if proc.name == "analytics" else {}
         assert ready["checks"] == {"nats": "ok", "postgres": "ok", **own}
         assert httpx.get(proc.url + "/healthz").json() == {"status": "ok", "service": proc.name}
         metrics = httpx.get(proc.url + "/metrics")
