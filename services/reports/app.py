@@ -22,7 +22,9 @@ from services.reports.api.cases import (
     satisfaction,
     suggestions,
 )
-from services.reports.api.datavalues import aggregation, catalogue, completeness, dhis2, traffic, values
+from services.reports.api.datavalues import aggregation, catalogue, completeness, traffic, values
+from services.reports.api.dhis2 import data as dhis2_data
+from services.reports.api.dhis2.paths import Dhis2Paths
 from services.reports.api.notifications import router as notifications_router
 from services.reports.businesses.kpis.service import publish_kpis
 from services.reports.businesses.settings import get_business_settings
@@ -48,7 +50,7 @@ ROUTERS = (
     traffic.router,
     aggregation.router,
     completeness.router,
-    dhis2.router,
+    dhis2_data.router,
     registry.router,
     business_cases.router,
     public.router,
@@ -77,6 +79,7 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
     )
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(Dhis2Paths)
 
     async def start_outbox(_: Bus) -> None:
         await OUTBOX.start(runtime)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     SmallInteger,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,9 +27,13 @@ class Department(Base):
     """A node of the reporting tree (city → departments / wards), valid over a date range."""
 
     __tablename__ = "department"
+    # The uid the database drew is read back on insert (RETURNING): async code cannot lazy-load it.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(Text, unique=True)
+    # DHIS2-style identifier (11 characters, letter first), drawn by the database and never changed.
+    uid: Mapped[str] = mapped_column(Text, unique=True, server_default=text("reports.dhis2_uid()"))
     name: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(Text)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
@@ -40,9 +45,13 @@ class Department(Base):
 
 class Indicator(Base):
     __tablename__ = "indicator"
+    # The uid the database drew is read back on insert (RETURNING): async code cannot lazy-load it.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(Text, unique=True)
+    # DHIS2-style identifier (11 characters, letter first), drawn by the database and never changed.
+    uid: Mapped[str] = mapped_column(Text, unique=True, server_default=text("reports.dhis2_uid()"))
     name: Mapped[str] = mapped_column(Text)
     unit: Mapped[str] = mapped_column(Text)
     value_type: Mapped[str] = mapped_column(Text)
@@ -54,6 +63,7 @@ class Indicator(Base):
     alert_above: Mapped[float | None] = mapped_column(Double)
     alert_below: Mapped[float | None] = mapped_column(Double)
     description: Mapped[str | None] = mapped_column(Text)
+    category_combo_id: Mapped[int] = mapped_column(ForeignKey("category_combo.id"), server_default="1")
 
 
 class IndicatorTarget(Base):
@@ -68,9 +78,13 @@ class ReportForm(Base):
     """A set of indicators some departments must submit every period, by a deadline."""
 
     __tablename__ = "report_form"
+    # The uid the database drew is read back on insert (RETURNING): async code cannot lazy-load it.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(Text, unique=True)
+    # DHIS2-style identifier (11 characters, letter first), drawn by the database and never changed.
+    uid: Mapped[str] = mapped_column(Text, unique=True, server_default=text("reports.dhis2_uid()"))
     name: Mapped[str] = mapped_column(Text)
     period_type: Mapped[str] = mapped_column(Text)
     deadline_days: Mapped[int] = mapped_column(SmallInteger)
@@ -88,6 +102,33 @@ class ReportFormDepartment(Base):
 
     form_id: Mapped[int] = mapped_column(ForeignKey("report_form.id", ondelete="CASCADE"), primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True, index=True)
+
+
+class CategoryCombo(Base):
+    """A disaggregation of indicators (DHIS2 category combo); id 1 is DHIS2's ``default``."""
+
+    __tablename__ = "category_combo"
+    # The uid the database drew is read back on insert (RETURNING): async code cannot lazy-load it.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(Text, unique=True, server_default=text("reports.dhis2_uid()"))
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+
+
+class CategoryOptionCombo(Base):
+    """One cell of a combo (e.g. "Female, under 5"); stored flat, not as categories × options."""
+
+    __tablename__ = "category_option_combo"
+    # The uid the database drew is read back on insert (RETURNING): async code cannot lazy-load it.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(Text, unique=True, server_default=text("reports.dhis2_uid()"))
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    category_combo_id: Mapped[int] = mapped_column(ForeignKey("category_combo.id", ondelete="CASCADE"), index=True)
 
 
 class DataValue(Base):

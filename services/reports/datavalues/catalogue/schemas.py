@@ -46,6 +46,7 @@ class DepartmentPatch(Strict):
 
 class DepartmentOut(BaseModel):
     code: str
+    uid: str = Field(description="DHIS2 UID: 11 characters, letter first; stable")
     name: str
     kind: str
     parent: str | None
@@ -92,6 +93,7 @@ class IndicatorPatch(Strict):
 
 class IndicatorOut(BaseModel):
     code: str
+    uid: str = Field(description="DHIS2 UID: 11 characters, letter first; stable")
     name: str
     unit: str
     value_type: str
@@ -124,6 +126,7 @@ class FormPatch(Strict):
 
 class FormOut(BaseModel):
     code: str
+    uid: str = Field(description="DHIS2 UID: 11 characters, letter first; stable")
     name: str
     period_type: str
     deadline_days: int

@@ -29,6 +29,7 @@ async def _ref(session: AsyncSession, code: str | None, field: str) -> int | Non
 def _dep_out(dep: Department, codes: dict[int, str]) -> schemas.DepartmentOut:
     return schemas.DepartmentOut(
         code=dep.code,
+        uid=dep.uid,
         name=dep.name,
         kind=dep.kind,
         parent=codes.get(dep.parent_id) if dep.parent_id else None,

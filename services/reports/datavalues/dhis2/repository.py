@@ -59,3 +59,14 @@ async def value_set_rows(
         },
     )
     return list(rows)
+
+
+_TABLES = frozenset({"indicator", "department", "report_form", "category_option_combo"})
+
+
+async def identifier_rows(session: AsyncSession, *, table: str) -> list[tuple[str, str, str]]:
+    """``(code, uid, name)`` of every row of one catalogue table."""
+    if table not in _TABLES:  # the table name is part of the SQL text: only ours
+        raise ValueError(table)
+    rows = await session.execute(text(f"SELECT code, uid, name FROM reports.{table} ORDER BY id"))
+    return [(r[0], r[1], r[2]) for r in rows]

@@ -1,4 +1,4 @@
-"""DHIS2 Web API subset, so DHIS2 clients work when pointed at ``<gateway>/dhis2``.
+"""DHIS2 data routes (values in, values out), so DHIS2 clients work when pointed at ``<gateway>/dhis2``.
 
 Authentication (HTTP Basic or ``Authorization: ApiToken …``) is checked by the gateway, which
 vouches for the caller in its identity token like for every other route.
@@ -7,47 +7,18 @@ vouches for the caller in its identity token like for every other route.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from services.reports.access import authenticated
+from services.reports.api.dhis2.common import dhis2_caller, unauthorized, web_message
 from services.reports.datavalues.dhis2 import service
 from services.reports.datavalues.periods import PeriodError, parse_period
-from shared.deps import RuntimeDep, SessionDep, verified_caller
-from shared.errors import InvalidInputError, UnauthorizedError
-from shared.identity import Caller
+from shared.deps import RuntimeDep, SessionDep
+from shared.errors import InvalidInputError
 
 router = APIRouter(prefix="/dhis2/api", tags=["dhis2"])
-
-
-def _caller(request: Request) -> Caller | None:
-    try:
-        return authenticated(verified_caller(request))
-    except UnauthorizedError:
-        return None
-
-
-def _unauthorized() -> JSONResponse:
-    return JSONResponse(
-        {"httpStatus": "Unauthorized", "httpStatusCode": 401, "status": "ERROR", "message": "Unauthorized"},
-        status_code=401,
-        headers={"WWW-Authenticate": 'Basic realm="DHIS2"'},
-    )
-
-
-def _web_message(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse(
-        {
-            "httpStatus": "Conflict" if status == 409 else "Error",
-            "httpStatusCode": status,
-            "status": "ERROR",
-            "message": message,
-            **extra,
-        },
-        status_code=status,
-    )
 
 
 @router.get("/system/info", summary="Enough of DHIS2's system info for clients that check the version")
@@ -61,27 +32,25 @@ async def system_info() -> dict[str, str]:
 
 
 @router.post("/dataValueSets", summary="Import a DHIS2 dataValueSet (bulk or form shape)")
-@router.post("/dataValueSets.json", include_in_schema=False)
 async def post_data_value_sets(
     request: Request,
     rt: RuntimeDep,
 ) -> JSONResponse:
-    caller = _caller(request)
+    caller = dhis2_caller(request)
     if caller is None:
-        return _unauthorized()
+        return unauthorized()
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if content_type not in ("application/json", ""):
-        return _web_message(415, f"Content type {content_type} is not supported; send application/json")
+        return web_message(415, f"Content type {content_type} is not supported; send application/json")
     try:
         dvs = service.parse_data_value_set(await request.body(), dict(request.query_params))
     except InvalidInputError as exc:
-        return _web_message(409 if exc.field != "body" else 400, exc.detail, errorCode="E7600")
+        return web_message(409 if exc.field != "body" else 400, exc.detail, errorCode="E7600")
     code, body = await service.import_data_value_set(database=rt.database, caller=caller, dvs=dvs)
     return JSONResponse(body, status_code=code)
 
 
 @router.get("/dataValueSets", summary="Read values back as a DHIS2 dataValueSet")
-@router.get("/dataValueSets.json", include_in_schema=False)
 async def get_data_value_sets(
     request: Request,
     session: SessionDep,
@@ -93,19 +62,19 @@ async def get_data_value_sets(
     orgUnit: Annotated[list[str] | None, Query()] = None,
     children: bool = False,
 ) -> JSONResponse:
-    caller = _caller(request)
+    caller = dhis2_caller(request)
     if caller is None:
-        return _unauthorized()
+        return unauthorized()
     if not dataSet and not dataElement:
-        return _web_message(409, "At least one data set or data element must be specified", errorCode="E2001")
+        return web_message(409, "At least one data set or data element must be specified", errorCode="E2001")
     if not period and not (startDate and endDate):
-        return _web_message(409, "At least one valid period or start/end dates must be specified", errorCode="E2002")
+        return web_message(409, "At least one valid period or start/end dates must be specified", errorCode="E2002")
     if not orgUnit:
-        return _web_message(409, "At least one valid organisation unit must be specified", errorCode="E2003")
+        return web_message(409, "At least one valid organisation unit must be specified", errorCode="E2003")
     try:
         periods = [parse_period(p).iso for p in period or []]
     except PeriodError as exc:
-        return _web_message(409, f"Invalid period: {exc}", errorCode="E2005")
+        return web_message(409, f"Invalid period: {exc}", errorCode="E2005")
     body = await service.data_value_set(
         session=session,
         data_sets=dataSet or [],
