@@ -17,7 +17,7 @@ from services.analytics.pipeline.health import TamperConfig, TamperWatch
 from services.analytics.pipeline.rules import Crossing, RuleEngine, RuleSpec, RuleState, Transition
 from services.analytics.pipeline.snapshot import snapshot
 from services.analytics.pipeline.snooze import Snooze
-from services.analytics.pipeline.track import Track, Tracker
+from services.analytics.pipeline.track import TRACK_THRESHOLDS, Track, Tracker
 
 
 @dataclass
@@ -60,7 +60,7 @@ class CameraPipeline:
         self._crops = crops_pay_off(detector)
         self._detector_name = detector.name
         self._always_detect = always_detect
-        self._tracker = Tracker()
+        self._tracker = Tracker(thresholds=TRACK_THRESHOLDS.get(detector.name))
         self._rules = RuleEngine()
         self._counter = MinuteCounter(camera, math.gcd(traffic_period_s, 60))
         self._period_s = traffic_period_s
@@ -90,6 +90,7 @@ class CameraPipeline:
         self._crops = crops_pay_off(detector)
         self._detector_name = detector.name
         self._always_detect = always_detect
+        self._tracker.thresholds = TRACK_THRESHOLDS.get(detector.name, {})
 
     def process_jpeg(self, payload: bytes, at: datetime, health_suppressed: bool = False) -> FrameOutcome:
         """The CPU-bound stages of one frame as it comes off the bus, on a worker thread."""

@@ -65,3 +65,26 @@ def test_an_object_outside_the_crops_detected_is_not_missed_and_a_missed_one_is_
     assert tracker.revisit_boxes() == [revisit, seen_once]  # the right one was not looked for again yet
     tracker.update([], (768, 576), T0 + timedelta(seconds=0.7), covered=[(0.3, 0.4, 0.5, 0.8)])
     assert tracker.revisit_boxes() == [revisit]
+
+
+def test_zones_see_an_object_only_once_its_median_score_reaches_its_class_threshold():
+    """The vtest.avi rock: called a person in every frame, at scores around 0.54 (measured with YOLOv4-tiny
+    at 416); a person walking by scores 0.85-0.99. Once proven, a dip does not unconfirm an object."""
+    tracker = Tracker(min_hits=2, thresholds={"person": 0.7})
+    rock_scores = [0.55, 0.6, 0.48, 0.65, 0.52, 0.54, 0.58, 0.62, 0.5, 0.53, 0.6, 0.57]
+    person_scores = [0.9, 0.55, 0.95, 0.4, 0.3, 0.35, 0.3, 0.9, 0.3, 0.3, 0.3, 0.3]
+    seen = []
+    for i, (rock, person) in enumerate(zip(rock_scores, person_scores, strict=True)):
+        dets = [
+            Detection("person", rock, 100, 300, 140, 360),  # the rock stays put
+            Detection("person", person, 400 + 2 * i, 100, 430 + 2 * i, 180),
+            Detection("car", 0.3, 600, 50, 700, 100),  # no threshold for cars here
+        ]
+        tracker.update(dets, (768, 576), T0 + timedelta(seconds=i / 5))
+        seen.append(sorted((t.label, t.id) for t in tracker.tracks().present))
+    assert seen[0] == []
+    # The person is there from its second sighting (median of 0.9 and 0.55 = 0.725), and stays while its
+    # median later falls to 0.3; the rock (median ≤ 0.6) never is, though lines follow it.
+    assert all(s == [("car", 3), ("person", 2)] for s in seen[1:]), seen
+    assert [t.median_score for t in tracker.confirmed if t.id == 2] == [0.3]
+    assert sorted(t.id for t in tracker.tracks().followed) == [1, 2, 3]
