@@ -59,7 +59,12 @@ def test_fields_select_nest_exclude_and_presets() -> None:
         "parent": {"id": "RootUid0001"},
     }
     assert shape(ward, "*") == shape(ward, ":all")
-    assert shape(ward, ":owner") == {"id": "WardUid0002", "code": "W2", "name": "ward 2", "parent": {"id": "RootUid0001"}}
+    assert shape(ward, ":owner") == {
+        "id": "WardUid0002",
+        "code": "W2",
+        "name": "ward 2",
+        "parent": {"id": "RootUid0001"},
+    }
     assert shape(ward, "nosuchfield,id") == {"id": "WardUid0002"}
     # the documentation's "fields=:all,!organisationUnits" and "organisationUnits[:all,!id]"
     assert "organisationUnits" not in shape(DATA_SET, ":all,!organisationUnits")

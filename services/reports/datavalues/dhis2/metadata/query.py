@@ -39,9 +39,7 @@ _NEGATED = {"!eq": "eq", "ne": "eq", "neq": "eq", "!in": "in", "!null": "null", 
 _INSENSITIVE = {op.replace("like", "ilike"): op for op in _TEXT}  # ilike, $ilike, ilike$
 _NEGATED |= {f"!{op}": op for op in (*_TEXT, *_INSENSITIVE)}
 _WITHOUT_VALUE = frozenset({"null", "!null", "empty"})
-OPERATORS = frozenset(
-    {*_TEXT, *_INSENSITIVE, *_COMPARE, *_NEGATED, "ieq", "in", "null", "empty", "token"}
-)
+OPERATORS = frozenset({*_TEXT, *_INSENSITIVE, *_COMPARE, *_NEGATED, "ieq", "in", "null", "empty", "token"})
 IDENTIFIABLE_PROPERTIES = ("id", "code", "name", "shortName")
 
 

@@ -25,7 +25,7 @@ from services.reports.datavalues.dhis2.metadata.objects import KINDS, SCHEMAS, C
 from services.reports.datavalues.dhis2.metadata.query import Filter, Paging, order, select
 from services.reports.datavalues.periods import VIETNAM
 from shared.errors import InvalidInputError, NotFoundError
-from shared.identity import Caller
+from shared.identity import Caller, Role
 from shared.scoping import readable_departments
 
 Params = Mapping[str, Sequence[str]]
@@ -34,6 +34,7 @@ Obj = Mapping[str, Any]
 VERSION = "2.40.0"
 LIST_FIELDS = "id,displayName"  # DHIS2's default on lists; a single object shows all its fields
 DATA_WRITE_AUTHORITIES = ("F_DATAVALUE_ADD", "F_DATAVALUE_DELETE")
+DATA_WRITE_ROLES: frozenset[Role] = frozenset({"admin", "department"})
 WITHIN_USER = ("withinUserHierarchy", "withinDataViewUserHierarchy", "withinUserSearchHierarchy")
 USER_ONLY = ("userOnly", "userDataViewOnly", "userDataViewFallback")
 RELATIONS = ("children", "descendants", "ancestors", "parents")
@@ -212,7 +213,9 @@ async def me(session: AsyncSession, *, caller: Caller, params: Params) -> dict[s
     catalogue = await objects.load(session)
     own = sorted(user_org_units(catalogue, caller))
     units = [Ref("organisationUnits", uid) for uid in own]
-    writable = {u["id"] for u in catalogue.of("organisationUnits") if caller.may_write(u["code"])}
+    # the data sets the caller may enter data for: only the roles that write data (the gateway's rule)
+    writes = bool(caller.roles & DATA_WRITE_ROLES)
+    writable = {u["id"] for u in catalogue.of("organisationUnits") if writes and caller.may_write(u["code"])}
     data_sets = [s["id"] for s in catalogue.of("dataSets") if any(u.id in writable for u in s["organisationUnits"])]
     if "admin" in caller.roles:
         authorities = ["ALL"]
