@@ -46,6 +46,8 @@ async def test_system_info_and_authentication(api: httpx.AsyncClient) -> None:
         assert r.json()["httpStatusCode"] == 401
     r = await api.get(f"{API}/dataElements.xml")
     assert r.status_code == 406
+    # read only: the catalogue changes through the native API
+    assert (await api.post(f"{API}/dataElements", json={"name": "x"})).status_code == 405
     assert r.json()["httpStatus"] == "Not Acceptable"
 
 
