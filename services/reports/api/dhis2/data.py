@@ -6,7 +6,7 @@ vouches for the caller in its identity token like for every other route.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -19,16 +19,6 @@ from shared.deps import RuntimeDep, SessionDep
 from shared.errors import InvalidInputError
 
 router = APIRouter(prefix="/dhis2/api", tags=["dhis2"])
-
-
-@router.get("/system/info", summary="Enough of DHIS2's system info for clients that check the version")
-async def system_info() -> dict[str, str]:
-    return {
-        "version": "2.40.0",
-        "revision": "cityops",
-        "serverDate": datetime.now(UTC).isoformat(),
-        "systemName": "cityops reports",
-    }
 
 
 @router.post("/dataValueSets", summary="Import a DHIS2 dataValueSet (bulk or form shape)")
