@@ -23,6 +23,7 @@ from services.reports.api.cases import (
     suggestions,
 )
 from services.reports.api.datavalues import aggregation, catalogue, completeness, traffic, values
+from services.reports.api.dhis2 import analytics as dhis2_analytics
 from services.reports.api.dhis2 import data as dhis2_data
 from services.reports.api.dhis2.paths import Dhis2Paths
 from services.reports.api.notifications import router as notifications_router
@@ -51,6 +52,7 @@ ROUTERS = (
     aggregation.router,
     completeness.router,
     dhis2_data.router,
+    dhis2_analytics.router,
     registry.router,
     business_cases.router,
     public.router,

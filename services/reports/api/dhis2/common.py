@@ -13,7 +13,14 @@ from shared.deps import verified_caller
 from shared.errors import UnauthorizedError
 from shared.identity import Caller
 
-STATUS_TEXT = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}
+STATUS_TEXT = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    406: "Not Acceptable",
+    409: "Conflict",
+}
 
 
 def dhis2_caller(request: Request) -> Caller | None:
