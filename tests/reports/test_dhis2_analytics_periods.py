@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -57,9 +58,10 @@ def test_every_relative_period_expands_to_contiguous_periods() -> None:
     for name in RELATIVE:
         periods = relative_periods(name, DAY)
         assert periods, name
-        for a, b in zip(periods, periods[1:], strict=False):
+        for a, b in itertools.pairwise(periods):
             assert a.next() == b, name
-        assert relative_name(name)[0].isupper() and "_" not in relative_name(name)
+        assert relative_name(name)[0].isupper()
+        assert "_" not in relative_name(name)
     assert relative_name("LAST_12_MONTHS") == "Last 12 months"
 
 
