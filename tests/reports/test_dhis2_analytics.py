@@ -153,7 +153,9 @@ async def test_user_org_units_and_scoping(loaded: httpx.AsyncClient, uids: dict[
     refused = await analytics(loaded, *q, ("dimension", f"ou:{uids['CITY']}"), status=409, headers=TOUR_CLERK)
     assert refused["errorCode"] == "E7120"
     assert uids["CITY"] in refused["message"]
-    # A level without a boundary stays within the caller's units.
+    # A level with its boundary in DHIS2's LEVEL-n-<boundary> form; one without stays within the caller's units.
+    bounded = await analytics(loaded, *q, ("dimension", f"ou:LEVEL-3-{uids['W3']}"))
+    assert table(bounded) == {(arr, uids["W3A"]): "7"}
     w3 = await analytics(loaded, *q, ("dimension", "ou:LEVEL-3"), headers=W3_CLERK)
     assert table(w3) == {(arr, uids["W3A"]): "7"}
     # The admin's user org unit is the root; its children are the wards and offices.
