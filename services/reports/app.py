@@ -23,6 +23,7 @@ from services.reports.api.cases import (
     suggestions,
 )
 from services.reports.api.datavalues import aggregation, catalogue, completeness, traffic, values
+from services.reports.api.dhis2 import analytics as dhis2_analytics
 from services.reports.api.dhis2 import data as dhis2_data
 from services.reports.api.dhis2 import metadata as dhis2_metadata
 from services.reports.api.dhis2.paths import Dhis2Paths
@@ -53,6 +54,7 @@ ROUTERS = (
     completeness.router,
     dhis2_data.router,
     dhis2_metadata.router,
+    dhis2_analytics.router,
     registry.router,
     business_cases.router,
     public.router,
