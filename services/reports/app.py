@@ -22,7 +22,7 @@ from services.reports.api.cases import (
     satisfaction,
     suggestions,
 )
-from services.reports.api.datavalues import aggregation, catalogue, completeness, traffic, values
+from services.reports.api.datavalues import aggregation, catalogue, combos, completeness, traffic, values
 from services.reports.api.dhis2 import data as dhis2_data
 from services.reports.api.dhis2.paths import Dhis2Paths
 from services.reports.api.notifications import router as notifications_router
@@ -46,6 +46,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 ROUTERS = (
     catalogue.router,
+    combos.router,
     values.router,
     traffic.router,
     aggregation.router,

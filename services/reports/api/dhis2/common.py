@@ -13,7 +13,15 @@ from shared.deps import verified_caller
 from shared.errors import UnauthorizedError
 from shared.identity import Caller
 
-STATUS_TEXT = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}
+STATUS_TEXT = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+}
 
 
 def dhis2_caller(request: Request) -> Caller | None:

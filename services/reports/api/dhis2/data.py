@@ -48,6 +48,8 @@ def _error(exc: CityOpsError) -> JSONResponse:
     if exc.status == 403:
         return web_message(403, exc.detail)
     field = getattr(exc, "field", None)
+    if field == "content-type":
+        return web_message(415, exc.detail)
     return web_message(400 if field == "body" else 409, exc.detail, errorCode="E7600")
 
 
