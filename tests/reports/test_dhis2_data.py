@@ -316,7 +316,8 @@ async def test_async_import_polled_to_completion(api: httpx.AsyncClient) -> None
         if tasks[0]["completed"]:
             break
         await asyncio.sleep(0.05)
-    assert tasks[0]["completed"] is True and tasks[0]["message"] == "Import done"
+    assert tasks[0]["completed"] is True
+    assert tasks[0]["message"] == "Import done"
     summary = (
         await api.get(f"/dhis2/api/system/taskSummaries/DATAVALUE_IMPORT/{job['id']}", headers=TOUR_CLERK)
     ).json()
