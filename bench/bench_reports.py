@@ -84,7 +84,7 @@ async def _import_figures(client: httpx.AsyncClient, pg: asyncpg.Connection) -> 
     dep_ids = {r["code"]: r["id"] for r in await pg.fetch("SELECT code, id FROM reports.department")}
     now = datetime.now(UTC)
     records = [
-        (ind_id, dep_ids[d], p, date.fromisoformat(p), date.fromisoformat(p), v, float(v), None, "bench", now, now)
+        (ind_id, dep_ids[d], p, 1, date.fromisoformat(p), date.fromisoformat(p), v, float(v), None, "bench", now, now)
         for d, p, v in rows
     ]
     http_rates, copy_rates = [], []

@@ -22,7 +22,7 @@ from services.reports.api.cases import (
     satisfaction,
     suggestions,
 )
-from services.reports.api.datavalues import aggregation, catalogue, completeness, traffic, values
+from services.reports.api.datavalues import aggregation, catalogue, combos, completeness, traffic, values
 from services.reports.api.dhis2 import analytics as dhis2_analytics
 from services.reports.api.dhis2 import data as dhis2_data
 from services.reports.api.dhis2 import metadata as dhis2_metadata
@@ -48,6 +48,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 ROUTERS = (
     catalogue.router,
+    combos.router,
     values.router,
     traffic.router,
     aggregation.router,

@@ -96,6 +96,8 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("POST", "/api/v1/indicators", {}, "A"),
     ("GET", "/api/v1/forms", None, ALL_SIGNED_IN),
     ("POST", "/api/v1/forms", {}, "A"),
+    ("GET", "/api/v1/category-combos", None, ALL_SIGNED_IN),
+    ("POST", "/api/v1/category-combos", {}, "A"),
     ("GET", "/api/v1/datavalues", None, ALL_SIGNED_IN),
     ("POST", "/api/v1/datavalues", {}, "ADK"),
     ("GET", "/api/v1/completeness", None, ALL_SIGNED_IN),

@@ -72,7 +72,8 @@ async def test_form_shape_registers_completion_and_reads_back(api: httpx.AsyncCl
     assert c["submitted"] == 1
 
     r = await api.get(
-        "/dhis2/api/dataValueSets.json", params={"dataSet": "F_TOUR", "period": "202501", "orgUnit": "TOUR"}
+        "/dhis2/api/dataValueSets.json",
+        params={"dataSet": "F_TOUR", "period": "202501", "orgUnit": "TOUR", "idScheme": "CODE"},
     )
     body = r.json()
     assert body["dataSet"] == "F_TOUR"
@@ -89,6 +90,7 @@ async def test_form_shape_registers_completion_and_reads_back(api: httpx.AsyncCl
             "endDate": "2025-12-31",
             "orgUnit": "CITY",
             "children": "true",
+            "idScheme": "CODE",
         },
     )
     assert [v["orgUnit"] for v in r.json()["dataValues"]] == ["TOUR"]
@@ -142,7 +144,9 @@ async def test_real_dhis2_client_library(api: httpx.AsyncClient, reports_service
                     ],
                 }
             )
-            back = client.get_data_value_set({"dataSet": "F_TOUR", "period": "202502", "orgUnit": "TOUR"})
+            back = client.get_data_value_set(
+                {"dataSet": "F_TOUR", "period": "202502", "orgUnit": "TOUR", "idScheme": "CODE"}
+            )
             try:
                 client.post_data_value_set(
                     {"dataValues": [{"dataElement": "ARR", "period": "202502", "orgUnit": "FIN", "value": "1"}]}

@@ -87,7 +87,7 @@ async def test_aggregates_and_latest_cover_the_callers_subtree_only(api: httpx.A
 
 async def test_dhis2_value_sets_hold_the_callers_values_only(api: httpx.AsyncClient) -> None:
     await _seed(api)
-    params = {"dataElement": "ARR", "period": "202509", "orgUnit": "CITY", "children": "true"}
+    params = {"dataElement": "ARR", "period": "202509", "orgUnit": "CITY", "children": "true", "idScheme": "CODE"}
     r = await api.get("/dhis2/api/dataValueSets", params=params, headers=W3)
     assert r.status_code == 200, r.text
     assert sorted(v["orgUnit"] for v in r.json()["dataValues"]) == ["W3", "W3A"]

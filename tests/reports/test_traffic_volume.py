@@ -135,6 +135,7 @@ async def test_traffic_counts_become_daily_values_per_road_and_redelivery_never_
             "endDate": "2026-07-01",
             "orgUnit": "ROADS",
             "children": "true",
+            "idScheme": "CODE",
         },
     )
     assert [(v["orgUnit"], v["period"], v["value"]) for v in sets.json()["dataValues"]] == [

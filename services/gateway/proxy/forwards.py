@@ -136,6 +136,7 @@ FORWARDS: tuple[Forward, ...] = (
     Forward("/api/v1/departments", "reports", "/departments", "metadata", P.DATA_READ, P.METADATA_WRITE),
     Forward("/api/v1/indicators", "reports", "/indicators", "metadata", P.DATA_READ, P.METADATA_WRITE),
     Forward("/api/v1/forms", "reports", "/forms", "metadata", P.DATA_READ, P.METADATA_WRITE),
+    Forward("/api/v1/category-combos", "reports", "/category-combos", "metadata", P.DATA_READ, P.METADATA_WRITE),
     Forward("/api/v1/datavalues", "reports", "/datavalues", "data", P.DATA_READ, P.DATA_WRITE),
     Forward("/api/v1/analytics", "reports", "/analytics", "data", P.DATA_READ, None),
     Forward("/api/v1/completeness", "reports", "/completeness", "data", P.DATA_READ, None),

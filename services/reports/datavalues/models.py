@@ -129,6 +129,8 @@ class CategoryOptionCombo(Base):
     code: Mapped[str] = mapped_column(Text, unique=True)
     name: Mapped[str] = mapped_column(Text)
     category_combo_id: Mapped[int] = mapped_column(ForeignKey("category_combo.id", ondelete="CASCADE"), index=True)
+    # The category options it stands for, by category code ({"SEX": "F"}): how ADX names it.
+    options: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
 
 
 class DataValue(Base):
@@ -137,6 +139,10 @@ class DataValue(Base):
     indicator_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     department_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     period: Mapped[str] = mapped_column(Text, primary_key=True)
+    # The disaggregation (DHIS2's category option combo); 1 is the default one.
+    category_option_combo_id: Mapped[int] = mapped_column(
+        ForeignKey("category_option_combo.id"), primary_key=True, server_default="1"
+    )
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     value: Mapped[str] = mapped_column(Text)
@@ -156,6 +162,7 @@ class DataValueAudit(Base):
     indicator_id: Mapped[int] = mapped_column(Integer)
     department_id: Mapped[int] = mapped_column(Integer)
     period: Mapped[str] = mapped_column(Text)
+    category_option_combo_id: Mapped[int] = mapped_column(ForeignKey("category_option_combo.id"), server_default="1")
     action: Mapped[str] = mapped_column(Text)
     old_value: Mapped[str | None] = mapped_column(Text)
     old_comment: Mapped[str | None] = mapped_column(Text)
@@ -191,6 +198,19 @@ class ImportRequest(Base):
     status_code: Mapped[int | None] = mapped_column(SmallInteger)
     response: Mapped[dict[str, object] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Dhis2Job(Base):
+    """An asynchronous DHIS2 import (``async=true``): polled through ``system/tasks``, its summary kept."""
+
+    __tablename__ = "dhis2_job"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_id: Mapped[str] = mapped_column(Text)
+    job_type: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[dict[str, object] | None] = mapped_column(JSONB)
 
 
 class ThresholdState(Base):

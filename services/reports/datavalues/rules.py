@@ -26,6 +26,8 @@ class IndicatorRule:
     max_value: float | None
     alert_above: float | None
     alert_below: float | None
+    # The disaggregation its values are reported by (DHIS2 category combo); 1 is the default one.
+    category_combo_id: int = 1
 
     @property
     def watched(self) -> bool:

@@ -116,12 +116,18 @@ async def get_datavalues(
 
 @router.get("/datavalues/audit", summary="Change history of one value")
 async def audit(
-    session: SessionDep, caller: CallerDep, indicator: str, department: str, period: str
+    session: SessionDep,
+    caller: CallerDep,
+    indicator: str,
+    department: str,
+    period: str,
+    category_option_combo: Annotated[str, Query(description="the disaggregation's code")] = "default",
 ) -> list[AuditEntryOut]:
     return await values.audit_trail(
         session=session,
         indicator=indicator,
         department=department,
         period=period,
+        combo=category_option_combo,
         caller=caller,
     )

@@ -20,6 +20,8 @@ STATUS_TEXT = {
     404: "Not Found",
     406: "Not Acceptable",
     409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
 }
 
 

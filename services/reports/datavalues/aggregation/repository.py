@@ -22,9 +22,12 @@ _TRUNC = {
 
 # Weeks belong to the month/quarter/year holding their Thursday (ISO 8601), hence the +3 days.
 # Departments come in as an array joined by hash (an IN-list test per row is slow for a big tree).
+# A disaggregated value is first summed over its option combos: the indicator's aggregation (an
+# average over periods, say) applies to its totals, not to each combo's part.
 _VALUES = """
-    SELECT v.indicator_id, v.department_id, i.aggregation, v.start_date, v.num_value,
-        date_trunc(:unit, v.start_date + CASE WHEN i.period_type = 'weekly' THEN 3 ELSE 0 END)::date AS bucket
+    SELECT v.indicator_id, v.department_id, min(i.aggregation) AS aggregation, v.start_date,
+        sum(v.num_value) AS num_value,
+        date_trunc(:unit, v.start_date + CASE WHEN min(i.period_type) = 'weekly' THEN 3 ELSE 0 END)::date AS bucket
     FROM reports.data_value v
     JOIN reports.indicator i ON i.id = v.indicator_id
     JOIN unnest(CAST(:deps AS int[])) AS dep(id) ON dep.id = v.department_id
@@ -32,6 +35,7 @@ _VALUES = """
         AND v.start_date BETWEEN CAST(:first AS date) - 3 AND CAST(:last AS date)
         AND v.start_date + CASE WHEN i.period_type = 'weekly' THEN 3 ELSE 0 END
             BETWEEN CAST(:first AS date) AND CAST(:last AS date)
+    GROUP BY v.indicator_id, v.department_id, v.period, v.start_date
 """
 # sum, average, min and max combine in one pass over the values.
 _ONE_PASS = f"""

@@ -16,7 +16,7 @@ from shared.errors import InvalidInputError, PayloadTooLargeError
 # One request is validated and merged as one unit of work; bigger loads are split by the client.
 MAX_ROWS = 200_000
 CSV_REQUIRED = ("indicator", "department", "period", "value")
-CSV_OPTIONAL = ("comment",)
+CSV_OPTIONAL = ("comment", "category_option_combo")
 
 
 @dataclass(slots=True)
@@ -26,11 +26,13 @@ class RawRow:
     period: Any
     value: Any
     comment: Any = None
+    # The disaggregation's code (DHIS2 category option combo); None: the default one.
+    combo: Any = None
 
 
 @dataclass(frozen=True, slots=True)
 class RawColumns:
-    """Pushed rows field by field: five lists of the same length, row ``i`` at index ``i`` of each.
+    """Pushed rows field by field: six lists of the same length, row ``i`` at index ``i`` of each.
 
     Bodies are parsed into columns, not into an object per row: for a bulk push, allocating (and
     garbage-collecting) one object per row cost more than validating it.
@@ -41,6 +43,7 @@ class RawColumns:
     period: list[Any]
     value: list[Any]
     comment: list[Any]
+    combo: list[Any]
 
     def __len__(self) -> int:
         return len(self.indicator)
@@ -53,6 +56,7 @@ class RawColumns:
             [r.period for r in rows],
             [r.value for r in rows],
             [r.comment for r in rows],
+            [r.combo for r in rows],
         )
 
 
@@ -62,7 +66,7 @@ def check_size(rows: int) -> None:
 
 
 def rows_from_json(body: bytes) -> RawColumns:
-    """``{"dataValues": [{indicator, department, period, value, comment?}, ...]}``.
+    """``{"dataValues": [{indicator, department, period, value, comment?, category_option_combo?}, ...]}``.
 
     Parsed as a stream of events, with the row cap applied while parsing: a whole-document parse
     built a dict per row before any cap (a 19 MiB push took the service to 534 MiB), here an
@@ -102,7 +106,7 @@ def _batch(events: _Events) -> RawColumns:
 
 
 def _items(events: _Events) -> RawColumns:
-    cols = RawColumns([], [], [], [], [])
+    cols = RawColumns([], [], [], [], [], [])
     for event, _ in events:
         if event == "end_array":
             return cols
@@ -123,6 +127,7 @@ def _items(events: _Events) -> RawColumns:
         cols.period.append(_shared(item.get("period")))
         cols.value.append(item.get("value"))
         cols.comment.append(item.get("comment"))
+        cols.combo.append(_shared(item.get("category_option_combo")))
     raise InvalidInputError(_NOT_A_BATCH, field="dataValues")  # unreachable: the parser raises first
 
 
@@ -154,7 +159,8 @@ def _skip(events: _Events, event: str) -> None:
 
 
 def rows_from_csv(body: bytes) -> RawColumns:
-    """CSV with a header row naming ``indicator,department,period,value[,comment]`` in any order."""
+    """CSV with a header row naming ``indicator,department,period,value[,comment][,category_option_combo]`` in
+    any order."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -181,6 +187,7 @@ def rows_from_csv(body: bytes) -> RawColumns:
         raise InvalidInputError(f"CSV header: {'; '.join(parts)} (expected {expected})", field="header")
     ii, di, pi, vi = (names.index(c) for c in CSV_REQUIRED)
     ci = names.index("comment") if "comment" in names else None
+    oi = names.index("category_option_combo") if "category_option_combo" in names else None
     width = len(names)
     lines: list[list[str]] = []
     try:
@@ -203,4 +210,5 @@ def rows_from_csv(body: bytes) -> RawColumns:
         [line[pi] for line in lines],
         [line[vi] for line in lines],
         [line[ci] or None for line in lines] if ci is not None else [None] * len(lines),
+        [line[oi] or None for line in lines] if oi is not None else [None] * len(lines),
     )

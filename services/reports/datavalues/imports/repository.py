@@ -9,7 +9,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.datavalues.imports.validate import Catalogue, DepartmentRule
+from services.reports.datavalues.imports.validate import Catalogue, ComboRule, DepartmentRule
 from services.reports.datavalues.periods import PeriodType
 from services.reports.datavalues.rules import IndicatorRule
 from shared.errors import ConflictError
@@ -36,7 +36,7 @@ async def load_catalogue(session: AsyncSession) -> Catalogue:
     ind = await session.execute(
         text(
             "SELECT id, code, value_type, aggregation, period_type, min_value, max_value, alert_above, "
-            "alert_below FROM reports.indicator"
+            "alert_below, category_combo_id FROM reports.indicator"
         )
     )
     indicators = {
@@ -50,13 +50,16 @@ async def load_catalogue(session: AsyncSession) -> Catalogue:
             r.max_value,
             r.alert_above,
             r.alert_below,
+            r.category_combo_id,
         )
         for r in ind
     }
     dep = await session.execute(text("SELECT id, code, valid_from, valid_to FROM reports.department"))
     departments = {r.code: DepartmentRule(r.id, r.code, r.valid_from, r.valid_to) for r in dep}
     forms = await session.execute(text("SELECT DISTINCT indicator_id FROM reports.report_form_indicator"))
-    return Catalogue(indicators, departments, frozenset(forms.scalars()))
+    coc = await session.execute(text("SELECT id, code, category_combo_id FROM reports.category_option_combo"))
+    combos = {r.code: ComboRule(r.id, r.code, r.category_combo_id) for r in coc}
+    return Catalogue(indicators, departments, frozenset(forms.scalars()), combos)
 
 
 async def claim_key(session: AsyncSession, *, user: str, key: str, request_hash: str) -> dict[str, Any] | None:

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from shared.errors import InvalidInputError
 
 Strategy = Literal["create", "update", "create_and_update", "delete"]
-# A value's key in reports.data_value: (indicator_id, department_id, period).
-Key = tuple[int, int, str]
+# A value's key in reports.data_value: (indicator_id, department_id, period, category_option_combo_id).
+Key = tuple[int, int, str, int]
 
 
 @dataclass(frozen=True)

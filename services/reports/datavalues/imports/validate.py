@@ -29,20 +29,32 @@ class DepartmentRule:
     valid_to: date | None
 
 
+@dataclass(frozen=True, slots=True)
+class ComboRule:
+    """A category option combo: its id and the category combo it belongs to."""
+
+    id: int
+    code: str
+    category_combo_id: int
+
+
+DEFAULT_COMBO = "default"
+
+
 @dataclass
 class ValidRows:
     """The rows that passed validation, in row order, as records of ``DATA_VALUE_COLUMNS`` ready for COPY."""
 
     records: list[tuple[Any, ...]] = field(default_factory=list)
-    # Row number by (indicator_id, department_id), then period: conflicts that the database finds
-    # come back as keys.
-    rows: dict[tuple[int, int], dict[str, int]] = field(default_factory=dict)
+    # Row number by (indicator_id, department_id), then (period, option combo id): conflicts that the
+    # database finds come back as keys.
+    rows: dict[tuple[int, int], dict[tuple[str, int], int]] = field(default_factory=dict)
     indicators: set[str] = field(default_factory=set)
     departments: set[str] = field(default_factory=set)
     periods: set[str] = field(default_factory=set)
 
     def row_of(self, key: Key) -> int:
-        return self.rows[key[0], key[1]][key[2]]
+        return self.rows[key[0], key[1]][key[2], key[3]]
 
 
 class Catalogue:
@@ -53,9 +65,11 @@ class Catalogue:
         indicators: dict[str, IndicatorRule],
         departments: dict[str, DepartmentRule],
         form_indicators: frozenset[int],
+        combos: dict[str, ComboRule],
     ) -> None:
         self.indicators = indicators
         self.departments = departments
+        self.combos = combos
         # Only values of these indicators can complete a report form (see merge.register_submissions).
         self.form_indicators = form_indicators
         self.indicator_codes = {r.id: r.code for r in indicators.values()}
@@ -86,8 +100,10 @@ class _Target:
     # period checks agree; accepted values (canonical text, number) by submitted text, per indicator.
     periods: dict[str, tuple[str, date, date]]
     values: dict[str, tuple[str, float | None]]
-    # The row accepted for each period (canonical text), to find duplicates.
-    rows: dict[str, int]
+    # Accepted option combo ids by submitted code (None: the default), per indicator.
+    combos: dict[Any, int]
+    # The row accepted for each period (canonical text) and option combo, to find duplicates.
+    rows: dict[tuple[str, int], int]
 
 
 class _RowChecks:
@@ -98,7 +114,11 @@ class _RowChecks:
     """
 
     def __init__(
-        self, catalogue: Catalogue, caller: Caller, today: date, rows: dict[tuple[int, int], dict[str, int]]
+        self,
+        catalogue: Catalogue,
+        caller: Caller,
+        today: date,
+        rows: dict[tuple[int, int], dict[tuple[str, int], int]],
     ) -> None:
         self.catalogue = catalogue
         self.caller = caller
@@ -108,6 +128,7 @@ class _RowChecks:
         self._parsed: dict[str, Period | str] = {}
         self._periods: dict[tuple[PeriodType, date | None, date | None], dict[str, tuple[str, date, date]]] = {}
         self._values: dict[int, dict[str, tuple[str, float | None]]] = {}
+        self._combos: dict[int, dict[Any, int]] = {}
 
     def target(self, i: int, code: object, dcode: object) -> _Target | Conflict:
         rule = self.catalogue.indicators.get(code) if isinstance(code, str) else None
@@ -133,9 +154,24 @@ class _RowChecks:
             dep,
             self._periods.setdefault(period_checks, {}),
             self._values.setdefault(rule.id, {}),
+            self._combos.setdefault(rule.id, {}),
             self.rows.setdefault((rule.id, dep.id), {}),
         )
         return target
+
+    def combo(self, i: int, target: _Target, raw: object) -> int | Conflict:
+        """The option combo's id; it must belong to the indicator's category combo."""
+        code = DEFAULT_COMBO if raw is None or raw == "" else raw
+        found = self.catalogue.combos.get(code) if isinstance(code, str) else None
+        if found is None:
+            reason = f"unknown category option combo '{_s(code)}'"
+            return Conflict(i, "category_option_combo", _s(code), reason, "E_COMBO")
+        if found.category_combo_id != target.rule.category_combo_id:
+            reason = f"category option combo '{found.code}' is not a disaggregation of indicator '{target.rule.code}'"
+            return Conflict(i, "category_option_combo", found.code, reason, "E_COMBO_MISMATCH")
+        if raw is None or isinstance(raw, str):
+            target.combos[raw] = found.id
+        return found.id
 
     def period(self, i: int, target: _Target, raw: object) -> tuple[str, date, date] | Conflict:
         ptext = _period_text(raw)
@@ -192,9 +228,18 @@ def validate_rows(
     conflicts: list[Conflict] = []
     deleting = strategy == "delete"
     user = caller.name
-    columns = zip(range(len(rows)), rows.indicator, rows.department, rows.period, rows.value, rows.comment, strict=True)
-    # TypeError: an unhashable JSON value (array, object) as a code, period or value.
-    for i, code, dcode, period, raw, comment in columns:
+    columns = zip(
+        range(len(rows)),
+        rows.indicator,
+        rows.department,
+        rows.period,
+        rows.value,
+        rows.comment,
+        rows.combo,
+        strict=True,
+    )
+    # TypeError: an unhashable JSON value (array, object) as a code, period, combo or value.
+    for i, code, dcode, period, raw, comment, combo in columns:
         try:
             target = targets[code, dcode]
         except (KeyError, TypeError):
@@ -211,6 +256,14 @@ def validate_rows(
                 conflicts.append(accepted)
                 continue
             iso, start, end = accepted
+        try:
+            combo_id = target.combos[combo]
+        except (KeyError, TypeError):
+            found_combo = checks.combo(i, target, combo)
+            if isinstance(found_combo, Conflict):
+                conflicts.append(found_combo)
+                continue
+            combo_id = found_combo
         if comment is not None:
             if not isinstance(comment, str):
                 comment = _s(comment)
@@ -233,19 +286,21 @@ def validate_rows(
                 if isinstance(raw, str) and len(target.values) < _REMEMBERED_VALUES:
                     target.values[raw] = known
             value, num = known
-        first = target.rows.setdefault(iso, i)
+        first = target.rows.setdefault((iso, combo_id), i)
         if first != i:
             conflicts.append(
                 Conflict(
                     i,
                     "period",
                     _period_text(period),
-                    f"duplicate of row {first} (same indicator, department and period)",
+                    f"duplicate of row {first} (same indicator, department, period and option combo)",
                     "E_DUPLICATE",
                 )
             )
             continue
-        add_record((target.indicator_id, target.department_id, iso, start, end, value, num, comment, user, now, now))
+        add_record(
+            (target.indicator_id, target.department_id, iso, combo_id, start, end, value, num, comment, user, now, now)
+        )
     valid.indicators = {catalogue.indicator_codes[i] for i in set(map(itemgetter(0), records))}
     valid.departments = {catalogue.department_codes[d] for d in set(map(itemgetter(1), records))}
     valid.periods = set(map(itemgetter(2), records))

@@ -1,4 +1,8 @@
-"""Indicator thresholds: a written value crossing its indicator's limit starts (or ends) an alert."""
+"""Indicator thresholds: a written value crossing its indicator's limit starts (or ends) an alert.
+
+Only values of the default option combo are judged: a limit is set on the indicator as a whole, and
+one disaggregation's value (women only, say) is not that.
+"""
 
 from __future__ import annotations
 

@@ -10,13 +10,13 @@ from sqlalchemy import ColumnElement, Row, SQLColumnExpression, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.datavalues.catalogue.repository import in_readable
-from services.reports.datavalues.models import DataValue, Department, Indicator
+from services.reports.datavalues.models import CategoryOptionCombo, DataValue, Department, Indicator
 from shared.pagination import Ordering
 
 # "period" sorts by when the period starts; the key tells apart periods starting the same day.
 DATA_VALUE_ORDER = Ordering(
     fields={"period": DataValue.start_date, "created_at": DataValue.created_at, "updated_at": DataValue.updated_at},
-    key=[DataValue.indicator_id, DataValue.department_id, DataValue.period],
+    key=[DataValue.indicator_id, DataValue.department_id, DataValue.period, DataValue.category_option_combo_id],
 )
 
 
@@ -26,11 +26,13 @@ _VALUE_COLUMNS: tuple[SQLColumnExpression[Any], ...] = (
     DataValue.indicator_id,
     DataValue.department_id,
     DataValue.period,
+    DataValue.category_option_combo_id,
     DataValue.start_date,
     DataValue.created_at,
     DataValue.updated_at,
     Indicator.code.label("indicator"),
     Department.code.label("department"),
+    CategoryOptionCombo.code.label("category_option_combo"),
     DataValue.value,
     DataValue.comment,
     DataValue.stored_by,
@@ -66,46 +68,49 @@ async def value_page(
         select(*_VALUE_COLUMNS)
         .join(Indicator, Indicator.id == DataValue.indicator_id)
         .join(Department, Department.id == DataValue.department_id)
+        .join(CategoryOptionCombo, CategoryOptionCombo.id == DataValue.category_option_combo_id)
         .where(*conditions)
     )
     query = DATA_VALUE_ORDER.apply(query, sort=sort, cursor=cursor, limit=limit)
     return DATA_VALUE_ORDER.page((await session.execute(query)).all(), sort=sort, limit=limit)
 
 
-async def value_key(session: AsyncSession, indicator: str, department: str) -> Row[Any]:
-    """The ids (``ind``, ``dep``) of an indicator and a department code, each None when unknown."""
+async def value_key(session: AsyncSession, indicator: str, department: str, combo: str) -> Row[Any]:
+    """The ids (``ind``, ``dep``, ``coc``) of an indicator, a department and an option combo code, each None
+    when unknown."""
     return (
         await session.execute(
             text(
                 "SELECT (SELECT id FROM reports.indicator WHERE code = :i) AS ind, "
-                "(SELECT id FROM reports.department WHERE code = :d) AS dep"
+                "(SELECT id FROM reports.department WHERE code = :d) AS dep, "
+                "(SELECT id FROM reports.category_option_combo WHERE code = :c) AS coc"
             ),
-            {"i": indicator, "d": department},
+            {"i": indicator, "d": department, "c": combo},
         )
     ).one()
 
 
-async def audit_rows(session: AsyncSession, indicator_id: int, department_id: int, period: str) -> Sequence[Row[Any]]:
+# A value's key: indicator_id, department_id, period, category_option_combo_id.
+_KEY = "indicator_id = :i AND department_id = :d AND period = :p AND category_option_combo_id = :c"
+
+
+async def audit_rows(session: AsyncSession, key: tuple[int, int, str, int]) -> Sequence[Row[Any]]:
     """One value's changes, oldest first."""
     return (
         await session.execute(
             text(
                 "SELECT action, old_value, old_comment, old_by, old_at, new_value, new_comment, changed_by, "
-                "changed_at, import_id FROM reports.data_value_audit "
-                "WHERE indicator_id = :i AND department_id = :d AND period = :p ORDER BY id"
+                f"changed_at, import_id FROM reports.data_value_audit WHERE {_KEY} ORDER BY id"
             ),
-            {"i": indicator_id, "d": department_id, "p": period},
+            dict(zip("idpc", key, strict=True)),
         )
     ).all()
 
 
-async def current_value(session: AsyncSession, indicator_id: int, department_id: int, period: str) -> Row[Any] | None:
+async def current_value(session: AsyncSession, key: tuple[int, int, str, int]) -> Row[Any] | None:
     return (
         await session.execute(
-            text(
-                "SELECT value, comment, stored_by, created_at FROM reports.data_value "
-                "WHERE indicator_id = :i AND department_id = :d AND period = :p"
-            ),
-            {"i": indicator_id, "d": department_id, "p": period},
+            text(f"SELECT value, comment, stored_by, created_at FROM reports.data_value WHERE {_KEY}"),
+            dict(zip("idpc", key, strict=True)),
         )
     ).one_or_none()

@@ -22,6 +22,7 @@ class StoredValueOut(BaseModel):
     indicator: str
     department: str
     period: str
+    category_option_combo: str = Field(description="the disaggregation's code ('default' when none)")
     value: str
     comment: str | None
     stored_by: str

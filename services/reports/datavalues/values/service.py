@@ -53,17 +53,20 @@ async def stored_values(
 
 
 async def audit_trail(
-    *, session: AsyncSession, indicator: str, department: str, period: str, caller: Caller
+    *, session: AsyncSession, indicator: str, department: str, period: str, combo: str = "default", caller: Caller
 ) -> list[AuditEntryOut]:
     """Every version of one value, oldest first: its creation, then each update or deletion. A
     department the caller does not read is answered as unknown."""
     p = period_param(period, "period")
-    ids = await repository.value_key(session, indicator, department)
+    ids = await repository.value_key(session, indicator, department, combo)
     allowed = await readable_ids(session, readable_departments(caller))
-    if ids.ind is None or ids.dep is None or (allowed is not None and ids.dep not in allowed):
-        raise NotFoundError(f"unknown indicator '{indicator}' or department '{department}'")
-    changes = await repository.audit_rows(session, ids.ind, ids.dep, p.iso)
-    current = await repository.current_value(session, ids.ind, ids.dep, p.iso)
+    if ids.ind is None or ids.dep is None or ids.coc is None or (allowed is not None and ids.dep not in allowed):
+        raise NotFoundError(
+            f"unknown indicator '{indicator}', department '{department}' or category option combo '{combo}'"
+        )
+    key = (ids.ind, ids.dep, p.iso, ids.coc)
+    changes = await repository.audit_rows(session, key)
+    current = await repository.current_value(session, key)
     entries: list[AuditEntryOut] = []
     # The first version is what the first change replaced, or the current row if nothing changed yet.
     # A value deleted and created again starts a new chain after each deletion.

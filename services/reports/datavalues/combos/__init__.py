@@ -1,0 +1,1 @@
+"""Category combos: disaggregations of indicators (DHIS2's category combos and their option combos)."""
