@@ -84,6 +84,7 @@ async def test_every_endpoint_in_json_and_xml_shaped_like_the_spec(client: httpx
     assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
     assert endpoint["type"] == "production"
     assert endpoint["formats"] == ["text/xml", "application/json"]
+    assert (await client.get(BASE, headers=PUBLIC)).json() == doc
     root = xml(await client.get(f"{BASE}/discovery.xml", headers=PUBLIC), "discovery")
     assert children(root) == DISCOVERY
     formats = root.findall("endpoints/endpoint/formats/format")

@@ -68,6 +68,8 @@ def _served(params: Params, settings: SettingsDep) -> None:
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route, dependencies=[Depends(_served)])
 
 
+# The spec suggests offering discovery at the root of the endpoint too.
+@router.get("", summary="Service discovery at the endpoint's root (JSON)")
 @router.get("/discovery", summary="Service discovery: endpoint, formats, contact (GeoReport v2)")
 @router.get("/discovery.{fmt}", summary="Service discovery in the format of the suffix (json, xml)")
 async def discovery(session: SessionDep, settings: SettingsDep, out: Format) -> Response:
