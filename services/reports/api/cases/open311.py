@@ -14,7 +14,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
-from services.reports.api.cases.open311_documents import Open311Route, document, response_format, without_format
+from services.reports.api.cases.open311_documents import (
+    FORMATS,
+    Open311Route,
+    document,
+    response_format,
+    without_format,
+)
 from services.reports.api.deps import PublicCallerDep, utcnow
 from services.reports.cases.open311 import service
 from services.reports.cases.open311.access import check_jurisdiction, client_of
@@ -27,6 +33,8 @@ from shared.errors import InvalidInputError, NotFoundError
 # attribute[code]=value, or attribute[code][]=value for each value of a multivaluelist.
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,64})\](?:\[\])?$")
 
+# The format suffix of the ``.{fmt}`` paths, read by ``response_format`` rather than as an argument.
+SUFFIX = {"parameters": [{"name": "fmt", "in": "path", "required": True, "schema": {"enum": list(FORMATS)}}]}
 SettingsDep = Annotated[Open311Settings, Depends(get_open311_settings)]
 Format = Annotated[str, Depends(response_format)]
 
@@ -71,13 +79,15 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Ro
 # The spec suggests offering discovery at the root of the endpoint too.
 @router.get("", summary="Service discovery at the endpoint's root (JSON)")
 @router.get("/discovery", summary="Service discovery: endpoint, formats, contact (GeoReport v2)")
-@router.get("/discovery.{fmt}", summary="Service discovery in the format of the suffix (json, xml)")
+@router.get(
+    "/discovery.{fmt}", summary="Service discovery in the format of the suffix (json, xml)", openapi_extra=SUFFIX
+)
 async def discovery(session: SessionDep, settings: SettingsDep, out: Format) -> Response:
     return document("discovery", await service.discovery(session=session, settings=settings), out)
 
 
 @router.get("/services", summary="Service list: the active case categories (the published ones for the public)")
-@router.get("/services.{fmt}", summary="Service list in the format of the suffix (json, xml)")
+@router.get("/services.{fmt}", summary="Service list in the format of the suffix (json, xml)", openapi_extra=SUFFIX)
 async def services(session: SessionDep, caller: PublicCallerDep, out: Format) -> Response:
     return document("services", await service.services(session=session, caller=caller), out)
 
@@ -89,7 +99,9 @@ async def definition(code: str, session: SessionDep, caller: PublicCallerDep, ou
 
 
 @router.post("/requests", summary="Submit a service request (becomes a case)")
-@router.post("/requests.{fmt}", summary="Submit a service request, answered in the format of the suffix")
+@router.post(
+    "/requests.{fmt}", summary="Submit a service request, answered in the format of the suffix", openapi_extra=SUFFIX
+)
 async def create_request(
     params: Params, session: SessionDep, caller: PublicCallerDep, settings: SettingsDep, out: Format
 ) -> Response:
@@ -110,7 +122,7 @@ async def create_request(
 
 
 @router.get("/requests", summary="Service requests (newest first, at most 1000, the last 90 days by default)")
-@router.get("/requests.{fmt}", summary="Service requests in the format of the suffix (json, xml)")
+@router.get("/requests.{fmt}", summary="Service requests in the format of the suffix (json, xml)", openapi_extra=SUFFIX)
 async def list_requests(params: Params, session: SessionDep, caller: PublicCallerDep, out: Format) -> Response:
     f = request_filter(
         service_request_id=_first(params, "service_request_id"),
