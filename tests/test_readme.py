@@ -12,6 +12,7 @@ from services.gateway.settings import GatewaySettings
 from services.ingest.recording.settings import RecordingSettings
 from services.ingest.settings import IngestSettings
 from services.reports.businesses.settings import BusinessSettings
+from services.reports.cases.open311.settings import Open311Settings
 from services.reports.notifications.settings import NotifySettings
 from services.reports.settings import ReportsSettings
 from shared.settings import ServiceSettings
@@ -19,7 +20,7 @@ from shared.settings import ServiceSettings
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 SETTINGS: list[type[BaseSettings]] = [
     IngestSettings, AnalyticsSettings, ReportsSettings, GatewaySettings, RecordingSettings, BusinessSettings,
-    NotifySettings,
+    NotifySettings, Open311Settings,
 ]  # fmt: skip
 # Documented once for all services as CITYOPS_<SVC>_HOST and so on.
 PER_SERVICE = set(ServiceSettings.model_fields) - {"nats_url", "database_url", "log_level", "environment"}

@@ -43,7 +43,8 @@ INDICATOR = {"code": "MX_N", "name": "Count", "value_type": "integer", "aggregat
 ACTORS = "NALOVDK"
 ALL_SIGNED_IN = "ALOVDK"
 CITY = "ALOV"  # the center's own staff: every camera and city-wide figure
-PASSED = {200, 201, 202, 204, 404, 409, 422}
+# Open311 answers bad input with 400, as GeoReport v2 says (the rest of the API with 422).
+PASSED = {200, 201, 202, 204, 400, 404, 409, 422}
 _NIL = str(uuid.UUID(int=0))
 
 # (method, path, body, actors allowed). Bodies are empty on purpose: a write that passes
@@ -179,6 +180,13 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/public/v1/businesses/999999", None, ACTORS),
     ("GET", "/open311/v2/services.json", None, ACTORS),
     ("POST", "/open311/v2/requests.json", {}, ACTORS),
+    ("POST", "/open311/v2/requests.xml", {}, ACTORS),
+    ("GET", "/open311/v2/discovery.xml", None, ACTORS),
+    ("GET", "/open311/v2/services.xml", None, ACTORS),
+    ("GET", "/open311/v2/services/tourism_touting.json", None, ACTORS),
+    ("GET", "/open311/v2/requests.xml", None, ACTORS),
+    ("GET", "/open311/v2/requests/999999.xml", None, ACTORS),
+    ("GET", "/open311/v2/tokens/no-such-token.json", None, ACTORS),
     ("GET", "/public/v1/businesses", None, ACTORS),
     ("GET", "/api/v1/ratings/no-such-token", None, ACTORS),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Double, ForeignKey, Integer, SmallInteger, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Double, ForeignKey, Integer, SmallInteger, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,6 +29,15 @@ class Category(Base):
     duplicate_window_h: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
     public: Mapped[bool] = mapped_column(Boolean)
+    # The fields a reporter fills in for this kind of case (Open311 service definition attributes,
+    # ``categories.schemas.ServiceAttribute``), and whether Open311 answers a request with its id
+    # (realtime), a token (batch) or neither (blackbox).
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    open311_type: Mapped[str] = mapped_column(Text)
+    # Moved on by every change: Open311 discovery's changeset tells clients to refresh cached definitions.
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
 
 
 class Case(Base):

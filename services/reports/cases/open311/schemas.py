@@ -20,6 +20,8 @@ class RequestIn(BaseModel):
     email: str | None = Field(None, max_length=200)
     phone: str | None = Field(None, max_length=40)
     media_url: str | None = Field(None, max_length=1_000)
+    # attribute[code]=value (several values for a multivaluelist: attribute[code][]=value), by code.
+    attributes: dict[str, list[str]] = Field(default_factory=dict, max_length=50)
 
     @model_validator(mode="after")
     def _location(self) -> RequestIn:

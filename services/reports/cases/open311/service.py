@@ -1,34 +1,39 @@
-"""Open311 GeoReport v2 (JSON) mapped onto cases: services are categories, requests are cases.
+"""Open311 GeoReport v2 mapped onto cases: services are categories, requests are cases.
 
 Only what the public may see leaves here: no reporter contact, no internal comments. Anonymous
-callers see published (``public``) categories only, no cases opened from camera alerts, and by
-default the last 90 days (GeoReport v2); signed-in staff see every active category and case.
+callers see published (``public``) categories only and no cases opened from camera alerts; signed-in
+staff see every active category and case. Every listing is bounded by the GeoReport filters
+(``filters.py``: the most recent 90 days by default).
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.access import anonymous
 from services.reports.cases.categories import repository as categories
+from services.reports.cases.categories.schemas import AttributeValue, ServiceAttribute
 from services.reports.cases.events import stage
 from services.reports.cases.models import Case, Category
-from services.reports.cases.open311 import repository
+from services.reports.cases.open311 import attributes, repository
 from services.reports.cases.open311.repository import RequestFilter
 from services.reports.cases.open311.schemas import RequestIn
+from services.reports.cases.open311.settings import Open311Settings
 from services.reports.cases.schemas import CaseIn, ReporterIn
 from services.reports.cases.service import count_created, open_case
 from services.reports.cases.workflow import OPEN_STATUSES
-from shared.errors import InvalidInputError, NotFoundError
+from shared.errors import NotFoundError
 from shared.identity import Caller
 
-MAX_REQUESTS = 200
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+FORMATS = ("text/xml", "application/json")
+MAX_REQUESTS = 1_000  # GeoReport v2's default limit
 SLA_NOTICE = {"emergency": "1 working day", "quick": "3 working days"}
-PUBLIC_WINDOW = timedelta(days=90)
 # Alert cases describe cameras and what they saw: for the operations centre, not the public.
 PRIVATE_SOURCES = ("camera_alert",)
 
@@ -38,8 +43,8 @@ def service(cat: Category) -> dict[str, Any]:
         "service_code": cat.code,
         "service_name": cat.name,
         "description": cat.description or cat.name,
-        "metadata": False,
-        "type": "realtime",
+        "metadata": bool(cat.attributes),
+        "type": cat.open311_type,
         "keywords": cat.group_name,
         "group": cat.group_name,
     }
@@ -75,61 +80,113 @@ def request_view(case: Case, service_name: str) -> dict[str, Any]:
     }
 
 
+async def _offered(session: AsyncSession, code: str, caller: Caller) -> Category:
+    """The active category behind ``code``, published if the caller is anonymous; 404 otherwise."""
+    cat = await categories.find(session, code)
+    if cat is None or not cat.active or (anonymous(caller) and not cat.public):
+        raise NotFoundError(f"service_code '{code[:64]}' not found")
+    return cat
+
+
+async def _definitions(session: AsyncSession, cat: Category) -> list[ServiceAttribute]:
+    """The category's attributes by order, with the choices of ``values_from`` attributes filled in."""
+    found = sorted((ServiceAttribute.model_validate(a) for a in cat.attributes), key=lambda a: a.order)
+    if any(a.values_from == "businesses" for a in found):
+        choices = [AttributeValue(key=key, name=name) for key, name in await repository.businesses(session)]
+        found = [a.model_copy(update={"values": choices}) if a.values_from else a for a in found]
+    return found
+
+
 async def services(*, session: AsyncSession, caller: Caller) -> list[dict[str, Any]]:
     found = await categories.categories(session, include_inactive=False, public_only=anonymous(caller))
     return [service(c) for c in found]
 
 
-async def submit(*, session: AsyncSession, request_in: RequestIn, caller: Caller, now: datetime) -> dict[str, Any]:
-    """A citizen's request becomes a case (anyone may submit; the caller is recorded as its actor)."""
-    body, actor = request_in, f"open311:{caller.name}"
-    if anonymous(caller):
-        offered = await categories.find(session, body.service_code)
-        if offered is None or not offered.public:
-            raise InvalidInputError(f"no service '{body.service_code}' is offered", field="service_code")
+async def definition(*, session: AsyncSession, code: str, caller: Caller) -> dict[str, Any]:
+    cat = await _offered(session, code, caller)
+    return {
+        "service_code": cat.code,
+        "attributes": [
+            {**a.model_dump(exclude={"values", "values_from"}), "values": [v.model_dump() for v in a.values]}
+            for a in await _definitions(session, cat)
+        ],
+    }
+
+
+async def submit(
+    *, session: AsyncSession, request_in: RequestIn, caller: Caller, client: str | None, now: datetime
+) -> dict[str, Any]:
+    """A citizen's request becomes a case; the answer carries its id (realtime service), a token that
+    resolves to it (batch) or neither (blackbox). The actor is the client application, or the caller."""
+    body = request_in
+    cat = await _offered(session, body.service_code, caller)
+    values = attributes.validate(await _definitions(session, cat), body.attributes)
     name = " ".join(p for p in (body.first_name, body.last_name) if p) or None
-    title = (body.description.split("\n", 1)[0][:120]) or body.service_code
-    try:
-        case_in = CaseIn(
-            category=body.service_code,
-            title=title,
-            description=body.description,
-            lat=body.lat,
-            lon=body.long,
-            address=body.address_string,
-            source="citizen",
-            reporter=ReporterIn(name=name, phone=body.phone, email=body.email),
-            attachments=[body.media_url] if body.media_url else [],
-        )
-        case, event = await open_case(session=session, case_in=case_in, actor=actor, now=now)
-    except InvalidInputError as exc:
-        if exc.field == "category":
-            raise InvalidInputError(exc.detail, field="service_code") from None
-        raise
-    cat = await categories.category(session, case.category)
-    notice = f"Expected within {SLA_NOTICE.get(cat.sla_class, f'{cat.deadline_days} working days')}"
+    case_in = CaseIn(
+        category=cat.code,
+        title=(body.description.split("\n", 1)[0][:120]) or cat.name,
+        description=body.description,
+        lat=body.lat,
+        lon=body.long,
+        address=body.address_string,
+        source="citizen",
+        reporter=ReporterIn(name=name, phone=body.phone, email=body.email),
+        attachments=[body.media_url] if body.media_url else [],
+    )
+    actor = f"open311:{client or caller.name}"
+    case, event = await open_case(session=session, case_in=case_in, actor=actor, now=now)
+    token = secrets.token_urlsafe(18)
+    repository.add_request(session, case_id=case.id, token=token, client=client, attributes=values)
     stage(session, [event])
     count_created(session, "citizen")
-    return {"service_request_id": str(case.id), "service_notice": notice, "account_id": None}
+    answer: dict[str, Any] = {
+        "service_notice": f"Expected within {SLA_NOTICE.get(cat.sla_class, f'{cat.deadline_days} working days')}",
+        "account_id": None,
+    }
+    if cat.open311_type == "realtime":
+        return {"service_request_id": str(case.id), **answer}
+    if cat.open311_type == "batch":
+        return {"token": token, **answer}
+    return answer
 
 
-def _public(f: RequestFilter, now: datetime) -> RequestFilter:
-    """The anonymous view of a query; asking for requests by id is not bounded in time."""
-    start = f.start
-    if start is None and not f.ids:
-        start = (f.end or now) - PUBLIC_WINDOW
-    return replace(f, start=start, public_only=True, exclude_sources=PRIVATE_SOURCES)
-
-
-async def requests(*, session: AsyncSession, f: RequestFilter, caller: Caller, now: datetime) -> list[dict[str, Any]]:
+async def requests(*, session: AsyncSession, f: RequestFilter, caller: Caller) -> list[dict[str, Any]]:
     if anonymous(caller):
-        f = _public(f, now)
+        f = replace(f, public_only=True, exclude_sources=PRIVATE_SOURCES)
     rows = await repository.requests(session, f, limit=MAX_REQUESTS)
     return [request_view(case, name) for case, name in rows]
 
 
-async def one_request(*, session: AsyncSession, case_id: int, caller: Caller, now: datetime) -> list[dict[str, Any]]:
-    found = await requests(session=session, f=RequestFilter(ids=[case_id]), caller=caller, now=now)
+async def one_request(*, session: AsyncSession, case_id: int, caller: Caller) -> list[dict[str, Any]]:
+    found = await requests(session=session, f=RequestFilter(ids=[case_id]), caller=caller)
     if not found:
-        raise NotFoundError(f"no service request {case_id}")
+        raise NotFoundError(f"service_request_id {case_id} not found")
     return found
+
+
+async def from_token(*, session: AsyncSession, token: str, caller: Caller) -> list[dict[str, Any]]:
+    """The request a token stands for, if the caller may see it (the same rule as ``requests``)."""
+    found = await repository.by_token(session, token)
+    if found is None or not await requests(session=session, f=RequestFilter(ids=[found.case_id]), caller=caller):
+        raise NotFoundError("token not found")
+    return [{"service_request_id": str(found.case_id), "token": token}]
+
+
+async def discovery(*, session: AsyncSession, settings: Open311Settings) -> dict[str, Any]:
+    # Sortable, and moved on by any change of a service or its definition (the spec's meaning).
+    changed = await repository.last_change(session) or datetime(2000, 1, 1, tzinfo=UTC)
+    changeset = changed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "changeset": changeset,
+        "contact": settings.contact,
+        "key_service": settings.key_service,
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": settings.url,
+                "changeset": changeset,
+                "type": "production",
+                "formats": list(FORMATS),
+            }
+        ],
+    }
