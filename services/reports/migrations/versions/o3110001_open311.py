@@ -5,7 +5,7 @@ The price-gouging category is given the attributes a complaint needs (the bill, 
 listed price), so the service definition is useful from the start.
 
 Revision ID: o3110001_open311
-Revises: n0001
+Revises: d0002_value_combos
 """
 
 import json
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "o3110001_open311"
-down_revision: str | Sequence[str] | None = "n0001"
+down_revision: str | Sequence[str] | None = "d0002_value_combos"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 S = "reports"
