@@ -85,9 +85,11 @@ def test_a_token_is_dhis2_shaped_shown_once_and_acts_as_its_user(
     issued = _make(gateway, bearer, name="sync script")
     key = str(issued["key"])
     # DHIS2's format: prefix, 32 letters and digits, the CRC32 of those in 10 decimal digits.
-    assert key.startswith("d2pat_") and len(key) == 48
+    assert key.startswith("d2pat_")
+    assert len(key) == 48
     code, checksum = key[6:38], key[38:]
-    assert code.isalnum() and checksum == f"{zlib.crc32(code.encode()):010d}"
+    assert code.isalnum()
+    assert checksum == f"{zlib.crc32(code.encode()):010d}"
     assert issued["username"] == username
     expires = datetime.fromisoformat(str(issued["expires_at"]))
     assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
@@ -95,13 +97,15 @@ def test_a_token_is_dhis2_shaped_shown_once_and_acts_as_its_user(
     # The token is the user: same roles, departments and permissions as the user's login.
     as_token = httpx.get(gateway.url + "/api/v1/auth/me", headers=_pat(key)).json()
     assert as_token == httpx.get(gateway.url + "/api/v1/auth/me", headers=bearer).json()
-    assert as_token["departments"] == ["DEPT_A"] and as_token["kind"] == "user"
+    assert as_token["departments"] == ["DEPT_A"]
+    assert as_token["kind"] == "user"
     # Through to a forwarded DHIS2 route: authenticated and authorized (503: no reports here).
     assert httpx.get(gateway.url + DHIS2_VALUES, headers=_pat(key)).status_code == 503
 
     listed = httpx.get(gateway.url + "/api/v1/me/tokens", headers=bearer).json()["items"]
     assert [t["uid"] for t in listed] == [issued["uid"]]
-    assert "key" not in listed[0] and listed[0]["last_used_at"] is not None
+    assert "key" not in listed[0]
+    assert listed[0]["last_used_at"] is not None
     # Only a hash is stored, and the key is in no log line.
     assert key not in gateway.log_text()
 
@@ -115,13 +119,15 @@ def test_revoked_and_expired_tokens_get_401_with_the_dhis2_challenge(
     assert httpx.get(gateway.url + "/api/v1/auth/me", headers=_pat(revoked["key"])).status_code == 200
 
     r = httpx.delete(f"{gateway.url}/api/v1/me/tokens/{revoked['uid']}", headers=bearer)
-    assert r.status_code == 200 and r.json()["revoked_at"] is not None
+    assert r.status_code == 200
+    assert r.json()["revoked_at"] is not None
     _assert_dhis2_401(httpx.get(gateway.url + DHIS2_VALUES, headers=_pat(revoked["key"])))
     # Versioned DHIS2 paths are the same resources.
     _assert_dhis2_401(httpx.get(gateway.url + "/dhis2/api/40/dataValueSets.json", headers=_pat(revoked["key"])))
     # Off /dhis2 the answer is cityops' problem+json.
     outside = httpx.get(gateway.url + "/api/v1/auth/me", headers=_pat(revoked["key"]))
-    assert outside.status_code == 401 and outside.headers["content-type"] == "application/problem+json"
+    assert outside.status_code == 401
+    assert outside.headers["content-type"] == "application/problem+json"
 
     # Expiry: moved into the past in the database (the token never used, so never cached).
     async def expire() -> None:
@@ -145,7 +151,8 @@ def test_401_and_403_on_dhis2_are_webmessages(gateway: ServiceProcess, admin: di
     forbidden = httpx.post(gateway.url + "/dhis2/api/41/dataValueSets", json={}, auth=(username, password))
     assert forbidden.status_code == 403
     assert "WWW-Authenticate" not in forbidden.headers
-    assert forbidden.json()["httpStatus"] == "Forbidden" and forbidden.json()["status"] == "ERROR"
+    assert forbidden.json()["httpStatus"] == "Forbidden"
+    assert forbidden.json()["status"] == "ERROR"
     # A viewer reads DHIS2's system info and me (any signed-in user) and data (503: no reports here).
     for path in ("/dhis2/api/system/info", "/dhis2/api/me", "/dhis2/api/40/me", DHIS2_VALUES):
         assert httpx.get(gateway.url + path, auth=(username, password)).status_code == 503, path
@@ -158,7 +165,8 @@ def test_constraints_narrow_a_token(gateway: ServiceProcess, admin: dict[str, st
     by_ip = _make(gateway, bearer, allowed_ips=[f"{home.rsplit('.', 1)[0]}.0/24"])
     assert httpx.get(me, headers=_pat(by_ip["key"], home)).status_code == 200
     away = httpx.get(gateway.url + DHIS2_VALUES, headers=_pat(by_ip["key"], "192.0.2.7"))
-    assert away.status_code == 403 and away.json()["httpStatusCode"] == 403
+    assert away.status_code == 403
+    assert away.json()["httpStatusCode"] == 403
     # Refused by a constraint after it was verified (and cached): still refused.
     assert httpx.get(me, headers=_pat(by_ip["key"], "192.0.2.7")).status_code == 403
 
@@ -207,7 +215,8 @@ def test_who_may_make_list_and_revoke_tokens(gateway: ServiceProcess, admin: dic
     assert httpx.get(gateway.url + "/api/v1/me/tokens", headers=bob_bearer).json()["items"] == []
     assert httpx.get(gateway.url + "/api/v1/personal-access-tokens", headers=bob_bearer).status_code == 403
     listed = httpx.get(gateway.url + "/api/v1/personal-access-tokens", params={"user": alice}, headers=admin).json()
-    assert len(listed["items"]) == 2 and {t["username"] for t in listed["items"]} == {alice}
+    assert len(listed["items"]) == 2
+    assert {t["username"] for t in listed["items"]} == {alice}
     revoked = httpx.delete(f"{gateway.url}/api/v1/personal-access-tokens/{token['uid']}", headers=admin)
     assert revoked.status_code == 200
     assert httpx.get(gateway.url + "/api/v1/auth/me", headers=_pat(token["key"])).status_code == 401
@@ -233,27 +242,32 @@ def test_dhis2_api_token_routes(gateway: ServiceProcess, admin: dict[str, str]) 
         "httpStatus": "Created", "httpStatusCode": 201, "status": "OK",
     }  # fmt: skip
     response = created["response"]
-    assert response["responseType"] == "ApiTokenCreationResponse" and response["key"].startswith("d2pat_")
+    assert response["responseType"] == "ApiTokenCreationResponse"
+    assert response["key"].startswith("d2pat_")
     uid, key = response["uid"], response["key"]
-    assert len(uid) == 11 and uid[0].isalpha()
+    assert len(uid) == 11
+    assert uid[0].isalpha()
 
     # DHIS2's empty body gives the defaults.
     assert httpx.post(gateway.url + "/dhis2/api/apiToken", content=b"{}", auth=(username, password)).status_code == 201
     shown = httpx.get(f"{gateway.url}/dhis2/api/apiToken/{uid}", headers=_pat(key)).json()
-    assert shown["id"] == uid and shown["expire"] // 1000 == expire // 1000
+    assert shown["id"] == uid
+    assert shown["expire"] // 1000 == expire // 1000
     assert shown["attributes"] == [{"type": "MethodAllowedList", "allowedMethods": ["DELETE", "GET"]}]
     assert "key" not in shown
     # Never forwarded: what the gateway does not answer itself is a 404, not reports' (503 here).
     for method, path in (("GET", ""), ("PUT", f"/{uid}"), ("PATCH", f"/{uid}"), ("GET", ".json")):
         r = httpx.request(method, f"{gateway.url}/dhis2/api/apiToken{path}", json={}, auth=(username, password))
-        assert r.status_code == 404 and r.json()["httpStatus"] == "Not Found", (method, path, r.text)
+        assert (r.status_code, r.json()["httpStatus"]) == (404, "Not Found"), (method, path, r.text)
     bad = httpx.post(
         gateway.url + "/dhis2/api/apiToken", json={"attributes": [{"type": "Nope"}]}, auth=(username, password)
     )
-    assert bad.status_code == 422 and bad.json()["status"] == "ERROR"
+    assert bad.status_code == 422
+    assert bad.json()["status"] == "ERROR"
 
     deleted = httpx.delete(f"{gateway.url}/dhis2/api/apiToken/{uid}", headers=_pat(key))
-    assert deleted.status_code == 200 and deleted.json()["response"]["uid"] == uid
+    assert deleted.status_code == 200
+    assert deleted.json()["response"]["uid"] == uid
     _assert_dhis2_401(httpx.get(f"{gateway.url}/dhis2/api/apiToken/{uid}", headers=_pat(key)))
 
 
@@ -265,7 +279,8 @@ def test_failed_tokens_count_in_the_login_throttle(gateway: ServiceProcess, admi
     for _ in range(MAX_FAILURES - 1):
         _assert_dhis2_401(httpx.get(gateway.url + DHIS2_VALUES, headers=_pat(guess, attacker)))
     locked = httpx.get(gateway.url + DHIS2_VALUES, headers=_pat("d2pat_garbage", attacker))
-    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) >= 1
     # Locked: even a right token is refused from there; from elsewhere it works.
     assert httpx.get(gateway.url + "/api/v1/auth/me", headers=_pat(good["key"], attacker)).status_code == 429
     assert httpx.get(gateway.url + "/api/v1/auth/me", headers=_pat(good["key"], _ip())).status_code == 200
