@@ -8,18 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from services.gateway.api import audit, auth, events, live, media, overview, proxy, web
+from services.gateway.api import audit, auth, dhis2, events, live, media, overview, personal_tokens, proxy, web
 from services.gateway.auth import service as auth_service
 from services.gateway.auth.cache import CallerCache
 from services.gateway.auth.secrets import Hashing
 from services.gateway.auth.throttle import LoginThrottle
 from services.gateway.auth.throttle_sharing import ThrottleSharing, deployment_of
 from services.gateway.consumers import credentials, login_attempts, usage
+from services.gateway.dhis2.messages import errors_on_dhis2_paths
 from services.gateway.live.hub import LiveHub
-from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, ETagMiddleware
+from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, Dhis2VersionMiddleware, ETagMiddleware
 from services.gateway.openapi import ApiDocs
 from services.gateway.proxy.upstream import Upstreams
 from services.gateway.ratelimit.limiter import RateLimiter
@@ -27,6 +29,7 @@ from services.gateway.ratelimit.sharing import UsageSharing
 from services.gateway.settings import GatewaySettings, get_settings
 from services.gateway.state import GatewayState
 from shared.bus import Bus
+from shared.errors import CityOpsError
 from shared.service import Runtime, create_service_app
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -35,7 +38,8 @@ DESCRIPTION = """The public REST API of the cityops operations center.
 
 Authenticate with `POST /api/v1/auth/token` (OAuth2 password flow) and send `Authorization: Bearer
 <token>`, or send a department API key as `X-API-Key`; renew the token with `POST /api/v1/auth/refresh`
-(each refresh token is good once). DHIS2 clients may use HTTP Basic on `/dhis2/api/*`. Images, clips
+(each refresh token is good once). DHIS2 clients may use HTTP Basic or a personal access token
+(`Authorization: ApiToken d2pat_…`, made at `POST /api/v1/me/tokens`) on `/dhis2/api/*`. Images, clips
 and event streams also take the HttpOnly media cookie set at login; never a token in the URL. Errors
 are `application/problem+json`. Live events: `GET /api/v1/events` (SSE).
 """
@@ -106,6 +110,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.gateway = gw
     app.state.live = hub
     app.include_router(auth.router)
+    app.include_router(personal_tokens.router)
+    app.include_router(dhis2.router)
     app.include_router(audit.router)
     app.include_router(media.router)
     app.include_router(events.router)
@@ -116,7 +122,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     docs = ApiDocs(app.openapi, gw.upstreams)
     app.openapi = docs.schema  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=web.WEB_DIR), name="static")
+    # DHIS2 clients read DHIS2's error bodies: on /dhis2 the gateway's own errors are WebMessages.
+    for error in (CityOpsError, RequestValidationError):
+        app.add_exception_handler(error, errors_on_dhis2_paths(app.exception_handlers[error]))
     app.add_middleware(AuditMiddleware, runtime=runtime)
+    app.add_middleware(Dhis2VersionMiddleware)
     app.add_middleware(ETagMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

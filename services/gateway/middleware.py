@@ -1,13 +1,15 @@
 """Gateway-wide ASGI middleware (HTTP plumbing): request body limits, ETags, the audit of writes (and of
-the reads a route marks as audited)."""
+the reads a route marks as audited), DHIS2's version segment."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.audit import service as audit
+from services.gateway.auth.policy import PatCaller
 from shared.errors import PayloadTooLargeError
 from shared.identity import Caller
 from shared.problems import problem_response
@@ -74,8 +76,12 @@ class AuditMiddleware:
                 await self._record(scope, capture.status)
 
     async def _record(self, scope: Scope, status: int) -> None:
-        caller = scope.get("state", {}).get("caller")
+        state = scope.get("state", {})
+        caller = state.get("caller")
         actor = f"{caller.kind}:{caller.name}" if isinstance(caller, Caller) else "anonymous"
+        if isinstance(caller, PatCaller):
+            # The token acts as its user; which token it was is for whoever reviews the line.
+            audit.note(state, f"with personal access token {caller.token_uid}")
         client = scope.get("client")
         query = scope.get("query_string", b"").decode("latin-1")
         path = scope["path"] + (f"?{mask_query(query)}" if query else "")
@@ -86,7 +92,30 @@ class AuditMiddleware:
             path=path,
             status=status,
             client=client[0] if client else None,
+            detail=audit.noted(state),
         )
+
+
+# DHIS2's API versions in a path (/dhis2/api/40/...): 28 to 42, the releases clients still name.
+_DHIS2_VERSION = re.compile(r"^/dhis2/api/(?:2[89]|3\d|4[0-2])(?=/|$)")
+
+
+class Dhis2VersionMiddleware:
+    """Drop the version segment of a DHIS2 path before routing: ``/dhis2/api/40/dataValueSets`` is
+    ``/dhis2/api/dataValueSets``. Every resource answers the same with or without one, so one route and
+    one permission rule cover both, and reports sees one path. The scope is changed in place, so the
+    audit records the path that was served."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (versioned := _DHIS2_VERSION.match(scope["path"])):
+            scope["path"] = "/dhis2/api" + scope["path"][versioned.end() :]
+            raw = scope.get("raw_path")
+            if isinstance(raw, bytes) and raw.startswith(versioned[0].encode()):
+                scope["raw_path"] = b"/dhis2/api" + raw[versioned.end() :]
+        await self.app(scope, receive, send)
 
 
 class ETagMiddleware:

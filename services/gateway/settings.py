@@ -56,6 +56,8 @@ class GatewaySettings(ServiceSettings):
     # How long a verified token/key/password is trusted without asking the database again; a
     # revoked key or disabled user is refused by other replicas after at most this long.
     auth_cache_s: float = 5.0
+    # The longest a personal access token may live (days); one asked for without an expiry lives 30.
+    pat_max_days: int = Field(365, ge=1)
     # The first admin's password; unset on first start: generated and logged once.
     admin_password: str | None = Field(
         None, validation_alias=AliasChoices("CITYOPS_ADMIN_PASSWORD", "CITYOPS_GATEWAY_ADMIN_PASSWORD")

@@ -9,7 +9,8 @@ expected, anything but 403 (401 for anonymous) where it is not, and any 5xx (a 5
 Actors: N anonymous, A admin, L leader, O operator, V viewer, D a department user of MX_A,
 K a department API key of MX_A created with the default scopes. The second table puts the
 department users against their own and another department's data: MX_A sits under MX_P, MX_B apart,
-and P is a department user of MX_P.
+and P is a department user of MX_P. T is a personal access token of D (``ApiToken d2pat_…``): it must
+get what D gets everywhere, but make no further token.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+from dhis2_client import DHIS2Client
+from dhis2_client.errors import DHIS2HTTPError
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from pydantic import SecretStr
 from starlette.routing import compile_path
@@ -61,6 +64,15 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("POST", f"/api/v1/api-keys/{_NIL}/rotate", None, "A"),
     ("DELETE", f"/api/v1/api-keys/{_NIL}", None, "A"),
     ("GET", "/api/v1/audit", None, "AL"),
+    # personal access tokens: each person's own; an admin lists and revokes anyone's
+    ("GET", "/api/v1/me/tokens", None, "ALOVD"),
+    ("POST", "/api/v1/me/tokens", {}, "ALOVD"),
+    ("DELETE", "/api/v1/me/tokens/no-such-token", None, "ALOVD"),
+    ("GET", "/api/v1/personal-access-tokens", None, "A"),
+    ("DELETE", "/api/v1/personal-access-tokens/no-such-token", None, "A"),
+    ("POST", "/dhis2/api/apiToken", {}, "ALOVD"),
+    ("GET", "/dhis2/api/apiToken/no-such-token", None, "ALOVD"),
+    ("DELETE", "/dhis2/api/apiToken/no-such-token", None, "ALOVD"),
     # cameras, layouts, video and evidence: the center's staff; configuration by the admin
     ("GET", "/api/v1/cameras", None, CITY),
     ("POST", "/api/v1/cameras", {}, "A"),
@@ -104,6 +116,14 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/completeness", None, ALL_SIGNED_IN),
     ("GET", "/api/v1/analytics/aggregate", None, ALL_SIGNED_IN),
     ("GET", "/dhis2/api/dataValueSets", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api/40/dataValueSets", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api/system/info", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api/me", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api/me/authorization", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api", None, ALL_SIGNED_IN),
+    ("POST", "/dhis2/api", {}, "ADK"),
+    ("GET", "/dhis2/api/organisationUnits", None, ALL_SIGNED_IN),
+    ("POST", "/dhis2/api/dataValues", {}, "ADK"),
     # cases, directives, projects: people, not machines (a default key pushes data only)
     ("GET", "/api/v1/cases", None, "ALOVD"),
     ("POST", "/api/v1/cases", {}, "ALOD"),
@@ -218,6 +238,9 @@ def actors(system: System) -> Actors:
         "K": {"X-API-Key": r.json()["key"]},
         "P": system.user("department", ["MX_P"]),
     }
+    made = httpx.post(gw + "/api/v1/me/tokens", json={"name": "matrix"}, headers=headers["D"])
+    assert made.status_code == 201, made.text
+    headers["T"] = {"Authorization": f"ApiToken {made.json()['key']}"}
     owned: dict[str, dict[str, int]] = {"case": {}, "directive": {}}
     deadline = (date.today() + timedelta(days=5)).isoformat()
     for department in (DEPT, "MX_B"):
@@ -289,6 +312,21 @@ def test_each_actor_gets_exactly_what_the_matrix_allows(system: System, actors: 
     assert wrong == [], f"actor {actor}:\n" + "\n".join(wrong)
 
 
+# What a personal access token may not do that its user may: make another token, or a media cookie
+# (that is for a login's bearer token).
+LOGIN_ONLY = {("POST", "/api/v1/me/tokens"), ("POST", "/dhis2/api/apiToken"), ("POST", "/api/v1/auth/session")}
+
+
+def test_a_personal_access_token_gets_what_its_user_gets(system: System, actors: Actors) -> None:
+    wrong = []
+    for method, path, body, allowed in MATRIX:
+        status = _status(system.gateway, method, path, body, actors.headers["T"])
+        ok = status in PASSED if "D" in allowed and (method, path) not in LOGIN_ONLY else status == 403
+        if not ok:
+            wrong.append(f"{method} {path}: {status}, D's expected {'pass' if 'D' in allowed else 403}")
+    assert wrong == [], "actor T:\n" + "\n".join(wrong)
+
+
 def _push(department: str) -> dict[str, object]:
     return {"dataValues": [{"indicator": "MX_N", "department": department, "period": "2025-10", "value": 2}]}
 
@@ -312,6 +350,12 @@ OWNERSHIP: list[tuple[str, str, str, dict[str, object] | None, int]] = [
     ("D", "POST", "/api/v1/directives/{directive:MX_A}/progress", {"percent": 50}, 200),
     # Rows for another department are refused in the import summary (409 naming the field); none is stored.
     ("D", "POST", "/api/v1/datavalues", _push("MX_B"), 409),
+    # D's personal access token: D's departments, no more
+    ("T", "GET", "/api/v1/cases/{case:MX_A}", None, 200),
+    ("T", "GET", "/api/v1/cases/{case:MX_B}", None, 404),
+    ("T", "POST", "/api/v1/cases/{case:MX_B}/comments", {"comment": "mine?"}, 404),
+    ("T", "POST", "/api/v1/directives/{directive:MX_B}/progress", {"percent": 50}, 404),
+    ("T", "POST", "/api/v1/datavalues", _push("MX_B"), 409),
     ("K", "POST", "/api/v1/datavalues", _push("MX_B"), 409),
     ("K", "POST", "/api/v1/datavalues", _push(DEPT), 200),
 ]
@@ -322,6 +366,7 @@ LISTS: list[tuple[str, str, set[str]]] = [
     ("D", "/api/v1/datavalues?indicator=MX_N&start=2025-09&end=2025-09&department=MX_B", set()),
     ("K", "/api/v1/datavalues?indicator=MX_N&start=2025-09&end=2025-09", {DEPT}),
     ("P", "/api/v1/datavalues?indicator=MX_N&start=2025-09&end=2025-09", {DEPT}),
+    ("T", "/api/v1/datavalues?indicator=MX_N&start=2025-09&end=2025-09", {DEPT}),
     ("V", "/api/v1/datavalues?indicator=MX_N&start=2025-09&end=2025-09", {DEPT, "MX_B"}),
 ]
 
@@ -359,3 +404,40 @@ def test_lists_hold_the_callers_departments_and_nothing_else(system: System, act
     if actors.owned["case"]["MX_B"] in cases or actors.owned["case"][DEPT] not in cases:
         wrong.append(f"D /api/v1/cases: {sorted(cases)}, expected MX_A's case and not MX_B's")
     assert wrong == [], "\n".join(wrong)
+
+
+def test_a_dhis2_client_works_with_a_personal_access_token(system: System, actors: Actors) -> None:
+    """dhis2-client, as its users use it (``token=``: it sends ``Authorization: ApiToken``), pointed at
+    the gateway's /dhis2 with D's token: system info, and D's data only."""
+    key = actors.headers["T"]["Authorization"].removeprefix("ApiToken ")
+    client = DHIS2Client(system.gateway + "/dhis2", token=key, retries=0)
+    try:
+        info = client.get_system_info()
+        assert info["version"].startswith("2.")
+        query = {"dataElement": "MX_N", "period": "202509", "idScheme": "CODE"}
+        own = client.get("/api/dataValueSets", params={**query, "orgUnit": DEPT})
+        assert [v["orgUnit"] for v in own["dataValues"]] == [DEPT]
+        other = client.get("/api/40/dataValueSets", params={**query, "orgUnit": "MX_B"})
+        assert other.get("dataValues", []) == []
+    finally:
+        client.close()
+    # A revoked token: 401 with DHIS2's challenge, as the client sees it.
+    r = httpx.post(system.gateway + "/api/v1/me/tokens", json={}, headers=actors.headers["D"])
+    gone = r.json()
+    assert (
+        httpx.delete(f"{system.gateway}/api/v1/me/tokens/{gone['uid']}", headers=actors.headers["D"]).status_code == 200
+    )
+    refused = httpx.get(system.gateway + "/dhis2/api/system/info", headers={"Authorization": f"ApiToken {gone['key']}"})
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == 'Basic realm="DHIS2"'
+    client = DHIS2Client(system.gateway + "/dhis2", token=gone["key"], retries=0)
+    try:
+        with pytest.raises(DHIS2HTTPError) as error:
+            client.get_system_info()
+        assert error.value.status_code == 401
+    finally:
+        client.close()
+    # Neither key is in any log line of the run.
+    logs = system.logs()
+    assert key not in logs
+    assert gone["key"] not in logs

@@ -46,7 +46,12 @@ def _client(conn: HTTPConnection) -> str:
 
 def origin(conn: HTTPConnection) -> Origin:
     """Where a login attempt comes from, for the login throttle and its audit lines."""
-    return Origin(client=_client(conn), method=conn.scope.get("method", "WS"), path=conn.url.path)
+    return Origin(
+        client=_client(conn),
+        method=conn.scope.get("method", "WS"),
+        path=conn.url.path,
+        referrer=conn.headers.get("referer"),
+    )
 
 
 def _same_origin(conn: HTTPConnection) -> bool:
@@ -57,8 +62,8 @@ def _same_origin(conn: HTTPConnection) -> bool:
 
 
 def _credential(conn: HTTPConnection, *, cookie: bool) -> tuple[str, str]:
-    """(scheme, credential) of the request: ``key``, ``bearer``, ``basic`` or, when ``cookie`` allows it
-    and no header carries one, ``cookie``; 401 when there is none."""
+    """(scheme, credential) of the request: ``key``, ``bearer``, ``basic``, ``apitoken`` (DHIS2's personal
+    access tokens) or, when ``cookie`` allows it and no header carries one, ``cookie``; 401 when there is none."""
     if "access_token" in conn.query_params:
         # A token in a URL ends up in access logs, proxies and browser history: refused, even when valid.
         raise UnauthorizedError("a token in the URL is refused: send Authorization: Bearer, or use the media cookie")
@@ -72,8 +77,8 @@ def _credential(conn: HTTPConnection, *, cookie: bool) -> tuple[str, str]:
     if key:
         scheme, credential = "key", key
     scheme = scheme.lower()
-    if scheme not in ("key", "bearer", "basic") or not credential:
-        raise UnauthorizedError("authentication required: Bearer token, X-API-Key or Basic credentials")
+    if scheme not in ("key", "bearer", "basic", "apitoken") or not credential:
+        raise UnauthorizedError("authentication required: Bearer token, X-API-Key, ApiToken or Basic credentials")
     return scheme, credential
 
 

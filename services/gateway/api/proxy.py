@@ -4,16 +4,16 @@
 # variable, in its signature as an object, not as a name to resolve in this module's globals.
 import re
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response, StreamingResponse
 
-from services.gateway.api.deps import Public, Requires, State, public, require
+from services.gateway.api.deps import Public, Requires, State, authenticate, public, require
 from services.gateway.audit import service as audit
 from services.gateway.auth.policy import Permission as P
 from services.gateway.proxy import service as proxy
-from services.gateway.proxy.forwards import FORWARDS, PUBLIC, WRITE, Forward
+from services.gateway.proxy.forwards import FORWARDS, PUBLIC, SIGNED_IN, WRITE, Forward
 from services.gateway.proxy.relay import relay
 from shared.identity import Caller
 from shared.problems import problem_responses
@@ -25,7 +25,7 @@ def _audited(request: Request) -> None:
     audit.mark_audited(request.scope.setdefault("state", {}))
 
 
-def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaitable[Response]]:
+def _handler(forward: Forward, guard: Requires | Public | Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
     async def handler(request: Request, gw: State, caller: Annotated[Caller, Depends(guard)]) -> Response:
         response = await proxy.forward_request(
             upstreams=gw.upstreams,
@@ -42,8 +42,10 @@ def _handler(forward: Forward, guard: Requires | Public) -> Callable[..., Awaita
     return handler
 
 
-def _guard(rule: P | Literal["public"], *, media: bool) -> Requires | Public:
-    return public if rule == PUBLIC else require(P(rule), media=media)
+def _guard(rule: P | Literal["public", "signed_in"], *, media: bool) -> Requires | Public | Callable[..., Any]:
+    if rule == PUBLIC:
+        return public
+    return authenticate if rule == SIGNED_IN else require(P(rule), media=media)
 
 
 def build_router() -> APIRouter:
@@ -51,7 +53,7 @@ def build_router() -> APIRouter:
     router = APIRouter(responses=problem_responses(401, 403, 413, 422, 429, 503))
     for forward in FORWARDS:
         paths = [forward.public] + ([forward.public + "/{rest:path}"] if forward.subpaths else [])
-        methods: list[tuple[str, P | Literal["public"]]] = []
+        methods: list[tuple[str, P | Literal["public", "signed_in"]]] = []
         if forward.read is not None:
             methods.append(("GET", forward.read))
         if forward.write is not None:

@@ -18,6 +18,7 @@ log = logging.getLogger("cityops.gateway.audit")
 
 # Set in a request's state by a read that must be audited like a write (AuditMiddleware records it).
 _AUDITED = "cityops_audited_read"
+_DETAIL = "cityops_audit_detail"
 
 
 def mark_audited(state: MutableMapping[str, Any]) -> None:
@@ -27,6 +28,16 @@ def mark_audited(state: MutableMapping[str, Any]) -> None:
 
 def is_audited(state: Mapping[str, Any]) -> bool:
     return bool(state.get(_AUDITED))
+
+
+def note(state: MutableMapping[str, Any], detail: str) -> None:
+    """Add ``detail`` to this request's audit line (what the path does not say: which token was made)."""
+    state[_DETAIL] = "; ".join(filter(None, (state.get(_DETAIL), detail)))
+
+
+def noted(state: Mapping[str, Any]) -> str | None:
+    detail = state.get(_DETAIL)
+    return detail if isinstance(detail, str) else None
 
 
 async def record_write(

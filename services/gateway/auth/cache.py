@@ -8,9 +8,17 @@ other; should that message be lost (NATS down), the others see the change within
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import subjects
+from shared.bus import Bus
+from shared.db import after_commit
 from shared.identity import Caller
+
+log = logging.getLogger("cityops.gateway.auth")
 
 
 class CallerCache:
@@ -42,3 +50,18 @@ class CallerCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+async def forget_everywhere(callers: CallerCache, bus: Bus) -> None:
+    """Forget cached callers here and tell the other replicas to: a change of credentials is committed."""
+    callers.clear()
+    try:
+        await bus.publish(subjects.CREDENTIALS_CHANGED, b"")
+    except Exception as exc:
+        log.warning("auth.change_not_broadcast", extra={"error": repr(exc), "fallback_s": callers.ttl_s})
+
+
+def forget_after_commit(session: AsyncSession, callers: CallerCache, bus: Bus) -> None:
+    """Once the change is committed (so no request re-caches the old caller), forget cached callers
+    everywhere."""
+    after_commit(session, lambda: forget_everywhere(callers, bus))

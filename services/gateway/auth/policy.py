@@ -7,10 +7,15 @@ the gateway sends.
 An API key acts with the ``department`` role, bound to its departments, and may do only what its
 ``scopes`` name: by default push and read its departments' data (``data:write``, ``data:read``);
 anything more is granted by name when the key is issued, never beyond the role's permissions.
+
+A personal access token acts as its user (``PatCaller``): the same permissions, narrowed only by the
+token's own constraints (addresses, methods, referrers).
 """
 
 from __future__ import annotations
 
+import ipaddress
+from datetime import datetime
 from enum import StrEnum
 
 from shared.errors import ForbiddenError
@@ -90,6 +95,35 @@ class KeyCaller(Caller):
     """An API key as the gateway knows it: what it may do is its scopes (within ``API_KEY_SCOPES``)."""
 
     scopes: frozenset[Permission] = frozenset()
+
+
+class PatCaller(Caller):
+    """A user acting through one of their personal access tokens: the user's own roles and departments
+    (so the same permissions and department scoping), narrowed by the token's constraints, which are
+    checked on every request (``admit``), cached caller or not."""
+
+    token_uid: str
+    expires_at: datetime
+    allowed_ips: tuple[str, ...] = ()
+    allowed_methods: frozenset[str] = frozenset()
+    allowed_referrers: frozenset[str] = frozenset()
+
+    def admit(self, *, client: str, method: str, referrer: str | None) -> None:
+        """403 when the token may not be used from ``client``, for ``method`` or from ``referrer``."""
+        if self.allowed_ips and not _address_in(client, self.allowed_ips):
+            raise ForbiddenError(f"personal access token {self.token_uid} is not allowed from this address")
+        if self.allowed_methods and method not in self.allowed_methods:
+            raise ForbiddenError(f"personal access token {self.token_uid} is not allowed method {method}")
+        if self.allowed_referrers and referrer not in self.allowed_referrers:
+            raise ForbiddenError(f"personal access token {self.token_uid} is not allowed from this referrer")
+
+
+def _address_in(client: str, networks: tuple[str, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(network) for network in networks)
 
 
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:

@@ -8,8 +8,10 @@ import hashlib
 import hmac
 import os
 import secrets
+import string
 import sys
 import threading
+import zlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,11 @@ from shared.keys import KeySet
 
 _hasher = PasswordHasher()
 KEY_PREFIX = "cok"
+# DHIS2's personal access tokens (version 1): "d2pat_", 32 random letters and digits, and the CRC32 of
+# those in decimal, padded to 10 digits, so a mistyped token is refused before any lookup.
+PAT_PREFIX = "d2pat_"
+_PAT_CODE_LENGTH = 32
+_PAT_ALPHABET = string.ascii_letters + string.digits
 ALGORITHM = "HS256"
 # Nice 10 weighs about a tenth of the default in the Linux scheduler.
 _HASH_NICENESS = 10
@@ -105,13 +112,34 @@ def api_key_prefix(key: str) -> str | None:
     return parts[1]
 
 
+def _pat_checksum(code: str) -> str:
+    return f"{zlib.crc32(code.encode()):010d}"
+
+
+def new_personal_token() -> str:
+    """A fresh personal access token in DHIS2's format (32 characters of 62: 190 random bits)."""
+    code = "".join(secrets.choice(_PAT_ALPHABET) for _ in range(_PAT_CODE_LENGTH))
+    return f"{PAT_PREFIX}{code}{_pat_checksum(code)}"
+
+
+def personal_token_well_formed(token: str) -> bool:
+    """Prefix, length, alphabet and checksum right: worth looking up."""
+    code, checksum = token[len(PAT_PREFIX) : -10], token[-10:]
+    return (
+        token.startswith(PAT_PREFIX)
+        and len(code) == _PAT_CODE_LENGTH
+        and all(c in _PAT_ALPHABET for c in code)
+        and hmac.compare_digest(checksum, _pat_checksum(code))
+    )
+
+
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)
 
 
 def hash_random(credential: str) -> str:
-    # API keys and refresh tokens carry 256 random bits, so a fast hash is as safe as a slow one and
-    # keeps requests cheap.
+    # API keys and refresh tokens carry 256 random bits, personal access tokens 190, so a fast hash is
+    # as safe as a slow one and keeps requests cheap.
     return hashlib.sha256(credential.encode()).hexdigest()
 
 

@@ -22,13 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway.audit import service as audit
 from services.gateway.auth import repository
 from services.gateway.auth import secrets as crypto
-from services.gateway.auth.cache import CallerCache
+from services.gateway.auth.cache import CallerCache, forget_after_commit, forget_everywhere
 from services.gateway.auth.models import ApiKey, User
+from services.gateway.auth.pats import service as pats
 from services.gateway.auth.policy import (
     API_KEY_ROLE,
     API_KEY_SCOPES,
     DEFAULT_API_KEY_SCOPES,
     KeyCaller,
+    PatCaller,
     Permission,
     granted,
 )
@@ -45,9 +47,8 @@ from services.gateway.auth.secrets import Hashing
 from services.gateway.auth.throttle import LoginThrottle, Origin
 from services.gateway.auth.tokens import service as tokens
 from services.gateway.ratelimit.limiter import RateLimiter
-from shared import subjects
 from shared.bus import Bus
-from shared.db import Database, after_commit
+from shared.db import Database
 from shared.errors import (
     ConflictError,
     InvalidInputError,
@@ -64,8 +65,10 @@ ADMIN_USERNAME = "admin"
 _T = TypeVar("_T")
 # Verified against when the user is unknown, so timing does not reveal usernames.
 _DUMMY_HASH = crypto.hash_password(secrets.token_hex(8))
-# The throttle's account for refresh tokens: they are random, so a failure is counted per client.
+# The throttle's accounts for refresh and personal access tokens: they are random, so a failure is
+# counted per client.
 REFRESH_ACCOUNT = "refresh_token"
+PAT_ACCOUNT = "personal_token"
 
 
 async def prepare(*, database: Database, hashing: Hashing, admin_password: str | None) -> None:
@@ -212,7 +215,7 @@ async def refresh(
                 client=origin.client,
                 detail=f"refresh.reused: refresh token replayed, login {exc.family_id} revoked",
             )
-            await _forget_callers(callers, bus)
+            await forget_everywhere(callers, bus)
             raise
 
     rotated = await _counted(exchange, database=database, throttle=throttle, account=REFRESH_ACCOUNT, origin=origin)
@@ -237,7 +240,7 @@ async def logout(*, database: Database, callers: CallerCache, bus: Bus, refresh_
     """End the login of ``refresh_token``: its refresh tokens and the access tokens they bought are refused
     from now on, on every replica. An unknown token is not an error (RFC 7009: nothing left to revoke)."""
     if await tokens.end(database=database, refresh_token=refresh_token):
-        await _forget_callers(callers, bus)
+        await forget_everywhere(callers, bus)
 
 
 def media_session(*, jwt_keys: KeySet, access_token: str) -> tokens.MediaToken:
@@ -289,6 +292,8 @@ def _basic(credential: str) -> tuple[str, str]:
 def _account(scheme: str, credential: str) -> str | None:
     """Whose credentials these claim to be, to count their failures; None for a bearer token, which
     is signed: there is nothing to guess."""
+    if scheme == "apitoken":
+        return PAT_ACCOUNT
     if scheme == "key":
         return f"api_key:{crypto.api_key_prefix(credential) or '?'}"
     if scheme == "basic":
@@ -300,6 +305,8 @@ async def _verify(database: Database, hashing: Hashing, jwt_keys: KeySet, scheme
     if scheme == "key":
         async with database.session() as session:
             return await _authenticate_api_key(session, credential)
+    if scheme == "apitoken":
+        return await pats.authenticate(database=database, token=credential)
     if scheme in ("bearer", "cookie"):
         typ = tokens.ACCESS if scheme == "bearer" else tokens.MEDIA
         user = await tokens.verify(database=database, jwt_keys=jwt_keys, token=credential, typ=typ)
@@ -319,8 +326,9 @@ async def identify(
     credential: str,
     origin: Origin,
 ) -> Caller:
-    """The caller behind a credential (``scheme``: key, bearer, cookie or basic), from the cache when it was
-    verified recently. Only right credentials are cached, so every wrong one is counted."""
+    """The caller behind a credential (``scheme``: key, bearer, cookie, basic or apitoken), from the cache
+    when it was verified recently. Only right credentials are cached, so every wrong one is counted. A
+    personal access token's constraints are checked on every request, cached or not."""
     account = _account(scheme, credential)
     if account is not None:
         # Before the cache: a locked client is refused even the credentials it already got right.
@@ -337,7 +345,11 @@ async def identify(
         else:
             caller = await _counted(verify, database=database, throttle=throttle, account=account, origin=origin)
         left_s = crypto.token_seconds_left(credential) if scheme in ("bearer", "cookie") else None
+        if isinstance(caller, PatCaller):
+            left_s = (caller.expires_at - datetime.now(UTC)).total_seconds()
         callers.put(cache_key, caller, at_most_s=left_s)
+    if isinstance(caller, PatCaller):
+        caller.admit(client=origin.client, method=origin.method, referrer=origin.referrer)
     return caller
 
 
@@ -349,21 +361,6 @@ def describe(*, caller: Caller) -> MeOut:
         departments=sorted(caller.departments),
         permissions=sorted(p.value for p in granted(caller)),
     )
-
-
-async def _forget_callers(callers: CallerCache, bus: Bus) -> None:
-    """Forget cached callers here and tell the other replicas to: a change of credentials is committed."""
-    callers.clear()
-    try:
-        await bus.publish(subjects.CREDENTIALS_CHANGED, b"")
-    except Exception as exc:
-        log.warning("auth.change_not_broadcast", extra={"error": repr(exc), "fallback_s": callers.ttl_s})
-
-
-def _forget_callers_after_commit(session: AsyncSession, callers: CallerCache, bus: Bus) -> None:
-    """Once the change is committed (so no request re-caches the old caller), forget cached callers
-    everywhere."""
-    after_commit(session, lambda: _forget_callers(callers, bus))
 
 
 def _check_roles(roles: Sequence[Role], departments: Sequence[str]) -> None:
@@ -414,7 +411,7 @@ async def update_user(
     if user_in.full_name is not None:
         user.full_name = user_in.full_name
     await session.flush()
-    _forget_callers_after_commit(session, callers, bus)
+    forget_after_commit(session, callers, bus)
     return UserOut.model_validate(user)
 
 
@@ -466,7 +463,7 @@ async def rotate_api_key(
         raise ConflictError("a revoked key cannot be rotated")
     old.revoked_at = datetime.now(UTC)
     issued = await _issue_api_key(session, name=old.name, departments=old.departments, scopes=old.scopes, by=by)
-    _forget_callers_after_commit(session, callers, bus)
+    forget_after_commit(session, callers, bus)
     return issued
 
 
@@ -475,5 +472,5 @@ async def revoke_api_key(*, session: AsyncSession, callers: CallerCache, bus: Bu
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
     await session.flush()
-    _forget_callers_after_commit(session, callers, bus)
+    forget_after_commit(session, callers, bus)
     return ApiKeyOut.model_validate(key)

@@ -1,8 +1,9 @@
 """Failed logins counted per (account, client IP) and per client IP, and the lockouts they earn.
 
-Every credential path (token form, HTTP Basic, API key) asks ``check`` before it looks anything up or
-computes a hash, so a locked attempt costs a dict lookup. ``max_failures`` failures of one account from
-one client lock that pair only: the same account from another address still logs in. A client that
+Every credential path (token form, HTTP Basic, API key, personal access token) asks ``check`` before it
+looks anything up or computes a hash, so a locked attempt costs a dict lookup. ``max_failures`` failures
+of one account from one client lock that pair only: the same account from another address still logs
+in. A client that
 fails ``max_failures_per_client`` times, whatever the accounts, is locked for every account. Each
 further lockout of the same key lasts twice as long as the previous one, up to ``max_lockout_s``; a
 key left alone that long (after its lock ends) is forgotten, and a successful login forgets its pair.
@@ -29,11 +30,13 @@ Listener = Callable[[str, str, bool], None]
 
 @dataclass(frozen=True)
 class Origin:
-    """Where an attempt came from: the client address (the throttle's key), method and path (for the audit)."""
+    """Where an attempt came from: the client address (the throttle's key), method and path (for the audit),
+    and the Referer it was sent with (a personal access token may be bound to some)."""
 
     client: str
     method: str
     path: str
+    referrer: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,15 @@ WRITE = ("POST", "PUT", "PATCH", "DELETE")
 
 
 PUBLIC: Literal["public"] = "public"
-Rule = P | Literal["public"] | None
+# Any authenticated caller, whatever its permissions (DHIS2's system/info and me).
+SIGNED_IN: Literal["signed_in"] = "signed_in"
+Rule = P | Literal["public", "signed_in"] | None
 
 
 @dataclass(frozen=True)
 class Forward:
-    """``read``/``write``: the permission needed, ``PUBLIC`` for anyone, None for not offered."""
+    """``read``/``write``: the permission needed, ``PUBLIC`` for anyone, ``SIGNED_IN`` for any authenticated
+    caller, None for not offered."""
 
     public: str
     service: Service
@@ -35,6 +38,8 @@ class Forward:
     media: bool = False
     # Reads recorded in the audit log like writes (a copy of evidence leaving the system).
     audited: bool = False
+    # First segments under ``public`` that the gateway answers itself: never forwarded (404).
+    reserved: tuple[str, ...] = ()
 
 
 FORWARDS: tuple[Forward, ...] = (
@@ -140,7 +145,12 @@ FORWARDS: tuple[Forward, ...] = (
     Forward("/api/v1/datavalues", "reports", "/datavalues", "data", P.DATA_READ, P.DATA_WRITE),
     Forward("/api/v1/analytics", "reports", "/analytics", "data", P.DATA_READ, None),
     Forward("/api/v1/completeness", "reports", "/completeness", "data", P.DATA_READ, None),
-    Forward("/dhis2/api/dataValueSets", "reports", "/dhis2/api/dataValueSets", "dhis2", P.DATA_READ, P.DATA_WRITE),
+    # reports: the DHIS2 Web API (reports keeps its metadata read-only). A version segment
+    # (/dhis2/api/40/...) is dropped before routing (middleware.py), so one rule covers both. As on
+    # DHIS2, system/info and me are for anyone signed in; apiToken is the gateway's own (api/dhis2.py).
+    Forward("/dhis2/api/system/info", "reports", "/dhis2/api/system/info", "dhis2", SIGNED_IN, None, subpaths=False),
+    Forward("/dhis2/api/me", "reports", "/dhis2/api/me", "dhis2", SIGNED_IN, None),
+    Forward("/dhis2/api", "reports", "/dhis2/api", "dhis2", P.DATA_READ, P.DATA_WRITE, reserved=("apiToken",)),
     # reports: cases and the rest
     Forward("/api/v1/cases", "reports", "/cases", "cases", P.CASES_READ, P.CASES_WRITE),
     Forward("/api/v1/categories", "reports", "/categories", "cases", P.CASES_READ, P.METADATA_WRITE),

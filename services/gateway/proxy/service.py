@@ -15,7 +15,7 @@ import httpx
 
 from services.gateway.proxy.forwards import Forward
 from services.gateway.proxy.upstream import Upstreams
-from shared.errors import InvalidInputError
+from shared.errors import InvalidInputError, NotFoundError
 from shared.identity import Caller
 
 FORWARDED_HEADERS = (
@@ -39,6 +39,9 @@ async def forward_request(
     if any(segment in ("..", ".") for segment in rest.split("/")):
         # The upstream would normalise it into another resource than the one authorised here.
         raise InvalidInputError("path must not contain '.' or '..' segments", field="path")
+    if rest.split("/")[0].split(".")[0] in forward.reserved:
+        # The gateway's own resource (answered by its own routes for the methods it offers).
+        raise NotFoundError(f"{forward.public}/{rest} not found")
     params = {k: v for k, v in path_params.items() if k != "rest"}
     # Re-encode what the router decoded, so control characters or '?' cannot reshape the upstream URL.
     path = forward.upstream.format(**{k: quote(str(v), safe="") for k, v in params.items()})
