@@ -123,6 +123,12 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/dhis2/api", None, ALL_SIGNED_IN),
     ("POST", "/dhis2/api", {}, "ADK"),
     ("GET", "/dhis2/api/organisationUnits", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api/dataElements.json", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api/metadata", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api/analytics", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api/completeDataSetRegistrations", None, ALL_SIGNED_IN),
+    ("POST", "/dhis2/api/completeDataSetRegistrations", {}, "ADK"),
+    ("GET", "/dhis2/api/system/tasks/DATAVALUE_IMPORT/no-such-job", None, ALL_SIGNED_IN),
     ("POST", "/dhis2/api/dataValues", {}, "ADK"),
     # cases, directives, projects: people, not machines (a default key pushes data only)
     ("GET", "/api/v1/cases", None, "ALOVD"),
