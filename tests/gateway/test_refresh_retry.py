@@ -169,11 +169,13 @@ def test_concurrent_retries_of_one_token_leave_one_usable_pair(
     tmp_path: Path,
     replicas: int,
 ) -> None:
-    username, first = _login(gateway, admin)
-    lost = _refresh(gateway, first["refresh_token"]).json()
     retries = 8
+    # The other replicas start first: the retry window (3 s) runs from the refresh whose answer was lost,
+    # and starting a gateway can take longer than that on a loaded machine.
     others = [start_gateway(nats_server, gateway_db, tmp_path, **WINDOW) for _ in range(replicas - 1)]
     try:
+        username, first = _login(gateway, admin)
+        lost = _refresh(gateway, first["refresh_token"]).json()
         answers = asyncio.run(_retry_together([gateway, *others], first["refresh_token"], retries))
     finally:
         for other in others:
