@@ -96,7 +96,37 @@ def merge(base: Spec, upstream: dict[Service, Spec], forwards: Iterable[Forward]
                 if _shape(public) not in own:
                     _add(paths, public, operations, forward, base["paths"], service)
                 break  # the first forward covering a path is the one the gateway routes it by
+    _dhis2_errors(spec)
     return spec
+
+
+# What DHIS2 clients read on an error: every error under /dhis2 is one of these, not problem+json.
+WEB_MESSAGE: Spec = {
+    "title": "DHIS2 WebMessage",
+    "type": "object",
+    "required": ["httpStatus", "httpStatusCode", "status"],
+    "properties": {
+        "httpStatus": {"type": "string"},
+        "httpStatusCode": {"type": "integer"},
+        "status": {"type": "string"},
+        "message": {"type": "string"},
+    },
+}
+
+
+def _dhis2_errors(spec: Spec) -> None:
+    """Error answers under /dhis2 are documented as DHIS2 WebMessages, which is what they are."""
+    spec["components"]["schemas"]["Dhis2WebMessage"] = WEB_MESSAGE
+    web_message = {"application/json": {"schema": {"$ref": "#/components/schemas/Dhis2WebMessage"}}}
+    for path, operations in spec["paths"].items():
+        if not path.startswith("/dhis2/"):
+            continue
+        for op in operations.values():
+            if not isinstance(op, dict):
+                continue
+            for status, response in op.get("responses", {}).items():
+                if status[0] == "4" and "problem" in str(response.get("content", {})).lower():
+                    response["content"] = copy.deepcopy(web_message)
 
 
 def _add(
