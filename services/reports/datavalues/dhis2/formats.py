@@ -12,6 +12,7 @@ import io
 import json
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -105,6 +106,20 @@ def add_row(parsed: ParsedSet, de: Any, ou: Any, pe: Any, value: Any, comment: A
     cols.combo.append(_shared(coc) if coc not in (None, "") else None)
 
 
+def _add_named(parsed: ParsedSet, v: Mapping[str, Any], aoc: Any) -> None:
+    """A value named by DHIS2's property names (a JSON object or an XML element's attributes)."""
+    add_row(
+        parsed,
+        v.get("dataElement"),
+        v.get("orgUnit", parsed.org_unit),
+        v.get("period", parsed.period),
+        v.get("value"),
+        v.get("comment"),
+        v.get("categoryOptionCombo"),
+        v.get("attributeOptionCombo", aoc),
+    )
+
+
 def _shared(value: Any) -> Any:
     """Ids repeat across a set: one string object each instead of one per row."""
     return sys.intern(value) if type(value) is str else value
@@ -126,16 +141,7 @@ def _json(body: bytes) -> ParsedSet:
     for i, v in enumerate(values):
         if not isinstance(v, dict):
             raise InvalidInputError(f"dataValues[{i}] is not an object", field=f"dataValues.{i}")
-        add_row(
-            parsed,
-            v.get("dataElement"),
-            v.get("orgUnit", parsed.org_unit),
-            v.get("period", parsed.period),
-            v.get("value"),
-            v.get("comment"),
-            v.get("categoryOptionCombo"),
-            v.get("attributeOptionCombo", aoc),
-        )
+        _add_named(parsed, v, aoc)
     return parsed
 
 
@@ -216,17 +222,7 @@ def _dxf(root: Element) -> ParsedSet:
     for el in root:
         if _local(el.tag) != "dataValue":
             continue
-        a = el.attrib
-        add_row(
-            parsed,
-            a.get("dataElement"),
-            a.get("orgUnit", parsed.org_unit),
-            a.get("period", parsed.period),
-            a.get("value"),
-            a.get("comment"),
-            a.get("categoryOptionCombo"),
-            a.get("attributeOptionCombo", aoc),
-        )
+        _add_named(parsed, el.attrib, aoc)
     return parsed
 
 
