@@ -80,17 +80,19 @@ def test_continuous_recording_survives_a_dead_camera_and_exports_playable_clips(
     assert r.status_code == 200, r.text
     assert httpx.put(proc.url + "/cameras/nope/recording", json=recording, auth=proc.auth).status_code == 404
 
-    segments = _wait_segments(proc, 3)
-    spans = []
-    for path in _paths(rec_dir)[: len(segments)]:
-        frames, span = _decode(path)
+    # On a loaded machine the first segments can close early (timestamps that go back, a read that
+    # times out: `recording.segment_closed` logs which), so the test waits for three the timer cut.
+    deadline = time.monotonic() + 90
+    while True:
+        segments = _segments(proc)
+        spans = [_decode(path) for path in _paths(rec_dir)[: len(segments)]]
+        if sum(span >= 3.0 for _, span in spans) >= 3:
+            break
+        assert time.monotonic() < deadline, (spans, proc.log_tail(80))
+        time.sleep(1.0)
+    for frames, span in spans:
         assert frames > 0
-        assert span <= 7.0, (path, span)  # cut on the first keyframe (every 2 s) after 4 s
-        spans.append(span)
-    # The source loops (its timestamps go back) and a read can time out on a loaded machine: either
-    # closes a segment early, so not every segment reaches the 4 s mark; the timer must still have cut
-    # most of them.
-    assert sum(span >= 3.0 for span in spans) >= len(spans) - 1, spans
+        assert span <= 7.0, spans  # cut on the first keyframe (every 2 s) after 4 s
     for prev, nxt in itertools.pairwise(segments):
         prev_start, prev_end = datetime.fromisoformat(prev["start_at"]), datetime.fromisoformat(prev["end_at"])
         gap = datetime.fromisoformat(nxt["start_at"]) - prev_end
@@ -100,9 +102,9 @@ def test_continuous_recording_survives_a_dead_camera_and_exports_playable_clips(
         else:
             assert abs(gap.total_seconds()) < 1.0, (prev, nxt)
 
-    # A clip across three segments: one playable MP4 of the right length (± one 2 s GOP).
-    start = datetime.fromisoformat(segments[0]["start_at"]) + timedelta(seconds=1)
-    end = datetime.fromisoformat(segments[2]["end_at"]) - timedelta(seconds=1)
+    # A clip across the last three segments: one playable MP4 of the right length (± one 2 s GOP).
+    start = datetime.fromisoformat(segments[-3]["start_at"]) + timedelta(seconds=1)
+    end = datetime.fromisoformat(segments[-1]["end_at"]) - timedelta(seconds=1)
     clip = httpx.get(
         proc.url + f"/cameras/{CAMERA}/clip.mp4",
         params={"start": start.isoformat(), "end": end.isoformat()},

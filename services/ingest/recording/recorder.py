@@ -152,13 +152,13 @@ class SegmentRecorder(CameraThread):
                     if segment is not None and packet.dts <= segment.last_dts:
                         # Timestamps went back (a looping source, a camera reset): the muxer would refuse
                         # them, so this segment ends here and the next starts on a keyframe.
-                        self._close(segment)
+                        self._close(segment, "timestamps_back")
                         segment = None
                     if segment is None or (packet.is_keyframe and segment.seconds() >= self._segment_s):
                         if segment is None and not packet.is_keyframe:
                             continue  # a segment must start on a keyframe to be playable alone
                         if segment is not None:
-                            self._close(segment)
+                            self._close(segment, "timer")
                         start_at = datetime.now(UTC)
                         path = self._store.new_path(self.camera, start_at)
                         time_base = arrival.TIME_BASE if arrival is not None else None
@@ -166,7 +166,7 @@ class SegmentRecorder(CameraThread):
                     self._mux(segment, packet)
             finally:
                 if segment is not None:
-                    self._close(segment)
+                    self._close(segment, "stopped" if self._stop.is_set() else "stream_ended")
 
     def _pace(self, packet: av.Packet[Any], origin: tuple[float, float] | None) -> tuple[float, float] | None:
         # Recorded files are read faster than real time; live cameras deliver in real time anyway.
@@ -192,7 +192,7 @@ class SegmentRecorder(CameraThread):
         packet.stream = segment.stream
         segment.container.mux(packet)
 
-    def _close(self, segment: _Segment) -> None:
+    def _close(self, segment: _Segment, reason: str) -> None:
         try:
             segment.container.close()
         except (av.FFmpegError, OSError) as exc:
@@ -211,5 +211,10 @@ class SegmentRecorder(CameraThread):
             end_at=segment.start_at + timedelta(seconds=segment.seconds()),
             bytes=size,
             codec=segment.stream.codec_context.name,
+        )
+        # Why a segment ended short of the timer (a reconnect, a looping source) is what operators ask.
+        log.info(
+            "recording.segment_closed",
+            extra={"camera": self.camera, "reason": reason, "seconds": round(segment.seconds(), 2), "bytes": size},
         )
         self._on_segment(closed)
