@@ -58,30 +58,34 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}"
 
 
+def _header(s: OutSet) -> dict[str, str]:
+    """The set's own keys (dataSet, period, orgUnit), where it has them."""
+    pairs = (("dataSet", s.data_set), ("period", s.period), ("orgUnit", s.org_unit))
+    return {key: attr for key, attr in pairs if attr is not None}
+
+
+def _fields(v: OutValue) -> dict[str, str]:
+    """A value's fields by DHIS2's property names, shared by the JSON and XML forms (each adds its
+    own ``followup``: a JSON boolean, an XML attribute string)."""
+    fields = {
+        "dataElement": v.data_element,
+        "period": v.period,
+        "orgUnit": v.org_unit,
+        "categoryOptionCombo": v.combo,
+        "attributeOptionCombo": v.attribute_combo,
+        "value": v.value,
+        "storedBy": v.stored_by,
+        "created": _stamp(v.created),
+        "lastUpdated": _stamp(v.last_updated),
+    }
+    if v.comment is not None:
+        fields["comment"] = v.comment
+    return fields
+
+
 def as_json(s: OutSet) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    for key, attr in (("dataSet", s.data_set), ("period", s.period), ("orgUnit", s.org_unit)):
-        if attr is not None:
-            body[key] = attr
-    values = []
-    for v in s.values:
-        item: dict[str, Any] = {
-            "dataElement": v.data_element,
-            "period": v.period,
-            "orgUnit": v.org_unit,
-            "categoryOptionCombo": v.combo,
-            "attributeOptionCombo": v.attribute_combo,
-            "value": v.value,
-            "storedBy": v.stored_by,
-            "created": _stamp(v.created),
-            "lastUpdated": _stamp(v.last_updated),
-            "followup": False,
-        }
-        if v.comment is not None:
-            item["comment"] = v.comment
-        values.append(item)
-    body["dataValues"] = values
-    return body
+    values = [{**_fields(v), "followup": False} for v in s.values]
+    return {**_header(s), "dataValues": values}
 
 
 def as_csv(s: OutSet) -> str:
@@ -111,26 +115,9 @@ def _document(root: Element) -> bytes:
 
 
 def as_xml(s: OutSet) -> bytes:
-    root = Element("dataValueSet", {"xmlns": DXF})
-    for key, attr in (("dataSet", s.data_set), ("period", s.period), ("orgUnit", s.org_unit)):
-        if attr is not None:
-            root.set(key, attr)
+    root = Element("dataValueSet", {"xmlns": DXF, **_header(s)})
     for v in s.values:
-        attrs = {
-            "dataElement": v.data_element,
-            "period": v.period,
-            "orgUnit": v.org_unit,
-            "categoryOptionCombo": v.combo,
-            "attributeOptionCombo": v.attribute_combo,
-            "value": v.value,
-            "storedBy": v.stored_by,
-            "created": _stamp(v.created),
-            "lastUpdated": _stamp(v.last_updated),
-            "followup": "false",
-        }
-        if v.comment is not None:
-            attrs["comment"] = v.comment
-        SubElement(root, "dataValue", attrs)
+        SubElement(root, "dataValue", {**_fields(v), "followup": "false"})
     return _document(root)
 
 
