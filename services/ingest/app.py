@@ -18,6 +18,7 @@ from services.ingest.evidence.settings import get_evidence_settings
 from services.ingest.evidence.signing import load_signer
 from services.ingest.live.relay import LiveDemand
 from services.ingest.recording.manager import RecordingManager
+from services.ingest.recording.recorder import RecordSource
 from services.ingest.recording.settings import get_recording_settings
 from services.ingest.recording.store import LocalStore
 from services.ingest.settings import IngestSettings, get_settings
@@ -58,7 +59,9 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         recording_settings,
         store,
         runtime.database,
-        lambda: {camera: r.config.url for camera, r in supervisor.runners.items()},
+        lambda: {
+            camera: RecordSource(r.config.url, r.config.privacy_masks) for camera, r in supervisor.runners.items()
+        },
         settings.url_policy(),
     )
     alert_windows = alert_window_consumer(runtime.bus, runtime.database)

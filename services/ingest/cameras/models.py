@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, func
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from services.ingest.cameras.natural import sort_key
@@ -33,6 +34,8 @@ class CameraRow(Base):
     sampling_fps: Mapped[float] = mapped_column(Float, default=5.0)
     output_width: Mapped[int] = mapped_column(Integer, default=640)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Polygons blacked out in every picture (privacy/masks.py): [[[x, y], ...], ...] in fractions.
+    privacy_masks: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     # Bumped on every change that matters to the stream worker, so replicas restart it.
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -15,6 +15,14 @@ from shared.messages import CameraState
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Category = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# A privacy mask: a polygon of 3 to 64 points, each [x, y] in fractions of the picture (0 to 1).
+Fraction01 = Annotated[float, Field(ge=0, le=1)]
+MaskPoint = Annotated[list[Fraction01], Field(min_length=2, max_length=2)]
+MaskPolygon = Annotated[list[MaskPoint], Field(min_length=3, max_length=64)]
+MASKS_DESCRIPTION = (
+    "privacy masks: polygons [[x, y], ...] in fractions of the picture, blacked out in every frame, "
+    "snapshot, tile and recording (a masked camera offers no H.264 live relay); at most 16"
+)
 KNOWN_CATEGORIES = (
     "public_place",
     "traffic_route",
@@ -55,6 +63,7 @@ class CameraIn(BaseModel):
     sampling_fps: float = Field(5.0, gt=0, le=30)
     output_width: int = Field(640, ge=64, le=3840)
     notes: str | None = Field(None, max_length=5000)
+    privacy_masks: list[MaskPolygon] = Field(default_factory=list, max_length=16, description=MASKS_DESCRIPTION)
 
 
 class CameraPatch(BaseModel):
@@ -73,6 +82,7 @@ class CameraPatch(BaseModel):
     sampling_fps: float | None = Field(None, gt=0, le=30)
     output_width: int | None = Field(None, ge=64, le=3840)
     notes: str | None = Field(None, max_length=5000)
+    privacy_masks: list[MaskPolygon] | None = Field(None, max_length=16, description=MASKS_DESCRIPTION)
 
 
 class CameraStatusOut(BaseModel):
@@ -104,6 +114,7 @@ class CameraOut(BaseModel):
     sampling_fps: float
     output_width: int
     notes: str | None
+    privacy_masks: list[list[list[float]]] = Field(default_factory=list, description=MASKS_DESCRIPTION)
     created_at: datetime
     updated_at: datetime
     status: CameraStatusOut

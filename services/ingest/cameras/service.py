@@ -35,7 +35,9 @@ log = logging.getLogger("cityops.ingest.api")
 
 # Fields whose change means the stream worker must start over with the new configuration (category
 # too: every frame carries it, and analytics chooses the camera's detector by it).
-WORKER_FIELDS = frozenset({"url", "substream_url", "enabled", "sampling_fps", "output_width", "category"})
+WORKER_FIELDS = frozenset(
+    {"url", "substream_url", "enabled", "sampling_fps", "output_width", "category", "privacy_masks"}
+)
 # The ``sort`` query parameter of the camera list (its choices are the sortable columns).
 CAMERA_SORT = repository.CAMERA_ORDER.sort_query("id")
 
@@ -83,6 +85,7 @@ def to_camera(row: CameraRow, stale_s: float) -> CameraOut:
         sampling_fps=row.sampling_fps,
         output_width=row.output_width,
         notes=row.notes,
+        privacy_masks=row.privacy_masks or [],
         created_at=row.created_at,
         updated_at=row.updated_at,
         status=status_view(row, stale_s),
@@ -180,7 +183,7 @@ async def update_camera(
             policy=url_policy,
             field="substream_url",
         )
-    for key in ("name", "category", "enabled", "sampling_fps", "output_width", "tags"):
+    for key in ("name", "category", "enabled", "sampling_fps", "output_width", "tags", "privacy_masks"):
         if key in changes and changes[key] is None:
             raise InvalidInputError(f"{key} cannot be null", field=key)
     restart = any(k in WORKER_FIELDS and changes[k] != getattr(row, k) for k in changes)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ingest.cameras.urls import UrlPolicy
 from services.ingest.recording import repository
 from services.ingest.recording.models import Segment
-from services.ingest.recording.recorder import SegmentClosed, SegmentRecorder
+from services.ingest.recording.recorder import RecordSource, SegmentClosed, SegmentRecorder
 from services.ingest.recording.settings import RecordingSettings
 from services.ingest.recording.store import SegmentStore
 from shared.db import Database
@@ -38,10 +38,10 @@ class RecordingManager:
         settings: RecordingSettings,
         store: SegmentStore,
         db: Database,
-        owned: Callable[[], dict[str, str]],
+        owned: Callable[[], dict[str, RecordSource]],
         url_policy: UrlPolicy | None = None,
     ) -> None:
-        """``owned()`` returns {camera: url} of the cameras this replica currently decodes; ``url_policy``
+        """``owned()`` returns {camera: source} of the cameras this replica currently decodes; ``url_policy``
         is what the recorders check before connecting."""
         self._settings = settings
         self._store = store
@@ -78,27 +78,28 @@ class RecordingManager:
             await asyncio.sleep(self._settings.recording_reconcile_s)
 
     async def reconcile(self) -> None:
-        owned: dict[str, str] = self._owned()
+        owned = self._owned()
         async with self._db.session() as session:
             recorded = await repository.recorded_cameras(session)
         wanted = {camera: owned[camera] for camera in recorded if camera in owned}
         for camera, recorder in list(self.recorders.items()):
-            if wanted.get(camera) != recorder.url:
+            if wanted.get(camera) != recorder.source:
                 recorder.stop()
                 await asyncio.to_thread(recorder.join, 10)
                 del self.recorders[camera]
                 log.info("recording.stopped", extra={"camera": camera})
-        for camera, url in wanted.items():
+        for camera, source in wanted.items():
             if camera not in self.recorders:
                 recorder = SegmentRecorder(
                     camera,
-                    url,
+                    source.url,
                     self._store,
                     segment_s=self._settings.segment_s,
                     open_timeout_s=self._settings.open_timeout_s,
                     read_timeout_s=self._settings.read_timeout_s,
                     on_segment=self._segment_closed,
                     url_policy=self._url_policy,
+                    privacy_masks=source.privacy_masks,
                 )
                 recorder.start()
                 self.recorders[camera] = recorder

@@ -1,4 +1,5 @@
-"""One thread per recorded camera: remux the camera's compressed packets into segments, never decode.
+"""One thread per recorded camera: remux the camera's compressed packets into segments, never decode;
+a camera with privacy masks is decoded, masked and re-encoded instead (H.264), the price of a mask.
 
 Segments are fragmented MP4 (``frag_keyframe+empty_moov``), cut on keyframes once ``segment_s`` has
 passed, so a file interrupted by a dropped stream or a killed process stays playable up to its last
@@ -21,12 +22,25 @@ import av.container
 import av.stream
 
 from services.ingest.cameras.urls import UrlPolicy, redact, refuse_blocked_target
+from services.ingest.privacy.masks import LIMITED_RANGE_BLACK, Masks, black_out
 from services.ingest.recording.store import SegmentStore
 from services.ingest.streams.thread import CameraThread, backoff_delay
 from services.ingest.streams.worker import RTSP_OPTIONS, invents_timestamps
 
 log = logging.getLogger("cityops.ingest.recording")
 FRAGMENTED_MP4 = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+
+
+# Masked recordings: fast enough for a core to carry several cameras; quality close to the source's.
+MASKED_ENCODER = {"preset": "veryfast", "crf": "23"}
+
+
+@dataclass(frozen=True)
+class RecordSource:
+    """What a recorder records: a change of either restarts it."""
+
+    url: str
+    privacy_masks: Masks = ()
 
 
 @dataclass(frozen=True)
@@ -64,10 +78,21 @@ class _Segment:
         first_dts: int,
         start_at: datetime,
         time_base: Fraction | None = None,
+        encode: bool = False,
     ) -> None:
         self.path = path
         self.container = av.open(str(path), "w", format="mp4", options=FRAGMENTED_MP4)
-        self.stream = self.container.add_stream_from_template(template)
+        if encode:
+            # Its own encoder per segment: each file starts on a keyframe and plays alone.
+            ctx = template.codec_context
+            assert isinstance(ctx, av.VideoCodecContext)
+            video = self.container.add_stream("libx264", rate=template.average_rate or 25, options=MASKED_ENCODER)
+            video.width, video.height, video.pix_fmt = ctx.width, ctx.height, "yuv420p"
+            video.time_base = time_base or template.time_base
+            self.stream: av.stream.Stream = video
+        else:
+            self.stream = self.container.add_stream_from_template(template)
+        self.encoding = encode
         if time_base is not None:
             self.stream.time_base = time_base
         self.first_dts = first_dts
@@ -93,11 +118,15 @@ class SegmentRecorder(CameraThread):
         on_segment: Callable[[SegmentClosed], None],
         realtime: bool = True,
         url_policy: UrlPolicy | None = None,
+        privacy_masks: Masks = (),
     ) -> None:
         """``url_policy`` is checked before every connection (None: footage a test or benchmark opens)."""
         super().__init__(f"record-{camera}")
         self.camera = camera
+        self.source = RecordSource(url, privacy_masks)
         self.url = url
+        self.privacy_masks = privacy_masks
+        self._masked = bool(privacy_masks)
         self._store = store
         self._segment_s = segment_s
         self._timeouts = (open_timeout_s, read_timeout_s)
@@ -162,8 +191,11 @@ class SegmentRecorder(CameraThread):
                         start_at = datetime.now(UTC)
                         path = self._store.new_path(self.camera, start_at)
                         time_base = arrival.TIME_BASE if arrival is not None else None
-                        segment = _Segment(path, stream, packet.dts, start_at, time_base)
-                    self._mux(segment, packet)
+                        segment = _Segment(path, stream, packet.dts, start_at, time_base, self._masked)
+                    if segment.encoding:
+                        self._encode(segment, packet, stream)
+                    else:
+                        self._mux(segment, packet)
             finally:
                 if segment is not None:
                     self._close(segment, "stopped" if self._stop.is_set() else "stream_ended")
@@ -192,8 +224,42 @@ class SegmentRecorder(CameraThread):
         packet.stream = segment.stream
         segment.container.mux(packet)
 
+    def _encode(self, segment: _Segment, packet: av.Packet[Any], source: av.stream.Stream) -> None:
+        """Decode ``packet``, black out the masks and encode what it made into the segment."""
+        assert packet.dts is not None
+        segment.last_ts = max(segment.last_ts, packet.dts + (packet.duration or 0))
+        segment.last_dts = packet.dts
+        video, decoder = segment.stream, source.codec_context
+        assert isinstance(video, av.VideoStream)
+        assert isinstance(decoder, av.VideoCodecContext)
+        for frame in decoder.decode(packet):
+            # A frame of the packets before this segment's keyframe (decoder delay) is not this file's.
+            if not isinstance(frame, av.VideoFrame) or frame.pts is None or frame.pts < segment.first_dts:
+                continue
+            w, h = frame.width, frame.height
+            if (video.width, video.height) != (w, h):
+                video.width, video.height = w, h  # the source's size is known for sure once decoded
+            planes = frame.to_ndarray(format="yuv420p")
+            flat = planes.reshape(-1)
+            luma, chroma = w * h, (w // 2) * (h // 2)
+            black_out(
+                flat[:luma].reshape(h, w),
+                flat[luma : luma + chroma].reshape(h // 2, w // 2),
+                flat[luma + chroma :].reshape(h // 2, w // 2),
+                self.privacy_masks,
+                black=LIMITED_RANGE_BLACK,
+            )
+            out = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+            out.pts = frame.pts - segment.first_dts
+            out.time_base = segment.time_base
+            for encoded in video.encode(out):
+                segment.container.mux(encoded)
+
     def _close(self, segment: _Segment, reason: str) -> None:
         try:
+            if isinstance(segment.stream, av.VideoStream) and segment.encoding:
+                for encoded in segment.stream.encode(None):  # what the encoder still holds
+                    segment.container.mux(encoded)
             segment.container.close()
         except (av.FFmpegError, OSError) as exc:
             log.warning("recording.close_failed", extra={"camera": self.camera, "error": repr(exc)})
@@ -210,7 +276,7 @@ class SegmentRecorder(CameraThread):
             start_at=segment.start_at,
             end_at=segment.start_at + timedelta(seconds=segment.seconds()),
             bytes=size,
-            codec=segment.stream.codec_context.name,
+            codec="h264" if segment.encoding else segment.stream.codec_context.name,
         )
         # Why a segment ended short of the timer (a reconnect, a looping source) is what operators ask.
         log.info(

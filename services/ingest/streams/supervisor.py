@@ -16,6 +16,7 @@ from typing import Any
 
 from services.ingest.cameras import repository as cameras
 from services.ingest.cameras.models import CameraRow
+from services.ingest.privacy.masks import as_masks
 from services.ingest.settings import IngestSettings
 from services.ingest.streams.metrics import OWNED
 from services.ingest.streams.runner import CameraRunner
@@ -40,6 +41,7 @@ def _config(row: CameraRow) -> StreamConfig:
         category=row.category,
         ward=row.ward,
         tags=tuple(row.tags or ()),
+        privacy_masks=as_masks(row.privacy_masks),
     )
 
 

@@ -28,6 +28,7 @@ import simplejpeg
 
 from services.ingest.cameras.urls import UrlPolicy, mask_url, redact, refuse_blocked_target
 from services.ingest.live.tap import LiveTap
+from services.ingest.privacy.masks import FULL_RANGE_BLACK, Masks, black_out
 from services.ingest.streams import thread
 from services.ingest.streams.metrics import CPU_SECONDS, DECODE_ERRORS, FRAMES_DECODED, RECONNECTS
 
@@ -64,6 +65,8 @@ class StreamConfig:
     # group cameras failing together into one outage. Not part of the stream: a change needs no restart.
     ward: str | None = None
     tags: tuple[str, ...] = ()
+    # Blacked out in every frame before it is encoded (privacy/masks.py); a change restarts the worker.
+    privacy_masks: Masks = ()
 
 
 @dataclass(frozen=True)
@@ -322,13 +325,12 @@ class StreamWorker(thread.CameraThread):
         )
         planes = small.to_ndarray().reshape(-1)
         luma, chroma = width * height, (width // 2) * (height // 2)
-        self._watch_picture(planes[:luma].reshape(height, width), captured_at)
-        jpeg = simplejpeg.encode_jpeg_yuv_planes(
-            planes[:luma].reshape(height, width),
-            planes[luma : luma + chroma].reshape(height // 2, width // 2),
-            planes[luma + chroma :].reshape(height // 2, width // 2),
-            quality=self.tuning.jpeg_quality,
-        )
+        y = planes[:luma].reshape(height, width)
+        u = planes[luma : luma + chroma].reshape(height // 2, width // 2)
+        v = planes[luma + chroma :].reshape(height // 2, width // 2)
+        black_out(y, u, v, self.config.privacy_masks, black=FULL_RANGE_BLACK)
+        self._watch_picture(y, captured_at)
+        jpeg = simplejpeg.encode_jpeg_yuv_planes(y, u, v, quality=self.tuning.jpeg_quality)
         self._seq += 1
         self._sink(Sample(jpeg, self._seq, pts, captured_at, width, height))
 

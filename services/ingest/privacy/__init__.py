@@ -1,0 +1,1 @@
+"""Privacy masks: parts of a camera's view no picture ingest makes may show."""
