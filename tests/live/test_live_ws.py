@@ -159,3 +159,27 @@ async def test_a_client_without_credentials_or_with_a_token_in_the_url_is_refuse
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1008
     assert closed.value.rcvd.reason.startswith("401")
+
+
+async def test_a_masked_camera_is_watched_transcoded_with_its_mask_black(system: LiveSystem) -> None:
+    (camera,) = system.add_cameras(1, "masked")
+    quarter = [[[0.0, 0.0], [0.5, 0.0], [0.5, 0.5], [0.0, 0.5]]]
+    async with httpx.AsyncClient(base_url=system.url, headers=system.admin) as client:
+        r = await client.patch(f"/api/v1/cameras/{camera}", json={"privacy_masks": quarter})
+        assert r.status_code == 200, r.text
+    await system.wait_online([camera])
+    async with connect(ws_url(system), additional_headers=system.admin) as ws:
+        await ws.send(json.dumps({"op": "watch", "camera": camera, "quality": "sub"}))
+        messages = await receive(ws, 30, until=lambda got: sum(isinstance(m, tuple) for m in got) >= 25)
+    media = [m for m in messages if isinstance(m, tuple)]
+    assert media, messages
+    assert media[0][0]["kind"] == "init"
+    stream = b"".join([media[0][1]] + [payload for header, payload in media if header["kind"] == "fragment"])
+    with av.open(io.BytesIO(stream)) as played:
+        frames = [f.to_ndarray(format="gray") for f in played.decode(played.streams.video[0])]
+    assert len(frames) >= 20  # every frame, not only the keyframes sampling decodes
+    for gray in frames:
+        h, w = gray.shape
+        assert w <= 640  # made from frames (the tile size of a transcode), not the camera's packets
+        assert gray[: h // 2 - 4, : w // 2 - 4].max() <= 24
+        assert gray[h // 2 + 4 :, w // 2 + 4 :].mean() > 40

@@ -21,6 +21,7 @@ from prometheus_client import Counter, Gauge
 
 from services.ingest.live.fmp4 import Chunk
 from services.ingest.live.tap import LiveTap
+from services.ingest.privacy.masks import Masks
 from services.ingest.streams.thread import CameraThread
 from shared import subjects
 from shared.bus import Bus
@@ -45,9 +46,11 @@ class LiveRelay:
     """One camera's relay: owns the thread-side ``LiveTap`` of the main stream (and, while wanted, the
     substream's reader) and publishes what they make."""
 
-    def __init__(self, camera: str, bus: Bus, substream: SubstreamStarter | None = None) -> None:
+    def __init__(
+        self, camera: str, bus: Bus, substream: SubstreamStarter | None = None, privacy_masks: Masks = ()
+    ) -> None:
         self.camera = camera
-        self.tap = LiveTap(camera, lambda chunks: self._from_thread(MAIN, chunks))
+        self.tap = LiveTap(camera, lambda chunks: self._from_thread(MAIN, chunks), privacy_masks)
         self.qualities: frozenset[str] = frozenset()
         self._bus = bus
         self._substream = substream

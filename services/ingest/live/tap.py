@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import av
 
 from services.ingest.live.fmp4 import PASSTHROUGH_CODECS, Chunk, Fmp4Muxer
+from services.ingest.privacy.masks import Masks, masked_frame
 
 log = logging.getLogger("cityops.ingest.live")
 # Tile width of the H.264 made from other codecs: enough for a wall tile and a single view alike,
@@ -31,8 +32,11 @@ T = TypeVar("T")
 
 
 class LiveTap:
-    def __init__(self, camera: str, emit: Callable[[list[Chunk]], None]) -> None:
+    def __init__(self, camera: str, emit: Callable[[list[Chunk]], None], privacy_masks: Masks = ()) -> None:
+        """``privacy_masks``: a masked camera's own packets would show what the masks hide, so its live
+        video is always made from decoded frames, masked, like another codec's."""
         self.camera = camera
+        self.privacy_masks = privacy_masks
         self.wanted = False
         self._emit = emit
         self._source: av.video.stream.VideoStream | None = None
@@ -41,7 +45,14 @@ class LiveTap:
 
     @property
     def transcodes(self) -> bool:
-        return self._source is not None and self._source.codec_context.name not in PASSTHROUGH_CODECS
+        if self._source is None:
+            return False
+        return bool(self.privacy_masks) or self._source.codec_context.name not in PASSTHROUGH_CODECS
+
+    @property
+    def needs_frames(self) -> bool:
+        """Whether the live view is made from decoded frames right now (watched and transcoded)."""
+        return self.wanted and self.transcodes
 
     def open(self, source: av.video.stream.VideoStream) -> None:
         """A new connection: its parameters may differ, so the next chunk comes with a new init."""
@@ -69,7 +80,7 @@ class LiveTap:
             self._send(self._guarded(lambda: muxer.copy(packet)))
 
     def frame(self, frame: av.VideoFrame) -> None:
-        """Transcode a decoded frame (non-H.264 sources only) to H.264 at tile size."""
+        """Transcode a decoded frame (non-H.264 or masked sources only) to H.264 at tile size."""
         if not self._active() or not self.transcodes or frame.time is None:
             return
         if self._muxer is None:
@@ -80,6 +91,8 @@ class LiveTap:
         if muxer is None:
             return
         small = frame.reformat(width=muxer.width, height=muxer.height, format="yuv420p")
+        if self.privacy_masks:
+            small = masked_frame(small, self.privacy_masks)
         small.pts, small.time_base = round(frame.time / _TRANSCODE_TIME_BASE), _TRANSCODE_TIME_BASE
         self._send(self._guarded(lambda: muxer.encode(small)))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import av
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -41,3 +42,22 @@ def black_out(y: npt.NDArray[Any], u: npt.NDArray[Any], v: npt.NDArray[Any], mas
     chroma = _pixels(masks, u.shape[1], u.shape[0])
     cv2.fillPoly(u, chroma, NEUTRAL_CHROMA)
     cv2.fillPoly(v, chroma, NEUTRAL_CHROMA)
+
+
+def planes_420(picture: npt.NDArray[Any], width: int, height: int) -> tuple[npt.NDArray[Any], ...]:
+    """The Y, U and V planes of a packed 4:2:0 picture (PyAV's ``to_ndarray``), as views."""
+    flat = picture.reshape(-1)
+    luma, chroma = width * height, (width // 2) * (height // 2)
+    return (
+        flat[:luma].reshape(height, width),
+        flat[luma : luma + chroma].reshape(height // 2, width // 2),
+        flat[luma + chroma :].reshape(height // 2, width // 2),
+    )
+
+
+def masked_frame(frame: av.VideoFrame, masks: Masks) -> av.VideoFrame:
+    """A copy of a decoded video frame (limited-range 4:2:0, for an encoder) with ``masks`` black."""
+    picture = frame.to_ndarray(format="yuv420p")
+    y, u, v = planes_420(picture, frame.width, frame.height)
+    black_out(y, u, v, masks, black=LIMITED_RANGE_BLACK)
+    return av.VideoFrame.from_ndarray(picture, format="yuv420p")

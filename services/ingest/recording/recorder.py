@@ -22,7 +22,7 @@ import av.container
 import av.stream
 
 from services.ingest.cameras.urls import UrlPolicy, redact, refuse_blocked_target
-from services.ingest.privacy.masks import LIMITED_RANGE_BLACK, Masks, black_out
+from services.ingest.privacy.masks import Masks, masked_frame
 from services.ingest.recording.store import SegmentStore
 from services.ingest.streams.thread import CameraThread, backoff_delay
 from services.ingest.streams.worker import RTSP_OPTIONS, invents_timestamps
@@ -239,17 +239,7 @@ class SegmentRecorder(CameraThread):
             w, h = frame.width, frame.height
             if (video.width, video.height) != (w, h):
                 video.width, video.height = w, h  # the source's size is known for sure once decoded
-            planes = frame.to_ndarray(format="yuv420p")
-            flat = planes.reshape(-1)
-            luma, chroma = w * h, (w // 2) * (h // 2)
-            black_out(
-                flat[:luma].reshape(h, w),
-                flat[luma : luma + chroma].reshape(h // 2, w // 2),
-                flat[luma + chroma :].reshape(h // 2, w // 2),
-                self.privacy_masks,
-                black=LIMITED_RANGE_BLACK,
-            )
-            out = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+            out = masked_frame(frame, self.privacy_masks)
             out.pts = frame.pts - segment.first_dts
             out.time_base = segment.time_base
             for encoded in video.encode(out):

@@ -74,12 +74,11 @@ class CameraRunner:
         self._loop = asyncio.get_running_loop()
         self.worker = worker_type(config, tuning, self._from_thread)
         # Live fMP4 for browsers, muxed from this worker's packets (and the substream's, for wall tiles)
-        # while a gateway wants it. Those packets are the camera's own, unmasked: a camera with privacy
-        # masks relays none (masking them would mean an encoder per camera), and is watched through its
-        # masked frames (snapshots, MJPEG) instead.
-        masked = bool(config.privacy_masks)
-        self.live = LiveRelay(config.camera, bus, None if masked else self._substream_starter())
-        self.worker.live = None if masked else self.live.tap
+        # while a gateway wants it. A camera with privacy masks is transcoded from its masked frames
+        # instead, and its substream is not used: its packets would show what the masks hide.
+        masks = config.privacy_masks
+        self.live = LiveRelay(config.camera, bus, None if masks else self._substream_starter(), masks)
+        self.worker.live = self.live.tap
         self._latest: Sample | None = None
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []

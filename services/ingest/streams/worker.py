@@ -28,7 +28,7 @@ import simplejpeg
 
 from services.ingest.cameras.urls import UrlPolicy, mask_url, redact, refuse_blocked_target
 from services.ingest.live.tap import LiveTap
-from services.ingest.privacy.masks import FULL_RANGE_BLACK, Masks, black_out
+from services.ingest.privacy.masks import FULL_RANGE_BLACK, Masks, black_out, planes_420
 from services.ingest.streams import thread
 from services.ingest.streams.metrics import CPU_SECONDS, DECODE_ERRORS, FRAMES_DECODED, RECONNECTS
 
@@ -259,6 +259,10 @@ class StreamWorker(thread.CameraThread):
                     self._count_error()
                 if self.live is not None:
                     self.live.packet(packet)
+                    if self.keyframes_only:
+                        # A transcoded live view (another codec, privacy masks) needs every frame while
+                        # watched; sampling alone needs only keyframes.
+                        ctx.skip_frame = "DEFAULT" if self.live.needs_frames else "NONKEY"
                 try:
                     frames = packet.decode()
                     consecutive_errors = 0
@@ -323,11 +327,7 @@ class StreamWorker(thread.CameraThread):
         small = frame.reformat(
             width=width, height=height, format="yuvj420p", dst_colorspace="ITU601", interpolation="AREA"
         )
-        planes = small.to_ndarray().reshape(-1)
-        luma, chroma = width * height, (width // 2) * (height // 2)
-        y = planes[:luma].reshape(height, width)
-        u = planes[luma : luma + chroma].reshape(height // 2, width // 2)
-        v = planes[luma + chroma :].reshape(height // 2, width // 2)
+        y, u, v = planes_420(small.to_ndarray(), width, height)
         black_out(y, u, v, self.config.privacy_masks, black=FULL_RANGE_BLACK)
         self._watch_picture(y, captured_at)
         jpeg = simplejpeg.encode_jpeg_yuv_planes(y, u, v, quality=self.tuning.jpeg_quality)
