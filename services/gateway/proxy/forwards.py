@@ -36,8 +36,9 @@ class Forward:
     write_methods: tuple[str, ...] = WRITE
     # Read by <img>/<video> tags, which send no headers: the media cookie is accepted on GET.
     media: bool = False
-    # Reads recorded in the audit log like writes (a copy of evidence leaving the system).
-    audited: bool = False
+    # Reads recorded in the audit log as this kind of access (audit.service.ACCESS_KINDS): a copy of
+    # evidence or footage leaving the system, a snapshot seen.
+    audited: str | None = None
     # First segments under ``public`` that the gateway answers itself: never forwarded (404).
     reserved: tuple[str, ...] = ()
 
@@ -64,6 +65,7 @@ FORWARDS: tuple[Forward, ...] = (
         None,
         subpaths=False,
         media=True,
+        audited="clip.export",
     ),
     # Evidence packages: anyone may verify (the public key); a copy goes only to who handles evidence.
     Forward(
@@ -84,7 +86,7 @@ FORWARDS: tuple[Forward, ...] = (
         None,
         subpaths=False,
         media=True,
-        audited=True,
+        audited="evidence.download",
     ),
     Forward(
         "/api/v1/evidence-packages",
@@ -120,6 +122,7 @@ FORWARDS: tuple[Forward, ...] = (
         None,
         subpaths=False,
         media=True,
+        audited="snapshot.view",
     ),
     Forward("/api/v1/alerts", "analytics", "/alerts", "alerts", P.ALERTS_READ, P.ALERTS_ACK),
     # Holding alerts back is an acknowledger's call; each creation and early end is audited as a write.
