@@ -26,7 +26,9 @@ from shared.db import Database, runtime_role
 from tests.support import ROOT
 
 
-async def _record(db: Database, n: int, kind: str = "clip.export") -> None:
+async def _record(db: Database, n: int) -> None:
+    """A clip export, or every third line a contact read (a case, subjects, a detail)."""
+    contact = audit.Access(kind=audit.CONTACT_READ, case_id=str(n), subject=(f"{n:064x}", "f" * 64), reason="call")
     await audit.record(
         database=db,
         actor=f"user:u{n}",
@@ -34,7 +36,8 @@ async def _record(db: Database, n: int, kind: str = "clip.export") -> None:
         path=f"/api/v1/cameras/cam-{n}/clip.mp4",
         status=200,
         client="203.0.113.9",
-        access=audit.Access(kind=kind, camera=f"cam-{n}", reason=f"case {n}"),
+        detail=f"contacts of case:{n}" if n % 3 == 2 else None,
+        access=contact if n % 3 == 2 else audit.Access(kind=audit.CLIP_EXPORT, camera=f"cam-{n}", reason=f"case {n}"),
     )
 
 

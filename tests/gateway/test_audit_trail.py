@@ -84,7 +84,7 @@ def test_a_clip_export_playback_evidence_download_and_snapshot_are_one_line_each
 ) -> None:
     camera = f"cam-{uuid.uuid4().hex[:6]}"
     base = f"{trail.url}/api/v1/cameras/{camera}"
-    clip = httpx.get(base + "/clip.mp4", headers=admin, params={**RANGE, "reason": "incident 42"})
+    clip = httpx.get(base + "/clip.mp4", headers=admin, params={**RANGE, "reason": "=incident 42"})
     assert clip.status_code == 503
     played = httpx.get(base + "/clip.mp4", headers=admin, params={**RANGE, "purpose": "playback"})
     assert played.status_code == 503
@@ -99,7 +99,7 @@ def test_a_clip_export_playback_evidence_download_and_snapshot_are_one_line_each
 
     seen = _lines(trail, admin, camera=camera)
     assert sorted((a["kind"], a["reason"], a["status"], a["actor"]) for a in seen) == [
-        ("clip.export", "incident 42", 503, "user:admin"),
+        ("clip.export", "=incident 42", 503, "user:admin"),
         ("playback", None, 503, "user:admin"),
         ("snapshot.view", "checking the pier", 404, "user:admin"),
     ]
@@ -111,7 +111,11 @@ def test_a_clip_export_playback_evidence_download_and_snapshot_are_one_line_each
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
-    assert sorted(r["kind"] for r in rows) == ["clip.export", "playback", "snapshot.view"]
+    assert sorted((r["kind"], r["reason"]) for r in rows) == [
+        ("clip.export", "'=incident 42"),  # a spreadsheet shows it, and does not run it
+        ("playback", ""),
+        ("snapshot.view", "checking the pier"),
+    ]
     assert {r["hash"] for r in rows} == {a["hash"] for a in seen}
 
 
@@ -169,3 +173,21 @@ def test_a_contact_read_is_found_by_the_phone_number_in_either_format(
     assert phone[1:] not in listed.text
     assert "example.vn" not in listed.text.lower()
     assert {a["kind"] for a in listed.json()["items"]} == {"contact.read"}
+
+
+def test_reading_a_business_owners_contact_is_a_contact_read_of_the_business(
+    trail: ServiceProcess, admin: dict[str, str]
+) -> None:
+    phone = f"+84 9{uuid.uuid4().int % 10**8:08d}"
+    body = {"type": "seafood_stall", "name": f"Quán {uuid.uuid4().hex[:6]}", "owner_phone": phone}
+    created = httpx.post(trail.url + "/api/v1/businesses", headers=admin, json=body)
+    assert created.status_code == 201, created.text
+    business = created.json()["id"]
+    got = httpx.get(f"{trail.url}/api/v1/businesses/{business}", headers=admin)
+    assert got.json()["owner"]["phone"] == phone
+    national = "0" + phone.removeprefix("+84 ")
+    reads = _lines(trail, admin, subject=national, kind="contact.read")
+    assert [(a["method"], a["case_id"], a["detail"]) for a in reads] == [
+        ("GET", None, f"contacts of business:{business}"),
+        ("POST", None, f"contacts of business:{business}"),
+    ]

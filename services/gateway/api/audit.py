@@ -29,7 +29,7 @@ EXPORT_MAX = 100_000
 def audit_filter(
     gw: State,
     actor: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies query defaults
-    kind: Annotated[list[str], Query(description="write, live.view, playback, clip.export, ...")] = [],  # noqa: B006
+    kind: Annotated[list[str], Query(description=", ".join(audit.KINDS))] = [],  # noqa: B006
     camera: str | None = None,
     case: Annotated[str | None, Query(description="a case id")] = None,
     subject: Annotated[

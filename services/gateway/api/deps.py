@@ -173,10 +173,6 @@ class Public:
 public = Public()
 
 
-# The playback page fetches the clips it plays with ``purpose=playback``: a view, not an export.
-PLAYBACK = "playback"
-
-
 def audited(kind: str) -> Callable[[Request], None]:
     """A route dependency recording each read as an access of ``kind`` (of the path's ``camera``, of the
     query's ``case``). A dependency, so it runs before the guard: an attempt the guard refuses (401, 403)
@@ -187,7 +183,8 @@ def audited(kind: str) -> Callable[[Request], None]:
         audit.mark_audited(
             request.scope.setdefault("state", {}),
             audit.Access(
-                kind=PLAYBACK if kind == "clip.export" and query.get("purpose") == PLAYBACK else kind,
+                # The playback page fetches the clips it plays with ``purpose=playback``: a view, not an export.
+                kind=audit.PLAYBACK if kind == audit.CLIP_EXPORT and query.get("purpose") == "playback" else kind,
                 camera=request.path_params.get("camera"),
                 case_id=query.get("case"),
                 reason=audit.reason_given(request.headers, query),

@@ -111,7 +111,7 @@ class _Watching:
             status=200,
             client=where.client,
             access=audit.Access(
-                kind="live.view",
+                kind=audit.LIVE_VIEW,
                 camera=camera,
                 reason=audit.reason_given(self.websocket.headers, self.websocket.query_params),
             ),

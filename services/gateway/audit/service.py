@@ -25,11 +25,15 @@ log = logging.getLogger("cityops.gateway.audit")
 # Set in a request's state by a read that must be audited like a write (AuditMiddleware records it).
 _AUDITED = "cityops_audited_read"
 _DETAIL = "cityops_audit_detail"
+# A line's ``kind``: a write, or what an access gave (who saw or took what).
 WRITE = "write"
-# What an access line records: who saw or took what (``kind`` is one of these, or ``write``).
-ACCESS_KINDS = (
-    "live.view", "playback", "clip.export", "evidence.download", "snapshot.view", "contact.read",
-)  # fmt: skip
+LIVE_VIEW = "live.view"
+PLAYBACK = "playback"
+CLIP_EXPORT = "clip.export"
+EVIDENCE_DOWNLOAD = "evidence.download"
+SNAPSHOT_VIEW = "snapshot.view"
+CONTACT_READ = "contact.read"
+KINDS = (WRITE, LIVE_VIEW, PLAYBACK, CLIP_EXPORT, EVIDENCE_DOWNLOAD, SNAPSHOT_VIEW, CONTACT_READ)
 REASON_MAX = 500
 EXPORT_BATCH = 1000
 
@@ -64,7 +68,7 @@ def contacts_read(
     cases = {r.ref.removeprefix("case:") for r in reads if r.ref.startswith("case:")}
     subject = subject_hashes(key, [v for r in reads for v in r.values])
     case_id = cases.pop() if len(cases) == 1 else None
-    mark_audited(state, Access(kind="contact.read", case_id=case_id, reason=reason, subject=tuple(subject)))
+    mark_audited(state, Access(kind=CONTACT_READ, case_id=case_id, reason=reason, subject=tuple(subject)))
     note(state, "contacts of " + ", ".join(sorted({r.ref for r in reads})))
 
 
@@ -128,9 +132,19 @@ async def list_audit(
     return Page[AuditEntryOut](items=[AuditEntryOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(value)
+    # A reason or path is the caller's text: a spreadsheet must not run one that reads as a formula.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 async def export_csv(*, database: Database, where: AuditFilter, limit: int) -> AsyncIterator[str]:
     """The lines ``where`` keeps, newest first, at most ``limit``, as CSV text: a header, then a batch of
-    rows at a time, each batch read in its own short transaction (a long export holds no snapshot)."""
+    rows at a time, each batch read in its own short transaction (a long export holds no snapshot). A
+    text starting like a formula (``=``, ``+``, ``-``, ``@``) is written with a leading ``'``."""
     columns = list(AuditEntryOut.model_fields)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -147,7 +161,7 @@ async def export_csv(*, database: Database, where: AuditFilter, limit: int) -> A
         out.truncate()
         for row in rows:
             item = AuditEntryOut.model_validate(row).model_dump(mode="json")
-            writer.writerow([";".join(v) if isinstance(v, list) else v for v in item.values()])
+            writer.writerow([_cell(v) for v in item.values()])
         yield out.getvalue()
         left -= len(rows)
         if cursor is None:
