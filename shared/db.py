@@ -110,14 +110,33 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# A migration marks a table append-only (an audit trail) by giving it a trigger of this name that refuses
+# changes; the runtime role then gets no UPDATE, DELETE or TRUNCATE on it either.
+APPEND_ONLY_TRIGGER = "append_only"
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def grant_statements(schema: str, role: str) -> list[str]:
     """What ``role`` may do in ``schema``: read and write the rows of its tables and use its sequences,
-    now and for the tables later migrations create (run as the schema's owner, the one who creates them).
-    No CREATE on the schema, nothing on any other schema: the role cannot change the structure."""
+    now and for the tables later migrations create (run as the schema's owner, the one who creates them);
+    only read and append on an append-only table (``APPEND_ONLY_TRIGGER``). No CREATE on the schema,
+    nothing on any other schema: the role cannot change the structure."""
     s, r = _ident(schema), _ident(role)
+    # Revoked after the grant of all tables, on every run: the grant alone would hand the rights back.
+    revoke_append_only = (
+        "DO $$DECLARE t text; BEGIN "
+        "FOR t IN SELECT DISTINCT c.relname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid "
+        f"WHERE c.relnamespace = {_literal(schema)}::regnamespace AND g.tgname = {_literal(APPEND_ONLY_TRIGGER)} "
+        f"LOOP EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I.%I FROM %I', {_literal(schema)}, t, "
+        f"{_literal(role)}); END LOOP; END$$"
+    )
     return [
         f"GRANT USAGE ON SCHEMA {s} TO {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}",
+        revoke_append_only,
         f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {r}",

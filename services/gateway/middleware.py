@@ -58,7 +58,8 @@ class BodyLimitMiddleware:
 
 class AuditMiddleware:
     """Record every write (who, what, when, from where, outcome) after its response is sent, and every
-    read whose route called ``audit.mark_audited`` (an evidence download: custody of a copy)."""
+    request whose route called ``audit.mark_audited`` (a view or copy of footage: custody; an answer
+    holding contact details) as its response starts: a live view's line must not wait for its end."""
 
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
@@ -68,31 +69,47 @@ class AuditMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        capture = StatusCapture(send)
+        recorded = False
+
+        async def send_recording_access(message: Message) -> None:
+            nonlocal recorded
+            access = audit.audited(scope.get("state", {}))
+            if message["type"] == "http.response.start" and access is not None and not recorded:
+                recorded = True
+                await self._record(scope, message["status"], access)
+            await send(message)
+
+        capture = StatusCapture(send_recording_access)
         try:
             await self.app(scope, receive, capture)
         finally:
-            if scope["method"] in WRITE_METHODS or audit.is_audited(scope.get("state", {})):
-                await self._record(scope, capture.status)
+            access = audit.audited(scope.get("state", {}))
+            if access is not None and not recorded:
+                await self._record(scope, capture.status, access)
+            # A write whose answer held contact details has both lines: what was read, what was changed.
+            if scope["method"] in WRITE_METHODS:
+                await self._record(scope, capture.status, None)
 
-    async def _record(self, scope: Scope, status: int) -> None:
+    async def _record(self, scope: Scope, status: int, access: audit.Access | None) -> None:
         state = scope.get("state", {})
         caller = state.get("caller")
         actor = f"{caller.kind}:{caller.name}" if isinstance(caller, Caller) else "anonymous"
+        detail = audit.noted(state)
         if isinstance(caller, PatCaller):
             # The token acts as its user; which token it was is for whoever reviews the line.
-            audit.note(state, f"with personal access token {caller.token_uid}")
+            detail = "; ".join(filter(None, (detail, f"with personal access token {caller.token_uid}")))
         client = scope.get("client")
         query = scope.get("query_string", b"").decode("latin-1")
         path = scope["path"] + (f"?{mask_query(query)}" if query else "")
-        await audit.record_write(
+        await audit.record(
             database=self.runtime.database,
             actor=actor,
             method=scope["method"],
             path=path,
             status=status,
             client=client[0] if client else None,
-            detail=audit.noted(state),
+            detail=detail,
+            access=access,
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import json
 from functools import lru_cache
@@ -58,6 +60,9 @@ class GatewaySettings(ServiceSettings):
     auth_cache_s: float = 5.0
     # The longest a personal access token may live (days); one asked for without an expiry lives 30.
     pat_max_days: int = Field(365, ge=1)
+    # The HMAC key of the phone numbers and emails named in the audit log (it keeps only their HMACs).
+    # Unset: derived from the first JWT key, so rotating that key makes older lines unfindable by subject.
+    audit_subject_key: SecretStr | None = None
     # The first admin's password; unset on first start: generated and logged once.
     admin_password: str | None = Field(
         None, validation_alias=AliasChoices("CITYOPS_ADMIN_PASSWORD", "CITYOPS_GATEWAY_ADMIN_PASSWORD")
@@ -99,6 +104,13 @@ class GatewaySettings(ServiceSettings):
             except ValueError as exc:
                 raise ValueError(f"not an IP address or CIDR: {entry!r}") from exc
         return value
+
+    def subject_key(self) -> bytes:
+        """The audit log's subject HMAC key (``audit_subject_key``, or derived from the signing JWT key)."""
+        if self.audit_subject_key is not None:
+            return self.audit_subject_key.get_secret_value().encode()
+        signing = self.jwt_key_set().signing.secret
+        return hmac.new(signing, b"cityops audit subject", hashlib.sha256).digest()
 
     def jwt_key_set(self) -> KeySet:
         """The users' token keys; ``KeyConfigError`` when none are configured."""

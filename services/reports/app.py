@@ -41,6 +41,7 @@ from services.reports.notifications.settings import get_notify_settings
 from services.reports.outbox import OUTBOX
 from services.reports.settings import ReportsSettings, get_settings
 from shared.bus import Bus
+from shared.contact_reads import ContactReadsMiddleware
 from shared.db import Database
 from shared.service import Runtime, create_service_app
 
@@ -85,6 +86,7 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(Dhis2Paths)
+    app.add_middleware(ContactReadsMiddleware)
 
     async def start_outbox(_: Bus) -> None:
         await OUTBOX.start(runtime)

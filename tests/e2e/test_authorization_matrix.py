@@ -64,6 +64,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("POST", f"/api/v1/api-keys/{_NIL}/rotate", None, "A"),
     ("DELETE", f"/api/v1/api-keys/{_NIL}", None, "A"),
     ("GET", "/api/v1/audit", None, "AL"),
+    ("GET", "/api/v1/audit.csv?kind=contact.read&subject=0912345678", None, "AL"),
     # personal access tokens: each person's own; an admin lists and revokes anyone's
     ("GET", "/api/v1/me/tokens", None, "ALOVD"),
     ("POST", "/api/v1/me/tokens", {}, "ALOVD"),

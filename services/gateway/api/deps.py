@@ -5,6 +5,7 @@ Reading the credentials off a request or WebSocket is here; verifying them is au
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, OAuth2PasswordBearer
 from starlette.requests import HTTPConnection
 
+from services.gateway.audit import service as audit
 from services.gateway.auth import policy
 from services.gateway.auth import service as auth
 from services.gateway.auth.policy import Permission
@@ -169,3 +171,24 @@ class Public:
 
 
 public = Public()
+
+
+def audited(kind: str) -> Callable[[Request], None]:
+    """A route dependency recording each read as an access of ``kind`` (of the path's ``camera``, of the
+    query's ``case``). A dependency, so it runs before the guard: an attempt the guard refuses (401, 403)
+    is recorded as well as a copy that left (who tried which package is custody too)."""
+
+    def mark(request: Request) -> None:
+        query = request.query_params
+        audit.mark_audited(
+            request.scope.setdefault("state", {}),
+            audit.Access(
+                # The playback page fetches the clips it plays with ``purpose=playback``: a view, not an export.
+                kind=audit.PLAYBACK if kind == audit.CLIP_EXPORT and query.get("purpose") == "playback" else kind,
+                camera=request.path_params.get("camera"),
+                case_id=query.get("case"),
+                reason=audit.reason_given(request.headers, query),
+            ),
+        )
+
+    return mark

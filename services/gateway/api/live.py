@@ -11,7 +11,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.gateway.api.deps import gateway_state, identify
+from services.gateway.api.deps import gateway_state, identify, origin
+from services.gateway.audit import service as audit
 from services.gateway.auth import policy
 from services.gateway.auth.policy import Permission as P
 from services.gateway.live.hub import LiveHub, Status, Viewer
@@ -58,7 +59,9 @@ async def live(websocket: WebSocket) -> None:
     `{"error", "field"}` for a bad command, and `{"keepalive": true}` after 5 s without anything else.
     Authentication as `/api/v1/events/ws`: `Authorization` or
     `X-API-Key`, or from this gateway's own pages the media cookie; a token in the URL is refused.
-    Closed (1000) after `token_ttl_s`, so that credentials are checked again: the client reconnects."""
+    Closed (1000) after `token_ttl_s`, so that credentials are checked again: the client reconnects.
+    Each camera's first watch on a connection is an audit line (`live.view`, with the `reason` query
+    parameter or `X-Cityops-Reason` header of the connection)."""
     gw = gateway_state(websocket)
     hub: LiveHub = websocket.app.state.live
     await websocket.accept()
@@ -70,10 +73,11 @@ async def live(websocket: WebSocket) -> None:
         return
     viewer = Viewer(max_bytes=gw.settings.live_viewer_max_bytes)
     sender = asyncio.create_task(_send(websocket, viewer))
+    watching = _Watching(websocket, caller)
     try:
         async with asyncio.timeout(gw.settings.token_ttl_s):
             while True:
-                await _command(gw, hub, caller, viewer, await websocket.receive_text())
+                await _command(gw, hub, watching, viewer, await websocket.receive_text())
     except TimeoutError:
         with contextlib.suppress(Exception):
             await websocket.close(code=status.WS_1000_NORMAL_CLOSURE, reason="credentials to check again: reconnect")
@@ -85,7 +89,36 @@ async def live(websocket: WebSocket) -> None:
         await hub.leave(viewer)
 
 
-async def _command(gw: GatewayState, hub: LiveHub, caller: Caller, viewer: Viewer, text: str) -> None:
+class _Watching:
+    """One connection's caller and the cameras it has started watching: each camera's first watch on a
+    connection is one ``live.view`` audit line (a quality switch or a repeated watch is not another)."""
+
+    def __init__(self, websocket: WebSocket, caller: Caller) -> None:
+        self.websocket = websocket
+        self.caller = caller
+        self.cameras: set[str] = set()
+
+    async def started(self, gw: GatewayState, camera: str) -> None:
+        if camera in self.cameras:
+            return
+        self.cameras.add(camera)
+        where = origin(self.websocket)
+        await audit.record(
+            database=gw.runtime.database,
+            actor=f"{self.caller.kind}:{self.caller.name}",
+            method="WATCH",
+            path=where.path,
+            status=200,
+            client=where.client,
+            access=audit.Access(
+                kind=audit.LIVE_VIEW,
+                camera=camera,
+                reason=audit.reason_given(self.websocket.headers, self.websocket.query_params),
+            ),
+        )
+
+
+async def _command(gw: GatewayState, hub: LiveHub, watching: _Watching, viewer: Viewer, text: str) -> None:
     try:
         command = LiveCommand.model_validate_json(text)
     except ValidationError as exc:
@@ -96,10 +129,11 @@ async def _command(gw: GatewayState, hub: LiveHub, caller: Caller, viewer: Viewe
     if command.op == "unwatch":
         await hub.unwatch(viewer, command.camera, command.quality)
         return
-    refused = await _admission(gw, caller, command.camera)
+    refused = await _admission(gw, watching.caller, command.camera)
     if refused is not None:
         viewer.status(command.camera, command.quality, refused)
         return
+    await watching.started(gw, command.camera)
     try:
         await hub.watch(viewer, command.camera, command.quality)
     except CityOpsError:  # NATS is not there (yet): the client asks again when it reconnects

@@ -10,7 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
-from services.gateway.api.deps import require
+from services.gateway.api.deps import audited, require
+from services.gateway.audit import service as audit
 from services.gateway.auth.policy import Permission as P
 from services.gateway.media import service as media
 from shared.deps import RuntimeDep
@@ -26,6 +27,7 @@ CamerasRead = Annotated[Caller, Depends(require(P.CAMERAS_READ, media=True))]
 
 @router.get(
     "/{camera}/snapshot.jpg",
+    dependencies=[Depends(audited(audit.SNAPSHOT_VIEW))],
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}, "description": "latest frame"}},
 )
@@ -37,6 +39,7 @@ async def snapshot(runtime: RuntimeDep, _: CamerasRead, camera: CameraId) -> Res
 
 @router.get(
     "/{camera}/mjpeg",
+    dependencies=[Depends(audited(audit.LIVE_VIEW))],
     response_class=StreamingResponse,
     responses={200: {"content": {f"multipart/x-mixed-replace; boundary={BOUNDARY}": {}}}},
 )

@@ -9,20 +9,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response, StreamingResponse
 
-from services.gateway.api.deps import Public, Requires, State, authenticate, public, require
+from services.gateway.api.deps import Public, Requires, State, audited, authenticate, public, require
 from services.gateway.audit import service as audit
 from services.gateway.auth.policy import Permission as P
 from services.gateway.proxy import service as proxy
 from services.gateway.proxy.forwards import FORWARDS, PUBLIC, SIGNED_IN, WRITE, Forward
 from services.gateway.proxy.relay import relay
+from shared import contact_reads
+from shared.contact_reads import CONTACT_READ_HEADER
 from shared.identity import Caller
 from shared.problems import problem_responses
-
-
-def _audited(request: Request) -> None:
-    """A route dependency, so it runs before the guard: an attempt the guard refuses (401, 403) is
-    recorded as well as a copy that left (who tried which package is custody too)."""
-    audit.mark_audited(request.scope.setdefault("state", {}))
 
 
 def _handler(forward: Forward, guard: Requires | Public | Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
@@ -37,6 +33,13 @@ def _handler(forward: Forward, guard: Requires | Public | Callable[..., Any]) ->
             headers=request.headers,
             body=await request.body() if request.method in WRITE else None,
         )
+        if reported := response.headers.get(CONTACT_READ_HEADER):
+            audit.contacts_read(
+                request.scope.setdefault("state", {}),
+                contact_reads.decode(reported),
+                key=gw.settings.subject_key(),
+                reason=audit.reason_given(request.headers, request.query_params),
+            )
         return await relay(response, request.url.path)
 
     return handler
@@ -76,6 +79,6 @@ def build_router() -> APIRouter:
                     tags=[forward.tag],
                     response_class=StreamingResponse,
                     openapi_extra={"parameters": templated} if templated else None,
-                    dependencies=[Depends(_audited)] if forward.audited else None,
+                    dependencies=[Depends(audited(forward.audited))] if forward.audited else None,
                 )
     return router

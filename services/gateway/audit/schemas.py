@@ -13,8 +13,16 @@ class AuditEntryOut(BaseModel):
     id: int
     at: datetime
     actor: str
+    kind: str
     method: str
     path: str
     status: int
     client: str | None
+    camera: str | None
+    case_id: str | None
+    # HMACs of the phone numbers and emails whose contact details were read (never the values).
+    subject: list[str] | None
+    reason: str | None
     detail: str | None
+    prev_hash: str
+    hash: str

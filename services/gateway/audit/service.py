@@ -1,16 +1,22 @@
-"""Recording writes and reading them back."""
+"""Recording writes and accesses (views and copies of footage, reads of contact details) on the hash
+chain, and reading them back."""
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.audit import repository
-from services.gateway.audit.models import AuditEntry
+from services.gateway.audit.chain import subject_hashes
+from services.gateway.audit.repository import AuditFilter
 from services.gateway.audit.schemas import AuditEntryOut
+from shared.contact_reads import ContactRead
 from shared.db import Database
 from shared.pagination import Page
 
@@ -19,15 +25,58 @@ log = logging.getLogger("cityops.gateway.audit")
 # Set in a request's state by a read that must be audited like a write (AuditMiddleware records it).
 _AUDITED = "cityops_audited_read"
 _DETAIL = "cityops_audit_detail"
+# A line's ``kind``: a write, or what an access gave (who saw or took what).
+WRITE = "write"
+LIVE_VIEW = "live.view"
+PLAYBACK = "playback"
+CLIP_EXPORT = "clip.export"
+EVIDENCE_DOWNLOAD = "evidence.download"
+SNAPSHOT_VIEW = "snapshot.view"
+CONTACT_READ = "contact.read"
+KINDS = (WRITE, LIVE_VIEW, PLAYBACK, CLIP_EXPORT, EVIDENCE_DOWNLOAD, SNAPSHOT_VIEW, CONTACT_READ)
+REASON_MAX = 500
+EXPORT_BATCH = 1000
 
 
-def mark_audited(state: MutableMapping[str, Any]) -> None:
-    """Have this request (a read) recorded in the audit log once its response is sent."""
-    state[_AUDITED] = True
+@dataclass(frozen=True)
+class Access:
+    """What a read gave access to, and the reason the caller gave."""
+
+    kind: str
+    camera: str | None = None
+    case_id: str | None = None
+    reason: str | None = None
+    # HMACs of the phone numbers and emails read (``chain.subject_hashes``).
+    subject: tuple[str, ...] = ()
 
 
-def is_audited(state: Mapping[str, Any]) -> bool:
-    return bool(state.get(_AUDITED))
+def mark_audited(state: MutableMapping[str, Any], access: Access) -> None:
+    """Have this request (a read) recorded in the audit log as ``access`` once its response starts."""
+    state[_AUDITED] = access
+
+
+def audited(state: Mapping[str, Any]) -> Access | None:
+    access = state.get(_AUDITED)
+    return access if isinstance(access, Access) else None
+
+
+def contacts_read(
+    state: MutableMapping[str, Any], reads: Sequence[ContactRead], *, key: bytes, reason: str | None
+) -> None:
+    """Have this request recorded as a ``contact.read`` of ``reads`` (what an internal service said its
+    answer holds): the case when it is one, the HMACs of the phone numbers and emails, what held them."""
+    cases = {r.ref.removeprefix("case:") for r in reads if r.ref.startswith("case:")}
+    subject = subject_hashes(key, [v for r in reads for v in r.values])
+    case_id = cases.pop() if len(cases) == 1 else None
+    mark_audited(state, Access(kind=CONTACT_READ, case_id=case_id, reason=reason, subject=tuple(subject)))
+    note(state, "contacts of " + ", ".join(sorted({r.ref for r in reads})))
+
+
+def reason_given(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
+    """Why the caller says it looks: the ``X-Cityops-Reason`` header, or the ``reason`` query parameter
+    (what a link or an <img>/<video> tag can carry)."""
+    reason = (headers.get("x-cityops-reason") or query.get("reason") or "").strip()
+    return reason[:REASON_MAX] or None
 
 
 def note(state: MutableMapping[str, Any], detail: str) -> None:
@@ -40,7 +89,7 @@ def noted(state: Mapping[str, Any]) -> str | None:
     return detail if isinstance(detail, str) else None
 
 
-async def record_write(
+async def record(
     *,
     database: Database,
     actor: str,
@@ -49,20 +98,71 @@ async def record_write(
     status: int,
     client: str | None,
     detail: str | None = None,
+    access: Access | None = None,
 ) -> None:
-    """Store one audit line (a write, or a login lockout with its ``detail``) in its own unit of work:
-    it outlives the request's, which is over (a write's response was sent) or rolled back (a lockout)."""
-    entry = AuditEntry(actor=actor, method=method, path=path[:2000], status=status, client=client, detail=detail)
+    """Append one audit line (a write, an access, or a login lockout with its ``detail``) in its own unit
+    of work: it outlives the request's, which is over (a write's response was sent) or rolled back (a
+    lockout)."""
+    access = access or Access(kind=WRITE)
     try:
         async with database.session() as session:
-            repository.add_entry(session, entry)
+            await repository.append(
+                session,
+                actor=actor,
+                kind=access.kind,
+                method=method,
+                path=path[:2000],
+                status=status,
+                client=client,
+                camera=access.camera,
+                case_id=access.case_id,
+                subject=list(access.subject) or None,
+                reason=access.reason,
+                detail=detail,
+            )
     except Exception as exc:
-        # The write itself already happened; losing its audit line must be loud, not fatal.
+        # What was done or seen already happened; losing its audit line must be loud, not fatal.
         log.error("audit.write_failed", extra={"actor": actor, "path": path, "error": repr(exc)})
 
 
 async def list_audit(
-    *, session: AsyncSession, actor: Sequence[str], sort: str, cursor: str | None, limit: int
+    *, session: AsyncSession, where: AuditFilter, sort: str, cursor: str | None, limit: int
 ) -> Page[AuditEntryOut]:
-    rows, next_cursor = await repository.list_entries(session, actor=actor, sort=sort, cursor=cursor, limit=limit)
+    rows, next_cursor = await repository.list_entries(session, where=where, sort=sort, cursor=cursor, limit=limit)
     return Page[AuditEntryOut](items=[AuditEntryOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(value)
+    # A reason or path is the caller's text: a spreadsheet must not run one that reads as a formula.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+async def export_csv(*, database: Database, where: AuditFilter, limit: int) -> AsyncIterator[str]:
+    """The lines ``where`` keeps, newest first, at most ``limit``, as CSV text: a header, then a batch of
+    rows at a time, each batch read in its own short transaction (a long export holds no snapshot). A
+    text starting like a formula (``=``, ``+``, ``-``, ``@``) is written with a leading ``'``."""
+    columns = list(AuditEntryOut.model_fields)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    yield out.getvalue()
+    cursor: str | None = None
+    left = limit
+    while left > 0:
+        async with database.session() as session:
+            rows, cursor = await repository.list_entries(
+                session, where=where, sort="-id", cursor=cursor, limit=min(EXPORT_BATCH, left)
+            )
+        out.seek(0)
+        out.truncate()
+        for row in rows:
+            item = AuditEntryOut.model_validate(row).model_dump(mode="json")
+            writer.writerow([_cell(v) for v in item.values()])
+        yield out.getvalue()
+        left -= len(rows)
+        if cursor is None:
+            return

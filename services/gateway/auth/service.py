@@ -120,7 +120,7 @@ async def _counted(
         lockouts = throttle.failed(account, origin.client)
         for lockout in lockouts:
             log.warning("auth.lockout", extra={"account": account, "client": origin.client, "seconds": lockout.seconds})
-            await audit.record_write(
+            await audit.record(
                 database=database,
                 actor=account,
                 method=origin.method,
@@ -206,7 +206,7 @@ async def refresh(
                 "auth.refresh_replayed",
                 extra={"user": exc.username, "login": str(exc.family_id), "client": origin.client},
             )
-            await audit.record_write(
+            await audit.record(
                 database=database,
                 actor=f"user:{exc.username}",
                 method=origin.method,
@@ -222,7 +222,7 @@ async def refresh(
     if rotated.retried:
         # Not a theft, but a token shown twice all the same: left where a reviewer of replays looks.
         log.info("auth.refresh_retried", extra={"user": rotated.username, "login": str(rotated.family_id)})
-        await audit.record_write(
+        await audit.record(
             database=database,
             actor=f"user:{rotated.username}",
             method=origin.method,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from services.gateway.audit import service as audit
 from services.gateway.auth.policy import Permission as P
 from services.gateway.proxy.upstream import Service
 
@@ -36,8 +37,9 @@ class Forward:
     write_methods: tuple[str, ...] = WRITE
     # Read by <img>/<video> tags, which send no headers: the media cookie is accepted on GET.
     media: bool = False
-    # Reads recorded in the audit log like writes (a copy of evidence leaving the system).
-    audited: bool = False
+    # Reads recorded in the audit log as this kind of access (audit.service.KINDS): a copy of
+    # evidence or footage leaving the system, a snapshot seen.
+    audited: str | None = None
     # First segments under ``public`` that the gateway answers itself: never forwarded (404).
     reserved: tuple[str, ...] = ()
 
@@ -64,6 +66,7 @@ FORWARDS: tuple[Forward, ...] = (
         None,
         subpaths=False,
         media=True,
+        audited=audit.CLIP_EXPORT,
     ),
     # Evidence packages: anyone may verify (the public key); a copy goes only to who handles evidence.
     Forward(
@@ -84,7 +87,7 @@ FORWARDS: tuple[Forward, ...] = (
         None,
         subpaths=False,
         media=True,
-        audited=True,
+        audited=audit.EVIDENCE_DOWNLOAD,
     ),
     Forward(
         "/api/v1/evidence-packages",
@@ -120,6 +123,7 @@ FORWARDS: tuple[Forward, ...] = (
         None,
         subpaths=False,
         media=True,
+        audited=audit.SNAPSHOT_VIEW,
     ),
     Forward("/api/v1/alerts", "analytics", "/alerts", "alerts", P.ALERTS_READ, P.ALERTS_ACK),
     # Holding alerts back is an acknowledger's call; each creation and early end is audited as a write.

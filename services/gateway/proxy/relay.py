@@ -8,6 +8,7 @@ import httpx
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
+from shared.contact_reads import CONTACT_READ_HEADER
 from shared.problems import PROBLEM_JSON
 
 HOP_BY_HOP = frozenset(
@@ -22,7 +23,8 @@ async def relay(response: httpx.Response, instance: str) -> Response:
     A problem+json error names the path it answered as ``instance``; the client asked the gateway's
     path, not the service's, so that member is rewritten to ``instance``.
     """
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP}
+    # The contact reads the service reported name phone numbers and emails: for the audit log only.
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP | {CONTACT_READ_HEADER}}
     if response.status_code >= 400 and response.headers.get("content-type", "").startswith(PROBLEM_JSON):
         try:
             body = await response.aread()

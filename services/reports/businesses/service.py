@@ -27,6 +27,7 @@ from services.reports.businesses.schemas import (
     StatusChangeOut,
 )
 from services.reports.businesses.settings import BusinessSettings
+from shared import contact_reads
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
 from shared.pagination import Page
@@ -74,6 +75,7 @@ async def _out(
         read.has_current_price_list = b.id in listed
         if show_owner:
             read.owner = OwnerOut(name=b.owner_name, phone=b.owner_phone, email=b.owner_email)
+            contact_reads.read(f"business:{b.id}", b.owner_phone, b.owner_email)
         out.append(read)
     return out
 

@@ -42,6 +42,7 @@ from services.reports.cases.workflow import (
     check_transition,
 )
 from services.reports.mapping import out_of
+from shared import contact_reads
 from shared.db import after_commit
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
@@ -83,6 +84,7 @@ async def _detail(session: AsyncSession, case: Case, now: datetime, *, personal_
     reporter = None
     if personal_data and (case.reporter_name or case.reporter_phone or case.reporter_email):
         reporter = ReporterOut(name=case.reporter_name, phone=case.reporter_phone, email=case.reporter_email)
+        contact_reads.read(f"case:{case.id}", case.reporter_phone, case.reporter_email)
     return out_of(
         CaseDetailOut,
         case,
