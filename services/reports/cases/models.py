@@ -65,6 +65,8 @@ class Case(Base):
     reporter_name: Mapped[str | None] = mapped_column(Text)
     reporter_phone: Mapped[str | None] = mapped_column(Text)
     reporter_email: Mapped[str | None] = mapped_column(Text)
+    # When the reporter fields were cleared (retention or an erasure, ``privacy``); the case itself stays.
+    contact_anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attachments: Mapped[list[str]] = mapped_column(ARRAY(Text))
     likely_duplicate_of: Mapped[int | None] = mapped_column(BigInteger)
     duplicate_of: Mapped[int | None] = mapped_column(BigInteger)
