@@ -130,7 +130,9 @@ async def clear(
         session, _case_fields(subject), actor=actor, at=at, data={"reason": "erasure", "erasure": erasure_id}
     )
     businesses = await session.execute(
-        update(Business).where(_owner_fields(subject)).values(owner_name=None, owner_phone=None, owner_email=None),
+        update(Business)
+        .where(_owner_fields(subject))
+        .values(owner_name=None, owner_phone=None, owner_email=None, updated_at=at),
         execution_options=_NO_SYNC,
     )
     if erase:
