@@ -11,8 +11,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import literal, select
-from sqlalchemy.dialects import postgresql
 
 from services.reports.privacy import subject
 from services.reports.privacy.retention import sweep
@@ -63,12 +61,26 @@ def test_the_three_ways_of_writing_a_number_are_one_and_other_numbers_are_not() 
     assert subject.phone("0912345679") != "912345678"
 
 
-async def test_the_sql_normal_form_is_the_python_one(pg: asyncpg.Connection) -> None:
-    samples = (*PHONE_WAYS, "0084 912-345-678", "0245 3333 999", "845123456", "84 245 3333 999", "")
-    for raw in samples:
-        query = select(subject.phone_sql(literal(raw)))
-        sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-        assert await pg.fetchval(sql) == subject.phone(raw), raw
+async def test_the_generated_phone_keys_are_the_python_normal_form(db: asyncpg.Connection) -> None:
+    samples = [*PHONE_WAYS, "0084 912-345-678", "0245 3333 999", "845123456", "84 245 3333 999", "", None]
+    await db.executemany(
+        "INSERT INTO reports.city_case (category, title, description, source, priority, status, sla_class, "
+        "received_at, due_at, updated_at, attachments, reporter_phone) VALUES ('tourism_price_gouging', 't', 'd', "
+        "'citizen', 'normal', 'new', 'standard', now(), now(), now(), '{}', $1)",
+        [(raw,) for raw in samples],
+    )
+    await db.executemany(
+        "INSERT INTO reports.business (id, type, name, owner_phone, status) "
+        "VALUES (gen_random_uuid(), 'hotel', 'h', $1, 'active')",
+        [(raw,) for raw in samples],
+    )
+    expected = {raw: None if raw is None else subject.phone(raw) for raw in samples}
+    for table, column in (("city_case", "reporter_phone"), ("business", "owner_phone")):
+        rows = await db.fetch(f"SELECT {column} AS raw, {column}_key AS key FROM reports.{table}")
+        assert {r["raw"]: r["key"] for r in rows} == expected, table
+    # Changed or cleared, the key follows.
+    await db.execute("UPDATE reports.city_case SET reporter_phone = '0987 654 321' WHERE reporter_phone = ''")
+    assert await db.fetchval("SELECT count(*) FROM reports.city_case WHERE reporter_phone_key = '987654321'") == 1
 
 
 async def test_contacts_of_cases_final_longer_than_the_retention_are_cleared_once(

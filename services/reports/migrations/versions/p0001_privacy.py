@@ -1,5 +1,10 @@
-"""Retention and data-subject rights: when a case's reporter contact was anonymised, and the log of
-erasures an officer made (who, when, why, how many records; the subject only as a keyed hash).
+"""Retention and data-subject rights: when a case's reporter contact was anonymised, the log of
+erasures an officer made (who, when, why, how many records; the subject only as a keyed hash), and the
+phone numbers and e-mail addresses of reporters and business owners indexed in their normal form.
+
+The phone keys are generated columns: PostgreSQL computes them on every write, so no writer of cases or
+businesses (API, Open311, CSV import, business requests) has to know about them. Their expression is the
+steps of ``services.reports.privacy.subject.phone`` (tests/reports/test_privacy.py checks they agree).
 
 Revision ID: p0001_privacy
 Revises: o3110001_open311
@@ -19,8 +24,25 @@ S = "reports"
 TZ = sa.DateTime(timezone=True)
 
 
+def phone_key(column: str) -> str:
+    """Digits only, without an international 00, then without the trunk 0 or the country code 84."""
+    digits = rf"regexp_replace(regexp_replace({column}, '\D', '', 'g'), '^00', '')"
+    return (
+        f"CASE WHEN {digits} LIKE '0%' THEN substr({digits}, 2) "
+        f"WHEN {digits} LIKE '84%' AND length({digits}) IN (11, 12) THEN substr({digits}, 3) "
+        f"ELSE {digits} END"
+    )
+
+
 def upgrade() -> None:
     op.add_column("city_case", sa.Column("contact_anonymised_at", TZ, nullable=True), schema=S)
+    for table, prefix in (("city_case", "reporter"), ("business", "owner")):
+        key = f"{prefix}_phone_key"
+        op.add_column(
+            table, sa.Column(key, sa.Text, sa.Computed(phone_key(f"{prefix}_phone"), persisted=True)), schema=S
+        )
+        op.create_index(f"ix_{table}_{key}", table, [key], schema=S)
+        op.create_index(f"ix_{table}_{prefix}_email_key", table, [sa.text(f"lower(btrim({prefix}_email))")], schema=S)
     # The retention sweep looks only at final cases that still hold a contact.
     op.create_index(
         "ix_city_case_contact_retention",
@@ -55,4 +77,8 @@ def downgrade() -> None:
     op.drop_index("ix_privacy_erasure_subject_hash", "privacy_erasure", schema=S)
     op.drop_table("privacy_erasure", schema=S)
     op.drop_index("ix_city_case_contact_retention", "city_case", schema=S)
+    for table, prefix in (("city_case", "reporter"), ("business", "owner")):
+        op.drop_index(f"ix_{table}_{prefix}_email_key", table, schema=S)
+        op.drop_index(f"ix_{table}_{prefix}_phone_key", table, schema=S)
+        op.drop_column(table, f"{prefix}_phone_key", schema=S)
     op.drop_column("city_case", "contact_anonymised_at", schema=S)
