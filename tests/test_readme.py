@@ -14,13 +14,14 @@ from services.ingest.settings import IngestSettings
 from services.reports.businesses.settings import BusinessSettings
 from services.reports.cases.open311.settings import Open311Settings
 from services.reports.notifications.settings import NotifySettings
+from services.reports.privacy.settings import PrivacySettings
 from services.reports.settings import ReportsSettings
 from shared.settings import ServiceSettings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 SETTINGS: list[type[BaseSettings]] = [
     IngestSettings, AnalyticsSettings, ReportsSettings, GatewaySettings, RecordingSettings, BusinessSettings,
-    NotifySettings, Open311Settings,
+    NotifySettings, Open311Settings, PrivacySettings,
 ]  # fmt: skip
 # Documented once for all services as CITYOPS_<SVC>_HOST and so on.
 PER_SERVICE = set(ServiceSettings.model_fields) - {"nats_url", "database_url", "log_level", "environment"}

@@ -1,6 +1,6 @@
 """FastAPI app factory of the reports service: routers of the three areas, the outbox relay, the
-alert → case, traffic-volume and notification consumers, the notification workers and the hourly KPI
-refreshers."""
+alert → case, traffic-volume and notification consumers, the notification workers, the hourly KPI
+refreshers and the contact retention sweep."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from services.reports.api.dhis2 import data as dhis2_data
 from services.reports.api.dhis2 import metadata as dhis2_metadata
 from services.reports.api.dhis2.paths import Dhis2Paths
 from services.reports.api.notifications import router as notifications_router
+from services.reports.api.privacy import router as privacy_router
 from services.reports.businesses.kpis.service import publish_kpis
 from services.reports.businesses.settings import get_business_settings
 from services.reports.cases.kpis.service import publish_month
@@ -39,6 +40,8 @@ from services.reports.notifications.checks import NotificationChecks
 from services.reports.notifications.dispatch import Dispatcher
 from services.reports.notifications.settings import get_notify_settings
 from services.reports.outbox import OUTBOX
+from services.reports.privacy.retention import ContactRetention
+from services.reports.privacy.settings import get_privacy_settings
 from services.reports.settings import ReportsSettings, get_settings
 from shared.bus import Bus
 from shared.contact_reads import ContactReadsMiddleware
@@ -70,6 +73,7 @@ ROUTERS = (
     directives.router,
     projects.router,
     notifications_router,
+    privacy_router,
 )
 
 
@@ -107,6 +111,7 @@ def create_app(settings: ReportsSettings | None = None) -> FastAPI:
         NotificationChecks(runtime, notify, dispatcher.wake),
         KpiRefresher(runtime, publish_month, name="cases"),
         KpiRefresher(runtime, _business_month, name="businesses"),
+        ContactRetention(runtime, get_privacy_settings()),
     )
     for worker in workers:
         runtime.bus.on_ready(worker.start)

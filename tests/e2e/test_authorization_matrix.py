@@ -194,6 +194,10 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("DELETE", f"/api/v1/notifications/contacts/{_NIL}", None, "A"),
     ("GET", "/api/v1/notifications/deliveries", None, "A"),
     ("POST", f"/api/v1/notifications/deliveries/{_NIL}/replay", None, "A"),
+    # data-subject requests and erasures: everything held on one person, across departments; admin only
+    ("GET", "/api/v1/privacy/subjects", None, "A"),
+    ("GET", "/api/v1/privacy/erasures", None, "A"),
+    ("POST", "/api/v1/privacy/erasures", {}, "A"),
     # public by design
     ("GET", "/", None, ACTORS),
     ("GET", "/healthz", None, ACTORS),

@@ -152,3 +152,31 @@ def test_rule_schedules_and_snoozes_validate_naming_the_field_and_snoozes_are_au
     lines = {(a["method"], a["path"], a["status"]) for a in audit}
     assert ("POST", "/api/v1/snoozes", 201) in lines
     assert ("DELETE", f"/api/v1/snoozes/{snoozed['id']}", 200) in lines
+
+
+def test_subject_requests_and_erasures_validate_naming_the_field_and_are_audited(system: System) -> None:
+    gw, admin = system.gateway, system.admin
+    number = f"09{datetime.now(UTC).strftime('%H%M%S%f')[:8]}"  # this run's own reporter
+    case = {"category": "tourism_price_gouging", "title": "Bị chặt chém", "description": "Giá cua 3 triệu/kg",
+            "source": "citizen", "reporter": {"name": "Lê Thị Mai", "phone": number}}  # fmt: skip
+    made = httpx.post(gw + "/api/v1/cases", json=case, headers=admin)
+    assert made.status_code == 201, made.text
+    written_otherwise = "+84 " + number[1:4] + " " + number[4:7] + " " + number[7:]
+    found = httpx.get(gw + "/api/v1/privacy/subjects", params={"phone": written_otherwise}, headers=admin)
+    assert found.status_code == 200, found.text
+    assert [(f["kind"], f["id"]) for f in found.json()] == [("case", str(made.json()["id"]))]
+    lookup = {"phone": number}
+    assert httpx.get(gw + "/api/v1/privacy/subjects", params=lookup, headers=system.user("operator")).status_code == 403
+    both = {"phone": number, "email": "mai@example.vn"}
+    _field_named(httpx.get(gw + "/api/v1/privacy/subjects", params=both, headers=admin), "email")
+    erasure = {"phone": number, "action": "anonymise", "reason": ""}
+    _field_named(httpx.post(gw + "/api/v1/privacy/erasures", json=erasure, headers=admin), "reason")
+    done = httpx.post(gw + "/api/v1/privacy/erasures", json={**erasure, "reason": "DS-2026-01"}, headers=admin)
+    assert done.status_code == 201, done.text
+    assert done.json()["counts"]["cases"] == 1
+    assert httpx.get(gw + "/api/v1/privacy/subjects", params=lookup, headers=admin).json() == []
+    audit = httpx.get(gw + "/api/v1/audit", params={"limit": 200}, headers=admin).json()["items"]
+    lines = {(a["method"], a["path"].split("?")[0], a["status"]) for a in audit}
+    assert ("GET", "/api/v1/privacy/subjects", 200) in lines  # a lookup is a read of personal data
+    assert ("GET", "/api/v1/privacy/subjects", 403) in lines
+    assert ("POST", "/api/v1/privacy/erasures", 201) in lines

@@ -46,6 +46,10 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     # Webhook subscriptions, e-mail contacts and the delivery log: where the city's events leave the system.
     NOTIFICATIONS_ADMIN = "notifications:admin"
+    # Data-subject requests and erasures: finding everything held on one person and erasing it. Admin only
+    # (every role holds this by "admin": frozenset(Permission)): a lookup by phone number is itself a read
+    # of personal data across every department, and an erasure cannot be undone.
+    PRIVACY_MANAGE = "privacy:manage"
 
 
 P = Permission

@@ -193,4 +193,27 @@ FORWARDS: tuple[Forward, ...] = (
         P.NOTIFICATIONS_ADMIN,
         P.NOTIFICATIONS_ADMIN,
     ),
+    # reports: data-subject requests and erasures; a lookup is a read of a person's contact details, so
+    # reads are audited like the erasures themselves.
+    Forward(
+        "/api/v1/privacy/subjects",
+        "reports",
+        "/privacy/subjects",
+        "privacy",
+        P.PRIVACY_MANAGE,
+        None,
+        subpaths=False,
+        audited=True,
+    ),
+    Forward(
+        "/api/v1/privacy/erasures",
+        "reports",
+        "/privacy/erasures",
+        "privacy",
+        P.PRIVACY_MANAGE,
+        P.PRIVACY_MANAGE,
+        subpaths=False,
+        write_methods=("POST",),
+        audited=True,
+    ),
 )
