@@ -13,7 +13,6 @@ from services.gateway.auth.policy import PatCaller
 from shared.errors import PayloadTooLargeError
 from shared.identity import Caller
 from shared.problems import problem_response
-from shared.redaction import mask_query
 from shared.service import Runtime, StatusCapture
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -99,8 +98,7 @@ class AuditMiddleware:
             # The token acts as its user; which token it was is for whoever reviews the line.
             detail = "; ".join(filter(None, (detail, f"with personal access token {caller.token_uid}")))
         client = scope.get("client")
-        query = scope.get("query_string", b"").decode("latin-1")
-        path = scope["path"] + (f"?{mask_query(query)}" if query else "")
+        path = audit.logged_path(scope["path"], scope.get("query_string", b"").decode("latin-1"))
         await audit.record(
             database=self.runtime.database,
             actor=actor,

@@ -180,3 +180,12 @@ def test_subject_requests_and_erasures_validate_naming_the_field_and_are_audited
     assert ("GET", "/api/v1/privacy/subjects", 200) in lines  # a lookup is a read of personal data
     assert ("GET", "/api/v1/privacy/subjects", 403) in lines
     assert ("POST", "/api/v1/privacy/erasures", 201) in lines
+    # The log names the person only by HMAC: the lookups are found by the number in any notation, and
+    # the number itself is nowhere in the log.
+    by_subject = httpx.get(gw + "/api/v1/audit", params={"subject": written_otherwise, "kind": "subject.request"},
+                           headers=admin).json()["items"]  # fmt: skip
+    assert {(a["path"].split("?")[0], a["status"]) for a in by_subject} == {
+        ("/api/v1/privacy/subjects", 200), ("/api/v1/privacy/subjects", 403), ("/api/v1/privacy/subjects", 422)
+    }  # fmt: skip
+    assert len(by_subject) == 4  # found, refused, refused for naming two people, found nothing once erased
+    assert number[1:] not in httpx.get(gw + "/api/v1/audit.csv", headers=admin).text

@@ -12,9 +12,9 @@ import asyncpg
 import httpx
 import pytest
 
-from services.reports.privacy import subject
 from services.reports.privacy.retention import sweep
 from services.reports.privacy.settings import PrivacySettings
+from shared import personal as subject
 from shared.db import Database
 from shared.identity import Caller
 from tests.reports.conftest import ADMIN, assert_problem

@@ -173,12 +173,12 @@ class Public:
 public = Public()
 
 
-def audited(kind: str) -> Callable[[Request], None]:
+def audited(kind: str) -> Callable[[Request, GatewayState], None]:
     """A route dependency recording each read as an access of ``kind`` (of the path's ``camera``, of the
     query's ``case``). A dependency, so it runs before the guard: an attempt the guard refuses (401, 403)
     is recorded as well as a copy that left (who tried which package is custody too)."""
 
-    def mark(request: Request) -> None:
+    def mark(request: Request, gw: State) -> None:
         query = request.query_params
         audit.mark_audited(
             request.scope.setdefault("state", {}),
@@ -188,6 +188,7 @@ def audited(kind: str) -> Callable[[Request], None]:
                 camera=request.path_params.get("camera"),
                 case_id=query.get("case"),
                 reason=audit.reason_given(request.headers, query),
+                subject=audit.queried_subjects(query, key=gw.settings.subject_key()),
             ),
         )
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from shared import personal
 
 GENESIS = "0" * 64
 # The fields a line's hash covers, in the order they are written out.
@@ -47,15 +48,9 @@ def line_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
 
 
 def normalise_subject(value: str) -> str:
-    """One spelling per person: an email lowercased; a phone number as its digits with Vietnam's +84
-    country code written as the national 0 (``+84 912 345 678`` and ``0912345678`` are one subject)."""
-    value = value.strip()
-    if "@" in value:
-        return value.lower()
-    digits = re.sub(r"\D", "", value)
-    if digits.startswith("84") and len(digits) >= 11:
-        digits = "0" + digits[2:]
-    return digits
+    """One spelling per person (``shared.personal``): an email lowercased, a phone number as its national
+    number (``+84 912 345 678`` and ``0912345678`` are one subject)."""
+    return personal.email(value) if "@" in value else personal.phone(value)
 
 
 def subject_hash(key: bytes, value: str) -> str:

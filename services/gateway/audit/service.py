@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections.abc import AsyncIterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from services.gateway.audit.schemas import AuditEntryOut
 from shared.contact_reads import ContactRead
 from shared.db import Database
 from shared.pagination import Page
+from shared.redaction import MASK, mask_query
 
 log = logging.getLogger("cityops.gateway.audit")
 
@@ -33,7 +35,12 @@ CLIP_EXPORT = "clip.export"
 EVIDENCE_DOWNLOAD = "evidence.download"
 SNAPSHOT_VIEW = "snapshot.view"
 CONTACT_READ = "contact.read"
-KINDS = (WRITE, LIVE_VIEW, PLAYBACK, CLIP_EXPORT, EVIDENCE_DOWNLOAD, SNAPSHOT_VIEW, CONTACT_READ)
+# A data-subject request (a lookup of one person across the records, or of their erasures).
+SUBJECT_REQUEST = "subject.request"
+KINDS = (WRITE, LIVE_VIEW, PLAYBACK, CLIP_EXPORT, EVIDENCE_DOWNLOAD, SNAPSHOT_VIEW, CONTACT_READ, SUBJECT_REQUEST)
+# Query parameters that name a person: the log keeps their HMAC (the line's subject), never the value.
+PERSONAL_PARAMS = ("phone", "email")
+_PERSONAL_VALUE = re.compile(rf"(?P<name>(?:^|(?<=[&;])){'|'.join(PERSONAL_PARAMS)}=)[^&;#]*", re.I)
 REASON_MAX = 500
 EXPORT_BATCH = 1000
 
@@ -70,6 +77,18 @@ def contacts_read(
     case_id = cases.pop() if len(cases) == 1 else None
     mark_audited(state, Access(kind=CONTACT_READ, case_id=case_id, reason=reason, subject=tuple(subject)))
     note(state, "contacts of " + ", ".join(sorted({r.ref for r in reads})))
+
+
+def queried_subjects(query: Mapping[str, str], *, key: bytes) -> tuple[str, ...]:
+    """The HMACs of the people a request's query names (``?phone=``, ``?email=``)."""
+    return tuple(subject_hashes(key, [v for name in PERSONAL_PARAMS if (v := query.get(name))]))
+
+
+def logged_path(path: str, query: str) -> str:
+    """The path as the log keeps it: secret query values and the people it names masked."""
+    if not query:
+        return path
+    return f"{path}?{_PERSONAL_VALUE.sub(lambda m: m.group('name') + MASK, mask_query(query))}"
 
 
 def reason_given(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:

@@ -203,7 +203,7 @@ FORWARDS: tuple[Forward, ...] = (
         P.PRIVACY_MANAGE,
         None,
         subpaths=False,
-        audited=True,
+        audited=audit.SUBJECT_REQUEST,
     ),
     Forward(
         "/api/v1/privacy/erasures",
@@ -214,6 +214,6 @@ FORWARDS: tuple[Forward, ...] = (
         P.PRIVACY_MANAGE,
         subpaths=False,
         write_methods=("POST",),
-        audited=True,
+        audited=audit.SUBJECT_REQUEST,
     ),
 )

@@ -3,7 +3,7 @@ every comparison uses.
 
 Phone numbers are stored as people typed them (``+84 912 345 678``, ``0912345678``, ``84912345678``,
 ``0912.345.678``). Cases and businesses also hold the number in normal form, ``reporter_phone_key`` and
-``owner_phone_key``: columns PostgreSQL generates on every write with the steps of ``phone`` (migration
+``owner_phone_key``: columns PostgreSQL generates on every write with the steps of ``shared.personal.phone`` (migration
 p0001_privacy), indexed. Generated, not written by the service, because cases and businesses are written
 from many places (API, Open311, CSV import, business requests) and none of them needs to know; indexed,
 because normalising on the fly scanned every case (a lookup among 200,000 cases and 50,000 ratings
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,31 +23,16 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, func, literal
 
 from shared.errors import InvalidInputError
 from shared.keys import Key
+from shared.personal import email, phone
 
 # The national significant number of a Vietnamese phone is 9 (mobile) or 10 (landline) digits; fewer
 # would match unrelated numbers inside free text.
 MIN_PHONE_DIGITS = 8
 
 
-def phone(raw: str) -> str:
-    """The national number: digits only, without an international ``00``, a trunk ``0`` or the
-    country code 84 (only when what follows is a whole number: 84 also starts national numbers)."""
-    digits = re.sub(r"\D", "", raw)
-    digits = digits.removeprefix("00")
-    if digits.startswith("0"):
-        return digits[1:]
-    if digits.startswith("84") and len(digits) in (11, 12):
-        return digits[2:]
-    return digits
-
-
 def digits_sql(column: SQLColumnExpression[Any]) -> ColumnElement[str]:
     """The digits of free text, run together: a phone written with spaces or dots inside a comment."""
     return func.regexp_replace(column, r"\D", "", "g")
-
-
-def email(raw: str) -> str:
-    return raw.strip().lower()
 
 
 def email_sql(column: SQLColumnExpression[Any]) -> ColumnElement[str]:

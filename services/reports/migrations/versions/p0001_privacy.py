@@ -4,7 +4,7 @@ phone numbers and e-mail addresses of reporters and business owners indexed in t
 
 The phone keys are generated columns: PostgreSQL computes them on every write, so no writer of cases or
 businesses (API, Open311, CSV import, business requests) has to know about them. Their expression is the
-steps of ``services.reports.privacy.subject.phone`` (tests/reports/test_privacy.py checks they agree).
+steps of ``shared.personal.phone`` (tests/reports/test_privacy.py checks they agree).
 
 Revision ID: p0001_privacy
 Revises: o3110001_open311
