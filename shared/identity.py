@@ -40,6 +40,9 @@ class Caller(BaseModel):
     kind: Kind = "user"
     roles: frozenset[Role] = frozenset()
     departments: frozenset[str] = frozenset()
+    # Footage (snapshots, clips) may go out unredacted: the gateway sets it for a caller holding
+    # ``footage:raw`` who gave a reason, and it reaches a service only inside the signed token.
+    raw_footage: bool = False
 
     @property
     def all_departments(self) -> bool:
@@ -62,6 +65,7 @@ def sign_identity(
         "sub": f"{caller.kind}:{caller.name}",
         "roles": sorted(caller.roles),
         "departments": sorted(caller.departments),
+        "raw_footage": caller.raw_footage,
         "iat": now,
         "exp": now + timedelta(seconds=ttl_s),
     }
@@ -98,6 +102,12 @@ def verify_identity(keys: KeySet, token: str, *, audience: str) -> Caller:
         raise UnauthorizedError(f"{IDENTITY_HEADER} token lives longer than {MAX_TOKEN_TTL_S} s")
     kind, _, name = str(claims["sub"]).partition(":")
     try:
-        return Caller(name=name, kind=kind, roles=claims.get("roles", []), departments=claims.get("departments", []))
+        return Caller(
+            name=name,
+            kind=kind,
+            roles=claims.get("roles", []),
+            departments=claims.get("departments", []),
+            raw_footage=claims.get("raw_footage", False) is True,
+        )
     except ValidationError:
         raise UnauthorizedError(f"invalid {IDENTITY_HEADER} token claims") from None

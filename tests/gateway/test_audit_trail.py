@@ -104,6 +104,12 @@ def test_a_clip_export_playback_evidence_download_and_snapshot_are_one_line_each
         ("snapshot.view", "checking the pier", 404, "user:admin"),
     ]
     assert all(a["client"] == "127.0.0.1" and a["method"] == "GET" for a in seen)
+    # An admin holds footage:raw: the reads that gave a reason were raw, and their lines say so.
+    assert sorted((a["kind"], a["detail"]) for a in seen) == [
+        ("clip.export", "raw footage"),
+        ("playback", None),
+        ("snapshot.view", "raw footage"),
+    ]
     evidence = [a for a in _lines(trail, admin, kind="evidence.download") if package in a["path"]]
     assert [(a["reason"], a["camera"]) for a in evidence] == [("court order 7", None)]
 

@@ -179,9 +179,12 @@ def test_mjpeg_streams_the_frames_published_for_the_camera(
     assert all(img is not None and img.shape == (72, 128, 3) for img in decoded)
 
 
-def test_snapshot_comes_from_the_kv_bucket_and_404s_when_missing(
+def test_a_raw_snapshot_comes_from_the_kv_bucket_and_404s_when_missing(
     gateway: ServiceProcess, nats_server: NatsServer, admin: dict[str, str]
 ) -> None:
+    """An admin holds ``footage:raw``: with a reason, the gateway sends the bucket's frame itself; without
+    one the frame is redacted by ingest (not running here: 503), as for any caller."""
+
     async def put() -> None:
         nc = await nats.connect(nats_server.url, **NATS_ADMIN)
         kv = await nc.jetstream().key_value(subjects.SNAPSHOTS.name)
@@ -189,6 +192,8 @@ def test_snapshot_comes_from_the_kv_bucket_and_404s_when_missing(
         await nc.drain()
 
     asyncio.run(put())
+    assert httpx.get(gateway.url + "/api/v1/cameras/cam-snap/snapshot.jpg", headers=admin).status_code == 503
+    admin = {**admin, "X-Cityops-Reason": "checking the pier"}
     r = httpx.get(gateway.url + "/api/v1/cameras/cam-snap/snapshot.jpg", headers=admin)
     assert r.status_code == 200
     assert r.headers["content-type"] == "image/jpeg"

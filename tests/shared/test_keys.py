@@ -8,6 +8,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import jwt
 import pytest
 from pydantic import SecretStr
 
@@ -106,3 +107,16 @@ def test_identity_tokens_name_the_caller_for_one_audience_only() -> None:
         verify_identity(other, token, audience="reports")
     with pytest.raises(ValueError, match="1-60 s"):
         sign_identity(keys, caller, audience="reports", ttl_s=3600)
+
+
+def test_raw_footage_reaches_a_service_only_inside_the_signed_token() -> None:
+    keys = KeySet(variable="X", value=SecretStr(format_keys({"k1": SECRET})))
+    raw = Caller(name="investigator", roles=frozenset({"admin"}), raw_footage=True)
+    assert verify_identity(keys, sign_identity(keys, raw, audience="ingest"), audience="ingest").raw_footage
+    plain = sign_identity(keys, raw.model_copy(update={"raw_footage": False}), audience="ingest")
+    assert not verify_identity(keys, plain, audience="ingest").raw_footage
+    # A token re-signed with the flag by anyone without the service keys is refused.
+    claims = jwt.decode(plain, options={"verify_signature": False})
+    forged = jwt.encode({**claims, "raw_footage": True}, b"y" * 32, algorithm="HS256", headers={"kid": "k1"})
+    with pytest.raises(UnauthorizedError, match="invalid"):
+        verify_identity(keys, forged, audience="ingest")

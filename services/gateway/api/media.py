@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from services.gateway.api.deps import audited, require
+from services.gateway.api.deps import State, audited, footage_caller, require
 from services.gateway.audit import service as audit
 from services.gateway.auth.policy import Permission as P
 from services.gateway.media import service as media
+from services.gateway.proxy.relay import relay
 from shared.deps import RuntimeDep
 from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
@@ -31,10 +32,16 @@ CamerasRead = Annotated[Caller, Depends(require(P.CAMERAS_READ, media=True))]
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}, "description": "latest frame"}},
 )
-async def snapshot(runtime: RuntimeDep, _: CamerasRead, camera: CameraId) -> Response:
-    """The latest frame of a camera as JPEG (404 problem+json when none has been seen)."""
-    jpeg = await media.latest_snapshot(bus=runtime.bus, camera=camera)
-    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+async def snapshot(request: Request, gw: State, caller: CamerasRead, camera: CameraId) -> Response:
+    """The latest frame of a camera as JPEG, faces and number plates blurred unless the caller holds
+    `footage:raw` and gives a reason (404 problem+json when none has been seen)."""
+    caller = footage_caller(request, caller)
+    if caller.raw_footage:
+        jpeg = await media.latest_snapshot(bus=gw.runtime.bus, camera=camera)
+        return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    # Redaction is ingest's (it holds the face model): the same latest frame, blurred there.
+    response = await gw.upstreams.send("ingest", "GET", f"/cameras/{camera}/snapshot.jpg", caller=caller, stream=True)
+    return await relay(response, request.url.path)
 
 
 @router.get(

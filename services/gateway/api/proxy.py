@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response, StreamingResponse
 
-from services.gateway.api.deps import Public, Requires, State, audited, authenticate, public, require
+from services.gateway.api.deps import Public, Requires, State, audited, authenticate, footage_caller, public, require
 from services.gateway.audit import service as audit
 from services.gateway.auth.policy import Permission as P
 from services.gateway.proxy import service as proxy
@@ -23,6 +23,8 @@ from shared.problems import problem_responses
 
 def _handler(forward: Forward, guard: Requires | Public | Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
     async def handler(request: Request, gw: State, caller: Annotated[Caller, Depends(guard)]) -> Response:
+        if forward.footage:
+            caller = footage_caller(request, caller)
         response = await proxy.forward_request(
             upstreams=gw.upstreams,
             forward=forward,

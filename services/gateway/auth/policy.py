@@ -50,6 +50,10 @@ class Permission(StrEnum):
     # (every role holds this by "admin": frozenset(Permission)): a lookup by phone number is itself a read
     # of personal data across every department, and an erasure cannot be undone.
     PRIVACY_MANAGE = "privacy:manage"
+    # Unredacted footage (faces and number plates not blurred) in snapshots and clips: admin only by
+    # default. Used only with a reason (X-Cityops-Reason or ?reason=), and each use is an audit line
+    # marked "raw footage"; without a reason the holder gets the redacted footage everyone gets.
+    FOOTAGE_RAW = "footage:raw"
 
 
 P = Permission

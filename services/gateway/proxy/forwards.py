@@ -40,6 +40,9 @@ class Forward:
     # Reads recorded in the audit log as this kind of access (audit.service.KINDS): a copy of
     # evidence or footage leaving the system, a snapshot seen.
     audited: str | None = None
+    # Footage (a clip): sent unredacted only to a caller holding ``footage:raw`` who gives a reason
+    # (``api.deps.footage_caller``).
+    footage: bool = False
     # First segments under ``public`` that the gateway answers itself: never forwarded (404).
     reserved: tuple[str, ...] = ()
 
@@ -67,6 +70,7 @@ FORWARDS: tuple[Forward, ...] = (
         subpaths=False,
         media=True,
         audited=audit.CLIP_EXPORT,
+        footage=True,
     ),
     # Evidence packages: anyone may verify (the public key); a copy goes only to who handles evidence.
     Forward(

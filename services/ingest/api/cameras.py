@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from services.ingest.api.deps import SettingsDep, SupervisorDep
 from services.ingest.cameras import service
 from services.ingest.cameras.schemas import CameraFilter, CameraIn, CameraOut, CameraPatch, CameraSummaryOut
-from shared.deps import RuntimeDep, SessionDep
+from shared.deps import RuntimeDep, SessionDep, VerifiedCallerDep
 from shared.messages import CameraState
 from shared.pagination import Cursor, Limit, Page
 from shared.problems import PROBLEM_RESPONSES
@@ -94,8 +94,15 @@ async def delete_camera(
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}},
 )
-async def snapshot(camera_id: str, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep) -> Response:
+async def snapshot(
+    camera_id: str, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep, caller: VerifiedCallerDep
+) -> Response:
+    """Faces and number plates blurred unless the gateway's signed identity says ``raw_footage``."""
     jpeg = await service.latest_snapshot(
-        session=session, bus=runtime.bus, camera_id=camera_id, stale_s=settings.status_stale_s
+        session=session,
+        bus=runtime.bus,
+        camera_id=camera_id,
+        stale_s=settings.status_stale_s,
+        raw=caller.raw_footage,
     )
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

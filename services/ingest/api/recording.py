@@ -55,9 +55,12 @@ async def get_coverage(session: SessionDep, camera_id: str, start: datetime, end
     summary="One playable MP4 of the range (trimmed to keyframes), streamed",
 )
 async def clip(
-    session: SessionDep, store: StoreDep, camera_id: str, start: datetime, end: datetime
+    session: SessionDep, store: StoreDep, caller: VerifiedCallerDep, camera_id: str, start: datetime, end: datetime
 ) -> StreamingResponse:
-    exported = await service.export_clip(session=session, store=store, camera_id=camera_id, start=start, end=end)
+    """Faces and number plates blurred unless the gateway's signed identity says ``raw_footage``."""
+    exported = await service.export_clip(
+        session=session, store=store, camera_id=camera_id, start=start, end=end, raw=caller.raw_footage
+    )
     return StreamingResponse(
         exported.chunks,
         media_type="video/mp4",

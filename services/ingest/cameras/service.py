@@ -6,6 +6,7 @@ the unit of work after its commit), so that no replica reconciles against a regi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from services.ingest.cameras.schemas import (
     Location,
 )
 from services.ingest.cameras.urls import UrlPolicy, check_stream_url, has_credentials, keep_masked_credentials, mask_url
+from services.ingest.privacy.redact import redactor
 from shared import subjects
 from shared.bus import Bus
 from shared.db import AfterCommit, after_commit
@@ -215,8 +217,12 @@ async def delete_camera(*, session: AsyncSession, camera_id: str, bus: Bus, noti
     after_commit(session, purge_snapshot)
 
 
-async def latest_snapshot(*, session: AsyncSession, bus: Bus, camera_id: str, stale_s: float) -> bytes:
-    """The camera's latest JPEG; ``NotFoundError`` carrying its status when it has none yet."""
+async def latest_snapshot(
+    *, session: AsyncSession, bus: Bus, camera_id: str, stale_s: float, raw: bool = False
+) -> bytes:
+    """The camera's latest JPEG, redacted unless ``raw`` (on the fly: one frame per request costs less
+    than keeping a redacted copy of every camera's latest frame); ``NotFoundError`` carrying its status
+    when it has none yet."""
     camera = await get_camera(session=session, camera_id=camera_id, stale_s=stale_s)
     try:
         entry = await bus.kv(subjects.SNAPSHOTS).get(camera_id)
@@ -228,4 +234,6 @@ async def latest_snapshot(*, session: AsyncSession, bus: Bus, camera_id: str, st
             camera=camera_id,
             camera_status=camera.status.model_dump(mode="json"),
         )
-    return entry.value
+    if raw:
+        return entry.value
+    return await asyncio.to_thread(redactor().redact_jpeg, entry.value)

@@ -12,7 +12,8 @@ from typing import Any
 
 import av
 
-from services.ingest.recording.recorder import FRAGMENTED_MP4
+from services.ingest.privacy.redact import Redactor
+from services.ingest.recording.recorder import FRAGMENTED_MP4, MASKED_ENCODER
 
 CHUNK = 64 * 1024
 
@@ -83,10 +84,48 @@ def write_clip(pieces: Sequence[Piece], start: datetime, end: datetime, fd: int)
             out.close()
 
 
-async def stream_clip(pieces: Sequence[Piece], start: datetime, end: datetime) -> AsyncIterator[bytes]:
-    """Bytes of the clip, produced by a writer thread through a pipe (bounded memory)."""
+def write_redacted_clip(pieces: Sequence[Piece], start: datetime, end: datetime, fd: int, redactor: Redactor) -> None:
+    """``write_clip`` with faces and plates blurred: every frame decoded, redacted and encoded again
+    (as masked recording does), so the clip holds no picture of them at all."""
+    with os.fdopen(fd, "wb") as sink:
+        out = av.open(sink, "w", format="mp4", options=FRAGMENTED_MP4)
+        try:
+            with av.open(pieces[0].path) as first:
+                source = first.streams.video[0]
+                template = source.codec_context
+                assert isinstance(template, av.VideoCodecContext)
+                decoder = av.CodecContext.create(template.name, "r")
+                decoder.extradata = template.extradata
+                video = out.add_stream("libx264", rate=source.average_rate or 25, options=MASKED_ENCODER)
+                video.width, video.height, video.pix_fmt = template.width, template.height, "yuv420p"
+                video.time_base = source.time_base
+            origin: int | None = None
+            for _, packet in _packets(pieces, start, end):
+                for frame in decoder.decode(packet):  # type: ignore[attr-defined]
+                    if not isinstance(frame, av.VideoFrame) or frame.pts is None:
+                        continue
+                    origin = frame.pts if origin is None else origin
+                    redacted = redactor.redact_frame(frame)
+                    redacted.pts, redacted.time_base = frame.pts - origin, video.time_base
+                    for encoded in video.encode(redacted):
+                        out.mux(encoded)
+            for encoded in video.encode(None):
+                out.mux(encoded)
+        finally:
+            out.close()
+
+
+async def stream_clip(
+    pieces: Sequence[Piece], start: datetime, end: datetime, redactor: Redactor | None = None
+) -> AsyncIterator[bytes]:
+    """Bytes of the clip, produced by a writer thread through a pipe (bounded memory); redacted by
+    ``redactor`` when one is given."""
     read_fd, write_fd = os.pipe()
-    writer = threading.Thread(target=write_clip, args=(pieces, start, end, write_fd), daemon=True)
+    writer = threading.Thread(
+        target=write_clip if redactor is None else write_redacted_clip,
+        args=(pieces, start, end, write_fd) + ((redactor,) if redactor else ()),
+        daemon=True,
+    )
     writer.start()
     try:
         while True:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.cameras import repository as cameras
+from services.ingest.privacy.redact import redactor
 from services.ingest.recording import repository
 from services.ingest.recording.clips import Piece, first_frame_at, stream_clip
 from services.ingest.recording.models import Evidence
@@ -95,12 +96,14 @@ async def _pieces(
 
 
 async def export_clip(
-    *, session: AsyncSession, store: SegmentStore, camera_id: str, start: datetime, end: datetime
+    *, session: AsyncSession, store: SegmentStore, camera_id: str, start: datetime, end: datetime, raw: bool = False
 ) -> Clip:
-    """One playable MP4 of the range (trimmed to keyframes), produced while it is sent."""
+    """One playable MP4 of the range (trimmed to keyframes), produced while it is sent; faces and
+    plates blurred (re-encoded) unless ``raw``."""
     start, end = _range(start, end)
     pieces = await _pieces(session, store, camera_id, start, end)
-    return Clip(f"{camera_id}-{start.strftime('%Y%m%dT%H%M%S')}.mp4", stream_clip(pieces, start, end))
+    chunks = stream_clip(pieces, start, end, None if raw else redactor())
+    return Clip(f"{camera_id}-{start.strftime('%Y%m%dT%H%M%S')}.mp4", chunks)
 
 
 async def describe_clip(
