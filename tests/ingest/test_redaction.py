@@ -59,7 +59,7 @@ def _assert_blurred(
 
 
 def test_recall_on_the_annotated_heads_stays_where_it_was_measured() -> None:
-    """A regression guard, not the goal: the figures are bench_redaction's (0.75 of vtest's heads at the
+    """A regression guard, not the goal: the figures are bench_redaction's (0.77 of the annotated heads at the
     default threshold); a model or threshold change that loses heads fails here."""
     frames = list(annotated_frames())[::4]  # 16 of the 62 annotated pictures keep the test at a few seconds
     redactor = Redactor()

