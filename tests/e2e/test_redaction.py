@@ -1,24 +1,38 @@
 """Redaction through the gateway: an operator (no ``footage:raw``) gets a snapshot with the annotated
-heads pixelated, reason or not; an admin with a reason gets the frame untouched, and its audit line says
-"raw footage"; an admin without a reason gets what everyone gets."""
+heads pixelated, and a clip with the faces pixelated, reason or not; an admin with a reason gets the
+footage untouched, and its audit line says "raw footage"; an admin without a reason gets what everyone
+gets."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
 import httpx
 import nats
 import numpy as np
+import pytest
 
+from devstack.servers import NatsServer
 from services.ingest.privacy.redact import Redactor
 from shared import subjects
-from tests.e2e.conftest import System
-from tests.ingest.test_redaction import FRAME, _assert_blurred, _heads
+from tests.e2e.conftest import CLIP, System, running_system, until
+from tests.ingest.test_redaction import FRAME, _assert_blurred, _detail, _frames, _heads
 from tests.support import NATS_ADMIN
 
 CAMERA = "e2e-redact"
+RECORDED = "e2e-redact-rec"
+
+
+@pytest.fixture(scope="module")
+def recording_system(nats_server: NatsServer, module_database: str, footage_h264: Path) -> Iterator[System]:
+    # Short segments, so footage is indexed within seconds.
+    env = {"CITYOPS_INGEST_SEGMENT_S": "3", "CITYOPS_INGEST_RECORDING_RECONCILE_S": "1"}
+    with running_system(nats_server, module_database, footage_h264, **env) as system:
+        yield system
 
 
 async def _put_snapshot(url: str, jpeg: bytes) -> None:
@@ -62,3 +76,48 @@ def test_only_a_raw_footage_holder_giving_a_reason_sees_faces(system: System, fo
     items = lines.json()["items"]
     seen = sorted((a["actor"] == "user:admin", a["reason"] is not None, a["detail"]) for a in items)
     assert seen == [(False, True, None), (True, False, None), (True, True, "raw footage")]
+
+
+def test_a_clip_is_redacted_for_an_operator_and_raw_for_an_admin_giving_a_reason(
+    recording_system: System, tmp_path: Path
+) -> None:
+    system = recording_system
+    gw, admin = system.gateway, system.admin
+    operator = system.user("operator")
+    body = {"id": RECORDED, "name": RECORDED, "url": system.rtsp.url(CLIP), "category": "street"}
+    assert httpx.post(gw + "/api/v1/cameras", json=body, headers=admin).status_code == 201
+    r = httpx.put(f"{gw}/api/v1/cameras/{RECORDED}/recording", json={"mode": "continuous"}, headers=admin)
+    assert r.status_code == 200, r.text
+
+    def covered() -> datetime | None:
+        now = datetime.now(UTC)
+        params = {"start": (now - timedelta(minutes=5)).isoformat(), "end": now.isoformat()}
+        spans = httpx.get(f"{gw}/api/v1/cameras/{RECORDED}/coverage", params=params, headers=admin).json()
+        if not spans:
+            return None
+        start, end = (datetime.fromisoformat(spans[0]["start_at"]), datetime.fromisoformat(spans[-1]["end_at"]))
+        return start if end - start >= timedelta(seconds=5) else None
+
+    start = until("5 s of footage", covered, 60, system)
+    params = {"start": start.isoformat(), "end": (start + timedelta(seconds=3)).isoformat()}
+    url = f"{gw}/api/v1/cameras/{RECORDED}/clip.mp4"
+    clips = {}
+    for name, headers in (("redacted", operator), ("raw", {**admin, "X-Cityops-Reason": "incident 9"})):
+        clip = httpx.get(url, params=params, headers=headers, timeout=120)
+        assert clip.status_code == 200, clip.text
+        (tmp_path / f"{name}.mp4").write_bytes(clip.content)
+        clips[name] = _frames(tmp_path / f"{name}.mp4", 1000)
+    raw, redacted = clips["raw"], clips["redacted"]
+    assert len(raw) == len(redacted) >= 20  # the same frames, decoded and encoded again
+    ratios = []
+    for index in (0, len(raw) // 2, len(raw) - 1):
+        regions = Redactor().faces(raw[index])
+        assert regions, index  # vtest always has people in view
+        ratios += [_detail(redacted[index], r) / _detail(raw[index], r) for r in regions if _detail(raw[index], r)]
+    assert sum(ratios) / len(ratios) < 0.6, ratios
+
+    lines = httpx.get(gw + "/api/v1/audit", headers=admin, params={"camera": RECORDED, "kind": "clip.export"})
+    assert sorted((a["actor"] == "user:admin", a["detail"]) for a in lines.json()["items"]) == [
+        (False, None),
+        (True, "raw footage"),
+    ]

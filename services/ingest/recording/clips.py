@@ -88,7 +88,10 @@ def write_redacted_clip(pieces: Sequence[Piece], start: datetime, end: datetime,
     """``write_clip`` with faces and plates blurred: every frame decoded, redacted and encoded again
     (as masked recording does), so the clip holds no picture of them at all."""
     with os.fdopen(fd, "wb") as sink:
-        out = av.open(sink, "w", format="mp4", options=FRAGMENTED_MP4)
+        # A fragment every half second of video, keyframe or not: at a few frames a second of redaction,
+        # waiting for the encoder's next keyframe left the response silent past the gateway's upstream
+        # read timeout (10 s), which cut the clip.
+        out = av.open(sink, "w", format="mp4", options={**FRAGMENTED_MP4, "frag_duration": "500000"})
         try:
             with av.open(pieces[0].path) as first:
                 source = first.streams.video[0]
@@ -96,7 +99,11 @@ def write_redacted_clip(pieces: Sequence[Piece], start: datetime, end: datetime,
                 assert isinstance(template, av.VideoCodecContext)
                 decoder = av.CodecContext.create(template.name, "r")
                 decoder.extradata = template.extradata
-                video = out.add_stream("libx264", rate=source.average_rate or 25, options=MASKED_ENCODER)
+                rate = source.average_rate or 25
+                # A keyframe every 2 s, as the cameras send: the clip seeks as well as the raw one. No
+                # lookahead or frame threads (zerolatency): each frame leaves as soon as it is redacted.
+                options = {**MASKED_ENCODER, "g": str(round(2 * rate)), "tune": "zerolatency"}
+                video = out.add_stream("libx264", rate=rate, options=options)
                 video.width, video.height, video.pix_fmt = template.width, template.height, "yuv420p"
                 video.time_base = source.time_base
             origin: int | None = None
