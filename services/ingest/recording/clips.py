@@ -13,6 +13,7 @@ from typing import Any
 import av
 
 from services.ingest.privacy.redact import Redactor
+from services.ingest.privacy.sampled import EVERY_S, SampledRedaction
 from services.ingest.recording.recorder import FRAGMENTED_MP4, MASKED_ENCODER
 
 CHUNK = 64 * 1024
@@ -85,8 +86,9 @@ def write_clip(pieces: Sequence[Piece], start: datetime, end: datetime, fd: int)
 
 
 def write_redacted_clip(pieces: Sequence[Piece], start: datetime, end: datetime, fd: int, redactor: Redactor) -> None:
-    """``write_clip`` with faces and plates blurred: every frame decoded, redacted and encoded again
-    (as masked recording does), so the clip holds no picture of them at all."""
+    """``write_clip`` with faces and plates blurred: every frame decoded, redacted (detection sampled,
+    privacy/sampled.py) and encoded again (as masked recording does), so the clip holds no picture of
+    them at all."""
     with os.fdopen(fd, "wb") as sink:
         # A fragment every half second of video, keyframe or not: at a few frames a second of redaction,
         # waiting for the encoder's next keyframe left the response silent past the gateway's upstream
@@ -105,17 +107,26 @@ def write_redacted_clip(pieces: Sequence[Piece], start: datetime, end: datetime,
                 options = {**MASKED_ENCODER, "g": str(round(2 * rate)), "tune": "zerolatency"}
                 video = out.add_stream("libx264", rate=rate, options=options)
                 video.width, video.height, video.pix_fmt = template.width, template.height, "yuv420p"
-                video.time_base = source.time_base
+                video.time_base = tick = source.time_base
             origin: int | None = None
+            sampled = SampledRedaction(redactor, EVERY_S)
+
+            def encode(redacted: av.VideoFrame) -> None:
+                assert redacted.pts is not None
+                assert origin is not None
+                redacted.pts, redacted.time_base = redacted.pts - origin, video.time_base
+                for encoded in video.encode(redacted):
+                    out.mux(encoded)
+
             for _, packet in _packets(pieces, start, end):
                 for frame in decoder.decode(packet):  # type: ignore[attr-defined]
                     if not isinstance(frame, av.VideoFrame) or frame.pts is None:
                         continue
                     origin = frame.pts if origin is None else origin
-                    redacted = redactor.redact_frame(frame)
-                    redacted.pts, redacted.time_base = frame.pts - origin, video.time_base
-                    for encoded in video.encode(redacted):
-                        out.mux(encoded)
+                    for redacted in sampled.push(frame, float(frame.pts * tick)):
+                        encode(redacted)
+            for redacted in sampled.flush():
+                encode(redacted)
             for encoded in video.encode(None):
                 out.mux(encoded)
         finally:
