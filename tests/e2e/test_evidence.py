@@ -97,6 +97,9 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
 ) -> None:
     gw, operator = system.gateway, recorded.operator
     viewer = system.user("viewer")
+    # Raw footage (remuxed, byte for byte): an admin holds footage:raw and gives a reason.
+    admin = {**system.admin, "X-Cityops-Reason": "court order 2026-114"}
+    admin_name = httpx.get(gw + "/api/v1/auth/me", headers=admin).json()["name"]
     case_id = _new_case(system, operator)
     body = {"title": "Touting at the beach", "reason": "complaint 2026-114", "cameras": list(CAMERAS),
             "start": recorded.start.isoformat(), "end": recorded.end.isoformat(), "case_id": str(case_id)}  # fmt: skip
@@ -106,10 +109,11 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
     assert httpx.post(gw + "/api/v1/evidence-packages", json=body, headers=viewer).status_code == 403
 
     asked = time.monotonic()
-    created = httpx.post(gw + "/api/v1/evidence-packages", json=body, headers=operator)
+    created = httpx.post(gw + "/api/v1/evidence-packages", json=body, headers=admin)
     assert created.status_code == 202, created.text
     package_id = created.json()["id"]
     assert created.json()["status"] in ("queued", "running", "ready")
+    assert created.json()["redacted"] is False
 
     def ready() -> dict[str, Any] | None:
         r = httpx.get(f"{gw}/api/v1/evidence-packages/{package_id}", headers=viewer)
@@ -125,7 +129,11 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
 
     assert httpx.get(gw + state["download_url"], headers=viewer).status_code == 403
     assert httpx.get(gw + state["download_url"]).status_code == 401
-    download = httpx.get(gw + state["download_url"], headers=operator, timeout=30)
+    # Raw footage goes only to who may see it, with a reason: not to an operator.
+    refused = httpx.get(gw + state["download_url"], headers=operator)
+    assert refused.status_code == 403, refused.text
+    assert "footage:raw" in refused.text
+    download = httpx.get(gw + state["download_url"], headers=admin, timeout=30)
     assert download.status_code == 200, download.text
     assert download.headers["content-type"] == "application/zip"
     package = tmp_path / "package.zip"
@@ -146,7 +154,8 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
     found = manifest(package)
     assert (found["package_id"], found["case_id"]) == (package_id, str(case_id))
     assert (found["title"], found["reason"]) == (body["title"], body["reason"])
-    assert found["exported_by"] == recorded.operator_name
+    assert found["exported_by"] == admin_name
+    assert found["redacted"] is False
     assert found["software"].startswith("cityops ")
     assert datetime.fromisoformat(found["exported_at"]) > datetime.now(UTC) - timedelta(minutes=5)
     assert [f["camera"] for f in found["files"]] == list(CAMERAS)
@@ -180,12 +189,14 @@ def test_a_signed_package_of_three_cameras_is_built_downloaded_verified_and_audi
         assert any(h["case_ref"] == str(case_id) and package_id in h["reason"] for h in holds), holds
     # Custody: the creation and the download are in the audit log, with who did them.
     audit = httpx.get(gw + "/api/v1/audit?limit=200", headers=system.admin).json()["items"]
-    mine = [(a["method"], a["path"], a["status"]) for a in audit if a["actor"] == f"user:{recorded.operator_name}"]
+    mine = [(a["method"], a["path"], a["status"]) for a in audit if a["actor"] == f"user:{admin_name}"]
     assert ("POST", "/api/v1/evidence-packages", 202) in mine, mine
     assert ("GET", f"/api/v1/evidence-packages/{package_id}/download", 200) in mine, mine
     # Refused downloads are custody too: who tried, which package, and that it was refused.
     downloads = [(a["actor"].split("-")[0], a["status"]) for a in audit if a["path"] == state["download_url"]]
-    assert sorted(downloads) == [("anonymous", 401), ("user:operator", 200), ("user:viewer", 403)], downloads
+    admin_actor = f"user:{admin_name}".split("-")[0]
+    expected = [("anonymous", 401), (admin_actor, 200), ("user:operator", 403), ("user:viewer", 403)]
+    assert sorted(downloads) == sorted(expected), downloads
 
 
 @dataclass(frozen=True)
@@ -364,3 +375,35 @@ def test_the_case_view_plays_its_clips_and_shows_the_alert_thumbnail_in_chromium
         )
     finally:
         page.close()
+
+
+def test_an_operators_package_is_redacted(system: System, recorded: Recorded, tmp_path: Path) -> None:
+    """Without footage:raw, a package's footage is decoded, redacted and encoded again: it says so in its
+    signed manifest, and none of its packets is a recorded one."""
+    gw, operator = system.gateway, recorded.operator
+    end = recorded.start + timedelta(seconds=2)
+    body = {"title": "Price gouging at the market", "reason": "complaint 2026-115", "cameras": ["ev-1"],
+            "start": recorded.start.isoformat(), "end": end.isoformat()}  # fmt: skip
+    created = httpx.post(gw + "/api/v1/evidence-packages", json=body, headers=operator)
+    assert created.status_code == 202, created.text
+    assert created.json()["redacted"] is True
+    package_id = created.json()["id"]
+
+    def ready() -> dict[str, Any] | None:
+        r = httpx.get(f"{gw}/api/v1/evidence-packages/{package_id}", headers=operator)
+        assert r.json()["status"] != "failed", r.json().get("error")
+        return r.json() if r.json()["status"] == "ready" else None
+
+    state = until("redacted package ready", ready, 90, system)
+    download = httpx.get(gw + state["download_url"], headers=operator, timeout=30)
+    assert download.status_code == 200, download.text
+    package = tmp_path / "package.zip"
+    package.write_bytes(download.content)
+    found = manifest(package)
+    assert found["redacted"] is True
+    assert found["exported_by"] == recorded.operator_name
+    recordings = Path(system.services["ingest"].env["CITYOPS_INGEST_RECORDINGS_DIR"])
+    packets, codec = packet_digests(extract(package, "ev-1.mp4", tmp_path / "ev-1.mp4"))
+    assert codec == "h264"
+    assert len(packets) >= 10
+    assert not set(packets) & recorded_digests(recordings / "ev-1")

@@ -40,8 +40,8 @@ class Forward:
     # Reads recorded in the audit log as this kind of access (audit.service.KINDS): a copy of
     # evidence or footage leaving the system, a snapshot seen.
     audited: str | None = None
-    # Footage (a clip): sent unredacted only to a caller holding ``footage:raw`` who gives a reason
-    # (``api.deps.footage_caller``).
+    # Footage (a clip, an evidence package): sent or made unredacted only to a caller holding
+    # ``footage:raw`` who gives a reason (``api.deps.footage_caller``).
     footage: bool = False
     # First segments under ``public`` that the gateway answers itself: never forwarded (404).
     reserved: tuple[str, ...] = ()
@@ -92,6 +92,7 @@ FORWARDS: tuple[Forward, ...] = (
         subpaths=False,
         media=True,
         audited=audit.EVIDENCE_DOWNLOAD,
+        footage=True,
     ),
     Forward(
         "/api/v1/evidence-packages",
@@ -101,6 +102,8 @@ FORWARDS: tuple[Forward, ...] = (
         P.CAMERAS_READ,
         P.EVIDENCE_WRITE,
         write_methods=("POST",),
+        # A package is made redacted unless its maker holds footage:raw and gives a reason.
+        footage=True,
     ),
     # analytics: which detector a camera runs is tuned with its rules (before the ingest camera routes)
     Forward(

@@ -127,7 +127,7 @@ class PackageBuilder:
             header = PackageHeader(
                 package_id=str(package.id), case_id=package.case_id, title=package.title, reason=package.reason,
                 start=package.start_at, end=package.end_at, exported_by=package.created_by,
-                exported_at=datetime.now(UTC),
+                exported_at=datetime.now(UTC), redacted=package.redacted,
             )  # fmt: skip
             target = self.store.resolve(relative)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Double, Integer, Text, func
+from sqlalchemy import BigInteger, Boolean, DateTime, Double, Integer, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,6 +25,9 @@ class EvidencePackage(Base):
     cameras: Mapped[list[str]] = mapped_column(ARRAY(Text))
     start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Faces and plates blurred in its footage: a package made by a caller without raw footage is, and
+    # only a caller allowed raw footage may download one that is not.
+    redacted: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(Text, default="queued")
     progress: Mapped[float] = mapped_column(Double, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,5 +1,6 @@
 """Writing one evidence package (blocking; run in a worker thread): remux each camera's range into an
-MP4 (packets copied, nothing re-encoded), hash it, write ``manifest.json``, sign its exact bytes into
+MP4 (packets copied, nothing re-encoded; or, for a redacted package, decoded, redacted and encoded
+again, as a redacted clip is), hash it, write ``manifest.json``, sign its exact bytes into
 ``manifest.sig`` (raw 64-byte Ed25519), and put the three kinds of file in one ZIP, renamed into place
 only once complete so a half-written ZIP is never served."""
 
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from services.ingest.evidence.signing import EvidenceSigner
-from services.ingest.recording.clips import Piece, write_clip
+from services.ingest.privacy.redact import redactor
+from services.ingest.recording.clips import Piece, write_clip, write_redacted_clip
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -53,6 +55,7 @@ class PackageHeader:
     end: datetime
     exported_by: str
     exported_at: datetime
+    redacted: bool
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _remux(footage: CameraFootage, target: Path) -> None:
-    write_clip(footage.pieces, footage.start, footage.end, os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC))
+def _copy(footage: CameraFootage, target: Path, redacted: bool) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    if redacted:
+        write_redacted_clip(footage.pieces, footage.start, footage.end, fd, redactor())
+    else:
+        write_clip(footage.pieces, footage.start, footage.end, fd)
 
 
 def build_package(
@@ -89,7 +96,7 @@ def build_package(
         files: list[dict[str, Any]] = []
         for done, item in enumerate(footage, start=1):
             name = f"{item.camera}.mp4"
-            _remux(item, work / name)
+            _copy(item, work / name, header.redacted)
             files.append({
                 "name": name,
                 "camera": item.camera,
@@ -109,6 +116,7 @@ def build_package(
             "end": header.end.isoformat(),
             "exported_by": header.exported_by,
             "exported_at": header.exported_at.isoformat(),
+            "redacted": header.redacted,
             "software": software_version(),
             "signature": {"algorithm": "Ed25519", "file": SIGNATURE, "public_key_sha256": signer.key_sha256},
             "files": files,

@@ -48,6 +48,9 @@ class EvidencePackageOut(BaseModel):
     cameras: list[str]
     start: datetime = Field(validation_alias="start_at")
     end: datetime = Field(validation_alias="end_at")
+    redacted: bool = Field(
+        description="faces and number plates blurred; a package that is not needs footage:raw to download"
+    )
     status: PackageStatus
     progress: float = Field(description="0 to 1")
     error: str | None

@@ -19,7 +19,7 @@ from services.ingest.recording import repository as recordings
 from services.ingest.recording.models import Evidence
 from services.ingest.recording.store import SegmentStore
 from shared.db import after_commit
-from shared.errors import ConflictError, InvalidInputError, RangeNotSatisfiableError, UnavailableError
+from shared.errors import ConflictError, ForbiddenError, InvalidInputError, RangeNotSatisfiableError, UnavailableError
 from shared.identity import Caller
 from shared.links import evidence_download_url
 from shared.messages import EvidenceHoldRequested, EvidenceHoldsReleased
@@ -59,7 +59,8 @@ async def create_package(
     wake: Callable[[], Awaitable[None]],
 ) -> EvidencePackageOut:
     """Queue a package and put each camera's range on evidence hold in the same unit of work; the
-    builder is woken once it is committed."""
+    builder is woken once it is committed. Its footage is redacted unless the gateway vouches for the
+    caller's raw footage."""
     _signer(signer)
     body = package_in
     if len(body.cameras) > max_cameras:
@@ -73,7 +74,8 @@ async def create_package(
             )
     row = EvidencePackage(
         id=uuid.uuid4(), title=body.title, reason=body.reason, case_id=body.case_id, cameras=body.cameras,
-        start_at=body.start, end_at=body.end, status="queued", progress=0.0, attempts=0, created_by=caller.name,
+        start_at=body.start, end_at=body.end, redacted=not caller.raw_footage, status="queued", progress=0.0,
+        attempts=0, created_by=caller.name,
     )  # fmt: skip
     await repository.add(session, row)
     for camera in body.cameras:
@@ -85,7 +87,13 @@ async def create_package(
     after_commit(session, wake)
     log.info(
         "evidence.package_created",
-        extra={"package": str(row.id), "cameras": body.cameras, "case": body.case_id, "by": caller.name},
+        extra={
+            "package": str(row.id),
+            "cameras": body.cameras,
+            "case": body.case_id,
+            "by": caller.name,
+            "redacted": row.redacted,
+        },
     )
     return _out(row)
 
@@ -104,6 +112,10 @@ async def download_package(
     *, session: AsyncSession, package_id: uuid.UUID, store: SegmentStore, caller: Caller
 ) -> Download:
     row = await repository.get(session, package_id)
+    if not row.redacted and not caller.raw_footage:
+        raise ForbiddenError(
+            f"evidence package {package_id} holds raw footage: downloading it needs footage:raw and a reason"
+        )
     if row.status != "ready" or row.path is None:
         raise ConflictError(f"evidence package {package_id} is {row.status}, not ready", package_status=row.status)
     path = store.resolve(row.path)
