@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.ingest.api import cameras, evidence_packages, layouts, recording
+from services.ingest.api import cameras, evidence_packages, layouts, privacy, recording
 from services.ingest.consumers.alert_windows import alert_window_consumer
 from services.ingest.consumers.evidence_holds import evidence_hold_consumer, evidence_release_consumer
 from services.ingest.evidence.builder import PackageBuilder
@@ -100,4 +100,5 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(recording.router)
     app.include_router(recording.evidence_router)
     app.include_router(evidence_packages.router)
+    app.include_router(privacy.router)
     return app

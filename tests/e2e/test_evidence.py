@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import cv2
 import httpx
+import numpy as np
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 from playwright.sync_api import Browser, expect
@@ -245,6 +247,25 @@ def test_alerts_carry_their_clip_the_alert_case_shows_it_and_staff_attach_footag
         system,
     )  # fmt: skip
     assert thumbnail.content[:2] == b"\xff\xd8"
+    # Analytics keeps the picture; on its way to an operator (no footage:raw) ingest pixelates it. An
+    # admin giving a reason gets analytics' own picture. (The alert may store a newer snapshot meanwhile:
+    # compared only when the raw picture was the same before and after the redacted one.)
+    admin = {**system.admin, "X-Cityops-Reason": "incident review"}
+
+    def raw_and_redacted() -> tuple[bytes, bytes] | None:
+        before = httpx.get(gw + alert["thumbnail_url"], headers=admin).content
+        redacted = httpx.get(gw + alert["thumbnail_url"], headers=operator).content
+        after = httpx.get(gw + alert["thumbnail_url"], headers=admin).content
+        return (before, redacted) if before == after else None
+
+    raw, redacted = until("a stable alert snapshot", raw_and_redacted, 30, system)
+    raw_picture = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_GRAYSCALE)
+    redacted_picture = cv2.imdecode(np.frombuffer(redacted, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert raw_picture is not None
+    assert redacted_picture is not None
+    assert raw_picture.shape == redacted_picture.shape
+    changed = float((np.abs(raw_picture.astype(np.int16) - redacted_picture) > 40).mean())
+    assert 0.0005 < changed < 0.5, changed
     played = httpx.get(gw + alert["clip_url"], headers=operator, timeout=30)
     assert played.status_code == 200
     assert played.headers["content-type"] == "video/mp4"

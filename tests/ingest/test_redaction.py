@@ -137,3 +137,34 @@ def test_between_detections_a_head_is_followed_and_one_seen_once_is_held() -> No
     assert standing in halfway
     assert entering in halfway
     assert between([], [entering], 0.3) == [entering]
+
+
+async def test_a_picture_sent_for_redaction_comes_back_pixelated_and_bad_bodies_are_refused(
+    ingest: Callable[..., ServiceProcess], footage_avi: Path
+) -> None:
+    """The route the gateway sends an alert's snapshot through (analytics keeps it, and has no face model)."""
+    capture = cv2.VideoCapture(str(footage_avi))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, FRAME)
+    ok, picture = capture.read()
+    assert ok
+    jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    proc = ingest()
+    async with httpx.AsyncClient(base_url=proc.url, timeout=30, auth=proc.auth) as client:
+        sent = {"content-type": "image/jpeg"}
+        redacted = await client.post("/privacy/redactions", content=jpeg, headers=sent)
+        again = await client.post("/privacy/redactions", content=jpeg, headers=sent)
+        wrong_type = await client.post("/privacy/redactions", content=jpeg, headers={"content-type": "image/png"})
+        not_jpeg = await client.post("/privacy/redactions", content=b"not a picture", headers=sent)
+        too_big = await client.post("/privacy/redactions", content=b"\0" * (8 * 1024 * 1024 + 1), headers=sent)
+    assert redacted.status_code == 200, redacted.text
+    assert again.content == redacted.content
+    blurred = cv2.imdecode(np.frombuffer(redacted.content, np.uint8), cv2.IMREAD_COLOR)
+    source = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert blurred is not None
+    assert source is not None
+    _assert_blurred(source, blurred, _heads(FRAME), Redactor().faces(source))
+    assert wrong_type.status_code == 422
+    assert "content-type" in wrong_type.text
+    assert not_jpeg.status_code == 422
+    assert too_big.status_code == 413
+    assert all(r.headers["content-type"] == "application/problem+json" for r in (wrong_type, not_jpeg, too_big))

@@ -42,6 +42,8 @@ def _handler(forward: Forward, guard: Requires | Public | Callable[..., Any]) ->
                 key=gw.settings.subject_key(),
                 reason=audit.reason_given(request.headers, request.query_params),
             )
+        if forward.redacted_by_ingest and not caller.raw_footage:
+            response = await proxy.redacted_by_ingest(upstreams=gw.upstreams, caller=caller, response=response)
         return await relay(response, request.url.path)
 
     return handler

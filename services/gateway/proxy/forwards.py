@@ -43,6 +43,9 @@ class Forward:
     # Footage (a clip, an evidence package): sent or made unredacted only to a caller holding
     # ``footage:raw`` who gives a reason (``api.deps.footage_caller``).
     footage: bool = False
+    # A JPEG kept by a service without the face model (an alert's snapshot): redacted by ingest on its
+    # way to a caller without raw footage.
+    redacted_by_ingest: bool = False
     # First segments under ``public`` that the gateway answers itself: never forwarded (404).
     reserved: tuple[str, ...] = ()
 
@@ -131,6 +134,8 @@ FORWARDS: tuple[Forward, ...] = (
         subpaths=False,
         media=True,
         audited=audit.SNAPSHOT_VIEW,
+        footage=True,
+        redacted_by_ingest=True,
     ),
     Forward("/api/v1/alerts", "analytics", "/alerts", "alerts", P.ALERTS_READ, P.ALERTS_ACK),
     # Holding alerts back is an acknowledger's call; each creation and early end is audited as a write.
