@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from devstack.rtsp import RtspServer
 from services.ingest.app import MIGRATIONS_DIR
+from services.ingest.recording.clips import Piece, write_clip
 from services.ingest.recording.manager import RecordingManager
 from services.ingest.recording.models import Evidence, RecordingConfig, Segment
 from services.ingest.recording.recorder import SegmentClosed, SegmentRecorder
@@ -234,3 +236,24 @@ def test_http_mjpeg_camera_is_recorded_at_its_real_pace(footage_h264: Path, tmp_
         # frames in a span, its catch-up more, so the band is wide; the 25 fps numbering gives 0.4.
         assert 0.6 <= span / ((frames - 1) / 10) <= 2.5, (frames, span)
         assert abs(span - claimed) < 0.5, (span, claimed)
+
+
+def test_a_clip_across_segments_whose_start_times_overlap_is_written(footage_h264: Path, tmp_path: Path) -> None:
+    """A segment's start is the wall clock at its first packet, which can fall before the previous
+    segment's last packet: the clip still plays through both, its timestamps always rising."""
+    with av.open(str(footage_h264)) as container:
+        assert container.duration is not None
+        length = container.duration / 1_000_000
+    origin = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+    pieces = [Piece(str(footage_h264), origin), Piece(str(footage_h264), origin + timedelta(seconds=length - 0.15))]
+    target = tmp_path / "seam.mp4"
+    start = origin + timedelta(seconds=length - 3)
+    write_clip(pieces, start, start + timedelta(seconds=6), os.open(target, os.O_WRONLY | os.O_CREAT))
+    with av.open(str(target)) as clip:
+        packets = [p for p in clip.demux(clip.streams.video[0]) if p.dts is not None]
+    with av.open(str(target)) as clip:
+        frames = sum(1 for _ in clip.decode(video=0))
+    dts = [p.dts for p in packets]
+    assert dts == sorted(dts)
+    assert len(set(dts)) == len(dts)
+    assert frames >= 50  # about 3 s from each segment at 10 fps (from the keyframe before the start)

@@ -304,7 +304,7 @@ document.addEventListener("cityops:event", (e) => handleEvent(e.detail));
 $("#lang").addEventListener("change", (e) => { state.lang = e.target.value; localStorage.setItem("cityops.lang", state.lang); translate(); route(); });
 $("#wall-select").addEventListener("change", (e) => { if (e.target.value) location.hash = `#/walls/${encodeURIComponent(e.target.value)}`; else loadWall(); });
 window.addEventListener("hashchange", route);
-const context = { api, allItems, el, t, cameraTile: tile };
+const context = { api, allItems, el, t, cameraTile: tile, can: (permission) => Boolean(state.me?.permissions.includes(permission)) };
 places.setup(context); playback.setup(context);
 $("#detail-close").addEventListener("click", () => { $("#camera-detail").hidden = true; $("#detail-video").replaceChildren(); });
 $("#case-filter").addEventListener("submit", loadCases);

@@ -16,6 +16,7 @@ export const LABELS = {
     "video.waiting": "đang chờ hình", "video.offline": "không có hình", "video.unknown": "không có camera này", "video.forbidden": "không có quyền xem", "video.unsupported": "trình duyệt không phát được", "video.reconnecting": "đang kết nối lại…",
     fullscreen: "Toàn màn hình", exit: "Thoát", "tour.start": "Tuần tra nhóm", "tour.prev": "◀ Trước", "tour.next": "Sau ▶", "tour.pause": "Tạm dừng", "tour.resume": "Tiếp tục", "tour.every": "Mỗi (giây)", "tour.empty": "Không có nhóm camera nào",
     playback: "Xem lại", replay: "▶ Xem lại", play: "Phát", pause: "Tạm dừng", nofootage: "Không có ghi hình ở thời điểm này",
+    rawreason: "Lý do xem bản gốc", rawapply: "Xem bản gốc",
   },
   en: {
     title: "Intelligent Operations Center", "tab.wall": "Video wall", "tab.map": "Map", "tab.alerts": "Alerts",
@@ -32,5 +33,6 @@ export const LABELS = {
     "video.waiting": "waiting for video", "video.offline": "no video", "video.unknown": "no such camera", "video.forbidden": "not allowed", "video.unsupported": "the browser cannot play this", "video.reconnecting": "reconnecting…",
     fullscreen: "Full screen", exit: "Exit", "tour.start": "Group tour", "tour.prev": "◀ Previous", "tour.next": "Next ▶", "tour.pause": "Pause", "tour.resume": "Resume", "tour.every": "Every (s)", "tour.empty": "No camera groups",
     playback: "Playback", replay: "▶ Play back", play: "Play", pause: "Pause", nofootage: "No footage at this time",
+    rawreason: "Reason for raw footage", rawapply: "Show raw footage",
   },
 };

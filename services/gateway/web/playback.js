@@ -3,6 +3,9 @@
 // with the media cookie into a Blob: a streamed clip has no byte ranges, so Chromium could not seek in it
 // (its seekable range stays [0, 0]); a Blob is seekable throughout. GET …/clip with the same range says
 // which wall-clock instant is media time 0.
+// Footage comes with faces and plates pixelated (re-encoded by ingest as it streams, slower than a remux)
+// unless the user holds footage:raw and gives a reason: the reason field (for those users only) asks for
+// the recorded footage itself, and each such clip is an audit line with that reason.
 // A timeline shows recorded coverage and alert markers; a click plays from that moment. With several
 // cameras the first is the master clock and the others follow it (rate nudged, or a seek if far off).
 const WINDOW_MS = 2 * 60 * 1000; // one clip request: two minutes from the position (a few MB)
@@ -14,7 +17,8 @@ const NEAR_MS = 40;
 
 let ctx; // { api, allItems, el, t } from app.js
 let view; // the playback section
-let session = null; // { players, rate, playing, from, to, tick }
+let session = null; // { players, rate, playing, from, to, tick, at (the last position asked for) }
+let rawReason = sessionStorage.getItem("cityops.rawReason") ?? "";
 
 export function setup(context) {
   ctx = context;
@@ -62,10 +66,26 @@ async function open(cameras, at) {
   const toggle = ctx.el("button", { type: "button", id: "play-toggle", onclick: () => setPlaying(!session.playing) }, ctx.t("pause"));
   const clock = ctx.el("output", { id: "play-clock" });
   view.replaceChildren(ctx.el("div", { class: "panel-head" }, ctx.el("h2", {}, ctx.t("playback")), toggle, ...speeds, clock,
+    ...(ctx.can("footage:raw") ? [reasonForm()] : []),
     ctx.el("a", { href: "#/" }, ctx.t("close"))), ctx.el("div", { class: `players n${players.length}` }, ...players.map((p) => p.node)));
   view.hidden = false;
   await seek(at);
   session.tick = setInterval(follow, 250);
+}
+
+// The reason for raw footage: applied to every camera from where the master is.
+function reasonForm() {
+  const input = ctx.el("input", { id: "raw-reason", name: "reason", maxlength: "500", value: rawReason });
+  return ctx.el("form", { class: "raw-reason", onsubmit: (e) => {
+    e.preventDefault();
+    rawReason = input.value.trim();
+    sessionStorage.setItem("cityops.rawReason", rawReason);
+    // Where the master is, or where it is still going (its first clip may be loading).
+    const at = wallclock(session.players[0]) ?? session.at;
+    session.players.forEach((p) => { p.origin = null; });
+    seek(at);
+  } }, ctx.el("label", { for: "raw-reason" }, ctx.t("rawreason")), input,
+  ctx.el("button", { type: "submit" }, ctx.t("rawapply")));
 }
 
 async function player(camera, from, to) {
@@ -76,7 +96,7 @@ async function player(camera, from, to) {
     ctx.allItems(`/api/v1/alerts?camera=${encodeURIComponent(camera)}&since=${encodeURIComponent(new Date(from).toISOString())}&until=${encodeURIComponent(new Date(to).toISOString())}&limit=200`, 5)]);
   const video = ctx.el("video", { muted: "", playsinline: "", preload: "auto" });
   video.muted = true;
-  const p = { camera, video, origin: null, clipEnd: 0, loading: null, node: null, line: null, blob: null };
+  const p = { camera, video, origin: null, clipEnd: 0, loading: null, node: null, line: null, blob: null, fetching: null };
   const line = timeline(p, coverage, alerts, from, to);
   p.line = line;
   p.node = ctx.el("figure", { class: "player", "data-camera": camera },
@@ -129,10 +149,16 @@ async function load(p, at) {
   p.node.querySelector(".nofootage").hidden = true;
   p.origin = Date.parse(clip.start_at);
   p.clipEnd = Date.parse(clip.end_at);
-  const response = await fetch(`${base}/clip.mp4?${range}&purpose=playback`, { credentials: "same-origin" });
+  const reason = rawReason ? `&reason=${encodeURIComponent(rawReason)}` : "";
+  // A newer load (another position, a reason given) replaces this one: its redaction stops upstream too.
+  p.fetching?.abort();
+  const fetching = p.fetching = new AbortController();
+  const response = await fetch(`${base}/clip.mp4?${range}&purpose=playback${reason}`, { credentials: "same-origin", signal: fetching.signal });
   if (!response.ok) throw new Error(`clip ${p.camera}: ${response.status}`);
+  const blob = await response.blob();
+  if (p.fetching !== fetching) return;
   if (p.blob) URL.revokeObjectURL(p.blob);
-  p.blob = URL.createObjectURL(await response.blob());
+  p.blob = URL.createObjectURL(blob);
   p.video.src = p.blob;
   p.video.playbackRate = session.rate;
   await once(p.video, "loadedmetadata");
@@ -162,6 +188,7 @@ function holds(p, at) {
 
 export async function seek(at) {
   if (!session) return;
+  session.at = at;
   session.seeking = true;
   try {
     await Promise.all(session.players.map((p) => (holds(p, at) ? moveTo(p, at) : load(p, at)).catch(console.warn)));

@@ -30,6 +30,7 @@ def _packets(pieces: Sequence[Piece], start: datetime, end: datetime) -> Iterato
     time, their timestamps moved onto the first piece's timeline; the first one yielded is a keyframe."""
     origin = pieces[0].start_at
     started = False
+    last_dts: int | None = None
     for piece in pieces:
         with av.open(piece.path) as src:
             stream = src.streams.video[0]
@@ -58,8 +59,14 @@ def _packets(pieces: Sequence[Piece], start: datetime, end: datetime) -> Iterato
                     assert p.pts is not None
                     assert p.dts is not None
                     p_at = piece.start_at.timestamp() + float(p.pts * base)
+                    if last_dts is not None and p.dts + shift <= last_dts:
+                        # A segment's start time is the wall clock at its first packet: it can fall a
+                        # frame or two before the previous segment's last packet, and a muxer refuses a
+                        # timestamp going back (EINVAL). The rest of this piece follows on instead.
+                        shift = last_dts + max(1, p.duration or 1) - p.dts
                     p.pts += shift
                     p.dts += shift
+                    last_dts = p.dts
                     yield p_at, p
 
 
