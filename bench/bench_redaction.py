@@ -180,6 +180,7 @@ def _watch(redacted: bool, seconds: float) -> tuple[float, int, int]:
                 break
         cpu = time.process_time() - cpu_start
         tap.redacted.want(False)
+        assert tap.redacted.join(10)
         tap.close()
     # The redaction thread's last burst (EVERY_S of frames) is left behind: a live tile's normal lag.
     assert redacted is False or _count(REDACTED_FRAMES, "bench") > 0
@@ -208,7 +209,7 @@ def live_tile() -> list[dict[str, object]]:
          "ratio": redacted_cpu / raw_cpu,
          "notes": f"one camera (vtest 768x576 10 fps) watched {LIVE_S} s in real time, demux and decode of every "
                   f"frame in both; redacted: detection every {EVERY_S:g} s on a thread, x264 ultrafast 640x480; "
-                  f"{dropped}/{offered} frames dropped ({dropped / max(offered, 1):.1%}),"},
+                  f"{dropped}/{offered} frames dropped ({dropped / max(offered, 1):.1%})"},
     )  # fmt: skip
     return figures
 

@@ -88,9 +88,8 @@ async def test_a_tile_is_redacted_unless_an_admin_gives_a_reason(system: LiveSys
         checked += 1
     assert checked >= 1, "no annotated frame among the received ones"
 
-    lines = httpx.get(
-        system.url + "/api/v1/audit", headers=system.admin, params={"camera": camera, "kind": "live.view"}
-    ).json()["items"]
+    async with httpx.AsyncClient(base_url=system.url, headers=system.admin) as client:
+        lines = (await client.get("/api/v1/audit", params={"camera": camera, "kind": "live.view"})).json()["items"]
     assert sorted((line["reason"], line["detail"]) for line in lines) == [
         ("checking the crossing", None),
         ("live tests: the camera's own video", "raw footage"),

@@ -68,9 +68,10 @@ def tile_frame(frame: av.VideoFrame, size: tuple[int, int] | None = None) -> av.
 class _Run:
     """One wanted period: its queue and thread (a run being stopped never takes a new run's frames)."""
 
-    def __init__(self) -> None:
+    def __init__(self, camera: str, target: Callable[[_Run], None]) -> None:
         self.frames: queue.Queue[av.VideoFrame] = queue.Queue(QUEUE_FRAMES)
         self.stopped = threading.Event()
+        self.thread = threading.Thread(target=target, args=(self,), name=f"redact-{camera}", daemon=True)
 
 
 class RedactedFeed:
@@ -93,6 +94,8 @@ class RedactedFeed:
         self._make_redactor = make_redactor
         # Written by the event loop, read by the stream thread (a single attribute: atomic).
         self._run: _Run | None = None
+        # Runs told to stop whose thread may still finish a detection.
+        self._stopping: list[_Run] = []
 
     @property
     def wanted(self) -> bool:
@@ -100,12 +103,21 @@ class RedactedFeed:
 
     def want(self, wanted: bool) -> None:
         if wanted and self._run is None:
-            run = _Run()
-            threading.Thread(target=self._redact, args=(run,), name=f"redact-{self.camera}", daemon=True).start()
+            run = _Run(self.camera, self._redact)
+            run.thread.start()
             self._run = run
         elif not wanted and self._run is not None:
             self._run.stopped.set()
+            self._stopping = [r for r in self._stopping if r.thread.is_alive()] + [self._run]
             self._run = None
+
+    def join(self, timeout: float) -> bool:
+        """Wait (blocking) for the threads of the runs stopped so far; whether they have all ended (an
+        onnxruntime session torn down at exit under a running detection aborts the process)."""
+        for run in self._stopping:
+            run.thread.join(timeout)
+        self._stopping = [r for r in self._stopping if r.thread.is_alive()]
+        return not self._stopping
 
     def offer(self, frame: av.VideoFrame) -> None:
         """A decoded frame of the stream (stream thread): queued at tile size, or dropped when the queue is full."""

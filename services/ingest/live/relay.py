@@ -81,6 +81,9 @@ class LiveRelay:
 
     async def stop(self, join_timeout_s: float = 10.0) -> None:
         self.want(frozenset())
+        assert self.tap.redacted is not None
+        if not await asyncio.to_thread(self.tap.redacted.join, join_timeout_s):
+            log.error("live.redaction_stuck", extra={"camera": self.camera, "waited_s": join_timeout_s})
         readers, self._readers = self._readers, set()
         for reader in readers:
             if not await asyncio.to_thread(reader.join, join_timeout_s):
