@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,12 @@ import av
 import httpx
 import numpy as np
 import numpy.typing as npt
+from prometheus_client import REGISTRY
 from websockets.asyncio.client import connect
 
-from services.ingest.live.redacted import tile_frame
-from services.ingest.privacy.redact import Redactor
+from services.ingest.live.fmp4 import Chunk
+from services.ingest.live.redacted import QUEUE_FRAMES, RedactedFeed, tile_frame
+from services.ingest.privacy.redact import Redactor, redactor
 from tests.ingest.test_redaction import _assert_blurred, _heads
 from tests.live.conftest import LiveSystem
 from tests.live.test_live_ws import init_avcc, receive, sps, ws_url
@@ -96,3 +99,37 @@ async def test_a_tile_is_redacted_unless_an_admin_gives_a_reason(system: LiveSys
         ("checking the crossing", None),
         ("live tests: the camera's own video", "raw footage"),
     ]
+
+
+def _dropped(camera: str) -> float:
+    return REGISTRY.get_sample_value("cityops_ingest_live_redaction_dropped_total", {"camera": camera}) or 0.0
+
+
+def test_a_redaction_thread_behind_the_camera_drops_frames_and_never_holds_the_stream_thread(
+    footage_h264: Path,
+) -> None:
+    # The face model loads once per process, on first use, holding the interpreter for seconds: not here.
+    redactor().faces(np.zeros((64, 64, 3), np.uint8))
+    emitted: list[Chunk] = []
+    feed = RedactedFeed("drops", emitted.extend)
+    before = _dropped("drops")
+    with av.open(str(footage_h264)) as container:
+        decoded = container.decode(container.streams.video[0])
+        frames = [f for _, f in zip(range(QUEUE_FRAMES + 40), decoded, strict=False)]
+    feed.want(True)
+    started = time.perf_counter()
+    for frame in frames:  # 7 s of the camera at once: far faster than detection
+        feed.offer(frame)
+    offered_s = time.perf_counter() - started
+    # The stream thread only scaled and queued (about 1 ms a frame): it never waited for a detection.
+    assert offered_s < 0.01 * len(frames) + 0.3, offered_s
+    # The queue took QUEUE_FRAMES (and the thread one or two): the rest was dropped and counted.
+    assert len(frames) - QUEUE_FRAMES - 3 <= _dropped("drops") - before <= len(frames) - QUEUE_FRAMES
+    deadline = time.monotonic() + 30
+    while not emitted and time.monotonic() < deadline:
+        time.sleep(0.1)
+    feed.want(False)
+    assert feed.join(10)
+    # What was kept was redacted and encoded, starting with an init.
+    assert emitted
+    assert emitted[0].kind == "init"

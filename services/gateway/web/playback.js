@@ -129,7 +129,10 @@ async function load(p, at) {
   p.node.querySelector(".nofootage").hidden = true;
   p.origin = Date.parse(clip.start_at);
   p.clipEnd = Date.parse(clip.end_at);
-  const response = await fetch(`${base}/clip.mp4?${range}&purpose=playback`, { credentials: "same-origin" });
+  // A page opened with ?reason=… passes it on: a user holding footage:raw then plays the raw recording.
+  const reason = new URLSearchParams(location.search).get("reason");
+  const why = reason ? `&reason=${encodeURIComponent(reason)}` : "";
+  const response = await fetch(`${base}/clip.mp4?${range}&purpose=playback${why}`, { credentials: "same-origin" });
   if (!response.ok) throw new Error(`clip ${p.camera}: ${response.status}`);
   if (p.blob) URL.revokeObjectURL(p.blob);
   p.blob = URL.createObjectURL(await response.blob());
