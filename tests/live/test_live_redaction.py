@@ -89,7 +89,8 @@ async def test_a_tile_is_redacted_unless_an_admin_gives_a_reason(system: LiveSys
         heads = [[round(v * scale) for v in head] for head in _heads(index)]
         if len(heads) < 3:
             continue
-        _assert_blurred(tiles[index], picture, heads, Redactor().faces(tiles[index]))
+        # The tile was encoded (x264 ultrafast) after redaction: about 7 grey levels of noise on the grass.
+        _assert_blurred(tiles[index], picture, heads, Redactor().faces(tiles[index]), same_within=10)
         checked += 1
     assert checked >= 1, "no annotated frame among the received ones"
 
@@ -123,8 +124,8 @@ def test_a_redaction_thread_behind_the_camera_drops_frames_and_never_holds_the_s
     offered_s = time.perf_counter() - started
     # The stream thread only scaled and queued (about 1 ms a frame): it never waited for a detection.
     assert offered_s < 0.01 * len(frames) + 0.3, offered_s
-    # The queue took QUEUE_FRAMES (and the thread one or two): the rest was dropped and counted.
-    assert len(frames) - QUEUE_FRAMES - 3 <= _dropped("drops") - before <= len(frames) - QUEUE_FRAMES
+    # The queue took QUEUE_FRAMES (and the thread the few it redacted meanwhile): the rest was dropped and counted.
+    assert len(frames) - QUEUE_FRAMES - 12 <= _dropped("drops") - before <= len(frames) - QUEUE_FRAMES
     deadline = time.monotonic() + 30
     while not emitted and time.monotonic() < deadline:
         time.sleep(0.1)
