@@ -24,7 +24,11 @@ RATELIMIT_USAGE = "gateway.ratelimit.usage"
 LOGIN_ATTEMPTS = "gateway.login.attempts"
 # Live video (fragmented MP4) and the gateway's demand for it; both core NATS, nothing stored.
 LIVE_WANT_ALL = "live.want.*.*"
-LIVE_QUALITIES = ("main", "sub")
+# ``main`` (full rate) and ``sub`` (wall tiles) are redacted: faces and plates pixelated, one encode per
+# camera for every viewer without footage:raw. ``main-raw`` and ``sub-raw`` are the camera's own video, for
+# a viewer holding footage:raw who gave a reason (the gateway decides which a viewer gets).
+LIVE_QUALITIES = ("main", "sub", "main-raw", "sub-raw")
+RAW_SUFFIX = "-raw"
 
 
 def frames(camera: str) -> str:

@@ -53,12 +53,17 @@ class System:
 
     def user(self, role: str, departments: list[str] | None = None) -> dict[str, str]:
         """Create a user of ``role`` and return its bearer header."""
-        username = f"{role}-{free_port()}"
-        password = f"{role}-password-e2e"
-        body = {"username": username, "password": password, "roles": [role], "departments": departments or []}
-        r = httpx.post(self.gateway + "/api/v1/users", json=body, headers=self.admin)
-        assert r.status_code == 201, r.text
-        return login(self.gateway, username, password)
+        return make_user(self.gateway, self.admin, role, departments)
+
+
+def make_user(gateway: str, admin: dict[str, str], role: str, departments: list[str] | None = None) -> dict[str, str]:
+    """Create a user of ``role`` (as ``admin``) and return its bearer header."""
+    username = f"{role}-{free_port()}"
+    password = f"{role}-password-e2e"
+    body = {"username": username, "password": password, "roles": [role], "departments": departments or []}
+    r = httpx.post(gateway + "/api/v1/users", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    return login(gateway, username, password)
 
 
 def login(gateway: str, username: str, password: str) -> dict[str, str]:

@@ -136,8 +136,9 @@ def test_live_video_is_one_line_per_camera_per_connection(trail: ServiceProcess,
         while "error" not in (message := json.loads(ws.recv(timeout=10))):
             assert message.get("status") in ("waiting", "offline", "live", None), message
     seen = _lines(trail, admin, camera=camera)
-    assert [(a["kind"], a["reason"], a["method"], a["path"]) for a in seen] == [
-        ("live.view", "patrol", "WATCH", "/api/v1/live")
+    # An admin giving a reason watches the camera's own video, and its line says so.
+    assert [(a["kind"], a["reason"], a["method"], a["path"], a["detail"]) for a in seen] == [
+        ("live.view", "patrol", "WATCH", "/api/v1/live", "raw footage")
     ]
 
 

@@ -18,11 +18,14 @@ import pytest
 
 from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
 from devstack.servers import NatsServer, free_port
-from tests.e2e.conftest import ADMIN_PASSWORD, least_privilege_env, login
+from tests.e2e.conftest import ADMIN_PASSWORD, least_privilege_env, login, make_user
 from tests.support import ServiceProcess
 
 # Short demand linger, so that a test sees a relay stop in seconds rather than 15.
 LINGER_S = 3
+# The live tests act as an admin (who holds footage:raw) giving this reason, so they get the cameras'
+# own video: redacting a 16-tile wall cannot run on two cores (test_live_redaction.py tests redaction).
+RAW_REASON = "live tests: the camera's own video"
 CAMERAS_PER_RTSP = 4
 
 
@@ -80,6 +83,9 @@ class LiveSystem:
                 while (await client.get(f"/api/v1/cameras/{camera}")).json()["status"]["status"] != "online":
                     assert time.monotonic() < deadline, f"{camera} never online"
                     await asyncio.sleep(0.5)
+
+    def user(self, role: str) -> dict[str, str]:
+        return make_user(self.url, self.admin, role)
 
     def restart_gateway(self) -> None:
         """Kill the gateway (no goodbye to its clients) and start it again on the same port."""

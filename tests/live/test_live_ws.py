@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import av
 import httpx
@@ -19,12 +20,14 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.live.conftest import LINGER_S, LiveSystem
+from tests.live.conftest import LINGER_S, RAW_REASON, LiveSystem
 from tests.support import NATS_ADMIN
 
 
-def ws_url(system: LiveSystem) -> str:
-    return system.url.replace("http://", "ws://") + "/api/v1/live"
+def ws_url(system: LiveSystem, reason: str | None = RAW_REASON) -> str:
+    """The live WebSocket's URL; with ``reason`` an admin gets the cameras' own video."""
+    query = "?" + urlencode({"reason": reason}) if reason else ""
+    return system.url.replace("http://", "ws://") + "/api/v1/live" + query
 
 
 def split(message: bytes) -> tuple[dict[str, Any], bytes]:
@@ -152,7 +155,7 @@ async def test_a_client_without_credentials_or_with_a_token_in_the_url_is_refuse
     system: LiveSystem, where: str
 ) -> None:
     token = system.admin["Authorization"].split()[1]
-    url = ws_url(system) + (f"?access_token={token}" if where == "url" else "")
+    url = ws_url(system, reason=None) + (f"?access_token={token}" if where == "url" else "")
     async with connect(url) as ws:
         with pytest.raises(ConnectionClosed) as closed:
             await ws.recv()

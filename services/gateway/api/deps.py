@@ -173,14 +173,18 @@ class Public:
 public = Public()
 
 
+def sees_raw_footage(caller: Caller, reason: str | None) -> bool:
+    """Whether ``caller`` gets unredacted footage (snapshots, clips, live video): it holds ``footage:raw``
+    and gave a reason."""
+    return Permission.FOOTAGE_RAW in policy.granted(caller) and bool(reason)
+
+
 def footage_caller(request: Request, caller: Caller) -> Caller:
     """``caller`` as sent to ingest for footage (a snapshot, a clip): unredacted (``raw_footage``) only
     when it holds ``footage:raw`` and gives a reason, and then the audit line says "raw footage".
     Without a reason a holder gets the redacted footage every other caller gets, rather than a 422:
     the dashboard's <img> and <video> tags keep working, and raw access is always a deliberate act."""
-    raw = Permission.FOOTAGE_RAW in policy.granted(caller) and bool(
-        audit.reason_given(request.headers, request.query_params)
-    )
+    raw = sees_raw_footage(caller, audit.reason_given(request.headers, request.query_params))
     if raw:
         audit.note(request.scope.setdefault("state", {}), "raw footage")
     return caller.model_copy(update={"raw_footage": raw})

@@ -1,5 +1,11 @@
 """Live video of many cameras over one WebSocket per page: fragmented MP4 for Media Source Extensions;
-the fan-out is live/hub.py."""
+the fan-out is live/hub.py.
+
+Every viewer gets the cameras with faces and plates pixelated (one redacted encode per camera in ingest,
+shared by all of them), except one holding ``footage:raw`` who gives a reason (``?reason=`` on the URL,
+``X-Cityops-Reason``, or ``reason`` in the watch command): it gets the camera's own video, and that
+camera's ``live.view`` audit line says "raw footage". The client asks for ``main`` or ``sub`` either way;
+which subject serves it is the hub's business (shared/subjects.py names them)."""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.gateway.api.deps import gateway_state, identify, origin
+from services.gateway.api.deps import gateway_state, identify, origin, sees_raw_footage
 from services.gateway.audit import service as audit
 from services.gateway.auth import policy
 from services.gateway.auth.policy import Permission as P
@@ -33,6 +39,8 @@ class LiveCommand(BaseModel):
     op: Literal["watch", "unwatch"]
     camera: str = Field(pattern=CAMERA_ID.pattern)
     quality: Literal["main", "sub"] = "sub"
+    # Why the caller looks: with footage:raw, a reason makes this camera's video raw (and says so in the audit).
+    reason: str | None = Field(None, max_length=audit.REASON_MAX)
 
 
 async def _admission(gw: GatewayState, caller: Caller, camera: str) -> Status | None:
@@ -50,8 +58,11 @@ async def _admission(gw: GatewayState, caller: Caller, camera: str) -> Status | 
 async def live(websocket: WebSocket) -> None:
     """Live video of any number of cameras on one connection (permission `cameras:read`).
 
-    The client sends JSON text `{"op": "watch"|"unwatch", "camera": "<id>", "quality": "sub"|"main"}`
-    (`sub`: the small stream for wall tiles; `main`: full rate for a single view). The server sends
+    The client sends JSON text `{"op": "watch"|"unwatch", "camera": "<id>", "quality": "sub"|"main",
+    "reason": "<optional>"}` (`sub`: the small stream for wall tiles; `main`: full rate for a single
+    view). Faces and number plates are pixelated (transcoded H.264 at tile size, about 0.6 s late)
+    unless the caller holds `footage:raw` and gives a reason (the command's, or the connection's):
+    then the camera's own video. The server sends
     binary messages, each a 2-byte big-endian header length, a JSON header `{"camera", "quality",
     "kind": "init"|"fragment", "codec", "keyframe"}` and the fMP4 bytes (an init segment precedes every
     keyframe; H.264 is passed through as the camera sent it), and JSON text
@@ -60,8 +71,8 @@ async def live(websocket: WebSocket) -> None:
     Authentication as `/api/v1/events/ws`: `Authorization` or
     `X-API-Key`, or from this gateway's own pages the media cookie; a token in the URL is refused.
     Closed (1000) after `token_ttl_s`, so that credentials are checked again: the client reconnects.
-    Each camera's first watch on a connection is an audit line (`live.view`, with the `reason` query
-    parameter or `X-Cityops-Reason` header of the connection)."""
+    Each camera's first watch on a connection, and its first raw one, is an audit line (`live.view`,
+    with the reason given; "raw footage" when it was raw)."""
     gw = gateway_state(websocket)
     hub: LiveHub = websocket.app.state.live
     await websocket.accept()
@@ -91,17 +102,22 @@ async def live(websocket: WebSocket) -> None:
 
 class _Watching:
     """One connection's caller and the cameras it has started watching: each camera's first watch on a
-    connection is one ``live.view`` audit line (a quality switch or a repeated watch is not another)."""
+    connection, redacted or raw, is one ``live.view`` audit line (a quality switch or a repeated watch
+    is not another)."""
 
     def __init__(self, websocket: WebSocket, caller: Caller) -> None:
         self.websocket = websocket
         self.caller = caller
-        self.cameras: set[str] = set()
+        self.reason = audit.reason_given(websocket.headers, websocket.query_params)
+        self.cameras: set[tuple[str, bool]] = set()
 
-    async def started(self, gw: GatewayState, camera: str) -> None:
-        if camera in self.cameras:
+    def reason_for(self, command: LiveCommand) -> str | None:
+        return audit.reason_given({}, {"reason": command.reason or ""}) or self.reason
+
+    async def started(self, gw: GatewayState, camera: str, reason: str | None, raw: bool) -> None:
+        if (camera, raw) in self.cameras:
             return
-        self.cameras.add(camera)
+        self.cameras.add((camera, raw))
         where = origin(self.websocket)
         await audit.record(
             database=gw.runtime.database,
@@ -110,11 +126,8 @@ class _Watching:
             path=where.path,
             status=200,
             client=where.client,
-            access=audit.Access(
-                kind=audit.LIVE_VIEW,
-                camera=camera,
-                reason=audit.reason_given(self.websocket.headers, self.websocket.query_params),
-            ),
+            detail="raw footage" if raw else None,
+            access=audit.Access(kind=audit.LIVE_VIEW, camera=camera, reason=reason),
         )
 
 
@@ -133,9 +146,11 @@ async def _command(gw: GatewayState, hub: LiveHub, watching: _Watching, viewer: 
     if refused is not None:
         viewer.status(command.camera, command.quality, refused)
         return
-    await watching.started(gw, command.camera)
+    reason = watching.reason_for(command)
+    raw = sees_raw_footage(watching.caller, reason)
+    await watching.started(gw, command.camera, reason, raw)
     try:
-        await hub.watch(viewer, command.camera, command.quality)
+        await hub.watch(viewer, command.camera, command.quality, raw=raw)
     except CityOpsError:  # NATS is not there (yet): the client asks again when it reconnects
         viewer.status(command.camera, command.quality, "offline")
 

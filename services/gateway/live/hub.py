@@ -1,4 +1,8 @@
-"""One NATS subscription per (camera, quality) on this replica, shared by every viewer of it.
+"""One NATS subscription per (camera, quality, raw or not) on this replica, shared by every viewer of it.
+
+A viewer asks for ``main`` or ``sub``; it gets the redacted video (subject ``live.<camera>.<quality>``)
+unless the gateway found it may see raw footage, and then the camera's own
+(``live.<camera>.<quality>-raw``, shared/subjects.py). Either way its messages name the quality it asked for.
 
 A channel keeps the latest init segment and the fragments since the last keyframe, so a new viewer
 starts at once; while it has viewers it repeats ``live.want.<camera>.<quality>`` (ingest relays only
@@ -98,9 +102,11 @@ class Viewer:
 
 
 class Channel:
-    def __init__(self, hub: LiveHub, camera: str, quality: str) -> None:
+    def __init__(self, hub: LiveHub, camera: str, quality: str, raw: bool) -> None:
         self.camera = camera
         self.quality = quality
+        # The quality asked of ingest: the redacted video, or the raw one.
+        self.source = quality + subjects.RAW_SUFFIX if raw else quality
         self.viewers: set[Viewer] = set()
         self.status: Status = "waiting"
         self.last_data = time.monotonic()
@@ -109,7 +115,7 @@ class Channel:
         self._sub: Any = None
 
     async def open(self) -> None:
-        self._sub = await self._hub.bus.nc.subscribe(subjects.live(self.camera, self.quality), cb=self._on_message)
+        self._sub = await self._hub.bus.nc.subscribe(subjects.live(self.camera, self.source), cb=self._on_message)
         await self._hub.want(self)
 
     async def close(self) -> None:
@@ -157,13 +163,13 @@ class Channel:
 
 
 class LiveHub:
-    """The gateway's channels; one per (camera, quality) with at least one viewer."""
+    """The gateway's channels; one per (camera, quality, raw) with at least one viewer."""
 
     def __init__(self, bus: Bus, *, want_interval_s: float, offline_after_s: float) -> None:
         self.bus = bus
         self._want_interval_s = want_interval_s
         self._offline_after_s = offline_after_s
-        self._channels: dict[tuple[str, str], Channel] = {}
+        self._channels: dict[tuple[str, str, bool], Channel] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -175,13 +181,16 @@ class LiveHub:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def watch(self, viewer: Viewer, camera: str, quality: str) -> None:
+    async def watch(self, viewer: Viewer, camera: str, quality: str, *, raw: bool = False) -> None:
+        """``raw``: the camera's own video (the caller may see raw footage), else the redacted one; a
+        viewer watching the other one of this camera and quality is switched."""
         async with self._lock:
-            channel = self._channels.get((camera, quality))
+            await self._leave_channel(viewer, (camera, quality, not raw))
+            channel = self._channels.get((camera, quality, raw))
             if channel is None:
-                channel = Channel(self, camera, quality)
+                channel = Channel(self, camera, quality, raw)
                 await channel.open()
-                self._channels[(camera, quality)] = channel
+                self._channels[(camera, quality, raw)] = channel
                 CHANNELS.set(len(self._channels))
             if viewer not in channel.viewers:
                 VIEWERS.inc()
@@ -189,23 +198,27 @@ class LiveHub:
 
     async def unwatch(self, viewer: Viewer, camera: str, quality: str) -> None:
         async with self._lock:
-            channel = self._channels.get((camera, quality))
-            if channel is None or viewer not in channel.viewers:
-                return
-            channel.viewers.discard(viewer)
-            VIEWERS.dec()
-            if not channel.viewers:
-                del self._channels[(camera, quality)]
-                CHANNELS.set(len(self._channels))
-                await channel.close()
+            for raw in (False, True):
+                await self._leave_channel(viewer, (camera, quality, raw))
+
+    async def _leave_channel(self, viewer: Viewer, key: tuple[str, str, bool]) -> None:
+        channel = self._channels.get(key)
+        if channel is None or viewer not in channel.viewers:
+            return
+        channel.viewers.discard(viewer)
+        VIEWERS.dec()
+        if not channel.viewers:
+            del self._channels[key]
+            CHANNELS.set(len(self._channels))
+            await channel.close()
 
     async def leave(self, viewer: Viewer) -> None:
-        for camera, quality in [key for key, c in self._channels.items() if viewer in c.viewers]:
+        for camera, quality, _ in [key for key, c in self._channels.items() if viewer in c.viewers]:
             await self.unwatch(viewer, camera, quality)
 
     async def want(self, channel: Channel) -> None:
         try:
-            await self.bus.publish(subjects.live_want(channel.camera, channel.quality), b"")
+            await self.bus.publish(subjects.live_want(channel.camera, channel.source), b"")
         except Exception as exc:
             log.debug("live.want_failed", extra={"camera": channel.camera, "error": repr(exc)})
 

@@ -17,6 +17,10 @@
 // The page's socket reconnects by itself (backoff capped at 2 s) and watches every tile again, so
 // tiles come back within seconds of a gateway restart or a network blip. Authentication is the
 // HttpOnly media cookie the gateway sets at login and refresh; no token goes into the URL.
+//
+// Faces and number plates are pixelated in every tile unless the user holds footage:raw and gives a
+// reason: a page opened with ?reason=… (before the #) passes it on the socket's URL, and the gateway
+// decides (and writes the reason in the audit line).
 import { LABELS } from "./i18n.js";
 
 const MAX_BACKOFF_MS = 2000;
@@ -181,7 +185,9 @@ function each(key, fn) { for (const player of tiles.get(key) ?? []) fn(player); 
 
 function ensureSocket() {
   if (socket.ws || socket.timer || !tiles.size) return;
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/live`);
+  const reason = new URLSearchParams(location.search).get("reason");
+  const query = reason ? `?reason=${encodeURIComponent(reason)}` : "";
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/live${query}`);
   ws.binaryType = "arraybuffer";
   socket.ws = ws;
   socket.lastMessage = performance.now();

@@ -18,7 +18,8 @@ const NEAR_MS = 40;
 let ctx; // { api, allItems, el, t } from app.js
 let view; // the playback section
 let session = null; // { players, rate, playing, from, to, tick, at (the last position asked for) }
-let rawReason = sessionStorage.getItem("cityops.rawReason") ?? "";
+// A page opened with ?reason=… gives it for the session, as the reason field does.
+let rawReason = new URLSearchParams(location.search).get("reason") ?? sessionStorage.getItem("cityops.rawReason") ?? "";
 
 export function setup(context) {
   ctx = context;

@@ -6,6 +6,12 @@ stops muxing, so an unwatched camera costs no NATS bandwidth. ``main`` comes fro
 connection. ``sub`` (wall tiles) comes from the camera's substream when it has one: a reader of its own
 (live/substream.py) runs while ``sub`` is wanted; without one, the main stream's muxing session feeds
 both subjects.
+
+Each of them comes in two videos (shared/subjects.py): ``main`` and ``sub`` redacted (faces and plates
+pixelated on a thread of the tap's, live/redacted.py), what every gateway asks for unless its viewer
+holds ``footage:raw`` and gave a reason; ``main-raw`` and ``sub-raw`` the camera's own. A feed is named
+by the quality it is published as when the camera has a substream; without one, the main stream's
+feeds serve the ``sub`` qualities too.
 """
 
 from __future__ import annotations
@@ -36,8 +42,10 @@ LIVE_DROPPED = Counter(
 )
 # Chunks waiting for the bus; beyond it the relay skips to the next keyframe (about 10 s at 25 fps).
 QUEUE_CHUNKS = 256
-# Where chunks come from: the worker's connection, or the substream's.
+# Where chunks come from (the worker's connection, or the substream's), redacted or raw.
 MAIN, SUB = "main", "sub"
+MAIN_RAW, SUB_RAW = MAIN + subjects.RAW_SUFFIX, SUB + subjects.RAW_SUFFIX
+FEEDS = frozenset({MAIN, SUB, MAIN_RAW, SUB_RAW})
 # Starts a substream reader feeding the given tap (the camera's URL and tuning are the caller's).
 SubstreamStarter = Callable[[LiveTap], CameraThread]
 
@@ -50,11 +58,17 @@ class LiveRelay:
         self, camera: str, bus: Bus, substream: SubstreamStarter | None = None, privacy_masks: Masks = ()
     ) -> None:
         self.camera = camera
-        self.tap = LiveTap(camera, lambda chunks: self._from_thread(MAIN, chunks), privacy_masks)
+        self.tap = LiveTap(
+            camera,
+            lambda chunks: self._from_thread(MAIN_RAW, chunks),
+            privacy_masks,
+            emit_redacted=lambda chunks: self._from_thread(MAIN, chunks),
+        )
         self.qualities: frozenset[str] = frozenset()
         self._bus = bus
         self._substream = substream
         self._reader: CameraThread | None = None
+        self._reader_tap: LiveTap | None = None
         # Readers started and not yet joined (one being stopped may still be closing its connection).
         self._readers: set[CameraThread] = set()
         self._loop = asyncio.get_running_loop()
@@ -67,6 +81,9 @@ class LiveRelay:
 
     async def stop(self, join_timeout_s: float = 10.0) -> None:
         self.want(frozenset())
+        assert self.tap.redacted is not None
+        if not await asyncio.to_thread(self.tap.redacted.join, join_timeout_s):
+            log.error("live.redaction_stuck", extra={"camera": self.camera, "waited_s": join_timeout_s})
         readers, self._readers = self._readers, set()
         for reader in readers:
             if not await asyncio.to_thread(reader.join, join_timeout_s):
@@ -80,29 +97,43 @@ class LiveRelay:
             LIVE_RELAYS.inc(1 if qualities else -1)
             log.info("live.relay_started" if qualities else "live.relay_stopped", extra={"camera": self.camera})
         self.qualities = qualities
-        self.tap.wanted = bool(self._serves(MAIN))
+        self._feed(self.tap, MAIN, MAIN_RAW)
         if self._substream is not None:
-            self._run_substream(SUB in qualities, self._substream)
+            self._run_substream(bool(qualities & {SUB, SUB_RAW}), self._substream)
 
-    def _serves(self, source: str) -> frozenset[str]:
-        """The qualities the chunks of ``source`` are published as now."""
-        if source == SUB:
-            return self.qualities & {SUB}
-        return self.qualities if self._substream is None else self.qualities & {MAIN}
+    def _feed(self, tap: LiveTap, redacted: str, raw: str) -> None:
+        """Start or stop ``tap``'s two videos as the qualities they serve are wanted or not."""
+        tap.wanted = bool(self._serves(raw))
+        assert tap.redacted is not None
+        tap.redacted.want(bool(self._serves(redacted)))
+
+    def _serves(self, feed: str) -> frozenset[str]:
+        """The qualities the chunks of ``feed`` are published as now."""
+        if self._substream is None and feed == MAIN:
+            return self.qualities & {MAIN, SUB}
+        if self._substream is None and feed == MAIN_RAW:
+            return self.qualities & {MAIN_RAW, SUB_RAW}
+        return self.qualities & {feed}
 
     def _run_substream(self, wanted: bool, starter: SubstreamStarter) -> None:
         if wanted and self._reader is None:
             # A tap per reader: one being stopped still holds its own, which no longer emits.
-            tap = LiveTap(self.camera, lambda chunks: self._from_thread(SUB, chunks))
-            tap.wanted = True
+            tap = LiveTap(
+                self.camera,
+                lambda chunks: self._from_thread(SUB_RAW, chunks),
+                emit_redacted=lambda chunks: self._from_thread(SUB, chunks),
+            )
+            self._feed(tap, SUB, SUB_RAW)
             self._readers = {r for r in self._readers if not r.join(0)}
-            self._reader = starter(tap)
+            self._reader, self._reader_tap = starter(tap), tap
             self._readers.add(self._reader)
             self._reader.start()
             log.info("live.substream_started", extra={"camera": self.camera})
+        elif wanted and self._reader_tap is not None:
+            self._feed(self._reader_tap, SUB, SUB_RAW)
         elif not wanted and self._reader is not None:
             self._reader.stop()
-            self._reader = None
+            self._reader, self._reader_tap = None, None
             log.info("live.substream_stopped", extra={"camera": self.camera})
 
     def _from_thread(self, source: str, chunks: list[Chunk]) -> None:
@@ -122,7 +153,7 @@ class LiveRelay:
                 LIVE_DROPPED.labels(self.camera).inc(self._queue.qsize() + 1)
                 while not self._queue.empty():
                     self._queue.get_nowait()
-                self._resync = {MAIN, SUB}
+                self._resync = set(FEEDS)
 
     async def _publish_loop(self) -> None:
         while True:

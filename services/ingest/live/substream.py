@@ -5,7 +5,7 @@ NVRs show on walls: 36 full-resolution tiles would saturate a browser. The main 
 the ``StreamWorker``'s; the substream gets a connection of its own only while ``sub`` is wanted
 (``LiveRelay`` starts and stops this reader), on the replica that owns the camera. It only demuxes:
 packets pass through the ``LiveTap`` as they are, and are decoded only when the tap transcodes (an
-HEVC substream), so an H.264 substream costs no decoding at all.
+HEVC substream) or makes redacted video, so an H.264 substream watched raw costs no decoding at all.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ class SubstreamReader(thread.CameraThread):
     def stop(self) -> None:
         # Not one more chunk from a reader being stopped: a new one may already feed the viewers.
         self.tap.wanted = False
+        if self.tap.redacted is not None:
+            self.tap.redacted.want(False)
         super().stop()
 
     def _run(self) -> None:
@@ -94,7 +96,7 @@ class SubstreamReader(thread.CameraThread):
                 if self._stop.is_set():
                     raise thread.StreamStopped
                 self.tap.packet(packet)
-                if self.tap.transcodes:
+                if self.tap.needs_frames:
                     self._transcode(packet)
                 if self._is_file:
                     clock = self._keep_pace(_seconds(packet), clock)
@@ -104,7 +106,8 @@ class SubstreamReader(thread.CameraThread):
             SUBSTREAM_SESSIONS.dec()
 
     def _transcode(self, packet: av.Packet[Any]) -> None:
-        """Decode for the tap's transcode (a codec the browsers do not play); a bad packet is skipped."""
+        """Decode for the tap's transcode (a codec the browsers do not play) or its redacted video; a bad
+        packet is skipped."""
         try:
             frames = packet.decode()
         except (av.error.InvalidDataError, av.error.EOFError, av.error.UndefinedError):

@@ -8,34 +8,41 @@ worker's lease for free: only the replica that owns a camera relays it. (A camer
 second URL for wall tiles, feeds a tap of its own from live/substream.py.) ``wanted`` is written by the
 event loop and read here (a single attribute: atomic); chunks leave through ``emit`` (thread-safe by
 contract).
+
+A tap makes two videos of its source: the raw one above (``wanted``: the camera's own H.264, or a
+transcode), for viewers holding ``footage:raw``, and the redacted one (``redacted``, live/redacted.py:
+faces and plates pixelated, on a thread of its own) for everyone else. Both run only while wanted.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any, TypeVar
 
 import av
 
 from services.ingest.live.fmp4 import PASSTHROUGH_CODECS, Chunk, Fmp4Muxer
+from services.ingest.live.redacted import TILE_GOP, TILE_TIME_BASE, RedactedFeed, tile_frame, tile_size
 from services.ingest.privacy.masks import Masks, masked_frame
 
 log = logging.getLogger("cityops.ingest.live")
-# Tile width of the H.264 made from other codecs: enough for a wall tile and a single view alike,
-# and about 5 ms of x264 ultrafast per frame.
-TRANSCODE_MAX_WIDTH = 640
-TRANSCODE_GOP = 20
-_TRANSCODE_TIME_BASE = Fraction(1, 90_000)
 T = TypeVar("T")
 
 
 class LiveTap:
-    def __init__(self, camera: str, emit: Callable[[list[Chunk]], None], privacy_masks: Masks = ()) -> None:
+    def __init__(
+        self,
+        camera: str,
+        emit: Callable[[list[Chunk]], None],
+        privacy_masks: Masks = (),
+        emit_redacted: Callable[[list[Chunk]], None] | None = None,
+    ) -> None:
         """``privacy_masks``: a masked camera's own packets would show what the masks hide, so its live
-        video is always made from decoded frames, masked, like another codec's."""
+        video is always made from decoded frames, masked, like another codec's. ``emit_redacted``: where
+        the redacted video's chunks go (none: this tap makes no redacted video)."""
         self.camera = camera
+        self.redacted = RedactedFeed(camera, emit_redacted, privacy_masks) if emit_redacted else None
         self.privacy_masks = privacy_masks
         self.wanted = False
         self._emit = emit
@@ -51,8 +58,8 @@ class LiveTap:
 
     @property
     def needs_frames(self) -> bool:
-        """Whether the live view is made from decoded frames right now (watched and transcoded)."""
-        return self.wanted and self.transcodes
+        """Whether a live view is made from decoded frames right now (watched and transcoded, or redacted)."""
+        return (self.wanted and self.transcodes) or (self.redacted is not None and self.redacted.wanted)
 
     def open(self, source: av.video.stream.VideoStream) -> None:
         """A new connection: its parameters may differ, so the next chunk comes with a new init."""
@@ -80,20 +87,23 @@ class LiveTap:
             self._send(self._guarded(lambda: muxer.copy(packet)))
 
     def frame(self, frame: av.VideoFrame) -> None:
-        """Transcode a decoded frame (non-H.264 or masked sources only) to H.264 at tile size."""
+        """A decoded frame: to the redacted video when wanted, and transcoded to H.264 at tile size for
+        the raw one (non-H.264 or masked sources only)."""
+        if self.redacted is not None:
+            self.redacted.offer(frame)
         if not self._active() or not self.transcodes or frame.time is None:
             return
         if self._muxer is None:
-            width = min(TRANSCODE_MAX_WIDTH, frame.width) & ~1
-            height = max(2, round(frame.height * width / frame.width / 2) * 2)
-            self._muxer = self._guarded(lambda: Fmp4Muxer.transcoding(width, height, TRANSCODE_GOP))
+            width, height = tile_size(frame.width, frame.height)
+            self._muxer = self._guarded(lambda: Fmp4Muxer.transcoding(width, height, TILE_GOP))
         muxer = self._muxer
         if muxer is None:
             return
-        small = frame.reformat(width=muxer.width, height=muxer.height, format="yuv420p")
+        small = tile_frame(frame, (muxer.width, muxer.height))
         if self.privacy_masks:
+            pts = small.pts
             small = masked_frame(small, self.privacy_masks)
-        small.pts, small.time_base = round(frame.time / _TRANSCODE_TIME_BASE), _TRANSCODE_TIME_BASE
+            small.pts, small.time_base = pts, TILE_TIME_BASE
         self._send(self._guarded(lambda: muxer.encode(small)))
 
     def _active(self) -> bool:
