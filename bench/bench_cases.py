@@ -243,5 +243,5 @@ def run() -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    for figure in run():
-        print(json.dumps(figure))
+    for result in run():
+        print(json.dumps(result))
