@@ -14,11 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import av
 import cv2
 import httpx
@@ -37,6 +35,7 @@ from services.analytics.pipeline.gate import GateConfig
 from services.analytics.pipeline.rules import RuleSpec
 from shared import subjects
 from shared.messages import AlertEvent, FrameHeaders
+from tests.databases import create_database
 from tests.support import NATS_ADMIN, nats_server_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,14 +146,6 @@ async def _latency(nats_url: str, api: str, jpegs: list[bytes], empty: bytes) ->
     return alert_lat, frame_lat, dropped / max(frames_in, 1)
 
 
-async def _create_database(pg: PostgresServer, name: str) -> None:
-    conn = await asyncpg.connect(host=pg.host, port=pg.port, user="postgres", database="postgres")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
 def _service_latency(jpegs: list[bytes], empty: bytes) -> tuple[list[float], list[float], float]:
     with tempfile.TemporaryDirectory(prefix="bench-analytics-") as tmp:
         root = Path(tmp)
@@ -164,12 +155,11 @@ def _service_latency(jpegs: list[bytes], empty: bytes) -> tuple[list[float], lis
         nats_server.start()
         pg.start()
         port = free_port()
-        db = f"bench_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_create_database(pg, db))
+        database = create_database(pg, "bench")
         env = {
             **os.environ,
             **nats_server.service_env("analytics"),
-            "CITYOPS_DATABASE_URL": pg.url(db),
+            "CITYOPS_DATABASE_URL": database,
             "CITYOPS_ANALYTICS_PORT": str(port),
             "CITYOPS_LOG_LEVEL": "WARNING",
         }

@@ -26,6 +26,7 @@ import asyncpg
 import httpx
 import nats
 
+from bench.figures import figure
 from devstack.servers import embedded_servers
 from shared.identity import Caller
 from shared.messages import AlertEvent, CaseChanged
@@ -92,18 +93,6 @@ def _pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _figure(name: str, unit: str, value: float, baseline_name: str, baseline: float, notes: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "unit": unit,
-        "value": value,
-        "baseline_name": baseline_name,
-        "baseline_value": baseline,
-        "ratio": value / baseline if baseline else float("inf"),
-        "notes": notes,
-    }
-
-
 async def _deep_start(client: httpx.AsyncClient, params: dict[str, Any], below: int) -> dict[str, str] | None:
     """The ``cursor`` parameter of the page that starts at the newest matching case with an id below
     ``below`` ({} if that is the first page; None if no matching case is that old). Cursors are opaque,
@@ -156,7 +145,7 @@ async def _case_list(pg: asyncpg.Connection, url: str) -> list[dict[str, Any]]:
                 api += samples
                 per_query[f"{name}{' deep' if deep else ''}"] = round(_pct(samples, 0.95) * 1000, 1)
     return [
-        _figure(
+        figure(
             "case_list_p95",
             "ms",
             _pct(api, 0.95) * 1000,
@@ -224,7 +213,7 @@ async def _alert_latency(nats_url: str, pg: asyncpg.Connection) -> list[dict[str
     await ping.unsubscribe()
     await nc.close()
     return [
-        _figure(
+        figure(
             "alert_to_case_p99",
             "ms",
             _pct(latencies, 0.99) * 1000,
@@ -254,5 +243,5 @@ def run() -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    for figure in run():
-        print(json.dumps(figure))
+    for result in run():
+        print(json.dumps(result))

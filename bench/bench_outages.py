@@ -21,20 +21,20 @@ import asyncio
 import os
 import shutil
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import nats
 from nats.aio.msg import Msg
 
+from bench.figures import figure
 from bench.infra import infra
 from devstack.footage import vtest_h264_sparse
 from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
-from devstack.servers import PostgresServer, free_port
+from devstack.servers import free_port
 from shared.messages import AlertEvent, CameraStatusChanged
+from tests.databases import create_database
 from tests.support import NATS_ADMIN, ServiceProcess
 
 # 200 by default; CITYOPS_BENCH_OUTAGE_CAMERAS runs fewer (or more).
@@ -43,28 +43,6 @@ WARDS = 10  # cameras spread over wards, with no site or switch in common: they 
 GOAL_S = 15.0
 ONLINE_TIMEOUT_S = 240.0
 ENDED_TIMEOUT_S = 180.0
-
-
-def _figure(name: str, unit: str, value: float, baseline_name: str, baseline: float, notes: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "unit": unit,
-        "value": value,
-        "baseline_name": baseline_name,
-        "baseline_value": baseline,
-        "ratio": value / baseline if baseline else float("inf"),
-        "notes": notes,
-    }
-
-
-async def _create_database(pg: PostgresServer) -> str:
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(host=pg.host, port=pg.port, user="postgres", database="postgres")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return pg.url(name)
 
 
 async def _wait(check: Any, timeout: float) -> bool:
@@ -190,7 +168,7 @@ def run() -> list[dict[str, Any]]:
         logs.mkdir()
         server = RtspServer(media, free_port(), log_path=logs / "rtsp.log").start()
         common = {"CITYOPS_NATS_URL": env.nats.url, "CITYOPS_LOG_LEVEL": "WARNING"}
-        common["CITYOPS_DATABASE_URL"] = asyncio.run(_create_database(env.pg))
+        common["CITYOPS_DATABASE_URL"] = create_database(env.pg, "bench")
         analytics = ServiceProcess("analytics", {**common, "CITYOPS_ANALYTICS_WORKERS": "1"}, logs).start()
         ingest = ServiceProcess("ingest", {**common, **LOOPBACK_CAMERAS_ENV}, logs)
         try:
@@ -205,7 +183,7 @@ def run() -> list[dict[str, Any]]:
     scale = f"{n} of {CAMERAS} cameras online before the cut (after {m['online_after_s']:.0f} s)"
     offline = f"ingest reported {m['offline_statuses']} of them offline before the restart"
     return [
-        _figure(
+        figure(
             "outage_cut_to_incident_started",
             "s",
             m["started_s"],
@@ -213,7 +191,7 @@ def run() -> list[dict[str, Any]]:
             m["first_offline_s"],
             f"{scale}; goal: an incident within {GOAL_S:g} s; ingest's 10 s status debounce is most of it",
         ),
-        _figure(
+        figure(
             "outage_cut_to_incident_listing_all",
             "s",
             m["all_listed_s"],
@@ -221,7 +199,7 @@ def run() -> list[dict[str, Any]]:
             m["last_offline_s"],
             f"{scale}; {offline}; reached: {m['listed']}",
         ),
-        _figure(
+        figure(
             "outage_incidents_for_one_cut",
             "incidents",
             m["incidents"],
@@ -229,7 +207,7 @@ def run() -> list[dict[str, Any]]:
             n,
             f"goal 1; {m['steps']} lifecycle steps before the restart, cameras down at each: {m['counts']}",
         ),
-        _figure(
+        figure(
             "outage_restart_to_incident_ended",
             "s",
             m["ended_s"],

@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from devstack.servers import NatsServer, PostgresServer, free_port
+from tests.databases import create_database
 from tests.support import ServiceProcess, nats_server_for
 
 
@@ -85,16 +86,4 @@ def footage_avi() -> Path:
 @pytest.fixture(scope="module")
 def module_database(pg_server: PostgresServer) -> str:
     """An empty database shared by the tests of one module; its SQLAlchemy URL."""
-    import asyncio
-
-    name = f"m_{uuid.uuid4().hex[:12]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(host=pg_server.host, port=pg_server.port, user="postgres", database="postgres")
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    return pg_server.url(name)
+    return create_database(pg_server, "m")

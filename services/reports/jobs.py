@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from services.reports.cases.calendar import VIETNAM
-from shared.bus import Bus
 from shared.db import Database
+from shared.periodic import Periodic
 from shared.service import Runtime
 
 log = logging.getLogger("cityops.reports.cases")
@@ -31,33 +29,28 @@ class PublishMonth(Protocol):
     async def __call__(self, *, database: Database, period: str, now: datetime) -> object: ...
 
 
-class KpiRefresher:
+class KpiRefresher(Periodic):
     """Every hour, recompute this month's and last month's KPIs with ``publish``."""
 
     def __init__(self, runtime: Runtime, publish: PublishMonth, name: str, interval_s: float = KPI_REFRESH_S) -> None:
         self.runtime = runtime
         self.publish = publish
-        self.name = name
-        self.interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self.kpis = name
+        super().__init__(
+            f"{name}-kpi-refresher",
+            self.refresh,
+            interval_s=interval_s,
+            ready=runtime.database.wait_ready,
+            log=log,
+            failed="kpis.refresh_failed",
+            first_delay_s=KPI_FIRST_RUN_S,
+        )
 
-    async def start(self, _bus: Bus) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"{self.name}-kpi-refresher")
-
-    async def stop(self, _runtime: Runtime) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        await self.runtime.database.wait_ready()
-        await asyncio.sleep(KPI_FIRST_RUN_S)
-        while True:
-            now = datetime.now(UTC)
-            for period in months_to_refresh(now):
-                try:
-                    await self.publish(database=self.runtime.database, period=period, now=now)
-                except Exception as exc:
-                    log.error("kpis.refresh_failed", extra={"kpis": self.name, "period": period, "error": repr(exc)})
-            await asyncio.sleep(self.interval_s)
+    async def refresh(self) -> None:
+        """Each month on its own: a failed month is logged and the other is still refreshed."""
+        now = datetime.now(UTC)
+        for period in months_to_refresh(now):
+            try:
+                await self.publish(database=self.runtime.database, period=period, now=now)
+            except Exception as exc:
+                log.error("kpis.refresh_failed", extra={"kpis": self.kpis, "period": period, "error": repr(exc)})

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.analytics.app import MIGRATIONS_DIR
-
-
-def _upgrade(connection: Connection, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["connection"] = connection
-    cfg.attributes["schema"] = "analytics"
-    command.upgrade(cfg, revision)
+from tests.databases import upgrade
 
 
 async def test_steps_the_old_republish_loop_had_not_sent_move_into_the_outbox(fresh_database: str):
@@ -23,7 +14,7 @@ async def test_steps_the_old_republish_loop_had_not_sent_move_into_the_outbox(fr
     try:
         async with engine.begin() as conn:
             await conn.execute(text("CREATE SCHEMA analytics"))
-            await conn.run_sync(_upgrade, "0001")
+            await conn.run_sync(upgrade, MIGRATIONS_DIR, "analytics", "0001")
             insert = text(
                 "INSERT INTO analytics.alert_event (message_id, alert_id, phase, at, body, subject, published_at) "
                 "VALUES (:id, gen_random_uuid(), 'started', now() + make_interval(secs => :s), CAST(:body AS jsonb), "
@@ -34,7 +25,7 @@ async def test_steps_the_old_republish_loop_had_not_sent_move_into_the_outbox(fr
                 await conn.execute(
                     insert, {"id": message_id, "s": s, "body": f'{{"id": "{message_id}"}}', "sent": sent}
                 )
-            await conn.run_sync(_upgrade, "heads")
+            await conn.run_sync(upgrade, MIGRATIONS_DIR, "analytics", "heads")
             rows = (await conn.execute(text("SELECT subject, payload, msg_id FROM analytics.outbox ORDER BY id"))).all()
             unsent = await conn.scalar(text("SELECT count(*) FROM analytics.alert_event WHERE published_at IS NULL"))
     finally:

@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from devstack.servers import NatsServer, PostgresServer, free_port
+from tests.databases import create_database
 from tests.support import ServiceProcess
 
 ADMIN_PASSWORD = "admin-test-password"
@@ -20,17 +20,7 @@ ADMIN_PASSWORD = "admin-test-password"
 
 @pytest.fixture(scope="module")
 def gateway_db(pg_server: PostgresServer) -> str:
-    import asyncio
-
-    name = f"gw_{uuid.uuid4().hex[:10]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(host=pg_server.host, port=pg_server.port, user="postgres", database="postgres")
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-
-    asyncio.run(create())
-    return pg_server.url(name)
+    return create_database(pg_server, "gw")
 
 
 def start_gateway(nats_server: NatsServer, database: str, logs: Path, **env: str) -> ServiceProcess:

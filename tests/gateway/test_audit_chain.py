@@ -12,9 +12,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -23,6 +21,7 @@ from services.gateway.app import MIGRATIONS_DIR
 from services.gateway.audit import service as audit
 from services.gateway.audit.verify import check_chain
 from shared.db import Database, runtime_role
+from tests.databases import upgrade
 from tests.support import ROOT
 
 
@@ -76,20 +75,12 @@ async def split_roles(fresh_database: str) -> AsyncIterator[Database]:
     await db.close()
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["connection"] = connection
-    cfg.attributes["schema"] = "gateway"
-    command.upgrade(cfg, revision)
-
-
 async def test_lines_from_before_are_chained_and_concurrent_writers_keep_one_chain(fresh_database: str) -> None:
     engine = create_async_engine(fresh_database)
     try:
         async with engine.begin() as conn:
             await conn.execute(text("CREATE SCHEMA gateway"))
-            await conn.run_sync(_upgrade, "0006")
+            await conn.run_sync(upgrade, MIGRATIONS_DIR, "gateway", "0006")
             for n in range(3):
                 await conn.execute(
                     text(
@@ -98,7 +89,7 @@ async def test_lines_from_before_are_chained_and_concurrent_writers_keep_one_cha
                     ),
                     {"a": f"user:old{n}"},
                 )
-            await conn.run_sync(_upgrade, "heads")
+            await conn.run_sync(upgrade, MIGRATIONS_DIR, "gateway", "heads")
             kinds = (await conn.execute(text("SELECT DISTINCT kind FROM gateway.audit_log"))).scalars().all()
     finally:
         await engine.dispose()

@@ -6,7 +6,6 @@ attempt is recorded all the same."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -16,29 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from websockets.sync.client import connect
 
 from devstack.servers import NatsServer, PostgresServer
 from shared.contact_reads import CONTACT_READ_HEADER
+from tests.databases import create_database
 from tests.gateway.conftest import ADMIN_PASSWORD, login, start_gateway
 from tests.support import ServiceProcess
 
 RANGE = {"start": "2026-01-02T03:00:00Z", "end": "2026-01-02T03:01:00Z"}
-
-
-def _database(pg_server: PostgresServer, prefix: str) -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(host=pg_server.host, port=pg_server.port, user="postgres", database="postgres")
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-
-    asyncio.run(create())
-    return pg_server.url(name)
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +34,14 @@ def trail(nats_server: NatsServer, pg_server: PostgresServer) -> Iterator[Servic
     with tempfile.TemporaryDirectory() as logs:
         reports = ServiceProcess(
             "reports",
-            {"CITYOPS_DATABASE_URL": _database(pg_server, "trail_rp"), "CITYOPS_NATS_URL": nats_server.url},
+            {"CITYOPS_DATABASE_URL": create_database(pg_server, "trail_rp"), "CITYOPS_NATS_URL": nats_server.url},
             Path(logs),
         ).start()
         try:
             reports.wait_status("/readyz", 200, timeout=60)
             gateway = start_gateway(
                 nats_server,
-                _database(pg_server, "trail_gw"),
+                create_database(pg_server, "trail_gw"),
                 Path(logs),
                 CITYOPS_GATEWAY_REPORTS_URL=reports.url,
                 CITYOPS_GATEWAY_AUDIT_SUBJECT_KEY="trail-test-subject-key",

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.gateway.app import MIGRATIONS_DIR
-
-
-def _upgrade(connection: Connection, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["connection"] = connection
-    cfg.attributes["schema"] = "gateway"
-    command.upgrade(cfg, revision)
+from tests.databases import upgrade
 
 
 async def test_keys_issued_before_scopes_may_push_and_read_their_data_only(fresh_database: str) -> None:
@@ -23,14 +14,14 @@ async def test_keys_issued_before_scopes_may_push_and_read_their_data_only(fresh
     try:
         async with engine.begin() as conn:
             await conn.execute(text("CREATE SCHEMA gateway"))
-            await conn.run_sync(_upgrade, "0001")
+            await conn.run_sync(upgrade, MIGRATIONS_DIR, "gateway", "0001")
             await conn.execute(
                 text(
                     "INSERT INTO gateway.api_key (id, name, prefix, key_hash, departments, created_by) "
                     "VALUES (gen_random_uuid(), 'old push', 'cok_old', 'x', '{TCKH}', 'admin')"
                 )
             )
-            await conn.run_sync(_upgrade, "heads")
+            await conn.run_sync(upgrade, MIGRATIONS_DIR, "gateway", "heads")
             scopes = await conn.scalar(text("SELECT scopes FROM gateway.api_key WHERE prefix = 'cok_old'"))
             default = await conn.scalar(
                 text(

@@ -5,7 +5,6 @@ replicas never found two incidents for one outage, and a restarted replica conti
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -17,6 +16,7 @@ from services.analytics.settings import AnalyticsSettings
 from shared.bus import ConsumerSpec, Delivery, DurableConsumer
 from shared.messages import CameraStatusChanged
 from shared.outbox import Outbox
+from shared.periodic import Periodic
 from shared.service import Runtime
 from shared.subjects import CAMERA_STATUS_ALL, OUTAGES_CONSUMER
 
@@ -33,14 +33,22 @@ class OutageMonitor:
     def __init__(self, runtime: Runtime, settings: AnalyticsSettings, outbox: Outbox) -> None:
         self._runtime = runtime
         self._outbox = outbox
-        self._tick_s = settings.outage_tick_s
         self.config = outages.OutageConfig(
             debounce_s=settings.outage_debounce_s,
             window_s=settings.outage_window_s,
             update_interval_s=settings.outage_update_interval_s,
         )
         self.consumer = DurableConsumer(runtime.bus, SPEC, CameraStatusChanged, self._on_status)
-        self._task: asyncio.Task[None] | None = None
+        # A step a tick after start, then every tick.
+        self._stepper = Periodic(
+            "analytics-outages",
+            self.step,
+            interval_s=settings.outage_tick_s,
+            ready=runtime.database.wait_ready,
+            log=log,
+            failed="outages.step_failed",
+            first_delay_s=settings.outage_tick_s,
+        )
 
     async def _on_status(self, message: CameraStatusChanged, _: Delivery) -> None:
         async with self._runtime.database.session() as session:
@@ -56,19 +64,8 @@ class OutageMonitor:
 
     async def start(self, runtime: Runtime) -> None:
         await self.consumer.start()
-        self._task = asyncio.create_task(self._run(), name="analytics-outages")
+        await self._stepper.start()
 
     async def stop(self, _: Runtime) -> None:
         await self.consumer.stop()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        await self._runtime.database.wait_ready()
-        while True:
-            await asyncio.sleep(self._tick_s)
-            try:
-                await self.step()
-            except Exception as exc:
-                log.warning("outages.step_failed", extra={"error": repr(exc)})
+        await self._stepper.stop()

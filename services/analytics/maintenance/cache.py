@@ -5,25 +5,30 @@ change committed on this replica."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime
 
 from services.analytics.maintenance import service
 from services.analytics.maintenance.rules import Window, covered
 from shared.db import Database
-from shared.service import Runtime
+from shared.periodic import Periodic
 
 log = logging.getLogger("cityops.analytics.maintenance")
 
 
-class MaintenanceCache:
+class MaintenanceCache(Periodic):
     def __init__(self, database: Database, refresh_s: float) -> None:
         self._database = database
-        self._refresh_s = refresh_s
         self._windows: list[Window] = []
         self._places: dict[str, tuple[str | None, tuple[str, ...]]] = {}
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(
+            "analytics-maintenance",
+            self.refresh,
+            interval_s=refresh_s,
+            ready=database.wait_ready,
+            log=log,
+            failed="maintenance.refresh_failed",
+        )
 
     def covers(self, camera: str, at: datetime) -> bool:
         if not self._windows:
@@ -35,20 +40,3 @@ class MaintenanceCache:
         async with self._database.session() as session:
             windows, places = await service.in_force(session=session, at=datetime.now(UTC))
         self._windows, self._places = windows, places
-
-    async def start(self, _: Runtime) -> None:
-        self._task = asyncio.create_task(self._run(), name="analytics-maintenance")
-
-    async def stop(self, _: Runtime) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        await self._database.wait_ready()
-        while True:
-            try:
-                await self.refresh()
-            except Exception as exc:
-                log.warning("maintenance.refresh_failed", extra={"error": repr(exc)})
-            await asyncio.sleep(self._refresh_s)

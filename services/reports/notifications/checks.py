@@ -6,15 +6,13 @@ happens once."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from services.reports.notifications.fanout import announce_overdue, escalate_due, purge
 from services.reports.notifications.settings import NotifySettings
-from shared.bus import Bus
+from shared.periodic import Periodic
 from shared.service import Runtime
 
 log = logging.getLogger("cityops.reports.notifications")
@@ -24,32 +22,21 @@ OVERDUE_BATCH = 200
 PURGE_EVERY = timedelta(hours=1)
 
 
-class NotificationChecks:
+class NotificationChecks(Periodic):
     def __init__(self, runtime: Runtime, settings: NotifySettings, on_deliveries: Callable[[], None]) -> None:
         self.runtime = runtime
         self.settings = settings
         # Wakes this replica's dispatcher when a round stored deliveries.
         self.on_deliveries = on_deliveries
-        self._task: asyncio.Task[None] | None = None
         self._purge_at = datetime.min.replace(tzinfo=UTC)
-
-    async def start(self, _bus: Bus) -> None:
-        self._task = asyncio.create_task(self._run(), name="notify-checks")
-
-    async def stop(self, _runtime: Runtime) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        await self.runtime.database.wait_ready()
-        while True:
-            try:
-                await self.round()
-            except Exception as exc:
-                log.warning("notify.checks_failed", extra={"error": repr(exc)})
-            await asyncio.sleep(self.settings.check_s)
+        super().__init__(
+            "notify-checks",
+            self.round,
+            interval_s=settings.check_s,
+            ready=runtime.database.wait_ready,
+            log=log,
+            failed="notify.checks_failed",
+        )
 
     async def round(self) -> None:
         now = datetime.now(UTC)

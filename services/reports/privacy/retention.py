@@ -5,15 +5,13 @@ case is cleared once and a second run finds nothing to do."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
 from services.reports.privacy.service import expire_contacts
 from services.reports.privacy.settings import PrivacySettings
-from shared.bus import Bus
 from shared.db import Database
+from shared.periodic import Periodic
 from shared.service import Runtime
 
 log = logging.getLogger("cityops.reports.privacy")
@@ -37,26 +35,20 @@ async def sweep(database: Database, settings: PrivacySettings, now: datetime) ->
     return cleared
 
 
-class ContactRetention:
+class ContactRetention(Periodic):
+    """The sweep every ``contact_retention_check_s``."""
+
     def __init__(self, runtime: Runtime, settings: PrivacySettings) -> None:
         self.runtime = runtime
         self.settings = settings
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(
+            "privacy-contact-retention",
+            self.sweep,
+            interval_s=settings.contact_retention_check_s,
+            ready=runtime.database.wait_ready,
+            log=log,
+            failed="privacy.retention_failed",
+        )
 
-    async def start(self, _bus: Bus) -> None:
-        self._task = asyncio.create_task(self._run(), name="privacy-contact-retention")
-
-    async def stop(self, _runtime: Runtime) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        await self.runtime.database.wait_ready()
-        while True:
-            try:
-                await sweep(self.runtime.database, self.settings, datetime.now(UTC))
-            except Exception as exc:
-                log.warning("privacy.retention_failed", extra={"error": repr(exc)})
-            await asyncio.sleep(self.settings.contact_retention_check_s)
+    async def sweep(self) -> None:
+        await sweep(self.runtime.database, self.settings, datetime.now(UTC))
