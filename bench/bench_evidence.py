@@ -53,7 +53,7 @@ def run() -> list[dict[str, object]]:
         ]
         header = PackageHeader(
             package_id="bench", case_id="CASE-1", title="bench", reason="bench", start=start, end=start + SPAN,
-            exported_by="bench", exported_at=datetime.now(UTC),
+            exported_by="bench", exported_at=datetime.now(UTC), redacted=False,  # the remux path, against cp
         )  # fmt: skip
         ours, raw, size = [], [], 0
         for n in range(ROUNDS):

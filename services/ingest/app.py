@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from services.ingest.evidence.builder import PackageBuilder
 from services.ingest.evidence.settings import get_evidence_settings
 from services.ingest.evidence.signing import load_signer
 from services.ingest.live.relay import LiveDemand
+from services.ingest.privacy.redact import load_face_model
 from services.ingest.recording.manager import RecordingManager
 from services.ingest.recording.recorder import RecordSource
 from services.ingest.recording.settings import get_recording_settings
@@ -79,6 +81,11 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     # Live video follows decoding too: only the owner of a camera relays it.
     live = LiveDemand(runtime.bus, lambda: supervisor.runners, settings.live_linger_s)
 
+    async def load_redaction(_: Runtime) -> None:
+        # Every replica redacts (snapshots, clips, live tiles): the model is loaded beside the startup.
+        threading.Thread(target=load_face_model, name="face-model", daemon=True).start()
+
+    runtime.on_startup(load_redaction)
     # Started in this order, stopped in the reverse one.
     _run_with(runtime, supervisor.start, supervisor.close)
     _run_with(runtime, recorder.start, recorder.close)

@@ -6,6 +6,7 @@ gets."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,11 +20,13 @@ import pytest
 from devstack.servers import NatsServer
 from services.ingest.privacy.redact import Redactor
 from shared import subjects
+from shared.messages import FrameHeaders
 from tests.e2e.conftest import CLIP, System, running_system, until
 from tests.ingest.test_redaction import FRAME, _assert_blurred, _detail, _frames, _heads
 from tests.support import NATS_ADMIN
 
 CAMERA = "e2e-redact"
+MJPEG_CAMERA = "e2e-redact-mjpeg"
 RECORDED = "e2e-redact-rec"
 
 
@@ -121,3 +124,52 @@ def test_a_clip_is_redacted_for_an_operator_and_raw_for_an_admin_giving_a_reason
         (False, None),
         (True, "raw footage"),
     ]
+
+
+async def _publish_frame(url: str, jpeg: bytes, stop: threading.Event) -> None:
+    nc = await nats.connect(url, **NATS_ADMIN)
+    seq = 0
+    while not stop.is_set():
+        seq += 1
+        headers = FrameHeaders(camera=MJPEG_CAMERA, seq=seq, captured_at=datetime.now(UTC), width=768, height=576)
+        await nc.publish(subjects.frames(MJPEG_CAMERA), jpeg, headers=headers.to_headers())
+        await asyncio.sleep(0.1)
+    await nc.drain()
+
+
+def _first_part(url: str, headers: dict[str, str]) -> bytes:
+    with httpx.stream("GET", url, headers=headers, timeout=30) as response:
+        assert response.status_code == 200
+        buffer = b""
+        for chunk in response.iter_bytes():
+            buffer += chunk
+            if (start := buffer.find(b"\xff\xd8")) != -1 and (end := buffer.find(b"\xff\xd9", start)) != -1:
+                return buffer[start : end + 2]
+    raise AssertionError("the MJPEG view ended without a frame")
+
+
+def test_an_mjpeg_view_is_redacted_unless_an_admin_gives_a_reason(system: System, footage_avi: Path) -> None:
+    gw, admin = system.gateway, system.admin
+    capture = cv2.VideoCapture(str(footage_avi))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, FRAME)
+    ok, picture = capture.read()
+    assert ok
+    jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    camera = {"id": MJPEG_CAMERA, "name": "MJPEG (e2e)", "url": "rtsp://127.0.0.1:9/none", "category": "traffic"}
+    assert httpx.post(gw + "/api/v1/cameras", json=camera, headers=admin).status_code == 201
+    stop = threading.Event()
+    publisher = threading.Thread(target=lambda: asyncio.run(_publish_frame(system.nats.url, jpeg, stop)))
+    publisher.start()
+    try:
+        url = gw + f"/api/v1/cameras/{MJPEG_CAMERA}/mjpeg"
+        redacted = _first_part(url, system.user("operator"))
+        raw = _first_part(url, {**admin, "X-Cityops-Reason": "incident 8"})
+    finally:
+        stop.set()
+        publisher.join(5)
+    assert raw == jpeg
+    source = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    blurred = cv2.imdecode(np.frombuffer(redacted, np.uint8), cv2.IMREAD_COLOR)
+    assert source is not None
+    assert blurred is not None
+    _assert_blurred(source, blurred, _heads(FRAME), Redactor().faces(source))

@@ -14,14 +14,18 @@ from services.gateway.api.deps import State, audited, footage_caller, require
 from services.gateway.audit import service as audit
 from services.gateway.auth.policy import Permission as P
 from services.gateway.media import service as media
+from services.gateway.proxy import service as proxy
 from services.gateway.proxy.relay import relay
-from shared.deps import RuntimeDep
+from shared.errors import UnavailableError
 from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"], responses=PROBLEM_RESPONSES)
 CameraId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="camera id (slug)")]
 BOUNDARY = "cityopsframe"
+# Frames a second of a redacted MJPEG view: each frame goes through the face network (about 0.3 s of CPU in
+# ingest, shared by every viewer of that frame), so a redacted view is a slow one.
+REDACTED_MJPEG_FPS = 1.0
 # <img> tags send no headers: the media cookie is accepted here.
 CamerasRead = Annotated[Caller, Depends(require(P.CAMERAS_READ, media=True))]
 
@@ -51,17 +55,34 @@ async def snapshot(request: Request, gw: State, caller: CamerasRead, camera: Cam
     responses={200: {"content": {f"multipart/x-mixed-replace; boundary={BOUNDARY}": {}}}},
 )
 async def mjpeg(
-    runtime: RuntimeDep,
-    _: CamerasRead,
+    request: Request,
+    gw: State,
+    caller: CamerasRead,
     camera: CameraId,
     max_fps: Annotated[float, Query(gt=0, le=30)] = 5.0,
 ) -> StreamingResponse:
-    """Live view as `multipart/x-mixed-replace` JPEG parts, fed from `frames.<camera>`; latest frame wins."""
-    frames = await media.live_frames(bus=runtime.bus, camera=camera, max_fps=max_fps)
+    """Live view as `multipart/x-mixed-replace` JPEG parts, fed from `frames.<camera>`; latest frame wins.
+    Faces and number plates are pixelated by ingest (at most 1 frame a second) unless the caller holds
+    `footage:raw` and gives a reason."""
+    caller = footage_caller(request, caller)
+    if not caller.raw_footage:
+        max_fps = min(max_fps, REDACTED_MJPEG_FPS)
+    frames = await media.live_frames(bus=gw.runtime.bus, camera=camera, max_fps=max_fps)
 
     async def parts() -> AsyncIterator[bytes]:
         async with aclosing(frames):
-            async for jpeg in frames:
+            async for frame in frames:
+                jpeg = frame
+                if not caller.raw_footage:
+                    try:
+                        redacted = await proxy.redact_picture(
+                            upstreams=gw.upstreams, caller=caller, picture=frame, stream=False
+                        )
+                    except UnavailableError:
+                        redacted = None
+                    if redacted is None or redacted.status_code != 200:
+                        return  # ingest cannot redact now: the view ends rather than show the frame
+                    jpeg = redacted.content
                 head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
                 yield head.encode() + jpeg + b"\r\n"
 

@@ -61,7 +61,12 @@ async def redacted_by_ingest(*, upstreams: Upstreams, caller: Caller, response: 
         picture = await response.aread()
     finally:
         await response.aclose()
+    return await redact_picture(upstreams=upstreams, caller=caller, picture=picture, stream=True)
+
+
+async def redact_picture(*, upstreams: Upstreams, caller: Caller, picture: bytes, stream: bool) -> httpx.Response:
+    """Ingest's answer to a JPEG sent for redaction (it holds the face model)."""
     return await upstreams.send(
         "ingest", "POST", "/privacy/redactions", caller=caller, headers={"content-type": "image/jpeg"},
-        content=picture, stream=True,
+        content=picture, stream=stream,
     )  # fmt: skip

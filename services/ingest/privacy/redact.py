@@ -73,6 +73,12 @@ def _centerface() -> Any:
         return _model
 
 
+def load_face_model() -> None:
+    """Load the face model now rather than on the first redacted picture (ingest's startup, in a thread of
+    its own): loading takes over a second of CPU, which would hold up the first views of every camera."""
+    _centerface()
+
+
 def _plate_cascade() -> cv2.CascadeClassifier:
     path = str(resources.files("cv2") / "data" / PLATE_CASCADE)
     cascade = cv2.CascadeClassifier(path)

@@ -115,6 +115,7 @@ def write_redacted_clip(pieces: Sequence[Piece], start: datetime, end: datetime,
                 video = out.add_stream("libx264", rate=rate, options=options)
                 video.width, video.height, video.pix_fmt = template.width, template.height, "yuv420p"
                 video.time_base = tick = source.time_base
+                assert tick is not None
             origin: int | None = None
             sampled = SampledRedaction(redactor, EVERY_S)
 
