@@ -22,3 +22,12 @@ def phone(raw: str) -> str:
 
 def email(raw: str) -> str:
     return raw.strip().lower()
+
+
+# A phone number or an e-mail address written inside free text (a complaint's description), in a regular
+# expression both Python's ``re`` and PostgreSQL's ``~``/``regexp_replace`` read the same way: a Vietnamese
+# number (0 or +84, then 9 or 10 digits, spaces, dots or dashes between groups), or an address.
+PHONE_IN_TEXT = r"(\+84|0)[ .-]?[1-9]([ .-]?[0-9]){7,9}"
+EMAIL_IN_TEXT = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+# What a cleared number or address is replaced with.
+HIDDEN = "[đã ẩn]"

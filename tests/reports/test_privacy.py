@@ -40,11 +40,13 @@ async def api(reports_service: ServiceProcess, db: asyncpg.Connection) -> AsyncI
         yield c
 
 
-async def _case(api: httpx.AsyncClient, **reporter: str) -> int:
+async def _case(
+    api: httpx.AsyncClient, description: str = "Charged 3 million VND for 1 kg of crab", **reporter: str
+) -> int:
     body: dict[str, Any] = {
         "category": "tourism_price_gouging",
         "title": "Overcharged for seafood",
-        "description": "Charged 3 million VND for 1 kg of crab",
+        "description": description,
         "source": "citizen",
         "reporter": {"name": "Nguyễn Văn A", **reporter},
     }
@@ -87,7 +89,9 @@ async def test_contacts_of_cases_final_longer_than_the_retention_are_cleared_onc
     api: httpx.AsyncClient, db: asyncpg.Connection, reports_db: str
 ) -> None:
     now = datetime.now(UTC)
-    old_closed = await _case(api, phone="0912000001")
+    written = "Charged 3 million VND. Call me on 0912 000 001 or +84 912.000.001, or a.reporter@example.vn"
+    old_closed = await _case(api, description=written, phone="0912000001")
+    old_resolved = await _case(api, phone="0912000006")
     recent_closed = await _case(api, phone="0912000002")
     still_open = await _case(api, phone="0912000003")
     old_rejected = await _case(api, phone="0912000004", email="d@example.vn")
@@ -101,6 +105,11 @@ async def test_contacts_of_cases_final_longer_than_the_retention_are_cleared_onc
         now - timedelta(30),
     )
     await db.execute("UPDATE reports.city_case SET received_at = $2 WHERE id = $1", still_open, now - timedelta(500))
+    await db.execute(
+        "UPDATE reports.city_case SET status = 'resolved', resolved_at = $2 WHERE id = $1",
+        old_resolved,
+        now - timedelta(400),
+    )
     for case_id, ago in ((old_rejected, 400), (recently_rejected, 10)):
         r = await api.post(f"/cases/{case_id}/transitions", json={"to": "rejected", "comment": "not ours"})
         assert r.status_code == 200, r.text
@@ -118,7 +127,7 @@ async def test_contacts_of_cases_final_longer_than_the_retention_are_cleared_onc
     try:
         settings = PrivacySettings(contact_retention_days=365)
         counts = await asyncio.gather(*(sweep(r, settings, now) for r in replicas))
-        assert sum(counts) == 2
+        assert sum(counts) == 3
         assert await sweep(replicas[0], settings, now) == 0  # idempotent
     finally:
         for replica in replicas:
@@ -130,7 +139,7 @@ async def test_contacts_of_cases_final_longer_than_the_retention_are_cleared_onc
             "SELECT id, reporter_name, reporter_phone, reporter_email, contact_anonymised_at FROM reports.city_case"
         )
     }
-    for cleared in (old_closed, old_rejected):
+    for cleared in (old_closed, old_rejected, old_resolved):
         row = rows[cleared]
         assert (row["reporter_name"], row["reporter_phone"], row["reporter_email"]) == (None, None, None)
         assert row["contact_anonymised_at"] is not None
@@ -140,7 +149,9 @@ async def test_contacts_of_cases_final_longer_than_the_retention_are_cleared_onc
     events = await db.fetch(
         "SELECT case_id, actor, data FROM reports.case_event WHERE kind = 'contact_anonymised' ORDER BY case_id"
     )
-    assert [e["case_id"] for e in events] == sorted([old_closed, old_rejected])
+    assert [e["case_id"] for e in events] == sorted([old_closed, old_rejected, old_resolved])
+    description = await db.fetchval("SELECT description FROM reports.city_case WHERE id = $1", old_closed)
+    assert description == "Charged 3 million VND. Call me on [đã ẩn] or [đã ẩn], or [đã ẩn]"
     assert {e["actor"] for e in events} == {"privacy:retention"}
     timeline = (await api.get(f"/cases/{old_closed}")).json()
     assert timeline["reporter"] is None

@@ -18,6 +18,7 @@ from services.reports.cases.open311.models import Open311Request
 from services.reports.notifications.models import Contact
 from services.reports.privacy.models import Erasure
 from services.reports.privacy.subject import Subject, email_sql
+from shared.personal import EMAIL_IN_TEXT, HIDDEN, PHONE_IN_TEXT
 
 # The case_event kind of a cleared reporter contact (the case's timeline shows when and why).
 ANONYMISED_EVENT = "contact_anonymised"
@@ -107,7 +108,16 @@ async def _clear_cases(
         await session.scalars(
             update(Case)
             .where(where)
-            .values(reporter_name=None, reporter_phone=None, reporter_email=None, contact_anonymised_at=at)
+            .values(
+                reporter_name=None,
+                reporter_phone=None,
+                reporter_email=None,
+                contact_anonymised_at=at,
+                # A reporter also writes a number or an address into the complaint itself.
+                description=func.regexp_replace(
+                    func.regexp_replace(Case.description, PHONE_IN_TEXT, HIDDEN, "g"), EMAIL_IN_TEXT, HIDDEN, "g"
+                ),
+            )
             .returning(Case.id),
             execution_options=_NO_SYNC,
         )
@@ -162,7 +172,7 @@ def _rejected_at() -> ColumnElement[datetime]:
 
 
 async def clear_expired(session: AsyncSession, *, cutoff: datetime, at: datetime, limit: int) -> int:
-    """Clear the reporter contact of up to ``limit`` cases closed or rejected before ``cutoff``; cases
+    """Clear the reporter contact of up to ``limit`` cases closed, rejected or resolved before ``cutoff``; cases
     another replica is clearing right now are skipped (it commits them)."""
     holds_contact = or_(
         Case.reporter_name.is_not(None), Case.reporter_phone.is_not(None), Case.reporter_email.is_not(None)
@@ -174,6 +184,8 @@ async def clear_expired(session: AsyncSession, *, cutoff: datetime, at: datetime
             or_(
                 (Case.status == "closed") & (Case.closed_at < cutoff),
                 (Case.status == "rejected") & (_rejected_at() < cutoff),
+                # Resolved and never closed (nobody confirmed): final as well, for the person's data.
+                (Case.status == "resolved") & (Case.resolved_at < cutoff),
             ),
         )
         .order_by(Case.id)
