@@ -22,7 +22,7 @@ from services.ingest.privacy.redact import Redactor
 from shared import subjects
 from shared.messages import FrameHeaders
 from tests.e2e.conftest import CLIP, System, running_system, until
-from tests.ingest.test_redaction import FRAME, _assert_blurred, _detail, _frames, _heads
+from tests.ingest.test_redaction import FRAME, _assert_blurred, _detail, _frames, _heads, annotated_jpeg
 from tests.support import NATS_ADMIN
 
 CAMERA = "e2e-redact"
@@ -49,11 +49,7 @@ async def _put_snapshot(url: str, jpeg: bytes) -> None:
 def test_only_a_raw_footage_holder_giving_a_reason_sees_faces(system: System, footage_avi: Path) -> None:
     gw, admin = system.gateway, system.admin
     operator = system.user("operator")
-    capture = cv2.VideoCapture(str(footage_avi))
-    capture.set(cv2.CAP_PROP_POS_FRAMES, FRAME)
-    ok, picture = capture.read()
-    assert ok
-    jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    jpeg = annotated_jpeg(footage_avi)
     # A camera nobody can reach: its snapshot is the frame put in the bucket here, and stays it.
     camera = {"id": CAMERA, "name": "Redact (e2e)", "url": "rtsp://127.0.0.1:9/none", "category": "traffic"}
     assert httpx.post(gw + "/api/v1/cameras", json=camera, headers=admin).status_code == 201
@@ -150,11 +146,7 @@ def _first_part(url: str, headers: dict[str, str]) -> bytes:
 
 def test_an_mjpeg_view_is_redacted_unless_an_admin_gives_a_reason(system: System, footage_avi: Path) -> None:
     gw, admin = system.gateway, system.admin
-    capture = cv2.VideoCapture(str(footage_avi))
-    capture.set(cv2.CAP_PROP_POS_FRAMES, FRAME)
-    ok, picture = capture.read()
-    assert ok
-    jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    jpeg = annotated_jpeg(footage_avi)
     camera = {"id": MJPEG_CAMERA, "name": "MJPEG (e2e)", "url": "rtsp://127.0.0.1:9/none", "category": "traffic"}
     assert httpx.post(gw + "/api/v1/cameras", json=camera, headers=admin).status_code == 201
     stop = threading.Event()

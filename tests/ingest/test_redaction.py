@@ -82,11 +82,7 @@ def test_recall_on_the_annotated_heads_stays_where_it_was_measured() -> None:
 async def test_a_snapshot_is_redacted_unless_the_identity_says_raw_footage(
     ingest: Callable[..., ServiceProcess], nc: NATS, footage_avi: Path
 ) -> None:
-    capture = cv2.VideoCapture(str(footage_avi))
-    capture.set(cv2.CAP_PROP_POS_FRAMES, FRAME)
-    ok, picture = capture.read()
-    assert ok
-    jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    jpeg = annotated_jpeg(footage_avi)
     proc = ingest()
     async with httpx.AsyncClient(base_url=proc.url, timeout=30, auth=proc.auth) as client:
         # A camera nobody can reach: its snapshot is the frame put in the bucket here, and stays it.
@@ -107,6 +103,16 @@ async def test_a_snapshot_is_redacted_unless_the_identity_says_raw_footage(
     assert source is not None
     assert blurred is not None
     _assert_blurred(source, blurred, _heads(FRAME), Redactor().faces(source))
+
+
+def annotated_jpeg(footage_avi: Path) -> bytes:
+    """Annotated frame ``FRAME`` of vtest as a JPEG (as a camera's snapshot would be)."""
+    capture = cv2.VideoCapture(str(footage_avi))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, FRAME)
+    ok, picture = capture.read()
+    capture.release()
+    assert ok
+    return cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
 
 
 def _frames(path: Path, count: int) -> list[npt.NDArray[Any]]:
@@ -149,11 +155,7 @@ async def test_a_picture_sent_for_redaction_comes_back_pixelated_and_bad_bodies_
     ingest: Callable[..., ServiceProcess], footage_avi: Path
 ) -> None:
     """The route the gateway sends an alert's snapshot through (analytics keeps it, and has no face model)."""
-    capture = cv2.VideoCapture(str(footage_avi))
-    capture.set(cv2.CAP_PROP_POS_FRAMES, FRAME)
-    ok, picture = capture.read()
-    assert ok
-    jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    jpeg = annotated_jpeg(footage_avi)
     proc = ingest()
     async with httpx.AsyncClient(base_url=proc.url, timeout=30, auth=proc.auth) as client:
         sent = {"content-type": "image/jpeg"}
