@@ -1,4 +1,4 @@
-"""`make bench`: run every ``bench/bench_*.py`` and write ``bench/results/<name>.json``.
+"""`make bench`: run every ``bench/bench_*.py``, write ``bench/results/<name>.json``, then ``bench/REPORT.md``.
 
 Each module exposes ``run() -> list[dict]``; every figure carries the baseline measured in the same
 run and the ratio, so results stay comparable across machines.
@@ -13,6 +13,8 @@ import platform
 import sys
 import time
 from pathlib import Path
+
+from bench import report
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results"
@@ -68,6 +70,7 @@ def main(selected: list[str]) -> int:
             "figures": figures,
         }
         (RESULTS / f"{name.removeprefix('bench_')}.json").write_text(json.dumps(out, indent=2))
+    print(f"report: {report.write()}", flush=True)
     return 1 if failed else 0
 
 
