@@ -28,15 +28,18 @@ ROUNDS = 3
 def _segments(source: Path, root: Path, camera: str) -> list[Piece]:
     """The footage (79.5 s) recorded as a camera would have it: 20 s segments laid end to end in time."""
     closed: list[SegmentClosed] = []
+    store = LocalStore(root)
     recorder = SegmentRecorder(
-        camera, str(source), LocalStore(root), segment_s=20, open_timeout_s=5, read_timeout_s=5,
+        camera, str(source), store, segment_s=20, open_timeout_s=5, read_timeout_s=5,
         on_segment=closed.append, realtime=False,
     )  # fmt: skip
     recorder.record_once()
     pieces, at = [], datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
     for segment in closed:
-        pieces.append(Piece(path=str(segment.path), start_at=at))
-        with av.open(str(segment.path)) as container:
+        # Segments are named relative to the recordings root (what the index stores).
+        path = store.resolve(str(segment.path))
+        pieces.append(Piece(path=str(path), start_at=at))
+        with av.open(str(path)) as container:
             at += timedelta(microseconds=container.duration or 0)
     return pieces
 
