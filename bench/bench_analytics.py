@@ -8,10 +8,7 @@ NATS and PostgreSQL with 4 live cameras at 5 fps and measures capture time → a
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -36,7 +33,7 @@ from services.analytics.pipeline.rules import RuleSpec
 from shared import subjects
 from shared.messages import AlertEvent, FrameHeaders
 from tests.databases import create_database
-from tests.support import NATS_ADMIN, nats_server_for
+from tests.support import NATS_ADMIN, ServiceProcess, nats_server_for
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIP_FRAMES = 150
@@ -90,9 +87,11 @@ def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q * 100) - 1]
 
 
-async def _latency(nats_url: str, api: str, jpegs: list[bytes], empty: bytes) -> tuple[list[float], list[float], float]:
+async def _latency(
+    nats_url: str, api: str, auth: httpx.Auth, jpegs: list[bytes], empty: bytes
+) -> tuple[list[float], list[float], float]:
     """Alternate 3 s of people and 3 s of the empty street on each camera; every start and end is an alert."""
-    async with httpx.AsyncClient(base_url=api, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=api, auth=auth, timeout=10) as client:
         for c in range(CAMERAS):
             body = {
                 "camera": f"bench-{c}",
@@ -138,7 +137,7 @@ async def _latency(nats_url: str, api: str, jpegs: list[bytes], empty: bytes) ->
     await asyncio.sleep(3)
     await nc.close()
     frames_in = dropped = 0
-    async with httpx.AsyncClient(base_url=api, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=api, auth=auth, timeout=10) as client:
         for c in range(CAMERAS):
             stats = (await client.get(f"/cameras/bench-{c}/stats")).json()
             frames_in += stats["frames_in"]
@@ -154,31 +153,15 @@ def _service_latency(jpegs: list[bytes], empty: bytes) -> tuple[list[float], lis
         pg = PostgresServer(root / "pg", free_port())
         nats_server.start()
         pg.start()
-        port = free_port()
         database = create_database(pg, "bench")
-        env = {
-            **os.environ,
-            **nats_server.service_env("analytics"),
-            "CITYOPS_DATABASE_URL": database,
-            "CITYOPS_ANALYTICS_PORT": str(port),
-            "CITYOPS_LOG_LEVEL": "WARNING",
-        }
-        proc = subprocess.Popen([sys.executable, "-m", "services.analytics"], cwd=ROOT, env=env)
+        env = {**nats_server.service_env("analytics"), "CITYOPS_DATABASE_URL": database, "CITYOPS_LOG_LEVEL": "WARNING"}
+        # ServiceProcess: the service keys the internal API needs, free ports, its log under root.
+        proc = ServiceProcess("analytics", env, root).start()
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("analytics did not become ready")
-                time.sleep(0.3)
-            return asyncio.run(_latency(nats_server.url, f"http://127.0.0.1:{port}", jpegs, empty))
+            proc.wait_status("/readyz", 200, timeout=60)
+            return asyncio.run(_latency(nats_server.url, proc.url, proc.auth, jpegs, empty))
         finally:
-            proc.terminate()
-            proc.wait(15)
+            proc.stop()
             pg.stop()
             nats_server.stop()
 

@@ -55,6 +55,7 @@ GOALS: list[tuple[str, Goal]] = [
     # Privacy (issue 22): a missed face is a leak.
     ("face_recall_t0.02_x1", Goal(">=", 0.9)),
     ("face_recall_sampled_between_detections", Goal(">=", 0.9)),
+    ("live_tile_head_coverage_every0.5s_x1.2", Goal(">=", 0.9)),
 ]
 
 
