@@ -20,7 +20,6 @@ DEAD_LETTERS_ALL = "deadletter.>"
 # Core NATS notifications between replicas of one service (nothing is stored).
 REGISTRY_CHANGED = "ingest.registry.changed"
 CREDENTIALS_CHANGED = "gateway.credentials.changed"
-RATELIMIT_USAGE = "gateway.ratelimit.usage"
 LOGIN_ATTEMPTS = "gateway.login.attempts"
 # Live video (fragmented MP4) and the gateway's demand for it; both core NATS, nothing stored.
 LIVE_WANT_ALL = "live.want.*.*"
@@ -127,7 +126,9 @@ CAMERA_LEASES = BucketSpec("camera_leases", ttl_s=15.0, users=("ingest",))
 ANALYTICS_LEASES = BucketSpec("analytics_leases", ttl_s=15.0, users=("analytics",))
 # ingest writes the latest frame of each camera, the gateway serves it.
 SNAPSHOTS = BucketSpec("snapshots", ttl_s=None, users=("ingest", "gateway"))
-BUCKETS: tuple[BucketSpec, ...] = (CAMERA_LEASES, ANALYTICS_LEASES, SNAPSHOTS)
+# The gateway replicas' shared rate-limit token buckets; 60 s: an untouched bucket is full by then.
+RATE_BUCKETS = BucketSpec("ratelimit", ttl_s=60.0, users=("gateway",))
+BUCKETS: tuple[BucketSpec, ...] = (CAMERA_LEASES, ANALYTICS_LEASES, SNAPSHOTS, RATE_BUCKETS)
 
 # Durable JetStream consumer of ALERTS that turns alerts into cases (reports). Named here because
 # the production autoscaler (KEDA, deploy/k8s/components/keda-alert-consumer) reads its lag.
@@ -274,9 +275,6 @@ SUBJECTS: tuple[SubjectSpec, ...] = (
     ),
     SubjectSpec(REGISTRY_CHANGED, "core NATS", "empty", "ingest", "ingest (every replica reconciles at once)"),
     SubjectSpec(CREDENTIALS_CHANGED, "core NATS", "empty", "gateway", "gateway (every replica drops its caller cache)"),
-    SubjectSpec(
-        RATELIMIT_USAGE, "core NATS", "JSON usage counts", "gateway", "gateway (replicas share rate-limit usage)"
-    ),
     SubjectSpec(
         LOGIN_ATTEMPTS,
         "core NATS",

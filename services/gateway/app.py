@@ -18,14 +18,13 @@ from services.gateway.auth.cache import CallerCache
 from services.gateway.auth.secrets import Hashing
 from services.gateway.auth.throttle import LoginThrottle
 from services.gateway.auth.throttle_sharing import ThrottleSharing, deployment_of
-from services.gateway.consumers import credentials, login_attempts, usage
+from services.gateway.consumers import credentials, login_attempts
 from services.gateway.dhis2.messages import errors_on_dhis2_paths
 from services.gateway.live.hub import LiveHub
 from services.gateway.middleware import AuditMiddleware, BodyLimitMiddleware, Dhis2VersionMiddleware, ETagMiddleware
 from services.gateway.openapi import ApiDocs
 from services.gateway.proxy.upstream import Upstreams
 from services.gateway.ratelimit.limiter import RateLimiter
-from services.gateway.ratelimit.sharing import UsageSharing
 from services.gateway.settings import GatewaySettings, get_settings
 from services.gateway.state import GatewayState
 from shared.bus import Bus
@@ -54,7 +53,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         runtime=runtime,
         settings=settings,
         upstreams=Upstreams(settings, settings.service_key_set()),
-        limiter=RateLimiter(settings.rate_limit_per_minute),
+        limiter=RateLimiter(runtime.bus, settings.rate_limit_per_minute),
         callers=CallerCache(settings.auth_cache_s),
         throttle=LoginThrottle(
             max_failures=settings.login_max_failures,
@@ -65,7 +64,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         hashing=Hashing(settings.hash_concurrency, settings.hash_queue),
         jwt_keys=jwt_keys,
     )
-    sharing = UsageSharing(gw.limiter)
     hub = LiveHub(
         runtime.bus, want_interval_s=settings.live_want_interval_s, offline_after_s=settings.live_offline_after_s
     )
@@ -96,8 +94,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     async def on_bus_ready(bus: Bus) -> None:
         await credentials.subscribe(bus, gw.callers)
-        await usage.subscribe(bus, sharing)
-        spawn(sharing.report(bus))
         await login_attempts.subscribe(bus, attempts)
         spawn(attempts.publish(bus))
 

@@ -99,7 +99,7 @@ async def identify(conn: HTTPConnection, gw: GatewayState, *, cookie: bool) -> C
         origin=origin(conn),
     )
     conn.state.caller = caller
-    gw.limiter.check(f"{caller.kind}:{caller.name}")
+    await gw.limiter.check(f"{caller.kind}:{caller.name}")
     return caller
 
 
@@ -164,7 +164,7 @@ class Public:
 
     async def __call__(self, request: Request, gw: State) -> Caller:
         client = _client(request)
-        gw.limiter.check(f"anonymous:{client}")
+        await gw.limiter.check(f"anonymous:{client}")
         caller = Caller(name=client, kind="anonymous")
         request.state.caller = caller
         return caller

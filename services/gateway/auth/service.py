@@ -161,7 +161,7 @@ async def login(
         account=account,
         origin=origin,
     )
-    limiter.check(f"login:{username}")
+    await limiter.check(f"login:{username}")
     return await tokens.start(
         database=database,
         user=user,
@@ -232,7 +232,7 @@ async def refresh(
             detail=f"refresh.retried: refresh token presented again within the retry window, login "
             f"{rotated.family_id} kept, the pair issued before replaced",
         )
-    limiter.check(f"login:{rotated.username}")
+    await limiter.check(f"login:{rotated.username}")
     return rotated.issued
 
 
