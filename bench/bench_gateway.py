@@ -1,29 +1,40 @@
 """Gateway overhead: a proxied GET vs the same GET on the internal service, and /overview under load.
 
 All four services run as real processes on real NATS + PostgreSQL started here, with the Sầm Sơn
-catalogue seeded. Load comes from one asyncio client process on the same machine.
+catalogue seeded. Load comes from one asyncio client process on the same machine. Direct and proxied
+loads alternate in rounds (issue 23: side by side in one run), so a neighbour's burst on the shared
+cores falls on both rather than on one.
+
+Knobs: ``CITYOPS_BENCH_GATEWAY_REQUESTS`` (GETs per side, split over the rounds),
+``CITYOPS_BENCH_GATEWAY_ROUNDS``, ``CITYOPS_BENCH_GATEWAY_OVERVIEW=0`` to skip the overview load.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import Mapping
 
 import httpx
 
+from bench.figures import figure
 from bench.infra import infra
 from services.reports.seed import seed_catalogue
 from shared.identity import Caller
 from tests.support import ServiceProcess, signed
 
-REQUESTS = 2000
+REQUESTS = int(os.environ.get("CITYOPS_BENCH_GATEWAY_REQUESTS", "2000"))
+ROUNDS = int(os.environ.get("CITYOPS_BENCH_GATEWAY_ROUNDS", "4"))
+OVERVIEW = os.environ.get("CITYOPS_BENCH_GATEWAY_OVERVIEW", "1") != "0"
 CONCURRENCY = 16
 OVERVIEW_CLIENTS = 50
 OVERVIEW_ROUNDS = 4
 ADMIN_PASSWORD = "bench-admin-password"
 CALLER = signed(Caller(name="bench", roles=frozenset({"admin"})), "reports")
+# Percentiles kept for plots: p1..p99, so a figure's distribution is 99 numbers whatever the load.
+PERCENTILES = tuple(range(1, 100))
 
 
 async def _load(url: str, headers: Mapping[str, str], total: int, concurrency: int) -> tuple[float, list[float]]:
@@ -38,11 +49,13 @@ async def _load(url: str, headers: Mapping[str, str], total: int, concurrency: i
             while remaining > 0:
                 remaining -= 1
                 t0 = time.perf_counter()
-                # Read per request: a signed identity (``CALLER``) is signed anew, as the gateway does.
                 response = await client.get(url, headers=headers)
                 latencies.append(time.perf_counter() - t0)
                 response.raise_for_status()
 
+        # A few calls first, so every run starts with connections open and code paths warm.
+        for _ in range(concurrency):
+            (await client.get(url, headers=headers)).raise_for_status()
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
@@ -50,7 +63,28 @@ async def _load(url: str, headers: Mapping[str, str], total: int, concurrency: i
 
 
 def _pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q * 100) - 1]
+    return statistics.quantiles(values, n=100)[round(q * 100) - 1]
+
+
+def _distribution(values: list[float]) -> dict[str, list[float]]:
+    """p1..p99 in ms: small enough for the JSON, enough for a plot."""
+    cuts = statistics.quantiles(values, n=100)
+    return {"percentiles": list(PERCENTILES), "ms": [round(cuts[p - 1] * 1e3, 3) for p in PERCENTILES]}
+
+
+def _side_by_side(
+    direct_url: str, direct_headers: Mapping[str, str], proxied_url: str, proxied_headers: Mapping[str, str]
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Rates and latencies of direct and proxied GETs, alternating in ``ROUNDS`` rounds."""
+    direct_rps, proxied_rps, direct, proxied = [], [], [], []
+    for _ in range(ROUNDS):
+        rps, latencies = asyncio.run(_load(direct_url, direct_headers, REQUESTS // ROUNDS, CONCURRENCY))
+        direct_rps.append(rps)
+        direct += latencies
+        rps, latencies = asyncio.run(_load(proxied_url, proxied_headers, REQUESTS // ROUNDS, CONCURRENCY))
+        proxied_rps.append(rps)
+        proxied += latencies
+    return direct_rps, proxied_rps, direct, proxied
 
 
 def run() -> list[dict[str, object]]:
@@ -61,6 +95,9 @@ def run() -> list[dict[str, object]]:
         gateway_env = {**env, "CITYOPS_GATEWAY_RATE_LIMIT_PER_MINUTE": "1000000",
                        **{f"CITYOPS_GATEWAY_{n.upper()}_URL": p.url for n, p in services.items()}}  # fmt: skip
         gateway = services["gateway"] = ServiceProcess("gateway", gateway_env, real.root).start()
+        single: list[float] = []
+        loaded: list[float] = []
+        loaded_rps = 0.0
         try:
             for proc in services.values():
                 proc.wait_status("/readyz", 200, timeout=120)
@@ -69,26 +106,36 @@ def run() -> list[dict[str, object]]:
                 gateway.url + "/api/v1/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD}
             )
             bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
-            direct_rps, direct = asyncio.run(
-                _load(services["reports"].url + "/indicators", CALLER, REQUESTS, CONCURRENCY)
+            direct_rps, proxied_rps, direct, proxied = _side_by_side(
+                services["reports"].url + "/indicators", CALLER, gateway.url + "/api/v1/indicators", bearer
             )
-            proxied_rps, proxied = asyncio.run(_load(gateway.url + "/api/v1/indicators", bearer, REQUESTS, CONCURRENCY))
-            _, single = asyncio.run(_load(gateway.url + "/api/v1/overview", bearer, 40, 1))
-            loaded_rps, loaded = asyncio.run(
-                _load(gateway.url + "/api/v1/overview", bearer, OVERVIEW_CLIENTS * OVERVIEW_ROUNDS, OVERVIEW_CLIENTS)
-            )
+            if OVERVIEW:
+                _, single = asyncio.run(_load(gateway.url + "/api/v1/overview", bearer, 40, 1))
+                total = OVERVIEW_CLIENTS * OVERVIEW_ROUNDS
+                overview_url = gateway.url + "/api/v1/overview"
+                loaded_rps, loaded = asyncio.run(_load(overview_url, bearer, total, OVERVIEW_CLIENTS))
         finally:
             for proc in services.values():
                 proc.stop()
-    note = f"{REQUESTS} GET /indicators (27 indicators), {CONCURRENCY} concurrent, one client process, 2 cores"
-    return [
-        {"name": "proxied_get_rps", "unit": "req/s", "value": proxied_rps, "baseline_name": "direct reports GET req/s",
-         "baseline_value": direct_rps, "ratio": proxied_rps / direct_rps, "notes": note},
-        {"name": "proxied_get_p99", "unit": "ms", "value": _pct(proxied, 0.99) * 1e3,
-         "baseline_name": "direct reports GET p99 ms", "baseline_value": _pct(direct, 0.99) * 1e3,
-         "ratio": _pct(proxied, 0.99) / _pct(direct, 0.99), "notes": note},
-        {"name": "overview_p95_50_clients", "unit": "ms", "value": _pct(loaded, 0.95) * 1e3,
-         "baseline_name": "overview p95 with one client, ms", "baseline_value": _pct(single, 0.95) * 1e3,
-         "ratio": _pct(loaded, 0.95) / _pct(single, 0.95),
-         "notes": f"{OVERVIEW_CLIENTS} concurrent clients x {OVERVIEW_ROUNDS} rounds; {loaded_rps:.1f} overview/s"},
-    ]  # fmt: skip
+    note = (f"{len(proxied)} GET /indicators (27 indicators) per side, {CONCURRENCY} concurrent, direct and proxied "
+            f"alternating in {ROUNDS} rounds (rates: median round), one client process, 2 shared cores")  # fmt: skip
+    throughput = figure("proxied_get_rps", "req/s", statistics.median(proxied_rps), "direct reports GET req/s",
+                        statistics.median(direct_rps), note)  # fmt: skip
+    throughput["goal"] = {"op": ">=", "value": 0.8, "of": "ratio"}
+    throughput["samples"] = {"direct_rps": [round(r, 1) for r in direct_rps],
+                             "proxied_rps": [round(r, 1) for r in proxied_rps]}  # fmt: skip
+    p50 = figure("proxy_p50_latency", "ms", _pct(proxied, 0.5) * 1e3, "direct reports GET p50 ms",
+                 _pct(direct, 0.5) * 1e3, note)  # fmt: skip
+    p50["goal"] = {"op": "<=", "value": 1.3, "of": "ratio"}
+    p50["distribution"] = {"proxied": _distribution(proxied), "direct": _distribution(direct)}
+    p99 = figure("proxied_get_p99", "ms", _pct(proxied, 0.99) * 1e3, "direct reports GET p99 ms",
+                 _pct(direct, 0.99) * 1e3, note)  # fmt: skip
+    figures = [throughput, p50, p99]
+    if OVERVIEW:
+        overview_note = f"{OVERVIEW_CLIENTS} concurrent clients x {OVERVIEW_ROUNDS} rounds; {loaded_rps:.1f} overview/s"
+        overview = figure("overview_p95_50_clients", "ms", _pct(loaded, 0.95) * 1e3, "overview p95 with one client, ms",
+                          _pct(single, 0.95) * 1e3, overview_note)  # fmt: skip
+        overview["goal"] = {"op": "<=", "value": 300, "of": "value"}
+        overview["distribution"] = {"loaded": _distribution(loaded)}
+        figures.append(overview)
+    return figures

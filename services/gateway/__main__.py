@@ -6,4 +6,4 @@ from shared.service import serve
 
 if __name__ == "__main__":
     settings = get_settings()
-    serve(create_app, settings, trusted_proxies=settings.trusted_proxies)
+    serve(create_app, settings, trusted_proxies=settings.trusted_proxies, loop="auto")
