@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt migrate bench soak install clean browser ffmpeg nats-config
+.PHONY: run test lint fmt migrate bench bench-scale soak install clean browser ffmpeg nats-config
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -70,6 +70,10 @@ ffmpeg:
 
 bench: $(STAMP) ffmpeg
 	$(BIN)/python -m bench
+
+# Replicas of ingest and analytics on one machine: bench/results/scale.json (not part of `make bench`).
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest tests/soak -m soak -s
