@@ -1,11 +1,13 @@
 """One caller spraying two real gateway replicas (same NATS and PostgreSQL) gets the limit once, at once.
 
-The buckets are shared rows in PostgreSQL: the second replica sees every token the first gave out
-before it answers, so there is no share interval to wait for and no second burst to spend.
+The buckets are shared entries in NATS KV: the second replica sees every token the first gave out
+before it answers, so there is no share interval to wait for and no second burst to spend; concurrent
+requests of one caller are coalesced into one compare-and-set per replica and still add up exactly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
 import uuid
@@ -35,15 +37,19 @@ def replicas(nats_server: NatsServer, gateway_db: str) -> Iterator[tuple[Service
             a.stop()
 
 
+def _new_user(a: ServiceProcess, b: ServiceProcess) -> dict[str, str]:
+    """A user of its own: the buckets live in the test NATS, which other modules' gateways share too."""
+    username, password = f"rl-{uuid.uuid4().hex[:6]}", "rate-limit-pw-1"
+    body = {"username": username, "password": password, "roles": ["viewer"]}
+    assert httpx.post(a.url + "/api/v1/users", json=body, headers=login(a, "admin", ADMIN_PASSWORD)).status_code == 201
+    return login(b, username, password)
+
+
 def test_a_caller_alternating_between_replicas_gets_the_limit_once_without_lag(
     replicas: tuple[ServiceProcess, ServiceProcess],
 ) -> None:
     a, b = replicas
-    # A user of its own: the buckets live in the test NATS, which other modules' gateways share too.
-    username, password = f"rl-{uuid.uuid4().hex[:6]}", "rate-limit-pw-1"
-    body = {"username": username, "password": password, "roles": ["viewer"]}
-    assert httpx.post(a.url + "/api/v1/users", json=body, headers=login(a, "admin", ADMIN_PASSWORD)).status_code == 201
-    headers = login(b, username, password)
+    headers = _new_user(a, b)
     statuses: dict[str, list[int]] = {a.url: [], b.url: []}
     limited: list[httpx.Response] = []
     started = time.monotonic()
@@ -64,3 +70,20 @@ def test_a_caller_alternating_between_replicas_gets_the_limit_once_without_lag(
     assert set(statuses[a.url] + statuses[b.url]) == {200, 429}
     assert all(int(r.headers["Retry-After"]) >= 1 for r in limited)
     assert all(r.headers["content-type"].startswith("application/problem+json") for r in limited)
+
+
+async def test_concurrent_requests_on_both_replicas_get_the_limit_exactly(
+    replicas: tuple[ServiceProcess, ServiceProcess],
+) -> None:
+    a, b = replicas
+    headers = _new_user(a, b)
+    async with httpx.AsyncClient(headers=headers, timeout=30) as client:
+        started = time.monotonic()
+        responses = await asyncio.gather(
+            *(client.get((a, b)[i % 2].url + "/api/v1/auth/me") for i in range(4 * RATE_PER_MINUTE))
+        )
+        elapsed = time.monotonic() - started
+    statuses = [r.status_code for r in responses]
+    allowed = statuses.count(200)
+    assert set(statuses) == {200, 429}, statuses
+    assert RATE_PER_MINUTE <= allowed <= RATE_PER_MINUTE + int(elapsed * RATE_PER_MINUTE / 60), statuses

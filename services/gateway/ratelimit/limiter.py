@@ -70,45 +70,79 @@ def _key(caller: str) -> str:
 
 
 class RateLimiter:
+    """Concurrent checks of one caller on this replica are coalesced: one compare-and-set takes the tokens
+    of all of them, so a dashboard wall firing 50 requests at once costs one round trip, not 50 conflicting
+    writes retried one after another."""
+
     def __init__(self, bus: Bus, rate_per_minute: int, *, timeout_s: float = 0.5) -> None:
         self.bus = bus
         self.rate_per_s = rate_per_minute / 60.0
         self.burst = float(rate_per_minute)
         self.timeout_s = timeout_s
         self.local = LocalBuckets(rate_per_minute)
+        # Per KV key: the checks waiting for the next compare-and-set (None: the shared store failed).
+        self._waiting: dict[str, list[asyncio.Future[tuple[bool, float] | None]]] = {}
+        self._drains: set[asyncio.Task[None]] = set()
 
     async def check(self, caller: str) -> None:
         """Take one token for ``caller`` from the shared bucket or raise ``RateLimitedError``."""
-        try:
-            async with asyncio.timeout(self.timeout_s):
-                allowed, tokens = await self._take(_key(caller))
-        except Exception as exc:
-            log.warning("ratelimit.shared_unavailable", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+        key = _key(caller)
+        waiter: asyncio.Future[tuple[bool, float] | None] = asyncio.get_running_loop().create_future()
+        queue = self._waiting.get(key)
+        if queue is None:
+            self._waiting[key] = [waiter]
+            task = asyncio.create_task(self._drain(key))
+            self._drains.add(task)
+            task.add_done_callback(self._drains.discard)
+        else:
+            queue.append(waiter)
+        outcome = await waiter
+        if outcome is None:
             self.local.check(caller)
             return
+        allowed, tokens = outcome
         if not allowed:
             raise _limited(self.burst, self.rate_per_s, tokens)
 
-    async def _take(self, key: str) -> tuple[bool, float]:
-        """(a token was taken, the tokens left) — compare-and-set until no other replica wrote between."""
+    async def _drain(self, key: str) -> None:
+        """Answer the waiting checks of ``key`` a batch at a time until none is left."""
+        while batch := self._waiting.get(key):
+            self._waiting[key] = []  # checks arriving during the round trip form the next batch
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    granted, tokens = await self._take(key, len(batch))
+            except Exception as exc:
+                log.warning("ratelimit.shared_unavailable", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+                for waiter in batch:
+                    if not waiter.done():  # a check whose request went away is cancelled
+                        waiter.set_result(None)
+                continue
+            for i, waiter in enumerate(batch):
+                if not waiter.done():
+                    waiter.set_result((i < granted, tokens))
+        self._waiting.pop(key, None)
+
+    async def _take(self, key: str, wanted: int) -> tuple[int, float]:
+        """(tokens taken, up to ``wanted``; the tokens left) — compare-and-set until no other replica wrote
+        between."""
         kv = self.bus.kv(subjects.RATE_BUCKETS)
         while True:
             now = time.time()
             try:
                 entry = await kv.get(key)
             except KeyNotFoundError:
+                granted = min(wanted, int(self.burst))
                 try:
-                    await kv.create(key, f"{self.burst - 1} {now}".encode())
-                    return True, self.burst - 1
+                    await kv.create(key, f"{self.burst - granted} {now}".encode())
+                    return granted, self.burst - granted
                 except KeyWrongLastSequenceError:
                     continue
             left, at = map(float, (entry.value or b"").split())
             tokens = min(self.burst, left + max(0.0, now - at) * self.rate_per_s)
-            allowed = tokens >= 1.0
-            if allowed:
-                tokens -= 1.0
+            granted = min(wanted, max(0, math.floor(tokens)))
+            tokens -= granted
             try:
                 await kv.update(key, f"{tokens} {now}".encode(), last=entry.revision)
             except KeyWrongLastSequenceError:
                 continue
-            return allowed, tokens
+            return granted, tokens
