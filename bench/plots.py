@@ -23,7 +23,7 @@ def _cdf(ax: Any, samples: list[float], label: str, style: str) -> None:
 
 def plot_latencies(figures: list[dict[str, Any]], path: Path) -> Path | None:
     """One CDF panel per figure that kept its samples, with its peer's samples dashed."""
-    kept = [f for f in figures if f.get("samples")]
+    kept = [f for f in figures if isinstance(f.get("samples"), list) and f["samples"]]
     if not kept:
         return None
     cols = min(3, len(kept))
