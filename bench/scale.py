@@ -38,6 +38,7 @@ import asyncpg
 import httpx
 import nats
 from nats.aio.msg import Msg
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.__main__ import RESULTS, machine
 from bench.figures import figure
@@ -145,6 +146,23 @@ def _cpu_and_rss(procs: dict[str, list[ServiceProcess]]) -> dict[str, tuple[floa
     return out
 
 
+async def _analytics_frames(replicas: list[ServiceProcess]) -> tuple[float, float]:
+    """Frames analytics put through its pipeline and frames it dropped (latest wins), summed over live
+    replicas' /metrics: the work actually done, which the frames on the bus do not say."""
+    processed = dropped = 0.0
+    async with httpx.AsyncClient(timeout=5) as client:
+        for service in replicas:
+            if service.proc is None or service.proc.poll() is not None:
+                continue
+            for family in text_string_to_metric_families((await client.get(service.ops_url + "/metrics")).text):
+                for sample in family.samples:
+                    if sample.name == "cityops_analytics_frames_processed_total":
+                        processed += sample.value
+                    elif sample.name == "cityops_analytics_frames_dropped_total":
+                        dropped += sample.value
+    return processed, dropped
+
+
 async def _pg_counters(pg: PostgresServer, database: str) -> tuple[int, int]:
     """Commits and rows written (inserted + updated + deleted) so far in the bench database."""
     conn = await asyncpg.connect(host=pg.host, port=pg.port, user="postgres", database=database)
@@ -209,11 +227,14 @@ class Bench:
         """CPU, RSS, frames, bytes and PostgreSQL writes over one measuring window."""
         await asyncio.sleep(SETTLE_S)
         cpu0, pg0 = _cpu_and_rss(self.procs), await _pg_counters(self.pg, self.database)
+        done0 = await _analytics_frames(self.procs["analytics"])
         frames0, bytes0 = self.monitor.frames, self.monitor.payload_bytes + self.monitor.header_bytes
         t0 = time.monotonic()
         await asyncio.sleep(WINDOW_S)
         elapsed = time.monotonic() - t0
         cpu1, pg1 = _cpu_and_rss(self.procs), await _pg_counters(self.pg, self.database)
+        done1 = await _analytics_frames(self.procs["analytics"])
+        processed = done1[0] - done0[0]
         frames = self.monitor.frames - frames0
         sent = self.monitor.payload_bytes + self.monitor.header_bytes - bytes0
         per_service = {k: (cpu1[k][0] - cpu0[k][0]) / (CAMERAS * elapsed) for k in cpu1}
@@ -224,6 +245,10 @@ class Bench:
             "cpu_per_camera_by_service": per_service,
             "rss_mb_by_service": {k: v[1] / 2**20 for k, v in cpu1.items()},
             "frames_per_s": frames / elapsed,
+            "analytics_processed_per_s": processed / elapsed,
+            "analytics_dropped_per_s": (done1[1] - done0[1]) / elapsed,
+            # CPU of every process per frame analytics processed: comparable when one replica drops frames.
+            "cpu_ms_per_processed_frame": 1000 * sum(cpu1[k][0] - cpu0[k][0] for k in cpu1) / max(processed, 1.0),
             "bus_bytes_per_s_per_camera": sent / (elapsed * CAMERAS),
             "pg_commits_per_s_per_camera": (pg1[0] - pg0[0]) / (elapsed * CAMERAS),
             "pg_rows_per_s_per_camera": (pg1[1] - pg0[1]) / (elapsed * CAMERAS),
@@ -280,10 +305,16 @@ class Bench:
                 balanced = await self.wait_balanced(LEASE_TTL_S * 4 + 60)
                 row = {"replicas": n, "balanced": balanced, **await self.window()}
                 row["efficiency"] = rows[0]["cpu_per_camera"] / row["cpu_per_camera"] if rows else 1.0
+                one = rows[0] if rows else row
+                row["efficiency_per_processed_frame"] = (
+                    one["cpu_ms_per_processed_frame"] / row["cpu_ms_per_processed_frame"]
+                )
                 rows.append(row)
                 print(
                     f"   {n} replicas: {row['cpu_per_camera'] * 1000:.1f} ms CPU/s per camera, efficiency "
-                    f"{row['efficiency']:.3f}, {row['frames_per_s']:.1f} frames/s (balanced: {balanced})",
+                    f"{row['efficiency']:.3f}, {row['frames_per_s']:.1f} frames/s, analytics processed "
+                    f"{row['analytics_processed_per_s']:.1f}/s dropped {row['analytics_dropped_per_s']:.1f}/s, "
+                    f"{row['cpu_ms_per_processed_frame']:.1f} CPU ms per processed frame (balanced: {balanced})",
                     flush=True,
                 )
             failover = await self.failover()
