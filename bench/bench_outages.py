@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,7 @@ from nats.aio.msg import Msg
 
 from bench.figures import figure
 from bench.infra import infra
-from devstack.footage import vtest_h264_sparse
 from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
-from devstack.servers import free_port
 from shared.messages import AlertEvent, CameraStatusChanged
 from tests.databases import create_database
 from tests.support import NATS_ADMIN, ServiceProcess
@@ -161,12 +158,8 @@ async def _measure(
 
 def run() -> list[dict[str, Any]]:
     with infra() as env:
-        media = env.root / "media"
-        media.mkdir()
-        shutil.copyfile(vtest_h264_sparse(every=10), media / "street.mp4")
-        logs = env.root / "logs"
-        logs.mkdir()
-        server = RtspServer(media, free_port(), log_path=logs / "rtsp.log").start()
+        media, logs = env.media, env.logs
+        server = env.street_camera(keyframe_every=10)
         common = {"CITYOPS_NATS_URL": env.nats.url, "CITYOPS_LOG_LEVEL": "WARNING"}
         common["CITYOPS_DATABASE_URL"] = create_database(env.pg, "bench")
         analytics = ServiceProcess("analytics", {**common, "CITYOPS_ANALYTICS_WORKERS": "1"}, logs).start()

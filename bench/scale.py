@@ -25,7 +25,6 @@ import asyncio
 import json
 import math
 import os
-import shutil
 import signal
 import sys
 import time
@@ -43,9 +42,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.__main__ import RESULTS, machine
 from bench.figures import figure
 from bench.infra import infra
-from devstack.footage import vtest_h264_sparse
-from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
-from devstack.servers import PostgresServer, free_port
+from devstack.rtsp import LOOPBACK_CAMERAS_ENV
+from devstack.servers import PostgresServer
 from shared.messages import FrameHeaders
 from shared.subjects import CAMERA_LEASES
 from tests.databases import create_database
@@ -383,12 +381,8 @@ def plan(rows: list[dict[str, Any]], keyframes: dict[str, Any]) -> list[dict[str
 def run() -> dict[str, Any]:
     started = time.time()
     with infra() as env:
-        media = env.root / "media"
-        media.mkdir()
-        shutil.copyfile(vtest_h264_sparse(every=2), media / "street.mp4")
-        logs = env.root / "logs"
-        logs.mkdir()
-        server = RtspServer(media, free_port(), log_path=logs / "rtsp.log").start()
+        logs = env.logs
+        server = env.street_camera(keyframe_every=2)
         database_url = create_database(env.pg, "bench")
         common = {
             "CITYOPS_NATS_URL": env.nats.url,

@@ -57,6 +57,16 @@ async def _publish(url: str, camera: str, numbers: range) -> None:
     await nc.drain()
 
 
+def _follow(url: str, headers: dict[str, str], count: int) -> tuple[threading.Thread, list[list[tuple[str, dict]]]]:
+    """Read ``count`` events of ``url`` on a thread, once its stream is open; they land in the list."""
+    started = threading.Event()
+    out: list[list[tuple[str, dict]]] = []
+    reader = threading.Thread(target=lambda: out.append(_read_events(url, headers, count, started)))
+    reader.start()
+    assert started.wait(10)
+    return reader, out
+
+
 def test_a_client_reconnecting_to_the_other_replica_gets_exactly_the_missed_events_in_order(
     replicas: tuple[ServiceProcess, ServiceProcess], nats_server: NatsServer
 ) -> None:
@@ -64,11 +74,7 @@ def test_a_client_reconnecting_to_the_other_replica_gets_exactly_the_missed_even
     camera = f"sse-{uuid.uuid4().hex[:8]}"
     path = f"/api/v1/events?types=alert&camera={camera}"
     admin = login(a, "admin", ADMIN_PASSWORD)
-    started = threading.Event()
-    seen: list[list[tuple[str, dict]]] = []
-    reader = threading.Thread(target=lambda: seen.append(_read_events(a.url + path, admin, 3, started)))
-    reader.start()
-    assert started.wait(10)
+    reader, seen = _follow(a.url + path, admin, 3)
     asyncio.run(_publish(nats_server.url, camera, range(1, 4)))
     reader.join(20)
     on_a = seen[0]
@@ -76,12 +82,8 @@ def test_a_client_reconnecting_to_the_other_replica_gets_exactly_the_missed_even
 
     # Away from the feed: three more alerts; then the client comes back, to replica B this time.
     asyncio.run(_publish(nats_server.url, camera, range(4, 7)))
-    started_b = threading.Event()
-    resumed: list[list[tuple[str, dict]]] = []
     headers = {**login(b, "admin", ADMIN_PASSWORD), "Last-Event-ID": on_a[-1][0]}
-    reader = threading.Thread(target=lambda: resumed.append(_read_events(b.url + path, headers, 4, started_b)))
-    reader.start()
-    assert started_b.wait(10)
+    reader, resumed = _follow(b.url + path, headers, 4)
     # One more, live: it must come right after the missed ones, so nothing was repeated or left out between.
     asyncio.run(_publish(nats_server.url, camera, range(7, 8)))
     reader.join(20)
