@@ -35,6 +35,7 @@ def plan(
     cost per camera, fitted per service over the measured windows, each replica process sized at
     ``PROCESS_CORES`` used to ``HEADROOM``."""
     cores_fit, rss_fit = fit(rows, "cores_by_service"), fit(rows, "rss_mb_by_service")
+    pg_fit = fit(rows, "pg_per_s")
     full = [r for r in rows if r["cameras"] == cameras]
     # The keyframes-only window: its per-camera cost is what is left after the fitted fixed costs.
     kf_per_camera = {
@@ -66,8 +67,14 @@ def plan(
                 "cores": round(cores, 1),
                 "memory_gb": round(memory_mb / 1024, 1),
                 "bus_mbit_s": round(PLAN_CAMERAS * base["bus_bytes_per_s_per_camera"] * factor * 8 / 1e6, 1),
-                "pg_writes_s": round(PLAN_CAMERAS * base["pg_rows_per_s_per_camera"] * factor, 1),
-                "pg_commits_s": round(PLAN_CAMERAS * base["pg_commits_per_s_per_camera"] * factor, 1),
+                # A replica pair's fixed part (leases, heartbeats) at the larger replica count, plus each
+                # camera's part per published frame.
+                **{
+                    f"pg_{kind}_s": round(
+                        max(replicas.values()) * max(fixed, 0.0) + PLAN_CAMERAS * max(per, 0.0) * factor, 1
+                    )
+                    for kind, (fixed, per) in pg_fit.items()
+                },
                 "derived": (
                     "per service, cores = fixed x replicas + per camera x cameras fitted over the windows where "
                     "analytics kept up ("

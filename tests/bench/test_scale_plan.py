@@ -21,8 +21,7 @@ def _row(replicas: int, cameras: int, *, saturated: bool = False) -> dict[str, A
         "cores_by_service": cores,
         "rss_mb_by_service": {"ingest": 200.0 * replicas + 2 * cameras, "analytics": 400.0 * replicas + cameras},
         "bus_bytes_per_s_per_camera": 15000.0,
-        "pg_rows_per_s_per_camera": 0.5,
-        "pg_commits_per_s_per_camera": 0.25,
+        "pg_per_s": {"commits": 2.0 * replicas + 0.25 * cameras, "rows": 0.5 * cameras},
     }
 
 
@@ -45,5 +44,7 @@ def test_the_plan_sizes_each_service_by_what_one_replica_process_holds() -> None
     assert five["cores"] == pytest.approx(
         (1050 * 0.02 + PLAN_CAMERAS * 0.3 + five["ingest_replicas"] * 0.005 + PLAN_CAMERAS * 0.04) / 0.7, rel=1e-3
     )
+    # leases commit per replica: 1050 pairs x 2/s, plus 0.25/s a camera x5.
+    assert five["pg_commits_s"] == pytest.approx(1050 * 2 + PLAN_CAMERAS * 0.25 * 5, rel=1e-3)
     # keyframes only at 1 fps: the keyframe window's per-camera cost (same fit here) scaled x2.
     assert out[1]["cpu_ms_per_camera"] == pytest.approx(2 * (8 + 60), rel=1e-3)
