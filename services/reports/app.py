@@ -27,6 +27,7 @@ from services.reports.api.dhis2 import analytics as dhis2_analytics
 from services.reports.api.dhis2 import data as dhis2_data
 from services.reports.api.dhis2 import metadata as dhis2_metadata
 from services.reports.api.dhis2.paths import Dhis2Paths
+from services.reports.api.geo import router as geo_router
 from services.reports.api.notifications import router as notifications_router
 from services.reports.api.privacy import router as privacy_router
 from services.reports.businesses.kpis.service import publish_kpis
@@ -74,6 +75,7 @@ ROUTERS = (
     projects.router,
     notifications_router,
     privacy_router,
+    geo_router,
 )
 
 

@@ -198,6 +198,9 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/privacy/subjects", None, "A"),
     ("GET", "/api/v1/privacy/erasures", None, "A"),
     ("POST", "/api/v1/privacy/erasures", {}, "A"),
+    # map layers: loaded by the admin (geo:manage), drawn by anyone
+    ("PUT", "/api/v1/geo/wards", {}, "A"),
+    ("PUT", "/api/v1/geo/roads", {}, "A"),
     # public by design
     ("GET", "/", None, ACTORS),
     ("GET", "/healthz", None, ACTORS),
@@ -221,6 +224,8 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/public/v1/businesses", None, ACTORS),
     ("GET", "/api/v1/ratings/no-such-token", None, ACTORS),
     ("GET", "/api/v1/config/map", None, ACTORS),  # the map's basemap, before login (no secret in it)
+    ("GET", "/api/v1/geo/wards", None, ACTORS),
+    ("GET", "/api/v1/geo/roads", None, ACTORS),
 ]
 
 

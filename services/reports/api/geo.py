@@ -1,0 +1,40 @@
+"""Map layers: anyone reads them (the public page and the map draw them), administrators load them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from services.reports.api.deps import CallerDep, utcnow
+from services.reports.geo import service
+from services.reports.geo.geojson import MAX_BYTES, Layer
+from services.reports.geo.schemas import LayerLoadedOut
+from shared.deps import SessionDep
+from shared.errors import InvalidInputError, PayloadTooLargeError
+from shared.problems import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/geo", tags=["geo"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/{layer}", summary="A map layer as a GeoJSON FeatureCollection (empty until the city loads one)")
+async def get_layer(layer: Layer, session: SessionDep) -> dict[str, Any]:
+    return await service.read(session=session, layer=layer)
+
+
+@router.put(
+    "/{layer}",
+    summary="Load a map layer, replacing it (a GeoJSON FeatureCollection; administrators)",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/geo+json": {"schema": {}}}}},
+)
+async def put_layer(layer: Layer, request: Request, session: SessionDep, caller: CallerDep) -> LayerLoadedOut:
+    body = await request.body()
+    if len(body) > MAX_BYTES:
+        raise PayloadTooLargeError(f"a layer is at most {MAX_BYTES} bytes")
+    try:
+        document = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"body is not valid JSON: {exc}", field="body") from None
+    features = await service.load(session=session, layer=layer, document=document, caller=caller, now=utcnow())
+    return LayerLoadedOut(layer=layer, features=features)
