@@ -224,6 +224,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/open311/v2/tokens/no-such-token.json", None, ACTORS),
     ("GET", "/public/v1/businesses", None, ACTORS),
     ("GET", "/api/v1/ratings/no-such-token", None, ACTORS),
+    ("GET", "/api/v1/config/map", None, ACTORS),  # the map's basemap, before login (no secret in it)
     ("GET", "/api/v1/geo/wards", None, ACTORS),
     ("GET", "/api/v1/geo/roads", None, ACTORS),
     # the public page's reports, followed and rated by the tracking code
