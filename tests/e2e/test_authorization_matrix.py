@@ -227,6 +227,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/config/map", None, ACTORS),  # the map's basemap, before login (no secret in it)
     ("GET", "/api/v1/geo/wards", None, ACTORS),
     ("GET", "/api/v1/geo/roads", None, ACTORS),
+    ("GET", "/api/v1/geo/wards/lookup?lat=19.74&lon=105.9", None, ACTORS),
     # the public page's reports, followed and rated by the tracking code
     ("POST", "/public/v1/reports", {}, ACTORS),
     ("GET", "/public/v1/reports/AAAA-BBBB-CCCC", None, ACTORS),
