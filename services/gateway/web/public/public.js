@@ -66,12 +66,17 @@ async function setLang(lang) {
   translate();
 }
 
+let mounted = null; // the sections, once drawn: a language picked before then is applied when they are
+
 picker.addEventListener("change", async () => {
   await setLang(picker.value);
+  await mounted;
+  translate();
   for (const screen of Object.values(SECTIONS)) screen.relang?.();
 });
 for (const tab of document.querySelectorAll("#sections button")) tab.addEventListener("click", () => show(tab.dataset.section));
 await setLang(chosenLang());
-for (const [section, screen] of Object.entries(SECTIONS)) await screen.mount(document.getElementById(section), ctx);
-translate();
+mounted = Promise.all(Object.entries(SECTIONS).map(([section, screen]) => screen.mount(document.getElementById(section), ctx)));
 show("report");
+await mounted;
+translate();
