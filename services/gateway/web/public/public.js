@@ -21,7 +21,7 @@ function chosenLang() {
   return wanted.find((l) => LANGS.includes(l)) ?? "vi";
 }
 
-// t("key") or t("key", {name: value}) fills {name}; a key missing from the file shows as itself (the
+// t(key, {name: value}) fills {name} in the text; a key missing from the file shows as itself (the
 // locale test keeps that from happening); the fallback is for texts made by the city (category names).
 function t(key, vars = {}, fallback = key) {
   const text = texts[key] ?? fallback;
