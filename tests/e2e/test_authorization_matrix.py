@@ -225,6 +225,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/public/v1/businesses", None, ACTORS),
     ("GET", "/api/v1/ratings/no-such-token", None, ACTORS),
     ("GET", "/api/v1/config/map", None, ACTORS),  # the map's basemap, before login (no secret in it)
+    ("GET", "/api/v1/geo", None, ACTORS),  # no layer named: 404 from reports
     ("GET", "/api/v1/geo/wards", None, ACTORS),
     ("GET", "/api/v1/geo/roads", None, ACTORS),
     ("GET", "/api/v1/geo/wards/lookup?lat=19.74&lon=105.9", None, ACTORS),
@@ -233,6 +234,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/public/v1/reports/AAAA-BBBB-CCCC", None, ACTORS),
     ("POST", "/public/v1/reports/AAAA-BBBB-CCCC/rating-link", None, ACTORS),
     ("GET", "/public/", None, ACTORS),
+    ("GET", "/public", None, ACTORS),
 ]
 
 
