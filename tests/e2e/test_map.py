@@ -2,7 +2,7 @@
 (no tile server is set), cameras and open cases clustered, a layer switched off by its filter, live
 alerts coming and going from the event feed, and a case marker opening its case.
 
-The screenshot goes to tests/artifacts/screens/map.png for a person to look at.
+The screenshot (with a live alert on) goes to tests/artifacts/screens/map.png for a person to look at.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import nats
@@ -20,10 +19,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from shared import subjects
 from shared.messages import AlertEvent, AlertPhase
-from tests.e2e.conftest import ADMIN_PASSWORD, System
+from tests.e2e.conftest import ADMIN_PASSWORD, System, screenshot
 from tests.support import NATS_ADMIN
-
-SCREENS = Path(__file__).resolve().parents[1] / "artifacts" / "screens"
 
 
 def _ward(code: str, name: str, south: float, north: float) -> dict[str, object]:
@@ -76,12 +73,17 @@ def _city(system: System) -> int:
         camera = {"id": camera_id, "name": f"Bãi tắm {camera_id[-1]}", "url": "rtsp://127.0.0.1:9/none",
                   "category": "beach", "enabled": False, "location": {"lat": lat, "lon": lon}}  # fmt: skip
         assert httpx.post(gw + "/api/v1/cameras", json=camera, headers=admin).status_code == 201
+    ids: list[int] = []
     for n, (lat, lon) in enumerate([*MARKET, ALONE]):
         case = {"category": "environment" if n < 3 else "traffic", "title": f"Vụ việc bản đồ {n}", "lat": lat,
                 "lon": lon, "source": "hotline"}  # fmt: skip
         made = httpx.post(gw + "/api/v1/cases", json=case, headers=admin)
         assert made.status_code == 201, made.text
-    return int(made.json()["id"])
+        ids.append(made.json()["id"])
+    # The map asks for the open cases with one filter repeated: the gateway forwards every value.
+    listed = httpx.get(gw + "/api/v1/cases", params=[("status", "new"), ("status", "assigned")], headers=admin)
+    assert {c["id"] for c in listed.json()["items"]} >= set(ids), listed.text
+    return ids[-1]
 
 
 def _open_map(gw: str, browser: Browser) -> Page:
@@ -122,8 +124,7 @@ def test_the_map_draws_the_city_clusters_filters_follows_live_alerts_and_opens_a
     _announce(system, CAMERAS[0][0], alert_id, "started")
     alert = view.locator(f'[data-alert="{alert_id}"], .marker-cluster[data-cluster="alert"]')
     expect(alert).to_have_count(1, timeout=20_000)
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / "map.png"))
+    screenshot(page, "map")
     _announce(system, CAMERAS[0][0], alert_id, "ended")
     expect(alert).to_have_count(0, timeout=20_000)
 

@@ -20,12 +20,14 @@ export async function basemap(L, map, { api, t }, config) {
 // Wards as outlined areas with their names, roads as lines on top.
 function drawGeojson(L, map, { wards, roads, t }) {
   const drawn = [];
+  // Ward names under the markers (Leaflet puts tooltips above them): a name never hides a camera.
+  map.createPane("ward-labels").style.zIndex = 450;
   if (wards?.features?.length) {
     drawn.push(L.geoJSON(wards, {
       style: () => ({ className: "ward", weight: 2 }),
       onEachFeature: (feature, layer) => {
         const name = feature.properties?.name ?? feature.properties?.code;
-        if (name) layer.bindTooltip(name, { permanent: true, direction: "center", className: "ward-label" });
+        if (name) layer.bindTooltip(name, { permanent: true, direction: "center", className: "ward-label", pane: "ward-labels" });
       },
     }).addTo(map));
   }

@@ -27,9 +27,11 @@ export function pin(L, { kind, latlng, label, state, data, onOpen }) {
     title: label,
     alt: label,
     riseOnHover: true,
-    // An alert sits on its camera's pin: above it, not under it.
+    // An alert sits by its camera's pin: above it, not under it.
     zIndexOffset: kind === "alert" ? 1000 : 0,
-    icon: new Titled({ className: `pin pin-${kind} ${state ? `state-${state}` : ""}`, iconSize: kind === "alert" ? [26, 26] : [22, 22], label, data }),
+    icon: new Titled({ className: `pin pin-${kind} ${state ? `state-${state}` : ""}`, label, data,
+      // An alert is a badge on its camera's top right corner, so the camera (or its cluster) stays readable.
+      ...(kind === "alert" ? { iconSize: [18, 18], iconAnchor: [-6, 26] } : { iconSize: [22, 22] }) }),
   });
   marker.on("click", onOpen);
   // Leaflet focuses a keyboard marker but gives Enter no meaning of its own (clusters get theirs from
@@ -50,7 +52,8 @@ export function clusterLayer(L, kind, describe) {
       return new Titled({
         html: `<span>${n}</span>`,
         className: `marker-cluster cluster-${kind}`,
-        iconSize: L.point(40, 40),
+        // Alert clusters, like alert pins, sit at the top right of the cameras they are on.
+        ...(kind === "alert" ? { iconSize: L.point(30, 30), iconAnchor: L.point(-6, 38) } : { iconSize: L.point(40, 40) }),
         label: describe(n),
         data: { cluster: kind, count: String(n) },
       });

@@ -9,7 +9,7 @@ export default {
   name: "cases",
   label: "cases.nav",
   permission: null,
-  async mount(root, ctx) {
+  async mount(root, ctx, params) {
     const { el, t, api, items } = ctx;
     const status = el("select", { id: "case-status" }, el("option", { value: "" }, t("all")), ...STATUSES.map((s) => el("option", { value: s }, s)));
     const tbody = el("tbody");
@@ -57,5 +57,7 @@ export default {
     }
 
     await load();
+    // #/cases/<id> (a link, or a case marker on the map) opens that case.
+    if (params.path[0]) await open(encodeURIComponent(params.path[0]));
   },
 };
