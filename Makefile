@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt migrate bench bench-scale soak install clean browser ffmpeg nats-config
+.PHONY: run test lint fmt migrate bench bench-scale soak install clean browser ffmpeg nats-config vendor
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -48,6 +48,24 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The dashboard's browser libraries (services/gateway/web/vendor/vendor.lock: package@version, the
+# registry's sha512 integrity, the files kept). Fetched with `npm pack`, checked, unpacked into
+# vendor/<package>@<version>/ and committed, so `make run` and `make test` never need npm.
+VENDOR := services/gateway/web/vendor
+vendor:
+	@command -v npm >/dev/null || { echo "make vendor needs npm (only to update the committed vendor/ files)"; exit 1; }
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	grep -v '^#' $(VENDOR)/vendor.lock | while read -r spec integrity files; do \
+	  [ -n "$$spec" ] || continue; \
+	  tarball=$$(npm pack --silent --pack-destination "$$tmp" "$$spec" | tail -n 1); \
+	  got="sha512-$$(openssl dgst -sha512 -binary "$$tmp/$$tarball" | base64 -w0)"; \
+	  if [ "$$got" != "$$integrity" ]; then echo "$$spec: integrity $$got, the lock says $$integrity"; exit 1; fi; \
+	  mkdir "$$tmp/$$spec"; tar xzf "$$tmp/$$tarball" -C "$$tmp/$$spec"; \
+	  rm -rf "$(VENDOR)/$$spec"; mkdir -p "$(VENDOR)/$$spec"; \
+	  (cd "$$tmp/$$spec/package" && cp -R --parents $$files "$(CURDIR)/$(VENDOR)/$$spec/"); \
+	  echo "$$spec: $$integrity"; \
+	done
 
 migrate: $(STAMP)
 	$(BIN)/python -m devstack migrate

@@ -54,6 +54,9 @@ class Permission(StrEnum):
     # default. Used only with a reason (X-Cityops-Reason or ?reason=), and each use is an audit line
     # marked "raw footage"; without a reason the holder gets the redacted footage everyone gets.
     FOOTAGE_RAW = "footage:raw"
+    # Loading the city's map layers (ward boundaries, main roads): the ward of every new case follows
+    # them. Admin only; anyone reads the layers.
+    GEO_MANAGE = "geo:manage"
 
 
 P = Permission

@@ -41,6 +41,7 @@ from services.reports.cases.workflow import (
     check_actor,
     check_transition,
 )
+from services.reports.geo import service as geo
 from services.reports.mapping import out_of
 from shared import contact_reads
 from shared.db import after_commit
@@ -163,6 +164,9 @@ async def open_case(
             window_h=cat.duplicate_window_h,
         )
         duplicate = found[0][1] if found else None
+    if body.ward is None and body.lat is not None and body.lon is not None:
+        # The ward of the place, from the boundaries the city loaded (none while it has loaded none).
+        body = body.model_copy(update={"ward": await geo.ward_of(session, lat=body.lat, lon=body.lon)})
     reporter = body.reporter or ReporterIn()
     case = Case(
         **body.model_dump(exclude={"reporter", "clearance"}),
