@@ -64,6 +64,10 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("POST", f"/api/v1/api-keys/{_NIL}/rotate", None, "A"),
     ("DELETE", f"/api/v1/api-keys/{_NIL}", None, "A"),
     ("GET", "/api/v1/audit", None, "AL"),
+    # the city briefing: leaders, and the center's operators who prepare it
+    ("GET", "/api/v1/briefings/2026-W49", None, "ALO"),
+    ("GET", "/api/v1/briefings/2026-11.xlsx", None, "ALO"),
+    ("GET", "/api/v1/briefings/2026-11.pdf", None, "ALO"),
     ("GET", "/api/v1/audit.csv?kind=contact.read&subject=0912345678", None, "AL"),
     # personal access tokens: each person's own; an admin lists and revokes anyone's
     ("GET", "/api/v1/me/tokens", None, "ALOVD"),
@@ -137,6 +141,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/cases/999999", None, "ALOVD"),
     # alerts whose rule suggests a case: camera alerts, so the center's staff; one click opens the case
     ("GET", "/api/v1/cases/suggestions", None, CITY),
+    ("GET", "/api/v1/cases/breakdown?since=2026-11-01T00:00:00Z&until=2026-12-01T00:00:00Z", None, "ALOVD"),
     ("POST", "/api/v1/cases/from-alert/no-such-alert", None, "ALO"),
     ("GET", "/api/v1/categories", None, "ALOVD"),
     ("POST", "/api/v1/categories", {}, "A"),
@@ -147,6 +152,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("POST", "/api/v1/projects", {}, "AO"),
     ("GET", "/api/v1/satisfaction/summary", None, "ALOVD"),
     ("GET", "/api/v1/businesses", None, "ALOVD"),
+    ("GET", "/api/v1/businesses/offenders?since=2026-11-01&until=2026-12-01", None, "ALOVD"),
     ("POST", "/api/v1/businesses", {}, "AOD"),
     # the rest of each area's routes
     ("GET", "/api/v1/cameras/no-such-camera/mjpeg", None, CITY),

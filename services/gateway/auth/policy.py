@@ -44,6 +44,8 @@ class Permission(StrEnum):
     USERS_ADMIN = "users:admin"
     KEYS_ADMIN = "keys:admin"
     AUDIT_READ = "audit:read"
+    # The city briefing of a week or month (JSON, XLSX, PDF): every section of the city at once.
+    BRIEFINGS_READ = "briefings:read"
     # Webhook subscriptions, e-mail contacts and the delivery log: where the city's events leave the system.
     NOTIFICATIONS_ADMIN = "notifications:admin"
     # Data-subject requests and erasures: finding everything held on one person and erasing it. Admin only
@@ -65,7 +67,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "leader": frozenset(
         _READ_ALL
-        | {P.DIRECTIVES_WRITE, P.CASES_WRITE, P.ALERTS_ACK, P.PERSONAL_DATA_READ, P.AUDIT_READ, P.EVIDENCE_WRITE}
+        | {
+            P.DIRECTIVES_WRITE,
+            P.CASES_WRITE,
+            P.ALERTS_ACK,
+            P.PERSONAL_DATA_READ,
+            P.AUDIT_READ,
+            P.EVIDENCE_WRITE,
+            P.BRIEFINGS_READ,
+        }
     ),
     "operator": frozenset(
         _READ_ALL
@@ -77,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PROJECTS_WRITE,
             P.BUSINESSES_WRITE,
             P.EVIDENCE_WRITE,
+            P.BRIEFINGS_READ,
         }
     ),
     "department": frozenset(
