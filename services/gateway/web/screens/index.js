@@ -5,7 +5,8 @@ import map from "./map.js";
 import alerts from "./alerts.js";
 import kpis from "./kpis.js";
 import cases from "./cases.js";
+import businesses from "./businesses.js";
 import { walls, tours } from "../places/walls.js";
 import playback from "../places/playback.js";
 
-export default [wall, map, alerts, kpis, cases, walls, tours, playback];
+export default [wall, map, alerts, kpis, cases, businesses, walls, tours, playback];

@@ -4,7 +4,7 @@ import { liveAlerts } from "../core/alerts.js";
 export default {
   name: "map",
   label: "map.nav",
-  permission: null,
+  permission: "cameras:read",
   async mount(root, ctx) {
     const { el, svgEl, t, api, items, allItems } = ctx;
     const svg = svgEl("svg", { id: "map-canvas", role: "img", "aria-label": t("map.nav") });
