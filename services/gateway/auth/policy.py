@@ -102,6 +102,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     "viewer": frozenset(_READ_ALL),
+    # A market or tourism inspector: the business registry and its complaints (read with cases:read),
+    # inspections, price comparisons and registry changes (businesses:write), and the complaint cases
+    # they work (cases:write). No cameras, alerts or department data. Inspections are recorded only by
+    # a user bound to a tourism department (reports' CITYOPS_REPORTS_TOURISM_DEPARTMENTS), whose cases
+    # are the ones they read.
+    "inspector": frozenset({P.CASES_READ, P.CASES_WRITE, P.BUSINESSES_WRITE}),
 }
 
 # A department API key (a machine, not a person) has this role, and of its permissions only its scopes.
