@@ -42,7 +42,7 @@ export default {
       el("option", { value: "week" }, t("briefing.week")), el("option", { value: "month" }, t("briefing.month")));
     kindSelect.value = kind;
     const input = el("input", { id: "briefing-period", type: kind, value: period, required: "" });
-    const form = el("form", { id: "briefing-picker", class: "toolbar" },
+    const form = el("form", { id: "briefing-picker", class: "filters" },
       el("label", { for: "briefing-kind" }, t("briefing.kind")), kindSelect,
       el("label", { for: "briefing-period" }, t("briefing.period")), input,
       el("button", { type: "submit", id: "briefing-show" }, t("briefing.show")));
@@ -54,7 +54,7 @@ export default {
       e.preventDefault();
       ctx.go(`#/briefing?period=${encodeURIComponent(input.value)}`);
     });
-    const exports = el("div", { class: "toolbar" },
+    const exports = el("div", { class: "filters" },
       el("button", { type: "button", id: "briefing-xlsx", onclick: () => save("xlsx") }, t("briefing.xlsx")),
       el("button", { type: "button", id: "briefing-pdf", onclick: () => save("pdf") }, t("briefing.pdf")));
     const body = el("div", { id: "briefing-body" });
@@ -86,7 +86,7 @@ export default {
       const text = el("textarea", { id: "directive-body", rows: "4" });
       text.value = prefill.body || "";
       const message = el("p", { id: "directive-message", role: "status", "aria-live": "polite" });
-      const submit = el("form", { method: "dialog", id: "directive-form" },
+      const submit = el("form", { method: "dialog", id: "directive-form", class: "stack" },
         el("h3", { id: "directive-heading" }, t("briefing.directive")),
         el("label", { for: "directive-title" }, t("briefing.directive.title")), title,
         el("label", { for: "directive-departments" }, t("briefing.directive.departments")), departments,
@@ -95,9 +95,9 @@ export default {
         el("label", { for: "directive-priority" }, t("briefing.directive.priority")), priority,
         el("label", { for: "directive-body" }, t("briefing.directive.body")), text,
         message,
-        el("div", { class: "toolbar" },
+        el("div", { class: "filters" },
           el("button", { type: "submit", id: "directive-issue" }, t("briefing.directive.issue")),
-          el("button", { type: "button", onclick: () => dialog.close() }, t("common.cancel"))));
+          el("button", { type: "button", onclick: () => dialog.close() }, t("briefing.cancel"))));
       submit.addEventListener("submit", async (e) => {
         e.preventDefault();
         const payload = {
@@ -149,7 +149,7 @@ export default {
     root.querySelector("#briefing-name").textContent = label;
 
     body.append(
-      section("briefing-kpis", t("briefing.kpis"), data.kpis, (p) => el("div", { class: "tiles" }, ...p.items.map((k) => el("article", { class: "tile kpi", "data-code": k.code },
+      section("briefing-kpis", t("briefing.kpis"), data.kpis, (p) => el("div", { class: "tiles" }, ...p.items.map((k) => el("article", { class: "kpi", "data-code": k.code },
         el("h4", {}, k.name),
         el("p", { class: "value" }, n(k.value), " ", el("small", {}, k.unit || ""), " ", el("small", {}, k.period)),
         el("p", {}, `${t("briefing.ytd")}: ${n(k.year_to_date)} / ${t("briefing.target")}: ${n(k.target)}`,

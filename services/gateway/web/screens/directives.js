@@ -11,10 +11,10 @@ export default {
     const { el, t, api, allItems } = ctx;
     const query = params.query;
     const status = el("p", { id: "directives-status", role: "status", "aria-live": "polite" });
-    const departmentSelect = el("select", { id: "directives-department" }, el("option", { value: "" }, t("common.all")));
-    const statusSelect = el("select", { id: "directives-filter-status" }, el("option", { value: "" }, t("common.all")),
+    const departmentSelect = el("select", { id: "directives-department" }, el("option", { value: "" }, t("all")));
+    const statusSelect = el("select", { id: "directives-filter-status" }, el("option", { value: "" }, t("all")),
       ...STATUSES.map((s) => el("option", { value: s }, t(`directives.status.${s}`))));
-    const form = el("form", { class: "toolbar", id: "directives-filter" },
+    const form = el("form", { class: "filters", id: "directives-filter" },
       el("label", { for: "directives-department" }, t("directives.department")), departmentSelect,
       el("label", { for: "directives-filter-status" }, t("directives.status")), statusSelect,
       el("button", { type: "submit" }, t("directives.filter")));
@@ -63,7 +63,7 @@ export default {
       rows.sort((x, y) => x.directive.deadline.localeCompare(y.directive.deadline));
       const late = rows.filter((r) => r.part.overdue).length;
       body.append(el("section", { class: "directives-department", "data-department": code, "aria-labelledby": `directives-${code}` },
-        el("h3", { id: `directives-${code}` }, `${code} · ${names[code] ?? ""}`, late ? el("span", { class: "overdue badge" }, ` ${late} ${t("directives.overdue")}`) : ""),
+        el("h3", { id: `directives-${code}` }, `${code} · ${names[code] ?? ""}`, late ? el("span", { class: "overdue" }, ` ${late} ${t("directives.overdue")}`) : ""),
         el("table", {},
           el("thead", {}, el("tr", {}, ...["title", "deadline", "priority", "status", "progress"].map((h) => el("th", { scope: "col" }, t(`directives.col.${h}`))))),
           el("tbody", {}, ...rows.map(({ directive, part }) => el("tr", {
