@@ -16,6 +16,7 @@ from services.gateway.api import (
     audit,
     auth,
     config,
+    briefings,
     dhis2,
     events,
     live,
@@ -126,6 +127,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(overview.router)
     app.include_router(config.router)
+    app.include_router(briefings.router)
     app.include_router(proxy.build_router())
     app.include_router(web.router)
     docs = ApiDocs(app.openapi, gw.upstreams)

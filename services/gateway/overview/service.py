@@ -64,7 +64,7 @@ class OverviewCache:
     entries: dict[tuple[str, str], OverviewEntry] = field(default_factory=dict)
 
 
-async def _gather_part(name: str, part: Part, upstreams: Upstreams, caller: Caller) -> dict[str, Any]:
+async def gather_part(name: str, part: Part, upstreams: Upstreams, caller: Caller) -> dict[str, Any]:
     try:
         async with asyncio.timeout(PART_TIMEOUT_S):
             return {"available": True, **await part(upstreams, caller)}
@@ -77,7 +77,7 @@ async def _gather_part(name: str, part: Part, upstreams: Upstreams, caller: Call
 async def _compute(upstreams: Upstreams, caller: Caller) -> bytes:
     city_wide = readable_departments(caller) is None
     parts = {name: part for name, part in PARTS.items() if city_wide or name not in CITY_PARTS}
-    results = await asyncio.gather(*(_gather_part(name, part, upstreams, caller) for name, part in parts.items()))
+    results = await asyncio.gather(*(gather_part(name, part, upstreams, caller) for name, part in parts.items()))
     withheld = {"available": False, "reason": NOT_DEPARTMENT_DATA}
     gathered = dict(zip(parts, results, strict=True))
     overview = {name: gathered.get(name, withheld) for name in PARTS}

@@ -21,10 +21,12 @@ from services.reports.cases.schemas import (
     CaseDetailOut,
     CaseIn,
     CaseOut,
+    CasesBreakdownOut,
     CasesSummaryOut,
     ClearanceIn,
     ClearanceOut,
     CommentIn,
+    DepartmentOverdueOut,
     MergeIn,
     OutcomeOut,
     ReporterIn,
@@ -431,4 +433,30 @@ async def summary(*, session: AsyncSession, caller: Caller, now: datetime) -> Ca
         open=sum(v["open"] for v in by_category.values()),
         overdue=sum(v["overdue"] for v in by_category.values()),
         by_category=by_category,
+    )
+
+
+async def breakdown(
+    *, session: AsyncSession, caller: Caller, since: datetime, until: datetime, now: datetime
+) -> CasesBreakdownOut:
+    """The briefing's cases: received in [since, until) by category and status, and per department the
+    cases open (by today's status) and past due at the period's end, or now if it has not ended."""
+    if until <= since:
+        raise InvalidInputError("until must be after since", field="until")
+    readable = readable_departments(caller)
+    by_category: dict[str, dict[str, int]] = {}
+    for category, status, n in await repository.received_by_category_and_status(
+        session, since, until, readable=readable
+    ):
+        by_category.setdefault(category, {})[status] = n
+    departments = await repository.overdue_by_department(session, min(until, now), readable=readable)
+    return CasesBreakdownOut(
+        since=since,
+        until=until,
+        received=sum(sum(v.values()) for v in by_category.values()),
+        by_category=dict(sorted(by_category.items())),
+        by_department=[
+            DepartmentOverdueOut(department=d, open=n, overdue=late)
+            for d, n, late in sorted(departments, key=lambda r: (-r[2], r[0] or ""))
+        ],
     )

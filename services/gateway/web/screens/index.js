@@ -5,7 +5,10 @@ import map from "./map.js";
 import alerts from "./alerts.js";
 import kpis from "./kpis.js";
 import cases from "./cases.js";
+import businesses from "./businesses.js";
+import briefing from "./briefing.js";
+import directives from "./directives.js";
 import { walls, tours } from "../places/walls.js";
 import playback from "../places/playback.js";
 
-export default [wall, map, alerts, kpis, cases, walls, tours, playback];
+export default [wall, map, alerts, kpis, cases, businesses, briefing, directives, walls, tours, playback];
