@@ -23,14 +23,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The dashboard tests drive Debian's Chromium (no browser download happens: none could, offline).
+# The dashboard tests drive Debian's Chromium (no browser download happens: none could, offline), with
+# Debian's CJK fonts so the public page's Korean and Chinese screenshots show text, not empty boxes.
 browser:
-	@command -v chromium >/dev/null || { \
+	@{ command -v chromium >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
-	      || echo "could not install Debian's chromium: the dashboard browser tests will fail"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null) \
+	      || echo "could not install Debian's chromium and CJK fonts: the dashboard browser tests may fail"; \
 	  else \
-	    echo "Debian's chromium is missing and this user cannot install it: run 'sudo apt-get install chromium'"; \
+	    echo "Debian's chromium or fonts-noto-cjk is missing and this user cannot install them: run 'sudo apt-get install chromium fonts-noto-cjk'"; \
 	  fi; }
 
 run: $(STAMP)

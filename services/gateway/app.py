@@ -15,8 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from services.gateway.api import (
     audit,
     auth,
-    config,
     briefings,
+    config,
     dhis2,
     events,
     live,
