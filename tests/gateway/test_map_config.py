@@ -14,9 +14,7 @@ TILES = "https://tiles.samson.example/osm/{z}/{x}/{y}.png"
 
 
 def _settings(**map_settings: object) -> GatewaySettings:
-    return GatewaySettings(
-        jwt_keys=SecretStr(TEST_JWT_KEYS), service_keys=SecretStr(TEST_SERVICE_KEYS), **map_settings
-    )
+    return GatewaySettings(jwt_keys=SecretStr(TEST_JWT_KEYS), service_keys=SecretStr(TEST_SERVICE_KEYS), **map_settings)
 
 
 async def _map_config(settings: GatewaySettings) -> httpx.Response:
