@@ -19,6 +19,7 @@ from services.reports.api.cases import (
     kpis,
     open311,
     projects,
+    public_reports,
     satisfaction,
     suggestions,
 )
@@ -67,8 +68,10 @@ ROUTERS = (
     categories.router,
     kpis.router,
     suggestions.router,  # before cases: /cases/suggestions is not a case id
+    public_reports.photos,
     cases.router,
     open311.router,
+    public_reports.router,
     satisfaction.public,
     satisfaction.router,
     directives.router,

@@ -135,6 +135,7 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/cases", None, "ALOVD"),
     ("POST", "/api/v1/cases", {}, "ALOD"),
     ("GET", "/api/v1/cases/999999", None, "ALOVD"),
+    ("GET", "/api/v1/cases/999999/photos/1", None, "ALOVD"),  # a photo sent with a public report
     # alerts whose rule suggests a case: camera alerts, so the center's staff; one click opens the case
     ("GET", "/api/v1/cases/suggestions", None, CITY),
     ("POST", "/api/v1/cases/from-alert/no-such-alert", None, "ALO"),
@@ -224,8 +225,16 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/public/v1/businesses", None, ACTORS),
     ("GET", "/api/v1/ratings/no-such-token", None, ACTORS),
     ("GET", "/api/v1/config/map", None, ACTORS),  # the map's basemap, before login (no secret in it)
+    ("GET", "/api/v1/geo", None, ACTORS),  # no layer named: 404 from reports
     ("GET", "/api/v1/geo/wards", None, ACTORS),
     ("GET", "/api/v1/geo/roads", None, ACTORS),
+    ("GET", "/api/v1/geo/wards/lookup?lat=19.74&lon=105.9", None, ACTORS),
+    # the public page's reports, followed and rated by the tracking code
+    ("POST", "/public/v1/reports", {}, ACTORS),
+    ("GET", "/public/v1/reports/AAAA-BBBB-CCCC", None, ACTORS),
+    ("POST", "/public/v1/reports/AAAA-BBBB-CCCC/rating-link", None, ACTORS),
+    ("GET", "/public/", None, ACTORS),
+    ("GET", "/public", None, ACTORS),
 ]
 
 

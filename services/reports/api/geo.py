@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from services.reports.api.deps import CallerDep, utcnow
 from services.reports.geo import service
 from services.reports.geo.geojson import MAX_BYTES, Layer
-from services.reports.geo.schemas import LayerLoadedOut
+from services.reports.geo.schemas import LayerLoadedOut, WardOut
 from shared.deps import SessionDep
 from shared.errors import InvalidInputError, PayloadTooLargeError
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/geo", tags=["geo"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/wards/lookup", summary="The ward a point lies in (404 outside every loaded ward)")
+async def ward_lookup(
+    session: SessionDep,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+) -> WardOut:
+    return await service.find_ward(session=session, lat=lat, lon=lon)
 
 
 @router.get("/{layer}", summary="A map layer as a GeoJSON FeatureCollection (empty until the city loads one)")

@@ -31,10 +31,10 @@ def contains(geometry: dict[str, Any], *, lon: float, lat: float) -> bool:
     return any(sum(_crossings(ring, lon, lat) for ring in polygon) % 2 == 1 for polygon in polygons)
 
 
-def ward_at(wards: dict[str, Any], *, lat: float, lon: float) -> str | None:
-    """The code of the first ward of the layer that contains the point, or None (outside them all)."""
+def ward_at(wards: dict[str, Any], *, lat: float, lon: float) -> dict[str, str] | None:
+    """The properties (code, name) of the first ward of the layer that contains the point, or None."""
     for feature in wards["features"]:
         if contains(feature["geometry"], lon=lon, lat=lat):
-            code: str = feature["properties"]["code"]
-            return code
+            properties: dict[str, str] = feature["properties"]
+            return properties
     return None

@@ -10,3 +10,8 @@ from services.reports.geo.geojson import Layer
 class LayerLoadedOut(BaseModel):
     layer: Layer
     features: int
+
+
+class WardOut(BaseModel):
+    code: str
+    name: str

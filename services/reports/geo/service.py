@@ -12,6 +12,8 @@ from services.reports.access import require_role
 from services.reports.geo import repository
 from services.reports.geo.geojson import Layer, validate
 from services.reports.geo.lookup import ward_at
+from services.reports.geo.schemas import WardOut
+from shared.errors import NotFoundError
 from shared.identity import Caller
 
 log = logging.getLogger("cityops.reports.geo")
@@ -36,5 +38,18 @@ async def read(*, session: AsyncSession, layer: Layer) -> dict[str, Any]:
 
 async def ward_of(session: AsyncSession, *, lat: float, lon: float) -> str | None:
     """The code of the ward the point lies in, if wards are loaded and one contains it."""
+    found = await _ward(session, lat=lat, lon=lon)
+    return found["code"] if found else None
+
+
+async def find_ward(*, session: AsyncSession, lat: float, lon: float) -> WardOut:
+    """The ward a new report at the point would get (the public page shows it before sending)."""
+    found = await _ward(session, lat=lat, lon=lon)
+    if found is None:
+        raise NotFoundError("no loaded ward contains this point")
+    return WardOut(code=found["code"], name=found["name"])
+
+
+async def _ward(session: AsyncSession, *, lat: float, lon: float) -> dict[str, str] | None:
     wards = await repository.document(session, "wards")
     return ward_at(wards, lat=lat, lon=lon) if wards else None

@@ -153,6 +153,12 @@ async def test_a_new_case_gets_the_ward_its_location_lies_in(
     assert await ward_of_report(5, 25) is None  # between W_B's polygons
     assert await ward_of_report(50, 5) is None
 
+    # What the public page shows before a report is sent: the same lookup.
+    r = await geo.get("/geo/wards/lookup", params={"lat": 5, "lon": 35}, headers=ANONYMOUS)
+    assert r.json() == {"code": "W_B", "name": "Ward B"}
+    assert (await geo.get("/geo/wards/lookup", params={"lat": 5, "lon": 25})).status_code == 404
+    assert_problem(await geo.get("/geo/wards/lookup", params={"lat": 95, "lon": 25}), 422, "lat")
+
     # A ward given with the case is kept.
     body = {"category": "citizen_complaint", "title": "t", "lat": 2, "lon": 2, "ward": "W2", "source": "citizen"}
     r = await geo.post("/cases", json=body)
