@@ -52,7 +52,8 @@ fmt: $(STAMP)
 
 # The dashboard's browser libraries (services/gateway/web/vendor/vendor.lock: package@version, the
 # registry's sha512 integrity, the files kept). Fetched with `npm pack`, checked, unpacked into
-# vendor/<package>@<version>/ and committed, so `make run` and `make test` never need npm.
+# vendor/<package>@<version>/ with plain modes (markercluster's tarball has every file 0777) and
+# committed, so `make run` and `make test` never need npm.
 VENDOR := services/gateway/web/vendor
 vendor:
 	@command -v npm >/dev/null || { echo "make vendor needs npm (only to update the committed vendor/ files)"; exit 1; }
@@ -65,6 +66,7 @@ vendor:
 	  mkdir "$$tmp/$$spec"; tar xzf "$$tmp/$$tarball" -C "$$tmp/$$spec"; \
 	  rm -rf "$(VENDOR)/$$spec"; mkdir -p "$(VENDOR)/$$spec"; \
 	  (cd "$$tmp/$$spec/package" && cp -R --parents $$files "$(CURDIR)/$(VENDOR)/$$spec/"); \
+	  find "$(VENDOR)/$$spec" -type d -exec chmod 755 {} + -o -type f -exec chmod 644 {} +; \
 	  echo "$$spec: $$integrity"; \
 	done
 

@@ -128,7 +128,12 @@ def test_the_map_draws_the_city_clusters_filters_follows_live_alerts_and_opens_a
     _announce(system, CAMERAS[0][0], alert_id, "ended")
     expect(alert).to_have_count(0, timeout=20_000)
 
-    # The layer filter hides the cameras (and only them); the case filter keeps one category.
+    # The camera filter keeps one status (these cameras are disabled, none online) ...
+    page.get_by_label("Trạng thái camera").select_option("online")
+    expect(cameras).to_have_count(0)
+    page.get_by_label("Trạng thái camera").select_option("")
+    expect(cameras).to_have_count(1)
+    # ... the layer filter hides the cameras (and only them), the case filter keeps one category.
     page.locator("#map-show-camera").uncheck()
     expect(cameras).to_have_count(0)
     expect(view.locator('.marker-cluster[data-cluster="case"]')).to_have_count(1)
@@ -136,9 +141,13 @@ def test_the_map_draws_the_city_clusters_filters_follows_live_alerts_and_opens_a
     expect(view.locator('.marker-cluster[data-cluster="case"]')).to_have_count(0)
     expect(single).to_be_visible()
 
-    # A case marker is a button: Enter (or a click) opens its case.
+    # A case marker is a button: Enter opens its case, and so does a click.
     single.focus()
     page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{system.gateway}/#/cases/{alone}")
+    expect(page.locator("#case-detail")).to_contain_text("Vụ việc bản đồ 3", timeout=10_000)
+    page.go_back()
+    page.locator(f'#map-view .pin-case[data-case="{alone}"]').click()
     expect(page).to_have_url(f"{system.gateway}/#/cases/{alone}")
     expect(page.locator("#case-detail")).to_contain_text("Vụ việc bản đồ 3", timeout=10_000)
     assert errors == []

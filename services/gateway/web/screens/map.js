@@ -133,7 +133,7 @@ export default {
     KINDS.forEach(render);
     const placed = L.featureGroup(kinds.flatMap((kind) => layers[kind].getLayers())).getBounds();
     const frame = placed.isValid() ? placed : city;
-    if (frame?.isValid()) map.fitBounds(frame, { padding: [30, 30], maxZoom: 17 });
+    if (frame?.isValid()) map.fitBounds(frame, { padding: [30, 30], maxZoom: 16 });
   },
   unmount() {
     teardown?.();
