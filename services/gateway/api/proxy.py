@@ -118,14 +118,20 @@ class ForwardIndex(BaseRoute):
             return Match.NONE, {}
         segments = tuple(get_route_path(scope).split("/"))
         found = [c for n in range(1, len(segments) + 1) for c in self._by_start.get(segments[:n], ())]
-        partial: Scope | None = None
+        other_methods = []
         for _, route in sorted(found, key=itemgetter(0)):
+            # Only a route of the request's method can match fully; the others matter only without one.
+            if scope["method"] not in route.methods:
+                other_methods.append(route)
+                continue
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
                 return match, {**child_scope, _CHOSEN: route}
-            if match is Match.PARTIAL and partial is None:
-                partial = {**child_scope, _CHOSEN: route}
-        return (Match.NONE, {}) if partial is None else (Match.PARTIAL, partial)
+        for route in other_methods:
+            match, child_scope = route.matches(scope)
+            if match is Match.PARTIAL:
+                return match, {**child_scope, _CHOSEN: route}
+        return Match.NONE, {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await scope[_CHOSEN].handle(scope, receive, send)
