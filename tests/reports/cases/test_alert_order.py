@@ -3,7 +3,8 @@ consumer and the outbox of one database, and every alert's steps still land in i
 they were published, and every case's events leave on the bus in the order its versions were written.
 
 The burst is published round-robin over the origins (step 1 of every origin, then step 2, ...), so the
-steps of one origin fall into different fetches, which the two replicas take at the same time.
+steps of one origin fall into different fetches, which the two replicas take at the same time. Then the
+consumer is reset under both replicas: the whole stream redelivered changes nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from nats.js.api import DeliverPolicy
 
 from devstack.servers import NatsServer
 from shared.messages import AlertAcknowledged, AlertEvent, CaseChanged
-from shared.subjects import alert, alert_ack
+from shared.subjects import ALERT_CASES_CONSUMER, alert, alert_ack
 from tests.reports.cases.test_alert_consumer import _drained
 from tests.support import NATS_ADMIN, ServiceProcess, nats_server_for
 
@@ -139,6 +140,18 @@ async def test_two_replicas_keep_the_order_of_each_origin_and_case(
             assert replica.proc is not None
             assert replica.proc.poll() is None
             assert '"alerts.applied"' in replica.log_text()
+
+        # The consumer reset under both replicas: the whole stream comes again, in any interleaving, and
+        # changes no case and publishes no event.
+        before = await pg.fetchval("SELECT count(*) FROM reports.case_event")
+        published = (await js.stream_info("REPORTS")).state.messages
+        await js.delete_consumer("ALERTS", ALERT_CASES_CONSUMER)
+        await asyncio.sleep(3)  # both replicas notice and declare it again, from the stream's start
+        await _drained(js)
+        await _outbox_empty(pg)
+        assert await pg.fetchval("SELECT count(*) FROM reports.case_event") == before
+        assert (await js.stream_info("REPORTS")).state.messages == published
+        assert (first.log_text() + second.log_text()).count('"outcome": "duplicate"') >= len(PHASES) * ORIGINS
     finally:
         await pg.close()
         await nc.close()
