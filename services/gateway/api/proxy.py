@@ -121,7 +121,7 @@ class ForwardIndex(BaseRoute):
         other_methods = []
         for _, route in sorted(found, key=itemgetter(0)):
             # Only a route of the request's method can match fully; the others matter only without one.
-            if scope["method"] not in route.methods:
+            if route.methods is not None and scope["method"] not in route.methods:
                 other_methods.append(route)
                 continue
             match, child_scope = route.matches(scope)
