@@ -213,6 +213,10 @@ class CaseChanged(Message):
     department: str | None = None
     at: datetime
     by: str | None = None
+    # The case's version after this change: 1 for "created", then one more per event, in commit order.
+    # A reader (the gateway's feed, a webhook target) can tell a late or repeated event by it. None in
+    # events from before versions existed.
+    version: int | None = None
 
 
 class EvidenceHoldRequested(Message):

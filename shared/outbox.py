@@ -1,10 +1,11 @@
 """The one transactional outbox: events are rows committed with the change they describe.
 
 A use case calls ``Outbox.stage`` inside its unit of work; the row is committed (or rolled back) with
-the change. ``OutboxRelay`` publishes the rows to JetStream in id order and deletes them, so a change is
-never committed without its event (NATS down, the process killed after the commit). Each row carries
-its ``Nats-Msg-Id`` (its own, or ``<service>-outbox-<id>-<created, µs>``): a row published but not yet deleted when the
-relay dies is stored once by the stream's de-duplication window.
+the change. ``OutboxRelay`` publishes the rows to JetStream in id order, one replica at a time, and
+deletes them, so a change is never committed without its event (NATS down, the process killed after
+the commit). Each row carries its ``Nats-Msg-Id`` (its own, or ``<service>-outbox-<id>-<created, µs>``):
+a row published but not yet deleted when the relay dies is stored once by the stream's de-duplication
+window.
 
 Each service that publishes events maps the ``outbox`` table in its own schema::
 
@@ -21,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import BigInteger, DateTime, Identity, LargeBinary, Text, event, func, select
+from sqlalchemy import BigInteger, DateTime, Identity, LargeBinary, Text, event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -38,6 +39,7 @@ PUBLISHED = Counter(
 BACKLOG = Gauge("cityops_outbox_backlog", "Events committed but not yet published", ["service"])
 RELAY_POLL_S = 1.0
 RELAY_BATCH = 200
+RELAY_BUSY_S = 0.05
 
 
 class OutboxRow:
@@ -101,20 +103,28 @@ class Outbox:
                 await asyncio.wait_for(self._committed.wait(), RELAY_POLL_S)
             self._committed.clear()
             try:
-                while await self.relay(database=runtime.database, bus=runtime.bus) == RELAY_BATCH:
-                    pass
+                while (published := await self.relay(database=runtime.database, bus=runtime.bus)) != 0:
+                    if published is None:  # another replica relays; ours may be committed after its batch
+                        await asyncio.sleep(RELAY_BUSY_S)
+                    elif published < RELAY_BATCH:
+                        break
             except Exception as exc:
                 log.warning("outbox.relay_failed", extra={"service": self._service, "error": repr(exc)})
 
-    async def relay(self, *, database: Database, bus: Bus) -> int:
-        """Publish the oldest waiting events in order; returns how many were published."""
+    async def relay(self, *, database: Database, bus: Bus) -> int | None:
+        """Publish the oldest waiting events in order; returns how many were published, None when another
+        replica is relaying (try again shortly)."""
         model = self._model
         published = 0
         async with database.session() as session:
-            # SKIP LOCKED: replicas relay different rows instead of waiting on each other.
-            rows = await session.scalars(
-                select(model).order_by(model.id).limit(RELAY_BATCH).with_for_update(skip_locked=True)
-            )
+            # One relay at a time across the replicas: two relaying different rows at once would publish a
+            # case's (or an alert's) later event before its earlier one. Rows of one case are committed in
+            # id order (its row lock), so one relay in id order publishes them in commit order.
+            if not await session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": f"outbox:{self._service}"}
+            ):
+                return None
+            rows = await session.scalars(select(model).order_by(model.id).limit(RELAY_BATCH).with_for_update())
             for row in rows:
                 # The row's time is part of the id: ids alone repeat across databases on one bus (a restored
                 # backup, a rebuilt database, the test suite), and JetStream would drop those as duplicates.

@@ -128,7 +128,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(overview.router)
     app.include_router(config.router)
     app.include_router(briefings.router)
-    app.include_router(proxy.build_router())
+    proxy.include(app)
     app.include_router(web.router)
     docs = ApiDocs(app.openapi, gw.upstreams)
     app.openapi = docs.schema  # type: ignore[method-assign]

@@ -27,6 +27,7 @@ from typing import Generic, TypeVar
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, ValidationError
 
@@ -154,6 +155,24 @@ class DurableConsumer(Generic[M]):
             for msg in messages:
                 await self.handle(msg)
             await self._measure_lag(sub)
+
+    async def unsettled_before(self, subject: str, after: int, before: int) -> bool:
+        """Whether a message on ``subject`` with a stream sequence in (``after``, ``before``) may not be
+        settled yet. Those up to the consumer's ack floor are (acked, or dead-lettered and termed), so a
+        handler that applies a subject's messages in stream order, each once the earlier ones are, always
+        lets the oldest unsettled message through: it never waits for ever."""
+        js, stream = self._bus.js, self.spec.stream
+        try:
+            first = (await js.get_msg(stream, seq=after + 1, subject=subject, next=True)).seq
+            if first is None or first >= before:
+                return False
+            floor = (await js.consumer_info(stream, self.spec.durable)).ack_floor
+            if floor is None or floor.stream_seq < first:
+                return True
+            first = (await js.get_msg(stream, seq=floor.stream_seq + 1, subject=subject, next=True)).seq
+        except NotFoundError:  # none left on the subject (the stream's age limit removed them)
+            return False
+        return first is not None and first < before
 
     async def _measure_lag(self, sub: JetStreamContext.PullSubscription) -> None:
         if time.monotonic() - self._lag_at < 5:

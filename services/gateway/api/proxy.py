@@ -3,11 +3,16 @@
 # No ``from __future__ import annotations``: FastAPI must see each handler's guard, a closure
 # variable, in its signature as an object, not as a name to resolve in this module's globals.
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from operator import itemgetter
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+from starlette._utils import get_route_path
 from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
 
 from services.gateway.api.deps import Public, Requires, State, audited, authenticate, footage_caller, public, require
 from services.gateway.audit import service as audit
@@ -86,3 +91,55 @@ def build_router() -> APIRouter:
                     dependencies=[Depends(audited(forward.audited))] if forward.audited else None,
                 )
     return router
+
+
+_CHOSEN = "cityops.forward_route"
+
+
+def _literal_start(path: str) -> tuple[str, ...]:
+    """The segments of a route's path before its first parameter: every path it matches starts with them."""
+    segments = path.split("/")
+    return tuple(segments[: next((n for n, s in enumerate(segments) if "{" in s), len(segments))])
+
+
+class ForwardIndex(BaseRoute):
+    """The forwarded routes found by the literal start of their path: a request tries only the few routes
+    whose literal segments its path begins with, in table order, instead of about 200 (path, method) routes
+    one by one. The first full match wins, else the first partial one (405), as when they were in turn."""
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        self._by_start: dict[tuple[str, ...], list[tuple[int, APIRoute]]] = {}
+        for order, route in enumerate(routes):
+            assert isinstance(route, APIRoute)
+            self._by_start.setdefault(_literal_start(route.path), []).append((order, route))
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        segments = tuple(get_route_path(scope).split("/"))
+        found = [c for n in range(1, len(segments) + 1) for c in self._by_start.get(segments[:n], ())]
+        other_methods = []
+        for _, route in sorted(found, key=itemgetter(0)):
+            # Only a route of the request's method can match fully; the others matter only without one.
+            if route.methods is not None and scope["method"] not in route.methods:
+                other_methods.append(route)
+                continue
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                return match, {**child_scope, _CHOSEN: route}
+        for route in other_methods:
+            match, child_scope = route.matches(scope)
+            if match is Match.PARTIAL:
+                return match, {**child_scope, _CHOSEN: route}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope[_CHOSEN].handle(scope, receive, send)
+
+
+def include(app: FastAPI) -> None:
+    """Route the forwarded paths through one ``ForwardIndex``; the same routes, included after it, make the
+    OpenAPI document (a request the index does not take matches none of them there either)."""
+    router = build_router()
+    app.router.routes.append(ForwardIndex(router.routes))
+    app.include_router(router)

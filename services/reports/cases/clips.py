@@ -53,5 +53,5 @@ async def attach_clip(
     if case.status in FINAL_STATUSES:
         # Footage attached to a finished case is kept for the keep period from now, not forever.
         stage_holds_final(session, case.id, closed_at=now, by=caller.name, at=now)
-    stage(session, [changed(case, "clip_attached", caller.name, now)])
+    stage(session, [await changed(session, case, "clip_attached", caller.name, now)])
     return await get_case(session=session, case_id=case.id, caller=caller, now=now)

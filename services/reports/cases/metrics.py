@@ -8,7 +8,7 @@ CASES_CREATED = Counter("cityops_cases_created_total", "Cases recorded", ["sourc
 TRANSITIONS = Counter("cityops_case_transitions_total", "Workflow moves made", ["to"])
 ALERT_MESSAGES = Counter(
     "cityops_case_alert_messages_total", "Alert messages consumed", ["outcome"]
-)  # outcome: created, appended, duplicate (failures: cityops_consumer_messages_total)
+)  # outcome: created, appended, duplicate, suggested, ignored, waiting (failures: cityops_consumer_messages_total)
 ALERT_TO_CASE = Histogram(
     "cityops_case_alert_to_case_seconds",
     "From the alert event's time to its case commit",

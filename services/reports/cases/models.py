@@ -93,6 +93,9 @@ class Case(Base):
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # Site-clearance (GPMB) specifics of a dispute or complaint: parcel, household, handover stage.
     clearance: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # One more for each change published (``CaseChanged.version``), raised by an UPDATE that holds the row
+    # until commit: a case's events carry 1, 2, 3, ... in the order their changes committed.
+    version: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class CaseEvent(Base):

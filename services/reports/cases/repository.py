@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases.models import Case, CaseEvent, Category, ClearanceProject, Rating
@@ -28,6 +28,16 @@ async def get_case(session: AsyncSession, case_id: int, *, readable: frozenset[s
     if lock:
         query = query.with_for_update()
     return await one_or_404(session, query, f"no case {case_id}")
+
+
+async def next_version(session: AsyncSession, case_id: int) -> int:
+    """Raise the case's version by one and return it; the UPDATE holds the row until commit, so a second
+    change of the case waits and takes the next number."""
+    version: int | None = await session.scalar(
+        update(Case).where(Case.id == case_id).values(version=Case.version + 1).returning(Case.version)
+    )
+    assert version is not None
+    return version
 
 
 async def category(session: AsyncSession, code: str) -> Category | None:

@@ -62,7 +62,9 @@ def is_overdue(case: Case, now: datetime) -> bool:
     return case.status in OPEN_STATUSES and case.due_at < now
 
 
-def changed(case: Case, event: str, by: str | None, at: datetime) -> CaseChanged:
+async def changed(session: AsyncSession, case: Case, event: str, by: str | None, at: datetime) -> CaseChanged:
+    """The event of a change of ``case``, numbered with the case's next version (the row stays locked
+    until the transaction ends, so versions follow the commit order)."""
     return CaseChanged(
         case_id=str(case.id),
         event=event,
@@ -71,6 +73,7 @@ def changed(case: Case, event: str, by: str | None, at: datetime) -> CaseChanged
         department=case.department,
         at=at,
         by=by,
+        version=await repository.next_version(session, case.id),
     )
 
 
@@ -199,7 +202,7 @@ async def open_case(
         "case.created",
         extra={"case_id": case.id, "category": case.category, "source": case.source, "duplicate_of": duplicate},
     )
-    return case, changed(case, "created", actor, now)
+    return case, await changed(session, case, "created", actor, now)
 
 
 @dataclass(frozen=True)
@@ -286,7 +289,7 @@ async def _move(session: AsyncSession, case_id: int, body: TransitionIn, caller:
     if body.to == "resolved" and case.source != "camera_alert":
         token = await issue_token(session, case.id, now)
     log.info("case.transition", extra={"case_id": case.id, "from": before, "to": body.to, "by": caller.name})
-    return Transitioned(case, token, changed(case, body.to, caller.name, now))
+    return Transitioned(case, token, await changed(session, case, body.to, caller.name, now))
 
 
 async def comment(
@@ -307,7 +310,7 @@ async def _detail_with_event(
 ) -> CaseDetailOut:
     """The changed case as the caller may see it; its event goes out with the change."""
     out = await _detail(session, case, now, personal_data=sees_personal_data(caller))
-    stage(session, [changed(case, event, caller.name, now)])
+    stage(session, [await changed(session, case, event, caller.name, now)])
     return out
 
 
@@ -367,7 +370,13 @@ async def merge(
     record(session, target, actor=caller.name, kind="merged_in", at=now, comment=note, data={"from": case_id})
     log.info("case.merged", extra={"case_id": case_id, "into": into, "by": caller.name})
     out = await _detail(session, dup, now, personal_data=sees_personal_data(caller))
-    stage(session, [changed(dup, "merged", caller.name, now), changed(target, "updated", caller.name, now)])
+    stage(
+        session,
+        [
+            await changed(session, dup, "merged", caller.name, now),
+            await changed(session, target, "updated", caller.name, now),
+        ],
+    )
     return out
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports.cases.calendar import VIETNAM
 from services.reports.cases.events import stage
+from services.reports.cases.service import changed
 from services.reports.notifications import repository
 from services.reports.notifications.models import Contact, Webhook
 from services.reports.notifications.notices import (
@@ -161,16 +162,7 @@ async def announce_overdue(*, session: AsyncSession, now: datetime, limit: int) 
     changes: list[CaseChanged | DirectiveChanged] = []
     for case in await repository.overdue_cases(session, now=now, limit=limit):
         if await repository.mark_overdue(session, kind="case", ref=str(case.id), deadline=case.due_at, now=now):
-            changes.append(
-                CaseChanged(
-                    case_id=str(case.id),
-                    event="overdue",
-                    status=case.status,
-                    category=case.category,
-                    department=case.department,
-                    at=now,
-                )
-            )
+            changes.append(await changed(session, case, "overdue", None, now))
     today = now.astimezone(VIETNAM).date()
     for directive, departments in await repository.overdue_directives(session, today=today, limit=limit):
         deadline = repository.directive_deadline(directive.deadline)

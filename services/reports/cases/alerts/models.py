@@ -1,4 +1,5 @@
-"""Alerts whose rule asks for a case to be suggested rather than opened (``case_policy = suggest``)."""
+"""Alerts whose rule asks for a case to be suggested rather than opened (``case_policy = suggest``), and
+how far each alert origin has been applied."""
 
 from __future__ import annotations
 
@@ -25,3 +26,13 @@ class CaseSuggestion(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("city_case.id", ondelete="SET NULL"))
     opened_by: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AlertOrigin(Base):
+    """The stream sequence of the last message of one ALERTS subject (an origin) applied to the cases: the
+    origin's messages are applied in stream order, each only once those before it on the subject are."""
+
+    __tablename__ = "alert_origin"
+
+    alert_key: Mapped[str] = mapped_column(Text, primary_key=True)  # <camera>.<rule>, as cases keep it
+    stream_seq: Mapped[int] = mapped_column(BigInteger)

@@ -2,11 +2,15 @@
 
 Every applied message leaves a ``case_alert`` row keyed by (alert_id, phase, at) in the same
 transaction as its case change: a redelivery finds the row and changes nothing. Messages of one
-camera/rule are serialised across replicas by a transaction-scoped advisory lock.
+camera/rule (one ALERTS subject, an origin) are serialised across replicas by a transaction-scoped
+advisory lock, and applied in stream order: the origin's ``alert_origin`` row holds the sequence of
+the last one applied, a message at or below it is a redelivery, and one with an earlier message of the
+origin still unsettled waits for it (another replica may hold it, or it was redelivered after a crash).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -34,8 +38,11 @@ INDICATOR_FALLBACK_CATEGORY = "indicator_alert"
 OUTAGE_FALLBACK_CATEGORY = "infrastructure"
 _FALLBACKS = {"indicator": INDICATOR_FALLBACK_CATEGORY, "outage": OUTAGE_FALLBACK_CATEGORY}
 
-# suggested: remembered for an operator to open (case_policy suggest); ignored: case_policy never.
-Outcome = Literal["created", "appended", "duplicate", "suggested", "ignored"]
+# suggested: remembered for an operator to open (case_policy suggest); ignored: case_policy never;
+# waiting: an earlier message of the origin is not applied yet, nothing was done.
+Outcome = Literal["created", "appended", "duplicate", "suggested", "ignored", "waiting"]
+# Whether a message of the origin after the given stream sequence and before this one may be unapplied.
+EarlierPending = Callable[[int], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,7 @@ async def _into_case(
         case.updated_at = now
         record(session, case, actor=actor, kind="alert", at=now, comment=event.detail, data=data)
         outcome = "appended"
-        message = changed(case, "alert", actor, now)
+        message = await changed(session, case, "alert", actor, now)
     session.add(
         CaseAlert(alert_id=event.alert_id, phase=event.phase, at=event.at, case_id=case.id, stream_seq=stream_seq)
     )
@@ -144,10 +151,17 @@ async def _remember(session: AsyncSession, event: AlertEvent, key: str, stream_s
 
 
 async def apply_alert(
-    *, session: AsyncSession, event: AlertEvent, subject: str, stream_seq: int, now: datetime
+    *,
+    session: AsyncSession,
+    event: AlertEvent,
+    subject: str,
+    stream_seq: int,
+    earlier_pending: EarlierPending,
+    now: datetime,
 ) -> Applied:
     """Open a case for a new alert, or append to the open case of its alert or origin; the case's
-    event is staged with the change (none for a duplicate).
+    event is staged with the change (none for a duplicate). Nothing is done ("waiting") while an
+    earlier message of the origin may still be unapplied.
 
     The rule's ``case_policy`` decides for an alert not yet in a case: ``auto`` as above; ``never``:
     nothing (the alert stays in analytics); ``suggest``: no case, but an open case of the same origin
@@ -155,6 +169,12 @@ async def apply_alert(
     (``open_case_from_alert``). Alerts already in a case go on being appended to it."""
     key = alert_key(subject)
     await repository.lock_origin(session, key)
+    last = await repository.origin_seq(session, key)
+    if stream_seq <= last:
+        return Applied("duplicate", None, None)
+    if await earlier_pending(last):
+        return Applied("waiting", None, None)
+    await repository.advance_origin(session, key, stream_seq)
     seen = await repository.applied(session, event.alert_id, event.phase, event.at)
     if seen is not None:
         return Applied("duplicate", seen.case_id, None)

@@ -45,7 +45,7 @@ async def rate(*, session: AsyncSession, token: str, rating_in: RatingIn, now: d
     case_id = await rate_once(session, token, rating_in, now)
     case = await get_case(session, case_id, readable=None)
     out = await view(session=session, token=token, now=now)
-    stage(session, [changed(case, "rated", None, now)])
+    stage(session, [await changed(session, case, "rated", None, now)])
 
     async def count() -> None:
         RATINGS.labels(str(rating_in.rating)).inc()
