@@ -3,7 +3,7 @@ by its ``CaseChanged`` events) and, per alert origin (``<camera>.<rule>``, the A
 sequence of the last message applied, so a later message of the origin is never applied before it.
 
 Revision ID: q0001_event_order
-Revises: p0001_privacy
+Revises: g0002_case_photo
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "q0001_event_order"
-down_revision: str | Sequence[str] | None = "p0001_privacy"
+down_revision: str | Sequence[str] | None = "g0002_case_photo"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 S = "reports"
