@@ -9,7 +9,6 @@ import { createRouter } from "./core/router.js";
 import { keep, logout, resume, session } from "./core/session.js";
 import screens from "./screens/index.js";
 import { setLiveState } from "./screens/alerts.js";
-import "./core/alerts.js";
 
 // Screens in the nav have texts of their own (locales/<lang>/<screen>.json); places use common.json.
 const names = screens.filter((s) => s.label).map((s) => s.name);

@@ -1,6 +1,6 @@
 // THE API client of the dashboard: every screen's requests go through here (screens get these in ctx).
 // The token logic (bearer header, refresh before expiry, one refresh and retry on a 401) is session.js's.
-import { api, session } from "./session.js";
+import { api } from "./session.js";
 
 export { api };
 
@@ -34,5 +34,3 @@ export async function download(path, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
   return name;
 }
-
-export { session };

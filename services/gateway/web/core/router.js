@@ -10,8 +10,6 @@ export function parse(hash) {
   return { screen: path[0] ?? "", path: path.slice(1), query: new URLSearchParams(cut < 0 ? "" : body.slice(cut + 1)) };
 }
 
-export const link = (screen, ...rest) => `#/${[screen, ...rest].map(encodeURIComponent).join("/")}`;
-
 // screens: the registry; ctx: what every screen gets; onShow(screen): the nav marks the current one.
 export function createRouter({ screens, ctx, main, onShow = () => {} }) {
   let current = null; // { screen, root }
@@ -49,7 +47,6 @@ export function createRouter({ screens, ctx, main, onShow = () => {} }) {
   window.addEventListener("hashchange", route);
   return {
     route,
-    current: () => current?.screen.name ?? null,
     start() { running = true; return route(); },
     stop() { running = false; stop(); },
   };
