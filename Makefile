@@ -92,7 +92,7 @@ ffmpeg:
 bench: $(STAMP) ffmpeg
 	$(BIN)/python -m bench
 
-# Replicas of ingest and analytics on one machine: bench/results/scale.json (not part of `make bench`).
+# Replicas of ingest and analytics on one machine: bench/results/scale.json and bench/REPORT.md (not part of `make bench`).
 bench-scale: $(STAMP)
 	$(BIN)/python -m bench.scale
 

@@ -42,6 +42,7 @@ import nats
 from nats.aio.msg import Msg
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench import report
 from bench.__main__ import RESULTS, machine
 from bench.figures import figure
 from bench.infra import infra
@@ -445,6 +446,7 @@ def main() -> int:
     result = run()
     (RESULTS / "scale.json").write_text(json.dumps(result, indent=2))
     print(f"== wrote {RESULTS / 'scale.json'} in {result['duration_s']:.0f} s", flush=True)
+    print(f"report: {report.write()}", flush=True)
     return 0
 
 
