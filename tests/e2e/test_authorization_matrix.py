@@ -43,6 +43,8 @@ TREE = (
 )
 INDICATOR = {"code": "MX_N", "name": "Count", "value_type": "integer", "aggregation": "sum",
              "period_type": "monthly", "domain": "test"}  # fmt: skip
+FORM = {"code": "MX_F", "name": "Form", "period_type": "monthly", "deadline_days": 5, "indicators": ["MX_N"],
+        "departments": [DEPT, "MX_B"]}  # fmt: skip
 ACTORS = "NALOVDK"
 ALL_SIGNED_IN = "ALOVDK"
 CITY = "ALOV"  # the center's own staff: every camera and city-wide figure
@@ -115,6 +117,15 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/datavalues", None, ALL_SIGNED_IN),
     ("POST", "/api/v1/datavalues", {}, "ADK"),
     ("GET", "/api/v1/completeness", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/completeness/due", None, ALL_SIGNED_IN),
+    # a department officer's form entry: reading by whoever reads the data, writing by who pushes it
+    ("GET", "/api/v1/entry/forms/no-such-form/grid?department=MX_A&period=2025-09", None, ALL_SIGNED_IN),
+    ("PUT", "/api/v1/entry/forms/no-such-form/draft", {}, "ADK"),
+    ("POST", "/api/v1/entry/forms/no-such-form/submit", {}, "ADK"),
+    ("POST", "/api/v1/entry/uploads", {}, "ADK"),
+    ("GET", "/api/v1/entry/history", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/entry", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/entry/audit", None, ALL_SIGNED_IN),
     ("GET", "/api/v1/analytics/aggregate", None, ALL_SIGNED_IN),
     ("GET", "/dhis2/api/dataValueSets", None, ALL_SIGNED_IN),
     ("GET", "/dhis2/api/40/dataValueSets", None, ALL_SIGNED_IN),
@@ -143,6 +154,9 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/directives", None, "ALOVD"),
     ("POST", "/api/v1/directives", {}, "AL"),
     ("POST", "/api/v1/directives/999999/progress", {}, "AD"),
+    ("GET", "/api/v1/directives/999999/attachments", None, "ALOVD"),
+    ("POST", "/api/v1/directives/999999/attachments", {}, "AD"),
+    ("GET", "/api/v1/directives/999999/attachments/1", None, "ALOVD"),
     ("GET", "/api/v1/projects", None, "ALOVD"),
     ("POST", "/api/v1/projects", {}, "AO"),
     ("GET", "/api/v1/satisfaction/summary", None, "ALOVD"),
@@ -237,6 +251,7 @@ def actors(system: System) -> Actors:
         r = httpx.post(gw + "/api/v1/departments", json=body, headers=admin)
         assert r.status_code == 201, r.text
     assert httpx.post(gw + "/api/v1/indicators", json=INDICATOR, headers=admin).status_code == 201
+    assert httpx.post(gw + "/api/v1/forms", json=FORM, headers=admin).status_code == 201
     r = httpx.post(gw + "/api/v1/api-keys", json={"name": "matrix key", "departments": [DEPT]}, headers=admin)
     assert r.status_code == 201, r.text
     headers = {
@@ -342,6 +357,10 @@ def _push(department: str) -> dict[str, object]:
     return {"dataValues": [{"indicator": "MX_N", "department": department, "period": "2025-10", "value": 2}]}
 
 
+def _entry(department: str) -> dict[str, object]:
+    return {"department": department, "period": "2025-09", "cells": [{"indicator": "MX_N", "value": "3"}]}
+
+
 # Department-owned data, own vs other department: (actor, method, path, body, expected status).
 # "{case:MX_A}" is the id of the case assigned to MX_A. Another department's item is a 404 (its
 # existence is not revealed); a write into another department's data is a 403.
@@ -359,6 +378,17 @@ OWNERSHIP: list[tuple[str, str, str, dict[str, object] | None, int]] = [
     ("D", "GET", "/api/v1/directives/{directive:MX_B}", None, 404),
     ("D", "POST", "/api/v1/directives/{directive:MX_B}/progress", {"percent": 50}, 404),
     ("D", "POST", "/api/v1/directives/{directive:MX_A}/progress", {"percent": 50}, 200),
+    ("D", "GET", "/api/v1/directives/{directive:MX_A}/attachments", None, 200),
+    ("D", "GET", "/api/v1/directives/{directive:MX_B}/attachments", None, 404),
+    # form entry: another department's form is unknown; a parent reads its subtree's but files only its own
+    ("D", "GET", "/api/v1/entry/forms/MX_F/grid?department=MX_A&period=2025-09", None, 200),
+    ("D", "GET", "/api/v1/entry/forms/MX_F/grid?department=MX_B&period=2025-09", None, 404),
+    ("D", "PUT", "/api/v1/entry/forms/MX_F/draft", _entry("MX_A"), 200),
+    ("D", "PUT", "/api/v1/entry/forms/MX_F/draft", _entry("MX_B"), 404),
+    ("D", "POST", "/api/v1/entry/forms/MX_F/submit", _entry("MX_B"), 404),
+    ("P", "GET", "/api/v1/entry/forms/MX_F/grid?department=MX_A&period=2025-09", None, 200),
+    ("P", "PUT", "/api/v1/entry/forms/MX_F/draft", _entry("MX_A"), 403),
+    ("T", "POST", "/api/v1/entry/forms/MX_F/submit", _entry("MX_B"), 404),
     # Rows for another department are refused in the import summary (409 naming the field); none is stored.
     ("D", "POST", "/api/v1/datavalues", _push("MX_B"), 409),
     # D's personal access token: D's departments, no more
