@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from devstack.dbroles import SERVICES, ensure_roles, runtime_url
 from devstack.rtsp import LOOPBACK_CAMERAS_ENV, RtspServer
@@ -26,6 +26,8 @@ from tests.support import ServiceProcess
 ADMIN_PASSWORD = "e2e-admin-password"
 DENIED = re.compile(r"(?i)permissions violation|authorization violation|permission denied|InsufficientPrivilege")
 CLIP = "vtest.mp4"
+# A screenshot of every dashboard screen, for a person to look at (gitignored).
+SCREENS = Path(__file__).resolve().parents[1] / "artifacts" / "screens"
 
 
 @dataclass
@@ -165,6 +167,12 @@ def browser() -> Iterator[Browser]:
     yield from chromium(
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"
     )
+
+
+def screenshot(page: Page, screen: str) -> None:
+    """The page as it is now, kept as tests/artifacts/screens/<screen>.png."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"{screen}.png"), full_page=True)
 
 
 def until(what: str, probe: Callable[[], Any], timeout: float, system: System) -> Any:

@@ -1,6 +1,6 @@
 """The operations dashboard in a real browser (Debian's Chromium) on the whole running system.
 
-Screenshots go to tests/artifacts/ for a person to look at.
+Screenshots of each screen go to tests/artifacts/screens/ for a person to look at.
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ from pathlib import Path
 import httpx
 import nats
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from devstack.servers import NatsServer
 from shared import subjects
 from shared.messages import AlertEvent
-from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System, running_system
+from tests.e2e.conftest import ADMIN_PASSWORD, CLIP, System, running_system, screenshot
 from tests.support import NATS_ADMIN
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CAMERA = "dash-market"
 # Short-lived access tokens: during the test the dashboard refreshes its login (and the media cookie)
 # several times, and its live feed (which the gateway ends after a token lifetime) resumes each time.
@@ -42,11 +41,6 @@ def system(nats_server: NatsServer, module_database: str, footage_h264: Path) ->
         basic = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
         system.admin = {"Authorization": f"Basic {basic}"}
         yield system
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
 
 
 def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_case(
@@ -73,7 +67,7 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
     page.wait_for_function(
         f"document.querySelector('.tile[data-camera=\"{CAMERA}\"] video').currentTime > 0", timeout=20_000
     )
-    _shot(page, "wall")
+    screenshot(page, "wall")
     first_token = page.evaluate("sessionStorage.getItem('cityops.token')")
 
     # The login is refreshed before its token expires, and the event stream, ended by the gateway
@@ -90,7 +84,7 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
     item = page.locator("#alert-feed li").first
     expect(item).to_be_visible(timeout=90_000)
     expect(item).to_contain_text(CAMERA)
-    _shot(page, "alert")
+    screenshot(page, "alerts")
     item.get_by_role("button", name="Xác nhận").click()
     expect(item.get_by_role("button")).to_have_text("Đã xác nhận", timeout=10_000)
     alerts = httpx.get(gw + "/api/v1/alerts", params={"camera": CAMERA}, headers=admin).json()["items"]
@@ -117,19 +111,19 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
                 page.wait_for_timeout(700)
                 break
     expect(detail).to_contain_text("· resolved", timeout=10_000)
-    _shot(page, "case")
+    screenshot(page, "cases")
     case_id = row.get_attribute("data-case")
     assert httpx.get(gw + f"/api/v1/cases/{case_id}", headers=admin).json()["status"] == "resolved"
 
     page.get_by_role("button", name="Chỉ tiêu").click()
     expect(page.locator(".kpi").first).to_be_visible(timeout=15_000)
     assert page.locator(".kpi[data-indicator]").count() >= 1
-    _shot(page, "kpis")
+    screenshot(page, "kpis")
     page.select_option("#lang", "en")
     expect(page.get_by_role("button", name="Video wall")).to_be_visible()
     page.get_by_role("button", name="Map").click()
     expect(page.locator("#map-canvas circle.camera").first).to_be_attached(timeout=10_000)
-    _shot(page, "map-en")
+    screenshot(page, "map")
 
     # Once the first media cookie has expired, the wall's video still plays (the cookie is renewed with
     # every refresh; the live socket, closed by the gateway after a token lifetime, reconnects with it),

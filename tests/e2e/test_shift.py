@@ -36,8 +36,8 @@ TOKEN_S, IDLE_S, LOGIN_S = 3, 20, 45
 # The goal: the feed is back, with what was published meanwhile, within this long.
 RECOVERY_S = 10
 CAMERA = "shift-cam"
-# The dashboard's own API client (session.js: the bearer token, one refresh and retry on a 401).
-API_ME = "async () => (await (await import('/static/session.js')).api('/api/v1/auth/me')).name"
+# The dashboard's own API client (core/api.js over core/session.js: the bearer token, one refresh and retry on a 401).
+API_ME = "async () => (await (await import('/static/core/api.js')).api('/api/v1/auth/me')).name"
 # Every event the feed dispatched, and every state it showed, from now on.
 RECORD = """() => {
   window.__events = []; window.__states = [];

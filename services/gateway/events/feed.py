@@ -29,7 +29,7 @@ from shared.errors import InvalidInputError
 
 EventType = Literal["alert", "camera_status", "case", "directive", "datavalues_imported"]
 ALL_TYPES: tuple[EventType, ...] = ("alert", "camera_status", "case", "directive", "datavalues_imported")
-# A client hearing nothing for two of these takes its connection for dead and reconnects (web/feed.js):
+# A client hearing nothing for two of these takes its connection for dead and reconnects (web/core/feed.js):
 # short enough that a silently dropped connection is replaced within seconds, not minutes.
 KEEPALIVE_S = 5.0
 QUEUE_LIMIT = 2000

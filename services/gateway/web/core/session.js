@@ -93,19 +93,22 @@ export function logout() {
   end();
 }
 
-export async function api(path, { method = "GET", body, form, retried = false } = {}) {
-  const headers = { Accept: "application/json" };
+// raw: the Response itself (a file to download), once it is known to be ok.
+export async function api(path, { method = "GET", body, form, raw = false, retried = false } = {}) {
+  const headers = { Accept: raw ? "*/*" : "application/json" };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   let payload;
-  if (form) { payload = new URLSearchParams(form); }
+  // A FormData (a file upload) goes as multipart, a plain object as a urlencoded form.
+  if (form) { payload = form instanceof FormData ? form : new URLSearchParams(form); }
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
   const response = await fetch(path, { method, headers, body: payload });
   if (response.status === 401 && path !== "/api/v1/auth/token") {
     // An access token that expired (the tab slept past its refresh) or was revoked: one refresh, one retry.
-    if (!retried && (await refreshOrEnd()) === "ok") return api(path, { method, body, form, retried: true });
+    if (!retried && (await refreshOrEnd()) === "ok") return api(path, { method, body, form, raw, retried: true });
     if (retried) end();
     throw Object.assign(new Error("unauthorized"), { status: 401 });
   }
+  if (raw && response.ok) return response;
   const data = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
   if (!response.ok) throw Object.assign(new Error(data?.detail || response.statusText), { status: response.status, data });
   return data;

@@ -21,7 +21,7 @@
 // Faces and number plates are pixelated in every tile unless the user holds footage:raw and gives a
 // reason: a page opened with ?reason=… (before the #) passes it on the socket's URL, and the gateway
 // decides (and writes the reason in the audit line).
-import { LABELS } from "./i18n.js";
+import { t } from "./i18n.js";
 
 const MAX_BACKOFF_MS = 2000;
 // No message for this long (the server sends a keepalive every 5 s): the socket is dead, replace it.
@@ -63,8 +63,7 @@ export function liveTile(camera, { quality = "sub" } = {}) {
 }
 
 function label(state) {
-  const lang = document.documentElement.lang in LABELS ? document.documentElement.lang : "vi";
-  return LABELS[lang][`video.${state}`] ?? state;
+  return t(`video.${state}`);
 }
 
 class Player {

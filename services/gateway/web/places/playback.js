@@ -15,17 +15,11 @@ const MAX_CAMERAS = 4;
 const FAR_MS = 1000; // a follower further than this from the master seeks; closer, its rate is nudged
 const NEAR_MS = 40;
 
-let ctx; // { api, allItems, el, t } from app.js
-let view; // the playback section
+let ctx; // the screen context (core/router.js)
+let view; // the playback section (the router's root for this screen)
 let session = null; // { players, rate, playing, from, to, tick, at (the last position asked for) }
 // A page opened with ?reason=… gives it for the session, as the reason field does.
 let rawReason = new URLSearchParams(location.search).get("reason") ?? sessionStorage.getItem("cityops.rawReason") ?? "";
-
-export function setup(context) {
-  ctx = context;
-  view = ctx.el("section", { id: "playback", class: "panel", hidden: "" });
-  document.querySelector("main").append(view);
-}
 
 // The link that opens playback of an alert: 10 s before it starts, its camera, its marker.
 export function alertLink(alert) {
@@ -37,17 +31,20 @@ export function cameraLink(camera, at = new Date(Date.now() - 5 * 60_000)) {
   return `#/playback/${encodeURIComponent(camera.id ?? camera)}?t=${encodeURIComponent(at.toISOString())}`;
 }
 
-export function route(hash) {
-  close();
-  const match = hash.match(/^#\/playback\/([^?]+)(?:\?(.*))?$/);
-  if (!match) { view.hidden = true; return false; }
-  const params = new URLSearchParams(match[2] ?? "");
-  const cameras = decodeURIComponent(match[1]).split(",").filter(Boolean).slice(0, MAX_CAMERAS);
-  const at = Date.parse(params.get("t") ?? "") || Date.now() - 5 * 60_000;
-  document.querySelectorAll("main > section").forEach((s) => { s.hidden = s !== view; });
-  open(cameras, at).catch((e) => view.replaceChildren(ctx.el("p", { class: "error", role: "alert" }, e.message)));
-  return true;
-}
+// The screen (web/screens/index.js registers it): #/playback/<camera>[,<camera>…]?t=…, not in the nav.
+export default {
+  name: "playback",
+  label: null,
+  permission: null,
+  async mount(root, context, params) {
+    ctx = context;
+    view = root;
+    const cameras = (params.path[0] ?? "").split(",").filter(Boolean).slice(0, MAX_CAMERAS);
+    const at = Date.parse(params.query.get("t") ?? "") || Date.now() - 5 * 60_000;
+    await open(cameras, at).catch((e) => view.replaceChildren(ctx.el("p", { class: "error", role: "alert" }, e.message)));
+  },
+  unmount: close,
+};
 
 function close() {
   if (!session) return;
@@ -69,7 +66,6 @@ async function open(cameras, at) {
   view.replaceChildren(ctx.el("div", { class: "panel-head" }, ctx.el("h2", {}, ctx.t("playback")), toggle, ...speeds, clock,
     ...(ctx.can("footage:raw") ? [reasonForm()] : []),
     ctx.el("a", { href: "#/" }, ctx.t("close"))), ctx.el("div", { class: `players n${players.length}` }, ...players.map((p) => p.node)));
-  view.hidden = false;
   await seek(at);
   session.tick = setInterval(follow, 250);
 }

@@ -1,47 +1,52 @@
 // Walls as places: a wall at its own link (#/walls/<id>), group tours (#/tours/<groups>?every=<s>),
 // laid out for a big screen (kiosk: no top bar), and the natural name order every camera list uses.
+import { el } from "../core/dom.js";
+import { t } from "../core/i18n.js";
+import { liveTile } from "../core/live.js";
+
 const collator = new Intl.Collator("vi", { numeric: true });
 // "Tường 2" before "Tường 10", Vietnamese letters in their alphabet; the API sorts by the same rule.
 export const byName = (a, b) => collator.compare(a.name, b.name) || collator.compare(a.id, b.id);
 
-let ctx; // { api, allItems, el, t, cameraTile } from app.js
-let place; // the kiosk section, made once
+let ctx; // the screen context (core/router.js)
+let place; // the kiosk section: the router's root for the screen
 let tour = null; // the running tour: { groups, index, every, timer, paused, due }
 
-// Every tile of a wall or a tour is made here, and only here: the lead swaps in the live tile
-// (live.js `liveTile(camera, {quality: "sub"})`) at this one line.
-export function tile(camera) {
-  return ctx.cameraTile(camera);
+// Every camera tile (the wall screen's, a wall's, a tour's) is made here, and only here. `open`: what a
+// click or Enter on the tile does (the wall screen opens the camera's detail); a kiosk tile only plays.
+export function tile(camera, open) {
+  const status = camera.status?.status ?? "offline";
+  const action = open ? { tabindex: "0", role: "button", onclick: () => open(camera), onkeydown: (e) => { if (e.key === "Enter") open(camera); } } : {};
+  return el("div", { class: "tile", "data-camera": camera.id, "data-status": status, "aria-label": `${camera.name} — ${t(status)}`, ...action },
+    liveTile(camera, { quality: "sub" }),
+    el("div", { class: "meta" }, el("strong", {}, camera.name), el("span", {}, camera.category), badge(status)));
 }
 
-export function setup(context) {
-  ctx = context;
-  place = ctx.el("section", { id: "place", class: "place", hidden: "" });
-  document.querySelector("main").append(place);
-  document.addEventListener("keydown", onKey);
-}
+export const badge = (status) => el("span", { class: `badge ${status}` }, t(status));
 
-// The routes of this module; false when the hash is not one of them.
-export function route(hash) {
-  stopTour();
-  const wall = hash.match(/^#\/walls\/([^/?]+)$/);
-  const tours = hash.match(/^#\/tours\/([^?]*)(?:\?(.*))?$/);
-  if (!wall && !tours) { leave(); return false; }
-  enter();
-  (wall ? openWall(decodeURIComponent(wall[1])) : openTour(decodeURIComponent(tours[1]), new URLSearchParams(tours[2] ?? "")))
-    .catch((e) => { place.replaceChildren(ctx.el("p", { class: "error", role: "alert" }, e.message)); });
-  return true;
+// The screens: #/walls/<id> and #/tours/<groups>?every=<s> (web/screens/index.js registers them, not in the nav).
+function screen(name) {
+  return {
+    name, id: "place", label: null, permission: null,
+    async mount(root, context, params) {
+      ctx = context;
+      place = root;
+      place.className = "place";
+      document.body.classList.add("kiosk");
+      document.addEventListener("keydown", onKey);
+      const target = params.path[0] ?? "";
+      await (name === "walls" ? openWall(target) : openTour(target, params.query))
+        .catch((e) => { place.replaceChildren(ctx.el("p", { class: "error", role: "alert" }, e.message)); });
+    },
+    unmount() {
+      stopTour();
+      document.removeEventListener("keydown", onKey);
+      document.body.classList.remove("kiosk");
+    },
+  };
 }
-
-function enter() {
-  document.body.classList.add("kiosk");
-  document.querySelectorAll("main > section").forEach((s) => { s.hidden = s !== place; });
-}
-
-function leave() {
-  document.body.classList.remove("kiosk");
-  if (place) { place.hidden = true; place.replaceChildren(); }
-}
+export const walls = screen("walls");
+export const tours = screen("tours");
 
 function bar(title, ...tools) {
   const full = ctx.el("button", { type: "button", class: "fullscreen", title: "F11",

@@ -1,0 +1,11 @@
+// The screens of the dashboard, in nav order: one import line per screen (web/core/router.js mounts them).
+// Screens with label null are places reached by links (walls, tours, playback), not in the nav.
+import wall from "./wall.js";
+import map from "./map.js";
+import alerts from "./alerts.js";
+import kpis from "./kpis.js";
+import cases from "./cases.js";
+import { walls, tours } from "../places/walls.js";
+import playback from "../places/playback.js";
+
+export default [wall, map, alerts, kpis, cases, walls, tours, playback];
