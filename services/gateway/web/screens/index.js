@@ -5,7 +5,11 @@ import map from "./map.js";
 import alerts from "./alerts.js";
 import kpis from "./kpis.js";
 import cases from "./cases.js";
+import forms from "./forms.js";
+import upload from "./upload.js";
+import history from "./history.js";
+import tasks from "./tasks.js";
 import { walls, tours } from "../places/walls.js";
 import playback from "../places/playback.js";
 
-export default [wall, map, alerts, kpis, cases, walls, tours, playback];
+export default [wall, map, alerts, kpis, cases, forms, upload, history, tasks, walls, tours, playback];
