@@ -21,6 +21,9 @@ async function dueList(root, ctx) {
   root.append(el("h2", {}, t("forms.title")), due.length ? table : el("p", {}, t("forms.none")));
 }
 
+// An indicator without disaggregation has one cell, of DHIS2's "default" option combo: just its value.
+const columnName = (ctx, column) => (column.code === "default" ? ctx.t("forms.value") : column.name);
+
 function cellsOf(root) {
   return [...root.querySelectorAll("input[data-indicator]")].map((input) => ({
     indicator: input.dataset.indicator, category_option_combo: input.dataset.combo, value: input.value.trim(),
@@ -52,7 +55,7 @@ async function grid(root, ctx, [form, department, period]) {
   const g = await ctx.api(`/api/v1/entry/forms/${encodeURIComponent(form)}/grid?${q}`);
   const status = el("p", { id: STATUS_ID, role: "status", "aria-live": "polite" });
   const head = el("tr", {}, el("th", { scope: "col" }, t("forms.indicator")),
-    ...g.columns.map((c) => el("th", { scope: "col" }, c.name)));
+    ...g.columns.map((c) => el("th", { scope: "col" }, columnName(ctx, c))));
   const body = g.rows.map((row) => el("tr", {},
     el("th", { scope: "row" }, `${row.name}${row.unit ? ` (${row.unit})` : ""}`),
     ...g.columns.map((col) => {
@@ -60,7 +63,7 @@ async function grid(root, ctx, [form, department, period]) {
       if (!cell) return el("td", { class: "na" }, "—");
       const id = cellId(row.indicator, col.code);
       return el("td", {},
-        el("label", { for: id, class: "sr-only" }, `${row.name} — ${col.name}`),
+        el("label", { for: id, class: "sr-only" }, col.code === "default" ? row.name : `${row.name} — ${col.name}`),
         el("input", { id, type: "text", inputmode: row.value_type === "text" ? "text" : "decimal",
           "data-indicator": row.indicator, "data-combo": col.code, "aria-describedby": `${id}-msg`,
           value: cell.draft ?? cell.value ?? "" }),

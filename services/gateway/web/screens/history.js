@@ -18,7 +18,8 @@ export default {
       table("history-submissions", t("history.submissions"),
         [["form_name"], ["department"], ["period"], ["submitted_at", when], ["submitted_by"]], subs.items),
       table("history-audit", t("history.audit"),
-        [["changed_at", when], ["indicator"], ["department"], ["period"], ["action"], ["old_value"], ["new_value"],
+        [["changed_at", when], ["indicator"], ["department"], ["period"], ["action", (a) => t(`history.action.${a}`)],
+          ["old_value"], ["new_value"],
           ["changed_by"]], changes.items));
   },
 };

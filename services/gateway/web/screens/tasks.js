@@ -17,6 +17,9 @@ async function card(ctx, d) {
   const { el, t } = ctx;
   const share = d.departments.find((x) => ctx.me.departments.includes(x.department));
   const id = `task-${d.id}`;
+  const line = (x) => (summary = el("p", { id: `${id}-summary` },
+    `${t("tasks.deadline")}: ${x.deadline} · ${t(`tasks.status.${x.status}`)} · ${x.issued_by}`));
+  let summary;
   const status = el("p", { id: `${id}-status`, role: "status", "aria-live": "polite" });
   const percent = el("input", { id: `${id}-percent`, type: "number", min: 0, max: 100, step: 5, value: share.percent });
   const note = el("textarea", { id: `${id}-note`, rows: 2, maxlength: 5000 });
@@ -34,6 +37,8 @@ async function card(ctx, d) {
       const body = { department: share.department, percent: Number(percent.value), done: done.checked, note: note.value || null };
       const out = await ctx.api(`/api/v1/directives/${d.id}/progress`, { method: "POST", body });
       const mineNow = out.departments.find((x) => x.department === share.department);
+      const shown = summary;
+      shown.replaceWith(line(out));
       status.textContent = t("tasks.reported").replace("{percent}", mineNow.percent);
     } catch (err) { status.textContent = err.message; }
   } }, t("tasks.report"));
@@ -51,7 +56,7 @@ async function card(ctx, d) {
   await listFiles();
   return el("article", { id, class: `task ${d.status}`, "aria-labelledby": `${id}-title` },
     el("h3", { id: `${id}-title` }, d.title),
-    el("p", {}, `${t("tasks.deadline")}: ${d.deadline} · ${t(`tasks.status.${d.status}`)} · ${d.issued_by}`),
+    line(d),
     d.body ? el("p", {}, d.body) : "",
     el("div", { class: "form-row" },
       el("label", { for: percent.id }, t("tasks.percent")), percent,
