@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt migrate bench bench-scale soak install clean browser ffmpeg nats-config
+.PHONY: run test lint fmt migrate bench bench-scale soak install clean browser ffmpeg nats-config vendor
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -23,14 +23,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The dashboard tests drive Debian's Chromium (no browser download happens: none could, offline).
+# The dashboard tests drive Debian's Chromium (no browser download happens: none could, offline), with
+# Debian's CJK fonts so the public page's Korean and Chinese screenshots show text, not empty boxes.
 browser:
-	@command -v chromium >/dev/null || { \
+	@{ command -v chromium >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
-	      || echo "could not install Debian's chromium: the dashboard browser tests will fail"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null) \
+	      || echo "could not install Debian's chromium and CJK fonts: the dashboard browser tests may fail"; \
 	  else \
-	    echo "Debian's chromium is missing and this user cannot install it: run 'sudo apt-get install chromium'"; \
+	    echo "Debian's chromium or fonts-noto-cjk is missing and this user cannot install them: run 'sudo apt-get install chromium fonts-noto-cjk'"; \
 	  fi; }
 
 run: $(STAMP)
@@ -48,6 +49,26 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The dashboard's browser libraries (services/gateway/web/vendor/vendor.lock: package@version, the
+# registry's sha512 integrity, the files kept). Fetched with `npm pack`, checked, unpacked into
+# vendor/<package>@<version>/ with plain modes (markercluster's tarball has every file 0777) and
+# committed, so `make run` and `make test` never need npm.
+VENDOR := services/gateway/web/vendor
+vendor:
+	@command -v npm >/dev/null || { echo "make vendor needs npm (only to update the committed vendor/ files)"; exit 1; }
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	grep -v '^#' $(VENDOR)/vendor.lock | while read -r spec integrity files; do \
+	  [ -n "$$spec" ] || continue; \
+	  tarball=$$(npm pack --silent --pack-destination "$$tmp" "$$spec" | tail -n 1); \
+	  got="sha512-$$(openssl dgst -sha512 -binary "$$tmp/$$tarball" | base64 -w0)"; \
+	  if [ "$$got" != "$$integrity" ]; then echo "$$spec: integrity $$got, the lock says $$integrity"; exit 1; fi; \
+	  mkdir "$$tmp/$$spec"; tar xzf "$$tmp/$$tarball" -C "$$tmp/$$spec"; \
+	  rm -rf "$(VENDOR)/$$spec"; mkdir -p "$(VENDOR)/$$spec"; \
+	  (cd "$$tmp/$$spec/package" && cp -R --parents $$files "$(CURDIR)/$(VENDOR)/$$spec/"); \
+	  find "$(VENDOR)/$$spec" -type d -exec chmod 755 {} + -o -type f -exec chmod 644 {} +; \
+	  echo "$$spec: $$integrity"; \
+	done
 
 migrate: $(STAMP)
 	$(BIN)/python -m devstack migrate

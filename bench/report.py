@@ -93,6 +93,11 @@ def _scale_section(scale: dict[str, Any], plot: str | None) -> list[str]:
     for key in ("failover_s", "lease_ttl_s", "duplicate_frames"):
         if key in scale:
             out.append(f"- `{key}`: {_num(scale[key])}")
+    for service, costs in scale.get("fit", {}).items():
+        out.append(
+            f"- {service}: {_num(1000 * costs['fixed_cores_per_replica'])} ms CPU/s fixed per replica, "
+            f"{_num(1000 * costs['cores_per_camera'])} ms CPU/s per camera (least squares over the windows)"
+        )
     if scale.get("notes"):
         out.append(f"\n{_cell(scale['notes'])}")
     if plot:

@@ -28,8 +28,8 @@ MAX_TOKEN_TTL_S = 60
 CLOCK_SKEW_S = 5
 ALL_DEPARTMENTS = "*"
 
-Role = Literal["admin", "leader", "operator", "department", "viewer"]
-ROLES: tuple[Role, ...] = ("admin", "leader", "operator", "department", "viewer")
+Role = Literal["admin", "leader", "operator", "department", "viewer", "inspector"]
+ROLES: tuple[Role, ...] = ("admin", "leader", "operator", "department", "viewer", "inspector")
 Kind = Literal["user", "api_key", "anonymous"]
 
 

@@ -12,7 +12,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from services.gateway.api import audit, auth, dhis2, events, live, media, overview, personal_tokens, proxy, web
+from services.gateway.api import (
+    audit,
+    auth,
+    briefings,
+    config,
+    dhis2,
+    events,
+    live,
+    media,
+    overview,
+    personal_tokens,
+    proxy,
+    web,
+)
 from services.gateway.auth import service as auth_service
 from services.gateway.auth.cache import CallerCache
 from services.gateway.auth.secrets import Hashing
@@ -113,6 +126,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(live.router)
     app.include_router(overview.router)
+    app.include_router(config.router)
+    app.include_router(briefings.router)
     app.include_router(proxy.build_router())
     app.include_router(web.router)
     docs = ApiDocs(app.openapi, gw.upstreams)

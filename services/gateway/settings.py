@@ -9,6 +9,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
@@ -83,6 +84,12 @@ class GatewaySettings(ServiceSettings):
     # same rows as CSV ~5 MiB: bigger loads are split or sent as CSV.
     max_body_bytes: int = 10 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
+    # The dashboard map's tile server, a Leaflet URL template ({z}/{x}/{y}, optional {s} and {r}): the
+    # city's own OSM tiles. Every browser is sent it (GET /api/v1/config/map), so it may carry no
+    # credential. Empty: the map draws the city's ward boundaries and main roads (GeoJSON) instead.
+    map_tiles_url: str = ""
+    map_tiles_attribution: str = ""
+    map_max_zoom: int = Field(19, ge=1, le=22)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -105,6 +112,12 @@ class GatewaySettings(ServiceSettings):
                 raise ValueError(f"not an IP address or CIDR: {entry!r}") from exc
         return value
 
+    @field_validator("map_tiles_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        # Refused at start, not found out in an operator's blank map (or a key leaked to every browser).
+        return check_tile_template(value.strip())
+
     def subject_key(self) -> bytes:
         """The audit log's subject HMAC key (``audit_subject_key``, or derived from the signing JWT key)."""
         if self.audit_subject_key is not None:
@@ -115,6 +128,27 @@ class GatewaySettings(ServiceSettings):
     def jwt_key_set(self) -> KeySet:
         """The users' token keys; ``KeyConfigError`` when none are configured."""
         return KeySet(variable="CITYOPS_GATEWAY_JWT_KEYS", value=self.jwt_keys, file=self.jwt_keys_file)
+
+
+# Query parameters that carry a tile provider's credential: a city's own tile server needs none.
+_CREDENTIAL_PARAMS = frozenset({"key", "apikey", "api_key", "access_token", "token", "secret", "password"})
+
+
+def check_tile_template(url: str) -> str:
+    """``url`` if it is a usable public tile URL template (or empty); ValueError naming what is wrong."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if not (parts.scheme in {"http", "https"} and parts.netloc) and not url.startswith("/"):
+        raise ValueError("a tile URL is http(s)://host/... or a path on the gateway's host (/tiles/...)")
+    missing = [part for part in ("{z}", "{x}", "{y}") if part not in url]
+    if missing:
+        raise ValueError(f"a tile URL template needs {', '.join(missing)}")
+    if parts.username or parts.password:
+        raise ValueError("a tile URL is sent to every browser: it may not carry a user or password")
+    if _CREDENTIAL_PARAMS & {name.lower() for name, _ in parse_qsl(parts.query)}:
+        raise ValueError("a tile URL is sent to every browser: it may not carry a key or token")
+    return url
 
 
 @lru_cache

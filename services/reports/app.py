@@ -19,6 +19,7 @@ from services.reports.api.cases import (
     kpis,
     open311,
     projects,
+    public_reports,
     satisfaction,
     suggestions,
 )
@@ -27,6 +28,7 @@ from services.reports.api.dhis2 import analytics as dhis2_analytics
 from services.reports.api.dhis2 import data as dhis2_data
 from services.reports.api.dhis2 import metadata as dhis2_metadata
 from services.reports.api.dhis2.paths import Dhis2Paths
+from services.reports.api.geo import router as geo_router
 from services.reports.api.notifications import router as notifications_router
 from services.reports.api.privacy import router as privacy_router
 from services.reports.businesses.kpis.service import publish_kpis
@@ -67,14 +69,17 @@ ROUTERS = (
     categories.router,
     kpis.router,
     suggestions.router,  # before cases: /cases/suggestions is not a case id
+    public_reports.photos,
     cases.router,
     open311.router,
+    public_reports.router,
     satisfaction.public,
     satisfaction.router,
     directives.router,
     projects.router,
     notifications_router,
     privacy_router,
+    geo_router,
 )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import text
 
 from services.reports.datavalues.periods import PeriodType, period_containing, periods_between
+from services.reports.geo.geojson import LAYERS, validate
 from shared.db import Database
 from shared.service import Runtime
 from shared.settings import ServiceSettings
@@ -27,6 +28,8 @@ from shared.settings import ServiceSettings
 log = logging.getLogger("cityops.reports.seed")
 
 CATALOGUE = Path(__file__).parent / "seed_samson.json"
+# Approximate, hand-drawn wards and roads so the demo's map and ward lookup have something to use.
+DEMO_GEO = Path(__file__).parent / "seed_samson_geo.json"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -39,7 +42,7 @@ async def seed_catalogue(database_url: str, *, sample_values: bool = True, today
     """Create the schema if needed, then insert what is missing; return how many rows were added."""
     cat = load_catalogue()
     db = Database(database_url, schema="reports", migrations_dir=MIGRATIONS_DIR, app_name="seed.reports")
-    added = {"departments": 0, "indicators": 0, "forms": 0, "values": 0}
+    added = {"departments": 0, "indicators": 0, "forms": 0, "layers": 0, "values": 0}
     try:
         await db.migrate()
         async with db.engine.begin() as conn:
@@ -131,10 +134,28 @@ async def seed_catalogue(database_url: str, *, sample_values: bool = True, today
                     ),
                     {"f": form_id, "codes": f["departments"]},
                 )
+            added["layers"] = await _demo_layers(conn)
             if sample_values:
                 added["values"] = await _sample_values(conn, cat, today or date.today())
     finally:
         await db.close()
+    return added
+
+
+async def _demo_layers(conn: Any) -> int:
+    """The demo map layers, each only where none is loaded (a city's own layers are never replaced)."""
+    demo = json.loads(DEMO_GEO.read_text(encoding="utf-8"))
+    added = 0
+    for layer in LAYERS:
+        document = validate(layer, demo[layer])
+        res = await conn.execute(
+            text(
+                "INSERT INTO reports.geo_layer (name, document, features, updated_at, updated_by) "
+                "VALUES (:name, CAST(:document AS jsonb), :features, now(), 'demo seed') ON CONFLICT (name) DO NOTHING"
+            ),
+            {"name": layer, "document": json.dumps(document), "features": len(document["features"])},
+        )
+        added += res.rowcount
     return added
 
 

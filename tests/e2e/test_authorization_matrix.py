@@ -7,7 +7,8 @@ PostgreSQL). A request that passes authorization must reach its service and get 
 expected, anything but 403 (401 for anonymous) where it is not, and any 5xx (a 503 above all) fail.
 
 Actors: N anonymous, A admin, L leader, O operator, V viewer, D a department user of MX_A,
-K a department API key of MX_A created with the default scopes. The second table puts the
+K a department API key of MX_A created with the default scopes, I an inspector of a tourism department
+(the business registry and its complaints: no cameras, alerts or department data). The second table puts the
 department users against their own and another department's data: MX_A sits under MX_P, MX_B apart,
 and P is a department user of MX_P. T is a personal access token of D (``ApiToken d2pat_…``): it must
 get what D gets everywhere, but make no further token.
@@ -45,8 +46,10 @@ INDICATOR = {"code": "MX_N", "name": "Count", "value_type": "integer", "aggregat
              "period_type": "monthly", "domain": "test"}  # fmt: skip
 FORM = {"code": "MX_F", "name": "Form", "period_type": "monthly", "deadline_days": 5, "indicators": ["MX_N"],
         "departments": [DEPT, "MX_B"]}  # fmt: skip
-ACTORS = "NALOVDK"
-ALL_SIGNED_IN = "ALOVDK"
+ENTRY = {"period": "2025-09", "cells": [{"indicator": "MX_N", "value": "3"}]}
+ACTORS = "NALOVDKI"
+ALL_SIGNED_IN = "ALOVDKI"
+DATA_READERS = "ALOVDK"  # department data and its catalogue: not the inspector
 CITY = "ALOV"  # the center's own staff: every camera and city-wide figure
 # Open311 answers bad input with 400, as GeoReport v2 says (the rest of the API with 422).
 PASSED = {200, 201, 202, 204, 400, 404, 409, 422}
@@ -57,7 +60,7 @@ _NIL = str(uuid.UUID(int=0))
 MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     # who am I, users, keys, audit
     ("GET", "/api/v1/auth/me", None, ALL_SIGNED_IN),
-    ("POST", "/api/v1/auth/session", None, "ALOVD"),  # a media cookie is for a person's login, not a key
+    ("POST", "/api/v1/auth/session", None, "ALOVDI"),  # a media cookie is for a person's login, not a key
     ("GET", "/api/v1/users", None, "A"),
     ("POST", "/api/v1/users", {}, "A"),
     ("PATCH", "/api/v1/users/nobody-here", {}, "A"),
@@ -67,15 +70,19 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("DELETE", f"/api/v1/api-keys/{_NIL}", None, "A"),
     ("GET", "/api/v1/audit", None, "AL"),
     ("GET", "/api/v1/audit.csv?kind=contact.read&subject=0912345678", None, "AL"),
+    # the city briefing: leaders, and the center's operators who prepare it
+    ("GET", "/api/v1/briefings/2026-W49", None, "ALO"),
+    ("GET", "/api/v1/briefings/2026-11.xlsx", None, "ALO"),
+    ("GET", "/api/v1/briefings/2026-11.pdf", None, "ALO"),
     # personal access tokens: each person's own; an admin lists and revokes anyone's
-    ("GET", "/api/v1/me/tokens", None, "ALOVD"),
-    ("POST", "/api/v1/me/tokens", {}, "ALOVD"),
-    ("DELETE", "/api/v1/me/tokens/no-such-token", None, "ALOVD"),
+    ("GET", "/api/v1/me/tokens", None, "ALOVDI"),
+    ("POST", "/api/v1/me/tokens", {}, "ALOVDI"),
+    ("DELETE", "/api/v1/me/tokens/no-such-token", None, "ALOVDI"),
     ("GET", "/api/v1/personal-access-tokens", None, "A"),
     ("DELETE", "/api/v1/personal-access-tokens/no-such-token", None, "A"),
-    ("POST", "/dhis2/api/apiToken", {}, "ALOVD"),
-    ("GET", "/dhis2/api/apiToken/no-such-token", None, "ALOVD"),
-    ("DELETE", "/dhis2/api/apiToken/no-such-token", None, "ALOVD"),
+    ("POST", "/dhis2/api/apiToken", {}, "ALOVDI"),
+    ("GET", "/dhis2/api/apiToken/no-such-token", None, "ALOVDI"),
+    ("DELETE", "/dhis2/api/apiToken/no-such-token", None, "ALOVDI"),
     # cameras, layouts, video and evidence: the center's staff; configuration by the admin
     ("GET", "/api/v1/cameras", None, CITY),
     ("POST", "/api/v1/cameras", {}, "A"),
@@ -106,62 +113,64 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("DELETE", f"/api/v1/maintenance-windows/{_NIL}", None, "AO"),
     ("GET", "/api/v1/overview", None, CITY),
     # department data: every department reads the catalogue and pushes its own figures
-    ("GET", "/api/v1/departments", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/departments", None, DATA_READERS),
     ("POST", "/api/v1/departments", {}, "A"),
-    ("GET", "/api/v1/indicators", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/indicators", None, DATA_READERS),
     ("POST", "/api/v1/indicators", {}, "A"),
-    ("GET", "/api/v1/forms", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/forms", None, DATA_READERS),
     ("POST", "/api/v1/forms", {}, "A"),
-    ("GET", "/api/v1/category-combos", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/category-combos", None, DATA_READERS),
     ("POST", "/api/v1/category-combos", {}, "A"),
-    ("GET", "/api/v1/datavalues", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/datavalues", None, DATA_READERS),
     ("POST", "/api/v1/datavalues", {}, "ADK"),
-    ("GET", "/api/v1/completeness", None, ALL_SIGNED_IN),
-    ("GET", "/api/v1/completeness/due", None, ALL_SIGNED_IN),
-    # a department officer's form entry: reading by whoever reads the data, writing by who pushes it
-    ("GET", "/api/v1/entry/forms/no-such-form/grid?department=MX_A&period=2025-09", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/completeness", None, DATA_READERS),
+    ("GET", "/api/v1/completeness/due", None, DATA_READERS),
+    ("GET", "/api/v1/entry/forms/no-such-form/grid?department=MX_A&period=2025-09", None, DATA_READERS),
     ("PUT", "/api/v1/entry/forms/no-such-form/draft", {}, "ADK"),
     ("POST", "/api/v1/entry/forms/no-such-form/submit", {}, "ADK"),
     ("POST", "/api/v1/entry/uploads", {}, "ADK"),
-    ("GET", "/api/v1/entry/history", None, ALL_SIGNED_IN),
-    ("GET", "/api/v1/entry", None, ALL_SIGNED_IN),
-    ("GET", "/api/v1/entry/audit", None, ALL_SIGNED_IN),
-    ("GET", "/api/v1/analytics/aggregate", None, ALL_SIGNED_IN),
-    ("GET", "/dhis2/api/dataValueSets", None, ALL_SIGNED_IN),
-    ("GET", "/dhis2/api/40/dataValueSets", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/entry/history", None, DATA_READERS),
+    ("GET", "/api/v1/entry", None, DATA_READERS),
+    ("GET", "/api/v1/entry/audit", None, DATA_READERS),
+    ("GET", "/api/v1/analytics/aggregate", None, DATA_READERS),
+    ("GET", "/dhis2/api/dataValueSets", None, DATA_READERS),
+    ("GET", "/dhis2/api/40/dataValueSets", None, DATA_READERS),
     ("GET", "/dhis2/api/system/info", None, ALL_SIGNED_IN),
     ("GET", "/dhis2/api/me", None, ALL_SIGNED_IN),
     ("GET", "/dhis2/api/me/authorization", None, ALL_SIGNED_IN),
-    ("GET", "/dhis2/api", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api", None, DATA_READERS),
     ("POST", "/dhis2/api", {}, "ADK"),
-    ("GET", "/dhis2/api/organisationUnits", None, ALL_SIGNED_IN),
-    ("GET", "/dhis2/api/dataElements.json", None, ALL_SIGNED_IN),
-    ("GET", "/dhis2/api/metadata", None, ALL_SIGNED_IN),
-    ("GET", "/dhis2/api/analytics", None, ALL_SIGNED_IN),
-    ("GET", "/dhis2/api/completeDataSetRegistrations", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api/organisationUnits", None, DATA_READERS),
+    ("GET", "/dhis2/api/dataElements.json", None, DATA_READERS),
+    ("GET", "/dhis2/api/metadata", None, DATA_READERS),
+    ("GET", "/dhis2/api/analytics", None, DATA_READERS),
+    ("GET", "/dhis2/api/completeDataSetRegistrations", None, DATA_READERS),
     ("POST", "/dhis2/api/completeDataSetRegistrations", {}, "ADK"),
-    ("GET", "/dhis2/api/system/tasks/DATAVALUE_IMPORT/no-such-job", None, ALL_SIGNED_IN),
+    ("GET", "/dhis2/api/system/tasks/DATAVALUE_IMPORT/no-such-job", None, DATA_READERS),
     ("POST", "/dhis2/api/dataValues", {}, "ADK"),
     # cases, directives, projects: people, not machines (a default key pushes data only)
-    ("GET", "/api/v1/cases", None, "ALOVD"),
-    ("POST", "/api/v1/cases", {}, "ALOD"),
-    ("GET", "/api/v1/cases/999999", None, "ALOVD"),
+    ("GET", "/api/v1/cases", None, "ALOVDI"),
+    ("POST", "/api/v1/cases", {}, "ALODI"),
+    ("GET", "/api/v1/cases/999999", None, "ALOVDI"),
+    ("GET", "/api/v1/cases/999999/photos/1", None, "ALOVDI"),  # a photo sent with a public report
     # alerts whose rule suggests a case: camera alerts, so the center's staff; one click opens the case
     ("GET", "/api/v1/cases/suggestions", None, CITY),
+    ("GET", "/api/v1/cases/breakdown?since=2026-11-01T00:00:00Z&until=2026-12-01T00:00:00Z", None, "ALOVDI"),
     ("POST", "/api/v1/cases/from-alert/no-such-alert", None, "ALO"),
-    ("GET", "/api/v1/categories", None, "ALOVD"),
+    ("GET", "/api/v1/categories", None, "ALOVDI"),
     ("POST", "/api/v1/categories", {}, "A"),
-    ("GET", "/api/v1/directives", None, "ALOVD"),
+    ("GET", "/api/v1/directives", None, "ALOVDI"),
     ("POST", "/api/v1/directives", {}, "AL"),
     ("POST", "/api/v1/directives/999999/progress", {}, "AD"),
-    ("GET", "/api/v1/directives/999999/attachments", None, "ALOVD"),
+    ("GET", "/api/v1/directives/999999/attachments", None, "ALOVDI"),
     ("POST", "/api/v1/directives/999999/attachments", {}, "AD"),
-    ("GET", "/api/v1/directives/999999/attachments/1", None, "ALOVD"),
-    ("GET", "/api/v1/projects", None, "ALOVD"),
+    ("GET", "/api/v1/directives/999999/attachments/1", None, "ALOVDI"),
+    ("GET", "/api/v1/projects", None, "ALOVDI"),
     ("POST", "/api/v1/projects", {}, "AO"),
-    ("GET", "/api/v1/satisfaction/summary", None, "ALOVD"),
-    ("GET", "/api/v1/businesses", None, "ALOVD"),
-    ("POST", "/api/v1/businesses", {}, "AOD"),
+    ("GET", "/api/v1/satisfaction/summary", None, "ALOVDI"),
+    ("GET", "/api/v1/businesses", None, "ALOVDI"),
+    ("GET", "/api/v1/businesses/offenders?since=2026-11-01&until=2026-12-01", None, "ALOVDI"),
+    ("POST", "/api/v1/businesses", {}, "AODI"),
     # the rest of each area's routes
     ("GET", "/api/v1/cameras/no-such-camera/mjpeg", None, CITY),
     ("WS", "/api/v1/live", {"op": "watch", "camera": "no-such-camera"}, CITY),  # as the MJPEG view
@@ -175,25 +184,25 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", f"/api/v1/evidence-packages/{_NIL}", None, CITY),
     ("GET", f"/api/v1/evidence-packages/{_NIL}/download", None, "ALO"),
     ("GET", "/api/v1/evidence-packages/public-key", None, ACTORS),
-    ("POST", "/api/v1/cases/999999/clips", {}, "ALOD"),
+    ("POST", "/api/v1/cases/999999/clips", {}, "ALODI"),
     ("GET", "/api/v1/groups/no-such-group", None, CITY),
     ("GET", "/api/v1/walls/no-such-wall", None, CITY),
     ("GET", "/api/v1/rules/999999", None, CITY),
     ("GET", "/api/v1/counts/no-such-view", None, CITY),
     ("GET", "/api/v1/events", None, "ALOVD"),
     ("WS", "/api/v1/events/ws", None, "ALOVD"),
-    ("GET", "/api/v1/departments/MX_A", None, ALL_SIGNED_IN),
-    ("GET", "/api/v1/indicators/MX_N", None, ALL_SIGNED_IN),
-    ("GET", "/api/v1/forms/no-such-form", None, ALL_SIGNED_IN),
-    ("GET", "/api/v1/datavalues/audit?indicator=MX_N&department=MX_A&period=2025-09", None, ALL_SIGNED_IN),
-    ("GET", "/api/v1/datavalues/traffic?department=MX_A", None, ALL_SIGNED_IN),
-    ("GET", "/api/v1/analytics", None, ALL_SIGNED_IN),
-    ("GET", "/api/v1/completeness/overdue", None, ALL_SIGNED_IN),
+    ("GET", "/api/v1/departments/MX_A", None, DATA_READERS),
+    ("GET", "/api/v1/indicators/MX_N", None, DATA_READERS),
+    ("GET", "/api/v1/forms/no-such-form", None, DATA_READERS),
+    ("GET", "/api/v1/datavalues/audit?indicator=MX_N&department=MX_A&period=2025-09", None, DATA_READERS),
+    ("GET", "/api/v1/datavalues/traffic?department=MX_A", None, DATA_READERS),
+    ("GET", "/api/v1/analytics", None, DATA_READERS),
+    ("GET", "/api/v1/completeness/overdue", None, DATA_READERS),
     ("POST", "/dhis2/api/dataValueSets/no-such", {}, "ADK"),
-    ("GET", "/api/v1/categories/no-such-category", None, "ALOVD"),
-    ("GET", "/api/v1/projects/999999", None, "ALOVD"),
-    ("GET", "/api/v1/satisfaction", None, "ALOVD"),
-    ("GET", "/api/v1/businesses/999999", None, "ALOVD"),
+    ("GET", "/api/v1/categories/no-such-category", None, "ALOVDI"),
+    ("GET", "/api/v1/projects/999999", None, "ALOVDI"),
+    ("GET", "/api/v1/satisfaction", None, "ALOVDI"),
+    ("GET", "/api/v1/businesses/999999", None, "ALOVDI"),
     # outbound notifications: webhooks (signing secrets), contacts, the delivery log; administrators only
     ("GET", "/api/v1/notifications", None, "A"),
     ("GET", "/api/v1/notifications/webhooks", None, "A"),
@@ -212,6 +221,9 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/privacy/subjects", None, "A"),
     ("GET", "/api/v1/privacy/erasures", None, "A"),
     ("POST", "/api/v1/privacy/erasures", {}, "A"),
+    # map layers: loaded by the admin (geo:manage), drawn by anyone
+    ("PUT", "/api/v1/geo/wards", {}, "A"),
+    ("PUT", "/api/v1/geo/roads", {}, "A"),
     # public by design
     ("GET", "/", None, ACTORS),
     ("GET", "/healthz", None, ACTORS),
@@ -234,6 +246,17 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/open311/v2/tokens/no-such-token.json", None, ACTORS),
     ("GET", "/public/v1/businesses", None, ACTORS),
     ("GET", "/api/v1/ratings/no-such-token", None, ACTORS),
+    ("GET", "/api/v1/config/map", None, ACTORS),  # the map's basemap, before login (no secret in it)
+    ("GET", "/api/v1/geo", None, ACTORS),  # no layer named: 404 from reports
+    ("GET", "/api/v1/geo/wards", None, ACTORS),
+    ("GET", "/api/v1/geo/roads", None, ACTORS),
+    ("GET", "/api/v1/geo/wards/lookup?lat=19.74&lon=105.9", None, ACTORS),
+    # the public page's reports, followed and rated by the tracking code
+    ("POST", "/public/v1/reports", {}, ACTORS),
+    ("GET", "/public/v1/reports/AAAA-BBBB-CCCC", None, ACTORS),
+    ("POST", "/public/v1/reports/AAAA-BBBB-CCCC/rating-link", None, ACTORS),
+    ("GET", "/public/", None, ACTORS),
+    ("GET", "/public", None, ACTORS),
 ]
 
 
@@ -263,6 +286,7 @@ def actors(system: System) -> Actors:
         "D": system.user("department", [DEPT]),
         "K": {"X-API-Key": r.json()["key"]},
         "P": system.user("department", ["MX_P"]),
+        "I": system.user("inspector", ["QLTT"]),
     }
     made = httpx.post(gw + "/api/v1/me/tokens", json={"name": "matrix"}, headers=headers["D"])
     assert made.status_code == 201, made.text
@@ -357,10 +381,6 @@ def _push(department: str) -> dict[str, object]:
     return {"dataValues": [{"indicator": "MX_N", "department": department, "period": "2025-10", "value": 2}]}
 
 
-def _entry(department: str) -> dict[str, object]:
-    return {"department": department, "period": "2025-09", "cells": [{"indicator": "MX_N", "value": "3"}]}
-
-
 # Department-owned data, own vs other department: (actor, method, path, body, expected status).
 # "{case:MX_A}" is the id of the case assigned to MX_A. Another department's item is a 404 (its
 # existence is not revealed); a write into another department's data is a 403.
@@ -378,17 +398,13 @@ OWNERSHIP: list[tuple[str, str, str, dict[str, object] | None, int]] = [
     ("D", "GET", "/api/v1/directives/{directive:MX_B}", None, 404),
     ("D", "POST", "/api/v1/directives/{directive:MX_B}/progress", {"percent": 50}, 404),
     ("D", "POST", "/api/v1/directives/{directive:MX_A}/progress", {"percent": 50}, 200),
-    ("D", "GET", "/api/v1/directives/{directive:MX_A}/attachments", None, 200),
     ("D", "GET", "/api/v1/directives/{directive:MX_B}/attachments", None, 404),
     # form entry: another department's form is unknown; a parent reads its subtree's but files only its own
     ("D", "GET", "/api/v1/entry/forms/MX_F/grid?department=MX_A&period=2025-09", None, 200),
     ("D", "GET", "/api/v1/entry/forms/MX_F/grid?department=MX_B&period=2025-09", None, 404),
-    ("D", "PUT", "/api/v1/entry/forms/MX_F/draft", _entry("MX_A"), 200),
-    ("D", "PUT", "/api/v1/entry/forms/MX_F/draft", _entry("MX_B"), 404),
-    ("D", "POST", "/api/v1/entry/forms/MX_F/submit", _entry("MX_B"), 404),
-    ("P", "GET", "/api/v1/entry/forms/MX_F/grid?department=MX_A&period=2025-09", None, 200),
-    ("P", "PUT", "/api/v1/entry/forms/MX_F/draft", _entry("MX_A"), 403),
-    ("T", "POST", "/api/v1/entry/forms/MX_F/submit", _entry("MX_B"), 404),
+    ("D", "PUT", "/api/v1/entry/forms/MX_F/draft", {**ENTRY, "department": "MX_A"}, 200),
+    ("D", "PUT", "/api/v1/entry/forms/MX_F/draft", {**ENTRY, "department": "MX_B"}, 404),
+    ("P", "PUT", "/api/v1/entry/forms/MX_F/draft", {**ENTRY, "department": "MX_A"}, 403),
     # Rows for another department are refused in the import summary (409 naming the field); none is stored.
     ("D", "POST", "/api/v1/datavalues", _push("MX_B"), 409),
     # D's personal access token: D's departments, no more

@@ -122,8 +122,8 @@ def test_operator_sees_the_wall_go_online_acknowledges_a_live_alert_and_works_a_
     page.select_option("#lang", "en")
     expect(page.get_by_role("button", name="Video wall")).to_be_visible()
     page.get_by_role("button", name="Map").click()
-    expect(page.locator("#map-canvas circle.camera").first).to_be_attached(timeout=10_000)
-    screenshot(page, "map")
+    expect(page.locator("#map-view .pin-camera, #map-view .cluster-camera").first).to_be_attached(timeout=15_000)
+    screenshot(page, "map-en")  # map.png is test_map's
 
     # Once the first media cookie has expired, the wall's video still plays (the cookie is renewed with
     # every refresh; the live socket, closed by the gateway after a token lifetime, reconnects with it),

@@ -95,7 +95,7 @@ def admin(gateway: ServiceProcess) -> dict[str, str]:
 def role_headers(gateway: ServiceProcess, admin: dict[str, str]) -> dict[str, dict[str, str]]:
     """A logged-in user of every role (department users bound to DEPT_A)."""
     headers = {"admin": admin}
-    for role in ("leader", "operator", "department", "viewer"):
+    for role in ("leader", "operator", "department", "viewer", "inspector"):
         username = f"{role}-{uuid.uuid4().hex[:6]}"
         body = {
             "username": username,

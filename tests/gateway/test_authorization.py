@@ -45,7 +45,7 @@ MEDIA_ROUTES = {
     ("GET", "/api/v1/alerts/{alert_id}/snapshot.jpg"),
     ("GET", "/api/v1/evidence-packages/{package_id}/download"),
 }
-ROLES = ("admin", "leader", "operator", "department", "viewer")
+ROLES = ("admin", "leader", "operator", "department", "viewer", "inspector")
 
 
 Guard = Requires | Public | Literal["authenticated"]

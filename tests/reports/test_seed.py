@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from datetime import date
@@ -23,8 +24,9 @@ async def test_seed_catalogue_is_complete_and_idempotent(fresh_database: str) ->
     assert added["indicators"] == len(cat["indicators"])
     assert added["forms"] == len(cat["forms"])
     assert added["values"] > 500
+    assert added["layers"] == 2  # the approximate demo wards and roads
     again = await seed_catalogue(fresh_database, today=date(2026, 3, 15))
-    assert again == {"departments": 0, "indicators": 0, "forms": 0, "values": 0}
+    assert again == {"departments": 0, "indicators": 0, "forms": 0, "layers": 0, "values": 0}
 
     conn = await asyncpg.connect(fresh_database.replace("postgresql+asyncpg", "postgresql"))
     try:
@@ -47,6 +49,10 @@ async def test_seed_catalogue_is_complete_and_idempotent(fresh_database: str) ->
         )
         assert mismatched == 0
         assert await conn.fetchval("SELECT count(*) FROM reports.submission") > 0
+        # The demo wards are the wards of the catalogue, so a demo case's derived ward is a department.
+        wards = await conn.fetchval("SELECT document FROM reports.geo_layer WHERE name = 'wards'")
+        codes = {f["properties"]["code"] for f in json.loads(wards)["features"]}
+        assert codes == {"P_SAMSON", "P_NAMSAMSON"}
         # Only periods already over on "today" (15 March 2026): the last one is the week of 2 March.
         assert await conn.fetchval("SELECT max(end_date) FROM reports.data_value") == date(2026, 3, 8)
     finally:

@@ -129,3 +129,25 @@ def test_the_public_page_set_needs_all_four_languages(tmp_path: Path) -> None:
     problems = locale_problems(web)
     assert "public/locales/zh.json is missing" in problems
     assert "public/index.html uses 'public.report', absent from public/locales" in problems
+
+
+# The public page also names keys through its helpers (labelled(id, "report.photo"), row("follow.ward"))
+# and fills {placeholders}: any string literal shaped like one of its keys must exist, and every language
+# must have the same placeholders as English.
+PUBLIC_KEY = re.compile(r"""["'`](title|language|footer|(?:nav|report|follow|rate|prices|status)(?:\.[a-z_]+)+)["'`]""")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def test_the_public_page_names_only_keys_it_has_with_the_same_placeholders_everywhere() -> None:
+    folder = WEB_DIR / "public"
+    texts = {lang: _load(folder / "locales" / f"{lang}.json") for lang in PUBLIC_LANGUAGES}
+    code = "\n".join(p.read_text(encoding="utf-8") for p in [*sorted(folder.glob("*.js")), folder / "index.html"])
+    named = set(PUBLIC_KEY.findall(code))
+    assert len(named) > 50, "the pattern no longer finds the page's keys"
+    assert sorted(named - set(texts["en"])) == []
+
+    def holes(text: str) -> set[str]:
+        return set(PLACEHOLDER.findall(text))
+
+    for lang, found in texts.items():
+        assert [k for k, text in found.items() if holes(text) != holes(texts["en"][k])] == [], lang

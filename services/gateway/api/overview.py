@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from services.gateway.api.deps import State, require
 from services.gateway.auth.policy import Permission as P
@@ -15,8 +15,9 @@ from shared.problems import PROBLEM_RESPONSES
 router = APIRouter(prefix="/api/v1", tags=["overview"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("/overview")
-async def overview(gw: State, caller: Annotated[Caller, Depends(require(P.ALERTS_READ))]) -> dict[str, Any]:
+@router.get("/overview", response_model=dict[str, Any])
+async def overview(gw: State, caller: Annotated[Caller, Depends(require(P.ALERTS_READ))]) -> Response:
     """Cameras, alerts, people counts, key indicators, reporting completeness, cases, directives,
     satisfaction — each part marked `available: false` with a reason if its service cannot answer."""
-    return await overview_service.get_overview(cache=gw.overview, upstreams=gw.upstreams, caller=caller)
+    body = await overview_service.get_overview(cache=gw.overview, upstreams=gw.upstreams, caller=caller)
+    return Response(body, media_type="application/json")

@@ -31,7 +31,7 @@ def _handler(forward: Forward, guard: Requires | Public | Callable[..., Any]) ->
             caller=caller,
             method=request.method,
             path_params=request.path_params,
-            query=request.query_params,
+            query=request.url.query,
             headers=request.headers,
             body=await request.body() if request.method in WRITE else None,
         )

@@ -44,6 +44,8 @@ class Permission(StrEnum):
     USERS_ADMIN = "users:admin"
     KEYS_ADMIN = "keys:admin"
     AUDIT_READ = "audit:read"
+    # The city briefing of a week or month (JSON, XLSX, PDF): every section of the city at once.
+    BRIEFINGS_READ = "briefings:read"
     # Webhook subscriptions, e-mail contacts and the delivery log: where the city's events leave the system.
     NOTIFICATIONS_ADMIN = "notifications:admin"
     # Data-subject requests and erasures: finding everything held on one person and erasing it. Admin only
@@ -54,6 +56,9 @@ class Permission(StrEnum):
     # default. Used only with a reason (X-Cityops-Reason or ?reason=), and each use is an audit line
     # marked "raw footage"; without a reason the holder gets the redacted footage everyone gets.
     FOOTAGE_RAW = "footage:raw"
+    # Loading the city's map layers (ward boundaries, main roads): the ward of every new case follows
+    # them. Admin only; anyone reads the layers.
+    GEO_MANAGE = "geo:manage"
 
 
 P = Permission
@@ -65,7 +70,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "leader": frozenset(
         _READ_ALL
-        | {P.DIRECTIVES_WRITE, P.CASES_WRITE, P.ALERTS_ACK, P.PERSONAL_DATA_READ, P.AUDIT_READ, P.EVIDENCE_WRITE}
+        | {
+            P.DIRECTIVES_WRITE,
+            P.CASES_WRITE,
+            P.ALERTS_ACK,
+            P.PERSONAL_DATA_READ,
+            P.AUDIT_READ,
+            P.EVIDENCE_WRITE,
+            P.BRIEFINGS_READ,
+        }
     ),
     "operator": frozenset(
         _READ_ALL
@@ -77,6 +90,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PROJECTS_WRITE,
             P.BUSINESSES_WRITE,
             P.EVIDENCE_WRITE,
+            P.BRIEFINGS_READ,
         }
     ),
     "department": frozenset(
@@ -91,6 +105,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     "viewer": frozenset(_READ_ALL),
+    # A market or tourism inspector: the business registry and its complaints (read with cases:read),
+    # inspections, price comparisons and registry changes (businesses:write), and the complaint cases
+    # they work (cases:write). No cameras, alerts or department data. Inspections are recorded only by
+    # a user bound to a tourism department (reports' CITYOPS_REPORTS_TOURISM_DEPARTMENTS), whose cases
+    # are the ones they read.
+    "inspector": frozenset({P.CASES_READ, P.CASES_WRITE, P.BUSINESSES_WRITE}),
 }
 
 # A department API key (a machine, not a person) has this role, and of its permissions only its scopes.

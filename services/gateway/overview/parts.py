@@ -13,7 +13,7 @@ KEY_INDICATORS = 8
 KEY_ZONES = 20
 
 
-def _items(payload: object) -> list[dict[str, Any]]:
+def items_of(payload: object) -> list[dict[str, Any]]:
     items = payload.get("items", []) if isinstance(payload, dict) else payload
     if not isinstance(items, list):
         raise TypeError("expected a list of items")
@@ -21,7 +21,7 @@ def _items(payload: object) -> list[dict[str, Any]]:
 
 
 async def cameras(up: Upstreams, caller: Caller) -> dict[str, Any]:
-    summary = await _summary(up, caller, "/cameras/summary", service="ingest")
+    summary = await fetch_object(up, caller, "/cameras/summary", service="ingest")
     return {
         "total": summary["total"],
         "by_status": summary["by_status"],
@@ -30,19 +30,19 @@ async def cameras(up: Upstreams, caller: Caller) -> dict[str, Any]:
 
 
 async def alerts(up: Upstreams, caller: Caller) -> dict[str, Any]:
-    summary = await _summary(up, caller, "/alerts/summary", {"status": "active"}, service="analytics")
+    summary = await fetch_object(up, caller, "/alerts/summary", {"status": "active"}, service="analytics")
     return {"active": summary["total"], "unacknowledged": summary["unacknowledged"], "by_type": summary["by_type"]}
 
 
 async def people(up: Upstreams, caller: Caller) -> dict[str, Any]:
     """Latest minute of people occupancy in the zones of crowd rules (the key zones)."""
     params = {"type": "crowd", "enabled": "true", "limit": str(KEY_ZONES)}
-    rules = _items(await up.json("analytics", "/rules", params, caller=caller))
+    rules = items_of(await up.json("analytics", "/rules", params, caller=caller))
     since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
 
     async def latest(rule: dict[str, Any]) -> dict[str, Any]:
         params = {"camera": rule["camera"], "rule_id": rule["id"], "since": since}
-        points = _items(await up.json("analytics", "/counts", params, caller=caller))
+        points = items_of(await up.json("analytics", "/counts", params, caller=caller))
         last = points[-1] if points else None
         return {
             "camera": rule["camera"],
@@ -59,11 +59,11 @@ async def people(up: Upstreams, caller: Caller) -> dict[str, Any]:
 async def indicators(up: Upstreams, caller: Caller) -> dict[str, Any]:
     """Latest city-wide value vs target of the indicators that have a target this year."""
     year = str(date.today().year)
-    catalogue = _items(await up.json("reports", "/indicators", caller=caller))
+    catalogue = items_of(await up.json("reports", "/indicators", caller=caller))
     key = [i for i in catalogue if year in {str(y) for y in (i.get("targets") or {})}][:KEY_INDICATORS]
 
     async def latest(indicator: dict[str, Any]) -> dict[str, Any]:
-        rows = _items(await up.json("reports", "/analytics/latest", {"indicator": indicator["code"]}, caller=caller))
+        rows = items_of(await up.json("reports", "/analytics/latest", {"indicator": indicator["code"]}, caller=caller))
         row = rows[0] if rows else {}
         return {
             "code": indicator["code"],
@@ -80,7 +80,7 @@ async def indicators(up: Upstreams, caller: Caller) -> dict[str, Any]:
 
 
 async def reporting(up: Upstreams, caller: Caller) -> dict[str, Any]:
-    overdue = _items(await up.json("reports", "/completeness/overdue", caller=caller))
+    overdue = items_of(await up.json("reports", "/completeness/overdue", caller=caller))
     return {
         "overdue_reports": len(overdue),
         "overdue_departments": sorted({str(o.get("department")) for o in overdue}),
@@ -88,7 +88,7 @@ async def reporting(up: Upstreams, caller: Caller) -> dict[str, Any]:
     }
 
 
-async def _summary(
+async def fetch_object(
     up: Upstreams, caller: Caller, path: str, params: dict[str, str] | None = None, service: Service = "reports"
 ) -> dict[str, Any]:
     payload = await up.json(service, path, params, caller=caller)
@@ -98,12 +98,12 @@ async def _summary(
 
 
 async def cases(up: Upstreams, caller: Caller) -> dict[str, Any]:
-    return await _summary(up, caller, "/cases/summary")
+    return await fetch_object(up, caller, "/cases/summary")
 
 
 async def directives(up: Upstreams, caller: Caller) -> dict[str, Any]:
-    return await _summary(up, caller, "/directives/summary")
+    return await fetch_object(up, caller, "/directives/summary")
 
 
 async def satisfaction(up: Upstreams, caller: Caller) -> dict[str, Any]:
-    return await _summary(up, caller, "/satisfaction/summary")
+    return await fetch_object(up, caller, "/satisfaction/summary")

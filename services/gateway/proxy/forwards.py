@@ -204,6 +204,10 @@ FORWARDS: tuple[Forward, ...] = (
     Forward("/api/v1/satisfaction", "reports", "/satisfaction", "satisfaction", P.CASES_READ, None),
     Forward("/api/v1/ratings", "reports", "/ratings", "satisfaction", PUBLIC, PUBLIC),
     Forward("/open311/v2", "reports", "/open311/v2", "open311", PUBLIC, PUBLIC),
+    # The public page's reports: filed with a photo, followed and rated by the tracking code.
+    Forward("/public/v1/reports", "reports", "/public/v1/reports", "public", PUBLIC, PUBLIC, write_methods=("POST",)),
+    # reports: map layers (GeoJSON), drawn by the public page and the map; loaded by administrators
+    Forward("/api/v1/geo", "reports", "/geo", "geo", PUBLIC, P.GEO_MANAGE, write_methods=("PUT",)),
     # reports: tourism businesses
     Forward("/api/v1/businesses", "reports", "/businesses", "businesses", P.CASES_READ, P.BUSINESSES_WRITE),
     Forward("/public/v1/businesses", "reports", "/public/v1/businesses", "public", PUBLIC, None),

@@ -30,7 +30,7 @@ async def forward_request(
     caller: Caller,
     method: str,
     path_params: Mapping[str, Any],
-    query: httpx.QueryParams | Mapping[str, str],
+    query: str,
     headers: Mapping[str, str],
     body: bytes | None,
 ) -> httpx.Response:
@@ -48,7 +48,16 @@ async def forward_request(
     path += f"/{quote(rest, safe='/')}" if rest else ""
     sent = {h: v for h in FORWARDED_HEADERS if (v := headers.get(h)) is not None}
     return await upstreams.send(
-        forward.service, method, path, caller=caller, params=query, headers=sent, content=body, stream=True
+        forward.service,
+        method,
+        path,
+        caller=caller,
+        # The query as sent: every value of a repeated filter (?status=new&status=assigned) reaches the
+        # service (a mapping of the parsed query would keep only the last).
+        params=httpx.QueryParams(query),
+        headers=sent,
+        content=body,
+        stream=True,
     )
 
 

@@ -11,10 +11,12 @@ import screens from "./screens/index.js";
 import { setLiveState } from "./screens/alerts.js";
 import "./core/alerts.js";
 
-const names = screens.map((s) => s.name);
+// Screens in the nav have texts of their own (locales/<lang>/<screen>.json); places use common.json.
+const names = screens.filter((s) => s.label).map((s) => s.name);
 let me = null;
 const can = (permission) => Boolean(me?.permissions.includes(permission));
-const go = (hash) => { location.hash = hash; };
+// The same address again (a search repeated) is routed again: no hashchange would fire.
+const go = (hash) => { if (location.hash === hash) router.route(); else location.hash = hash; };
 const ctx = { api, items, allItems, download, el, svgEl, t, get lang() { return lang; }, get me() { return me; }, can, go };
 
 const router = createRouter({ screens, ctx, main: $("main"), onShow: (name) => {
@@ -48,7 +50,8 @@ async function start() {
   $("#who").textContent = `${me.name} (${me.roles.join(", ") || me.kind})`;
   $("#login").hidden = true; $("#tabs").hidden = false; $("#logout").hidden = false;
   buildNav();
-  listen(["alert", "camera_status", "case"], setLiveState);
+  // The live feed is for who may read events (an inspector may not: no endless refused reconnects).
+  if (can("events:read")) listen(["alert", "camera_status", "case"], setLiveState);
   await router.start();
 }
 

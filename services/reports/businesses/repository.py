@@ -6,12 +6,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.businesses.models import Business, BusinessStatusChange, Inspection, PriceList, Violation
+from services.reports.businesses.models import (
+    Business,
+    BusinessCase,
+    BusinessStatusChange,
+    Inspection,
+    PriceList,
+    Violation,
+)
 from shared.db import get_existing
 from shared.errors import NotFoundError
 from shared.pagination import Ordering, any_of
@@ -150,3 +157,29 @@ async def violations_by_type_and_ward(
         )
     ).all()
     return [(str(r[0]), r[1], int(r[2]), int(r[3] or 0)) for r in rows]
+
+
+async def complaints_by_business(
+    session: AsyncSession, since: datetime, until: datetime, *, limit: int
+) -> tuple[int, list[tuple[Business, int]]]:
+    """Complaints linked to a business in [since, until): their number and the most complained-about."""
+    counted = (
+        select(BusinessCase.business_id, func.count().label("n"))
+        .where(BusinessCase.kind == "complaint", BusinessCase.created_at >= since, BusinessCase.created_at < until)
+        .group_by(BusinessCase.business_id)
+        .subquery()
+    )
+    total = (await session.execute(select(func.coalesce(func.sum(counted.c.n), 0)))).scalar_one()
+    rows = (
+        await session.execute(
+            select(Business, counted.c.n)
+            .join(counted, counted.c.business_id == Business.id)
+            .order_by(counted.c.n.desc(), Business.name)
+            .limit(limit)
+        )
+    ).all()
+    return int(total), [(b, int(n)) for b, n in rows]
+
+
+async def businesses_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Business]:
+    return (await session.execute(select(Business).where(Business.id.in_(ids)).order_by(Business.name))).scalars().all()

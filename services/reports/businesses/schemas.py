@@ -154,7 +154,9 @@ class PriceItemOut(BaseModel):
     price_vnd: int
 
 
-class PriceListOut(BaseModel):
+class PriceListPublicOut(BaseModel):
+    """A listed price list as anyone sees it: not who entered it or when."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -163,9 +165,12 @@ class PriceListOut(BaseModel):
     valid_from: date
     valid_to: date | None
     withdrawn: bool
+    items: list[PriceItemOut]
+
+
+class PriceListOut(PriceListPublicOut):
     created_by: str
     created_at: datetime
-    items: list[PriceItemOut]
 
 
 class ViolationIn(BaseModel):

@@ -6,7 +6,7 @@ import csv
 import io
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -284,3 +284,32 @@ async def public_search(
 
 async def public_business(*, session: AsyncSession, business_id: uuid.UUID) -> BusinessPublicOut:
     return BusinessPublicOut.model_validate(await repository.get_business(session, business_id))
+
+
+async def offenders(
+    *, session: AsyncSession, settings: BusinessSettings, since: date, until: date, limit: int = 20
+) -> dict[str, object]:
+    """The briefing's tourism part: complaints naming a business in [since, until) and the most
+    complained-about, and the repeat offenders as of the period's last day (``until`` - 1)."""
+    start, end = (datetime.combine(d, datetime.min.time(), UTC) for d in (since, until))
+    complaints, top = await repository.complaints_by_business(session, start, end, limit=limit)
+    on = until - timedelta(days=1)
+    counts = await repository.confirmed_violations(
+        session, await repository.active_business_ids(session), on=on, window_days=settings.repeat_offender_window_days
+    )
+    repeat = {b: n for b, n in counts.items() if n >= settings.repeat_offender_violations}
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "complaints": complaints,
+        "most_complained": [
+            {"id": str(b.id), "name": b.name, "type": b.type, "ward": b.ward, "complaints": n} for b, n in top
+        ],
+        "repeat_offenders": [
+            {"id": str(b.id), "name": b.name, "type": b.type, "ward": b.ward, "confirmed_violations": repeat[b.id]}
+            for b in sorted(
+                await repository.businesses_by_id(session, list(repeat)), key=lambda b: (-repeat[b.id], b.name)
+            )
+        ],
+        "repeat_offender_window_days": settings.repeat_offender_window_days,
+    }

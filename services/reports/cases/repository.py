@@ -124,3 +124,31 @@ async def open_by_category(
         )
     ).all()
     return {cat: {"open": n, "overdue": late} for cat, n, late in rows}
+
+
+async def received_by_category_and_status(
+    session: AsyncSession, since: datetime, until: datetime, *, readable: frozenset[str] | None
+) -> list[tuple[str, str, int]]:
+    """Cases received in [since, until) of the ``readable`` departments: (category, status, count)."""
+    rows = (
+        await session.execute(
+            select(Case.category, Case.status, func.count())
+            .where(Case.received_at >= since, Case.received_at < until, _readable(readable))
+            .group_by(Case.category, Case.status)
+        )
+    ).all()
+    return [(cat, status, int(n)) for cat, status, n in rows]
+
+
+async def overdue_by_department(
+    session: AsyncSession, at: datetime, *, readable: frozenset[str] | None
+) -> list[tuple[str | None, int, int]]:
+    """Per department: cases open at ``at`` as far as today's statuses tell, and those of them past due."""
+    rows = (
+        await session.execute(
+            select(Case.department, func.count(), func.count().filter(Case.due_at < at))
+            .where(Case.status.in_(OPEN_STATUSES), Case.received_at < at, _readable(readable))
+            .group_by(Case.department)
+        )
+    ).all()
+    return [(dept, int(n), int(late)) for dept, n, late in rows]

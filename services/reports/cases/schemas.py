@@ -175,6 +175,22 @@ class CasesSummaryOut(BaseModel):
     by_category: dict[str, dict[str, int]]
 
 
+class DepartmentOverdueOut(BaseModel):
+    department: str | None = Field(description="null: the centre's cases, assigned to no department")
+    open: int
+    overdue: int
+
+
+class CasesBreakdownOut(BaseModel):
+    """Cases received in a period by category and status; per department, those still open and late."""
+
+    since: datetime
+    until: datetime
+    received: int
+    by_category: dict[str, dict[str, int]] = Field(examples=[{"lighting": {"new": 2, "closed": 5}}])
+    by_department: list[DepartmentOverdueOut]
+
+
 class ClipIn(Strict):
     """A camera's footage over [start, end] attached to a case (kept as evidence while attached)."""
 

@@ -21,10 +21,12 @@ from services.reports.cases.schemas import (
     CaseDetailOut,
     CaseIn,
     CaseOut,
+    CasesBreakdownOut,
     CasesSummaryOut,
     ClearanceIn,
     ClearanceOut,
     CommentIn,
+    DepartmentOverdueOut,
     MergeIn,
     OutcomeOut,
     ReporterIn,
@@ -41,6 +43,7 @@ from services.reports.cases.workflow import (
     check_actor,
     check_transition,
 )
+from services.reports.geo import service as geo
 from services.reports.mapping import out_of
 from shared import contact_reads
 from shared.db import after_commit
@@ -163,6 +166,9 @@ async def open_case(
             window_h=cat.duplicate_window_h,
         )
         duplicate = found[0][1] if found else None
+    if body.ward is None and body.lat is not None and body.lon is not None:
+        # The ward of the place, from the boundaries the city loaded (none while it has loaded none).
+        body = body.model_copy(update={"ward": await geo.ward_of(session, lat=body.lat, lon=body.lon)})
     reporter = body.reporter or ReporterIn()
     case = Case(
         **body.model_dump(exclude={"reporter", "clearance"}),
@@ -427,4 +433,30 @@ async def summary(*, session: AsyncSession, caller: Caller, now: datetime) -> Ca
         open=sum(v["open"] for v in by_category.values()),
         overdue=sum(v["overdue"] for v in by_category.values()),
         by_category=by_category,
+    )
+
+
+async def breakdown(
+    *, session: AsyncSession, caller: Caller, since: datetime, until: datetime, now: datetime
+) -> CasesBreakdownOut:
+    """The briefing's cases: received in [since, until) by category and status, and per department the
+    cases open (by today's status) and past due at the period's end, or now if it has not ended."""
+    if until <= since:
+        raise InvalidInputError("until must be after since", field="until")
+    readable = readable_departments(caller)
+    by_category: dict[str, dict[str, int]] = {}
+    for category, status, n in await repository.received_by_category_and_status(
+        session, since, until, readable=readable
+    ):
+        by_category.setdefault(category, {})[status] = n
+    departments = await repository.overdue_by_department(session, min(until, now), readable=readable)
+    return CasesBreakdownOut(
+        since=since,
+        until=until,
+        received=sum(sum(v.values()) for v in by_category.values()),
+        by_category=dict(sorted(by_category.items())),
+        by_department=[
+            DepartmentOverdueOut(department=d, open=n, overdue=late)
+            for d, n, late in sorted(departments, key=lambda r: (-r[2], r[0] or ""))
+        ],
     )

@@ -1,8 +1,8 @@
 """The periodic notification checks every reports replica runs: escalate unacknowledged alerts whose next
-level is due, announce cases and directives past their deadline, and (hourly) forget finished deliveries
-older than the retention. Any number of replicas may run them
-at once: escalations are taken with SKIP LOCKED and each overdue deadline is marked once, so every step
-happens once."""
+level is due, announce cases and directives past their deadline and (when on) the weekly briefing, and
+(hourly) forget finished deliveries older than the retention. Any number of replicas may run them at
+once: escalations are taken with SKIP LOCKED, each overdue deadline is marked once and a briefing's
+delivery is unique per target and week, so every step happens once."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from services.reports.notifications.briefing import announce_weekly
 from services.reports.notifications.fanout import announce_overdue, escalate_due, purge
 from services.reports.notifications.settings import NotifySettings
 from shared.periodic import Periodic
@@ -42,6 +43,12 @@ class NotificationChecks(Periodic):
         now = datetime.now(UTC)
         async with self.runtime.database.session() as session:
             created = await escalate_due(session=session, settings=self.settings, now=now)
+        if self.settings.briefing_weekly:
+            async with self.runtime.database.session() as session:
+                briefings = await announce_weekly(session=session, settings=self.settings, now=now)
+            if briefings:
+                log.info("notify.briefing_weekly", extra={"deliveries": len(briefings)})
+            created += briefings
         if created:
             self.on_deliveries()
         async with self.runtime.database.session() as session:

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 from shared.messages import Severity
 
 # alert.*: camera and indicator alerts; incident.*: outage incidents (AlertEvent source="outage");
-# case.* and directive.*: reports' own events; alert.escalated: an unacknowledged alert reached a level.
+# case.* and directive.*: reports' own events; alert.escalated: an unacknowledged alert reached a level;
+# briefing.weekly: the links to last week's city briefing, every week (settings.briefing_weekly).
 Event = Literal[
     "alert.started",
     "alert.ended",
@@ -24,6 +25,7 @@ Event = Literal[
     "case.created",
     "case.overdue",
     "directive.overdue",
+    "briefing.weekly",
 ]
 DeliveryStatus = Literal["pending", "delivered", "dead"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -48,6 +48,14 @@ class NotifySettings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
+    # The weekly city briefing (event ``briefing.weekly``): off unless turned on. Announced at the first
+    # check from ``briefing_weekday`` (0 Monday) ``briefing_hour`` o'clock, Vietnam time, for the ISO week
+    # just ended, with links to it under ``briefing_base_url`` (the gateway's public address; empty: links
+    # are paths).
+    briefing_weekly: bool = False
+    briefing_weekday: int = Field(0, ge=0, le=6)
+    briefing_hour: int = Field(7, ge=0, le=23)
+    briefing_base_url: str = ""
 
     def key_set(self) -> KeySet | None:
         if self.keys_file is None and (self.keys is None or not self.keys.get_secret_value().strip()):

@@ -137,6 +137,7 @@ def test_public_lookup_hides_owner_contacts_and_shows_suspension(reports: Servic
     prices = httpx.get(reports.url + f"/public/v1/businesses/{biz['id']}/prices", headers=PUBLIC)
     assert prices.json()["items"][0]["price_vnd"] == 400_000 or prices.json()["items"][0]["code"] == "tom-hum"
     assert "0912345678" not in prices.text
+    assert "created_by" not in prices.json()  # which officer entered the list is not the public's
     r = httpx.post(reports.url + f"/businesses/{biz['id']}/status", json={"status": "suspended", "reason": "chặt chém"},
                    headers=TOURISM)  # fmt: skip
     assert r.json()["status"] == "suspended"

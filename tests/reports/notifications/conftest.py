@@ -40,6 +40,10 @@ FAST = {
     "CITYOPS_REPORTS_NOTIFY_ESCALATE_MIN_SEVERITY": "high",
     "CITYOPS_REPORTS_NOTIFY_SMTP_STARTTLS": "false",
     "CITYOPS_REPORTS_NOTIFY_SMTP_FROM": "cityops@test.invalid",
+    # The weekly briefing is due from Monday 00:00 Vietnam time: every check of these tests announces it.
+    "CITYOPS_REPORTS_NOTIFY_BRIEFING_WEEKLY": "true",
+    "CITYOPS_REPORTS_NOTIFY_BRIEFING_HOUR": "0",
+    "CITYOPS_REPORTS_NOTIFY_BRIEFING_BASE_URL": "https://ops.samson.test/",
 }
 
 

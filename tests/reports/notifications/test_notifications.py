@@ -1,6 +1,6 @@
 """Notifications on a real reports service, nats-server, PostgreSQL, HTTP receiver and SMTP server:
 subscriptions and their secret, signed deliveries surviving a receiver outage exactly once, dead letters
-and replay, e-mail, escalation timing and overdue events."""
+and replay, e-mail, escalation timing, overdue events and the weekly briefing."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 from nats.js import JetStreamContext
 
+from services.reports.cases.calendar import VIETNAM
 from services.reports.notifications.service import retry_delay, shortest_retry_window
 from services.reports.notifications.settings import NotifySettings
 from shared.messages import AlertAcknowledged
@@ -252,5 +253,30 @@ async def test_overdue_case_and_directive_are_announced_once(
         assert len(mailbox.to("assignee@dept.test")) == 2
         assert mailbox.to("other@dept.test") == []
         assert len(mailbox.to("leader@city.test")) == 2
+    finally:
+        receiver.stop()
+
+
+async def test_the_weekly_briefing_reaches_its_subscribers_once_a_week(
+    api: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    receiver = Receiver(SECRET).start()
+    try:
+        await subscribe(api, receiver.url, ["briefing.weekly"])
+        contact = {"name": "Chủ tịch", "email": "leader@briefing.test", "leader": True, "events": ["briefing.weekly"]}
+        r = await api.post("/notifications/contacts", json=contact)
+        assert r.status_code == 201, r.text
+        await until(lambda: len(receiver.events()) >= 1, 10, "the weekly briefing's webhook")
+        await asyncio.sleep(1.5)  # several more checks: the week's briefing is not sent again
+        [(_, delivered)] = receiver.events()
+        last_week = datetime.now(UTC).astimezone(VIETNAM).date() - timedelta(weeks=1)
+        year, week, _ = last_week.isocalendar()
+        period = f"{year}-W{week:02d}"
+        assert delivered["event"] == "briefing.weekly"
+        assert delivered["data"]["period"] == period
+        assert delivered["data"]["links"]["pdf"] == f"https://ops.samson.test/api/v1/briefings/{period}.pdf"
+        await until(lambda: len(mailbox.to("leader@briefing.test")) >= 1, 10, "the leader's briefing e-mail")
+        [mail] = mailbox.to("leader@briefing.test")
+        assert period in str(mail["Subject"])
     finally:
         receiver.stop()

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import SecretStr
 
 from services.reports.notifications import sealing, targets
+from services.reports.notifications.briefing import due_week
 from services.reports.notifications.notices import at_least, body, concerns, from_alert, from_case
+from services.reports.notifications.settings import NotifySettings
 from shared.errors import InvalidInputError, UnavailableError
 from shared.keys import KeySet, format_keys
 from shared.messages import CaseChanged
@@ -106,3 +108,16 @@ def test_filters_by_severity_and_department() -> None:
     assert camera is not None
     assert concerns(camera, ["VHTT"])  # an event naming no department goes to every subscriber
     assert from_case(change.model_copy(update={"event": "assigned"})) is None
+
+
+def test_the_weekly_briefing_is_due_from_its_send_time_for_the_week_before() -> None:
+    settings = NotifySettings(briefing_weekly=True, briefing_weekday=0, briefing_hour=7)
+    # Monday 7 December 2026, 06:59 and 07:00 in Vietnam (UTC+7).
+    assert due_week(datetime(2026, 12, 6, 23, 59, tzinfo=UTC), settings) is None
+    assert due_week(datetime(2026, 12, 7, 0, 0, tzinfo=UTC), settings) == date(2026, 11, 30)
+    # All week long after it, the same week (a replica started on Thursday still sends it).
+    assert due_week(datetime(2026, 12, 13, 16, 59, tzinfo=UTC), settings) == date(2026, 11, 30)
+    # Sunday 17:00 UTC is Monday 00:00 in Vietnam: a new week, not due before 07:00.
+    assert due_week(datetime(2026, 12, 13, 17, 0, tzinfo=UTC), settings) is None
+    friday = NotifySettings(briefing_weekday=4, briefing_hour=0)
+    assert due_week(datetime(2026, 12, 10, 12, 0, tzinfo=UTC), friday) is None

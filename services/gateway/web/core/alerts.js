@@ -1,5 +1,5 @@
 // The alerts seen live during this login (alert events of the feed), by id: the alerts screen shows
-// them as they come and the map marks the cameras with one still running.
+// them as they come.
 export const liveAlerts = new Map();
 
 document.addEventListener("cityops:event", (e) => {

@@ -35,7 +35,7 @@ export function cameraLink(camera, at = new Date(Date.now() - 5 * 60_000)) {
 export default {
   name: "playback",
   label: null,
-  permission: null,
+  permission: "cameras:read",
   async mount(root, context, params) {
     ctx = context;
     view = root;

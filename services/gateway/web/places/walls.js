@@ -27,7 +27,7 @@ export const badge = (status) => el("span", { class: `badge ${status}` }, t(stat
 // The screens: #/walls/<id> and #/tours/<groups>?every=<s> (web/screens/index.js registers them, not in the nav).
 function screen(name) {
   return {
-    name, id: "place", label: null, permission: null,
+    name, id: "place", label: null, permission: "cameras:read",
     async mount(root, context, params) {
       ctx = context;
       place = root;

@@ -17,7 +17,7 @@ export function setLiveState(state) {
 export default {
   name: "alerts",
   label: "alerts.nav",
-  permission: null,
+  permission: "alerts:read",
   async mount(root, ctx) {
     const { el, t, api, items } = ctx;
     let suggested = new Set();

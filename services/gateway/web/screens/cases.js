@@ -1,5 +1,5 @@
 // Cases and directives: a filtered list, a case's detail with the moves it allows and its timeline
-// (footage included), the directives and the satisfaction index.
+// (footage included), the directives and the satisfaction index. #/cases/<id> opens that case.
 import { timelineMedia } from "../core/timeline.js";
 
 const STATUSES = ["new", "acknowledged", "assigned", "in_progress", "resolved", "closed", "rejected", "reopened"];
@@ -8,8 +8,8 @@ const MEASURES = ["warning", "fine", "refund", "licence_action", "none"];
 export default {
   name: "cases",
   label: "cases.nav",
-  permission: null,
-  async mount(root, ctx) {
+  permission: "cases:read",
+  async mount(root, ctx, params) {
     const { el, t, api, items } = ctx;
     const status = el("select", { id: "case-status" }, el("option", { value: "" }, t("all")), ...STATUSES.map((s) => el("option", { value: s }, s)));
     const tbody = el("tbody");
@@ -57,5 +57,7 @@ export default {
     }
 
     await load();
+    // #/cases/<id> (a link, or a case marker on the map) opens that case.
+    if (params.path[0]) await open(encodeURIComponent(params.path[0]));
   },
 };

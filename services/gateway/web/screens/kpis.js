@@ -4,7 +4,8 @@ import { sparkline } from "../core/dom.js";
 export default {
   name: "kpis",
   label: "kpis.nav",
-  permission: null,
+  // What GET /api/v1/overview asks for.
+  permission: "alerts:read",
   async mount(root, ctx) {
     const { el, t, api } = ctx;
     const tilesBox = el("div", { id: "kpi-tiles", class: "tiles" }), completeness = el("div", { id: "completeness" });

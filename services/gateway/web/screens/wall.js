@@ -8,7 +8,7 @@ let onEvent = null;
 export default {
   name: "wall",
   label: "wall.nav",
-  permission: null,
+  permission: "cameras:read",
   async mount(root, ctx) {
     const { el, t, api, items, allItems } = ctx;
     const select = el("select", { id: "wall-select", onchange: () => {

@@ -12,7 +12,7 @@ from services.reports.api.deps import SearchText, TypeCode, WardCode
 from services.reports.businesses import service
 from services.reports.businesses.prices import service as prices
 from services.reports.businesses.repository import BUSINESS_ORDER, BusinessFilter
-from services.reports.businesses.schemas import BusinessPublicOut, PriceListOut
+from services.reports.businesses.schemas import BusinessPublicOut, PriceListPublicOut
 from shared.deps import SessionDep
 from shared.pagination import Cursor, Limit, Page
 from shared.problems import PROBLEM_RESPONSES
@@ -42,5 +42,5 @@ async def public_business(session: SessionDep, business_id: BusinessId) -> Busin
 
 
 @router.get("/{business_id}/prices", summary="The price list valid today (or on `on`)")
-async def public_prices(session: SessionDep, business_id: BusinessId, on: date | None = None) -> PriceListOut:
+async def public_prices(session: SessionDep, business_id: BusinessId, on: date | None = None) -> PriceListPublicOut:
     return await prices.public_prices(session=session, business_id=business_id, on=on or date.today())

@@ -84,6 +84,13 @@ async def business_kpis(
     return await service.kpis(session=session, on=on or date.today(), settings=settings)
 
 
+@router.get("/offenders", summary="Complaints naming a business in [since, until) and the repeat offenders (briefing)")
+async def business_offenders(
+    session: SessionDep, caller: CallerDep, settings: BusinessSettingsDep, since: CalendarDay, until: CalendarDay
+) -> dict[str, object]:
+    return await service.offenders(session=session, settings=settings, since=since, until=until)
+
+
 @router.get("/{business_id}", summary="One business")
 async def get_business(
     session: SessionDep, caller: CallerDep, settings: BusinessSettingsDep, business_id: BusinessId

@@ -13,6 +13,7 @@ from services.reports.cases.schemas import (
     CaseDetailOut,
     CaseIn,
     CaseOut,
+    CasesBreakdownOut,
     CasesSummaryOut,
     ClearanceIn,
     ClipIn,
@@ -25,6 +26,7 @@ from services.reports.cases.schemas import (
 )
 from shared.deps import SessionDep
 from shared.pagination import Cursor, Limit, Page
+from shared.params import Instant
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
@@ -58,6 +60,11 @@ async def list_cases(
 @router.get("/summary", summary="Open and overdue cases by category (city overview)")
 async def cases_summary(session: SessionDep, caller: CallerDep) -> CasesSummaryOut:
     return await service.summary(session=session, caller=caller, now=utcnow())
+
+
+@router.get("/breakdown", summary="Cases received in [since, until) by category and status; overdue per department")
+async def cases_breakdown(session: SessionDep, caller: CallerDep, since: Instant, until: Instant) -> CasesBreakdownOut:
+    return await service.breakdown(session=session, caller=caller, since=since, until=until, now=utcnow())
 
 
 @router.get("/{case_id}", summary="One case with its timeline (reporter contact for authorised roles)")

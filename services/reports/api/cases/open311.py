@@ -65,6 +65,15 @@ async def _params(request: Request) -> dict[str, list[str]]:
 Params = Annotated[dict[str, list[str]], Depends(_params)]
 
 
+def attributes_of(params: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The ``attribute[code]`` fields of a request (also sent by the public page), values by code."""
+    attributes: dict[str, list[str]] = {}
+    for key, values in params.items():
+        if m := _ATTRIBUTE.match(key):
+            attributes.setdefault(m.group(1), []).extend(values)
+    return attributes
+
+
 def _first(params: dict[str, list[str]], name: str) -> str | None:
     return next((v for v in params.get(name, ()) if v != ""), None)
 
@@ -107,10 +116,7 @@ async def create_request(
 ) -> Response:
     client = client_of(_first(params, "api_key"), settings)
     fields: dict[str, Any] = {k: v[0] for k, v in params.items() if v and v[0] != "" and not _ATTRIBUTE.match(k)}
-    attributes: dict[str, list[str]] = {}
-    for key, values in params.items():
-        if m := _ATTRIBUTE.match(key):
-            attributes.setdefault(m.group(1), []).extend(values)
+    attributes = attributes_of(params)
     try:
         body = RequestIn.model_validate({**fields, "attributes": attributes})
     except ValidationError as exc:

@@ -15,6 +15,7 @@ from services.reports.businesses.schemas import (
     DiscrepancyOut,
     PriceListIn,
     PriceListOut,
+    PriceListPublicOut,
 )
 from services.reports.businesses.service import require_price_editor
 from services.reports.businesses.settings import BusinessSettings
@@ -22,12 +23,12 @@ from shared.errors import ConflictError, NotFoundError
 from shared.identity import Caller
 
 
-async def public_prices(*, session: AsyncSession, business_id: uuid.UUID, on: date) -> PriceListOut:
+async def public_prices(*, session: AsyncSession, business_id: uuid.UUID, on: date) -> PriceListPublicOut:
     business = await repository.get_business(session, business_id)
     price_list = await repository.current_price_list(session, business.id, on)
     if price_list is None:
         raise NotFoundError(f"business {business_id} has no listed prices valid on {on}")
-    return PriceListOut.model_validate(price_list)
+    return PriceListPublicOut.model_validate(price_list)
 
 
 async def discrepancy(

@@ -114,10 +114,17 @@ async def definition(*, session: AsyncSession, code: str, caller: Caller) -> dic
 
 
 async def submit(
-    *, session: AsyncSession, request_in: RequestIn, caller: Caller, client: str | None, now: datetime
+    *,
+    session: AsyncSession,
+    request_in: RequestIn,
+    caller: Caller,
+    client: str | None,
+    now: datetime,
+    token: str | None = None,
 ) -> dict[str, Any]:
     """A citizen's request becomes a case; the answer carries its id (realtime service), a token that
-    resolves to it (batch) or neither (blackbox). The actor is the client application, or the caller."""
+    resolves to it (batch) or neither (blackbox). The actor is the client application, or the caller.
+    ``token``: the one to issue instead of a random one (the public page's tracking code)."""
     body = request_in
     cat = await _offered(session, body.service_code, caller)
     values = attributes.validate(await _definitions(session, cat), body.attributes)
@@ -135,7 +142,7 @@ async def submit(
     )
     actor = f"open311:{client or caller.name}"
     case, event = await open_case(session=session, case_in=case_in, actor=actor, now=now)
-    token = secrets.token_urlsafe(18)
+    token = token or secrets.token_urlsafe(18)
     repository.add_request(session, case_id=case.id, token=token, client=client, attributes=values)
     stage(session, [event])
     count_created(session, "citizen")

@@ -1,0 +1,1 @@
+"""The city briefing of a week or a month for leaders: JSON, XLSX and PDF, and the weekly delivery."""
