@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.errors import PayloadTooLargeError
 from shared.identity import Caller
 from shared.service import Runtime
 
@@ -40,3 +41,19 @@ def verified_caller(request: Request) -> Caller:
 
 
 VerifiedCallerDep = Annotated[Caller, Depends(verified_caller)]
+
+
+async def capped_body(request: Request, *, max_bytes: int, what: str, field: str = "body") -> bytes:
+    """The request body, refused (413 naming ``field``) as soon as it passes ``max_bytes``: by its
+    declared length before reading anything, else while it streams in, so an oversized upload never
+    sits whole in memory."""
+    too_large = f"{what} may be at most {max_bytes} bytes"
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLargeError(too_large, field=field)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise PayloadTooLargeError(too_large, field=field)
+    return bytes(body)

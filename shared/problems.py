@@ -91,8 +91,12 @@ async def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CityOpsError)
     params = None
     headers = None
+    extra = dict(exc.extra)
     if isinstance(exc, InvalidInputError):
         params = [InvalidParam(name=exc.field, reason=exc.detail)]
+    elif "field" in extra:
+        # Any other refusal about one field (a body too large) names it the same way.
+        params = [InvalidParam(name=str(extra.pop("field")), reason=exc.detail)]
     if isinstance(exc, RateLimitedError):
         headers = {"Retry-After": str(exc.retry_after_s)}
     if exc.status >= 500:
@@ -104,7 +108,7 @@ async def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
         instance=request.url.path,
         invalid_params=params,
         headers=headers,
-        **exc.extra,
+        **extra,
     )
 
 

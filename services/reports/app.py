@@ -23,7 +23,7 @@ from services.reports.api.cases import (
     satisfaction,
     suggestions,
 )
-from services.reports.api.datavalues import aggregation, catalogue, combos, completeness, traffic, values
+from services.reports.api.datavalues import aggregation, catalogue, combos, completeness, entry, traffic, values
 from services.reports.api.dhis2 import analytics as dhis2_analytics
 from services.reports.api.dhis2 import data as dhis2_data
 from services.reports.api.dhis2 import metadata as dhis2_metadata
@@ -59,6 +59,7 @@ ROUTERS = (
     traffic.router,
     aggregation.router,
     completeness.router,
+    entry.router,
     dhis2_data.router,
     dhis2_metadata.router,
     dhis2_analytics.router,

@@ -44,6 +44,9 @@ TREE = (
 )
 INDICATOR = {"code": "MX_N", "name": "Count", "value_type": "integer", "aggregation": "sum",
              "period_type": "monthly", "domain": "test"}  # fmt: skip
+FORM = {"code": "MX_F", "name": "Form", "period_type": "monthly", "deadline_days": 5, "indicators": ["MX_N"],
+        "departments": [DEPT, "MX_B"]}  # fmt: skip
+ENTRY = {"period": "2025-09", "cells": [{"indicator": "MX_N", "value": "3"}]}
 ACTORS = "NALOVDKI"
 ALL_SIGNED_IN = "ALOVDKI"
 DATA_READERS = "ALOVDK"  # department data and its catalogue: not the inspector
@@ -121,6 +124,14 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/datavalues", None, DATA_READERS),
     ("POST", "/api/v1/datavalues", {}, "ADK"),
     ("GET", "/api/v1/completeness", None, DATA_READERS),
+    ("GET", "/api/v1/completeness/due", None, DATA_READERS),
+    ("GET", "/api/v1/entry/forms/no-such-form/grid?department=MX_A&period=2025-09", None, DATA_READERS),
+    ("PUT", "/api/v1/entry/forms/no-such-form/draft", {}, "ADK"),
+    ("POST", "/api/v1/entry/forms/no-such-form/submit", {}, "ADK"),
+    ("POST", "/api/v1/entry/uploads", {}, "ADK"),
+    ("GET", "/api/v1/entry/history", None, DATA_READERS),
+    ("GET", "/api/v1/entry", None, DATA_READERS),
+    ("GET", "/api/v1/entry/audit", None, DATA_READERS),
     ("GET", "/api/v1/analytics/aggregate", None, DATA_READERS),
     ("GET", "/dhis2/api/dataValueSets", None, DATA_READERS),
     ("GET", "/dhis2/api/40/dataValueSets", None, DATA_READERS),
@@ -151,6 +162,9 @@ MATRIX: list[tuple[str, str, dict[str, object] | None, str]] = [
     ("GET", "/api/v1/directives", None, "ALOVDI"),
     ("POST", "/api/v1/directives", {}, "AL"),
     ("POST", "/api/v1/directives/999999/progress", {}, "AD"),
+    ("GET", "/api/v1/directives/999999/attachments", None, "ALOVDI"),
+    ("POST", "/api/v1/directives/999999/attachments", {}, "AD"),
+    ("GET", "/api/v1/directives/999999/attachments/1", None, "ALOVDI"),
     ("GET", "/api/v1/projects", None, "ALOVDI"),
     ("POST", "/api/v1/projects", {}, "AO"),
     ("GET", "/api/v1/satisfaction/summary", None, "ALOVDI"),
@@ -260,6 +274,7 @@ def actors(system: System) -> Actors:
         r = httpx.post(gw + "/api/v1/departments", json=body, headers=admin)
         assert r.status_code == 201, r.text
     assert httpx.post(gw + "/api/v1/indicators", json=INDICATOR, headers=admin).status_code == 201
+    assert httpx.post(gw + "/api/v1/forms", json=FORM, headers=admin).status_code == 201
     r = httpx.post(gw + "/api/v1/api-keys", json={"name": "matrix key", "departments": [DEPT]}, headers=admin)
     assert r.status_code == 201, r.text
     headers = {
@@ -383,6 +398,13 @@ OWNERSHIP: list[tuple[str, str, str, dict[str, object] | None, int]] = [
     ("D", "GET", "/api/v1/directives/{directive:MX_B}", None, 404),
     ("D", "POST", "/api/v1/directives/{directive:MX_B}/progress", {"percent": 50}, 404),
     ("D", "POST", "/api/v1/directives/{directive:MX_A}/progress", {"percent": 50}, 200),
+    ("D", "GET", "/api/v1/directives/{directive:MX_B}/attachments", None, 404),
+    # form entry: another department's form is unknown; a parent reads its subtree's but files only its own
+    ("D", "GET", "/api/v1/entry/forms/MX_F/grid?department=MX_A&period=2025-09", None, 200),
+    ("D", "GET", "/api/v1/entry/forms/MX_F/grid?department=MX_B&period=2025-09", None, 404),
+    ("D", "PUT", "/api/v1/entry/forms/MX_F/draft", {**ENTRY, "department": "MX_A"}, 200),
+    ("D", "PUT", "/api/v1/entry/forms/MX_F/draft", {**ENTRY, "department": "MX_B"}, 404),
+    ("P", "PUT", "/api/v1/entry/forms/MX_F/draft", {**ENTRY, "department": "MX_A"}, 403),
     # Rows for another department are refused in the import summary (409 naming the field); none is stored.
     ("D", "POST", "/api/v1/datavalues", _push("MX_B"), 409),
     # D's personal access token: D's departments, no more

@@ -194,7 +194,7 @@ async def api(
     """An admin client on a catalogue with no values, audit, submissions or stored idempotency keys."""
     await pg.execute(
         "TRUNCATE reports.data_value, reports.data_value_audit, reports.submission, reports.import_request, "
-        "reports.threshold_state"
+        "reports.threshold_state, reports.form_draft"
     )
     async with httpx.AsyncClient(base_url=reports_service.url, auth=ADMIN.auth, timeout=120) as c:
         yield c

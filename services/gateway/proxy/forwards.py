@@ -169,6 +169,8 @@ FORWARDS: tuple[Forward, ...] = (
     Forward("/api/v1/datavalues", "reports", "/datavalues", "data", P.DATA_READ, P.DATA_WRITE),
     Forward("/api/v1/analytics", "reports", "/analytics", "data", P.DATA_READ, None),
     Forward("/api/v1/completeness", "reports", "/completeness", "data", P.DATA_READ, None),
+    # A department officer's form entry: grids, drafts, submissions, uploads, history.
+    Forward("/api/v1/entry", "reports", "/entry", "data", P.DATA_READ, P.DATA_WRITE, write_methods=("POST", "PUT")),
     # reports: the DHIS2 Web API (reports keeps its metadata read-only). A version segment
     # (/dhis2/api/40/...) is dropped before routing (middleware.py), so one rule covers both. As on
     # DHIS2, system/info and me are for anyone signed in; apiToken is the gateway's own (api/dhis2.py).
@@ -186,6 +188,15 @@ FORWARDS: tuple[Forward, ...] = (
         P.CASES_READ,
         P.DIRECTIVES_PROGRESS,
         subpaths=False,
+        write_methods=("POST",),
+    ),
+    Forward(
+        "/api/v1/directives/{directive_id}/attachments",
+        "reports",
+        "/directives/{directive_id}/attachments",
+        "directives",
+        P.CASES_READ,
+        P.DIRECTIVES_PROGRESS,
         write_methods=("POST",),
     ),
     Forward("/api/v1/directives", "reports", "/directives", "directives", P.CASES_READ, P.DIRECTIVES_WRITE),

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from services.ingest.privacy import service
-from shared.deps import VerifiedCallerDep
-from shared.errors import InvalidInputError, PayloadTooLargeError
+from shared.deps import VerifiedCallerDep, capped_body
+from shared.errors import InvalidInputError
 from shared.problems import PROBLEM_RESPONSES
 
 # A camera's JPEG snapshot is well under this; more is not a snapshot.
@@ -23,15 +23,8 @@ router = APIRouter(prefix="/privacy", tags=["privacy"], responses=PROBLEM_RESPON
     summary="A JPEG picture with faces and number plates pixelated",
 )
 async def redact(request: Request, _: VerifiedCallerDep) -> Response:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_PICTURE_BYTES:
-        raise PayloadTooLargeError(f"a picture may be at most {MAX_PICTURE_BYTES} bytes", field="body")
     if request.headers.get("content-type", "").split(";")[0].strip() != "image/jpeg":
         raise InvalidInputError("send the picture as image/jpeg", field="content-type")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_PICTURE_BYTES:
-            raise PayloadTooLargeError(f"a picture may be at most {MAX_PICTURE_BYTES} bytes", field="body")
-    jpeg = await service.redact_picture(jpeg=bytes(body))
+    body = await capped_body(request, max_bytes=MAX_PICTURE_BYTES, what="a picture")
+    jpeg = await service.redact_picture(jpeg=body)
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

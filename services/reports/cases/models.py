@@ -14,6 +14,7 @@ from sqlalchemy import (
     FetchedValue,
     ForeignKey,
     Integer,
+    LargeBinary,
     SmallInteger,
     Text,
     func,
@@ -187,6 +188,22 @@ class DirectiveProgress(Base):
     done: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)
     reported_by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DirectiveAttachment(Base):
+    """A file a department attaches to its answer to a directive (a report, a photo of the work)."""
+
+    __tablename__ = "directive_attachment"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directive.id", ondelete="CASCADE"))
+    department: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

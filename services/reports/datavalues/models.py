@@ -224,3 +224,18 @@ class ThresholdState(Base):
     alert_id: Mapped[str] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean)
+
+
+class FormDraft(Base):
+    """A department's form for one period as typed so far: kept apart from ``data_value`` so that a
+    draft is neither counted nor submitted until the officer submits it."""
+
+    __tablename__ = "form_draft"
+
+    form_id: Mapped[int] = mapped_column(ForeignKey("report_form.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(Text, primary_key=True)
+    # [{indicator, category_option_combo, value, comment}], as the officer typed them.
+    cells: Mapped[list[dict[str, str | None]]] = mapped_column(JSONB)
+    saved_by: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

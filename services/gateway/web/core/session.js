@@ -100,6 +100,8 @@ export async function api(path, { method = "GET", body, form, raw = false, retri
   let payload;
   // A FormData (a file upload) goes as multipart, a plain object as a urlencoded form.
   if (form) { payload = form instanceof FormData ? form : new URLSearchParams(form); }
+  // A file (a Blob) goes as it is, typed by its own type (an upload of values, an attachment).
+  else if (body instanceof Blob) { headers["Content-Type"] = body.type || "application/octet-stream"; payload = body; }
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
   const response = await fetch(path, { method, headers, body: payload });
   if (response.status === 401 && path !== "/api/v1/auth/token") {

@@ -8,7 +8,11 @@ import cases from "./cases.js";
 import businesses from "./businesses.js";
 import briefing from "./briefing.js";
 import directives from "./directives.js";
+import forms from "./forms.js";
+import upload from "./upload.js";
+import history from "./history.js";
+import tasks from "./tasks.js";
 import { walls, tours } from "../places/walls.js";
 import playback from "../places/playback.js";
 
-export default [wall, map, alerts, kpis, cases, businesses, briefing, directives, walls, tours, playback];
+export default [wall, map, alerts, kpis, cases, businesses, briefing, directives, forms, upload, history, tasks, walls, tours, playback];

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Query
 
 from services.reports.api.deps import CallerDep
 from services.reports.datavalues.completeness import service
-from services.reports.datavalues.completeness.schemas import CompletenessOut, OverdueOut, SubmissionIn, SubmissionOut
+from services.reports.datavalues.completeness.schemas import (
+    CompletenessOut,
+    DueOut,
+    OverdueOut,
+    SubmissionIn,
+    SubmissionOut,
+)
 from services.reports.datavalues.periods import CalendarDay, local_today
 from shared.deps import SessionDep
 from shared.problems import PROBLEM_RESPONSES
@@ -56,6 +62,18 @@ async def get_overdue(
         caller=caller,
     )
     return [OverdueOut.model_validate(r) for r in rows]
+
+
+@router.get("/completeness/due", summary="My reports to file: not yet submitted, overdue or not")
+async def get_due(
+    session: SessionDep,
+    caller: CallerDep,
+    since: Annotated[CalendarDay | None, Query(description="oldest period start (default: 90 days ago)")] = None,
+    as_of: CalendarDay | None = None,
+) -> list[DueOut]:
+    today = as_of or local_today()
+    rows = await service.due(session=session, since=since or today - timedelta(days=90), today=today, caller=caller)
+    return [DueOut.model_validate(r) for r in rows]
 
 
 @router.post("/forms/{code}/submissions", status_code=201, summary="Mark a report as submitted (complete)")

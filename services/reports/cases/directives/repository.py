@@ -1,5 +1,5 @@
 """SQL of the directives: one (locked for a change), a page of them, their departments and progress
-reports, the overdue ones, and the cases, projects and indicators a directive may link to."""
+reports and attachments, the overdue ones, and the cases, projects and indicators a directive may link to."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
-from services.reports.cases.models import Case, ClearanceProject, Directive, DirectiveDepartment, DirectiveProgress
+from services.reports.cases.models import (
+    Case,
+    ClearanceProject,
+    Directive,
+    DirectiveAttachment,
+    DirectiveDepartment,
+    DirectiveProgress,
+)
 from services.reports.datavalues.catalogue.repository import in_readable
 from services.reports.db import one_or_404
 from shared.pagination import Ordering
@@ -147,3 +155,23 @@ async def existing_indicator_codes(session: AsyncSession, codes: list[str]) -> s
     # The indicator catalogue belongs to the department-data part of this service: read only.
     rows = await session.execute(text("SELECT code FROM reports.indicator WHERE code = ANY(:codes)"), {"codes": codes})
     return {str(r[0]) for r in rows}
+
+
+async def attachments(session: AsyncSession, directive_id: int) -> list[DirectiveAttachment]:
+    """The directive's attachments, oldest first, without their contents."""
+    rows = await session.scalars(
+        select(DirectiveAttachment)
+        .where(DirectiveAttachment.directive_id == directive_id)
+        .order_by(DirectiveAttachment.id)
+    )
+    return list(rows)
+
+
+async def attachment(session: AsyncSession, directive_id: int, attachment_id: int) -> DirectiveAttachment:
+    """One attachment with its contents."""
+    query = (
+        select(DirectiveAttachment)
+        .where(DirectiveAttachment.directive_id == directive_id, DirectiveAttachment.id == attachment_id)
+        .options(undefer(DirectiveAttachment.data))
+    )
+    return await one_or_404(session, query, f"no attachment {attachment_id} on directive {directive_id}")

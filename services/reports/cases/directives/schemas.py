@@ -51,6 +51,18 @@ class ProgressOut(BaseModel):
     at: datetime
 
 
+class AttachmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    department: str
+    filename: str
+    content_type: str
+    size: int
+    uploaded_by: str
+    at: datetime
+
+
 class DirectiveOut(BaseModel):
     id: int
     title: str

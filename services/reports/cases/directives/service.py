@@ -13,6 +13,7 @@ from services.reports.access import require_role
 from services.reports.cases.calendar import local_date
 from services.reports.cases.directives import repository
 from services.reports.cases.directives.schemas import (
+    AttachmentOut,
     DirectiveDepartmentOut,
     DirectiveIn,
     DirectiveOut,
@@ -21,7 +22,7 @@ from services.reports.cases.directives.schemas import (
     ProgressOut,
 )
 from services.reports.cases.events import stage
-from services.reports.cases.models import Directive, DirectiveDepartment, DirectiveProgress
+from services.reports.cases.models import Directive, DirectiveAttachment, DirectiveDepartment, DirectiveProgress
 from services.reports.mapping import out_of
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError
 from shared.identity import Caller
@@ -131,14 +132,21 @@ async def list_directives(
     return Page[DirectiveOut](items=[to_out(d, deps[d.id], today) for d in rows], next_cursor=next_cursor)
 
 
-def _reporting_department(d_deps: list[DirectiveDepartment], body: ProgressIn, caller: Caller) -> DirectiveDepartment:
+def _answering(caller: Caller) -> None:
+    if not caller.roles & {"department", "admin"}:
+        raise ForbiddenError("progress is reported by the addressed departments")
+
+
+def _reporting_department(
+    d_deps: list[DirectiveDepartment], department: str | None, caller: Caller
+) -> DirectiveDepartment:
     mine = [x for x in d_deps if caller.may_write(x.department)]
-    if body.department is not None:
-        mine = [x for x in mine if x.department == body.department]
+    if department is not None:
+        mine = [x for x in mine if x.department == department]
         if not mine:
-            if all(x.department != body.department for x in d_deps):
-                raise InvalidInputError(f"the directive is not addressed to {body.department}", field="department")
-            raise ForbiddenError(f"you may not report for {body.department}")
+            if all(x.department != department for x in d_deps):
+                raise InvalidInputError(f"the directive is not addressed to {department}", field="department")
+            raise ForbiddenError(f"you may not report for {department}")
     if not mine:
         raise ForbiddenError("the directive is not addressed to your department")
     if len(mine) > 1:
@@ -151,11 +159,10 @@ async def report_progress(
 ) -> DirectiveOut:
     """A department's progress (or done); the directive is done when every department is."""
     body = progress_in
-    if not caller.roles & {"department", "admin"}:
-        raise ForbiddenError("progress is reported by the addressed departments")
+    _answering(caller)
     d = await repository.directive(session, directive_id, readable=readable_departments(caller), lock=True)
     deps = (await repository.departments(session, [d.id]))[d.id]
-    dep = _reporting_department(deps, body, caller)
+    dep = _reporting_department(deps, body.department, caller)
     if dep.status == "done":
         raise ConflictError(f"{dep.department} has already reported this directive done")
     dep.percent = 100 if body.done else body.percent
@@ -187,6 +194,54 @@ async def report_progress(
         [event(d, [x.department for x in deps], "done" if d.status == "done" else "progress", caller.name, now)],
     )
     return out
+
+
+async def attach(
+    *,
+    session: AsyncSession,
+    directive_id: int,
+    department: str | None,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    caller: Caller,
+    now: datetime,
+) -> AttachmentOut:
+    """A file attached to an addressed department's answer (by whoever may report its progress)."""
+    _answering(caller)
+    if not data:
+        raise InvalidInputError("the file is empty", field="file")
+    d = await repository.directive(session, directive_id, readable=readable_departments(caller))
+    dep = _reporting_department((await repository.departments(session, [d.id]))[d.id], department, caller)
+    a = DirectiveAttachment(
+        directive_id=d.id,
+        department=dep.department,
+        filename=filename,
+        content_type=content_type,
+        size=len(data),
+        data=data,
+        uploaded_by=caller.name,
+        at=now,
+    )
+    session.add(a)
+    await session.flush()
+    log.info(
+        "directive.attachment",
+        extra={"directive_id": d.id, "department": dep.department, "bytes": len(data), "by": caller.name},
+    )
+    return AttachmentOut.model_validate(a)
+
+
+async def attachments(*, session: AsyncSession, directive_id: int, caller: Caller) -> list[AttachmentOut]:
+    d = await repository.directive(session, directive_id, readable=readable_departments(caller))
+    return [AttachmentOut.model_validate(a) for a in await repository.attachments(session, d.id)]
+
+
+async def attachment(
+    *, session: AsyncSession, directive_id: int, attachment_id: int, caller: Caller
+) -> DirectiveAttachment:
+    d = await repository.directive(session, directive_id, readable=readable_departments(caller))
+    return await repository.attachment(session, d.id, attachment_id)
 
 
 async def overdue_by_department(

@@ -35,6 +35,14 @@ class OverdueOut(BaseModel):
     days_overdue: int
 
 
+class DueOut(BaseModel):
+    form: str
+    department: str
+    period: str
+    due: date
+    overdue: bool
+
+
 class SubmissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     department: str

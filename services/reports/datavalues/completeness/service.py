@@ -135,6 +135,26 @@ async def overdue(
     return out
 
 
+async def due(*, session: AsyncSession, since: date, today: date, caller: Caller) -> list[dict[str, object]]:
+    """The caller's to-do list: every report of the departments it reads (a department officer: its
+    own) for the periods from the one holding ``since`` to the one under way, not yet submitted;
+    ``overdue`` once its deadline has passed. Nearest deadline first."""
+    scope = readable_departments(caller)
+    out: list[dict[str, object]] = []
+    for form in await _forms(session, None):
+        periods = period_range(since, today, form.period_type, "since")
+        subs = await repository.submissions(session, form.id, [p.iso for p in periods])
+        for a in await _assigned(session, form.id, scope):
+            for p in periods:
+                if a.active_during(p) and (a.id, p.iso) not in subs:
+                    when = due_date(form, p)
+                    out.append(
+                        {"form": form.code, "department": a.code, "period": p.iso, "due": when, "overdue": today > when}
+                    )
+    out.sort(key=lambda r: (str(r["due"]), str(r["form"]), str(r["department"])))
+    return out
+
+
 async def register_submission(
     *, session: AsyncSession, caller: Caller, form_code: str, department: str, period: str, at: datetime
 ) -> dict[str, object]:

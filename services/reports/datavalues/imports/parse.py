@@ -172,24 +172,8 @@ def rows_from_csv(body: bytes) -> RawColumns:
     header = next(reader, None)
     if header is None:
         raise InvalidInputError("CSV is empty: a header row is required", field="body")
-    names = [h.strip().lower() for h in header]
-    missing = [c for c in CSV_REQUIRED if c not in names]
-    unknown = [h for h in names if h not in CSV_REQUIRED + CSV_OPTIONAL]
-    if missing or unknown or len(set(names)) != len(names):
-        parts = []
-        if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
-        if unknown:
-            parts.append(f"unknown column(s) {', '.join(unknown)}")
-        if len(set(names)) != len(names):
-            parts.append("duplicate column names")
-        expected = ",".join(CSV_REQUIRED + CSV_OPTIONAL)
-        raise InvalidInputError(f"CSV header: {'; '.join(parts)} (expected {expected})", field="header")
-    ii, di, pi, vi = (names.index(c) for c in CSV_REQUIRED)
-    ci = names.index("comment") if "comment" in names else None
-    oi = names.index("category_option_combo") if "category_option_combo" in names else None
-    width = len(names)
-    lines: list[list[str]] = []
+    width = len(header)
+    lines: list[Sequence[str]] = []
     try:
         for line in reader:
             if not line:
@@ -204,6 +188,28 @@ def rows_from_csv(body: bytes) -> RawColumns:
                 check_size(len(lines))
     except csv.Error as exc:
         raise InvalidInputError(f"CSV line {reader.line_num}: {exc}", field=f"line {reader.line_num}") from None
+    return columns_of(header, lines, "CSV")
+
+
+def columns_of(header: Sequence[str], lines: Sequence[Sequence[str]], kind: str) -> RawColumns:
+    """Rows of a table (CSV, a spreadsheet) whose ``header`` names the columns of ``CSV_REQUIRED`` and
+    ``CSV_OPTIONAL`` in any order."""
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in CSV_REQUIRED if c not in names]
+    unknown = [h for h in names if h not in CSV_REQUIRED + CSV_OPTIONAL]
+    if missing or unknown or len(set(names)) != len(names):
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown column(s) {', '.join(unknown)}")
+        if len(set(names)) != len(names):
+            parts.append("duplicate column names")
+        expected = ",".join(CSV_REQUIRED + CSV_OPTIONAL)
+        raise InvalidInputError(f"{kind} header: {'; '.join(parts)} (expected {expected})", field="header")
+    ii, di, pi, vi = (names.index(c) for c in CSV_REQUIRED)
+    ci = names.index("comment") if "comment" in names else None
+    oi = names.index("category_option_combo") if "category_option_combo" in names else None
     return RawColumns(
         [line[ii] for line in lines],
         [line[di] for line in lines],
