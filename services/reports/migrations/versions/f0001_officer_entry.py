@@ -2,7 +2,7 @@
 files attached to a department's answer to a directive.
 
 Revision ID: f0001_officer_entry
-Revises: g0002_case_photo
+Revises: q0001_event_order
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "f0001_officer_entry"
-down_revision: str | Sequence[str] | None = "g0002_case_photo"
+down_revision: str | Sequence[str] | None = "q0001_event_order"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 S = "reports"
