@@ -30,7 +30,7 @@ ROUNDS = int(os.environ.get("CITYOPS_BENCH_GATEWAY_ROUNDS", "4"))
 OVERVIEW = os.environ.get("CITYOPS_BENCH_GATEWAY_OVERVIEW", "1") != "0"
 CONCURRENCY = 16
 OVERVIEW_CLIENTS = 50
-OVERVIEW_ROUNDS = 4
+OVERVIEW_ROUNDS = 10
 ADMIN_PASSWORD = "bench-admin-password"
 CALLER = signed(Caller(name="bench", roles=frozenset({"admin"})), "reports")
 
@@ -51,9 +51,10 @@ async def _load(url: str, headers: Mapping[str, str], total: int, concurrency: i
                 latencies.append(time.perf_counter() - t0)
                 response.raise_for_status()
 
-        # A few calls first, so every run starts with connections open and code paths warm.
-        for _ in range(concurrency):
-            (await client.get(url, headers=headers)).raise_for_status()
+        # A call per worker first, all at once, so every run starts with its ``concurrency`` connections
+        # open and code paths warm (one after another they would all reuse the first connection).
+        for response in await asyncio.gather(*(client.get(url, headers=headers) for _ in range(concurrency))):
+            response.raise_for_status()
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
