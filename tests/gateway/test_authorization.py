@@ -24,6 +24,8 @@ from tests.support import TEST_JWT_KEYS, TEST_SERVICE_KEYS, ServiceProcess
 # Refresh and logout: holding the refresh token is the credential.
 OPEN_ROUTES = {
     "/",
+    "/public",  # the public page's HTML: its API calls are rate-limited Public routes
+    "/public/",
     "/healthz",
     "/readyz",
     "/metrics",

@@ -3,12 +3,13 @@ holds nothing secret (the settings refuse a tile URL carrying a credential)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from services.gateway.api.deps import State
+from services.gateway.api.deps import State, public
+from shared.identity import Caller
 from shared.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1/config", tags=["config"], responses=PROBLEM_RESPONSES)
@@ -25,7 +26,7 @@ class MapConfig(BaseModel):
 
 
 @router.get("/map", response_model=MapConfig)
-async def map_config(gw: State) -> MapConfig:
+async def map_config(gw: State, _: Annotated[Caller, Depends(public)]) -> MapConfig:
     """The dashboard map's basemap for this deployment (`CITYOPS_GATEWAY_MAP_TILES_URL` and friends)."""
     settings = gw.settings
     return MapConfig(
