@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -182,3 +183,14 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def sheet_rows(ws: Any) -> list[list[object]]:
+    """An openpyxl sheet's rows, without the empty cells openpyxl pads them with to the widest row."""
+    rows = []
+    for row in ws.iter_rows(values_only=True):
+        values = list(row)
+        while values and values[-1] is None:
+            values.pop()
+        rows.append(values)
+    return rows

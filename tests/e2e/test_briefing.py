@@ -10,7 +10,6 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -20,22 +19,12 @@ from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 
 from tests.e2e.conftest import System, screenshot
+from tests.support import sheet_rows
 
 LEADER, PASSWORD = "chu-tich-e2e", "leader-password-e2e"
 
 # Last month: the seeded sample values reach it (a leader reviews the month just ended).
 MONTH = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-
-
-def _rows(ws: Any) -> list[list[object]]:
-    """The sheet's rows, without the empty cells openpyxl pads them with to the widest row."""
-    rows = []
-    for row in ws.iter_rows(values_only=True):
-        values = list(row)
-        while values and values[-1] is None:
-            values.pop()
-        rows.append(values)
-    return rows
 
 
 def test_the_briefing_as_json_xlsx_and_pdf_tells_the_same_figures(system: System) -> None:
@@ -62,7 +51,7 @@ def test_the_briefing_as_json_xlsx_and_pdf_tells_the_same_figures(system: System
     assert xlsx.status_code == 200, xlsx.text
     assert xlsx.headers["content-disposition"] == f'attachment; filename="briefing-{MONTH}.xlsx"'
     wb = load_workbook(io.BytesIO(xlsx.content))
-    kpi_rows = _rows(wb["KPIs"])
+    kpi_rows = sheet_rows(wb["KPIs"])
     sheet = {row[0]: row for row in kpi_rows[1 : kpi_rows.index([])]}  # the first table: one row per KPI
     for code, tile in kpis.items():
         # Excel keeps 15 significant digits: a sum like 1585.0700000000002 reads back as 1585.07.
@@ -70,11 +59,11 @@ def test_the_briefing_as_json_xlsx_and_pdf_tells_the_same_figures(system: System
         assert sheet[code][4:9] == pytest.approx(figures, rel=1e-12)
         trend = [p["value"] for p in tile["trend"]]
         assert sheet[code][9:] == pytest.approx(trend[: len(sheet[code]) - 9], rel=1e-12)
-    departments = {row[0]: row for row in _rows(wb["Completeness"])[1:] if row}
+    departments = {row[0]: row for row in sheet_rows(wb["Completeness"])[1:] if row}
     for d in briefing["completeness"]["departments"]:
         assert departments[d["department"]][1:6] == [d["expected"], d["submitted"], d["on_time"], d["overdue"],
                                                      d["completeness_pct"]]  # fmt: skip
-    cases = _rows(wb["Cases"])
+    cases = sheet_rows(wb["Cases"])
     for d in briefing["cases"]["by_department"]:
         assert [d["department"] or "(centre)", d["open"], d["overdue"]] in cases
 
@@ -149,7 +138,7 @@ def test_a_leader_reviews_the_briefing_exports_it_and_directs_from_it(
         expect(page.locator(f"#briefing-{section} .unavailable")).to_have_count(0)
 
     workbook = load_workbook(io.BytesIO(_downloaded(page, "Tải Excel (.xlsx)", tmp_path)))
-    kpi_rows = _rows(workbook["KPIs"])
+    kpi_rows = sheet_rows(workbook["KPIs"])
     sheet = {row[0]: row for row in kpi_rows[1 : kpi_rows.index([])]}
     for k in expected["kpis"]["items"]:
         assert sheet[k["code"]][1] == k["name"]

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from services.gateway.briefings import pdf, xlsx
+from tests.support import sheet_rows
 
 BRIEFING: dict[str, Any] = {
     "period": "2026-11",
@@ -90,17 +91,6 @@ BRIEFING: dict[str, Any] = {
 }
 
 
-def _rows(ws: Any) -> list[list[object]]:
-    """The sheet's rows without the empty cells openpyxl pads them with to the widest row."""
-    rows = []
-    for row in ws.iter_rows(values_only=True):
-        values = list(row)
-        while values and values[-1] is None:
-            values.pop()
-        rows.append(values)
-    return rows
-
-
 def test_the_workbook_has_a_sheet_per_section_with_numbers_and_dates_as_such() -> None:
     wb = load_workbook(io.BytesIO(xlsx.build(BRIEFING)))
     assert wb.sheetnames == ["Briefing", "KPIs", "Completeness", "Cases", "Satisfaction", "Alerts", "Tourism"]
@@ -114,11 +104,11 @@ def test_the_workbook_has_a_sheet_per_section_with_numbers_and_dates_as_such() -
     assert kpis.cell(2, 5).data_type == "n"
     assert wb["Briefing"].cell(2, 2).value == datetime(2026, 11, 1)  # a date cell (openpyxl reads datetimes)
     assert wb["Briefing"].cell(2, 2).is_date
-    values = _rows(wb["Cases"])
+    values = sheet_rows(wb["Cases"])
     assert ["lighting", 5, 2, 7] in values  # statuses sorted: closed, new
     assert ["(centre)", 1, 0] in values
     assert wb["Satisfaction"]["A1"].value == "not available"
-    tourism = _rows(wb["Tourism"])
+    tourism = sheet_rows(wb["Tourism"])
     assert tourism[1][:2] == [4, 1]
     assert wb["Tourism"].cell(2, 3).value == datetime.combine(date(2026, 11, 1), datetime.min.time())
 
