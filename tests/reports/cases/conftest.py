@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from devstack.servers import NatsServer
 from shared.identity import Caller
-from tests.support import ServiceProcess, signed
+from tests.support import ServiceProcess, nats_server_for, signed
 
 
 def who(name: str, *roles: str, departments: tuple[str, ...] = ()) -> signed:
@@ -58,3 +60,12 @@ def new_case(**over: Any) -> dict[str, Any]:
     }
     body.update(over)
     return body
+
+
+@pytest.fixture
+async def own_nats(tmp_path: Path) -> AsyncIterator[NatsServer]:
+    """A nats-server of the test's own, for tests that start their own reports processes."""
+    server = nats_server_for(tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()

@@ -10,7 +10,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -23,15 +22,7 @@ from devstack.servers import NatsServer
 from shared.identity import Caller
 from shared.messages import AlertEvent
 from shared.subjects import ALERT_CASES_CONSUMER, alert, indicator_alert, outage
-from tests.support import NATS_ADMIN, ServiceProcess, nats_server_for, signed
-
-
-@pytest.fixture
-async def own_nats(tmp_path: Path) -> AsyncIterator[NatsServer]:
-    server = nats_server_for(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
+from tests.support import NATS_ADMIN, ServiceProcess, signed
 
 
 @pytest.fixture

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 import nats
-import pytest
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 
@@ -25,20 +23,12 @@ from devstack.servers import NatsServer
 from shared.messages import AlertAcknowledged, AlertEvent, CaseChanged
 from shared.subjects import ALERT_CASES_CONSUMER, alert, alert_ack
 from tests.reports.cases.test_alert_consumer import _drained
-from tests.support import NATS_ADMIN, ServiceProcess, nats_server_for
+from tests.support import NATS_ADMIN, ServiceProcess
 
 ORIGINS = 16
 # Two alerts one after the other on each origin: the second one joins the first one's (still open) case.
 ALERTS_PER_ORIGIN = 2
 PHASES = ("started", "updated", "updated", "updated", "ended")
-
-
-@pytest.fixture
-async def own_nats(tmp_path: Path) -> AsyncIterator[NatsServer]:
-    server = nats_server_for(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
 
 
 def _steps(origin: int, t0: datetime) -> list[AlertEvent]:
