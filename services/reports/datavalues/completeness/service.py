@@ -6,6 +6,7 @@ it counts as submitted once every indicator of the form has a value (or when reg
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -108,29 +109,46 @@ async def completeness(
     }
 
 
+async def _unsubmitted(
+    session: AsyncSession,
+    form_code: str | None,
+    readable: frozenset[str] | None,
+    periods_of: Callable[[FormInfo], list[Period]],
+) -> list[tuple[FormInfo, str, Period, date]]:
+    """(form, department, period, deadline) of every report of the ``readable`` departments in ``periods_of(form)``
+    that was assigned then and is not submitted."""
+    out = []
+    for form in await _forms(session, form_code):
+        periods = periods_of(form)
+        subs = await repository.submissions(session, form.id, [p.iso for p in periods])
+        for a in await _assigned(session, form.id, readable):
+            out += [
+                (form, a.code, p, due_date(form, p))
+                for p in periods
+                if a.active_during(p) and (a.id, p.iso) not in subs
+            ]
+    return out
+
+
 async def overdue(
     *, session: AsyncSession, form_code: str | None, since: date, today: date, caller: Caller
 ) -> list[dict[str, object]]:
     """Every report of the departments the caller reads due before ``today`` (periods starting on or
     after ``since``) not yet submitted."""
-    readable = readable_departments(caller)
-    out: list[dict[str, object]] = []
-    for form in await _forms(session, form_code):
-        periods = [p for p in period_range(since, today, form.period_type, "since") if due_date(form, p) < today]
-        subs = await repository.submissions(session, form.id, [p.iso for p in periods])
-        for a in await _assigned(session, form.id, readable):
-            for p in periods:
-                if a.active_during(p) and (a.id, p.iso) not in subs:
-                    due = due_date(form, p)
-                    out.append(
-                        {
-                            "form": form.code,
-                            "department": a.code,
-                            "period": p.iso,
-                            "due": due,
-                            "days_overdue": (today - due).days,
-                        }
-                    )
+
+    def past_due(form: FormInfo) -> list[Period]:
+        return [p for p in period_range(since, today, form.period_type, "since") if due_date(form, p) < today]
+
+    out: list[dict[str, object]] = [
+        {
+            "form": form.code,
+            "department": department,
+            "period": p.iso,
+            "due": when,
+            "days_overdue": (today - when).days,
+        }
+        for form, department, p, when in await _unsubmitted(session, form_code, readable_departments(caller), past_due)
+    ]
     out.sort(key=lambda r: (-int(str(r["days_overdue"])), str(r["form"]), str(r["department"])))
     return out
 
@@ -139,18 +157,20 @@ async def due(*, session: AsyncSession, since: date, today: date, caller: Caller
     """The caller's to-do list: every report of the departments it reads (a department officer: its
     own) for the periods from the one holding ``since`` to the one under way, not yet submitted;
     ``overdue`` once its deadline has passed. Nearest deadline first."""
-    scope = readable_departments(caller)
-    out: list[dict[str, object]] = []
-    for form in await _forms(session, None):
-        periods = period_range(since, today, form.period_type, "since")
-        subs = await repository.submissions(session, form.id, [p.iso for p in periods])
-        for a in await _assigned(session, form.id, scope):
-            for p in periods:
-                if a.active_during(p) and (a.id, p.iso) not in subs:
-                    when = due_date(form, p)
-                    out.append(
-                        {"form": form.code, "department": a.code, "period": p.iso, "due": when, "overdue": today > when}
-                    )
+
+    def until_today(form: FormInfo) -> list[Period]:
+        return period_range(since, today, form.period_type, "since")
+
+    out: list[dict[str, object]] = [
+        {
+            "form": form.code,
+            "department": department,
+            "period": p.iso,
+            "due": when,
+            "overdue": today > when,
+        }
+        for form, department, p, when in await _unsubmitted(session, None, readable_departments(caller), until_today)
+    ]
     out.sort(key=lambda r: (str(r["due"]), str(r["form"]), str(r["department"])))
     return out
 
