@@ -32,6 +32,7 @@ import signal
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -288,20 +289,17 @@ class Bench:
         worst = max(times) if len(times) == len(cameras) and times else math.nan
         return {"killed_replica": replica, "cameras": cameras, "resumed_s": resumed, "failover_s": worst}
 
+    async def patch_cameras(self, body_of: Callable[[int], dict[str, Any]]) -> None:
+        """PATCH every camera (its index in, its body out) through a live ingest replica."""
+        one = self.live_ingest()[0]
+        async with httpx.AsyncClient(base_url=one.url, timeout=30, auth=one.auth) as client:
+            for i in range(CAMERAS):
+                (await client.patch(f"/cameras/scale-{i:03d}", json=body_of(i))).raise_for_status()
+
     async def set_active(self, count: int) -> None:
         """Enable the first ``count`` cameras and disable the rest."""
-        one = self.live_ingest()[0]
-        async with httpx.AsyncClient(base_url=one.url, timeout=30, auth=one.auth) as client:
-            for i in range(CAMERAS):
-                body = {"enabled": i < count}
-                (await client.patch(f"/cameras/scale-{i:03d}", json=body)).raise_for_status()
+        await self.patch_cameras(lambda i: {"enabled": i < count})
         self.active = count
-
-    async def set_sampling(self, fps: float) -> None:
-        one = self.live_ingest()[0]
-        async with httpx.AsyncClient(base_url=one.url, timeout=30, auth=one.auth) as client:
-            for i in range(CAMERAS):
-                (await client.patch(f"/cameras/scale-{i:03d}", json={"sampling_fps": fps})).raise_for_status()
 
     async def main(self, rtsp_url: str, nats_url: str) -> dict[str, Any]:
         nc = await nats.connect(nats_url, **NATS_ADMIN)
@@ -352,7 +350,7 @@ class Bench:
             duplicates = self.monitor.duplicate_frames()
             print(f"   duplicate frames: {duplicates}", flush=True)
             survivors = len(self.live_ingest())
-            await self.set_sampling(KEYFRAME_FPS)
+            await self.patch_cameras(lambda _: {"sampling_fps": KEYFRAME_FPS})
             keyframes = {"replicas": survivors, "sampling_fps": KEYFRAME_FPS, **await self.window()}
             print(f"   keyframes only: {keyframes['cpu_per_camera'] * 1000:.1f} ms CPU/s per camera", flush=True)
             return {"rows": rows, "failover": failover, "duplicate_frames": duplicates, "keyframes": keyframes}
